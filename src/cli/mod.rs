@@ -1,0 +1,300 @@
+//! `wixup upload | resume | serve`: the command line over the engine and the sandbox.
+
+mod report;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use reqwest::Url;
+
+use crate::config::{self, Backend};
+use crate::engine::{Destination, EngineConfig, StartMode};
+use crate::sandbox::{self, SandboxConfig, SandboxHandle};
+use crate::tus::{ChunkSize, FileSource, TusClient, TusConfig};
+use crate::{paths, size};
+
+/// Upload photos, videos and documents to a Wix site's Media Manager, resumably.
+#[derive(Debug, Parser)]
+#[command(name = "wixup", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Files to queue in the desktop app.
+    pub paths: Vec<PathBuf>,
+}
+
+const AFTER_HELP: &str = "\
+Backend: WIX_API_KEY + WIX_SITE_ID upload to your Wix site; WIXUP_API_BASE points at another
+server (e.g. `wixup serve`); with neither, a local sandbox starts in-process.
+Data (journal, sandbox storage) lives in WIXUP_DATA_DIR, or the platform's data directory.";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Upload files and folders (recursively).
+    Upload(UploadArgs),
+    /// Continue every unfinished upload in the journal.
+    Resume(ResumeArgs),
+    /// Run the local Wix sandbox server.
+    Serve(ServeArgs),
+    /// Upload one file to a bare tus endpoint (interop checks and benchmarks).
+    #[command(hide = true)]
+    TusUpload(TusUploadArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Uploads running at once.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub parallel: u16,
+    /// Fixed PATCH size such as 8MiB, 512KiB or a byte count (default: adapts to the link).
+    #[arg(long, value_parser = size::parse_size)]
+    pub chunk_size: Option<u64>,
+    /// Media Manager folder id to upload into.
+    #[arg(long, conflicts_with = "path")]
+    pub folder: Option<String>,
+    /// Folder path such as /photos/2026 (created if missing).
+    #[arg(long)]
+    pub path: Option<String>,
+    /// Upload as private files.
+    #[arg(long)]
+    pub private: bool,
+    /// Files and folders to upload.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// One JSON object per line on stdout per file as it finishes.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long)]
+    pub addr: Option<SocketAddr>,
+    /// Where uploads and files are stored.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Base of every URL handed out (when a proxy sits in front).
+    #[arg(long)]
+    pub public_url: Option<Url>,
+    /// API key the sandbox accepts.
+    #[arg(long, requires = "site_id")]
+    pub api_key: Option<String>,
+    /// Site id the sandbox accepts.
+    #[arg(long, requires = "api_key")]
+    pub site_id: Option<String>,
+    /// How long finalized files stay PENDING, in milliseconds.
+    #[arg(long, hide = true)]
+    pub processing_delay_ms: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct TusUploadArgs {
+    /// The tus creation endpoint.
+    #[arg(long)]
+    pub endpoint: Url,
+    /// Metadata pairs KEY=VALUE.
+    #[arg(long = "metadata", value_name = "KEY=VALUE")]
+    pub metadata: Vec<String>,
+    #[arg(long, value_parser = size::parse_size)]
+    pub chunk_size: Option<u64>,
+    pub file: PathBuf,
+}
+
+/// Runs a parsed command line on the runtime.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Some(Command::Upload(a)) => upload(a).await,
+        Some(Command::Resume(a)) => resume(a).await,
+        Some(Command::Serve(a)) => serve(a).await,
+        Some(Command::TusUpload(a)) => tus_upload(a).await,
+        None => {
+            use clap::CommandFactory as _;
+            if !cli.paths.is_empty() {
+                eprintln!("The desktop app is not part of this build yet; upload from the command line:");
+                eprintln!("  wixup upload {}", shell_words(&cli.paths));
+                return Ok(ExitCode::from(2));
+            }
+            Cli::command().print_long_help()?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn shell_words(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| format!("{:?}", p.display().to_string()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The backend to talk to, and the embedded sandbox when there is one (kept alive while used).
+struct Connection {
+    base: Url,
+    credentials: crate::wix_media::Credentials,
+    _sandbox: Option<SandboxHandle>,
+}
+
+async fn connect(data_dir: &std::path::Path) -> anyhow::Result<Connection> {
+    match Backend::from_env().map_err(anyhow::Error::msg)? {
+        Backend::Remote { base, credentials } => Ok(Connection {
+            base,
+            credentials,
+            _sandbox: None,
+        }),
+        Backend::Embedded => {
+            let listener = bind_embedded().await?;
+            let mut cfg = SandboxConfig::new(paths::sandbox_dir(data_dir));
+            cfg.processing_delay = Duration::from_millis(100);
+            let sb = sandbox::start(listener, cfg)
+                .await
+                .context("cannot start the local sandbox")?;
+            eprintln!(
+                "No WIX_API_KEY/WIX_SITE_ID set: uploading to the local sandbox at {} (URLs are local).",
+                sb.local_url()
+            );
+            Ok(Connection {
+                base: sb.local_url(),
+                credentials: config::sandbox_credentials(),
+                _sandbox: Some(sb),
+            })
+        }
+    }
+}
+
+/// Binds the embedded sandbox's stable loopback port, or another one when it is taken.
+async fn bind_embedded() -> anyhow::Result<tokio::net::TcpListener> {
+    let port = std::env::var("WIXUP_SANDBOX_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(sandbox::DEFAULT_PORT);
+    match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+        Ok(l) => Ok(l),
+        Err(e) => {
+            eprintln!(
+                "The sandbox's usual port {port} is taken ({e}); using another one. Links from earlier sandbox uploads will not open until it is free again."
+            );
+            Ok(tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?)
+        }
+    }
+}
+
+async fn upload(a: UploadArgs) -> anyhow::Result<ExitCode> {
+    let data_dir = paths::data_dir();
+    let conn = connect(&data_dir).await?;
+    let mut cfg = EngineConfig::new(data_dir, conn.base.clone(), conn.credentials.clone());
+    cfg.parallel = a.parallel.into();
+    if let Some(c) = a.chunk_size {
+        cfg.tus.chunk_size = ChunkSize::Fixed(c);
+    }
+    cfg.start = StartMode::Hold;
+    let destination = Destination {
+        folder_id: a.folder,
+        path: a.path,
+        private: a.private,
+    };
+    report::run(cfg, a.output.json, Some((a.paths, destination))).await
+}
+
+async fn resume(a: ResumeArgs) -> anyhow::Result<ExitCode> {
+    let data_dir = paths::data_dir();
+    let conn = connect(&data_dir).await?;
+    let mut cfg = EngineConfig::new(data_dir, conn.base.clone(), conn.credentials.clone());
+    cfg.start = StartMode::ContinueAll;
+    report::run(cfg, a.output.json, None).await
+}
+
+async fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
+    let addr = a
+        .addr
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], sandbox::DEFAULT_PORT)));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let bound = listener.local_addr()?;
+    let data_dir = a
+        .data_dir
+        .unwrap_or_else(|| paths::sandbox_dir(&paths::data_dir()));
+    let mut cfg = SandboxConfig::new(data_dir.clone());
+    cfg.public_url = a.public_url;
+    if let (Some(k), Some(s)) = (a.api_key, a.site_id) {
+        cfg.api_key = k;
+        cfg.site_id = s;
+    }
+    if let Some(ms) = a.processing_delay_ms {
+        cfg.processing_delay = Duration::from_millis(ms);
+    }
+    println!("listening on http://{bound}");
+    eprintln!("storing files in {}; stop with Ctrl+C", data_dir.display());
+    sandbox::serve(listener, cfg, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn tus_upload(a: TusUploadArgs) -> anyhow::Result<ExitCode> {
+    let mut cfg = TusConfig::default();
+    if let Some(c) = a.chunk_size {
+        cfg.chunk_size = ChunkSize::Fixed(c);
+    }
+    let client = TusClient::new(cfg)?;
+    let file = FileSource::open(&a.file)
+        .with_context(|| format!("{}: cannot read the file", a.file.display()))?;
+    let pairs: Vec<(String, String)> = a
+        .metadata
+        .iter()
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) => Ok((k.to_string(), v.to_string())),
+            None => Err(anyhow::anyhow!("--metadata {kv:?} is not KEY=VALUE")),
+        })
+        .collect::<Result<_, _>>()?;
+    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let progress = std::sync::Arc::new(crate::tus::client::NoProgress);
+    let created = client
+        .create(&a.endpoint, &file, &refs, progress.clone(), &cancel)
+        .await?;
+    client
+        .upload(&a.endpoint, &created.url, &file, Some(created.offset), progress, &cancel)
+        .await?;
+    println!("{}", created.url);
+    Ok(ExitCode::SUCCESS)
+}

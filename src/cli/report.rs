@@ -1,0 +1,244 @@
+//! Runs the engine for one CLI invocation: progress bars on stderr, `--json` lines on stdout,
+//! the exit code.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+
+use crate::engine::{self, Command, Destination, EngineConfig, Event, Job, JobId, JobState};
+use crate::size::format_bytes;
+
+/// Adds `files` (or, for `resume`, continues the journal's unfinished jobs), reports until every
+/// one of them finished, and returns 0 when all uploaded, 1 otherwise.
+pub async fn run(
+    config: EngineConfig,
+    json: bool,
+    files: Option<(Vec<PathBuf>, Destination)>,
+) -> anyhow::Result<ExitCode> {
+    let (handle, mut events) = engine::start(config, None)?;
+    let mut r = Reporter::new(json);
+    let adding = files.is_some();
+    if let Some((paths, destination)) = files {
+        handle.send(Command::AddFiles {
+            request: 1,
+            paths,
+            destination,
+        });
+    } else {
+        for job in handle.snapshot().await {
+            if !job.state.is_finished() {
+                r.track(&job);
+            }
+        }
+        if r.waiting.is_empty() {
+            eprintln!("Nothing to resume: every upload in the journal has finished.");
+            handle.shutdown().await;
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    let mut added_all = !adding;
+    let interrupted = loop {
+        if added_all && r.waiting.is_empty() {
+            break false;
+        }
+        tokio::select! {
+            ev = events.recv() => match ev {
+                Some(Event::FilesAdded { added, duplicates, rejected, .. }) => {
+                    added_all = true;
+                    for (path, existing) in duplicates {
+                        r.note(&format!("{}: already in the queue ({existing}); uploading it once", path.display()));
+                    }
+                    for (path, why) in rejected {
+                        r.rejected(&path, &why);
+                    }
+                    if added.is_empty() && r.waiting.is_empty() {
+                        r.note("No files to upload.");
+                    }
+                }
+                Some(ev) => r.event(ev),
+                None => break false,
+            },
+            _ = super::shutdown_signal() => break true,
+        }
+    };
+    handle.shutdown().await;
+    r.multi.clear().ok();
+    if interrupted {
+        eprintln!("Stopped. Unfinished uploads continue with `wixup resume`.");
+        return Ok(ExitCode::from(130));
+    }
+    Ok(if r.failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+struct Reporter {
+    json: bool,
+    multi: MultiProgress,
+    bars: HashMap<JobId, ProgressBar>,
+    jobs: HashMap<JobId, Job>,
+    waiting: HashSet<JobId>,
+    failures: usize,
+}
+
+impl Reporter {
+    fn new(json: bool) -> Self {
+        Self {
+            json,
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+            bars: HashMap::new(),
+            jobs: HashMap::new(),
+            waiting: HashSet::new(),
+            failures: 0,
+        }
+    }
+
+    fn track(&mut self, job: &Job) {
+        self.waiting.insert(job.id);
+        let style = ProgressStyle::with_template(
+            "{prefix:30!} [{bar:28}] {percent:>3}% {binary_bytes:>10}/{binary_total_bytes:<10} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        let bar = self.multi.add(ProgressBar::new(job.size_bytes.max(1)).with_style(style));
+        bar.set_prefix(job.name.clone());
+        bar.set_position(job.acknowledged_bytes);
+        self.bars.insert(job.id, bar);
+        self.jobs.insert(job.id, job.clone());
+    }
+
+    fn note(&self, text: &str) {
+        self.multi.suspend(|| eprintln!("{text}"));
+    }
+
+    fn event(&mut self, ev: Event) {
+        match ev {
+            Event::JobAdded(job) => self.track(&job),
+            Event::Progress {
+                id,
+                acknowledged_bytes,
+                bytes_per_sec,
+                eta,
+                ..
+            } => {
+                if let Some(bar) = self.bars.get(&id) {
+                    bar.set_position(acknowledged_bytes);
+                    let mut msg = String::new();
+                    if let Some(s) = bytes_per_sec {
+                        msg = format!("{}/s", format_bytes(s as u64));
+                    }
+                    if let Some(e) = eta {
+                        msg.push_str(&format!(" · {} left", format_eta(e.as_secs())));
+                    }
+                    bar.set_message(msg);
+                }
+            }
+            Event::StateChanged { id, state } => {
+                if let Some(bar) = self.bars.get(&id) {
+                    match state {
+                        JobState::Finalizing => bar.set_message("finishing…"),
+                        JobState::Processing => bar.set_message("processing on Wix…"),
+                        JobState::Paused => bar.set_message("paused"),
+                        _ => {}
+                    }
+                }
+            }
+            Event::Retrying {
+                id, attempt, delay, ..
+            } => {
+                if let Some(bar) = self.bars.get(&id) {
+                    bar.set_message(format!(
+                        "connection trouble, retrying in {} s (attempt {attempt})",
+                        delay.as_secs()
+                    ));
+                }
+            }
+            Event::Finished { id, result } => {
+                let Some(job) = self.jobs.get(&id) else { return };
+                if let Some(bar) = self.bars.remove(&id) {
+                    bar.finish_and_clear();
+                }
+                self.waiting.remove(&id);
+                if self.json {
+                    self.line(json!({
+                        "path": job.path,
+                        "id": result.file_id,
+                        "url": result.url,
+                        "thumbnailUrl": result.thumbnail_url,
+                        "sizeInBytes": result.size_bytes.unwrap_or(job.size_bytes),
+                        "hash": result.hash,
+                        "verified": result.verified.as_option(),
+                        "status": "done",
+                    }));
+                }
+                let mark = match result.verified.as_option() {
+                    Some(true) => " (verified)",
+                    Some(false) => " (HASH MISMATCH: the server's copy differs)",
+                    None => "",
+                };
+                self.note(&format!(
+                    "✓ {} → {}{mark}",
+                    job.path.display(),
+                    result.url.as_deref().unwrap_or(&result.file_id)
+                ));
+                if result.verified.as_option() == Some(false) {
+                    self.failures += 1;
+                }
+            }
+            Event::Failed { id, error } => {
+                let Some(job) = self.jobs.get(&id).cloned() else { return };
+                if let Some(bar) = self.bars.remove(&id) {
+                    bar.finish_and_clear();
+                }
+                self.waiting.remove(&id);
+                self.fail(&job.path, Some(id), &error.message, job.size_bytes);
+            }
+            Event::Removed(_) | Event::FilesAdded { .. } => {}
+            Event::JournalError(e) => self.note(&format!("warning: {e}")),
+        }
+    }
+
+    fn rejected(&mut self, path: &Path, why: &str) {
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        self.fail(path, None, why, size);
+    }
+
+    fn fail(&mut self, path: &Path, id: Option<JobId>, message: &str, size: u64) {
+        self.failures += 1;
+        if self.json {
+            self.line(json!({
+                "path": path,
+                "id": serde_json::Value::Null,
+                "url": serde_json::Value::Null,
+                "thumbnailUrl": serde_json::Value::Null,
+                "sizeInBytes": size,
+                "hash": serde_json::Value::Null,
+                "verified": serde_json::Value::Null,
+                "status": "failed",
+                "error": message,
+            }));
+        }
+        let _ = id;
+        self.note(&format!("error: {}: {message}", path.display()));
+    }
+
+    fn line(&self, v: serde_json::Value) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{v}");
+        let _ = out.flush();
+    }
+}
+
+fn format_eta(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=3599 => format!("about {} min", secs.div_ceil(60)),
+        _ => format!("about {} h", secs.div_ceil(3600)),
+    }
+}

@@ -1,0 +1,219 @@
+//! Jobs: one file to upload, its explicit state, and what it produced.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+/// Identifies a job within one data dir (never reused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct JobId(pub u64);
+
+impl std::fmt::Display for JobId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// Where a job stands. Transitions are checked by [`JobState::can_become`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting for a free upload slot.
+    Queued,
+    /// Getting an upload URL, creating the tus upload, sending bytes (retries included).
+    Uploading,
+    /// Stopped by the person; keeps its upload URL and continues from the server's offset.
+    Paused,
+    /// All bytes are on the server; the finalize request is under way.
+    Finalizing,
+    /// Finalized; waiting for Wix to report the file READY.
+    Processing,
+    /// READY on the site.
+    Done,
+    /// Stopped by an error that retries could not fix; Retry starts it again.
+    Failed,
+    /// Cancelled by the person; the server-side upload was terminated.
+    Cancelled,
+}
+
+impl JobState {
+    /// Done, failed or cancelled: nothing more happens without a command.
+    pub fn is_finished(self) -> bool {
+        matches!(self, JobState::Done | JobState::Failed | JobState::Cancelled)
+    }
+
+    /// A worker is (or should be) running for it.
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            JobState::Uploading | JobState::Finalizing | JobState::Processing
+        )
+    }
+
+    /// The transitions the engine allows.
+    pub fn can_become(self, to: JobState) -> bool {
+        use JobState::*;
+        match (self, to) {
+            (a, b) if a == b => false,
+            (Queued, Uploading | Paused | Cancelled | Failed) => true,
+            (Uploading, Queued | Paused | Finalizing | Processing | Failed | Cancelled) => true,
+            (Paused, Queued | Cancelled) => true,
+            (Finalizing, Processing | Queued | Uploading | Failed | Done) => true,
+            (Processing, Queued | Done | Failed) => true,
+            (Failed, Queued | Cancelled) => true,
+            (Cancelled, Queued) => true,
+            (Done, _) => false,
+            _ => false,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Uploading => "uploading",
+            JobState::Paused => "paused",
+            JobState::Finalizing => "finalizing",
+            JobState::Processing => "processing",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Where on the site a file goes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Destination {
+    /// A Media Manager folder id (`media-root` when neither this nor `path` is set).
+    pub folder_id: Option<String>,
+    /// A folder path such as `/photos/2026`; Wix creates missing folders.
+    pub path: Option<String>,
+    /// Private files cannot be made public later.
+    pub private: bool,
+}
+
+/// A server-side upload: what step 1 handed out and where the tus upload lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub upload_url: String,
+    pub upload_token: String,
+    /// The tus upload URL (`Location`), absolute.
+    pub location: String,
+    /// `Upload-Expires`, as seconds since the Unix epoch.
+    pub expires_unix: Option<u64>,
+}
+
+impl Session {
+    pub fn is_expired(&self, now: SystemTime) -> bool {
+        self.expires_unix.is_some_and(|e| {
+            now.duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs() >= e)
+                .unwrap_or(false)
+        })
+    }
+}
+
+/// Whether the server's hash matched the local file's MD5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verification {
+    Verified,
+    Mismatch,
+    /// The server gave no hash.
+    Unknown,
+}
+
+impl Verification {
+    /// `true`, `false` or `null` in JSON output.
+    pub fn as_option(self) -> Option<bool> {
+        match self {
+            Verification::Verified => Some(true),
+            Verification::Mismatch => Some(false),
+            Verification::Unknown => None,
+        }
+    }
+}
+
+/// What a finished upload produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobResult {
+    pub file_id: String,
+    pub url: Option<String>,
+    pub thumbnail_url: Option<String>,
+    pub display_name: Option<String>,
+    pub size_bytes: Option<u64>,
+    pub hash: Option<String>,
+    pub local_md5: Option<String>,
+    pub verified: Verification,
+    pub media_type: Option<String>,
+    /// Width and height, for images.
+    pub image_size: Option<(u64, u64)>,
+}
+
+/// Why a job failed: a sentence for the row, and the detail for a tooltip or a log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobError {
+    pub message: String,
+    pub detail: String,
+    /// The HTTP status, when a server answered.
+    pub status: Option<u16>,
+}
+
+/// One file in the queue, as the engine (and the journal) knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: JobId,
+    pub path: PathBuf,
+    /// The file name sent to Wix.
+    pub name: String,
+    pub mime_type: String,
+    /// Fingerprint: size and modification time when queued.
+    pub size_bytes: u64,
+    pub mtime_unix_nanos: Option<u128>,
+    pub destination: Destination,
+    pub state: JobState,
+    pub session: Option<Session>,
+    /// The finalized file's id, once known (so a restart polls instead of uploading again).
+    pub file_id: Option<String>,
+    /// Bytes the server acknowledged, as last seen.
+    pub acknowledged_bytes: u64,
+    pub result: Option<JobResult>,
+    pub error: Option<JobError>,
+    /// Seconds since the Unix epoch.
+    pub added_unix: u64,
+}
+
+impl Job {
+    pub fn mtime(&self) -> Option<SystemTime> {
+        self.mtime_unix_nanos.and_then(|n| {
+            let secs = u64::try_from(n / 1_000_000_000).ok()?;
+            SystemTime::UNIX_EPOCH.checked_add(Duration::new(secs, (n % 1_000_000_000) as u32))
+        })
+    }
+}
+
+/// Nanoseconds since the Unix epoch, for the journal.
+pub fn unix_nanos(t: SystemTime) -> Option<u128> {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_nanos())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JobState::*;
+
+    #[test]
+    fn transitions() {
+        assert!(Queued.can_become(Uploading));
+        assert!(Uploading.can_become(Paused));
+        assert!(Paused.can_become(Queued));
+        assert!(Failed.can_become(Queued));
+        assert!(!Done.can_become(Queued), "finished uploads are never redone");
+        assert!(!Paused.can_become(Done));
+        assert!(!Queued.can_become(Queued));
+        assert!(Done.is_finished() && Failed.is_finished() && Cancelled.is_finished());
+        assert!(Uploading.is_active() && !Paused.is_active());
+    }
+}

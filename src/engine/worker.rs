@@ -1,0 +1,478 @@
+//! One upload, start to finish: upload URL → tus creation → PATCH loop → finalize → poll until
+//! READY → MD5 check. Reports to the scheduler; never touches the job table itself.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use md5::Digest as _;
+use reqwest::Url;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use super::job::{Job, JobError, JobId, JobResult, JobState, Session, Verification};
+use crate::tus::{self, FileSource, Progress, TusClient};
+use crate::wix_media::{self, OperationStatus, UploadRequest, UploadTarget, WixMediaClient};
+
+/// What workers share.
+pub(super) struct Shared {
+    pub tus: TusClient,
+    pub wix: WixMediaClient,
+    pub poll_delays: Vec<Duration>,
+    pub poll_timeout: Duration,
+}
+
+/// A worker's messages to the scheduler.
+pub(super) enum Report {
+    Sent { id: JobId, offset: u64 },
+    Acknowledged { id: JobId, offset: u64 },
+    Retrying {
+        id: JobId,
+        attempt: usize,
+        delay: Duration,
+        reason: String,
+    },
+    Phase { id: JobId, state: JobState },
+    /// A new server-side upload (or none): persisted before the worker goes on.
+    Session {
+        id: JobId,
+        session: Option<Session>,
+        saved: oneshot::Sender<()>,
+    },
+    /// The finalized file's id: persisted, so a restart polls instead of uploading again.
+    FileId {
+        id: JobId,
+        file_id: String,
+        saved: oneshot::Sender<()>,
+    },
+    Finished {
+        id: JobId,
+        outcome: Result<JobResult, Stop>,
+    },
+}
+
+/// Why a worker stopped without a result.
+#[derive(Debug)]
+pub(super) enum Stop {
+    /// Paused, cancelled or shut down: the scheduler already knows which.
+    Interrupted,
+    Failed(JobError),
+}
+
+type Reports = mpsc::UnboundedSender<Report>;
+
+/// Runs one job to the end and reports how it ended.
+pub(super) async fn run(shared: Arc<Shared>, job: Job, reports: Reports, cancel: CancellationToken) {
+    let id = job.id;
+    let outcome = upload(&shared, job, &reports, &cancel).await;
+    let _ = reports.send(Report::Finished { id, outcome });
+}
+
+async fn upload(
+    shared: &Shared,
+    job: Job,
+    reports: &Reports,
+    cancel: &CancellationToken,
+) -> Result<JobResult, Stop> {
+    let id = job.id;
+    let file = FileSource {
+        path: job.path.clone(),
+        len: job.size_bytes,
+        mtime: job.mtime(),
+    };
+    let progress = Arc::new(JobProgress::new(id, reports.clone()));
+    let mut file_id = job.file_id.clone();
+    let mut session = job.session.clone();
+    let mut restarted = false;
+
+    if file_id.is_none() {
+        check_file(&file).await?;
+    }
+    while file_id.is_none() {
+        // 1–2: a server-side upload, new or resumed.
+        let mut known_offset = None;
+        if session.as_ref().is_none_or(|s| s.is_expired(SystemTime::now())) {
+            let s = new_session(shared, &job, &file, progress.clone(), cancel).await?;
+            known_offset = Some(s.1);
+            session = Some(s.0.clone());
+            persist_session(reports, id, Some(s.0)).await;
+        }
+        let s = session.clone().ok_or_else(|| failed("internal: no upload session", ""))?;
+        let (endpoint, location) = session_urls(&s)?;
+        let sent = shared
+            .tus
+            .upload(&endpoint, &location, &file, known_offset, progress.clone(), cancel)
+            .await;
+        match sent {
+            Ok(()) => {}
+            Err(tus::Error::Gone { .. } | tus::Error::Expired) if !restarted => {
+                tracing::info!(%id, "upload gone or expired on the server; starting it anew");
+                restarted = true;
+                session = None;
+                persist_session(reports, id, None).await;
+                continue;
+            }
+            Err(e) => return Err(tus_stop(e)),
+        }
+        // Never finalize a file that changed while it was sent.
+        check_file(&file).await?;
+
+        // 3: finalize.
+        let _ = reports.send(Report::Phase {
+            id,
+            state: JobState::Finalizing,
+        });
+        let target = UploadTarget {
+            upload_url: endpoint,
+            upload_token: s.upload_token.clone(),
+        };
+        let finalized = tokio::select! {
+            r = shared.wix.finalize(&target, &job.name) => r,
+            _ = cancel.cancelled() => return Err(Stop::Interrupted),
+        };
+        match finalized {
+            Ok(d) if !d.id.is_empty() => {
+                let (tx, rx) = oneshot::channel();
+                let _ = reports.send(Report::FileId {
+                    id,
+                    file_id: d.id.clone(),
+                    saved: tx,
+                });
+                let _ = rx.await;
+                file_id = Some(d.id);
+            }
+            Ok(_) => return Err(failed("Wix finalized the upload but gave no file id", "")),
+            Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) && !restarted => {
+                tracing::info!(%id, error = %e, "finalize refused; starting the upload anew");
+                restarted = true;
+                session = None;
+                persist_session(reports, id, None).await;
+            }
+            Err(e) => return Err(wix_stop("Wix could not finish the upload", e)),
+        }
+    }
+
+    // 4: wait for READY.
+    let _ = reports.send(Report::Phase {
+        id,
+        state: JobState::Processing,
+    });
+    let file_id = file_id.unwrap_or_default();
+    let desc = poll_ready(shared, &file_id, cancel).await?;
+
+    // Integrity: the local MD5 against the server's hash.
+    let local_md5 = progress.finish_md5(&file).await.ok();
+    let verified = match (&desc.hash, &local_md5) {
+        (Some(h), Some(l)) if !h.is_empty() => {
+            if h.eq_ignore_ascii_case(l) {
+                Verification::Verified
+            } else {
+                Verification::Mismatch
+            }
+        }
+        _ => Verification::Unknown,
+    };
+    Ok(JobResult {
+        image_size: desc.image_size(),
+        file_id: desc.id.clone(),
+        url: desc.url.clone(),
+        thumbnail_url: desc.thumbnail_url.clone(),
+        display_name: desc.display_name.clone(),
+        size_bytes: desc.size_in_bytes,
+        hash: desc.hash.clone(),
+        local_md5,
+        verified,
+        media_type: desc.media_type.as_ref().map(|m| m.as_str().to_string()),
+    })
+}
+
+/// Steps 1 and 2a: an upload URL and token from Wix, then the tus creation request.
+async fn new_session(
+    shared: &Shared,
+    job: &Job,
+    file: &FileSource,
+    progress: Arc<JobProgress>,
+    cancel: &CancellationToken,
+) -> Result<(Session, u64), Stop> {
+    let req = UploadRequest {
+        mime_type: job.mime_type.clone(),
+        file_name: job.name.clone(),
+        size_in_bytes: job.size_bytes,
+        parent_folder_id: job.destination.folder_id.clone(),
+        file_path: job.destination.path.clone(),
+        private: job.destination.private,
+        upload_protocol: "TUS",
+    };
+    let target = tokio::select! {
+        r = shared.wix.generate_resumable_upload_url(&req) => {
+            r.map_err(|e| wix_stop("Wix did not hand out an upload URL", e))?
+        }
+        _ = cancel.cancelled() => return Err(Stop::Interrupted),
+    };
+    let metadata = [
+        ("filename", job.name.as_str()),
+        ("contentType", job.mime_type.as_str()),
+        ("token", target.upload_token.as_str()),
+    ];
+    let created = shared
+        .tus
+        .create(&target.upload_url, file, &metadata, progress, cancel)
+        .await
+        .map_err(tus_stop)?;
+    Ok((
+        Session {
+            upload_url: target.upload_url.to_string(),
+            upload_token: target.upload_token,
+            location: created.url.to_string(),
+            expires_unix: created.expires.and_then(|e| {
+                e.duration_since(SystemTime::UNIX_EPOCH)
+                    .ok()
+                    .map(|d| d.as_secs())
+            }),
+        },
+        created.offset,
+    ))
+}
+
+async fn persist_session(reports: &Reports, id: JobId, session: Option<Session>) {
+    let (tx, rx) = oneshot::channel();
+    let _ = reports.send(Report::Session {
+        id,
+        session,
+        saved: tx,
+    });
+    let _ = rx.await;
+}
+
+fn session_urls(s: &Session) -> Result<(Url, Url), Stop> {
+    let bad = |_| failed("the saved upload URL is not valid; retry to start anew", "");
+    Ok((
+        Url::parse(&s.upload_url).map_err(bad)?,
+        Url::parse(&s.location).map_err(bad)?,
+    ))
+}
+
+/// Polls get-file-by-id with growing delays until READY or FAILED.
+async fn poll_ready(
+    shared: &Shared,
+    file_id: &str,
+    cancel: &CancellationToken,
+) -> Result<wix_media::FileDescriptor, Stop> {
+    let started = Instant::now();
+    let mut i = 0;
+    loop {
+        let desc = tokio::select! {
+            r = shared.wix.get_file(file_id) => r.map_err(|e| wix_stop("Wix could not report the file's status", e))?,
+            _ = cancel.cancelled() => return Err(Stop::Interrupted),
+        };
+        match desc.operation_status {
+            Some(OperationStatus::Ready) => return Ok(desc),
+            Some(OperationStatus::Failed) => {
+                return Err(failed(
+                    "Wix could not process the file; check that its type is supported",
+                    "operationStatus FAILED",
+                ));
+            }
+            _ => {}
+        }
+        if started.elapsed() >= shared.poll_timeout {
+            return Err(failed(
+                "Wix is still processing the file; it will appear in the Media Manager when ready",
+                "gave up polling get-file-by-id",
+            ));
+        }
+        let delay = shared
+            .poll_delays
+            .get(i)
+            .or(shared.poll_delays.last())
+            .copied()
+            .unwrap_or(Duration::from_secs(1));
+        i += 1;
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = cancel.cancelled() => return Err(Stop::Interrupted),
+        }
+    }
+}
+
+/// The file must still be there with the size and time it was queued with.
+async fn check_file(file: &FileSource) -> Result<(), Stop> {
+    match file.check_unchanged().await {
+        Ok(()) => Ok(()),
+        Err(e) => Err(tus_stop(e)),
+    }
+}
+
+fn failed(message: &str, detail: &str) -> Stop {
+    Stop::Failed(JobError {
+        message: message.to_string(),
+        detail: detail.to_string(),
+        status: None,
+    })
+}
+
+/// A sentence a person understands for each tus failure.
+fn tus_stop(e: tus::Error) -> Stop {
+    use tus::Error as E;
+    let message = match &e {
+        E::Cancelled => return Stop::Interrupted,
+        E::FileChanged => {
+            "file changed on disk; add it again to upload the new version".to_string()
+        }
+        E::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
+            "file not found; check that it still exists".to_string()
+        }
+        E::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
+            "cannot read the file (permission denied); check its permissions".to_string()
+        }
+        E::Io(_) => "cannot read the file; check that it is readable".to_string(),
+        E::FileEndedEarly { .. } => {
+            "the file got shorter while it was uploading; add it again".to_string()
+        }
+        E::TooLarge { size, max } => format!(
+            "the file ({}) is larger than the server accepts ({})",
+            crate::size::format_bytes(*size),
+            crate::size::format_bytes(*max)
+        ),
+        E::Network(_) | E::Stalled(_) => {
+            "could not reach the upload server; check the connection, then Retry".to_string()
+        }
+        E::Status { status, .. } if *status >= 500 || *status == 429 => format!(
+            "the upload server kept failing ({status}); Retry later"
+        ),
+        E::Status { status, .. } => format!("the upload server refused the file ({status})"),
+        E::Gone { .. } | E::Expired => {
+            "the upload expired on the server twice; Retry to start anew".to_string()
+        }
+        E::UnsupportedVersion(_) | E::Protocol(_) => {
+            "the upload server answered in a way Wixup does not understand; Retry".to_string()
+        }
+    };
+    Stop::Failed(JobError {
+        message,
+        detail: e.to_string(),
+        status: e.status(),
+    })
+}
+
+fn wix_stop(context: &str, e: wix_media::Error) -> Stop {
+    use wix_media::Error as E;
+    let message = match &e {
+        E::Unauthorized { .. } | E::Forbidden { .. } => e.to_string(),
+        E::Network(_) => format!("{context}: could not reach Wix; check the connection, then Retry"),
+        E::Api { status, message, .. } if !message.is_empty() => {
+            format!("{context} ({status}): {message}")
+        }
+        E::Api { status, .. } => format!("{context} ({status})"),
+        _ => format!("{context}: {e}"),
+    };
+    Stop::Failed(JobError {
+        message,
+        detail: e.to_string(),
+        status: e.status(),
+    })
+}
+
+/// Forwards tus progress to the scheduler (throttled) and hashes the bytes as they stream.
+struct JobProgress {
+    id: JobId,
+    reports: Reports,
+    last_sent_report: Mutex<Option<Instant>>,
+    md5: Mutex<(md5::Md5, u64)>,
+    acknowledged: AtomicU64,
+}
+
+impl JobProgress {
+    fn new(id: JobId, reports: Reports) -> Self {
+        Self {
+            id,
+            reports,
+            last_sent_report: Mutex::new(None),
+            md5: Mutex::new((md5::Md5::new(), 0)),
+            acknowledged: AtomicU64::new(0),
+        }
+    }
+
+    /// The file's MD5: what streamed in order, plus whatever was not streamed (a resumed upload)
+    /// read from disk.
+    async fn finish_md5(&self, file: &FileSource) -> std::io::Result<String> {
+        let (hasher, upto) = match self.md5.lock() {
+            Ok(mut g) => std::mem::replace(&mut *g, (md5::Md5::new(), 0)),
+            Err(_) => (md5::Md5::new(), 0),
+        };
+        let path: PathBuf = file.path.clone();
+        let len = file.len;
+        tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+            let mut hasher = hasher;
+            if upto < len {
+                let mut f = std::fs::File::open(path)?;
+                f.seek(SeekFrom::Start(upto))?;
+                let mut f = f.take(len - upto);
+                let mut buf = vec![0u8; 1 << 20];
+                loop {
+                    let n = f.read(&mut buf)?;
+                    if n == 0 {
+                        break;
+                    }
+                    hasher.update(&buf[..n]);
+                }
+            }
+            Ok(hex(&hasher.finalize()))
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Progress for JobProgress {
+    fn sent(&self, offset: u64) {
+        let now = Instant::now();
+        if let Ok(mut last) = self.last_sent_report.lock() {
+            if last.is_some_and(|l| now.duration_since(l) < Duration::from_millis(50)) {
+                return;
+            }
+            *last = Some(now);
+        }
+        let _ = self.reports.send(Report::Sent {
+            id: self.id,
+            offset,
+        });
+    }
+
+    fn acknowledged(&self, offset: u64) {
+        self.acknowledged.fetch_max(offset, Ordering::Relaxed);
+        let _ = self.reports.send(Report::Acknowledged {
+            id: self.id,
+            offset,
+        });
+    }
+
+    fn retrying(&self, error: &tus::Error, attempt: usize, delay: Duration) {
+        let _ = self.reports.send(Report::Retrying {
+            id: self.id,
+            attempt,
+            delay,
+            reason: error.to_string(),
+        });
+    }
+
+    fn data(&self, offset: u64, bytes: &[u8]) {
+        if let Ok(mut g) = self.md5.lock() {
+            let (hasher, upto) = &mut *g;
+            let end = offset + bytes.len() as u64;
+            // Only bytes that continue the hashed prefix count (resent ranges are skipped).
+            if offset <= *upto && end > *upto {
+                let skip = (*upto - offset) as usize;
+                hasher.update(&bytes[skip..]);
+                *upto = end;
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The retry schedule shared by the tus client and the Wix Media client.
+//!
+//! Delays follow tus-js-client's idea (a short list of growing delays) extended for long outages:
+//! about 0, 1, 3, 5, 10 and 20 seconds, each with up to 20 % random jitter so that many uploads
+//! failing together do not retry in lock-step. Callers reset the attempt count whenever an upload
+//! made progress, so an upload that keeps advancing can be interrupted any number of times.
+
+use std::time::Duration;
+
+/// How often and how long to wait before retrying a transient failure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// One retry per entry: the delay before that retry. Empty means never retry.
+    pub delays: Vec<Duration>,
+    /// Add up to this fraction of each delay at random (0.0 disables jitter).
+    pub jitter: f64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            delays: [0, 1, 3, 5, 10, 20]
+                .into_iter()
+                .map(Duration::from_secs)
+                .collect(),
+            jitter: 0.2,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Retries immediately, `retries` times: what tests use so they never sleep.
+    pub fn immediate(retries: usize) -> Self {
+        Self {
+            delays: vec![Duration::ZERO; retries],
+            jitter: 0.0,
+        }
+    }
+
+    /// The delay before retry number `attempt` (0-based), or `None` when retries are used up.
+    /// A server's `Retry-After` wins when it asks for longer.
+    pub fn delay(&self, attempt: usize, retry_after: Option<Duration>) -> Option<Duration> {
+        let base = *self.delays.get(attempt)?;
+        let jittered = if self.jitter > 0.0 && !base.is_zero() {
+            base.mul_f64(1.0 + self.jitter * fastrand::f64())
+        } else {
+            base
+        };
+        Some(match retry_after {
+            // Never wait unboundedly long because a server said so.
+            Some(ra) => jittered.max(ra.min(Duration::from_secs(300))),
+            None => jittered,
+        })
+    }
+}
+
+/// Parses a `Retry-After` header value given in seconds (the HTTP-date form is also accepted).
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_schedule_is_about_0_1_3_5_10_20() {
+        let p = RetryPolicy::default();
+        let secs: Vec<f64> = (0..6)
+            .map(|i| p.delay(i, None).map(|d| d.as_secs_f64()).unwrap_or(-1.0))
+            .collect();
+        for (got, want) in secs.iter().zip([0.0, 1.0, 3.0, 5.0, 10.0, 20.0]) {
+            assert!(*got >= want && *got <= want * 1.2 + 1e-9, "{got} vs {want}");
+        }
+        assert_eq!(p.delay(6, None), None);
+    }
+
+    #[test]
+    fn retry_after_extends_but_is_capped() {
+        let p = RetryPolicy::immediate(1);
+        assert_eq!(
+            p.delay(0, Some(Duration::from_secs(7))),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            p.delay(0, Some(Duration::from_secs(100_000))),
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(parse_retry_after(" 12 "), Some(Duration::from_secs(12)));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}

@@ -1,0 +1,298 @@
+//! The local sandbox: a Wix-compatible server on loopback with the same REST paths and JSON
+//! shapes as Wix, a real tus 1.0 server, static media URLs and resized thumbnails.
+//!
+//! It shares no protocol code with the clients (a shared codec would hide shared bugs): the two
+//! only meet over HTTP. Tests bind `127.0.0.1:0`; the app and the CLI bind a stable default port
+//! so the URLs it handed out stay valid after a restart.
+
+pub mod faults;
+mod media;
+mod rest;
+pub mod store;
+mod tus_server;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use reqwest::Url;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub use faults::{FaultKind, Faults, Rule};
+
+/// The API key the sandbox accepts unless told otherwise (public: it guards nothing).
+pub const DEFAULT_API_KEY: &str = "wixup-sandbox-key";
+/// The site id the sandbox accepts unless told otherwise.
+pub const DEFAULT_SITE_ID: &str = "wixup-sandbox-site";
+/// The stable loopback port of the embedded sandbox.
+pub const DEFAULT_PORT: u16 = 47_913;
+
+/// How the sandbox behaves.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Tokens, uploads and files live here.
+    pub data_dir: PathBuf,
+    /// The base of every URL handed out (`--public-url`); the bound address when `None`.
+    pub public_url: Option<Url>,
+    pub api_key: String,
+    pub site_id: String,
+    /// `Tus-Max-Size`.
+    pub max_size_bytes: u64,
+    /// Lifetime of a tus upload (`Upload-Expires`).
+    pub upload_ttl: Duration,
+    /// Lifetime of an upload token.
+    pub token_ttl: Duration,
+    /// How long a finalized file stays PENDING.
+    pub processing_delay: Duration,
+}
+
+impl SandboxConfig {
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            public_url: None,
+            api_key: DEFAULT_API_KEY.into(),
+            site_id: DEFAULT_SITE_ID.into(),
+            max_size_bytes: 64 * 1024 * 1024 * 1024,
+            upload_ttl: Duration::from_secs(7 * 24 * 3600),
+            token_ttl: Duration::from_secs(7 * 24 * 3600),
+            processing_delay: Duration::from_millis(300),
+        }
+    }
+}
+
+/// Counters for tests and `GET /_sandbox/stats`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Body bytes received by PATCH and creation-with-upload, resent ones included.
+    pub bytes_received: AtomicU64,
+    pub patch_requests: AtomicU64,
+    pub finalize_requests: AtomicU64,
+    /// Files created by finalize (a repeated finalize creates none).
+    pub files_created: AtomicU64,
+    /// Requests to the upload host that carried an `Authorization` or `wix-site-id` header.
+    pub credentials_on_upload_host: AtomicU64,
+}
+
+impl Stats {
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::SeqCst)
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "bytesReceived": Self::get(&self.bytes_received),
+            "patchRequests": Self::get(&self.patch_requests),
+            "finalizeRequests": Self::get(&self.finalize_requests),
+            "filesCreated": Self::get(&self.files_created),
+            "credentialsOnUploadHost": Self::get(&self.credentials_on_upload_host),
+        })
+    }
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    inner: Arc<Inner>,
+    pub(crate) faults: Arc<Faults>,
+}
+
+pub(crate) struct Inner {
+    config: SandboxConfig,
+    /// Where URLs point: `public_url` or the bound address.
+    base: Url,
+    dirs: store::Dirs,
+    state: Mutex<store::State>,
+    /// Serializes writes of `state.json`.
+    save_lock: tokio::sync::Mutex<()>,
+    /// One PATCH at a time per upload; a second one gets 423.
+    upload_locks: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    stats: Arc<Stats>,
+}
+
+impl AppState {
+    fn url(&self, path: &str) -> String {
+        let base = self.inner.base.as_str().trim_end_matches('/');
+        format!("{base}{path}")
+    }
+
+    /// Runs `f` on the state under its lock (never held across an await).
+    fn with<R>(&self, f: impl FnOnce(&mut store::State) -> R) -> R {
+        let mut g = match self.inner.state.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        f(&mut g)
+    }
+
+    /// Writes `state.json` atomically, off the async threads.
+    async fn persist(&self) {
+        let _g = self.inner.save_lock.lock().await;
+        let bytes = self.with(|s| s.encode());
+        let path = self.inner.dirs.state();
+        let result = match bytes {
+            Ok(b) => tokio::task::spawn_blocking(move || crate::engine::journal::write_atomic(&path, &b))
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, "sandbox: cannot save state");
+        }
+    }
+}
+
+/// A running sandbox.
+pub struct SandboxHandle {
+    /// The address actually bound.
+    pub addr: SocketAddr,
+    /// The base of the URLs it hands out.
+    pub base_url: Url,
+    pub faults: Arc<Faults>,
+    pub stats: Arc<Stats>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl SandboxHandle {
+    /// `http://ADDR:PORT`, the address actually bound.
+    pub fn local_url(&self) -> Url {
+        Url::parse(&format!("http://{}", self.addr)).unwrap_or_else(|_| self.base_url.clone())
+    }
+
+    /// Stops accepting, lets open requests finish, and waits.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Starts the sandbox on `listener` in a background task.
+pub async fn start(listener: TcpListener, config: SandboxConfig) -> std::io::Result<SandboxHandle> {
+    let (tx, rx) = oneshot::channel();
+    let faults = Arc::new(Faults::default());
+    let stats = Arc::new(Stats::default());
+    let addr = listener.local_addr()?;
+    let (router, base) = build(&listener, config, faults.clone(), stats.clone())?;
+    let task = tokio::spawn(run(listener, router, async {
+        let _ = rx.await;
+    }));
+    Ok(SandboxHandle {
+        addr,
+        base_url: base,
+        faults,
+        stats,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
+}
+
+/// Serves the sandbox on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    config: SandboxConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (router, _) = build(
+        &listener,
+        config,
+        Arc::new(Faults::default()),
+        Arc::new(Stats::default()),
+    )?;
+    run(listener, router, shutdown).await
+}
+
+async fn run(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        faults::KillableListener(listener),
+        router.into_make_service_with_connect_info::<faults::ConnHandle>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+fn build(
+    listener: &TcpListener,
+    config: SandboxConfig,
+    faults: Arc<Faults>,
+    stats: Arc<Stats>,
+) -> std::io::Result<(Router, Url)> {
+    let addr = listener.local_addr()?;
+    let base = match &config.public_url {
+        Some(u) => u.clone(),
+        None => Url::parse(&format!("http://{addr}")).map_err(std::io::Error::other)?,
+    };
+    let dirs = store::Dirs::new(&config.data_dir)?;
+    let state = store::State::load(&dirs)?;
+    let app = AppState {
+        inner: Arc::new(Inner {
+            config,
+            base: base.clone(),
+            dirs,
+            state: Mutex::new(state),
+            save_lock: tokio::sync::Mutex::new(()),
+            upload_locks: Mutex::new(Default::default()),
+            stats,
+        }),
+        faults,
+    };
+    let api = Router::new()
+        .route(
+            "/site-media/v1/files/generate-resumable-upload-url",
+            post(rest::generate_resumable_upload_url),
+        )
+        .route("/site-media/v1/files/get-file-by-id", get(rest::get_file_by_id))
+        .route("/site-media/v1/files/get-files", post(rest::get_files))
+        .route("/site-media/v1/files", get(rest::list_files))
+        .route(
+            "/site-media/v1/folders",
+            get(rest::list_folders).post(rest::create_folder),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(app.clone(), rest::auth));
+    let router = Router::new()
+        .merge(api)
+        .route(
+            "/upload/tus",
+            post(tus_server::create).options(tus_server::options),
+        )
+        .route(
+            "/upload/tus/{key}",
+            axum::routing::head(tus_server::head)
+                .patch(tus_server::patch)
+                .delete(tus_server::terminate)
+                .put(rest::finalize)
+                .options(tus_server::options),
+        )
+        .route("/media/{id}", get(media::original))
+        .route("/media/{id}/v1/{mode}/{params}/{name}", get(media::transform))
+        .route("/_sandbox/stats", get(stats_handler))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), faults::middleware))
+        .with_state(app);
+    Ok((router, base))
+}
+
+async fn stats_handler(axum::extract::State(app): axum::extract::State<AppState>) -> axum::Json<serde_json::Value> {
+    axum::Json(app.inner.stats.to_json())
+}

@@ -1,0 +1,17 @@
+//! Our tus 1.0 client.
+//!
+//! * [`protocol`]: pure decisions (headers in, facts out) with unit tests beside them;
+//! * [`client`]: the reqwest driver that streams file ranges, detects stalls and retries;
+//! * [`error`]: one flat error enum whose predicates drive retries.
+//!
+//! Supported: core (HEAD/PATCH), OPTIONS discovery (cached per endpoint), creation,
+//! creation-with-upload (small files, one round trip), termination, checksum (`sha1`, `md5`), and
+//! expiration (`Upload-Expires`).
+
+pub mod client;
+pub mod error;
+pub mod protocol;
+
+pub use client::{FileSource, Progress, TusClient, TusConfig};
+pub use error::Error;
+pub use protocol::{Capabilities, ChunkSize, Created, HeadInfo};

@@ -1,0 +1,342 @@
+//! The REST driver: builds requests, adds credentials for the API host only, retries transient
+//! failures, decodes answers.
+
+use std::time::Duration;
+
+use reqwest::{Method, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::Error;
+use super::types::{FileDescriptor, Folder, Page};
+use crate::redact::ApiKey;
+use crate::retry::{RetryPolicy, parse_retry_after};
+
+/// What authorizes calls to the API host.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub api_key: ApiKey,
+    pub site_id: String,
+}
+
+/// What `generate-resumable-upload-url` needs to know about a file.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadRequest {
+    pub mime_type: String,
+    pub file_name: String,
+    /// Wix takes int64 as a decimal string.
+    #[serde(serialize_with = "as_string")]
+    pub size_in_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_folder_id: Option<String>,
+    /// A folder path such as `/photos/2026`; Wix creates missing folders.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_path: Option<String>,
+    pub private: bool,
+    pub upload_protocol: &'static str,
+}
+
+fn as_string<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&v.to_string())
+}
+
+/// Where to send the bytes of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadTarget {
+    /// The tus endpoint.
+    pub upload_url: Url,
+    /// The single-use token: tus metadata `token` and the finalize path.
+    pub upload_token: String,
+}
+
+/// A client for one site (or the sandbox).
+#[derive(Clone)]
+pub struct WixMediaClient {
+    http: reqwest::Client,
+    base: Url,
+    credentials: Credentials,
+    retry: RetryPolicy,
+}
+
+impl WixMediaClient {
+    /// `base` is `https://www.wixapis.com` in production, or the sandbox's address.
+    pub fn new(base: Url, credentials: Credentials, retry: RetryPolicy) -> Result<Self, Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(15))
+            .timeout(Duration::from_secs(120))
+            .user_agent(concat!("wixup/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Network(e.without_url()))?;
+        Ok(Self {
+            http,
+            base,
+            credentials,
+            retry,
+        })
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    fn api_url(&self, path: &str) -> Result<Url, Error> {
+        self.base
+            .join(path)
+            .map_err(|_| Error::BadResponse(format!("cannot build a URL for {path}")))
+    }
+
+    /// A request to the API host, with the credentials.
+    fn api(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, url)
+            .header("Authorization", self.credentials.api_key.expose())
+            .header("wix-site-id", &self.credentials.site_id)
+    }
+
+    /// Sends a request (rebuilt for each attempt) with retries, and decodes a JSON answer.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<T, Error> {
+        let mut attempt = 0;
+        loop {
+            let err = match self.try_call(build()).await {
+                Ok(bytes) => {
+                    return serde_json::from_slice(&bytes).map_err(|e| {
+                        Error::BadResponse(format!("{what}: the body is not the expected JSON ({e})"))
+                    });
+                }
+                Err(e) => e,
+            };
+            if !err.is_retryable() {
+                return Err(err);
+            }
+            let Some(delay) = self.retry.delay(attempt, err.retry_after()) else {
+                return Err(err);
+            };
+            attempt += 1;
+            tracing::debug!(what, attempt, ?delay, error = %err, "wix: retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn try_call(&self, req: reqwest::RequestBuilder) -> Result<bytes::Bytes, Error> {
+        let net = |e: reqwest::Error| Error::Network(e.without_url());
+        let resp = req.send().await.map_err(net)?;
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let body = resp.bytes().await.map_err(net)?;
+        if (200..300).contains(&status) {
+            Ok(body)
+        } else {
+            Err(Error::from_response(status, &body, retry_after))
+        }
+    }
+
+    /// Step 1: a tus endpoint and a single-use token for one file.
+    pub async fn generate_resumable_upload_url(
+        &self,
+        req: &UploadRequest,
+    ) -> Result<UploadTarget, Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Answer {
+            upload_url: Option<String>,
+            upload_token: Option<String>,
+        }
+        let url = self.api_url("/site-media/v1/files/generate-resumable-upload-url")?;
+        let a: Answer = self
+            .call("generate-resumable-upload-url", || {
+                self.api(Method::POST, url.clone()).json(req)
+            })
+            .await?;
+        let upload_url = a
+            .upload_url
+            .and_then(|u| Url::parse(&u).ok())
+            .ok_or_else(|| Error::BadResponse("no usable uploadUrl".into()))?;
+        let upload_token = a
+            .upload_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Error::BadResponse("no uploadToken".into()))?;
+        Ok(UploadTarget {
+            upload_url,
+            upload_token,
+        })
+    }
+
+    /// Step 3: `PUT {uploadUrl}/{uploadToken}?filename=…` with `{}`. Goes to the upload host, so
+    /// no credentials. Safe to repeat: a lost answer is retried, and the server returns the same
+    /// file for the same token.
+    pub async fn finalize(
+        &self,
+        target: &UploadTarget,
+        filename: &str,
+    ) -> Result<FileDescriptor, Error> {
+        let mut url = target.upload_url.clone();
+        url.path_segments_mut()
+            .map_err(|_| Error::BadResponse("uploadUrl cannot take a path".into()))?
+            .pop_if_empty()
+            .push(&target.upload_token);
+        url.query_pairs_mut().append_pair("filename", filename);
+        let a: FileAnswer = self
+            .call("finalize", || {
+                self.http
+                    .put(url.clone())
+                    .header("Content-Type", "application/json")
+                    .body("{}")
+            })
+            .await?;
+        a.file
+            .ok_or_else(|| Error::BadResponse("finalize: no file in the answer".into()))
+    }
+
+    /// Step 4: the current descriptor of a file.
+    pub async fn get_file(&self, file_id: &str) -> Result<FileDescriptor, Error> {
+        let mut url = self.api_url("/site-media/v1/files/get-file-by-id")?;
+        url.query_pairs_mut().append_pair("fileId", file_id);
+        let a: FileAnswer = self
+            .call("get-file-by-id", || self.api(Method::GET, url.clone()))
+            .await?;
+        a.file
+            .ok_or_else(|| Error::BadResponse("get-file-by-id: no file in the answer".into()))
+    }
+
+    /// Several descriptors in one request.
+    pub async fn get_files(&self, file_ids: &[String]) -> Result<Vec<FileDescriptor>, Error> {
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default)]
+        struct Answer {
+            files: Vec<FileDescriptor>,
+        }
+        let url = self.api_url("/site-media/v1/files/get-files")?;
+        let body = serde_json::json!({ "fileIds": file_ids });
+        let a: Answer = self
+            .call("get-files", || self.api(Method::POST, url.clone()).json(&body))
+            .await?;
+        Ok(a.files)
+    }
+
+    /// One page of the files in a folder (`media-root` when `None`), newest first.
+    pub async fn list_files(
+        &self,
+        parent_folder_id: Option<&str>,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<FileDescriptor>, Error> {
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default, rename_all = "camelCase")]
+        struct Answer {
+            files: Vec<FileDescriptor>,
+            next_cursor: Option<Cursor>,
+        }
+        let mut url = self.api_url("/site-media/v1/files")?;
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(p) = parent_folder_id {
+                q.append_pair("parentFolderId", p);
+            }
+            q.append_pair("sort.fieldName", "updatedDate")
+                .append_pair("sort.order", "DESC")
+                .append_pair("paging.limit", &limit.to_string());
+            if let Some(c) = cursor {
+                q.append_pair("paging.cursor", c);
+            }
+        }
+        let a: Answer = self
+            .call("list files", || self.api(Method::GET, url.clone()))
+            .await?;
+        Ok(Page {
+            items: a.files,
+            next_cursor: a.next_cursor.and_then(Cursor::next),
+        })
+    }
+
+    /// One page of the folders under `parent_folder_id` (`media-root` when `None`).
+    pub async fn list_folders(
+        &self,
+        parent_folder_id: Option<&str>,
+        cursor: Option<&str>,
+    ) -> Result<Page<Folder>, Error> {
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default, rename_all = "camelCase")]
+        struct Answer {
+            folders: Vec<Folder>,
+            next_cursor: Option<Cursor>,
+        }
+        let mut url = self.api_url("/site-media/v1/folders")?;
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(p) = parent_folder_id {
+                q.append_pair("parentFolderId", p);
+            }
+            if let Some(c) = cursor {
+                q.append_pair("paging.cursor", c);
+            }
+        }
+        let a: Answer = self
+            .call("list folders", || self.api(Method::GET, url.clone()))
+            .await?;
+        Ok(Page {
+            items: a.folders,
+            next_cursor: a.next_cursor.and_then(Cursor::next),
+        })
+    }
+
+    /// Creates a folder.
+    pub async fn create_folder(
+        &self,
+        display_name: &str,
+        parent_folder_id: Option<&str>,
+    ) -> Result<Folder, Error> {
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default)]
+        struct Answer {
+            folder: Option<Folder>,
+        }
+        let url = self.api_url("/site-media/v1/folders")?;
+        let mut body = serde_json::json!({ "displayName": display_name });
+        if let Some(p) = parent_folder_id {
+            body["parentFolderId"] = p.into();
+        }
+        let a: Answer = self
+            .call("create folder", || self.api(Method::POST, url.clone()).json(&body))
+            .await?;
+        a.folder
+            .ok_or_else(|| Error::BadResponse("create folder: no folder in the answer".into()))
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct FileAnswer {
+    file: Option<FileDescriptor>,
+}
+
+/// `nextCursor: {cursors: {next}, hasNext}`.
+#[derive(serde::Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct Cursor {
+    cursors: Option<CursorInner>,
+    has_next: Option<bool>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct CursorInner {
+    next: Option<String>,
+}
+
+impl Cursor {
+    fn next(self) -> Option<String> {
+        if self.has_next == Some(false) {
+            return None;
+        }
+        self.cursors?.next.filter(|s| !s.is_empty())
+    }
+}
