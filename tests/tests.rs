@@ -1,1 +1,13 @@
+//! Wixup's integration tests: one binary (links once), every test against the real sandbox on
+//! 127.0.0.1 port 0, with real files and real HTTP.
 
+mod it {
+    pub mod support;
+
+    mod chaos;
+    mod cli;
+    mod engine;
+    mod sandbox;
+    mod tus_client;
+    mod wix_media;
+}

@@ -162,7 +162,11 @@ impl Scheduler {
             if self.shutdown.is_some() {
                 if self.running.is_empty() {
                     self.save().await;
-                    if let Some(done) = self.shutdown.take() {
+                    // Release the journal and its lock before saying we are done, so the
+                    // caller can start another engine on the same data dir at once.
+                    let done = self.shutdown.take();
+                    drop(self);
+                    if let Some(done) = done {
                         let _ = done.send(());
                     }
                     return;

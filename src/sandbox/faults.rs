@@ -133,6 +133,9 @@ pub(crate) async fn middleware(
                 status,
                 retry_after_secs,
             } => {
+                // Read the body first, as a server does: a client still sending when the
+                // answer comes would see a reset instead of the status under test.
+                let _ = axum::body::to_bytes(req.into_body(), 1 << 30).await;
                 let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 let mut resp = super::rest::wix_error(code, "INJECTED_FAULT", "injected fault");
                 if let Some(s) = retry_after_secs
