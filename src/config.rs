@@ -34,8 +34,12 @@ impl Backend {
                 api_key: ApiKey::new(k),
                 site_id: s.trim().to_string(),
             }),
-            (Some(_), None) => return Err("WIX_API_KEY is set but WIX_SITE_ID is not; set both".into()),
-            (None, Some(_)) => return Err("WIX_SITE_ID is set but WIX_API_KEY is not; set both".into()),
+            (Some(_), None) => {
+                return Err("WIX_API_KEY is set but WIX_SITE_ID is not; set both".into());
+            }
+            (None, Some(_)) => {
+                return Err("WIX_SITE_ID is set but WIX_API_KEY is not; set both".into());
+            }
             (None, None) => None,
         };
         match (base, credentials) {

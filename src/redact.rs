@@ -44,7 +44,13 @@ pub fn token(token: &str) -> String {
 /// Rewrites a URL for logs: every path segment or query value longer than 40 characters (upload
 /// tokens, signed session ids) is shortened with [`token`].
 pub fn url(url: &str) -> String {
-    let shorten = |s: &str| if s.len() > 40 { token(s) } else { s.to_string() };
+    let shorten = |s: &str| {
+        if s.len() > 40 {
+            token(s)
+        } else {
+            s.to_string()
+        }
+    };
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, Some(q)),
         None => (url, None),

@@ -1,6 +1,8 @@
 //! Wixup's integration tests: one binary (links once), every test against the real sandbox on
 //! 127.0.0.1 port 0, with real files and real HTTP.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod it {
     pub mod support;
 

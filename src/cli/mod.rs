@@ -127,7 +127,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => {
             use clap::CommandFactory as _;
             if !cli.paths.is_empty() {
-                eprintln!("The desktop app is not part of this build yet; upload from the command line:");
+                eprintln!(
+                    "The desktop app is not part of this build yet; upload from the command line:"
+                );
                 eprintln!("  wixup upload {}", shell_words(&cli.paths));
                 return Ok(ExitCode::from(2));
             }
@@ -286,14 +288,24 @@ async fn tus_upload(a: TusUploadArgs) -> anyhow::Result<ExitCode> {
             None => Err(anyhow::anyhow!("--metadata {kv:?} is not KEY=VALUE")),
         })
         .collect::<Result<_, _>>()?;
-    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let refs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let cancel = tokio_util::sync::CancellationToken::new();
     let progress = std::sync::Arc::new(crate::tus::client::NoProgress);
     let created = client
         .create(&a.endpoint, &file, &refs, progress.clone(), &cancel)
         .await?;
     client
-        .upload(&a.endpoint, &created.url, &file, Some(created.offset), progress, &cancel)
+        .upload(
+            &a.endpoint,
+            &created.url,
+            &file,
+            Some(created.offset),
+            progress,
+            &cancel,
+        )
         .await?;
     println!("{}", created.url);
     Ok(ExitCode::SUCCESS)

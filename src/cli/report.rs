@@ -106,7 +106,9 @@ impl Reporter {
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
-        let bar = self.multi.add(ProgressBar::new(job.size_bytes.max(1)).with_style(style));
+        let bar = self
+            .multi
+            .add(ProgressBar::new(job.size_bytes.max(1)).with_style(style));
         bar.set_prefix(job.name.clone());
         bar.set_position(job.acknowledged_bytes);
         self.bars.insert(job.id, bar);
@@ -160,7 +162,9 @@ impl Reporter {
                 }
             }
             Event::Finished { id, result } => {
-                let Some(job) = self.jobs.get(&id) else { return };
+                let Some(job) = self.jobs.get(&id) else {
+                    return;
+                };
                 if let Some(bar) = self.bars.remove(&id) {
                     bar.finish_and_clear();
                 }
@@ -192,7 +196,9 @@ impl Reporter {
                 }
             }
             Event::Failed { id, error } => {
-                let Some(job) = self.jobs.get(&id).cloned() else { return };
+                let Some(job) = self.jobs.get(&id).cloned() else {
+                    return;
+                };
                 if let Some(bar) = self.bars.remove(&id) {
                     bar.finish_and_clear();
                 }

@@ -40,7 +40,10 @@ pub enum JobState {
 impl JobState {
     /// Done, failed or cancelled: nothing more happens without a command.
     pub fn is_finished(self) -> bool {
-        matches!(self, JobState::Done | JobState::Failed | JobState::Cancelled)
+        matches!(
+            self,
+            JobState::Done | JobState::Failed | JobState::Cancelled
+        )
     }
 
     /// A worker is (or should be) running for it.
@@ -210,7 +213,10 @@ mod tests {
         assert!(Uploading.can_become(Paused));
         assert!(Paused.can_become(Queued));
         assert!(Failed.can_become(Queued));
-        assert!(!Done.can_become(Queued), "finished uploads are never redone");
+        assert!(
+            !Done.can_become(Queued),
+            "finished uploads are never redone"
+        );
         assert!(!Paused.can_become(Done));
         assert!(!Queued.can_become(Queued));
         assert!(Done.is_finished() && Failed.is_finished() && Cancelled.is_finished());

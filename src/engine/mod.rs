@@ -16,9 +16,7 @@ use std::time::Duration;
 use reqwest::Url;
 use tokio::sync::{mpsc, oneshot};
 
-pub use job::{
-    Destination, Job, JobError, JobId, JobResult, JobState, Session, Verification,
-};
+pub use job::{Destination, Job, JobError, JobId, JobResult, JobState, Session, Verification};
 pub use journal::JournalError;
 
 use crate::retry::RetryPolicy;
@@ -106,7 +104,7 @@ pub enum Command {
 #[derive(Debug, Clone)]
 pub enum Event {
     /// A job entered the queue.
-    JobAdded(Job),
+    JobAdded(Box<Job>),
     /// The answer to an [`Command::AddFiles`]: what was queued, skipped and refused.
     FilesAdded {
         request: u64,
@@ -127,7 +125,10 @@ pub enum Event {
         bytes_per_sec: Option<f64>,
         eta: Option<Duration>,
     },
-    StateChanged { id: JobId, state: JobState },
+    StateChanged {
+        id: JobId,
+        state: JobState,
+    },
     /// A transient failure; the job retries by itself after `delay`.
     Retrying {
         id: JobId,
@@ -135,8 +136,14 @@ pub enum Event {
         delay: Duration,
         reason: String,
     },
-    Finished { id: JobId, result: JobResult },
-    Failed { id: JobId, error: JobError },
+    Finished {
+        id: JobId,
+        result: JobResult,
+    },
+    Failed {
+        id: JobId,
+        error: JobError,
+    },
     Removed(JobId),
     /// The journal could not be written (disk full, permissions); uploads go on.
     JournalError(String),

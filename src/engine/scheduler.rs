@@ -286,7 +286,11 @@ impl Scheduler {
             }
             Command::RetryFailed => {
                 for id in self.ids() {
-                    if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Failed) {
+                    if self
+                        .jobs
+                        .get(&id)
+                        .is_some_and(|j| j.state == JobState::Failed)
+                    {
                         self.retry(id).await;
                     }
                 }
@@ -339,7 +343,11 @@ impl Scheduler {
     }
 
     fn resume(&mut self, id: JobId) {
-        if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Paused) {
+        if self
+            .jobs
+            .get(&id)
+            .is_some_and(|j| j.state == JobState::Paused)
+        {
             self.held.remove(&id);
             self.set_state(id, JobState::Queued);
         }
@@ -360,7 +368,8 @@ impl Scheduler {
             job.session = None;
         }
         if let Some(s) = session
-            && let (Ok(endpoint), Ok(location)) = (Url::parse(&s.upload_url), Url::parse(&s.location))
+            && let (Ok(endpoint), Ok(location)) =
+                (Url::parse(&s.upload_url), Url::parse(&s.location))
         {
             let shared = self.shared.clone();
             tokio::spawn(async move {
@@ -440,7 +449,7 @@ impl Scheduler {
                 path: c.path,
             };
             self.unfinished_by_path.insert(job.path.clone(), id);
-            self.emit(Event::JobAdded(job.clone()));
+            self.emit(Event::JobAdded(Box::new(job.clone())));
             self.jobs.insert(id, job);
             added.push(id);
         }
@@ -611,9 +620,11 @@ impl Scheduler {
         // The write and fsync happen off the async threads; the actor waits for them, so a
         // critical entry (a new upload URL) is on disk before the worker sends a byte.
         let result = match bytes {
-            Ok(bytes) => tokio::task::spawn_blocking(move || super::journal::write_atomic(&path, &bytes))
-                .await
-                .unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            Ok(bytes) => {
+                tokio::task::spawn_blocking(move || super::journal::write_atomic(&path, &bytes))
+                    .await
+                    .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+            }
             Err(e) => Err(e),
         };
         match result {
@@ -659,11 +670,16 @@ fn walk(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(PathBuf, String)>) {
                     match entry {
                         Ok(e) if e.file_type().is_file() => match e.metadata() {
                             Ok(m) => push(e.path(), &m, &mut files),
-                            Err(err) => rejected.push((e.path().to_path_buf(), describe_io(&err.into()))),
+                            Err(err) => {
+                                rejected.push((e.path().to_path_buf(), describe_io(&err.into())))
+                            }
                         },
                         Ok(_) => {}
                         Err(err) => {
-                            let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| p.clone());
+                            let path = err
+                                .path()
+                                .map(Path::to_path_buf)
+                                .unwrap_or_else(|| p.clone());
                             rejected.push((path, describe_io(&err.into())));
                         }
                     }
@@ -688,4 +704,3 @@ fn describe_io(e: &std::io::Error) -> String {
         _ => format!("cannot read it ({e})"),
     }
 }
-

@@ -3,9 +3,9 @@
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use md5::Digest as _;
@@ -27,15 +27,24 @@ pub(super) struct Shared {
 
 /// A worker's messages to the scheduler.
 pub(super) enum Report {
-    Sent { id: JobId, offset: u64 },
-    Acknowledged { id: JobId, offset: u64 },
+    Sent {
+        id: JobId,
+        offset: u64,
+    },
+    Acknowledged {
+        id: JobId,
+        offset: u64,
+    },
     Retrying {
         id: JobId,
         attempt: usize,
         delay: Duration,
         reason: String,
     },
-    Phase { id: JobId, state: JobState },
+    Phase {
+        id: JobId,
+        state: JobState,
+    },
     /// A new server-side upload (or none): persisted before the worker goes on.
     Session {
         id: JobId,
@@ -65,7 +74,12 @@ pub(super) enum Stop {
 type Reports = mpsc::UnboundedSender<Report>;
 
 /// Runs one job to the end and reports how it ended.
-pub(super) async fn run(shared: Arc<Shared>, job: Job, reports: Reports, cancel: CancellationToken) {
+pub(super) async fn run(
+    shared: Arc<Shared>,
+    job: Job,
+    reports: Reports,
+    cancel: CancellationToken,
+) {
     let id = job.id;
     let outcome = upload(&shared, job, &reports, &cancel).await;
     let _ = reports.send(Report::Finished { id, outcome });
@@ -94,17 +108,29 @@ async fn upload(
     while file_id.is_none() {
         // 1–2: a server-side upload, new or resumed.
         let mut known_offset = None;
-        if session.as_ref().is_none_or(|s| s.is_expired(SystemTime::now())) {
+        if session
+            .as_ref()
+            .is_none_or(|s| s.is_expired(SystemTime::now()))
+        {
             let s = new_session(shared, &job, &file, progress.clone(), cancel).await?;
             known_offset = Some(s.1);
             session = Some(s.0.clone());
             persist_session(reports, id, Some(s.0)).await;
         }
-        let s = session.clone().ok_or_else(|| failed("internal: no upload session", ""))?;
+        let s = session
+            .clone()
+            .ok_or_else(|| failed("internal: no upload session", ""))?;
         let (endpoint, location) = session_urls(&s)?;
         let sent = shared
             .tus
-            .upload(&endpoint, &location, &file, known_offset, progress.clone(), cancel)
+            .upload(
+                &endpoint,
+                &location,
+                &file,
+                known_offset,
+                progress.clone(),
+                cancel,
+            )
             .await;
         match sent {
             Ok(()) => {}
@@ -340,9 +366,9 @@ fn tus_stop(e: tus::Error) -> Stop {
         E::Network(_) | E::Stalled(_) => {
             "could not reach the upload server; check the connection, then Retry".to_string()
         }
-        E::Status { status, .. } if *status >= 500 || *status == 429 => format!(
-            "the upload server kept failing ({status}); Retry later"
-        ),
+        E::Status { status, .. } if *status >= 500 || *status == 429 => {
+            format!("the upload server kept failing ({status}); Retry later")
+        }
         E::Status { status, .. } => format!("the upload server refused the file ({status})"),
         E::Gone { .. } | E::Expired => {
             "the upload expired on the server twice; Retry to start anew".to_string()
@@ -362,8 +388,12 @@ fn wix_stop(context: &str, e: wix_media::Error) -> Stop {
     use wix_media::Error as E;
     let message = match &e {
         E::Unauthorized { .. } | E::Forbidden { .. } => e.to_string(),
-        E::Network(_) => format!("{context}: could not reach Wix; check the connection, then Retry"),
-        E::Api { status, message, .. } if !message.is_empty() => {
+        E::Network(_) => {
+            format!("{context}: could not reach Wix; check the connection, then Retry")
+        }
+        E::Api {
+            status, message, ..
+        } if !message.is_empty() => {
             format!("{context} ({status}): {message}")
         }
         E::Api { status, .. } => format!("{context} ({status})"),

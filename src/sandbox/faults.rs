@@ -101,7 +101,10 @@ impl Faults {
         let mut out = Vec::new();
         for (rule, seen) in rules.iter_mut() {
             let matches = rule.method.as_ref().is_none_or(|m| m == method)
-                && rule.path_contains.as_ref().is_none_or(|p| path.contains(p.as_str()));
+                && rule
+                    .path_contains
+                    .as_ref()
+                    .is_none_or(|p| path.contains(p.as_str()));
             if !matches {
                 continue;
             }
@@ -136,7 +139,8 @@ pub(crate) async fn middleware(
                 // Read the body first, as a server does: a client still sending when the
                 // answer comes would see a reset instead of the status under test.
                 let _ = axum::body::to_bytes(req.into_body(), 1 << 30).await;
-                let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let code =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 let mut resp = super::rest::wix_error(code, "INJECTED_FAULT", "injected fault");
                 if let Some(s) = retry_after_secs
                     && let Ok(v) = HeaderValue::from_str(&s.to_string())
@@ -237,7 +241,10 @@ impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, Kill
 }
 
 fn reset() -> io::Error {
-    io::Error::new(io::ErrorKind::ConnectionReset, "connection killed by a fault rule")
+    io::Error::new(
+        io::ErrorKind::ConnectionReset,
+        "connection killed by a fault rule",
+    )
 }
 
 impl AsyncRead for KillableStream {

@@ -32,7 +32,12 @@ pub fn md5_file(path: &FsPath) -> std::io::Result<String> {
 
 /// Width and height as displayed (orientations 5–8 swap them), read from the header only.
 pub fn dimensions(path: &FsPath) -> Option<(u32, u32)> {
-    let mut decoder = ImageReader::open(path).ok()?.with_guessed_format().ok()?.into_decoder().ok()?;
+    let mut decoder = ImageReader::open(path)
+        .ok()?
+        .with_guessed_format()
+        .ok()?
+        .into_decoder()
+        .ok()?;
     let (w, h) = decoder.dimensions();
     let swapped = matches!(
         decoder.orientation().ok()?,
@@ -46,7 +51,11 @@ pub fn dimensions(path: &FsPath) -> Option<(u32, u32)> {
 
 fn file_for(app: &AppState, id: &str) -> Result<super::store::FileRec, Response> {
     match app.with(|s| s.files.get(id).cloned()) {
-        None => Err(wix_error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such file")),
+        None => Err(wix_error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "no such file",
+        )),
         Some(f) if f.private => Err(wix_error(
             StatusCode::FORBIDDEN,
             "PERMISSION_DENIED",
@@ -63,9 +72,18 @@ pub async fn original(State(app): State<AppState>, Path(id): Path<String>) -> Re
     };
     let file = match tokio::fs::File::open(app.inner.dirs.file(&id)).await {
         Ok(file) => file,
-        Err(_) => return wix_error(StatusCode::NOT_FOUND, "NOT_FOUND", "the file's bytes are missing"),
+        Err(_) => {
+            return wix_error(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "the file's bytes are missing",
+            );
+        }
     };
-    let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024));
+    let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
+        file,
+        256 * 1024,
+    ));
     let mut r = body.into_response();
     if let Ok(v) = HeaderValue::from_str(&f.mime_type) {
         r.headers_mut().insert(header::CONTENT_TYPE, v);
@@ -122,19 +140,40 @@ pub async fn transform(
         Err(r) => return r,
     };
     let Some(t) = parse_transform(&mode, &params) else {
-        return wix_error(StatusCode::BAD_REQUEST, "INVALID_TRANSFORM", "width and height must be 1–5000");
+        return wix_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_TRANSFORM",
+            "width and height must be 1–5000",
+        );
     };
     if !f.mime_type.starts_with("image/") {
-        return wix_error(StatusCode::BAD_REQUEST, "NOT_AN_IMAGE", "transforms apply to images only");
+        return wix_error(
+            StatusCode::BAD_REQUEST,
+            "NOT_AN_IMAGE",
+            "transforms apply to images only",
+        );
     }
-    let format = match name.rsplit('.').next().map(str::to_ascii_lowercase).as_deref() {
+    let format = match name
+        .rsplit('.')
+        .next()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("png") => ImageFormat::Png,
         Some("webp") => ImageFormat::WebP,
         Some("gif") => ImageFormat::Gif,
         _ => ImageFormat::Jpeg,
     };
     let src = app.inner.dirs.file(&id);
-    let key = format!("{}-{}-{}x{}-q{}.{}", id.replace(['/', '~'], "_"), mode, t.width, t.height, t.quality, format.extensions_str()[0]);
+    let key = format!(
+        "{}-{}-{}x{}-q{}.{}",
+        id.replace(['/', '~'], "_"),
+        mode,
+        t.width,
+        t.height,
+        t.quality,
+        format.extensions_str()[0]
+    );
     let cached = app.inner.dirs.cache(&key);
     let result = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
         if let Ok(b) = std::fs::read(&cached) {
@@ -151,11 +190,17 @@ pub async fn transform(
             if let Ok(v) = HeaderValue::from_str(format.to_mime_type()) {
                 r.headers_mut().insert(header::CONTENT_TYPE, v);
             }
-            r.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000"));
+            r.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000"),
+            );
             r
         }
-        _ => wix_error(StatusCode::UNPROCESSABLE_ENTITY, "CANNOT_DECODE", "the image could not be decoded"),
+        _ => wix_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "CANNOT_DECODE",
+            "the image could not be decoded",
+        ),
     }
 }
 
@@ -181,10 +226,13 @@ fn render(src: &FsPath, t: &Transform, format: ImageFormat) -> Result<Vec<u8>, S
     match format {
         ImageFormat::Jpeg => {
             let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut cursor, t.quality);
-            out.to_rgb8().write_with_encoder(enc).map_err(|e| e.to_string())?;
+            out.to_rgb8()
+                .write_with_encoder(enc)
+                .map_err(|e| e.to_string())?;
         }
         ImageFormat::WebP | ImageFormat::Gif | ImageFormat::Png => {
-            out.write_to(&mut cursor, format).map_err(|e| e.to_string())?;
+            out.write_to(&mut cursor, format)
+                .map_err(|e| e.to_string())?;
         }
         _ => return Err("unsupported format".into()),
     }
@@ -199,7 +247,12 @@ mod tests {
     fn parses_wix_transform_params() {
         assert_eq!(
             parse_transform("fill", "w_200,h_100,al_c,q_80,enc_auto"),
-            Some(Transform { fill: true, width: 200, height: 100, quality: 80 })
+            Some(Transform {
+                fill: true,
+                width: 200,
+                height: 100,
+                quality: 80
+            })
         );
         assert!(parse_transform("fit", "w_0,h_10").is_none());
         assert!(parse_transform("fit", "w_5001,h_10").is_none());

@@ -5,6 +5,10 @@
 //! only meet over HTTP. Tests bind `127.0.0.1:0`; the app and the CLI bind a stable default port
 //! so the URLs it handed out stay valid after a restart.
 
+// Handlers return `Result<_, Response>` so an early error is the answer itself; boxing every
+// error response would only add noise.
+#![allow(clippy::result_large_err)]
+
 pub mod faults;
 mod media;
 mod rest;
@@ -137,9 +141,11 @@ impl AppState {
         let bytes = self.with(|s| s.encode());
         let path = self.inner.dirs.state();
         let result = match bytes {
-            Ok(b) => tokio::task::spawn_blocking(move || crate::engine::journal::write_atomic(&path, &b))
-                .await
-                .unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            Ok(b) => {
+                tokio::task::spawn_blocking(move || crate::engine::journal::write_atomic(&path, &b))
+                    .await
+                    .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+            }
             Err(e) => Err(e),
         };
         if let Err(e) = result {
@@ -263,14 +269,20 @@ fn build(
             "/site-media/v1/files/generate-resumable-upload-url",
             post(rest::generate_resumable_upload_url),
         )
-        .route("/site-media/v1/files/get-file-by-id", get(rest::get_file_by_id))
+        .route(
+            "/site-media/v1/files/get-file-by-id",
+            get(rest::get_file_by_id),
+        )
         .route("/site-media/v1/files/get-files", post(rest::get_files))
         .route("/site-media/v1/files", get(rest::list_files))
         .route(
             "/site-media/v1/folders",
             get(rest::list_folders).post(rest::create_folder),
         )
-        .route_layer(axum::middleware::from_fn_with_state(app.clone(), rest::auth));
+        .route_layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            rest::auth,
+        ));
     let router = Router::new()
         .merge(api)
         .route(
@@ -286,13 +298,21 @@ fn build(
                 .options(tus_server::options),
         )
         .route("/media/{id}", get(media::original))
-        .route("/media/{id}/v1/{mode}/{params}/{name}", get(media::transform))
+        .route(
+            "/media/{id}/v1/{mode}/{params}/{name}",
+            get(media::transform),
+        )
         .route("/_sandbox/stats", get(stats_handler))
-        .layer(axum::middleware::from_fn_with_state(app.clone(), faults::middleware))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            faults::middleware,
+        ))
         .with_state(app);
     Ok((router, base))
 }
 
-async fn stats_handler(axum::extract::State(app): axum::extract::State<AppState>) -> axum::Json<serde_json::Value> {
+async fn stats_handler(
+    axum::extract::State(app): axum::extract::State<AppState>,
+) -> axum::Json<serde_json::Value> {
     axum::Json(app.inner.stats.to_json())
 }

@@ -132,7 +132,11 @@ fn base64_url(b: &[u8]) -> String {
 }
 
 /// The parent folder for an upload: `filePath` (created as needed) under `parentFolderId`.
-fn resolve_folder(app: &AppState, parent: Option<&str>, path: Option<&str>) -> Result<String, Response> {
+fn resolve_folder(
+    app: &AppState,
+    parent: Option<&str>,
+    path: Option<&str>,
+) -> Result<String, Response> {
     let mut current = parent.filter(|p| !p.is_empty()).unwrap_or(ROOT).to_string();
     app.with(|s| {
         if current != ROOT && !s.folders.contains_key(&current) {
@@ -181,10 +185,16 @@ pub async fn finalize(
     let stats = &app.inner.stats;
     stats.finalize_requests.fetch_add(1, Ordering::SeqCst);
     if headers.contains_key("authorization") || headers.contains_key("wix-site-id") {
-        stats.credentials_on_upload_host.fetch_add(1, Ordering::SeqCst);
+        stats
+            .credentials_on_upload_host
+            .fetch_add(1, Ordering::SeqCst);
     }
     let Some(rec) = app.with(|s| s.tokens.get(&token).cloned()) else {
-        return wix_error(StatusCode::NOT_FOUND, "UPLOAD_TOKEN_NOT_FOUND", "unknown upload token");
+        return wix_error(
+            StatusCode::NOT_FOUND,
+            "UPLOAD_TOKEN_NOT_FOUND",
+            "unknown upload token",
+        );
     };
     if let Some(id) = &rec.file_id
         && let Some(f) = app.with(|s| s.files.get(id).cloned())
@@ -192,19 +202,34 @@ pub async fn finalize(
         return Json(json!({ "file": descriptor(&app, &f) })).into_response();
     }
     if rec.expires_unix <= now_unix() {
-        return wix_error(StatusCode::BAD_REQUEST, "UPLOAD_TOKEN_EXPIRED", "the upload token expired; request a new upload URL");
+        return wix_error(
+            StatusCode::BAD_REQUEST,
+            "UPLOAD_TOKEN_EXPIRED",
+            "the upload token expired; request a new upload URL",
+        );
     }
     let Some(upload_id) = rec.upload_id.clone() else {
-        return wix_error(StatusCode::BAD_REQUEST, "UPLOAD_INCOMPLETE", "nothing was uploaded with this token");
+        return wix_error(
+            StatusCode::BAD_REQUEST,
+            "UPLOAD_INCOMPLETE",
+            "nothing was uploaded with this token",
+        );
     };
     let Some(up) = app.with(|s| s.uploads.get(&upload_id).cloned()) else {
-        return wix_error(StatusCode::BAD_REQUEST, "UPLOAD_INCOMPLETE", "the upload for this token is gone");
+        return wix_error(
+            StatusCode::BAD_REQUEST,
+            "UPLOAD_INCOMPLETE",
+            "the upload for this token is gone",
+        );
     };
     if up.offset < up.length {
         return wix_error(
             StatusCode::BAD_REQUEST,
             "UPLOAD_INCOMPLETE",
-            &format!("the upload is incomplete: {} of {} bytes", up.offset, up.length),
+            &format!(
+                "the upload is incomplete: {} of {} bytes",
+                up.offset, up.length
+            ),
         );
     }
     let name = q
@@ -217,7 +242,11 @@ pub async fn finalize(
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .filter(|e| e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric()));
-    let mime = up.metadata.get("contentType").cloned().unwrap_or(rec.mime_type.clone());
+    let mime = up
+        .metadata
+        .get("contentType")
+        .cloned()
+        .unwrap_or(rec.mime_type.clone());
     let is_image = mime.starts_with("image/");
     let id = format!(
         "wxsbx_{}{}{}",
@@ -227,16 +256,27 @@ pub async fn finalize(
     );
     let src = app.inner.dirs.upload(&upload_id);
     let dst = app.inner.dirs.file(&id);
-    let facts = tokio::task::spawn_blocking(move || -> std::io::Result<(String, Option<(u32, u32)>)> {
-        std::fs::rename(&src, &dst)?;
-        let md5 = super::media::md5_file(&dst)?;
-        let dims = if is_image { super::media::dimensions(&dst) } else { None };
-        Ok((md5, dims))
-    })
-    .await;
+    let facts =
+        tokio::task::spawn_blocking(move || -> std::io::Result<(String, Option<(u32, u32)>)> {
+            std::fs::rename(&src, &dst)?;
+            let md5 = super::media::md5_file(&dst)?;
+            let dims = if is_image {
+                super::media::dimensions(&dst)
+            } else {
+                None
+            };
+            Ok((md5, dims))
+        })
+        .await;
     let (md5, dimensions) = match facts {
         Ok(Ok(f)) => f,
-        _ => return wix_error(StatusCode::INTERNAL_SERVER_ERROR, "STORAGE", "could not store the file"),
+        _ => {
+            return wix_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "STORAGE",
+                "could not store the file",
+            );
+        }
     };
     let created = now_unix_ms();
     let file = app.with(|s| {
@@ -308,9 +348,13 @@ fn media_type(mime: &str) -> &'static str {
         ("image", _) => "IMAGE",
         ("video", _) => "VIDEO",
         ("audio", _) => "AUDIO",
-        (_, "application/zip" | "application/x-tar" | "application/gzip" | "application/x-7z-compressed") => {
-            "ARCHIVE"
-        }
+        (
+            _,
+            "application/zip"
+            | "application/x-tar"
+            | "application/gzip"
+            | "application/x-7z-compressed",
+        ) => "ARCHIVE",
         ("text", _) | (_, "application/pdf") => "DOCUMENT",
         _ if mime.contains("officedocument") || mime.contains("msword") => "DOCUMENT",
         _ => "OTHER",
@@ -370,22 +414,38 @@ pub struct ListQuery {
 }
 
 fn page<T>(items: Vec<T>, q: &ListQuery) -> (Vec<T>, Value) {
-    let start: usize = q.cursor.as_deref().and_then(|c| c.parse().ok()).unwrap_or(0);
+    let start: usize = q
+        .cursor
+        .as_deref()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     let limit = q.limit.unwrap_or(50).clamp(1, 100);
     let total = items.len();
     let end = (start + limit).min(total);
     let has_next = end < total;
     let items: Vec<T> = items.into_iter().skip(start).take(limit).collect();
-    let next = if has_next { json!(end.to_string()) } else { Value::Null };
-    (items, json!({ "cursors": { "next": next }, "hasNext": has_next }))
+    let next = if has_next {
+        json!(end.to_string())
+    } else {
+        Value::Null
+    };
+    (
+        items,
+        json!({ "cursors": { "next": next }, "hasNext": has_next }),
+    )
 }
 
 /// `GET /site-media/v1/files`: newest first, paged by cursor.
 pub async fn list_files(State(app): State<AppState>, Query(q): Query<ListQuery>) -> Response {
     let parent = q.parent_folder_id.clone().unwrap_or_else(|| ROOT.into());
-    let mut files: Vec<FileRec> =
-        app.with(|s| s.files.values().filter(|f| f.parent_folder_id == parent).cloned().collect());
-    files.sort_by(|a, b| b.seq.cmp(&a.seq));
+    let mut files: Vec<FileRec> = app.with(|s| {
+        s.files
+            .values()
+            .filter(|f| f.parent_folder_id == parent)
+            .cloned()
+            .collect()
+    });
+    files.sort_by_key(|f| std::cmp::Reverse(f.seq));
     let (files, cursor) = page(files, &q);
     let files: Vec<Value> = files.iter().map(|f| descriptor(&app, f)).collect();
     Json(json!({ "files": files, "nextCursor": cursor })).into_response()
@@ -401,7 +461,11 @@ fn folder_json(f: &FolderRec) -> Value {
 pub async fn list_folders(State(app): State<AppState>, Query(q): Query<ListQuery>) -> Response {
     let parent = q.parent_folder_id.clone().unwrap_or_else(|| ROOT.into());
     let mut folders: Vec<FolderRec> = app.with(|s| {
-        s.folders.values().filter(|f| f.parent_folder_id == parent).cloned().collect()
+        s.folders
+            .values()
+            .filter(|f| f.parent_folder_id == parent)
+            .cloned()
+            .collect()
     });
     folders.sort_by(|a, b| a.display_name.cmp(&b.display_name));
     let (folders, cursor) = page(folders, &q);
@@ -416,7 +480,10 @@ pub struct CreateFolderBody {
     parent_folder_id: Option<String>,
 }
 
-pub async fn create_folder(State(app): State<AppState>, Json(b): Json<CreateFolderBody>) -> Response {
+pub async fn create_folder(
+    State(app): State<AppState>,
+    Json(b): Json<CreateFolderBody>,
+) -> Response {
     let Some(name) = b.display_name.filter(|n| !n.trim().is_empty()) else {
         return violation("displayName", "is required");
     };
@@ -440,4 +507,3 @@ pub async fn create_folder(State(app): State<AppState>, Json(b): Json<CreateFold
     app.persist().await;
     Json(json!({ "folder": folder_json(&folder) })).into_response()
 }
-

@@ -140,7 +140,9 @@ impl State {
 
 /// Random lowercase hex.
 pub fn random_hex(bytes: usize) -> String {
-    (0..bytes).map(|_| format!("{:02x}", fastrand::u8(..))).collect()
+    (0..bytes)
+        .map(|_| format!("{:02x}", fastrand::u8(..)))
+        .collect()
 }
 
 pub fn now_unix() -> u64 {
@@ -182,7 +184,10 @@ pub fn rfc3339(unix_ms: u64) -> String {
 mod tests {
     #[test]
     fn dates_look_like_wix_dates() {
-        assert_eq!(super::rfc3339(1_662_909_204_000), "2022-09-11T15:13:24.000Z");
+        assert_eq!(
+            super::rfc3339(1_662_909_204_000),
+            "2022-09-11T15:13:24.000Z"
+        );
         assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00.000Z");
     }
 }

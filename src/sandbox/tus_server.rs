@@ -6,7 +6,6 @@ use std::io::{Seek, SeekFrom, Write};
 
 use std::sync::atomic::Ordering;
 
-
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,14 +24,17 @@ const WRITE_BUF: usize = 4 * 1024 * 1024;
 
 fn tus_response(status: StatusCode) -> Response {
     let mut r = status.into_response();
-    r.headers_mut().insert("tus-resumable", HeaderValue::from_static(VERSION));
-    r.headers_mut().insert("cache-control", HeaderValue::from_static("no-store"));
+    r.headers_mut()
+        .insert("tus-resumable", HeaderValue::from_static(VERSION));
+    r.headers_mut()
+        .insert("cache-control", HeaderValue::from_static("no-store"));
     r
 }
 
 fn tus_error(status: StatusCode, message: &str) -> Response {
     let mut r = (status, message.to_string()).into_response();
-    r.headers_mut().insert("tus-resumable", HeaderValue::from_static(VERSION));
+    r.headers_mut()
+        .insert("tus-resumable", HeaderValue::from_static(VERSION));
     r
 }
 
@@ -60,7 +62,10 @@ fn check_version(h: &HeaderMap) -> Result<(), Response> {
     if header(h, "tus-resumable") == Some(VERSION) {
         return Ok(());
     }
-    let mut r = tus_error(StatusCode::PRECONDITION_FAILED, "Tus-Resumable 1.0.0 required");
+    let mut r = tus_error(
+        StatusCode::PRECONDITION_FAILED,
+        "Tus-Resumable 1.0.0 required",
+    );
     set(&mut r, "tus-version", VERSION);
     Err(r)
 }
@@ -81,7 +86,9 @@ fn parse_metadata(raw: &str) -> Option<BTreeMap<String, String>> {
         let key = it.next()?.to_string();
         let value = match it.next() {
             Some(v) => {
-                let bytes = base64::engine::general_purpose::STANDARD.decode(v.trim()).ok()?;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(v.trim())
+                    .ok()?;
                 String::from_utf8(bytes).ok()?
             }
             None => String::new(),
@@ -106,13 +113,22 @@ pub async fn create(State(app): State<AppState>, req: Request) -> Response {
         return r;
     }
     if h.contains_key("upload-defer-length") {
-        return tus_error(StatusCode::BAD_REQUEST, "Upload-Defer-Length is not supported");
+        return tus_error(
+            StatusCode::BAD_REQUEST,
+            "Upload-Defer-Length is not supported",
+        );
     }
     let Some(length) = header(&h, "upload-length").and_then(|v| v.parse::<u64>().ok()) else {
-        return tus_error(StatusCode::BAD_REQUEST, "Upload-Length must be a byte count");
+        return tus_error(
+            StatusCode::BAD_REQUEST,
+            "Upload-Length must be a byte count",
+        );
     };
     if length > app.inner.config.max_size_bytes {
-        return tus_error(StatusCode::PAYLOAD_TOO_LARGE, "the upload is larger than Tus-Max-Size");
+        return tus_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the upload is larger than Tus-Max-Size",
+        );
     }
     let Some(metadata) = parse_metadata(header(&h, "upload-metadata").unwrap_or("")) else {
         return tus_error(StatusCode::BAD_REQUEST, "Upload-Metadata is malformed");
@@ -140,7 +156,10 @@ pub async fn create(State(app): State<AppState>, req: Request) -> Response {
         _ => false,
     });
     if !ok {
-        return tus_error(StatusCode::FORBIDDEN, "the upload token is not valid (unknown, expired or used)");
+        return tus_error(
+            StatusCode::FORBIDDEN,
+            "the upload token is not valid (unknown, expired or used)",
+        );
     }
     if let Err(e) = std::fs::File::create(app.inner.dirs.upload(&id)) {
         tracing::error!(error = %e, "sandbox: cannot create upload file");
@@ -165,7 +184,9 @@ pub async fn create(State(app): State<AppState>, req: Request) -> Response {
 fn lookup(app: &AppState, id: &str) -> Result<UploadRec, Response> {
     match app.with(|s| s.uploads.get(id).cloned()) {
         None => Err(tus_error(StatusCode::NOT_FOUND, "no such upload")),
-        Some(u) if u.expires_unix <= now_unix() => Err(tus_error(StatusCode::GONE, "the upload expired")),
+        Some(u) if u.expires_unix <= now_unix() => {
+            Err(tus_error(StatusCode::GONE, "the upload expired"))
+        }
         Some(u) => Ok(u),
     }
 }
@@ -186,13 +207,22 @@ pub async fn head(State(app): State<AppState>, Path(id): Path<String>, h: Header
     let meta: Vec<String> = u
         .metadata
         .iter()
-        .map(|(k, v)| format!("{k} {}", base64::engine::general_purpose::STANDARD.encode(v)))
+        .map(|(k, v)| {
+            format!(
+                "{k} {}",
+                base64::engine::general_purpose::STANDARD.encode(v)
+            )
+        })
         .collect();
     set(&mut r, "upload-metadata", meta.join(","));
     r
 }
 
-pub async fn terminate(State(app): State<AppState>, Path(id): Path<String>, h: HeaderMap) -> Response {
+pub async fn terminate(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+) -> Response {
     count_credentials(&app, &h);
     if let Err(r) = check_version(&h) {
         return r;
@@ -208,7 +238,10 @@ pub async fn terminate(State(app): State<AppState>, Path(id): Path<String>, h: H
 pub async fn patch(State(app): State<AppState>, Path(id): Path<String>, req: Request) -> Response {
     let h = req.headers().clone();
     count_credentials(&app, &h);
-    app.inner.stats.patch_requests.fetch_add(1, Ordering::SeqCst);
+    app.inner
+        .stats
+        .patch_requests
+        .fetch_add(1, Ordering::SeqCst);
     if let Err(r) = check_version(&h) {
         return r;
     }
@@ -219,7 +252,10 @@ pub async fn patch(State(app): State<AppState>, Path(id): Path<String>, req: Req
         );
     }
     let Some(offset) = header(&h, "upload-offset").and_then(|v| v.parse::<u64>().ok()) else {
-        return tus_error(StatusCode::BAD_REQUEST, "Upload-Offset must be a byte count");
+        return tus_error(
+            StatusCode::BAD_REQUEST,
+            "Upload-Offset must be a byte count",
+        );
     };
     let lock = {
         let mut locks = match app.inner.upload_locks.lock() {
@@ -229,21 +265,30 @@ pub async fn patch(State(app): State<AppState>, Path(id): Path<String>, req: Req
         locks.entry(id.clone()).or_default().clone()
     };
     let Ok(_guard) = lock.try_lock_owned() else {
-        return tus_error(StatusCode::LOCKED, "another request is writing to this upload");
+        return tus_error(
+            StatusCode::LOCKED,
+            "another request is writing to this upload",
+        );
     };
     let u = match lookup(&app, &id) {
         Ok(u) => u,
         Err(r) => return r,
     };
     if offset != u.offset {
-        let mut r = tus_error(StatusCode::CONFLICT, "Upload-Offset does not match the upload's offset");
+        let mut r = tus_error(
+            StatusCode::CONFLICT,
+            "Upload-Offset does not match the upload's offset",
+        );
         set(&mut r, "upload-offset", u.offset);
         return r;
     }
     if let Some(len) = header(&h, "content-length").and_then(|v| v.parse::<u64>().ok())
         && offset + len > u.length
     {
-        return tus_error(StatusCode::BAD_REQUEST, "the body goes beyond Upload-Length");
+        return tus_error(
+            StatusCode::BAD_REQUEST,
+            "the body goes beyond Upload-Length",
+        );
     }
     let (status, new) = receive(&app, &id, offset, req).await;
     let mut r = if status == StatusCode::NO_CONTENT {
@@ -318,7 +363,9 @@ async fn receive(app: &AppState, id: &str, offset: u64, req: Request) -> (Status
             too_long = true;
             break;
         }
-        stats.bytes_received.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        stats
+            .bytes_received
+            .fetch_add(chunk.len() as u64, Ordering::Relaxed);
         received += chunk.len() as u64;
         match &mut checksum {
             Some(Checksum::Sha1(s, _)) => s.update(&chunk),
@@ -376,8 +423,11 @@ async fn receive(app: &AppState, id: &str, offset: u64, req: Request) -> (Status
 struct Writer {
     file: Option<std::fs::File>,
     buf: Vec<u8>,
-    pending: Option<tokio::task::JoinHandle<std::io::Result<(std::fs::File, Vec<u8>)>>>,
+    pending: Option<PendingWrite>,
 }
+
+/// A write on the blocking pool; gives back the file and the emptied buffer.
+type PendingWrite = tokio::task::JoinHandle<std::io::Result<(std::fs::File, Vec<u8>)>>;
 
 impl Writer {
     fn new(file: std::fs::File) -> Self {
@@ -429,4 +479,3 @@ impl Writer {
         Ok(())
     }
 }
-

@@ -393,7 +393,9 @@ impl TusClient {
             req = req.header("Upload-Checksum", protocol::checksum_header(alg, &digest));
         }
         let (body, state) = range_body(file, offset, len, progress).await?;
-        let result = self.send_watched(req.body(body), Some(state.clone()), cancel).await;
+        let result = self
+            .send_watched(req.body(body), Some(state.clone()), cancel)
+            .await;
         if state.short.load(Ordering::Relaxed) {
             return Err(Error::FileEndedEarly {
                 offset: state.sent.load(Ordering::Relaxed),
@@ -432,7 +434,8 @@ impl TusClient {
 
     /// Sends a bodiless request under the stall watchdog.
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, Error> {
-        self.send_watched(req, None, &CancellationToken::new()).await
+        self.send_watched(req, None, &CancellationToken::new())
+            .await
     }
 
     /// Runs `fut` until it finishes, `cancel` fires, or no bytes move for the idle timeout.
@@ -477,7 +480,10 @@ impl TusClient {
         }
         match cancel {
             Some(c) => self.backoff_any(err, attempt, progress, c).await,
-            None => self.backoff_any(err, attempt, progress, &CancellationToken::new()).await,
+            None => {
+                self.backoff_any(err, attempt, progress, &CancellationToken::new())
+                    .await
+            }
         }
     }
 
@@ -540,7 +546,8 @@ fn clone_error(e: &Error) -> Error {
 /// Turns an unexpected answer into an [`Error::Status`] carrying the server's message.
 async fn error_from_response(method: &'static str, resp: reqwest::Response) -> Error {
     let status = resp.status().as_u16();
-    let retry_after = protocol::header_str(resp.headers(), "retry-after").and_then(parse_retry_after);
+    let retry_after =
+        protocol::header_str(resp.headers(), "retry-after").and_then(parse_retry_after);
     if status == 412 {
         let v = protocol::header_str(resp.headers(), "tus-version").unwrap_or("");
         return Error::UnsupportedVersion(v.to_string());

@@ -317,7 +317,10 @@ mod tests {
     fn reads_capabilities() {
         let c = Capabilities::from_headers(&headers(&[
             ("tus-version", "1.0.0,0.2.2"),
-            ("tus-extension", "creation, creation-with-upload,checksum,termination"),
+            (
+                "tus-extension",
+                "creation, creation-with-upload,checksum,termination",
+            ),
             ("tus-max-size", "1073741824"),
             ("tus-checksum-algorithm", "md5,SHA1"),
         ]));
@@ -346,7 +349,10 @@ mod tests {
         assert!(parse_offset(&headers(&[("upload-offset", "-5")])).is_err());
         assert!(parse_offset(&headers(&[("upload-offset", "abc")])).is_err());
         assert!(parse_offset(&HeaderMap::new()).is_err());
-        assert_eq!(parse_offset(&headers(&[("upload-offset", "42")])).ok(), Some(42));
+        assert_eq!(
+            parse_offset(&headers(&[("upload-offset", "42")])).ok(),
+            Some(42)
+        );
         assert!(validate_patch_offset(10, 5, 16).is_err());
         assert!(validate_patch_offset(10, 5, 9).is_err());
         assert_eq!(validate_patch_offset(10, 5, 13).ok(), Some(13));

@@ -105,7 +105,9 @@ impl WixMediaClient {
             let err = match self.try_call(build()).await {
                 Ok(bytes) => {
                     return serde_json::from_slice(&bytes).map_err(|e| {
-                        Error::BadResponse(format!("{what}: the body is not the expected JSON ({e})"))
+                        Error::BadResponse(format!(
+                            "{what}: the body is not the expected JSON ({e})"
+                        ))
                     });
                 }
                 Err(e) => e,
@@ -217,7 +219,9 @@ impl WixMediaClient {
         let url = self.api_url("/site-media/v1/files/get-files")?;
         let body = serde_json::json!({ "fileIds": file_ids });
         let a: Answer = self
-            .call("get-files", || self.api(Method::POST, url.clone()).json(&body))
+            .call("get-files", || {
+                self.api(Method::POST, url.clone()).json(&body)
+            })
             .await?;
         Ok(a.files)
     }
@@ -305,7 +309,9 @@ impl WixMediaClient {
             body["parentFolderId"] = p.into();
         }
         let a: Answer = self
-            .call("create folder", || self.api(Method::POST, url.clone()).json(&body))
+            .call("create folder", || {
+                self.api(Method::POST, url.clone()).json(&body)
+            })
             .await?;
         a.folder
             .ok_or_else(|| Error::BadResponse("create folder: no folder in the answer".into()))

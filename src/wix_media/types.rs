@@ -13,7 +13,10 @@ pub struct FileDescriptor {
     pub parent_folder_id: Option<String>,
     /// 32 hex characters; MD5 of the content as far as anyone can tell.
     pub hash: Option<String>,
-    #[serde(deserialize_with = "lenient_u64", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "lenient_u64",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub size_in_bytes: Option<u64>,
     pub private: Option<bool>,
     pub media_type: Option<MediaType>,
@@ -148,11 +151,15 @@ mod tests {
         assert!(f.is_ready());
         assert_eq!(f.image_size(), Some((370, 226)));
 
-        let odd: FileDescriptor =
-            serde_json::from_str(r#"{"id":"x","sizeInBytes":null,"operationStatus":"QUANTUM","mediaType":"HOLOGRAM"}"#)
-                .expect("parses");
+        let odd: FileDescriptor = serde_json::from_str(
+            r#"{"id":"x","sizeInBytes":null,"operationStatus":"QUANTUM","mediaType":"HOLOGRAM"}"#,
+        )
+        .expect("parses");
         assert_eq!(odd.size_in_bytes, None);
-        assert_eq!(odd.operation_status, Some(OperationStatus::Other("QUANTUM".into())));
+        assert_eq!(
+            odd.operation_status,
+            Some(OperationStatus::Other("QUANTUM".into()))
+        );
         assert_eq!(odd.media_type, Some(MediaType::Other("HOLOGRAM".into())));
         let empty: FileDescriptor = serde_json::from_str("{}").expect("parses");
         assert_eq!(empty.id, "");

@@ -22,7 +22,9 @@ fn wixup(env: &Env, data: &str) -> Command {
 }
 
 async fn run(mut c: Command) -> Output {
-    tokio::task::spawn_blocking(move || c.output().expect("runs")).await.expect("join")
+    tokio::task::spawn_blocking(move || c.output().expect("runs"))
+        .await
+        .expect("join")
 }
 
 fn json_lines(out: &Output) -> Vec<serde_json::Value> {
@@ -40,26 +42,50 @@ async fn upload_json_reports_each_file_and_bad_input_does_not_stop_the_rest() {
     oriented_jpeg(&photo, 64, 48, 1);
     let missing = env.path("nope.png");
     let mut c = wixup(&env, "data");
-    c.args(["upload", "--json"]).arg(&big).arg(&photo).arg(&missing);
+    c.args(["upload", "--json"])
+        .arg(&big)
+        .arg(&photo)
+        .arg(&missing);
     let out = run(c).await;
     assert_eq!(out.status.code(), Some(1), "a failed file means exit 1");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("nope.png") && stderr.contains("not found"), "{stderr}");
+    assert!(
+        stderr.contains("nope.png") && stderr.contains("not found"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"));
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 3);
     for l in &lines {
-        for key in ["path", "id", "url", "thumbnailUrl", "sizeInBytes", "hash", "verified", "status"] {
+        for key in [
+            "path",
+            "id",
+            "url",
+            "thumbnailUrl",
+            "sizeInBytes",
+            "hash",
+            "verified",
+            "status",
+        ] {
             assert!(l.get(key).is_some(), "{key} missing in {l}");
         }
     }
-    let by = |name: &str| lines.iter().find(|l| l["path"].as_str().is_some_and(|p| p.ends_with(name))).expect(name).clone();
+    let by = |name: &str| {
+        lines
+            .iter()
+            .find(|l| l["path"].as_str().is_some_and(|p| p.ends_with(name)))
+            .expect(name)
+            .clone()
+    };
     let b = by("big.bin");
     assert_eq!(b["status"], "done");
     assert_eq!(b["verified"], true);
     assert_eq!(b["sizeInBytes"], 6 << 20);
     let (_, served) = get(b["url"].as_str().expect("url")).await;
-    assert!(served == std::fs::read(&big).expect("read"), "served bytes are identical");
+    assert!(
+        served == std::fs::read(&big).expect("read"),
+        "served bytes are identical"
+    );
     assert!(by("photo.jpg")["thumbnailUrl"].as_str().is_some());
     let m = by("nope.png");
     assert_eq!(m["status"], "failed");
@@ -69,7 +95,12 @@ async fn upload_json_reports_each_file_and_bad_input_does_not_stop_the_rest() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn usage_errors_exit_2() {
     let env = Env::start().await;
-    for args in [vec!["upload"], vec!["upload", "--chunk-size", "lots", "x"], vec!["upload", "--parallel", "0", "x"], vec!["frobnicate"]] {
+    for args in [
+        vec!["upload"],
+        vec!["upload", "--chunk-size", "lots", "x"],
+        vec!["upload", "--parallel", "0", "x"],
+        vec!["frobnicate"],
+    ] {
         let mut c = wixup(&env, "data");
         c.args(&args);
         let out = run(c).await;
@@ -87,9 +118,20 @@ async fn kill_9_then_resume_completes_and_resends_at_most_one_chunk() {
     let size: u64 = 12 << 20;
     let chunk: u64 = 1 << 20;
     let file = random_file(env.dir.path(), "k.bin", size as usize);
-    env.sandbox.faults.add(Rule::nth(Some(Method::PATCH), "", 1, FaultKind::Latency(Duration::from_millis(80))).times(1_000_000));
+    env.sandbox.faults.add(
+        Rule::nth(
+            Some(Method::PATCH),
+            "",
+            1,
+            FaultKind::Latency(Duration::from_millis(80)),
+        )
+        .times(1_000_000),
+    );
     let mut c = wixup(&env, "data");
-    c.args(["upload", "--json", "--chunk-size", "1MiB"]).arg(&file).stdout(Stdio::null()).stderr(Stdio::null());
+    c.args(["upload", "--json", "--chunk-size", "1MiB"])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     let mut child = c.spawn().expect("spawn");
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while env.stat(|s| &s.bytes_received) < 3 * chunk {
@@ -104,12 +146,20 @@ async fn kill_9_then_resume_completes_and_resends_at_most_one_chunk() {
     let mut c = wixup(&env, "data");
     c.args(["resume", "--json"]);
     let out = run(c).await;
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["verified"], true);
     let total = env.stat(|s| &s.bytes_received);
-    assert!(total <= size + chunk, "re-sent at most one chunk: received {total} for {size}");
+    assert!(
+        total <= size + chunk,
+        "re-sent at most one chunk: received {total} for {size}"
+    );
     assert_eq!(env.stat(|s| &s.files_created), 1);
     // Nothing left: resume again is a no-op.
     let mut c = wixup(&env, "data");
@@ -123,9 +173,20 @@ async fn kill_9_then_resume_completes_and_resends_at_most_one_chunk() {
 async fn a_second_wixup_on_the_same_data_dir_says_so() {
     let env = Env::start().await;
     let file = random_file(env.dir.path(), "slow.bin", 8 << 20);
-    env.sandbox.faults.add(Rule::nth(Some(Method::PATCH), "", 1, FaultKind::Latency(Duration::from_millis(100))).times(1_000_000));
+    env.sandbox.faults.add(
+        Rule::nth(
+            Some(Method::PATCH),
+            "",
+            1,
+            FaultKind::Latency(Duration::from_millis(100)),
+        )
+        .times(1_000_000),
+    );
     let mut c = wixup(&env, "data");
-    c.args(["upload", "--chunk-size", "256KiB"]).arg(&file).stdout(Stdio::null()).stderr(Stdio::null());
+    c.args(["upload", "--chunk-size", "256KiB"])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     let mut first = c.spawn().expect("spawn");
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while env.stat(|s| &s.patch_requests) == 0 {
@@ -137,11 +198,20 @@ async fn a_second_wixup_on_the_same_data_dir_says_so() {
     let out = run(c).await;
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("another Wixup") && stderr.contains(&first.id().to_string()), "{stderr}");
+    assert!(
+        stderr.contains("another Wixup") && stderr.contains(&first.id().to_string()),
+        "{stderr}"
+    );
     first.kill().expect("kill");
     let _ = first.wait();
-    let journal: serde_json::Value = serde_json::from_slice(&std::fs::read(env.path("data/journal.json")).expect("journal")).expect("intact JSON");
-    assert_eq!(journal["jobs"].as_array().map(Vec::len), Some(1), "never corrupted");
+    let journal: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.path("data/journal.json")).expect("journal"))
+            .expect("intact JSON");
+    assert_eq!(
+        journal["jobs"].as_array().map(Vec::len),
+        Some(1),
+        "never corrupted"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,17 +223,35 @@ async fn the_api_key_appears_in_no_log_journal_or_error() {
     })
     .await;
     let file = random_file(env.dir.path(), "s.bin", 3 << 20);
-    for (key, site, code) in [(canary, "site-1", 0), (canary, "wrong-site", 1), ("IST.canary-key-never-print-me-0452", "site-1", 1)] {
+    for (key, site, code) in [
+        (canary, "site-1", 0),
+        (canary, "wrong-site", 1),
+        ("IST.canary-key-never-print-me-0452", "site-1", 1),
+    ] {
         let mut c = wixup(&env, "data");
-        c.env("WIX_API_KEY", key).env("WIX_SITE_ID", site).env("RUST_LOG", "trace");
+        c.env("WIX_API_KEY", key)
+            .env("WIX_SITE_ID", site)
+            .env("RUST_LOG", "trace");
         c.args(["upload", "--json"]).arg(&file);
         let out = run(c).await;
-        assert_eq!(out.status.code(), Some(code), "{}", String::from_utf8_lossy(&out.stderr));
-        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(all.len() > 1000, "trace logging was on");
         assert!(!all.contains("canary-key"), "the key leaked into output");
         let journal = std::fs::read_to_string(env.path("data/journal.json")).expect("journal");
-        assert!(!journal.contains("canary-key"), "the key leaked into the journal");
+        assert!(
+            !journal.contains("canary-key"),
+            "the key leaked into the journal"
+        );
         if code == 1 {
             assert!(all.contains("Manage Media Manager permission"), "{all}");
         }
@@ -191,24 +279,46 @@ async fn serve_prints_its_address_and_stops_on_sigterm() {
     let line = tokio::task::spawn_blocking(move || {
         use std::io::BufRead;
         let mut l = String::new();
-        std::io::BufReader::new(stdout).read_line(&mut l).expect("line");
+        std::io::BufReader::new(stdout)
+            .read_line(&mut l)
+            .expect("line");
         l
     })
     .await
     .expect("join");
-    let addr = line.trim().strip_prefix("listening on ").expect("first line").to_string();
-    assert!(addr.starts_with("http://127.0.0.1:") && !addr.ends_with(":0"), "{addr}");
-    let r = reqwest::Client::new().request(Method::OPTIONS, format!("{addr}/upload/tus")).send().await.expect("up");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("first line")
+        .to_string();
+    assert!(
+        addr.starts_with("http://127.0.0.1:") && !addr.ends_with(":0"),
+        "{addr}"
+    );
+    let r = reqwest::Client::new()
+        .request(Method::OPTIONS, format!("{addr}/upload/tus"))
+        .send()
+        .await
+        .expect("up");
     assert_eq!(r.headers()["tus-version"], "1.0.0");
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
-    let status = tokio::task::spawn_blocking(move || child.wait().expect("wait")).await.expect("join");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let status = tokio::task::spawn_blocking(move || child.wait().expect("wait"))
+        .await
+        .expect("join");
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_credentials_the_cli_starts_the_sandbox_itself() {
     let dir = tempfile::tempdir().expect("tmp");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let file = random_file(dir.path(), "e.bin", 100_000);
     let mut c = Command::new(env!("CARGO_BIN_EXE_wixup"));
     c.env("WIXUP_DATA_DIR", dir.path().join("data"))
@@ -219,9 +329,22 @@ async fn without_credentials_the_cli_starts_the_sandbox_itself() {
         .args(["upload", "--json"])
         .arg(&file);
     let out = run(c).await;
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("local sandbox"));
     let lines = json_lines(&out);
-    assert!(lines[0]["url"].as_str().expect("url").starts_with(&format!("http://127.0.0.1:{port}/media/")));
-    assert!(Path::new(&dir.path().join("data/sandbox/state.json")).exists(), "sandbox storage under the data dir");
+    assert!(
+        lines[0]["url"]
+            .as_str()
+            .expect("url")
+            .starts_with(&format!("http://127.0.0.1:{port}/media/"))
+    );
+    assert!(
+        Path::new(&dir.path().join("data/sandbox/state.json")).exists(),
+        "sandbox storage under the data dir"
+    );
 }

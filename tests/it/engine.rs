@@ -18,7 +18,8 @@ async fn happy_path_files_folders_empty_and_images() {
     let empty = random_file(&dir, "sub/empty.dat", 0);
     let photo = dir.join("portrait.jpg");
     super::support::oriented_jpeg(&photo, 300, 200, 6);
-    let (handle, mut events, ids) = start_and_add(env.engine_config("data"), vec![dir.clone()]).await;
+    let (handle, mut events, ids) =
+        start_and_add(env.engine_config("data"), vec![dir.clone()]).await;
     assert_eq!(ids.len(), 4, "the folder was walked recursively");
     let outcomes = events.finish(&ids, 60).await;
     let jobs = handle.snapshot().await;
@@ -27,12 +28,25 @@ async fn happy_path_files_folders_empty_and_images() {
         assert_eq!(r.verified, Verification::Verified, "{}", job.name);
         let (status, body) = get(r.url.as_deref().expect("url")).await;
         assert_eq!(status, 200);
-        assert_eq!(body, std::fs::read(&job.path).expect("local"), "{} served identical", job.name);
+        assert_eq!(
+            body,
+            std::fs::read(&job.path).expect("local"),
+            "{} served identical",
+            job.name
+        );
         assert_eq!(job.state, JobState::Done);
     }
-    let img = jobs.iter().find(|j| j.name == "portrait.jpg").and_then(|j| j.result.clone()).expect("photo");
+    let img = jobs
+        .iter()
+        .find(|j| j.name == "portrait.jpg")
+        .and_then(|j| j.result.clone())
+        .expect("photo");
     assert_eq!(img.media_type.as_deref(), Some("IMAGE"));
-    assert_eq!(img.image_size, Some((200, 300)), "portrait after EXIF orientation");
+    assert_eq!(
+        img.image_size,
+        Some((200, 300)),
+        "portrait after EXIF orientation"
+    );
     let (status, thumb) = get(img.thumbnail_url.as_deref().expect("thumb")).await;
     assert_eq!(status, 200);
     let t = image::load_from_memory(&thumb).expect("decodes").to_rgb8();
@@ -40,14 +54,30 @@ async fn happy_path_files_folders_empty_and_images() {
     assert!(t.get_pixel(80, 5)[0] > 150, "upright: red on top");
     assert!(t.get_pixel(80, 155)[2] > 150, "upright: blue below");
     assert_eq!(std::fs::metadata(&empty).expect("e").len(), 0);
-    assert_eq!(env.stat(|s| &s.credentials_on_upload_host), 0, "no credentials to the upload host");
+    assert_eq!(
+        env.stat(|s| &s.credentials_on_upload_host),
+        0,
+        "no credentials to the upload host"
+    );
     assert_eq!(env.stat(|s| &s.files_created), 4);
     // States went through the documented sequence.
-    let states: Vec<JobState> = events.seen.iter().filter_map(|e| match e {
-        Event::StateChanged { id, state } if *id == ids[0] => Some(*state),
-        _ => None,
-    }).collect();
-    assert_eq!(states, [JobState::Uploading, JobState::Finalizing, JobState::Processing, JobState::Done]);
+    let states: Vec<JobState> = events
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::StateChanged { id, state } if *id == ids[0] => Some(*state),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            JobState::Uploading,
+            JobState::Finalizing,
+            JobState::Processing,
+            JobState::Done
+        ]
+    );
     handle.shutdown().await;
 }
 
@@ -55,24 +85,49 @@ async fn happy_path_files_folders_empty_and_images() {
 async fn pause_stops_bytes_and_resume_continues_from_the_server_offset() {
     let env = Env::start().await;
     let file = random_file(env.dir.path(), "slow.bin", 6 << 20);
-    env.sandbox.faults.add(Rule::nth(Some(Method::PATCH), "", 1, FaultKind::Latency(Duration::from_millis(60))).times(100_000));
+    env.sandbox.faults.add(
+        Rule::nth(
+            Some(Method::PATCH),
+            "",
+            1,
+            FaultKind::Latency(Duration::from_millis(60)),
+        )
+        .times(100_000),
+    );
     let mut cfg = env.engine_config("data");
     cfg.tus.chunk_size = wixup::tus::ChunkSize::Fixed(256 * 1024);
     let (handle, mut events, ids) = start_and_add(cfg, vec![file.clone()]).await;
     let id = ids[0];
     events.wait_for(30, |e| matches!(e, Event::Progress { acknowledged_bytes, .. } if *acknowledged_bytes >= 512 * 1024)).await;
     handle.send(Command::Pause(id));
-    events.wait_for(10, |e| matches!(e, Event::StateChanged { state: JobState::Paused, .. })).await;
+    events
+        .wait_for(10, |e| {
+            matches!(
+                e,
+                Event::StateChanged {
+                    state: JobState::Paused,
+                    ..
+                }
+            )
+        })
+        .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after_pause = env.stat(|s| &s.bytes_received);
     tokio::time::sleep(Duration::from_millis(700)).await;
-    assert_eq!(env.stat(|s| &s.bytes_received), after_pause, "no bytes move while paused");
+    assert_eq!(
+        env.stat(|s| &s.bytes_received),
+        after_pause,
+        "no bytes move while paused"
+    );
     assert!(after_pause < 6 << 20);
     handle.send(Command::Resume(id));
     let out = events.finish(&[id], 60).await;
     assert_eq!(out[0].done().verified, Verification::Verified);
     let total = env.stat(|s| &s.bytes_received);
-    assert!(total <= (6 << 20) + 256 * 1024, "resumed, at most one chunk resent: {total}");
+    assert!(
+        total <= (6 << 20) + 256 * 1024,
+        "resumed, at most one chunk resent: {total}"
+    );
     handle.shutdown().await;
 }
 
@@ -85,8 +140,20 @@ async fn restart_continues_from_the_journal_and_never_redoes_finished_files() {
     cfg.tus.chunk_size = wixup::tus::ChunkSize::Fixed(256 * 1024);
     let (handle, mut events, ids) = start_and_add(cfg.clone(), vec![done_file.clone()]).await;
     events.finish(&ids, 30).await;
-    env.sandbox.faults.add(Rule::nth(Some(Method::PATCH), "", 1, FaultKind::Latency(Duration::from_millis(60))).times(100_000));
-    handle.send(Command::AddFiles { request: 2, paths: vec![slow.clone()], destination: Default::default() });
+    env.sandbox.faults.add(
+        Rule::nth(
+            Some(Method::PATCH),
+            "",
+            1,
+            FaultKind::Latency(Duration::from_millis(60)),
+        )
+        .times(100_000),
+    );
+    handle.send(Command::AddFiles {
+        request: 2,
+        paths: vec![slow.clone()],
+        destination: Default::default(),
+    });
     let (slow_ids, _, _) = events.added().await;
     events.wait_for(30, |e| matches!(e, Event::Progress { acknowledged_bytes, .. } if *acknowledged_bytes >= 512 * 1024)).await;
     handle.shutdown().await; // as an app quitting mid-upload
@@ -101,8 +168,15 @@ async fn restart_continues_from_the_journal_and_never_redoes_finished_files() {
     let out = events.finish(&slow_ids, 60).await;
     assert_eq!(out[0].done().verified, Verification::Verified);
     let resent = env.stat(|s| &s.bytes_received) - before;
-    assert!(resent <= (4 << 20) - 512 * 1024 + 256 * 1024, "continued from the server's offset (sent {resent})");
-    assert_eq!(env.stat(|s| &s.files_created), files_before + 1, "the finished file was not uploaded again");
+    assert!(
+        resent <= (4 << 20) - 512 * 1024 + 256 * 1024,
+        "continued from the server's offset (sent {resent})"
+    );
+    assert_eq!(
+        env.stat(|s| &s.files_created),
+        files_before + 1,
+        "the finished file was not uploaded again"
+    );
     let jobs = handle.snapshot().await;
     assert!(jobs.iter().all(|j| j.state == JobState::Done));
     handle.shutdown().await;
@@ -112,12 +186,21 @@ async fn restart_continues_from_the_journal_and_never_redoes_finished_files() {
 async fn an_expired_token_gets_a_fresh_upload_once() {
     let env = Env::start_with(|c| c.token_ttl = Duration::from_secs(1)).await;
     let file = random_file(env.dir.path(), "f.bin", 2 << 20);
-    env.sandbox.faults.add(Rule::nth(Some(Method::PUT), "/upload/tus/", 1, FaultKind::Latency(Duration::from_millis(1500))));
+    env.sandbox.faults.add(Rule::nth(
+        Some(Method::PUT),
+        "/upload/tus/",
+        1,
+        FaultKind::Latency(Duration::from_millis(1500)),
+    ));
     let (handle, mut events, ids) = start_and_add(env.engine_config("data"), vec![file]).await;
     let out = events.finish(&ids, 60).await;
     assert_eq!(out[0].done().verified, Verification::Verified);
     assert_eq!(env.stat(|s| &s.files_created), 1);
-    assert_eq!(env.stat(|s| &s.finalize_requests), 2, "refused once, then finalized with a new token");
+    assert_eq!(
+        env.stat(|s| &s.finalize_requests),
+        2,
+        "refused once, then finalized with a new token"
+    );
     handle.shutdown().await;
 }
 
@@ -125,11 +208,22 @@ async fn an_expired_token_gets_a_fresh_upload_once() {
 async fn a_gone_upload_restarts_by_itself() {
     let env = Env::start().await;
     let file = random_file(env.dir.path(), "f.bin", 3 << 20);
-    env.sandbox.faults.add(Rule::nth(Some(Method::PATCH), "", 2, FaultKind::Status { status: 410, retry_after_secs: None }));
+    env.sandbox.faults.add(Rule::nth(
+        Some(Method::PATCH),
+        "",
+        2,
+        FaultKind::Status {
+            status: 410,
+            retry_after_secs: None,
+        },
+    ));
     let mut cfg = env.engine_config("data");
     cfg.tus.chunk_size = wixup::tus::ChunkSize::Fixed(1 << 20);
     let (handle, mut events, ids) = start_and_add(cfg, vec![file]).await;
-    assert_eq!(events.finish(&ids, 60).await[0].done().verified, Verification::Verified);
+    assert_eq!(
+        events.finish(&ids, 60).await[0].done().verified,
+        Verification::Verified
+    );
     handle.shutdown().await;
 }
 
@@ -137,24 +231,47 @@ async fn a_gone_upload_restarts_by_itself() {
 async fn a_file_changed_mid_upload_fails_and_is_never_finalized() {
     let env = Env::start().await;
     let file = random_file(env.dir.path(), "edit.bin", 4 << 20);
-    env.sandbox.faults.add(Rule::nth(Some(Method::PATCH), "", 1, FaultKind::Latency(Duration::from_millis(60))).times(100_000));
+    env.sandbox.faults.add(
+        Rule::nth(
+            Some(Method::PATCH),
+            "",
+            1,
+            FaultKind::Latency(Duration::from_millis(60)),
+        )
+        .times(100_000),
+    );
     let mut cfg = env.engine_config("data");
     cfg.tus.chunk_size = wixup::tus::ChunkSize::Fixed(256 * 1024);
     let (handle, mut events, ids) = start_and_add(cfg, vec![file.clone()]).await;
-    events.wait_for(30, |e| matches!(e, Event::Progress { acknowledged_bytes, .. } if *acknowledged_bytes > 0)).await;
+    events
+        .wait_for(
+            30,
+            |e| matches!(e, Event::Progress { acknowledged_bytes, .. } if *acknowledged_bytes > 0),
+        )
+        .await;
     {
         use std::io::Write;
-        let mut f = std::fs::OpenOptions::new().append(true).open(&file).expect("open");
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .expect("open");
         f.write_all(b"edited").expect("append");
     }
     let out = events.finish(&ids, 60).await;
-    assert!(out[0].failed().message.contains("file changed on disk"), "{:?}", out[0]);
+    assert!(
+        out[0].failed().message.contains("file changed on disk"),
+        "{:?}",
+        out[0]
+    );
     assert_eq!(env.stat(|s| &s.finalize_requests), 0);
     // Retry uploads the new version.
     env.sandbox.faults.clear();
     events.outcomes.clear();
     handle.send(Command::Retry(ids[0]));
-    assert_eq!(events.finish(&ids, 60).await[0].done().size_bytes, Some((4 << 20) + 6));
+    assert_eq!(
+        events.finish(&ids, 60).await[0].done().size_bytes,
+        Some((4 << 20) + 6)
+    );
     handle.shutdown().await;
 }
 
@@ -165,7 +282,11 @@ async fn bad_input_is_reported_per_file_and_the_rest_uploads() {
     let missing = env.path("missing.jpg");
     let (handle, rx) = engine::start(env.engine_config("data"), None).expect("engine");
     let mut events = Events::new(rx);
-    handle.send(Command::AddFiles { request: 7, paths: vec![missing.clone(), good.clone(), good.clone()], destination: Default::default() });
+    handle.send(Command::AddFiles {
+        request: 7,
+        paths: vec![missing.clone(), good.clone(), good.clone()],
+        destination: Default::default(),
+    });
     let (added, dups, rejected) = events.added().await;
     assert_eq!(added.len(), 1, "the same file twice is queued once");
     assert!(dups.is_empty(), "within one request, repeats fold silently");
@@ -173,7 +294,11 @@ async fn bad_input_is_reported_per_file_and_the_rest_uploads() {
     assert_eq!(rejected[0].0, missing);
     assert!(rejected[0].1.contains("not found"), "{}", rejected[0].1);
     // Added again while still queued: reported once, not uploaded twice.
-    handle.send(Command::AddFiles { request: 8, paths: vec![good.clone()], destination: Default::default() });
+    handle.send(Command::AddFiles {
+        request: 8,
+        paths: vec![good.clone()],
+        destination: Default::default(),
+    });
     let (again, dups, _) = events.added().await;
     if again.is_empty() {
         assert_eq!(dups.len(), 1);
@@ -192,7 +317,11 @@ async fn a_wrong_key_fails_the_job_with_a_fix_and_never_leaks() {
     cfg.credentials.api_key = wixup::redact::ApiKey::new(secret);
     let (handle, mut events, ids) = start_and_add(cfg, vec![file]).await;
     let err = events.finish(&ids, 30).await[0].failed().clone();
-    assert!(err.message.contains("Manage Media Manager permission"), "{}", err.message);
+    assert!(
+        err.message.contains("Manage Media Manager permission"),
+        "{}",
+        err.message
+    );
     assert_eq!(err.status, Some(403));
     handle.shutdown().await;
     let journal = std::fs::read_to_string(env.path("data/journal.json")).expect("journal");
@@ -203,10 +332,16 @@ async fn a_wrong_key_fails_the_job_with_a_fix_and_never_leaks() {
 async fn junk_answers_fail_clearly() {
     let env = Env::start().await;
     let file = random_file(env.dir.path(), "f.bin", 5000);
-    env.sandbox.faults.add(Rule::nth(Some(Method::GET), "get-file-by-id", 1, FaultKind::JunkBody).times(100));
+    env.sandbox
+        .faults
+        .add(Rule::nth(Some(Method::GET), "get-file-by-id", 1, FaultKind::JunkBody).times(100));
     let (handle, mut events, ids) = start_and_add(env.engine_config("data"), vec![file]).await;
     let err = events.finish(&ids, 30).await[0].failed().clone();
-    assert!(err.message.contains("status") || err.message.contains("Wix"), "{}", err.message);
+    assert!(
+        err.message.contains("status") || err.message.contains("Wix"),
+        "{}",
+        err.message
+    );
     assert!(err.detail.contains("cannot read"), "{}", err.detail);
     handle.shutdown().await;
 }
@@ -215,7 +350,12 @@ async fn junk_answers_fail_clearly() {
 async fn a_lost_finalize_answer_never_creates_a_duplicate() {
     let env = Env::start().await;
     let file = random_file(env.dir.path(), "f.bin", 5000);
-    env.sandbox.faults.add(Rule::nth(Some(Method::PUT), "/upload/tus/", 1, FaultKind::DropConnection { after_bytes: 0 }));
+    env.sandbox.faults.add(Rule::nth(
+        Some(Method::PUT),
+        "/upload/tus/",
+        1,
+        FaultKind::DropConnection { after_bytes: 0 },
+    ));
     let (handle, mut events, ids) = start_and_add(env.engine_config("data"), vec![file]).await;
     events.finish(&ids, 30).await[0].done();
     assert_eq!(env.stat(|s| &s.finalize_requests), 2);
@@ -232,7 +372,10 @@ async fn the_journal_is_private_versioned_and_locked() {
     events.finish(&ids, 30).await;
     let second = engine::start(cfg.clone(), None);
     let msg = second.err().expect("locked").to_string();
-    assert!(msg.contains("another Wixup") && msg.contains("WIXUP_DATA_DIR"), "{msg}");
+    assert!(
+        msg.contains("another Wixup") && msg.contains("WIXUP_DATA_DIR"),
+        "{msg}"
+    );
     handle.shutdown().await;
     drop(handle);
     drop(events);
@@ -240,9 +383,13 @@ async fn the_journal_is_private_versioned_and_locked() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777,
+            0o600
+        );
     }
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["jobs"][0]["state"], "done");
     // A corrupt journal is kept aside, never lost.
@@ -250,13 +397,24 @@ async fn the_journal_is_private_versioned_and_locked() {
     let mut later = None;
     for _ in 0..50 {
         match engine::start(cfg.clone(), None) {
-            Ok(h) => { later = Some(h); break; }
+            Ok(h) => {
+                later = Some(h);
+                break;
+            }
             Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
         }
     }
     let (h, mut rx) = later.expect("starts once the first engine let go");
     assert!(matches!(rx.recv().await, Some(Event::JournalError(_))));
-    let aside: Vec<_> = std::fs::read_dir(env.path("data")).expect("dir").filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with("journal.unreadable")).collect();
+    let aside: Vec<_> = std::fs::read_dir(env.path("data"))
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("journal.unreadable")
+        })
+        .collect();
     assert_eq!(aside.len(), 1);
     h.shutdown().await;
 }
@@ -265,18 +423,43 @@ async fn the_journal_is_private_versioned_and_locked() {
 async fn cancel_terminates_and_retry_starts_again() {
     let env = Env::start().await;
     let file = random_file(env.dir.path(), "f.bin", 4 << 20);
-    env.sandbox.faults.add(Rule::nth(Some(Method::PATCH), "", 1, FaultKind::Latency(Duration::from_millis(60))).times(100_000));
+    env.sandbox.faults.add(
+        Rule::nth(
+            Some(Method::PATCH),
+            "",
+            1,
+            FaultKind::Latency(Duration::from_millis(60)),
+        )
+        .times(100_000),
+    );
     let mut cfg = env.engine_config("data");
     cfg.tus.chunk_size = wixup::tus::ChunkSize::Fixed(256 * 1024);
     let (handle, mut events, ids) = start_and_add(cfg, vec![file]).await;
-    events.wait_for(30, |e| matches!(e, Event::Progress { acknowledged_bytes, .. } if *acknowledged_bytes > 0)).await;
+    events
+        .wait_for(
+            30,
+            |e| matches!(e, Event::Progress { acknowledged_bytes, .. } if *acknowledged_bytes > 0),
+        )
+        .await;
     handle.send(Command::Cancel(ids[0]));
-    events.wait_for(10, |e| matches!(e, Event::StateChanged { state: JobState::Cancelled, .. })).await;
+    events
+        .wait_for(10, |e| {
+            matches!(
+                e,
+                Event::StateChanged {
+                    state: JobState::Cancelled,
+                    ..
+                }
+            )
+        })
+        .await;
     env.sandbox.faults.clear();
     handle.send(Command::Retry(ids[0]));
     events.finish(&ids, 60).await[0].done();
     handle.send(Command::ClearFinished);
-    events.wait_for(10, |e| matches!(e, Event::Removed(_))).await;
+    events
+        .wait_for(10, |e| matches!(e, Event::Removed(_)))
+        .await;
     assert!(handle.snapshot().await.is_empty());
     handle.shutdown().await;
 }

@@ -85,7 +85,10 @@ pub fn random_file(dir: &Path, name: &str, size: usize) -> PathBuf {
 
 /// GETs a URL (loopback only) and returns status and body.
 pub async fn get(url: &str) -> (u16, Vec<u8>) {
-    assert!(url.starts_with("http://127.0.0.1:"), "tests only talk to loopback: {url}");
+    assert!(
+        url.starts_with("http://127.0.0.1:"),
+        "tests only talk to loopback: {url}"
+    );
     let r = reqwest::get(url).await.expect("GET");
     let status = r.status().as_u16();
     (status, r.bytes().await.expect("body").to_vec())
@@ -133,7 +136,9 @@ impl Events {
     }
 
     async fn next(&mut self, deadline: tokio::time::Instant) -> Option<Event> {
-        let ev = tokio::time::timeout_at(deadline, self.rx.recv()).await.ok()??;
+        let ev = tokio::time::timeout_at(deadline, self.rx.recv())
+            .await
+            .ok()??;
         match &ev {
             Event::Finished { id, result } => {
                 self.outcomes.insert(*id, Outcome::Done(result.clone()));
@@ -155,15 +160,26 @@ impl Events {
             match self.next(deadline).await {
                 Some(ev) if pred(&ev) => return ev,
                 Some(_) => {}
-                None => panic!("timed out after {secs} s waiting for an event; saw {:#?}", self.seen.iter().rev().take(8).collect::<Vec<_>>()),
+                None => panic!(
+                    "timed out after {secs} s waiting for an event; saw {:#?}",
+                    self.seen.iter().rev().take(8).collect::<Vec<_>>()
+                ),
             }
         }
     }
 
     /// Waits for the answer to an `AddFiles`.
     pub async fn added(&mut self) -> (Vec<JobId>, Vec<(PathBuf, JobId)>, Vec<(PathBuf, String)>) {
-        match self.wait_for(30, |e| matches!(e, Event::FilesAdded { .. })).await {
-            Event::FilesAdded { added, duplicates, rejected, .. } => (added, duplicates, rejected),
+        match self
+            .wait_for(30, |e| matches!(e, Event::FilesAdded { .. }))
+            .await
+        {
+            Event::FilesAdded {
+                added,
+                duplicates,
+                rejected,
+                ..
+            } => (added, duplicates, rejected),
             _ => unreachable!(),
         }
     }
@@ -173,7 +189,10 @@ impl Events {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
         while !ids.iter().all(|id| self.outcomes.contains_key(id)) {
             if self.next(deadline).await.is_none() {
-                panic!("timed out after {secs} s; outcomes so far: {:?}", self.outcomes);
+                panic!(
+                    "timed out after {secs} s; outcomes so far: {:?}",
+                    self.outcomes
+                );
             }
         }
         ids.iter().map(|id| self.outcomes[id].clone()).collect()
@@ -212,11 +231,32 @@ impl Drop for ChaosProxy {
 }
 
 impl ChaosProxy {
-    pub async fn start(target: std::net::SocketAddr, seed: u64, min_cut: u64, max_cut: u64, cuts: u64) -> Self {
-        Self::start_on("127.0.0.1:0".parse().expect("addr"), target, seed, min_cut, max_cut, cuts).await
+    pub async fn start(
+        target: std::net::SocketAddr,
+        seed: u64,
+        min_cut: u64,
+        max_cut: u64,
+        cuts: u64,
+    ) -> Self {
+        Self::start_on(
+            "127.0.0.1:0".parse().expect("addr"),
+            target,
+            seed,
+            min_cut,
+            max_cut,
+            cuts,
+        )
+        .await
     }
 
-    pub async fn start_on(bind: std::net::SocketAddr, target: std::net::SocketAddr, seed: u64, min_cut: u64, max_cut: u64, cuts: u64) -> Self {
+    pub async fn start_on(
+        bind: std::net::SocketAddr,
+        target: std::net::SocketAddr,
+        seed: u64,
+        min_cut: u64,
+        max_cut: u64,
+        cuts: u64,
+    ) -> Self {
         let listener = TcpListener::bind(bind).await.expect("bind proxy");
         let addr = listener.local_addr().expect("addr");
         let cuts_done = Arc::new(AtomicU64::new(0));
@@ -225,21 +265,27 @@ impl ChaosProxy {
         let task = tokio::spawn(async move {
             let rng = Arc::new(std::sync::Mutex::new(fastrand::Rng::with_seed(seed)));
             while let Ok((client, _)) = listener.accept().await {
-                let Ok(server) = TcpStream::connect(target).await else { continue };
+                let Ok(server) = TcpStream::connect(target).await else {
+                    continue;
+                };
                 let cut = {
                     let mut r = rng.lock().expect("rng");
                     // Cut every connection at a random byte, while the budget lasts.
                     let at = r.u64(min_cut..=max_cut);
                     let take = budget
-                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1))
-                            .is_ok();
+                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1))
+                        .is_ok();
                     take.then_some(at)
                 };
                 let done = done.clone();
                 tokio::spawn(pipe(client, server, cut, done));
             }
         });
-        Self { addr, cuts_done, task }
+        Self {
+            addr,
+            cuts_done,
+            task,
+        }
     }
 }
 
@@ -285,7 +331,11 @@ async fn pipe(client: TcpStream, server: TcpStream, cut: Option<u64>, done: Arc<
 pub fn oriented_jpeg(path: &Path, w: u32, h: u32, orientation: u16) {
     use image::ImageEncoder;
     let img = image::RgbImage::from_fn(w, h, |x, _| {
-        if x < w / 2 { image::Rgb([220, 20, 20]) } else { image::Rgb([20, 20, 220]) }
+        if x < w / 2 {
+            image::Rgb([220, 20, 20])
+        } else {
+            image::Rgb([20, 20, 220])
+        }
     });
     let mut out = Vec::new();
     let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
@@ -297,7 +347,8 @@ pub fn oriented_jpeg(path: &Path, w: u32, h: u32, orientation: u16) {
         0x00, 0x00, 0x00, 0x00, // no next IFD
     ];
     enc.set_exif_metadata(tiff.to_vec()).expect("exif");
-    enc.write_image(img.as_raw(), w, h, image::ExtendedColorType::Rgb8).expect("encode");
+    enc.write_image(img.as_raw(), w, h, image::ExtendedColorType::Rgb8)
+        .expect("encode");
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).expect("mkdir");
     }
@@ -311,6 +362,10 @@ pub fn shared_testdata() -> Option<PathBuf> {
     if dir.is_dir() {
         return Some(dir);
     }
-    assert!(std::env::var_os("WIXUP_REQUIRE_TESTDATA").is_none(), "shared testdata missing at {}", dir.display());
+    assert!(
+        std::env::var_os("WIXUP_REQUIRE_TESTDATA").is_none(),
+        "shared testdata missing at {}",
+        dir.display()
+    );
     None
 }

@@ -24,8 +24,12 @@ fn config() -> TusConfig {
 }
 
 async fn target(env: &Env, size: u64) -> UploadTarget {
-    let wix = WixMediaClient::new(env.base(), wixup::config::sandbox_credentials(), RetryPolicy::immediate(2))
-        .expect("client");
+    let wix = WixMediaClient::new(
+        env.base(),
+        wixup::config::sandbox_credentials(),
+        RetryPolicy::immediate(2),
+    )
+    .expect("client");
     wix.generate_resumable_upload_url(&UploadRequest {
         mime_type: "application/octet-stream".into(),
         file_name: "f.bin".into(),
@@ -46,7 +50,10 @@ struct Seen {
 impl Progress for Seen {
     fn acknowledged(&self, offset: u64) {
         let prev = self.acknowledged.swap(offset, Ordering::SeqCst);
-        assert!(offset >= prev, "acknowledged offset went backwards: {prev} -> {offset}");
+        assert!(
+            offset >= prev,
+            "acknowledged offset went backwards: {prev} -> {offset}"
+        );
     }
     fn retrying(&self, _e: &tus::Error, _attempt: usize, _delay: Duration) {
         self.retries.fetch_add(1, Ordering::SeqCst);
@@ -54,19 +61,34 @@ impl Progress for Seen {
 }
 
 /// Uploads `size` bytes through `client`; returns the upload URL and what progress saw.
-async fn upload_with(env: &Env, client: &TusClient, size: usize) -> (Result<(), tus::Error>, Arc<Seen>, reqwest::Url) {
+async fn upload_with(
+    env: &Env,
+    client: &TusClient,
+    size: usize,
+) -> (Result<(), tus::Error>, Arc<Seen>, reqwest::Url) {
     let path = random_file(env.dir.path(), &format!("f{size}.bin"), size);
     let t = target(env, size as u64).await;
     let file = FileSource::open(&path).expect("file");
     let seen = Arc::new(Seen::default());
     let cancel = CancellationToken::new();
-    let meta = [("filename", "f.bin"), ("contentType", "application/octet-stream"), ("token", t.upload_token.as_str())];
+    let meta = [
+        ("filename", "f.bin"),
+        ("contentType", "application/octet-stream"),
+        ("token", t.upload_token.as_str()),
+    ];
     let created = client
         .create(&t.upload_url, &file, &meta, seen.clone(), &cancel)
         .await
         .expect("created");
     let r = client
-        .upload(&t.upload_url, &created.url, &file, Some(created.offset), seen.clone(), &cancel)
+        .upload(
+            &t.upload_url,
+            &created.url,
+            &file,
+            Some(created.offset),
+            seen.clone(),
+            &cancel,
+        )
         .await;
     (r, seen, created.url)
 }
@@ -81,12 +103,26 @@ async fn discovers_extensions_and_caches_options() {
     let client = TusClient::new(config()).expect("client");
     let endpoint = env.base().join("/upload/tus").expect("url");
     let caps = client.capabilities(&endpoint).await.expect("options");
-    for ext in ["creation", "creation-with-upload", "termination", "checksum", "expiration"] {
+    for ext in [
+        "creation",
+        "creation-with-upload",
+        "termination",
+        "checksum",
+        "expiration",
+    ] {
         assert!(caps.supports(ext), "{ext} missing from {caps:?}");
     }
     assert!(caps.max_size.is_some());
     // Cached: a failing OPTIONS afterwards is never sent.
-    env.sandbox.faults.add(Rule::nth(Some(Method::OPTIONS), "/upload/tus", 1, FaultKind::Status { status: 500, retry_after_secs: None }));
+    env.sandbox.faults.add(Rule::nth(
+        Some(Method::OPTIONS),
+        "/upload/tus",
+        1,
+        FaultKind::Status {
+            status: 500,
+            retry_after_secs: None,
+        },
+    ));
     assert_eq!(client.capabilities(&endpoint).await.expect("cached"), caps);
 }
 
@@ -96,7 +132,10 @@ async fn uploads_in_chunks_and_honours_server_offset() {
     let client = TusClient::new(config()).expect("client");
     let (r, seen, url) = upload_with(&env, &client, 5 * 1024 * 1024 + 123).await;
     r.expect("uploaded");
-    assert_eq!(seen.acknowledged.load(Ordering::SeqCst), 5 * 1024 * 1024 + 123);
+    assert_eq!(
+        seen.acknowledged.load(Ordering::SeqCst),
+        5 * 1024 * 1024 + 123
+    );
     assert_eq!(head_offset(&client, &url).await, 5 * 1024 * 1024 + 123);
     assert_eq!(env.stat(|s: &Stats| &s.patch_requests), 6, "1 MiB chunks");
 }
@@ -108,7 +147,11 @@ async fn small_files_go_in_the_creation_request() {
     let (r, seen, _) = upload_with(&env, &client, 1000).await;
     r.expect("uploaded");
     assert_eq!(seen.acknowledged.load(Ordering::SeqCst), 1000);
-    assert_eq!(env.stat(|s| &s.patch_requests), 0, "one round trip, no PATCH");
+    assert_eq!(
+        env.stat(|s| &s.patch_requests),
+        0,
+        "one round trip, no PATCH"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,33 +162,95 @@ async fn refuses_files_over_tus_max_size_before_creating() {
     let t = target(&env, 2000).await;
     let file = FileSource::open(&path).expect("file");
     let err = client
-        .create(&t.upload_url, &file, &[("token", &t.upload_token)], Arc::new(Seen::default()), &CancellationToken::new())
+        .create(
+            &t.upload_url,
+            &file,
+            &[("token", &t.upload_token)],
+            Arc::new(Seen::default()),
+            &CancellationToken::new(),
+        )
         .await
         .expect_err("too large");
-    assert!(matches!(err, tus::Error::TooLarge { size: 2000, max: 1000 }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            tus::Error::TooLarge {
+                size: 2000,
+                max: 1000
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 /// Each transient class is retried and the upload completes with the right bytes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_every_transient_class() {
     for (name, kind) in [
-        ("500", FaultKind::Status { status: 500, retry_after_secs: None }),
-        ("503", FaultKind::Status { status: 503, retry_after_secs: None }),
-        ("409", FaultKind::Status { status: 409, retry_after_secs: None }),
-        ("423", FaultKind::Status { status: 423, retry_after_secs: None }),
-        ("429", FaultKind::Status { status: 429, retry_after_secs: Some(0) }),
-        ("460", FaultKind::Status { status: 460, retry_after_secs: None }),
-        ("drop", FaultKind::DropConnection { after_bytes: 300_000 }),
+        (
+            "500",
+            FaultKind::Status {
+                status: 500,
+                retry_after_secs: None,
+            },
+        ),
+        (
+            "503",
+            FaultKind::Status {
+                status: 503,
+                retry_after_secs: None,
+            },
+        ),
+        (
+            "409",
+            FaultKind::Status {
+                status: 409,
+                retry_after_secs: None,
+            },
+        ),
+        (
+            "423",
+            FaultKind::Status {
+                status: 423,
+                retry_after_secs: None,
+            },
+        ),
+        (
+            "429",
+            FaultKind::Status {
+                status: 429,
+                retry_after_secs: Some(0),
+            },
+        ),
+        (
+            "460",
+            FaultKind::Status {
+                status: 460,
+                retry_after_secs: None,
+            },
+        ),
+        (
+            "drop",
+            FaultKind::DropConnection {
+                after_bytes: 300_000,
+            },
+        ),
         ("stall", FaultKind::Stall(Duration::from_secs(30))),
     ] {
         let env = Env::start().await;
         let mut cfg = config();
         cfg.idle_timeout = Duration::from_millis(400);
         let client = TusClient::new(cfg).expect("client");
-        env.sandbox.faults.add(Rule::nth(Some(Method::PATCH), "/upload/tus/", 2, kind).times(2));
+        env.sandbox
+            .faults
+            .add(Rule::nth(Some(Method::PATCH), "/upload/tus/", 2, kind).times(2));
         let (r, seen, url) = upload_with(&env, &client, 3 * 1024 * 1024).await;
         r.unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(seen.retries.load(Ordering::SeqCst), 2, "{name}: two retries");
+        assert_eq!(
+            seen.retries.load(Ordering::SeqCst),
+            2,
+            "{name}: two retries"
+        );
         assert_eq!(head_offset(&client, &url).await, 3 * 1024 * 1024, "{name}");
     }
 }
@@ -154,11 +259,22 @@ async fn retries_every_transient_class() {
 async fn retry_after_is_honoured() {
     let env = Env::start().await;
     let client = TusClient::new(config()).expect("client");
-    env.sandbox.faults.add(Rule::nth(Some(Method::PATCH), "", 1, FaultKind::Status { status: 429, retry_after_secs: Some(1) }));
+    env.sandbox.faults.add(Rule::nth(
+        Some(Method::PATCH),
+        "",
+        1,
+        FaultKind::Status {
+            status: 429,
+            retry_after_secs: Some(1),
+        },
+    ));
     let started = std::time::Instant::now();
     let (r, _, _) = upload_with(&env, &client, 2 * 1024 * 1024).await;
     r.expect("uploaded");
-    assert!(started.elapsed() >= Duration::from_secs(1), "waited as Retry-After asked");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited as Retry-After asked"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -168,21 +284,44 @@ async fn an_interrupted_patch_keeps_its_bytes() {
     cfg.checksum = false; // with a checksum the server must drop an unverifiable body
     cfg.chunk_size = ChunkSize::Fixed(4 << 20);
     let client = TusClient::new(cfg).expect("client");
-    env.sandbox.faults.add(Rule::nth(Some(Method::PATCH), "", 1, FaultKind::DropConnection { after_bytes: 1_500_000 }));
+    env.sandbox.faults.add(Rule::nth(
+        Some(Method::PATCH),
+        "",
+        1,
+        FaultKind::DropConnection {
+            after_bytes: 1_500_000,
+        },
+    ));
     let (r, _, _) = upload_with(&env, &client, 4 << 20).await;
     r.expect("uploaded");
     let received = env.stat(|s| &s.bytes_received);
-    assert_eq!(received, 4 << 20, "nothing was sent twice: the server kept the 1.5 MB and the client resumed after them");
+    assert_eq!(
+        received,
+        4 << 20,
+        "nothing was sent twice: the server kept the 1.5 MB and the client resumed after them"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn final_statuses_fail_with_the_servers_message() {
     let env = Env::start().await;
     let client = TusClient::new(config()).expect("client");
-    env.sandbox.faults.add(Rule::nth(Some(Method::PATCH), "", 1, FaultKind::Status { status: 400, retry_after_secs: None }));
+    env.sandbox.faults.add(Rule::nth(
+        Some(Method::PATCH),
+        "",
+        1,
+        FaultKind::Status {
+            status: 400,
+            retry_after_secs: None,
+        },
+    ));
     let (r, seen, _) = upload_with(&env, &client, 2 << 20).await;
     match r {
-        Err(tus::Error::Status { status: 400, ref message, .. }) => assert!(message.contains("injected fault"), "{message}"),
+        Err(tus::Error::Status {
+            status: 400,
+            ref message,
+            ..
+        }) => assert!(message.contains("injected fault"), "{message}"),
         other => panic!("{other:?}"),
     }
     assert_eq!(seen.retries.load(Ordering::SeqCst), 0);
@@ -192,10 +331,28 @@ async fn final_statuses_fail_with_the_servers_message() {
 async fn retries_are_bounded_when_no_progress_is_made() {
     let env = Env::start().await;
     let client = TusClient::new(config()).expect("client");
-    env.sandbox.faults.add(Rule::nth(Some(Method::PATCH), "", 1, FaultKind::Status { status: 503, retry_after_secs: None }).times(1000));
+    env.sandbox.faults.add(
+        Rule::nth(
+            Some(Method::PATCH),
+            "",
+            1,
+            FaultKind::Status {
+                status: 503,
+                retry_after_secs: None,
+            },
+        )
+        .times(1000),
+    );
     let (r, seen, _) = upload_with(&env, &client, 2 << 20).await;
-    assert!(matches!(r, Err(tus::Error::Status { status: 503, .. })), "{r:?}");
-    assert_eq!(seen.retries.load(Ordering::SeqCst), 6, "exactly the configured retries");
+    assert!(
+        matches!(r, Err(tus::Error::Status { status: 503, .. })),
+        "{r:?}"
+    );
+    assert_eq!(
+        seen.retries.load(Ordering::SeqCst),
+        6,
+        "exactly the configured retries"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,7 +361,15 @@ async fn bogus_offsets_are_clear_errors_not_loops() {
         let env = Env::start().await;
         let client = TusClient::new(config()).expect("client");
         // The first PATCH succeeds; the second answer lies.
-        env.sandbox.faults.add(Rule::nth(Some(Method::PATCH), "", 2, FaultKind::BogusOffset(bogus.into())).times(1000));
+        env.sandbox.faults.add(
+            Rule::nth(
+                Some(Method::PATCH),
+                "",
+                2,
+                FaultKind::BogusOffset(bogus.into()),
+            )
+            .times(1000),
+        );
         let (r, _, _) = upload_with(&env, &client, 3 << 20).await;
         match r {
             Err(tus::Error::Protocol(m)) => assert!(!m.is_empty(), "{bogus}"),
@@ -219,7 +384,15 @@ async fn a_413_halves_the_chunk() {
     let mut cfg = config();
     cfg.chunk_size = ChunkSize::Fixed(2 << 20);
     let client = TusClient::new(cfg).expect("client");
-    env.sandbox.faults.add(Rule::nth(Some(Method::PATCH), "", 1, FaultKind::Status { status: 413, retry_after_secs: None }));
+    env.sandbox.faults.add(Rule::nth(
+        Some(Method::PATCH),
+        "",
+        1,
+        FaultKind::Status {
+            status: 413,
+            retry_after_secs: None,
+        },
+    ));
     let (r, _, _) = upload_with(&env, &client, 4 << 20).await;
     r.expect("uploaded");
     // The refused PATCH never reaches the handler's counter; then 4 chunks of 1 MiB.
@@ -235,17 +408,43 @@ async fn a_file_that_ends_early_is_an_error() {
     let file = FileSource::open(&path).expect("file");
     let cancel = CancellationToken::new();
     let created = client
-        .create(&t.upload_url, &file, &[("token", &t.upload_token)], Arc::new(Seen::default()), &cancel)
+        .create(
+            &t.upload_url,
+            &file,
+            &[("token", &t.upload_token)],
+            Arc::new(Seen::default()),
+            &cancel,
+        )
         .await
         .expect("created");
     // Truncate but keep the recorded mtime: only the read notices.
-    let f = std::fs::OpenOptions::new().write(true).open(&path).expect("open");
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("open");
     f.set_len(1 << 20).expect("truncate");
-    let fixed = FileSource { mtime: None, len: 3 << 20, path: path.clone() };
+    let fixed = FileSource {
+        mtime: None,
+        len: 3 << 20,
+        path: path.clone(),
+    };
     let r = client
-        .upload(&t.upload_url, &created.url, &fixed, Some(0), Arc::new(Seen::default()), &cancel)
+        .upload(
+            &t.upload_url,
+            &created.url,
+            &fixed,
+            Some(0),
+            Arc::new(Seen::default()),
+            &cancel,
+        )
         .await;
-    assert!(matches!(r, Err(tus::Error::FileChanged) | Err(tus::Error::FileEndedEarly { .. })), "{r:?}");
+    assert!(
+        matches!(
+            r,
+            Err(tus::Error::FileChanged) | Err(tus::Error::FileEndedEarly { .. })
+        ),
+        "{r:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -257,23 +456,54 @@ async fn gone_and_expired_uploads_are_reported() {
     let file = FileSource::open(&path).expect("file");
     let cancel = CancellationToken::new();
     let created = client
-        .create(&t.upload_url, &file, &[("token", &t.upload_token)], Arc::new(Seen::default()), &cancel)
+        .create(
+            &t.upload_url,
+            &file,
+            &[("token", &t.upload_token)],
+            Arc::new(Seen::default()),
+            &cancel,
+        )
         .await
         .expect("created");
     assert!(created.expires.is_some(), "Upload-Expires is given");
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let r = client
-        .upload(&t.upload_url, &created.url, &file, None, Arc::new(Seen::default()), &cancel)
+        .upload(
+            &t.upload_url,
+            &created.url,
+            &file,
+            None,
+            Arc::new(Seen::default()),
+            &cancel,
+        )
         .await;
-    assert!(matches!(r, Err(tus::Error::Gone { status: 410 }) | Err(tus::Error::Expired)), "{r:?}");
+    assert!(
+        matches!(
+            r,
+            Err(tus::Error::Gone { status: 410 }) | Err(tus::Error::Expired)
+        ),
+        "{r:?}"
+    );
     // Termination: the upload disappears.
     let t2 = target(&env, 2 << 20).await;
     let c2 = client
-        .create(&t2.upload_url, &file, &[("token", &t2.upload_token)], Arc::new(Seen::default()), &cancel)
+        .create(
+            &t2.upload_url,
+            &file,
+            &[("token", &t2.upload_token)],
+            Arc::new(Seen::default()),
+            &cancel,
+        )
         .await
         .expect("created");
-    client.terminate(&t2.upload_url, &c2.url).await.expect("terminated");
-    assert!(matches!(client.head(&c2.url).await, Err(tus::Error::Gone { status: 404 })));
+    client
+        .terminate(&t2.upload_url, &c2.url)
+        .await
+        .expect("terminated");
+    assert!(matches!(
+        client.head(&c2.url).await,
+        Err(tus::Error::Gone { status: 404 })
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -282,27 +512,51 @@ async fn cancel_stops_within_a_second() {
     let mut cfg = config();
     cfg.chunk_size = ChunkSize::Fixed(256 * 1024);
     let client = Arc::new(TusClient::new(cfg).expect("client"));
-    env.sandbox.faults.add(Rule::nth(Some(Method::PATCH), "", 1, FaultKind::Latency(Duration::from_millis(100))).times(10_000));
+    env.sandbox.faults.add(
+        Rule::nth(
+            Some(Method::PATCH),
+            "",
+            1,
+            FaultKind::Latency(Duration::from_millis(100)),
+        )
+        .times(10_000),
+    );
     let path = random_file(env.dir.path(), "slow.bin", 8 << 20);
     let t = target(&env, 8 << 20).await;
     let file = FileSource::open(&path).expect("file");
     let cancel = CancellationToken::new();
     let created = client
-        .create(&t.upload_url, &file, &[("token", &t.upload_token)], Arc::new(Seen::default()), &cancel)
+        .create(
+            &t.upload_url,
+            &file,
+            &[("token", &t.upload_token)],
+            Arc::new(Seen::default()),
+            &cancel,
+        )
         .await
         .expect("created");
     let (c2, cl) = (cancel.clone(), client.clone());
     let url = created.url.clone();
     let ep = t.upload_url.clone();
-    let task = tokio::spawn(async move { cl.upload(&ep, &url, &file, Some(0), Arc::new(Seen::default()), &c2).await });
+    let task = tokio::spawn(async move {
+        cl.upload(&ep, &url, &file, Some(0), Arc::new(Seen::default()), &c2)
+            .await
+    });
     tokio::time::sleep(Duration::from_millis(500)).await;
     cancel.cancel();
-    let r = tokio::time::timeout(Duration::from_secs(1), task).await.expect("stopped within a second").expect("join");
+    let r = tokio::time::timeout(Duration::from_secs(1), task)
+        .await
+        .expect("stopped within a second")
+        .expect("join");
     assert!(matches!(r, Err(tus::Error::Cancelled)), "{r:?}");
     // Bytes already in the server's socket buffer may still be read; within a second all stops.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let settled = env.stat(|s| &s.bytes_received);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(env.stat(|s| &s.bytes_received), settled, "no bytes a second after cancel");
+    assert_eq!(
+        env.stat(|s| &s.bytes_received),
+        settled,
+        "no bytes a second after cancel"
+    );
     assert!(head_offset(&client, &created.url).await < 8 << 20);
 }

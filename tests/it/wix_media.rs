@@ -11,14 +11,21 @@ use super::support::Env;
 fn client(env: &Env, key: &str, site: &str) -> WixMediaClient {
     WixMediaClient::new(
         env.base(),
-        Credentials { api_key: ApiKey::new(key), site_id: site.into() },
+        Credentials {
+            api_key: ApiKey::new(key),
+            site_id: site.into(),
+        },
         RetryPolicy::immediate(4),
     )
     .expect("client")
 }
 
 fn good(env: &Env) -> WixMediaClient {
-    client(env, wixup::sandbox::DEFAULT_API_KEY, wixup::sandbox::DEFAULT_SITE_ID)
+    client(
+        env,
+        wixup::sandbox::DEFAULT_API_KEY,
+        wixup::sandbox::DEFAULT_SITE_ID,
+    )
 }
 
 fn req() -> UploadRequest {
@@ -34,7 +41,10 @@ fn req() -> UploadRequest {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generate_gives_a_tus_endpoint_and_a_long_token() {
     let env = Env::start().await;
-    let t = good(&env).generate_resumable_upload_url(&req()).await.expect("ok");
+    let t = good(&env)
+        .generate_resumable_upload_url(&req())
+        .await
+        .expect("ok");
     assert_eq!(t.upload_url.path(), "/upload/tus");
     assert!(t.upload_token.len() > 200, "JWT-like, long");
 }
@@ -43,11 +53,20 @@ async fn generate_gives_a_tus_endpoint_and_a_long_token() {
 async fn wrong_key_or_site_is_a_403_that_says_what_to_check() {
     let env = Env::start().await;
     let secret = "IST.super-secret-key-value-42";
-    for c in [client(&env, secret, wixup::sandbox::DEFAULT_SITE_ID), client(&env, wixup::sandbox::DEFAULT_API_KEY, "other-site")] {
-        let e = c.generate_resumable_upload_url(&req()).await.expect_err("refused");
+    for c in [
+        client(&env, secret, wixup::sandbox::DEFAULT_SITE_ID),
+        client(&env, wixup::sandbox::DEFAULT_API_KEY, "other-site"),
+    ] {
+        let e = c
+            .generate_resumable_upload_url(&req())
+            .await
+            .expect_err("refused");
         assert!(matches!(e, Error::Forbidden { status: 403, .. }), "{e:?}");
         let text = format!("{e} {e:?}");
-        assert!(text.contains("Manage Media Manager permission") && text.contains("site id"), "{text}");
+        assert!(
+            text.contains("Manage Media Manager permission") && text.contains("site id"),
+            "{text}"
+        );
         assert!(!text.contains(secret), "the key never appears in an error");
     }
 }
@@ -55,8 +74,19 @@ async fn wrong_key_or_site_is_a_403_that_says_what_to_check() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_401_says_the_key_was_rejected() {
     let env = Env::start().await;
-    env.sandbox.faults.add(Rule::nth(Some(Method::POST), "generate-resumable", 1, FaultKind::Status { status: 401, retry_after_secs: None }));
-    let e = good(&env).generate_resumable_upload_url(&req()).await.expect_err("401");
+    env.sandbox.faults.add(Rule::nth(
+        Some(Method::POST),
+        "generate-resumable",
+        1,
+        FaultKind::Status {
+            status: 401,
+            retry_after_secs: None,
+        },
+    ));
+    let e = good(&env)
+        .generate_resumable_upload_url(&req())
+        .await
+        .expect_err("401");
     assert!(matches!(e, Error::Unauthorized { status: 401, .. }));
     assert!(e.to_string().contains("rejected the API key"));
 }
@@ -65,10 +95,26 @@ async fn a_401_says_the_key_was_rejected() {
 async fn transient_failures_are_retried() {
     let env = Env::start().await;
     for (status, nth) in [(503, 1), (429, 2), (500, 3)] {
-        env.sandbox.faults.add(Rule::nth(Some(Method::POST), "generate-resumable", nth, FaultKind::Status { status, retry_after_secs: None }));
+        env.sandbox.faults.add(Rule::nth(
+            Some(Method::POST),
+            "generate-resumable",
+            nth,
+            FaultKind::Status {
+                status,
+                retry_after_secs: None,
+            },
+        ));
     }
-    env.sandbox.faults.add(Rule::nth(Some(Method::POST), "generate-resumable", 4, FaultKind::DropConnection { after_bytes: 0 }));
-    good(&env).generate_resumable_upload_url(&req()).await.expect("retried through 503, 429, 500 and a cut");
+    env.sandbox.faults.add(Rule::nth(
+        Some(Method::POST),
+        "generate-resumable",
+        4,
+        FaultKind::DropConnection { after_bytes: 0 },
+    ));
+    good(&env)
+        .generate_resumable_upload_url(&req())
+        .await
+        .expect("retried through 503, 429, 500 and a cut");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,12 +122,23 @@ async fn validation_errors_and_junk_are_readable() {
     let env = Env::start().await;
     let mut bad = req();
     bad.mime_type = "nonsense".into();
-    let e = good(&env).generate_resumable_upload_url(&bad).await.expect_err("400");
+    let e = good(&env)
+        .generate_resumable_upload_url(&bad)
+        .await
+        .expect_err("400");
     assert_eq!(e.status(), Some(400));
     assert!(e.to_string().contains("mimeType"), "{e}");
 
-    env.sandbox.faults.add(Rule::nth(Some(Method::POST), "generate-resumable", 1, FaultKind::JunkBody));
-    let e = good(&env).generate_resumable_upload_url(&req()).await.expect_err("junk");
+    env.sandbox.faults.add(Rule::nth(
+        Some(Method::POST),
+        "generate-resumable",
+        1,
+        FaultKind::JunkBody,
+    ));
+    let e = good(&env)
+        .generate_resumable_upload_url(&req())
+        .await
+        .expect_err("junk");
     assert!(matches!(e, Error::BadResponse(_)), "{e:?}");
     assert!(e.to_string().contains("cannot read"));
 }
@@ -94,7 +151,13 @@ async fn folders_and_listing_with_paging() {
     let sub = c.create_folder("2026", Some(&f.id)).await.expect("sub");
     assert_eq!(sub.parent_folder_id.as_deref(), Some(f.id.as_str()));
     let root = c.list_folders(None, None).await.expect("list");
-    assert_eq!(root.items.iter().map(|f| f.display_name.clone().unwrap_or_default()).collect::<Vec<_>>(), ["Photos"]);
+    assert_eq!(
+        root.items
+            .iter()
+            .map(|f| f.display_name.clone().unwrap_or_default())
+            .collect::<Vec<_>>(),
+        ["Photos"]
+    );
     let e = c.create_folder("", None).await.expect_err("empty name");
     assert_eq!(e.status(), Some(400));
     let empty = c.list_files(None, None, 10).await.expect("files");
