@@ -9,6 +9,7 @@ mod it {
     mod chaos;
     mod cli;
     mod engine;
+    mod interop;
     mod sandbox;
     mod tus_client;
     mod wix_media;
