@@ -1,1 +1,486 @@
-fn main() {}
+//! Upload benchmark: Wixup's tus client (default settings) against a raw single streamed PATCH
+//! (`curl -T`) and the official tus-js-client, through the sandbox and through `@tus/server`
+//! (FileStore), in one run, alternating. Each client is its own process, measured by
+//! `/usr/bin/time` (wall time, user+sys CPU, peak RSS). Prints medians and the ratios the
+//! targets are stated in; it asserts nothing (timings belong in numbers, not in pass/fail).
+//!
+//! ```text
+//! cargo bench --bench upload -- [--size-mib 1024] [--rounds 3] [--sparse-gib 4]
+//! ```
+//! Needs `npm ci` in tests/interop, curl and GNU time. Loopback only.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Server {
+    Sandbox,
+    TusNode,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Client {
+    Wixup,
+    RawPatch,
+    TusJs,
+}
+
+struct Sample {
+    secs: f64,
+    cpu_secs: f64,
+    rss_kib: u64,
+}
+
+struct Args {
+    size_mib: u64,
+    rounds: usize,
+    sparse_gib: u64,
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        size_mib: 1024,
+        rounds: 3,
+        sparse_gib: 4,
+    };
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < argv.len() {
+        let next = argv.get(i + 1).and_then(|v| v.parse().ok());
+        match (argv[i].as_str(), next) {
+            ("--size-mib", Some(v)) => a.size_mib = v,
+            ("--rounds", Some(v)) => a.rounds = v as usize,
+            ("--sparse-gib", Some(v)) => a.sparse_gib = v,
+            _ => {} // cargo passes --bench
+        }
+        i += 1;
+    }
+    a
+}
+
+fn main() -> ExitCode {
+    match run(parse_args()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("benchmark error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type R<T> = Result<T, String>;
+
+fn run(args: Args) -> R<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let interop = root.join("tests/interop");
+    if !interop.join("node_modules").is_dir() {
+        return Err(format!("run `npm ci` in {} first", interop.display()));
+    }
+    let dir =
+        tempfile::tempdir_in(std::env::var_os("WIXUP_BENCH_DIR").unwrap_or_else(|| "/tmp".into()))
+            .map_err(|e| e.to_string())?;
+    let size = args.size_mib << 20;
+    let data = dir.path().join("bench.bin");
+    write_random(&data, size)?;
+    let sparse = dir.path().join("sparse.bin");
+    std::fs::File::create(&sparse)
+        .and_then(|f| f.set_len(args.sparse_gib << 30))
+        .map_err(|e| e.to_string())?;
+
+    let wixup = PathBuf::from(env!("CARGO_BIN_EXE_wixup"));
+    let mut sandbox = Spawned::start(
+        Command::new(&wixup)
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path().join("sandbox")),
+    )?;
+    let sandbox_base = sandbox.url.clone();
+    let sandbox_endpoint = format!("{sandbox_base}/upload/tus");
+    let mut node = Spawned::start(
+        Command::new("node")
+            .arg(interop.join("tus-server.mjs"))
+            .arg(dir.path().join("node-store")),
+    )?;
+    let node_endpoint = node.url.clone();
+
+    println!(
+        "Upload benchmark: {} MiB random file, {} rounds, loopback, alternating contenders",
+        args.size_mib, args.rounds
+    );
+    let mut samples: BTreeMap<(Server, Client), Vec<Sample>> = BTreeMap::new();
+    let clients = [Client::Wixup, Client::RawPatch, Client::TusJs];
+    for round in 0..args.rounds {
+        for server in [Server::Sandbox, Server::TusNode] {
+            for k in 0..clients.len() {
+                let client = clients[(k + round) % clients.len()];
+                let endpoint = match server {
+                    Server::Sandbox => &sandbox_endpoint,
+                    Server::TusNode => &node_endpoint,
+                };
+                let token = match server {
+                    Server::Sandbox => Some(sandbox_token(&sandbox_base, size)?),
+                    Server::TusNode => None,
+                };
+                let (s, url) = upload(
+                    client,
+                    endpoint,
+                    &data,
+                    size,
+                    token.as_deref(),
+                    &wixup,
+                    &interop,
+                    dir.path(),
+                )?;
+                verify_and_delete(&url, size)?;
+                eprintln!(
+                    "  round {round} {server:?} {client:?}: {:.0} MiB/s, {:.2} CPU-s, {:.1} MiB RSS",
+                    size as f64 / (1 << 20) as f64 / s.secs,
+                    s.cpu_secs,
+                    s.rss_kib as f64 / 1024.0
+                );
+                samples.entry((server, client)).or_default().push(s);
+            }
+        }
+    }
+    // Memory is flat in the file size: the same client on a much larger (sparse) file.
+    let token = sandbox_token(&sandbox_base, args.sparse_gib << 30)?;
+    let (big, url) = upload(
+        Client::Wixup,
+        &sandbox_endpoint,
+        &sparse,
+        args.sparse_gib << 30,
+        Some(&token),
+        &wixup,
+        &interop,
+        dir.path(),
+    )?;
+    verify_and_delete(&url, args.sparse_gib << 30)?;
+    sandbox.stop();
+    node.stop();
+    report(&samples, &big, &args);
+    Ok(())
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn report(samples: &BTreeMap<(Server, Client), Vec<Sample>>, big: &Sample, args: &Args) {
+    let mib = args.size_mib as f64;
+    let mut med: BTreeMap<(Server, Client), (f64, f64, f64)> = BTreeMap::new();
+    println!();
+    println!("| server | client | median MiB/s | median client CPU-s | median peak RSS MiB |");
+    println!("| --- | --- | --- | --- | --- |");
+    for ((server, client), v) in samples {
+        let mut tp: Vec<f64> = v.iter().map(|s| mib / s.secs).collect();
+        let mut cpu: Vec<f64> = v.iter().map(|s| s.cpu_secs).collect();
+        let mut rss: Vec<f64> = v.iter().map(|s| s.rss_kib as f64 / 1024.0).collect();
+        let m = (median(&mut tp), median(&mut cpu), median(&mut rss));
+        println!(
+            "| {server:?} | {client:?} | {:.0} | {:.2} | {:.1} |",
+            m.0, m.1, m.2
+        );
+        med.insert((*server, *client), m);
+    }
+    println!();
+    let get = |s, c| {
+        med.get(&(s, c))
+            .copied()
+            .unwrap_or((f64::NAN, f64::NAN, f64::NAN))
+    };
+    for server in [Server::Sandbox, Server::TusNode] {
+        let (w, raw, js) = (
+            get(server, Client::Wixup),
+            get(server, Client::RawPatch),
+            get(server, Client::TusJs),
+        );
+        let tp = w.0 / raw.0;
+        let cpu = w.1 / js.1;
+        println!(
+            "{server:?}: Wixup/raw PATCH throughput = {tp:.2}x (target >= 0.95) {}",
+            mark(tp >= 0.95)
+        );
+        println!(
+            "{server:?}: Wixup/tus-js-client CPU = {cpu:.2}x (target <= 0.50) {}",
+            mark(cpu <= 0.5)
+        );
+        println!(
+            "{server:?}: Wixup peak RSS = {:.1} MiB (target < 40) {}",
+            w.2,
+            mark(w.2 < 40.0)
+        );
+    }
+    let raw_sandbox = get(Server::Sandbox, Client::RawPatch).0;
+    let raw_node = get(Server::TusNode, Client::RawPatch).0;
+    println!(
+        "raw PATCH: sandbox {raw_sandbox:.0} MiB/s vs @tus/server {raw_node:.0} MiB/s = {:.2}x (sandbox should beat ~500 MiB/s) {}",
+        raw_sandbox / raw_node,
+        mark(raw_sandbox > 500.0)
+    );
+    let big_rss = big.rss_kib as f64 / 1024.0;
+    let small_rss = get(Server::Sandbox, Client::Wixup).2;
+    println!(
+        "Wixup peak RSS: {} MiB file {small_rss:.1} MiB, {} GiB sparse file {big_rss:.1} MiB ({:.0} MiB/s) = {:.2}x (flat: about 1x) {}",
+        args.size_mib,
+        args.sparse_gib,
+        (args.sparse_gib << 10) as f64 / big.secs,
+        big_rss / small_rss,
+        mark(big_rss < 40.0 && big_rss / small_rss < 1.25)
+    );
+}
+
+fn mark(ok: bool) -> &'static str {
+    if ok { "[met]" } else { "[MISSED]" }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn upload(
+    client: Client,
+    endpoint: &str,
+    file: &Path,
+    size: u64,
+    token: Option<&str>,
+    wixup: &Path,
+    interop: &Path,
+    dir: &Path,
+) -> R<(Sample, String)> {
+    let mut meta = vec![
+        ("filename", "bench.bin".to_string()),
+        ("contentType", "application/octet-stream".to_string()),
+    ];
+    if let Some(t) = token {
+        meta.push(("token", t.to_string()));
+    }
+    let mut cmd;
+    let mut url = None;
+    match client {
+        Client::Wixup => {
+            cmd = Command::new(wixup);
+            cmd.args(["tus-upload", "--endpoint", endpoint]);
+            for (k, v) in &meta {
+                cmd.arg("--metadata").arg(format!("{k}={v}"));
+            }
+            cmd.arg(file);
+        }
+        Client::TusJs => {
+            cmd = Command::new("node");
+            cmd.arg(interop.join("tus-js-upload.mjs"))
+                .arg(endpoint)
+                .arg(file);
+            for (k, v) in &meta {
+                cmd.arg(format!("{k}={v}"));
+            }
+        }
+        Client::RawPatch => {
+            let created = create_with_curl(endpoint, size, &meta)?;
+            cmd = Command::new("curl");
+            cmd.args(["-sS", "--fail", "-X", "PATCH", "-T"])
+                .arg(file)
+                .args(["-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Offset: 0"])
+                .args([
+                    "-H",
+                    "Content-Type: application/offset+octet-stream",
+                    "-H",
+                    "Expect:",
+                ])
+                .args(["-o", "/dev/null", &created]);
+            url = Some(created);
+        }
+    }
+    let (sample, stdout) = timed(cmd, dir)?;
+    let url = match url {
+        Some(u) => u,
+        None => stdout.lines().last().unwrap_or("").trim().to_string(),
+    };
+    Ok((sample, url))
+}
+
+/// Runs a command under GNU time; returns its sample and stdout.
+fn timed(cmd: Command, dir: &Path) -> R<(Sample, String)> {
+    let stats = dir.join("time.txt");
+    let mut t = Command::new("/usr/bin/time");
+    t.args(["-f", "%e %U %S %M", "-o"])
+        .arg(&stats)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => t.env(k, v),
+            None => t.env_remove(k),
+        };
+    }
+    let out = t
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run /usr/bin/time: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{:?} failed ({})", cmd.get_program(), out.status));
+    }
+    let text = std::fs::read_to_string(&stats).map_err(|e| e.to_string())?;
+    let f: Vec<f64> = text
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    if f.len() < 4 {
+        return Err(format!("cannot read GNU time output {text:?}"));
+    }
+    Ok((
+        Sample {
+            secs: f[0].max(0.01),
+            cpu_secs: f[1] + f[2],
+            rss_kib: f[3] as u64,
+        },
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    ))
+}
+
+fn b64(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+fn create_with_curl(endpoint: &str, size: u64, meta: &[(&str, String)]) -> R<String> {
+    let metadata: Vec<String> = meta
+        .iter()
+        .map(|(k, v)| format!("{k} {}", b64(v)))
+        .collect();
+    let out = Command::new("curl")
+        .args([
+            "-sS",
+            "-i",
+            "-X",
+            "POST",
+            endpoint,
+            "-H",
+            "Tus-Resumable: 1.0.0",
+        ])
+        .args([
+            "-H",
+            &format!("Upload-Length: {size}"),
+            "-H",
+            &format!("Upload-Metadata: {}", metadata.join(",")),
+        ])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let loc = text
+        .lines()
+        .find_map(|l| {
+            l.split_once(':')
+                .filter(|(k, _)| k.eq_ignore_ascii_case("location"))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .ok_or_else(|| format!("creation failed: {text}"))?;
+    let base = reqwest::Url::parse(endpoint).map_err(|e| e.to_string())?;
+    Ok(base.join(&loc).map_err(|e| e.to_string())?.to_string())
+}
+
+/// Checks the server holds every byte (HEAD), then frees the space (termination).
+fn verify_and_delete(url: &str, size: u64) -> R<()> {
+    let out = Command::new("curl")
+        .args(["-sS", "-I", "-H", "Tus-Resumable: 1.0.0", url])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
+    let offset = text
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("upload-offset:")
+                .map(|v| v.trim().to_string())
+        })
+        .unwrap_or_default();
+    if offset != size.to_string() {
+        return Err(format!(
+            "{url}: the server holds {offset:?} bytes, not {size}"
+        ));
+    }
+    let _ = Command::new("curl")
+        .args(["-sS", "-X", "DELETE", "-H", "Tus-Resumable: 1.0.0", url])
+        .output();
+    Ok(())
+}
+
+/// An upload token from the sandbox's REST API.
+fn sandbox_token(base: &str, size: u64) -> R<String> {
+    let body = format!(
+        r#"{{"mimeType":"application/octet-stream","fileName":"bench.bin","sizeInBytes":"{size}"}}"#
+    );
+    let out = Command::new("curl")
+        .args([
+            "-sS",
+            "--fail",
+            "-X",
+            "POST",
+            &format!("{base}/site-media/v1/files/generate-resumable-upload-url"),
+        ])
+        .args([
+            "-H",
+            &format!("Authorization: {}", wixup::sandbox::DEFAULT_API_KEY),
+        ])
+        .args([
+            "-H",
+            &format!("wix-site-id: {}", wixup::sandbox::DEFAULT_SITE_ID),
+        ])
+        .args(["-H", "Content-Type: application/json", "-d", &body])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("token: {e}"))?;
+    v["uploadToken"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| "no uploadToken".into())
+}
+
+fn write_random(path: &Path, size: u64) -> R<()> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| e.to_string())?);
+    let mut rng = fastrand::Rng::with_seed(42);
+    let mut block = vec![0u8; 8 << 20];
+    let mut left = size;
+    while left > 0 {
+        rng.fill(&mut block);
+        let n = left.min(block.len() as u64) as usize;
+        f.write_all(&block[..n]).map_err(|e| e.to_string())?;
+        left -= n as u64;
+    }
+    f.flush().map_err(|e| e.to_string())
+}
+
+/// A server process whose first stdout line is `listening on URL`; killed on drop.
+struct Spawned {
+    child: Child,
+    url: String,
+}
+
+impl Spawned {
+    fn start(cmd: &mut Command) -> R<Self> {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().ok_or("no stdout")?)
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .ok_or_else(|| format!("unexpected first line {line:?}"))?
+            .to_string();
+        Ok(Self { child, url })
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
