@@ -54,6 +54,8 @@ pub struct SandboxConfig {
     pub token_ttl: Duration,
     /// How long a finalized file stays PENDING.
     pub processing_delay: Duration,
+    /// Offer `checksum-trailer` (checksums sent after the data) besides `checksum`.
+    pub checksum_trailer: bool,
 }
 
 impl SandboxConfig {
@@ -67,6 +69,7 @@ impl SandboxConfig {
             upload_ttl: Duration::from_secs(7 * 24 * 3600),
             token_ttl: Duration::from_secs(7 * 24 * 3600),
             processing_delay: Duration::from_millis(300),
+            checksum_trailer: true,
         }
     }
 }
@@ -80,6 +83,9 @@ pub struct Stats {
     pub finalize_requests: AtomicU64,
     /// Files created by finalize (a repeated finalize creates none).
     pub files_created: AtomicU64,
+    /// PATCHes verified by an `Upload-Checksum` header, and by a trailer.
+    pub checksum_headers: AtomicU64,
+    pub checksum_trailers: AtomicU64,
     /// Requests to the upload host that carried an `Authorization` or `wix-site-id` header.
     pub credentials_on_upload_host: AtomicU64,
 }
@@ -96,6 +102,8 @@ impl Stats {
             "finalizeRequests": Self::get(&self.finalize_requests),
             "filesCreated": Self::get(&self.files_created),
             "credentialsOnUploadHost": Self::get(&self.credentials_on_upload_host),
+            "checksumHeaders": Self::get(&self.checksum_headers),
+            "checksumTrailers": Self::get(&self.checksum_trailers),
         })
     }
 }

@@ -2,23 +2,16 @@
 //! from disk, a stall watchdog on every request, and the retry loop.
 
 use std::collections::HashMap;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::Bytes;
-use futures_util::Stream;
-use md5::Digest as _;
 use reqwest::{Method, StatusCode, Url};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 use tokio_util::sync::CancellationToken;
 
 use super::Error;
+use super::body::{self, StreamState};
 use super::protocol::{
     self, Capabilities, ChecksumAlgorithm, ChunkSize, ChunkSizer, Created, HeadInfo,
     OFFSET_CONTENT_TYPE, TUS_VERSION,
@@ -199,7 +192,8 @@ impl TusClient {
             let mut state = None;
             if with_data {
                 file.check_unchanged().await?;
-                let (body, s) = range_body(file, 0, file.len, progress.clone()).await?;
+                let (body, s) =
+                    body::range_body(file.path.clone(), 0, file.len, None, progress.clone());
                 req = req
                     .header("Content-Type", OFFSET_CONTENT_TYPE)
                     .header("Content-Length", file.len)
@@ -298,10 +292,12 @@ impl TusClient {
         cancel: &CancellationToken,
     ) -> Result<(), Error> {
         let caps = self.capabilities(endpoint).await?;
-        let checksum = if self.config.checksum {
-            caps.checksum_algorithm()
-        } else {
-            None
+        let checksum = match caps.checksum_algorithm() {
+            Some(alg) if self.config.checksum && caps.supports("checksum-trailer") => {
+                Checksum::Trailer(alg)
+            }
+            Some(alg) if self.config.checksum => Checksum::Header(alg),
+            _ => Checksum::None,
         };
         let mut sizer = ChunkSizer::new(self.config.chunk_size);
         let mut acknowledged = known_offset.unwrap_or(0);
@@ -377,7 +373,7 @@ impl TusClient {
         file: &FileSource,
         offset: u64,
         len: u64,
-        checksum: Option<ChecksumAlgorithm>,
+        checksum: Checksum,
         progress: Arc<dyn Progress>,
         cancel: &CancellationToken,
     ) -> Result<u64, Error> {
@@ -386,13 +382,23 @@ impl TusClient {
             .patch(url.clone())
             .header("Tus-Resumable", TUS_VERSION)
             .header("Upload-Offset", offset)
-            .header("Content-Type", OFFSET_CONTENT_TYPE)
-            .header("Content-Length", len);
-        if let Some(alg) = checksum {
-            let digest = digest_range(file.path.clone(), offset, len, alg).await?;
-            req = req.header("Upload-Checksum", protocol::checksum_header(alg, &digest));
+            .header("Content-Type", OFFSET_CONTENT_TYPE);
+        let mut trailer = None;
+        match checksum {
+            Checksum::None => req = req.header("Content-Length", len),
+            Checksum::Header(alg) => {
+                let digest = body::digest_range(file.path.clone(), offset, len, alg).await?;
+                req = req
+                    .header("Content-Length", len)
+                    .header("Upload-Checksum", protocol::checksum_header(alg, &digest));
+            }
+            Checksum::Trailer(alg) => {
+                // Chunked, with the checksum computed while reading and sent after the data.
+                req = req.header("Trailer", "Upload-Checksum");
+                trailer = Some(alg);
+            }
         }
-        let (body, state) = range_body(file, offset, len, progress).await?;
+        let (body, state) = body::range_body(file.path.clone(), offset, len, trailer, progress);
         let result = self
             .send_watched(req.body(body), Some(state.clone()), cancel)
             .await;
@@ -508,6 +514,16 @@ impl TusClient {
     }
 }
 
+/// How a PATCH proves its bytes.
+#[derive(Debug, Clone, Copy)]
+enum Checksum {
+    None,
+    /// `Upload-Checksum` header: the range is hashed before it is sent (a second read).
+    Header(ChecksumAlgorithm),
+    /// `Upload-Checksum` trailer (`checksum-trailer`): hashed while it streams.
+    Trailer(ChecksumAlgorithm),
+}
+
 /// Errors hold a non-clonable `reqwest::Error`; the retry loop hands back a faithful copy of the
 /// last one when it gives up.
 fn clone_error(e: &Error) -> Error {
@@ -563,133 +579,4 @@ async fn error_from_response(method: &'static str, resp: reqwest::Response) -> E
         message,
         retry_after,
     }
-}
-
-/// Shared between a streamed body and the request's watchdog.
-struct StreamState {
-    /// Nanoseconds after `base` of the last chunk handed to the connection.
-    last_nanos: AtomicU64,
-    base: Instant,
-    /// Absolute offset up to which bytes were handed over.
-    sent: AtomicU64,
-    /// The file ended before the range did.
-    short: AtomicBool,
-}
-
-impl StreamState {
-    fn touch(&self) {
-        self.last_nanos
-            .store(self.base.elapsed().as_nanos() as u64, Ordering::Relaxed);
-    }
-
-    fn last_activity(&self, request_start: Instant) -> Instant {
-        let last = self.base + Duration::from_nanos(self.last_nanos.load(Ordering::Relaxed));
-        last.max(request_start)
-    }
-}
-
-/// Read size for file ranges: big enough for few syscalls, small enough for flat memory.
-const READ_BUF: usize = 256 * 1024;
-
-/// A request body streaming `len` bytes of `file` from `offset`.
-async fn range_body(
-    file: &FileSource,
-    offset: u64,
-    len: u64,
-    progress: Arc<dyn Progress>,
-) -> Result<(reqwest::Body, Arc<StreamState>), Error> {
-    let mut f = tokio::fs::File::open(&file.path).await?;
-    f.seek(SeekFrom::Start(offset)).await?;
-    let state = Arc::new(StreamState {
-        last_nanos: AtomicU64::new(0),
-        base: Instant::now(),
-        sent: AtomicU64::new(offset),
-        short: AtomicBool::new(false),
-    });
-    let stream = RangeStream {
-        inner: ReaderStream::with_capacity(f.take(len), READ_BUF),
-        offset,
-        remaining: len,
-        state: state.clone(),
-        progress,
-    };
-    Ok((reqwest::Body::wrap_stream(stream), state))
-}
-
-struct RangeStream {
-    inner: ReaderStream<tokio::io::Take<tokio::fs::File>>,
-    offset: u64,
-    remaining: u64,
-    state: Arc<StreamState>,
-    progress: Arc<dyn Progress>,
-}
-
-impl Stream for RangeStream {
-    type Item = std::io::Result<Bytes>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_next(cx) {
-            Poll::Ready(Some(Ok(chunk))) => {
-                this.progress.data(this.offset, &chunk);
-                this.offset += chunk.len() as u64;
-                this.remaining = this.remaining.saturating_sub(chunk.len() as u64);
-                this.state.sent.store(this.offset, Ordering::Relaxed);
-                this.state.touch();
-                this.progress.sent(this.offset);
-                Poll::Ready(Some(Ok(chunk)))
-            }
-            Poll::Ready(None) if this.remaining > 0 => {
-                this.state.short.store(true, Ordering::Relaxed);
-                this.remaining = 0;
-                Poll::Ready(Some(Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "file ended early",
-                ))))
-            }
-            other => other,
-        }
-    }
-}
-
-/// Digest of a file range for `Upload-Checksum`, computed off the async threads.
-async fn digest_range(
-    path: PathBuf,
-    offset: u64,
-    len: u64,
-    alg: ChecksumAlgorithm,
-) -> Result<Vec<u8>, Error> {
-    tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
-        let mut f = std::fs::File::open(path)?;
-        f.seek(SeekFrom::Start(offset))?;
-        let mut f = f.take(len);
-        let mut buf = vec![0u8; 1024 * 1024];
-        let mut sha = sha1::Sha1::new();
-        let mut md5 = md5::Md5::new();
-        let mut total = 0u64;
-        loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            total += n as u64;
-            match alg {
-                ChecksumAlgorithm::Sha1 => sha.update(&buf[..n]),
-                ChecksumAlgorithm::Md5 => md5.update(&buf[..n]),
-            }
-        }
-        if total < len {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "file ended early",
-            ));
-        }
-        Ok(match alg {
-            ChecksumAlgorithm::Sha1 => sha.finalize().to_vec(),
-            ChecksumAlgorithm::Md5 => md5.finalize().to_vec(),
-        })
-    })
-    .await
-    .map_err(|e| Error::Io(std::io::Error::other(e)))?
-    .map_err(Error::Io)
 }

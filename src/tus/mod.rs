@@ -5,9 +5,10 @@
 //! * [`error`]: one flat error enum whose predicates drive retries.
 //!
 //! Supported: core (HEAD/PATCH), OPTIONS discovery (cached per endpoint), creation,
-//! creation-with-upload (small files, one round trip), termination, checksum (`sha1`, `md5`), and
-//! expiration (`Upload-Expires`).
+//! creation-with-upload (small files, one round trip), termination, checksum (`sha1`, `md5`; as a
+//! trailer when the server offers `checksum-trailer`), and expiration (`Upload-Expires`).
 
+mod body;
 pub mod client;
 pub mod error;
 pub mod protocol;

@@ -365,3 +365,44 @@ async fn public_url_is_the_base_of_every_url() {
         .expect("json");
     assert_eq!(r["uploadUrl"], "http://127.0.0.1:9/prefix/upload/tus");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_checksum_is_460_and_the_bytes_are_dropped() {
+    let env = Env::start().await;
+    let (upload_url, tok) = token(&env).await;
+    let c = http();
+    let r = c
+        .post(&upload_url)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "5")
+        .header("Upload-Metadata", format!("token {}", b64(&tok)))
+        .send()
+        .await
+        .expect("send");
+    let loc = r.headers()["location"].to_str().expect("loc").to_string();
+    let patch = |sum: &'static str| {
+        c.patch(&loc)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Offset", "0")
+            .header("Content-Type", "application/offset+octet-stream")
+            .header("Upload-Checksum", sum)
+            .body("hello")
+            .send()
+    };
+    // sha1("hello") = qvTGHdzF6KLavt4PO0gs2a6pQ00=
+    let r = patch("sha1 AAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 460);
+    assert_eq!(r.headers()["upload-offset"], "0");
+    assert_eq!(
+        patch("crc99 AAAA").await.expect("send").status(),
+        400,
+        "unknown algorithm"
+    );
+    let r = patch("sha1 qvTGHdzF6KLavt4PO0gs2a6pQ00=")
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 204);
+    assert_eq!(r.headers()["upload-offset"], "5");
+}

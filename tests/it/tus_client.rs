@@ -560,3 +560,38 @@ async fn cancel_stops_within_a_second() {
     );
     assert!(head_offset(&client, &created.url).await < 8 << 20);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checksums_go_as_trailers_when_offered_and_as_headers_otherwise() {
+    for trailer in [true, false] {
+        let env = Env::start_with(|c| c.checksum_trailer = trailer).await;
+        let client = TusClient::new(config()).expect("client");
+        let (r, _, url) = upload_with(&env, &client, (3 << 20) + 5).await;
+        r.expect("uploaded");
+        assert_eq!(head_offset(&client, &url).await, (3 << 20) + 5);
+        let (t, h) = (
+            env.stat(|s| &s.checksum_trailers),
+            env.stat(|s| &s.checksum_headers),
+        );
+        if trailer {
+            assert_eq!((t, h), (4, 0), "one pass: checksums as trailers");
+        } else {
+            assert_eq!((t, h), (0, 4), "checksums as headers");
+        }
+        // Without checksums, none are sent.
+        let env = Env::start_with(|c| c.checksum_trailer = trailer).await;
+        let client = TusClient::new(TusConfig {
+            checksum: false,
+            ..config()
+        })
+        .expect("client");
+        upload_with(&env, &client, 2 << 20)
+            .await
+            .0
+            .expect("uploaded");
+        assert_eq!(
+            env.stat(|s| &s.checksum_trailers) + env.stat(|s| &s.checksum_headers),
+            0
+        );
+    }
+}

@@ -1,0 +1,274 @@
+//! Request bodies that stream a file range from disk.
+//!
+//! A reader on the blocking pool reads ahead into a small bounded queue of 1 MiB buffers, so
+//! disk reads overlap socket writes and memory stays flat whatever the file size. The reader also
+//! feeds the [`Progress::data`] tap and, in trailer mode, the tus checksum, so hashing costs no
+//! second pass over the file and never runs on the async threads.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body::Frame;
+use md5::Digest as _;
+use reqwest::header::{HeaderMap, HeaderValue};
+use tokio::sync::mpsc;
+
+use super::Progress;
+use super::protocol::{self, ChecksumAlgorithm};
+
+/// Bytes per read and per body frame.
+const BUF: usize = 1024 * 1024;
+/// Buffers read ahead of the socket.
+const QUEUE: usize = 4;
+
+/// Shared between a streamed body and the request's watchdog.
+pub(super) struct StreamState {
+    /// Nanoseconds after `base` of the last frame handed to the connection.
+    last_nanos: AtomicU64,
+    base: Instant,
+    /// Absolute offset up to which bytes were handed over.
+    pub sent: AtomicU64,
+    /// The file ended before the range did.
+    pub short: AtomicBool,
+}
+
+impl StreamState {
+    fn touch(&self) {
+        self.last_nanos
+            .store(self.base.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    /// When bytes last moved (never earlier than the request's start).
+    pub fn last_activity(&self, request_start: Instant) -> Instant {
+        let last = self.base + Duration::from_nanos(self.last_nanos.load(Ordering::Relaxed));
+        last.max(request_start)
+    }
+}
+
+enum Msg {
+    Data(Bytes),
+    /// The range is complete; the digest when a trailer checksum was asked for.
+    Done(Option<(ChecksumAlgorithm, Vec<u8>)>),
+    Failed(std::io::Error),
+}
+
+/// A body streaming `len` bytes of `path` from `offset`. With `trailer`, the `Upload-Checksum`
+/// of the range is sent as an HTTP trailer after the data.
+pub(super) fn range_body(
+    path: PathBuf,
+    offset: u64,
+    len: u64,
+    trailer: Option<ChecksumAlgorithm>,
+    progress: Arc<dyn Progress>,
+) -> (reqwest::Body, Arc<StreamState>) {
+    let state = Arc::new(StreamState {
+        last_nanos: AtomicU64::new(0),
+        base: Instant::now(),
+        sent: AtomicU64::new(offset),
+        short: AtomicBool::new(false),
+    });
+    let (tx, rx) = mpsc::channel(QUEUE);
+    let reader_progress = progress.clone();
+    tokio::task::spawn_blocking(move || {
+        read_ahead(path, offset, len, trailer, reader_progress, tx)
+    });
+    let body = RangeBody {
+        rx,
+        offset,
+        remaining: len,
+        state: state.clone(),
+        progress,
+        finished: false,
+    };
+    (reqwest::Body::wrap(body), state)
+}
+
+/// Reads the range into the queue until done, failed, or the body was dropped.
+fn read_ahead(
+    path: PathBuf,
+    offset: u64,
+    len: u64,
+    trailer: Option<ChecksumAlgorithm>,
+    progress: Arc<dyn Progress>,
+    tx: mpsc::Sender<Msg>,
+) {
+    let mut hasher = trailer.map(Hasher::new);
+    let result = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::open(&path)?;
+        f.seek(SeekFrom::Start(offset))?;
+        let mut f = f.take(len);
+        let mut at = offset;
+        loop {
+            let mut buf = vec![0u8; BUF];
+            let mut filled = 0;
+            while filled < BUF {
+                let n = f.read(&mut buf[filled..])?;
+                if n == 0 {
+                    break;
+                }
+                filled += n;
+            }
+            if filled == 0 {
+                return Ok(());
+            }
+            buf.truncate(filled);
+            progress.data(at, &buf);
+            if let Some(h) = &mut hasher {
+                h.update(&buf);
+            }
+            at += filled as u64;
+            if tx.blocking_send(Msg::Data(Bytes::from(buf))).is_err() {
+                return Ok(()); // the request was dropped
+            }
+        }
+    })();
+    let last = match result {
+        Ok(()) => Msg::Done(hasher.map(|h| h.finish())),
+        Err(e) => Msg::Failed(e),
+    };
+    let _ = tx.blocking_send(last);
+}
+
+enum Hasher {
+    Sha1(ChecksumAlgorithm, sha1::Sha1),
+    Md5(ChecksumAlgorithm, md5::Md5),
+}
+
+impl Hasher {
+    fn new(a: ChecksumAlgorithm) -> Self {
+        match a {
+            ChecksumAlgorithm::Sha1 => Hasher::Sha1(a, sha1::Sha1::new()),
+            ChecksumAlgorithm::Md5 => Hasher::Md5(a, md5::Md5::new()),
+        }
+    }
+
+    fn update(&mut self, b: &[u8]) {
+        match self {
+            Hasher::Sha1(_, h) => h.update(b),
+            Hasher::Md5(_, h) => h.update(b),
+        }
+    }
+
+    fn finish(self) -> (ChecksumAlgorithm, Vec<u8>) {
+        match self {
+            Hasher::Sha1(a, h) => (a, h.finalize().to_vec()),
+            Hasher::Md5(a, h) => (a, h.finalize().to_vec()),
+        }
+    }
+}
+
+/// Digest of a file range, for an `Upload-Checksum` header sent before the body (servers that
+/// offer `checksum` without `checksum-trailer`). Runs on the blocking pool.
+pub(super) async fn digest_range(
+    path: PathBuf,
+    offset: u64,
+    len: u64,
+    alg: ChecksumAlgorithm,
+) -> std::io::Result<Vec<u8>> {
+    tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+        let mut f = std::fs::File::open(path)?;
+        f.seek(SeekFrom::Start(offset))?;
+        let mut f = f.take(len);
+        let mut buf = vec![0u8; BUF];
+        let mut h = Hasher::new(alg);
+        let mut total = 0u64;
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            h.update(&buf[..n]);
+        }
+        if total < len {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "file ended early",
+            ));
+        }
+        Ok(h.finish().1)
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
+struct RangeBody {
+    rx: mpsc::Receiver<Msg>,
+    offset: u64,
+    remaining: u64,
+    state: Arc<StreamState>,
+    progress: Arc<dyn Progress>,
+    finished: bool,
+}
+
+impl http_body::Body for RangeBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        let this = &mut *self;
+        if this.finished {
+            return Poll::Ready(None);
+        }
+        match this.rx.poll_recv(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Msg::Data(chunk))) => {
+                this.offset += chunk.len() as u64;
+                this.remaining = this.remaining.saturating_sub(chunk.len() as u64);
+                this.state.sent.store(this.offset, Ordering::Relaxed);
+                this.state.touch();
+                this.progress.sent(this.offset);
+                Poll::Ready(Some(Ok(Frame::data(chunk))))
+            }
+            Poll::Ready(Some(Msg::Done(digest))) => {
+                this.finished = true;
+                if this.remaining > 0 {
+                    this.state.short.store(true, Ordering::Relaxed);
+                    return Poll::Ready(Some(Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "file ended early",
+                    ))));
+                }
+                match digest {
+                    Some((alg, d)) => {
+                        let mut trailers = HeaderMap::new();
+                        match HeaderValue::from_str(&protocol::checksum_header(alg, &d)) {
+                            Ok(v) => {
+                                trailers.insert("upload-checksum", v);
+                                Poll::Ready(Some(Ok(Frame::trailers(trailers))))
+                            }
+                            Err(e) => Poll::Ready(Some(Err(std::io::Error::other(e)))),
+                        }
+                    }
+                    None => Poll::Ready(None),
+                }
+            }
+            Poll::Ready(Some(Msg::Failed(e))) => {
+                this.finished = true;
+                Poll::Ready(Some(Err(e)))
+            }
+            Poll::Ready(None) => {
+                this.finished = true;
+                Poll::Ready(Some(Err(std::io::Error::other("the file reader stopped"))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.finished
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        // Exact only without trailers; with them hyper must use chunked encoding.
+        http_body::SizeHint::default()
+    }
+}
