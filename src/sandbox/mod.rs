@@ -56,6 +56,8 @@ pub struct SandboxConfig {
     pub processing_delay: Duration,
     /// Offer `checksum-trailer` (checksums sent after the data) besides `checksum`.
     pub checksum_trailer: bool,
+    /// `Tus-Checksum-Algorithm`, in the server's order (it verifies any of these).
+    pub checksum_algorithms: Vec<String>,
 }
 
 impl SandboxConfig {
@@ -70,6 +72,7 @@ impl SandboxConfig {
             token_ttl: Duration::from_secs(7 * 24 * 3600),
             processing_delay: Duration::from_millis(300),
             checksum_trailer: true,
+            checksum_algorithms: ["crc32", "sha1", "md5"].map(String::from).to_vec(),
         }
     }
 }

@@ -81,7 +81,11 @@ pub async fn options(State(app): State<AppState>) -> Response {
     };
     set(&mut r, "tus-extension", extensions);
     set(&mut r, "tus-max-size", app.inner.config.max_size_bytes);
-    set(&mut r, "tus-checksum-algorithm", "sha1,md5");
+    set(
+        &mut r,
+        "tus-checksum-algorithm",
+        app.inner.config.checksum_algorithms.join(","),
+    );
     r
 }
 
@@ -309,6 +313,7 @@ pub async fn patch(State(app): State<AppState>, Path(id): Path<String>, req: Req
 
 /// A running digest of a PATCH body.
 enum Hasher {
+    Crc32(crc32fast::Hasher),
     Sha1(sha1::Sha1),
     Md5(md5::Md5),
 }
@@ -316,6 +321,7 @@ enum Hasher {
 impl Hasher {
     fn new(alg: &str) -> Option<Self> {
         match alg {
+            "crc32" => Some(Hasher::Crc32(crc32fast::Hasher::new())),
             "sha1" => Some(Hasher::Sha1(sha1::Sha1::new())),
             "md5" => Some(Hasher::Md5(md5::Md5::new())),
             _ => None,
@@ -324,6 +330,7 @@ impl Hasher {
 
     fn update(&mut self, b: &[u8]) {
         match self {
+            Hasher::Crc32(h) => h.update(b),
             Hasher::Sha1(h) => h.update(b),
             Hasher::Md5(h) => h.update(b),
         }
@@ -331,6 +338,7 @@ impl Hasher {
 
     fn name(&self) -> &'static str {
         match self {
+            Hasher::Crc32(_) => "crc32",
             Hasher::Sha1(_) => "sha1",
             Hasher::Md5(_) => "md5",
         }
@@ -338,6 +346,7 @@ impl Hasher {
 
     fn finish(self) -> Vec<u8> {
         match self {
+            Hasher::Crc32(h) => h.finalize().to_be_bytes().to_vec(),
             Hasher::Sha1(h) => h.finalize().to_vec(),
             Hasher::Md5(h) => h.finalize().to_vec(),
         }
@@ -391,11 +400,11 @@ async fn receive(app: &AppState, id: &str, offset: u64, req: Request) -> (Status
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.to_ascii_lowercase().contains("upload-checksum"));
-    // Hash on the fly with the header's algorithm, or sha1 (which every checksum client
-    // supports) when a trailer will name it.
+    // Hash on the fly with the header's algorithm; for a trailer, with the cheapest one we offer
+    // (the range is re-read from disk if the trailer names another).
     let hasher = match (&header_checksum, trailer_declared) {
         (Some((alg, _)), _) => Hasher::new(alg),
-        (None, true) => Hasher::new("sha1"),
+        (None, true) => Hasher::new("crc32"),
         (None, false) => None,
     };
     let wants_checksum = hasher.is_some();

@@ -136,6 +136,7 @@ fn read_ahead(
 }
 
 enum Hasher {
+    Crc32(ChecksumAlgorithm, crc32fast::Hasher),
     Sha1(ChecksumAlgorithm, sha1::Sha1),
     Md5(ChecksumAlgorithm, md5::Md5),
 }
@@ -143,6 +144,7 @@ enum Hasher {
 impl Hasher {
     fn new(a: ChecksumAlgorithm) -> Self {
         match a {
+            ChecksumAlgorithm::Crc32 => Hasher::Crc32(a, crc32fast::Hasher::new()),
             ChecksumAlgorithm::Sha1 => Hasher::Sha1(a, sha1::Sha1::new()),
             ChecksumAlgorithm::Md5 => Hasher::Md5(a, md5::Md5::new()),
         }
@@ -150,6 +152,7 @@ impl Hasher {
 
     fn update(&mut self, b: &[u8]) {
         match self {
+            Hasher::Crc32(_, h) => h.update(b),
             Hasher::Sha1(_, h) => h.update(b),
             Hasher::Md5(_, h) => h.update(b),
         }
@@ -157,6 +160,7 @@ impl Hasher {
 
     fn finish(self) -> (ChecksumAlgorithm, Vec<u8>) {
         match self {
+            Hasher::Crc32(a, h) => (a, h.finalize().to_be_bytes().to_vec()),
             Hasher::Sha1(a, h) => (a, h.finalize().to_vec()),
             Hasher::Md5(a, h) => (a, h.finalize().to_vec()),
         }

@@ -187,8 +187,11 @@ impl TusClient {
                 .http
                 .post(endpoint.clone())
                 .header("Tus-Resumable", TUS_VERSION)
-                .header("Upload-Length", file.len)
-                .header("Upload-Metadata", &metadata);
+                .header("Upload-Length", file.len);
+            if !metadata.is_empty() {
+                // An empty Upload-Metadata header is refused by some servers (@tus/server).
+                req = req.header("Upload-Metadata", &metadata);
+            }
             let mut state = None;
             if with_data {
                 file.check_unchanged().await?;
@@ -347,7 +350,14 @@ impl TusClient {
                             .await?;
                         need_head = true;
                     } else {
-                        sizer.observe(new - offset, started.elapsed());
+                        let elapsed = started.elapsed();
+                        tracing::debug!(
+                            offset,
+                            bytes = new - offset,
+                            ?elapsed,
+                            "tus: PATCH acknowledged"
+                        );
+                        sizer.observe(new - offset, elapsed);
                         offset = new;
                     }
                 }

@@ -141,6 +141,29 @@ async fn interop_wixup_client_to_tus_node_server() {
         caps.supports("creation") && caps.checksum_algorithm().is_none(),
         "{caps:?}"
     );
+    // No metadata at all: the header must be left out, not sent empty.
+    let bare = random_file(dir.path(), "bare.bin", 10_000);
+    let file = FileSource::open(&bare).expect("file");
+    let cancel = CancellationToken::new();
+    let created = client
+        .create(&server.endpoint, &file, &[], Arc::new(NoProgress), &cancel)
+        .await
+        .expect("created without metadata");
+    client
+        .upload(
+            &server.endpoint,
+            &created.url,
+            &file,
+            Some(created.offset),
+            Arc::new(NoProgress),
+            &cancel,
+        )
+        .await
+        .expect("uploaded");
+    assert_eq!(
+        sha256_file(&server.stored(&created.url)),
+        sha256_file(&bare)
+    );
     for (i, size) in [0usize, 1000, 3 << 20, 33 << 20].into_iter().enumerate() {
         let path = random_file(dir.path(), &format!("w{i}.bin"), size);
         let url = wixup_upload(&client, &server.endpoint, &path).await;

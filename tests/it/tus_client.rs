@@ -578,6 +578,21 @@ async fn checksums_go_as_trailers_when_offered_and_as_headers_otherwise() {
         } else {
             assert_eq!((t, h), (0, 4), "checksums as headers");
         }
+        // A server offering only sha1 gets sha1 (as a trailer, it re-reads to verify).
+        let env = Env::start_with(|c| {
+            c.checksum_trailer = trailer;
+            c.checksum_algorithms = vec!["sha1".into()];
+        })
+        .await;
+        let client = TusClient::new(config()).expect("client");
+        upload_with(&env, &client, (2 << 20) + 1)
+            .await
+            .0
+            .expect("uploaded with sha1");
+        assert_eq!(
+            env.stat(|s| &s.checksum_trailers) + env.stat(|s| &s.checksum_headers),
+            3
+        );
         // Without checksums, none are sent.
         let env = Env::start_with(|c| c.checksum_trailer = trailer).await;
         let client = TusClient::new(TusConfig {
