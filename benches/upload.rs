@@ -7,7 +7,9 @@
 //! ```text
 //! cargo bench --bench upload -- [--size-mib 1024] [--rounds 3] [--sparse-gib 4]
 //! ```
-//! Needs `npm ci` in tests/interop, curl and GNU time. Loopback only.
+//! Needs `npm ci` in tests/interop, curl and GNU time. Loopback only. Files and server storage
+//! live in `/dev/shm` (tmpfs) unless `WIXUP_BENCH_DIR` names another place; that needs about
+//! 2 GiB plus the sparse file's size.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -22,7 +24,10 @@ enum Server {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Client {
+    /// Default settings (checksums when the server offers them).
     Wixup,
+    /// The same with `--no-checksum`: the streaming path alone.
+    WixupNoChecksum,
     RawPatch,
     TusJs,
 }
@@ -78,9 +83,19 @@ fn run(args: Args) -> R<()> {
     if !interop.join("node_modules").is_dir() {
         return Err(format!("run `npm ci` in {} first", interop.display()));
     }
-    let dir =
-        tempfile::tempdir_in(std::env::var_os("WIXUP_BENCH_DIR").unwrap_or_else(|| "/tmp".into()))
-            .map_err(|e| e.to_string())?;
+    // tmpfs by default: the servers' disk writeback would otherwise stall later runs at random
+    // and the numbers would measure the page cache, not the upload path.
+    let base = std::env::var_os("WIXUP_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let shm = PathBuf::from("/dev/shm");
+            if shm.is_dir() {
+                shm
+            } else {
+                std::env::temp_dir()
+            }
+        });
+    let dir = tempfile::tempdir_in(&base).map_err(|e| e.to_string())?;
     let size = args.size_mib << 20;
     let data = dir.path().join("bench.bin");
     write_random(&data, size)?;
@@ -108,8 +123,14 @@ fn run(args: Args) -> R<()> {
         "Upload benchmark: {} MiB random file, {} rounds, loopback, alternating contenders",
         args.size_mib, args.rounds
     );
+    println!("files and server storage in {}", base.display());
     let mut samples: BTreeMap<(Server, Client), Vec<Sample>> = BTreeMap::new();
-    let clients = [Client::Wixup, Client::RawPatch, Client::TusJs];
+    let clients = [
+        Client::Wixup,
+        Client::WixupNoChecksum,
+        Client::RawPatch,
+        Client::TusJs,
+    ];
     for round in 0..args.rounds {
         for server in [Server::Sandbox, Server::TusNode] {
             for k in 0..clients.len() {
@@ -256,9 +277,12 @@ fn upload(
     let mut cmd;
     let mut url = None;
     match client {
-        Client::Wixup => {
+        Client::Wixup | Client::WixupNoChecksum => {
             cmd = Command::new(wixup);
             cmd.args(["tus-upload", "--endpoint", endpoint]);
+            if client == Client::WixupNoChecksum {
+                cmd.arg("--no-checksum");
+            }
             for (k, v) in &meta {
                 cmd.arg("--metadata").arg(format!("{k}={v}"));
             }

@@ -114,6 +114,9 @@ pub struct TusUploadArgs {
     pub metadata: Vec<String>,
     #[arg(long, value_parser = size::parse_size)]
     pub chunk_size: Option<u64>,
+    /// Send no Upload-Checksum even when the server offers the extension.
+    #[arg(long)]
+    pub no_checksum: bool,
     pub file: PathBuf,
 }
 
@@ -273,7 +276,10 @@ pub async fn shutdown_signal() {
 }
 
 async fn tus_upload(a: TusUploadArgs) -> anyhow::Result<ExitCode> {
-    let mut cfg = TusConfig::default();
+    let mut cfg = TusConfig {
+        checksum: !a.no_checksum,
+        ..TusConfig::default()
+    };
     if let Some(c) = a.chunk_size {
         cfg.chunk_size = ChunkSize::Fixed(c);
     }

@@ -105,19 +105,12 @@ fn read_ahead(
         let mut f = f.take(len);
         let mut at = offset;
         loop {
-            let mut buf = vec![0u8; BUF];
-            let mut filled = 0;
-            while filled < BUF {
-                let n = f.read(&mut buf[filled..])?;
-                if n == 0 {
-                    break;
-                }
-                filled += n;
-            }
+            // read_to_end fills spare capacity without zeroing it first.
+            let mut buf = Vec::with_capacity(BUF);
+            let filled = (&mut f).take(BUF as u64).read_to_end(&mut buf)?;
             if filled == 0 {
                 return Ok(());
             }
-            buf.truncate(filled);
             progress.data(at, &buf);
             if let Some(h) = &mut hasher {
                 h.update(&buf);
