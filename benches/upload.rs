@@ -232,6 +232,12 @@ fn report(samples: &BTreeMap<(Server, Client), Vec<Sample>>, big: &Sample, args:
             w.2,
             mark(w.2 < 40.0)
         );
+        let bare = get(server, Client::WixupNoChecksum);
+        println!(
+            "{server:?}: without checksums, Wixup/raw PATCH throughput = {:.2}x, CPU {:.2} s",
+            bare.0 / raw.0,
+            bare.1
+        );
     }
     let raw_sandbox = get(Server::Sandbox, Client::RawPatch).0;
     let raw_node = get(Server::TusNode, Client::RawPatch).0;
