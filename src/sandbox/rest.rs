@@ -291,6 +291,7 @@ pub async fn finalize(
             private: rec.private,
             created_unix_ms: created,
             ready_unix_ms: created + app.inner.config.processing_delay.as_millis() as u64,
+            failed: is_image && dimensions.is_none(),
             dimensions,
             seq,
         };
@@ -320,7 +321,11 @@ fn descriptor(app: &AppState, f: &FileRec) -> Value {
         "sizeInBytes": f.size.to_string(),
         "private": f.private,
         "mediaType": media_type,
-        "operationStatus": if ready { "READY" } else { "PENDING" },
+        "operationStatus": match (ready, f.failed) {
+            (false, _) => "PENDING",
+            (true, false) => "READY",
+            (true, true) => "FAILED",
+        },
         "labels": [],
         "createdDate": rfc3339(f.created_unix_ms),
         "updatedDate": rfc3339(f.ready_unix_ms.min(now_unix_ms()).max(f.created_unix_ms)),

@@ -55,6 +55,9 @@ pub struct FileRec {
     pub ready_unix_ms: u64,
     /// For images: width and height as displayed (EXIF orientation applied).
     pub dimensions: Option<(u32, u32)>,
+    /// Processing failed (an image that cannot be decoded): FAILED once processed.
+    #[serde(default)]
+    pub failed: bool,
     /// Creation order, for "newest first" listings.
     pub seq: u64,
 }

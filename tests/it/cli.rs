@@ -348,3 +348,65 @@ async fn without_credentials_the_cli_starts_the_sandbox_itself() {
         "sandbox storage under the data dir"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn path_private_and_non_regular_files() {
+    let env = Env::start().await;
+    let file = random_file(env.dir.path(), "secret.bin", 4000);
+    let fifo = env.path("pipe");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo")
+            .success()
+    );
+    let mut c = wixup(&env, "data");
+    c.args(["upload", "--json", "--private", "--path", "/photos/2026"])
+        .arg(&file)
+        .arg(&fifo);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(1));
+    let lines = json_lines(&out);
+    let ok = lines
+        .iter()
+        .find(|l| l["status"] == "done")
+        .expect("uploaded");
+    let bad = lines
+        .iter()
+        .find(|l| l["status"] == "failed")
+        .expect("fifo refused");
+    assert!(
+        bad["error"]
+            .as_str()
+            .expect("error")
+            .contains("not a regular file"),
+        "{bad}"
+    );
+    assert_eq!(
+        get(ok["url"].as_str().expect("url")).await.0,
+        403,
+        "private files are not public"
+    );
+    let wix = wixup::wix_media::WixMediaClient::new(
+        env.base(),
+        wixup::config::sandbox_credentials(),
+        Default::default(),
+    )
+    .expect("c");
+    let root = wix.list_folders(None, None).await.expect("folders");
+    let photos = root
+        .items
+        .iter()
+        .find(|f| f.display_name.as_deref() == Some("photos"))
+        .expect("created /photos");
+    let sub = wix.list_folders(Some(&photos.id), None).await.expect("sub");
+    let y2026 = &sub.items[0];
+    assert_eq!(y2026.display_name.as_deref(), Some("2026"));
+    let files = wix
+        .list_files(Some(&y2026.id), None, 10)
+        .await
+        .expect("files");
+    assert_eq!(files.items.len(), 1);
+    assert_eq!(files.items[0].private, Some(true));
+}

@@ -463,3 +463,161 @@ async fn cancel_terminates_and_retry_starts_again() {
     assert!(handle.snapshot().await.is_empty());
     handle.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_wix_cannot_process_fails_with_a_reason() {
+    let env = Env::start().await;
+    let broken = random_file(env.dir.path(), "broken.jpg", 20_000); // not really a JPEG
+    let (handle, mut events, ids) = start_and_add(env.engine_config("data"), vec![broken]).await;
+    let err = events.finish(&ids, 30).await[0].failed().clone();
+    assert!(err.message.contains("could not process"), "{}", err.message);
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_notifier_wakes_a_front_end_after_each_event_is_queued() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let env = Env::start().await;
+    let file = random_file(env.dir.path(), "n.bin", 5000);
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let w = wakes.clone();
+    let (handle, mut rx) = engine::start(
+        env.engine_config("data"),
+        Some(Arc::new(move || {
+            w.fetch_add(1, Ordering::SeqCst);
+        })),
+    )
+    .expect("engine");
+    handle.send(Command::AddFiles {
+        request: 1,
+        paths: vec![file],
+        destination: Default::default(),
+    });
+    let mut received = 0;
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("event")
+            .expect("open");
+        received += 1;
+        // Sent first, then notified: a wake-up never comes before its event.
+        assert!(wakes.load(Ordering::SeqCst) >= received - 1);
+        if matches!(ev, Event::Finished { .. }) {
+            break;
+        }
+    }
+    assert!(wakes.load(Ordering::SeqCst) >= received);
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_all_resume_all_and_parallelism() {
+    let env = Env::start().await;
+    let files: Vec<_> = (0..4)
+        .map(|i| random_file(env.dir.path(), &format!("p{i}.bin"), 1 << 20))
+        .collect();
+    env.sandbox.faults.add(
+        Rule::nth(
+            Some(Method::PATCH),
+            "",
+            1,
+            FaultKind::Latency(Duration::from_millis(40)),
+        )
+        .times(100_000),
+    );
+    let mut cfg = env.engine_config("data");
+    cfg.tus.chunk_size = wixup::tus::ChunkSize::Fixed(256 * 1024);
+    cfg.parallel = 1;
+    let (handle, mut events, ids) = start_and_add(cfg, files).await;
+    events
+        .wait_for(
+            30,
+            |e| matches!(e, Event::Progress { acknowledged_bytes, .. } if *acknowledged_bytes > 0),
+        )
+        .await;
+    handle.send(Command::PauseAll);
+    for _ in 0..4 {
+        events
+            .wait_for(10, |e| {
+                matches!(
+                    e,
+                    Event::StateChanged {
+                        state: JobState::Paused,
+                        ..
+                    }
+                )
+            })
+            .await;
+    }
+    assert!(
+        handle
+            .snapshot()
+            .await
+            .iter()
+            .all(|j| j.state == JobState::Paused)
+    );
+    handle.send(Command::SetParallelism(2));
+    handle.send(Command::ResumeAll);
+    events.finish(&ids, 60).await;
+    // Never more than two uploading at once.
+    let mut active = std::collections::HashSet::new();
+    let mut peak = 0;
+    for e in &events.seen {
+        if let Event::StateChanged { id, state } = e {
+            if *state == JobState::Uploading {
+                active.insert(*id);
+            } else if !state.is_active() {
+                active.remove(id);
+            }
+            peak = peak.max(active.len());
+        }
+    }
+    assert!(peak <= 2 && peak >= 1, "peak parallelism {peak}");
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_saved_upload_starts_anew() {
+    let env = Env::start_with(|c| c.upload_ttl = Duration::from_secs(1)).await;
+    let file = random_file(env.dir.path(), "x.bin", 2 << 20);
+    env.sandbox.faults.add(
+        Rule::nth(
+            Some(Method::PATCH),
+            "",
+            1,
+            FaultKind::Latency(Duration::from_millis(50)),
+        )
+        .times(100_000),
+    );
+    let mut cfg = env.engine_config("data");
+    cfg.tus.chunk_size = wixup::tus::ChunkSize::Fixed(256 * 1024);
+    let (handle, mut events, ids) = start_and_add(cfg, vec![file]).await;
+    events
+        .wait_for(
+            30,
+            |e| matches!(e, Event::Progress { acknowledged_bytes, .. } if *acknowledged_bytes > 0),
+        )
+        .await;
+    handle.send(Command::Pause(ids[0]));
+    events
+        .wait_for(10, |e| {
+            matches!(
+                e,
+                Event::StateChanged {
+                    state: JobState::Paused,
+                    ..
+                }
+            )
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    env.sandbox.faults.clear();
+    handle.send(Command::Resume(ids[0]));
+    assert_eq!(
+        events.finish(&ids, 60).await[0].done().verified,
+        Verification::Verified
+    );
+    assert_eq!(env.stat(|s| &s.files_created), 1);
+    handle.shutdown().await;
+}

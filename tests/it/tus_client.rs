@@ -610,3 +610,27 @@ async fn checksums_go_as_trailers_when_offered_and_as_headers_otherwise() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_attempt_count_resets_whenever_the_offset_advanced() {
+    let env = Env::start().await;
+    let mut cfg = config();
+    cfg.retry = RetryPolicy::immediate(2);
+    cfg.chunk_size = ChunkSize::Fixed(256 * 1024);
+    let client = TusClient::new(cfg).expect("client");
+    // Every other PATCH fails: 10 failures in all, with only 2 retries allowed in a row.
+    for k in 0..10 {
+        env.sandbox.faults.add(Rule::nth(
+            Some(Method::PATCH),
+            "/upload/tus/",
+            2 * k + 2,
+            FaultKind::Status {
+                status: 503,
+                retry_after_secs: None,
+            },
+        ));
+    }
+    let (r, seen, _) = upload_with(&env, &client, 3 << 20).await;
+    r.expect("progress between failures keeps the upload going");
+    assert_eq!(seen.retries.load(Ordering::SeqCst), 10);
+}
