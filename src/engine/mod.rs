@@ -4,9 +4,12 @@
 //! sends [`Command`]s through an [`EngineHandle`] (never blocking) and drains [`Event`]s; an
 //! optional notifier is called after each event is queued, to wake a UI.
 
+mod describe;
 pub mod job;
 pub mod journal;
+mod progress;
 mod scheduler;
+mod walk;
 mod worker;
 
 use std::path::PathBuf;

@@ -1,20 +1,17 @@
 //! One upload, start to finish: upload URL → tus creation → PATCH loop → finalize → poll until
 //! READY → MD5 check. Reports to the scheduler; never touches the job table itself.
 
-use std::io::{Read, Seek, SeekFrom};
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use md5::Digest as _;
 use reqwest::Url;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use super::describe::{failed, tus_stop, wix_stop};
 use super::job::{Job, JobError, JobId, JobResult, JobState, Session, Verification};
-use crate::tus::{self, FileSource, Progress, TusClient};
+use super::progress::JobProgress;
+use crate::tus::{self, FileSource, TusClient};
 use crate::wix_media::{self, OperationStatus, UploadRequest, UploadTarget, WixMediaClient};
 
 /// What workers share.
@@ -71,7 +68,7 @@ pub(super) enum Stop {
     Failed(JobError),
 }
 
-type Reports = mpsc::UnboundedSender<Report>;
+pub(super) type Reports = mpsc::UnboundedSender<Report>;
 
 /// Runs one job to the end and reports how it ended.
 pub(super) async fn run(
@@ -329,180 +326,5 @@ async fn check_file(file: &FileSource) -> Result<(), Stop> {
     match file.check_unchanged().await {
         Ok(()) => Ok(()),
         Err(e) => Err(tus_stop(e)),
-    }
-}
-
-fn failed(message: &str, detail: &str) -> Stop {
-    Stop::Failed(JobError {
-        message: message.to_string(),
-        detail: detail.to_string(),
-        status: None,
-    })
-}
-
-/// A sentence a person understands for each tus failure.
-fn tus_stop(e: tus::Error) -> Stop {
-    use tus::Error as E;
-    let message = match &e {
-        E::Cancelled => return Stop::Interrupted,
-        E::FileChanged => {
-            "file changed on disk; add it again to upload the new version".to_string()
-        }
-        E::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
-            "file not found; check that it still exists".to_string()
-        }
-        E::Io(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
-            "cannot read the file (permission denied); check its permissions".to_string()
-        }
-        E::Io(_) => "cannot read the file; check that it is readable".to_string(),
-        E::FileEndedEarly { .. } => {
-            "the file got shorter while it was uploading; add it again".to_string()
-        }
-        E::TooLarge { size, max } => format!(
-            "the file ({}) is larger than the server accepts ({})",
-            crate::size::format_bytes(*size),
-            crate::size::format_bytes(*max)
-        ),
-        E::Network(_) | E::Stalled(_) => {
-            "could not reach the upload server; check the connection, then Retry".to_string()
-        }
-        E::Status { status, .. } if *status >= 500 || *status == 429 => {
-            format!("the upload server kept failing ({status}); Retry later")
-        }
-        E::Status { status, .. } => format!("the upload server refused the file ({status})"),
-        E::Gone { .. } | E::Expired => {
-            "the upload expired on the server twice; Retry to start anew".to_string()
-        }
-        E::UnsupportedVersion(_) | E::Protocol(_) => {
-            "the upload server answered in a way Wixup does not understand; Retry".to_string()
-        }
-    };
-    Stop::Failed(JobError {
-        message,
-        detail: e.to_string(),
-        status: e.status(),
-    })
-}
-
-fn wix_stop(context: &str, e: wix_media::Error) -> Stop {
-    use wix_media::Error as E;
-    let message = match &e {
-        E::Unauthorized { .. } | E::Forbidden { .. } => e.to_string(),
-        E::Network(_) => {
-            format!("{context}: could not reach Wix; check the connection, then Retry")
-        }
-        E::Api {
-            status, message, ..
-        } if !message.is_empty() => {
-            format!("{context} ({status}): {message}")
-        }
-        E::Api { status, .. } => format!("{context} ({status})"),
-        _ => format!("{context}: {e}"),
-    };
-    Stop::Failed(JobError {
-        message,
-        detail: e.to_string(),
-        status: e.status(),
-    })
-}
-
-/// Forwards tus progress to the scheduler (throttled) and hashes the bytes as they stream.
-struct JobProgress {
-    id: JobId,
-    reports: Reports,
-    last_sent_report: Mutex<Option<Instant>>,
-    md5: Mutex<(md5::Md5, u64)>,
-    acknowledged: AtomicU64,
-}
-
-impl JobProgress {
-    fn new(id: JobId, reports: Reports) -> Self {
-        Self {
-            id,
-            reports,
-            last_sent_report: Mutex::new(None),
-            md5: Mutex::new((md5::Md5::new(), 0)),
-            acknowledged: AtomicU64::new(0),
-        }
-    }
-
-    /// The file's MD5: what streamed in order, plus whatever was not streamed (a resumed upload)
-    /// read from disk.
-    async fn finish_md5(&self, file: &FileSource) -> std::io::Result<String> {
-        let (hasher, upto) = match self.md5.lock() {
-            Ok(mut g) => std::mem::replace(&mut *g, (md5::Md5::new(), 0)),
-            Err(_) => (md5::Md5::new(), 0),
-        };
-        let path: PathBuf = file.path.clone();
-        let len = file.len;
-        tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-            let mut hasher = hasher;
-            if upto < len {
-                let mut f = std::fs::File::open(path)?;
-                f.seek(SeekFrom::Start(upto))?;
-                let mut f = f.take(len - upto);
-                let mut buf = vec![0u8; 1 << 20];
-                loop {
-                    let n = f.read(&mut buf)?;
-                    if n == 0 {
-                        break;
-                    }
-                    hasher.update(&buf[..n]);
-                }
-            }
-            Ok(hex(&hasher.finalize()))
-        })
-        .await
-        .map_err(std::io::Error::other)?
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-impl Progress for JobProgress {
-    fn sent(&self, offset: u64) {
-        let now = Instant::now();
-        if let Ok(mut last) = self.last_sent_report.lock() {
-            if last.is_some_and(|l| now.duration_since(l) < Duration::from_millis(50)) {
-                return;
-            }
-            *last = Some(now);
-        }
-        let _ = self.reports.send(Report::Sent {
-            id: self.id,
-            offset,
-        });
-    }
-
-    fn acknowledged(&self, offset: u64) {
-        self.acknowledged.fetch_max(offset, Ordering::Relaxed);
-        let _ = self.reports.send(Report::Acknowledged {
-            id: self.id,
-            offset,
-        });
-    }
-
-    fn retrying(&self, error: &tus::Error, attempt: usize, delay: Duration) {
-        let _ = self.reports.send(Report::Retrying {
-            id: self.id,
-            attempt,
-            delay,
-            reason: error.to_string(),
-        });
-    }
-
-    fn data(&self, offset: u64, bytes: &[u8]) {
-        if let Ok(mut g) = self.md5.lock() {
-            let (hasher, upto) = &mut *g;
-            let end = offset + bytes.len() as u64;
-            // Only bytes that continue the hashed prefix count (resent ranges are skipped).
-            if offset <= *upto && end > *upto {
-                let skip = (*upto - offset) as usize;
-                hasher.update(&bytes[skip..]);
-                *upto = end;
-            }
-        }
     }
 }

@@ -9,10 +9,13 @@
 // error response would only add noise.
 #![allow(clippy::result_large_err)]
 
+mod descriptor;
 pub mod faults;
+mod folders;
 mod media;
 mod rest;
 pub mod store;
+mod tus_body;
 mod tus_server;
 
 use std::future::Future;
@@ -288,7 +291,7 @@ fn build(
         .route("/site-media/v1/files", get(rest::list_files))
         .route(
             "/site-media/v1/folders",
-            get(rest::list_folders).post(rest::create_folder),
+            get(folders::list_folders).post(folders::create_folder),
         )
         .route_layer(axum::middleware::from_fn_with_state(
             app.clone(),

@@ -11,9 +11,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::store::{FileRec, FolderRec, TokenRec, now_unix, now_unix_ms, random_hex, rfc3339};
+use super::descriptor::descriptor;
+use super::folders::resolve_folder;
+use super::store::{FileRec, TokenRec, now_unix, now_unix_ms, random_hex};
 
-const ROOT: &str = "media-root";
+pub(super) const ROOT: &str = "media-root";
 
 /// A Wix-style error body.
 pub fn wix_error(status: StatusCode, code: &str, message: &str) -> Response {
@@ -27,7 +29,7 @@ pub fn wix_error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-fn violation(field: &str, description: &str) -> Response {
+pub(super) fn violation(field: &str, description: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
         Json(json!({
@@ -129,44 +131,6 @@ pub async fn generate_resumable_upload_url(
 fn base64_url(b: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
-}
-
-/// The parent folder for an upload: `filePath` (created as needed) under `parentFolderId`.
-fn resolve_folder(
-    app: &AppState,
-    parent: Option<&str>,
-    path: Option<&str>,
-) -> Result<String, Response> {
-    let mut current = parent.filter(|p| !p.is_empty()).unwrap_or(ROOT).to_string();
-    app.with(|s| {
-        if current != ROOT && !s.folders.contains_key(&current) {
-            return Err(violation("parentFolderId", "no such folder"));
-        }
-        for part in path.unwrap_or("").split('/').filter(|p| !p.is_empty()) {
-            let existing = s
-                .folders
-                .values()
-                .find(|f| f.parent_folder_id == current && f.display_name == part)
-                .map(|f| f.id.clone());
-            current = match existing {
-                Some(id) => id,
-                None => {
-                    let id = random_hex(16);
-                    s.folders.insert(
-                        id.clone(),
-                        FolderRec {
-                            id: id.clone(),
-                            display_name: part.to_string(),
-                            parent_folder_id: current.clone(),
-                            created_unix_ms: now_unix_ms(),
-                        },
-                    );
-                    id
-                }
-            };
-        }
-        Ok(current)
-    })
 }
 
 #[derive(Deserialize)]
@@ -307,65 +271,6 @@ pub async fn finalize(
     Json(json!({ "file": descriptor(&app, &file) })).into_response()
 }
 
-/// The FileDescriptor JSON of a file, as Wix shapes it.
-fn descriptor(app: &AppState, f: &FileRec) -> Value {
-    let ready = now_unix_ms() >= f.ready_unix_ms;
-    let url = app.url(&format!("/media/{}", f.id));
-    let media_type = media_type(&f.mime_type);
-    let mut d = json!({
-        "id": f.id,
-        "displayName": f.display_name,
-        "url": url,
-        "parentFolderId": f.parent_folder_id,
-        "hash": f.md5,
-        "sizeInBytes": f.size.to_string(),
-        "private": f.private,
-        "mediaType": media_type,
-        "operationStatus": match (ready, f.failed) {
-            (false, _) => "PENDING",
-            (true, false) => "READY",
-            (true, true) => "FAILED",
-        },
-        "labels": [],
-        "createdDate": rfc3339(f.created_unix_ms),
-        "updatedDate": rfc3339(f.ready_unix_ms.min(now_unix_ms()).max(f.created_unix_ms)),
-        "siteId": app.inner.config.site_id,
-        "state": "OK",
-    });
-    if media_type == "IMAGE" {
-        let (w, h) = f.dimensions.unwrap_or((0, 0));
-        d["thumbnailUrl"] = json!(format!("{url}/v1/fill/w_160,h_160,al_c,q_80/thumb.jpg"));
-        d["media"] = json!({ "image": { "image": {
-            "id": f.id, "url": url, "width": w, "height": h,
-            "filename": f.display_name, "sizeInBytes": f.size.to_string(),
-        }, "faces": [] } });
-    } else {
-        let key = media_type.to_ascii_lowercase();
-        d["media"] = json!({ key: { "id": f.id, "url": url, "filename": f.display_name } });
-    }
-    d
-}
-
-fn media_type(mime: &str) -> &'static str {
-    let top = mime.split('/').next().unwrap_or("");
-    match (top, mime) {
-        (_, "image/svg+xml") => "VECTOR",
-        ("image", _) => "IMAGE",
-        ("video", _) => "VIDEO",
-        ("audio", _) => "AUDIO",
-        (
-            _,
-            "application/zip"
-            | "application/x-tar"
-            | "application/gzip"
-            | "application/x-7z-compressed",
-        ) => "ARCHIVE",
-        ("text", _) | (_, "application/pdf") => "DOCUMENT",
-        _ if mime.contains("officedocument") || mime.contains("msword") => "DOCUMENT",
-        _ => "OTHER",
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FileIdQuery {
@@ -411,14 +316,14 @@ pub async fn get_files(State(app): State<AppState>, Json(b): Json<GetFilesBody>)
 #[derive(Deserialize)]
 pub struct ListQuery {
     #[serde(rename = "parentFolderId")]
-    parent_folder_id: Option<String>,
+    pub(super) parent_folder_id: Option<String>,
     #[serde(rename = "paging.limit")]
-    limit: Option<usize>,
+    pub(super) limit: Option<usize>,
     #[serde(rename = "paging.cursor")]
-    cursor: Option<String>,
+    pub(super) cursor: Option<String>,
 }
 
-fn page<T>(items: Vec<T>, q: &ListQuery) -> (Vec<T>, Value) {
+pub(super) fn page<T>(items: Vec<T>, q: &ListQuery) -> (Vec<T>, Value) {
     let start: usize = q
         .cursor
         .as_deref()
@@ -454,61 +359,4 @@ pub async fn list_files(State(app): State<AppState>, Query(q): Query<ListQuery>)
     let (files, cursor) = page(files, &q);
     let files: Vec<Value> = files.iter().map(|f| descriptor(&app, f)).collect();
     Json(json!({ "files": files, "nextCursor": cursor })).into_response()
-}
-
-fn folder_json(f: &FolderRec) -> Value {
-    json!({
-        "id": f.id, "displayName": f.display_name, "parentFolderId": f.parent_folder_id,
-        "createdDate": rfc3339(f.created_unix_ms), "updatedDate": rfc3339(f.created_unix_ms), "state": "OK",
-    })
-}
-
-pub async fn list_folders(State(app): State<AppState>, Query(q): Query<ListQuery>) -> Response {
-    let parent = q.parent_folder_id.clone().unwrap_or_else(|| ROOT.into());
-    let mut folders: Vec<FolderRec> = app.with(|s| {
-        s.folders
-            .values()
-            .filter(|f| f.parent_folder_id == parent)
-            .cloned()
-            .collect()
-    });
-    folders.sort_by(|a, b| a.display_name.cmp(&b.display_name));
-    let (folders, cursor) = page(folders, &q);
-    let folders: Vec<Value> = folders.iter().map(folder_json).collect();
-    Json(json!({ "folders": folders, "nextCursor": cursor })).into_response()
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreateFolderBody {
-    display_name: Option<String>,
-    parent_folder_id: Option<String>,
-}
-
-pub async fn create_folder(
-    State(app): State<AppState>,
-    Json(b): Json<CreateFolderBody>,
-) -> Response {
-    let Some(name) = b.display_name.filter(|n| !n.trim().is_empty()) else {
-        return violation("displayName", "is required");
-    };
-    let parent = b.parent_folder_id.unwrap_or_else(|| ROOT.into());
-    let folder = app.with(|s| {
-        if parent != ROOT && !s.folders.contains_key(&parent) {
-            return None;
-        }
-        let f = FolderRec {
-            id: random_hex(16),
-            display_name: name,
-            parent_folder_id: parent,
-            created_unix_ms: now_unix_ms(),
-        };
-        s.folders.insert(f.id.clone(), f.clone());
-        Some(f)
-    });
-    let Some(folder) = folder else {
-        return violation("parentFolderId", "no such folder");
-    };
-    app.persist().await;
-    Json(json!({ "folder": folder_json(&folder) })).into_response()
 }

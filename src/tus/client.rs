@@ -2,7 +2,6 @@
 //! from disk, a stall watchdog on every request, and the retry loop.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -12,11 +11,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::Error;
 use super::body::{self, StreamState};
+use super::error::error_from_response;
+pub use super::file::{FileSource, NoProgress, Progress};
 use super::protocol::{
     self, Capabilities, ChecksumAlgorithm, ChunkSize, ChunkSizer, Created, HeadInfo,
     OFFSET_CONTENT_TYPE, TUS_VERSION,
 };
-use crate::retry::{RetryPolicy, parse_retry_after};
+use crate::retry::RetryPolicy;
 
 /// How the client behaves. `Default` is what users get.
 #[derive(Debug, Clone)]
@@ -50,61 +51,12 @@ impl Default for TusConfig {
     }
 }
 
-/// The local file behind an upload, with the identity it had when the upload began.
-#[derive(Debug, Clone)]
-pub struct FileSource {
-    pub path: PathBuf,
-    pub len: u64,
-    /// Modification time when queued; a change means the file was edited mid-upload.
-    pub mtime: Option<SystemTime>,
-}
-
-impl FileSource {
-    /// Reads the identity of a file on disk.
-    pub fn open(path: impl Into<PathBuf>) -> std::io::Result<Self> {
-        let path = path.into();
-        let meta = std::fs::metadata(&path)?;
-        if !meta.is_file() {
-            return Err(std::io::Error::other("not a regular file"));
-        }
-        Ok(Self {
-            len: meta.len(),
-            mtime: meta.modified().ok(),
-            path,
-        })
-    }
-
-    /// Fails with [`Error::FileChanged`] when the size or modification time moved.
-    pub async fn check_unchanged(&self) -> Result<(), Error> {
-        let meta = tokio::fs::metadata(&self.path).await?;
-        if meta.len() != self.len || (self.mtime.is_some() && meta.modified().ok() != self.mtime) {
-            return Err(Error::FileChanged);
-        }
-        Ok(())
-    }
-}
-
-/// Observes an upload. Every method has an empty default.
-pub trait Progress: Send + Sync {
-    /// Bytes up to `offset` were handed to the connection (may run ahead of the server).
-    fn sent(&self, _offset: u64) {}
-    /// The server acknowledged bytes up to `offset`.
-    fn acknowledged(&self, _offset: u64) {}
-    /// A transient failure; the client will retry after `delay`.
-    fn retrying(&self, _error: &Error, _attempt: usize, _delay: Duration) {}
-    /// Bytes read from the file at `offset`, as they are sent (for hashing on the fly).
-    fn data(&self, _offset: u64, _bytes: &[u8]) {}
-}
-
-/// A [`Progress`] that ignores everything.
-pub struct NoProgress;
-impl Progress for NoProgress {}
-
 /// A tus 1.0 client. Cheap to share (`Arc`); caches each endpoint's `OPTIONS` answer.
 pub struct TusClient {
-    http: reqwest::Client,
-    config: TusConfig,
-    capabilities: Mutex<HashMap<String, Arc<Capabilities>>>,
+    pub(super) http: reqwest::Client,
+    pub(super) config: TusConfig,
+    /// `OPTIONS` answers by endpoint.
+    pub(super) capabilities: Mutex<HashMap<String, Arc<Capabilities>>>,
 }
 
 impl TusClient {
@@ -453,75 +405,6 @@ impl TusClient {
         self.send_watched(req, None, &CancellationToken::new())
             .await
     }
-
-    /// Runs `fut` until it finishes, `cancel` fires, or no bytes move for the idle timeout.
-    /// Bytes moving means the request body being pulled (when `state` is given); without a body
-    /// the whole exchange must finish within the idle timeout.
-    async fn watch<T>(
-        &self,
-        fut: impl Future<Output = Result<T, Error>>,
-        state: Option<Arc<StreamState>>,
-        cancel: &CancellationToken,
-    ) -> Result<T, Error> {
-        let idle = self.config.idle_timeout;
-        let started = Instant::now();
-        let tick = (idle / 4).clamp(Duration::from_millis(20), Duration::from_secs(1));
-        let mut ticker = tokio::time::interval(tick);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tokio::pin!(fut);
-        loop {
-            tokio::select! {
-                r = &mut fut => return r,
-                _ = cancel.cancelled() => return Err(Error::Cancelled),
-                _ = ticker.tick() => {
-                    let last = state.as_ref().map_or(started, |s| s.last_activity(started));
-                    if last.elapsed() >= idle {
-                        return Err(Error::Stalled(idle));
-                    }
-                }
-            }
-        }
-    }
-
-    /// Waits before the next retry, or returns the error when it is final or retries ran out.
-    async fn backoff(
-        &self,
-        err: &Error,
-        attempt: &mut usize,
-        progress: &dyn Progress,
-        cancel: Option<&CancellationToken>,
-    ) -> Result<(), Error> {
-        if !err.is_retryable() {
-            return Err(clone_error(err));
-        }
-        match cancel {
-            Some(c) => self.backoff_any(err, attempt, progress, c).await,
-            None => {
-                self.backoff_any(err, attempt, progress, &CancellationToken::new())
-                    .await
-            }
-        }
-    }
-
-    /// Like `backoff`, for an error the caller already decided to retry.
-    async fn backoff_any(
-        &self,
-        err: &Error,
-        attempt: &mut usize,
-        progress: &dyn Progress,
-        cancel: &CancellationToken,
-    ) -> Result<(), Error> {
-        let Some(delay) = self.config.retry.delay(*attempt, err.retry_after()) else {
-            return Err(clone_error(err));
-        };
-        *attempt += 1;
-        tracing::debug!(attempt = *attempt, ?delay, error = %err, "tus: retrying");
-        progress.retrying(err, *attempt, delay);
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => Ok(()),
-            _ = cancel.cancelled() => Err(Error::Cancelled),
-        }
-    }
 }
 
 /// How a PATCH proves its bytes.
@@ -532,61 +415,4 @@ enum Checksum {
     Header(ChecksumAlgorithm),
     /// `Upload-Checksum` trailer (`checksum-trailer`): hashed while it streams.
     Trailer(ChecksumAlgorithm),
-}
-
-/// Errors hold a non-clonable `reqwest::Error`; the retry loop hands back a faithful copy of the
-/// last one when it gives up.
-fn clone_error(e: &Error) -> Error {
-    match e {
-        Error::Network(inner) => Error::Protocol(format!("network error: {inner}")),
-        Error::Stalled(d) => Error::Stalled(*d),
-        Error::Status {
-            method,
-            status,
-            message,
-            retry_after,
-        } => Error::Status {
-            method,
-            status: *status,
-            message: message.clone(),
-            retry_after: *retry_after,
-        },
-        Error::Gone { status } => Error::Gone { status: *status },
-        Error::Expired => Error::Expired,
-        Error::TooLarge { size, max } => Error::TooLarge {
-            size: *size,
-            max: *max,
-        },
-        Error::UnsupportedVersion(v) => Error::UnsupportedVersion(v.clone()),
-        Error::Protocol(m) => Error::Protocol(m.clone()),
-        Error::FileEndedEarly { offset, expected } => Error::FileEndedEarly {
-            offset: *offset,
-            expected: *expected,
-        },
-        Error::FileChanged => Error::FileChanged,
-        Error::Io(io) => Error::Io(std::io::Error::new(io.kind(), io.to_string())),
-        Error::Cancelled => Error::Cancelled,
-    }
-}
-
-/// Turns an unexpected answer into an [`Error::Status`] carrying the server's message.
-async fn error_from_response(method: &'static str, resp: reqwest::Response) -> Error {
-    let status = resp.status().as_u16();
-    let retry_after =
-        protocol::header_str(resp.headers(), "retry-after").and_then(parse_retry_after);
-    if status == 412 {
-        let v = protocol::header_str(resp.headers(), "tus-version").unwrap_or("");
-        return Error::UnsupportedVersion(v.to_string());
-    }
-    let text = resp.text().await.unwrap_or_default();
-    let mut message: String = text.trim().chars().take(300).collect();
-    if message.starts_with('<') {
-        message = String::new(); // an HTML error page says nothing a person can use
-    }
-    Error::Status {
-        method,
-        status,
-        message,
-        retry_after,
-    }
 }

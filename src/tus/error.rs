@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+use super::protocol;
+use crate::retry::parse_retry_after;
+
 /// Everything that can go wrong in a tus exchange.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -105,5 +108,62 @@ impl Error {
     /// Builds a `Network` error without the URL (which may carry an upload token).
     pub(crate) fn network(e: reqwest::Error) -> Self {
         Error::Network(e.without_url())
+    }
+}
+
+/// Errors hold a non-clonable `reqwest::Error`; the retry loop hands back a faithful copy of the
+/// last one when it gives up.
+pub(super) fn clone_error(e: &Error) -> Error {
+    match e {
+        Error::Network(inner) => Error::Protocol(format!("network error: {inner}")),
+        Error::Stalled(d) => Error::Stalled(*d),
+        Error::Status {
+            method,
+            status,
+            message,
+            retry_after,
+        } => Error::Status {
+            method,
+            status: *status,
+            message: message.clone(),
+            retry_after: *retry_after,
+        },
+        Error::Gone { status } => Error::Gone { status: *status },
+        Error::Expired => Error::Expired,
+        Error::TooLarge { size, max } => Error::TooLarge {
+            size: *size,
+            max: *max,
+        },
+        Error::UnsupportedVersion(v) => Error::UnsupportedVersion(v.clone()),
+        Error::Protocol(m) => Error::Protocol(m.clone()),
+        Error::FileEndedEarly { offset, expected } => Error::FileEndedEarly {
+            offset: *offset,
+            expected: *expected,
+        },
+        Error::FileChanged => Error::FileChanged,
+        Error::Io(io) => Error::Io(std::io::Error::new(io.kind(), io.to_string())),
+        Error::Cancelled => Error::Cancelled,
+    }
+}
+
+/// Turns an unexpected answer into an [`Error::Status`] carrying the server's message.
+pub(super) async fn error_from_response(method: &'static str, resp: reqwest::Response) -> Error {
+    let status = resp.status().as_u16();
+    let retry_after =
+        protocol::header_str(resp.headers(), "retry-after").and_then(parse_retry_after);
+    if status == 412 {
+        let v = protocol::header_str(resp.headers(), "tus-version").unwrap_or("");
+        return Error::UnsupportedVersion(v.to_string());
+    }
+    let text = resp.text().await.unwrap_or_default();
+    let mut message: String = text.trim().chars().take(300).collect();
+    if message.starts_with('<') {
+        message = String::new(); // an HTML error page says nothing a person can use
+    }
+    Error::Status {
+        method,
+        status,
+        message,
+        retry_after,
     }
 }

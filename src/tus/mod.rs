@@ -11,7 +11,9 @@
 mod body;
 pub mod client;
 pub mod error;
+mod file;
 pub mod protocol;
+mod resilience;
 
 pub use client::{FileSource, Progress, TusClient, TusConfig};
 pub use error::Error;

@@ -2,16 +2,21 @@
 //! parallelism limit, turns worker reports into events, and keeps the journal current.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use reqwest::Url;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::job::{Destination, Job, JobId, JobState, unix_nanos};
+use super::job::{Destination, Job, JobId, JobState};
 use super::journal::{Journal, Loaded};
+mod commands;
+mod live;
+
+use live::Live;
+
+use super::walk::{Candidate, walk};
 use super::worker::{self, Report, Shared, Stop};
 use super::{Command, EngineConfig, Event, Notifier, StartError, StartMode};
 use crate::tus::TusClient;
@@ -19,8 +24,6 @@ use crate::wix_media::WixMediaClient;
 
 /// How often progress events go out at most, per job.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
-/// Time constant of the speed average.
-const SPEED_TAU_SECS: f64 = 2.0;
 
 pub(super) fn spawn(
     config: EngineConfig,
@@ -67,28 +70,12 @@ pub(super) fn spawn(
     Ok(())
 }
 
-/// Runtime-only facts about a job: in-flight bytes and the speed average.
-#[derive(Default)]
-struct Live {
-    sent: u64,
-    speed: Option<f64>,
-    sample: Option<(Instant, u64)>,
-    started: Option<Instant>,
-    changed: bool,
-}
-
 /// The result of walking the paths of one `AddFiles`, done off the actor.
 struct Walked {
     request: u64,
     destination: Destination,
     files: Vec<Candidate>,
     rejected: Vec<(PathBuf, String)>,
-}
-
-struct Candidate {
-    path: PathBuf,
-    size: u64,
-    mtime: Option<SystemTime>,
 }
 
 struct Scheduler {
@@ -330,165 +317,9 @@ impl Scheduler {
         self.shutdown = Some(done.unwrap_or(tx));
     }
 
-    fn pause(&mut self, id: JobId) {
-        let Some(state) = self.jobs.get(&id).map(|j| j.state) else {
-            return;
-        };
-        // Finalizing and processing are short and not resumable mid-way: let them finish.
-        if matches!(state, JobState::Queued | JobState::Uploading) {
-            self.held.remove(&id);
-            self.set_state(id, JobState::Paused);
-            self.stop_worker(id);
-        }
-    }
-
-    fn resume(&mut self, id: JobId) {
-        if self
-            .jobs
-            .get(&id)
-            .is_some_and(|j| j.state == JobState::Paused)
-        {
-            self.held.remove(&id);
-            self.set_state(id, JobState::Queued);
-        }
-    }
-
-    fn cancel(&mut self, id: JobId) {
-        let Some(job) = self.jobs.get(&id) else {
-            return;
-        };
-        if job.state.is_finished() {
-            return;
-        }
-        let session = job.session.clone();
-        self.stop_worker(id);
-        self.held.remove(&id);
-        self.set_state(id, JobState::Cancelled);
-        if let Some(job) = self.jobs.get_mut(&id) {
-            job.session = None;
-        }
-        if let Some(s) = session
-            && let (Ok(endpoint), Ok(location)) =
-                (Url::parse(&s.upload_url), Url::parse(&s.location))
-        {
-            let shared = self.shared.clone();
-            tokio::spawn(async move {
-                if let Err(e) = shared.tus.terminate(&endpoint, &location).await {
-                    tracing::debug!(error = %e, "could not terminate a cancelled upload");
-                }
-            });
-        }
-    }
-
-    async fn retry(&mut self, id: JobId) {
-        let Some(job) = self.jobs.get(&id) else {
-            return;
-        };
-        if !matches!(job.state, JobState::Failed | JobState::Cancelled) {
-            return;
-        }
-        // A file edited since it was queued is uploaded anew, as it is now.
-        let path = job.path.clone();
-        if let Ok(meta) = tokio::fs::metadata(&path).await {
-            let mtime = meta.modified().ok().and_then(unix_nanos);
-            if let Some(job) = self.jobs.get_mut(&id)
-                && (meta.len() != job.size_bytes || mtime != job.mtime_unix_nanos)
-            {
-                job.size_bytes = meta.len();
-                job.mtime_unix_nanos = mtime;
-                job.session = None;
-                job.acknowledged_bytes = 0;
-            }
-        }
-        if let Some(other) = self.unfinished_by_path.get(&path)
-            && *other != id
-        {
-            return; // the same file is already queued again
-        }
-        if let Some(job) = self.jobs.get_mut(&id) {
-            job.error = None;
-        }
-        self.set_state(id, JobState::Queued);
-    }
-
-    fn walked(&mut self, w: Walked) {
-        let mut added = Vec::new();
-        let mut duplicates = Vec::new();
-        for c in w.files {
-            if let Some(existing) = self.unfinished_by_path.get(&c.path) {
-                duplicates.push((c.path, *existing));
-                continue;
-            }
-            let id = JobId(self.next_id);
-            self.next_id += 1;
-            let name = c
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "file".into());
-            let job = Job {
-                id,
-                mime_type: mime_guess::from_path(&c.path)
-                    .first_or_octet_stream()
-                    .essence_str()
-                    .to_string(),
-                name,
-                size_bytes: c.size,
-                mtime_unix_nanos: c.mtime.and_then(unix_nanos),
-                destination: w.destination.clone(),
-                state: JobState::Queued,
-                session: None,
-                file_id: None,
-                acknowledged_bytes: 0,
-                result: None,
-                error: None,
-                added_unix: SystemTime::now()
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0),
-                path: c.path,
-            };
-            self.unfinished_by_path.insert(job.path.clone(), id);
-            self.emit(Event::JobAdded(Box::new(job.clone())));
-            self.jobs.insert(id, job);
-            added.push(id);
-        }
-        self.dirty = true;
-        self.emit(Event::FilesAdded {
-            request: w.request,
-            added,
-            duplicates,
-            rejected: w.rejected,
-        });
-    }
-
     async fn report(&mut self, r: Report) {
         match r {
-            Report::Sent { id, offset } => {
-                let live = self.live.entry(id).or_default();
-                let now = Instant::now();
-                match live.sample {
-                    Some((t, at)) if offset > at => {
-                        let dt = now.duration_since(t).as_secs_f64();
-                        if dt >= 0.2 {
-                            let inst = (offset - at) as f64 / dt;
-                            let alpha = 1.0 - (-dt / SPEED_TAU_SECS).exp();
-                            live.speed = Some(match live.speed {
-                                Some(s) => s + alpha * (inst - s),
-                                None => inst,
-                            });
-                            live.sample = Some((now, offset));
-                        }
-                    }
-                    Some(_) => {}
-                    None => live.sample = Some((now, offset)),
-                }
-                if offset < live.sent {
-                    live.sample = Some((now, offset)); // resent after a retry
-                }
-                live.sent = offset;
-                live.changed = true;
-            }
+            Report::Sent { id, offset } => self.live.entry(id).or_default().sent(offset),
             Report::Acknowledged { id, offset } => {
                 if let Some(job) = self.jobs.get_mut(&id)
                     && offset > job.acknowledged_bytes
@@ -571,47 +402,6 @@ impl Scheduler {
         }
     }
 
-    fn flush_progress(&mut self) {
-        let changed: Vec<JobId> = self
-            .live
-            .iter()
-            .filter(|(_, l)| l.changed)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in changed {
-            self.flush_one(id);
-        }
-    }
-
-    fn flush_one(&mut self, id: JobId) {
-        let Some(job) = self.jobs.get(&id) else {
-            return;
-        };
-        let Some(live) = self.live.get_mut(&id) else {
-            return;
-        };
-        live.changed = false;
-        let total = job.size_bytes;
-        let acknowledged = job.acknowledged_bytes;
-        let running_for = live.started.map(|s| s.elapsed()).unwrap_or_default();
-        let speed = live
-            .speed
-            .filter(|s| *s > 0.0 && running_for >= Duration::from_secs(1));
-        let eta = speed.and_then(|s| {
-            let left = total.saturating_sub(acknowledged) as f64 / s;
-            left.is_finite().then(|| Duration::from_secs_f64(left))
-        });
-        let event = Event::Progress {
-            id,
-            acknowledged_bytes: acknowledged,
-            sent_bytes: live.sent.max(acknowledged),
-            total_bytes: total,
-            bytes_per_sec: speed,
-            eta,
-        };
-        self.emit(event);
-    }
-
     async fn save(&mut self) {
         self.dirty = false;
         let jobs: Vec<&Job> = self.jobs.values().collect();
@@ -639,68 +429,5 @@ impl Scheduler {
                 }
             }
         }
-    }
-}
-
-/// Expands folders (recursively) and checks each file, off the async threads.
-fn walk(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(PathBuf, String)>) {
-    let mut files = Vec::new();
-    let mut rejected = Vec::new();
-    let mut seen = HashSet::new();
-    let mut push = |p: &Path, meta: &std::fs::Metadata, files: &mut Vec<Candidate>| {
-        let canonical = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-        if seen.insert(canonical.clone()) {
-            files.push(Candidate {
-                path: canonical,
-                size: meta.len(),
-                mtime: meta.modified().ok(),
-            });
-        }
-    };
-    for p in paths {
-        match std::fs::metadata(p) {
-            Ok(m) if m.is_file() => push(p, &m, &mut files),
-            Ok(m) if m.is_dir() => {
-                let mut entries: Vec<_> = walkdir::WalkDir::new(p)
-                    .follow_links(true)
-                    .sort_by_file_name()
-                    .into_iter()
-                    .collect();
-                for entry in entries.drain(..) {
-                    match entry {
-                        Ok(e) if e.file_type().is_file() => match e.metadata() {
-                            Ok(m) => push(e.path(), &m, &mut files),
-                            Err(err) => {
-                                rejected.push((e.path().to_path_buf(), describe_io(&err.into())))
-                            }
-                        },
-                        Ok(_) => {}
-                        Err(err) => {
-                            let path = err
-                                .path()
-                                .map(Path::to_path_buf)
-                                .unwrap_or_else(|| p.clone());
-                            rejected.push((path, describe_io(&err.into())));
-                        }
-                    }
-                }
-            }
-            Ok(_) => rejected.push((
-                p.clone(),
-                "not a regular file or folder; only files and folders can be uploaded".into(),
-            )),
-            Err(e) => rejected.push((p.clone(), describe_io(&e))),
-        }
-    }
-    (files, rejected)
-}
-
-fn describe_io(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "file not found; check the path".into(),
-        std::io::ErrorKind::PermissionDenied => {
-            "cannot read it (permission denied); check its permissions".into()
-        }
-        _ => format!("cannot read it ({e})"),
     }
 }

@@ -1,0 +1,143 @@
+//! The commands that change jobs: adding files (once walked), pause, resume, cancel, retry.
+
+use std::time::SystemTime;
+
+use reqwest::Url;
+
+use super::{Scheduler, Walked};
+use crate::engine::Event;
+use crate::engine::job::{Job, JobId, JobState, unix_nanos};
+
+impl Scheduler {
+    pub(super) fn pause(&mut self, id: JobId) {
+        let Some(state) = self.jobs.get(&id).map(|j| j.state) else {
+            return;
+        };
+        // Finalizing and processing are short and not resumable mid-way: let them finish.
+        if matches!(state, JobState::Queued | JobState::Uploading) {
+            self.held.remove(&id);
+            self.set_state(id, JobState::Paused);
+            self.stop_worker(id);
+        }
+    }
+
+    pub(super) fn resume(&mut self, id: JobId) {
+        if self
+            .jobs
+            .get(&id)
+            .is_some_and(|j| j.state == JobState::Paused)
+        {
+            self.held.remove(&id);
+            self.set_state(id, JobState::Queued);
+        }
+    }
+
+    pub(super) fn cancel(&mut self, id: JobId) {
+        let Some(job) = self.jobs.get(&id) else {
+            return;
+        };
+        if job.state.is_finished() {
+            return;
+        }
+        let session = job.session.clone();
+        self.stop_worker(id);
+        self.held.remove(&id);
+        self.set_state(id, JobState::Cancelled);
+        if let Some(job) = self.jobs.get_mut(&id) {
+            job.session = None;
+        }
+        if let Some(s) = session
+            && let (Ok(endpoint), Ok(location)) =
+                (Url::parse(&s.upload_url), Url::parse(&s.location))
+        {
+            let shared = self.shared.clone();
+            tokio::spawn(async move {
+                if let Err(e) = shared.tus.terminate(&endpoint, &location).await {
+                    tracing::debug!(error = %e, "could not terminate a cancelled upload");
+                }
+            });
+        }
+    }
+
+    pub(super) async fn retry(&mut self, id: JobId) {
+        let Some(job) = self.jobs.get(&id) else {
+            return;
+        };
+        if !matches!(job.state, JobState::Failed | JobState::Cancelled) {
+            return;
+        }
+        // A file edited since it was queued is uploaded anew, as it is now.
+        let path = job.path.clone();
+        if let Ok(meta) = tokio::fs::metadata(&path).await {
+            let mtime = meta.modified().ok().and_then(unix_nanos);
+            if let Some(job) = self.jobs.get_mut(&id)
+                && (meta.len() != job.size_bytes || mtime != job.mtime_unix_nanos)
+            {
+                job.size_bytes = meta.len();
+                job.mtime_unix_nanos = mtime;
+                job.session = None;
+                job.acknowledged_bytes = 0;
+            }
+        }
+        if let Some(other) = self.unfinished_by_path.get(&path)
+            && *other != id
+        {
+            return; // the same file is already queued again
+        }
+        if let Some(job) = self.jobs.get_mut(&id) {
+            job.error = None;
+        }
+        self.set_state(id, JobState::Queued);
+    }
+
+    pub(super) fn walked(&mut self, w: Walked) {
+        let mut added = Vec::new();
+        let mut duplicates = Vec::new();
+        for c in w.files {
+            if let Some(existing) = self.unfinished_by_path.get(&c.path) {
+                duplicates.push((c.path, *existing));
+                continue;
+            }
+            let id = JobId(self.next_id);
+            self.next_id += 1;
+            let name = c
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "file".into());
+            let job = Job {
+                id,
+                mime_type: mime_guess::from_path(&c.path)
+                    .first_or_octet_stream()
+                    .essence_str()
+                    .to_string(),
+                name,
+                size_bytes: c.size,
+                mtime_unix_nanos: c.mtime.and_then(unix_nanos),
+                destination: w.destination.clone(),
+                state: JobState::Queued,
+                session: None,
+                file_id: None,
+                acknowledged_bytes: 0,
+                result: None,
+                error: None,
+                added_unix: SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0),
+                path: c.path,
+            };
+            self.unfinished_by_path.insert(job.path.clone(), id);
+            self.emit(Event::JobAdded(Box::new(job.clone())));
+            self.jobs.insert(id, job);
+            added.push(id);
+        }
+        self.dirty = true;
+        self.emit(Event::FilesAdded {
+            request: w.request,
+            added,
+            duplicates,
+            rejected: w.rejected,
+        });
+    }
+}

@@ -1,0 +1,66 @@
+//! The FileDescriptor JSON the sandbox hands out, shaped like Wix's (sizes as strings, `media`
+//! by type, `operationStatus` turning READY after processing).
+
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::store::{FileRec, now_unix_ms, rfc3339};
+
+/// The FileDescriptor JSON of a file, as Wix shapes it.
+pub(super) fn descriptor(app: &AppState, f: &FileRec) -> Value {
+    let ready = now_unix_ms() >= f.ready_unix_ms;
+    let url = app.url(&format!("/media/{}", f.id));
+    let media_type = media_type(&f.mime_type);
+    let mut d = json!({
+        "id": f.id,
+        "displayName": f.display_name,
+        "url": url,
+        "parentFolderId": f.parent_folder_id,
+        "hash": f.md5,
+        "sizeInBytes": f.size.to_string(),
+        "private": f.private,
+        "mediaType": media_type,
+        "operationStatus": match (ready, f.failed) {
+            (false, _) => "PENDING",
+            (true, false) => "READY",
+            (true, true) => "FAILED",
+        },
+        "labels": [],
+        "createdDate": rfc3339(f.created_unix_ms),
+        "updatedDate": rfc3339(f.ready_unix_ms.min(now_unix_ms()).max(f.created_unix_ms)),
+        "siteId": app.inner.config.site_id,
+        "state": "OK",
+    });
+    if media_type == "IMAGE" {
+        let (w, h) = f.dimensions.unwrap_or((0, 0));
+        d["thumbnailUrl"] = json!(format!("{url}/v1/fill/w_160,h_160,al_c,q_80/thumb.jpg"));
+        d["media"] = json!({ "image": { "image": {
+            "id": f.id, "url": url, "width": w, "height": h,
+            "filename": f.display_name, "sizeInBytes": f.size.to_string(),
+        }, "faces": [] } });
+    } else {
+        let key = media_type.to_ascii_lowercase();
+        d["media"] = json!({ key: { "id": f.id, "url": url, "filename": f.display_name } });
+    }
+    d
+}
+
+fn media_type(mime: &str) -> &'static str {
+    let top = mime.split('/').next().unwrap_or("");
+    match (top, mime) {
+        (_, "image/svg+xml") => "VECTOR",
+        ("image", _) => "IMAGE",
+        ("video", _) => "VIDEO",
+        ("audio", _) => "AUDIO",
+        (
+            _,
+            "application/zip"
+            | "application/x-tar"
+            | "application/gzip"
+            | "application/x-7z-compressed",
+        ) => "ARCHIVE",
+        ("text", _) | (_, "application/pdf") => "DOCUMENT",
+        _ if mime.contains("officedocument") || mime.contains("msword") => "DOCUMENT",
+        _ => "OTHER",
+    }
+}

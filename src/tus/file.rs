@@ -1,0 +1,57 @@
+//! What an upload reads and who watches it: the local file with its identity, and the progress
+//! observer.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use super::Error;
+
+/// The local file behind an upload, with the identity it had when the upload began.
+#[derive(Debug, Clone)]
+pub struct FileSource {
+    pub path: PathBuf,
+    pub len: u64,
+    /// Modification time when queued; a change means the file was edited mid-upload.
+    pub mtime: Option<SystemTime>,
+}
+
+impl FileSource {
+    /// Reads the identity of a file on disk.
+    pub fn open(path: impl Into<PathBuf>) -> std::io::Result<Self> {
+        let path = path.into();
+        let meta = std::fs::metadata(&path)?;
+        if !meta.is_file() {
+            return Err(std::io::Error::other("not a regular file"));
+        }
+        Ok(Self {
+            len: meta.len(),
+            mtime: meta.modified().ok(),
+            path,
+        })
+    }
+
+    /// Fails with [`Error::FileChanged`] when the size or modification time moved.
+    pub async fn check_unchanged(&self) -> Result<(), Error> {
+        let meta = tokio::fs::metadata(&self.path).await?;
+        if meta.len() != self.len || (self.mtime.is_some() && meta.modified().ok() != self.mtime) {
+            return Err(Error::FileChanged);
+        }
+        Ok(())
+    }
+}
+
+/// Observes an upload. Every method has an empty default.
+pub trait Progress: Send + Sync {
+    /// Bytes up to `offset` were handed to the connection (may run ahead of the server).
+    fn sent(&self, _offset: u64) {}
+    /// The server acknowledged bytes up to `offset`.
+    fn acknowledged(&self, _offset: u64) {}
+    /// A transient failure; the client will retry after `delay`.
+    fn retrying(&self, _error: &Error, _attempt: usize, _delay: Duration) {}
+    /// Bytes read from the file at `offset`, as they are sent (for hashing on the fly).
+    fn data(&self, _offset: u64, _bytes: &[u8]) {}
+}
+
+/// A [`Progress`] that ignores everything.
+pub struct NoProgress;
+impl Progress for NoProgress {}
