@@ -410,3 +410,37 @@ async fn path_private_and_non_regular_files() {
     assert_eq!(files.items.len(), 1);
     assert_eq!(files.items[0].private, Some(true));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_sandbox_port_is_announced_and_another_is_used() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let squatter = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = squatter.local_addr().expect("addr").port();
+    let file = random_file(dir.path(), "p.bin", 1000);
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wixup"));
+    c.env("WIXUP_DATA_DIR", dir.path().join("data"))
+        .env("WIXUP_SANDBOX_PORT", port.to_string())
+        .env_remove("WIXUP_API_BASE")
+        .env_remove("WIX_API_KEY")
+        .env_remove("WIX_SITE_ID")
+        .args(["upload", "--json"])
+        .arg(&file);
+    let out = run(c).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("port {port} is taken")),
+        "{stderr}"
+    );
+    let url = json_lines(&out)[0]["url"]
+        .as_str()
+        .expect("url")
+        .to_string();
+    assert!(!url.contains(&format!(":{port}/")), "{url}");
+    drop(squatter);
+}
