@@ -21,6 +21,18 @@ fn wixup(env: &Env, data: &str) -> Command {
     c
 }
 
+/// `wixup` with no backend configured, so it starts the sandbox itself on `port`.
+fn embedded(dir: &Path, port: u16) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wixup"));
+    c.env("WIXUP_DATA_DIR", dir.join("data"))
+        .env("WIXUP_SANDBOX_PORT", port.to_string())
+        .env_remove("WIXUP_API_BASE")
+        .env_remove("WIX_API_KEY")
+        .env_remove("WIX_SITE_ID")
+        .stdin(Stdio::null());
+    c
+}
+
 async fn run(mut c: Command) -> Output {
     tokio::task::spawn_blocking(move || c.output().expect("runs"))
         .await
@@ -320,14 +332,8 @@ async fn without_credentials_the_cli_starts_the_sandbox_itself() {
         .expect("addr")
         .port();
     let file = random_file(dir.path(), "e.bin", 100_000);
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wixup"));
-    c.env("WIXUP_DATA_DIR", dir.path().join("data"))
-        .env("WIXUP_SANDBOX_PORT", port.to_string())
-        .env_remove("WIXUP_API_BASE")
-        .env_remove("WIX_API_KEY")
-        .env_remove("WIX_SITE_ID")
-        .args(["upload", "--json"])
-        .arg(&file);
+    let mut c = embedded(dir.path(), port);
+    c.args(["upload", "--json"]).arg(&file);
     let out = run(c).await;
     assert_eq!(
         out.status.code(),
@@ -417,14 +423,8 @@ async fn a_taken_sandbox_port_is_announced_and_another_is_used() {
     let squatter = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = squatter.local_addr().expect("addr").port();
     let file = random_file(dir.path(), "p.bin", 1000);
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wixup"));
-    c.env("WIXUP_DATA_DIR", dir.path().join("data"))
-        .env("WIXUP_SANDBOX_PORT", port.to_string())
-        .env_remove("WIXUP_API_BASE")
-        .env_remove("WIX_API_KEY")
-        .env_remove("WIX_SITE_ID")
-        .args(["upload", "--json"])
-        .arg(&file);
+    let mut c = embedded(dir.path(), port);
+    c.args(["upload", "--json"]).arg(&file);
     let out = run(c).await;
     assert_eq!(
         out.status.code(),

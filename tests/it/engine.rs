@@ -85,20 +85,11 @@ async fn happy_path_files_folders_empty_and_images() {
 async fn pause_stops_bytes_and_resume_continues_from_the_server_offset() {
     let env = Env::start().await;
     let file = random_file(env.dir.path(), "slow.bin", 6 << 20);
-    env.sandbox.faults.add(
-        Rule::nth(
-            Some(Method::PATCH),
-            "",
-            1,
-            FaultKind::Latency(Duration::from_millis(60)),
-        )
-        .times(100_000),
-    );
-    let mut cfg = env.engine_config("data");
-    cfg.tus.chunk_size = wixup::tus::ChunkSize::Fixed(256 * 1024);
+    env.slow_patches(60);
+    let cfg = env.slow_engine_config("data");
     let (handle, mut events, ids) = start_and_add(cfg, vec![file.clone()]).await;
     let id = ids[0];
-    events.wait_for(30, |e| matches!(e, Event::Progress { acknowledged_bytes, .. } if *acknowledged_bytes >= 512 * 1024)).await;
+    events.wait_acknowledged(512 * 1024).await;
     handle.send(Command::Pause(id));
     events
         .wait_for(10, |e| {
@@ -136,26 +127,17 @@ async fn restart_continues_from_the_journal_and_never_redoes_finished_files() {
     let env = Env::start().await;
     let done_file = random_file(env.dir.path(), "done.bin", 10_000);
     let slow = random_file(env.dir.path(), "slow.bin", 4 << 20);
-    let mut cfg = env.engine_config("data");
-    cfg.tus.chunk_size = wixup::tus::ChunkSize::Fixed(256 * 1024);
+    let mut cfg = env.slow_engine_config("data");
     let (handle, mut events, ids) = start_and_add(cfg.clone(), vec![done_file.clone()]).await;
     events.finish(&ids, 30).await;
-    env.sandbox.faults.add(
-        Rule::nth(
-            Some(Method::PATCH),
-            "",
-            1,
-            FaultKind::Latency(Duration::from_millis(60)),
-        )
-        .times(100_000),
-    );
+    env.slow_patches(60);
     handle.send(Command::AddFiles {
         request: 2,
         paths: vec![slow.clone()],
         destination: Default::default(),
     });
     let (slow_ids, _, _) = events.added().await;
-    events.wait_for(30, |e| matches!(e, Event::Progress { acknowledged_bytes, .. } if *acknowledged_bytes >= 512 * 1024)).await;
+    events.wait_acknowledged(512 * 1024).await;
     handle.shutdown().await; // as an app quitting mid-upload
     drop(events);
     env.sandbox.faults.clear();
@@ -231,24 +213,10 @@ async fn a_gone_upload_restarts_by_itself() {
 async fn a_file_changed_mid_upload_fails_and_is_never_finalized() {
     let env = Env::start().await;
     let file = random_file(env.dir.path(), "edit.bin", 4 << 20);
-    env.sandbox.faults.add(
-        Rule::nth(
-            Some(Method::PATCH),
-            "",
-            1,
-            FaultKind::Latency(Duration::from_millis(60)),
-        )
-        .times(100_000),
-    );
-    let mut cfg = env.engine_config("data");
-    cfg.tus.chunk_size = wixup::tus::ChunkSize::Fixed(256 * 1024);
+    env.slow_patches(60);
+    let cfg = env.slow_engine_config("data");
     let (handle, mut events, ids) = start_and_add(cfg, vec![file.clone()]).await;
-    events
-        .wait_for(
-            30,
-            |e| matches!(e, Event::Progress { acknowledged_bytes, .. } if *acknowledged_bytes > 0),
-        )
-        .await;
+    events.wait_acknowledged(1).await;
     {
         use std::io::Write;
         let mut f = std::fs::OpenOptions::new()
@@ -423,24 +391,10 @@ async fn the_journal_is_private_versioned_and_locked() {
 async fn cancel_terminates_and_retry_starts_again() {
     let env = Env::start().await;
     let file = random_file(env.dir.path(), "f.bin", 4 << 20);
-    env.sandbox.faults.add(
-        Rule::nth(
-            Some(Method::PATCH),
-            "",
-            1,
-            FaultKind::Latency(Duration::from_millis(60)),
-        )
-        .times(100_000),
-    );
-    let mut cfg = env.engine_config("data");
-    cfg.tus.chunk_size = wixup::tus::ChunkSize::Fixed(256 * 1024);
+    env.slow_patches(60);
+    let cfg = env.slow_engine_config("data");
     let (handle, mut events, ids) = start_and_add(cfg, vec![file]).await;
-    events
-        .wait_for(
-            30,
-            |e| matches!(e, Event::Progress { acknowledged_bytes, .. } if *acknowledged_bytes > 0),
-        )
-        .await;
+    events.wait_acknowledged(1).await;
     handle.send(Command::Cancel(ids[0]));
     events
         .wait_for(10, |e| {
@@ -517,25 +471,11 @@ async fn pause_all_resume_all_and_parallelism() {
     let files: Vec<_> = (0..4)
         .map(|i| random_file(env.dir.path(), &format!("p{i}.bin"), 1 << 20))
         .collect();
-    env.sandbox.faults.add(
-        Rule::nth(
-            Some(Method::PATCH),
-            "",
-            1,
-            FaultKind::Latency(Duration::from_millis(40)),
-        )
-        .times(100_000),
-    );
-    let mut cfg = env.engine_config("data");
-    cfg.tus.chunk_size = wixup::tus::ChunkSize::Fixed(256 * 1024);
+    env.slow_patches(40);
+    let mut cfg = env.slow_engine_config("data");
     cfg.parallel = 1;
     let (handle, mut events, ids) = start_and_add(cfg, files).await;
-    events
-        .wait_for(
-            30,
-            |e| matches!(e, Event::Progress { acknowledged_bytes, .. } if *acknowledged_bytes > 0),
-        )
-        .await;
+    events.wait_acknowledged(1).await;
     handle.send(Command::PauseAll);
     for _ in 0..4 {
         events
@@ -581,24 +521,10 @@ async fn pause_all_resume_all_and_parallelism() {
 async fn an_expired_saved_upload_starts_anew() {
     let env = Env::start_with(|c| c.upload_ttl = Duration::from_secs(1)).await;
     let file = random_file(env.dir.path(), "x.bin", 2 << 20);
-    env.sandbox.faults.add(
-        Rule::nth(
-            Some(Method::PATCH),
-            "",
-            1,
-            FaultKind::Latency(Duration::from_millis(50)),
-        )
-        .times(100_000),
-    );
-    let mut cfg = env.engine_config("data");
-    cfg.tus.chunk_size = wixup::tus::ChunkSize::Fixed(256 * 1024);
+    env.slow_patches(50);
+    let cfg = env.slow_engine_config("data");
     let (handle, mut events, ids) = start_and_add(cfg, vec![file]).await;
-    events
-        .wait_for(
-            30,
-            |e| matches!(e, Event::Progress { acknowledged_bytes, .. } if *acknowledged_bytes > 0),
-        )
-        .await;
+    events.wait_acknowledged(1).await;
     handle.send(Command::Pause(ids[0]));
     events
         .wait_for(10, |e| {

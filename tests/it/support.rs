@@ -41,6 +41,26 @@ impl Env {
         self.sandbox.local_url()
     }
 
+    /// Slows every PATCH by `ms`, so an upload lasts long enough to pause, kill or edit it.
+    pub fn slow_patches(&self, ms: u64) {
+        self.sandbox.faults.add(
+            sandbox::Rule::nth(
+                Some(axum::http::Method::PATCH),
+                "",
+                1,
+                sandbox::FaultKind::Latency(Duration::from_millis(ms)),
+            )
+            .times(u64::MAX / 2),
+        );
+    }
+
+    /// [`Env::engine_config`] with small fixed chunks, for uploads that take a while.
+    pub fn slow_engine_config(&self, data_dir: &str) -> EngineConfig {
+        let mut c = self.engine_config(data_dir);
+        c.tus.chunk_size = wixup::tus::ChunkSize::Fixed(256 * 1024);
+        c
+    }
+
     pub fn stat(&self, which: fn(&sandbox::Stats) -> &AtomicU64) -> u64 {
         which(&self.sandbox.stats).load(Ordering::SeqCst)
     }
@@ -166,6 +186,23 @@ impl Events {
                 ),
             }
         }
+    }
+
+    /// Waits until the server acknowledged at least `bytes` of some job.
+    pub async fn wait_acknowledged(&mut self, bytes: u64) {
+        self.wait_for(30, |e| {
+            matches!(e, Event::Progress { acknowledged_bytes, .. } if *acknowledged_bytes >= bytes)
+        })
+        .await;
+    }
+
+    /// Waits until some job enters `state`.
+    pub async fn wait_state(&mut self, state: engine::JobState) {
+        self.wait_for(
+            10,
+            |e| matches!(e, Event::StateChanged { state: s, .. } if *s == state),
+        )
+        .await;
     }
 
     /// Waits for the answer to an `AddFiles`.

@@ -41,6 +41,29 @@ async fn target(env: &Env, size: u64) -> UploadTarget {
     .expect("upload url")
 }
 
+/// A fresh upload target, a random local file, and the tus upload created for it.
+async fn created(
+    env: &Env,
+    client: &TusClient,
+    name: &str,
+    size: usize,
+) -> (UploadTarget, FileSource, tus::Created) {
+    let path = random_file(env.dir.path(), name, size);
+    let t = target(env, size as u64).await;
+    let file = FileSource::open(&path).expect("file");
+    let c = client
+        .create(
+            &t.upload_url,
+            &file,
+            &[("token", &t.upload_token)],
+            Arc::new(Seen::default()),
+            &CancellationToken::new(),
+        )
+        .await
+        .expect("created");
+    (t, file, c)
+}
+
 #[derive(Default)]
 struct Seen {
     acknowledged: AtomicU64,
@@ -403,20 +426,9 @@ async fn a_413_halves_the_chunk() {
 async fn a_file_that_ends_early_is_an_error() {
     let env = Env::start().await;
     let client = TusClient::new(config()).expect("client");
-    let path = random_file(env.dir.path(), "shrinks.bin", 3 << 20);
-    let t = target(&env, 3 << 20).await;
-    let file = FileSource::open(&path).expect("file");
+    let (t, file, created) = created(&env, &client, "shrinks.bin", 3 << 20).await;
+    let path = file.path.clone();
     let cancel = CancellationToken::new();
-    let created = client
-        .create(
-            &t.upload_url,
-            &file,
-            &[("token", &t.upload_token)],
-            Arc::new(Seen::default()),
-            &cancel,
-        )
-        .await
-        .expect("created");
     // Truncate but keep the recorded mtime: only the read notices.
     let f = std::fs::OpenOptions::new()
         .write(true)
@@ -451,20 +463,8 @@ async fn a_file_that_ends_early_is_an_error() {
 async fn gone_and_expired_uploads_are_reported() {
     let env = Env::start_with(|c| c.upload_ttl = Duration::from_secs(1)).await;
     let client = TusClient::new(config()).expect("client");
-    let path = random_file(env.dir.path(), "x.bin", 2 << 20);
-    let t = target(&env, 2 << 20).await;
-    let file = FileSource::open(&path).expect("file");
+    let (t, file, created) = created(&env, &client, "x.bin", 2 << 20).await;
     let cancel = CancellationToken::new();
-    let created = client
-        .create(
-            &t.upload_url,
-            &file,
-            &[("token", &t.upload_token)],
-            Arc::new(Seen::default()),
-            &cancel,
-        )
-        .await
-        .expect("created");
     assert!(created.expires.is_some(), "Upload-Expires is given");
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let r = client
@@ -521,20 +521,8 @@ async fn cancel_stops_within_a_second() {
         )
         .times(10_000),
     );
-    let path = random_file(env.dir.path(), "slow.bin", 8 << 20);
-    let t = target(&env, 8 << 20).await;
-    let file = FileSource::open(&path).expect("file");
+    let (t, file, created) = created(&env, &client, "slow.bin", 8 << 20).await;
     let cancel = CancellationToken::new();
-    let created = client
-        .create(
-            &t.upload_url,
-            &file,
-            &[("token", &t.upload_token)],
-            Arc::new(Seen::default()),
-            &cancel,
-        )
-        .await
-        .expect("created");
     let (c2, cl) = (cancel.clone(), client.clone());
     let url = created.url.clone();
     let ep = t.upload_url.clone();
