@@ -57,6 +57,9 @@ pub struct TusClient {
     pub(super) config: TusConfig,
     /// `OPTIONS` answers by endpoint.
     pub(super) capabilities: Mutex<HashMap<String, Arc<Capabilities>>>,
+    /// The last speed measured per endpoint (bytes per second), to size the next upload's
+    /// first chunk.
+    speeds: Mutex<HashMap<String, f64>>,
 }
 
 impl TusClient {
@@ -71,6 +74,7 @@ impl TusClient {
             http,
             config,
             capabilities: Mutex::new(HashMap::new()),
+            speeds: Mutex::new(HashMap::new()),
         })
     }
 
@@ -254,7 +258,12 @@ impl TusClient {
             Some(alg) if self.config.checksum => Checksum::Header(alg),
             _ => Checksum::None,
         };
-        let mut sizer = ChunkSizer::new(self.config.chunk_size);
+        let known_speed = self
+            .speeds
+            .lock()
+            .ok()
+            .and_then(|m| m.get(endpoint.as_str()).copied());
+        let mut sizer = ChunkSizer::with_speed(self.config.chunk_size, known_speed);
         let mut acknowledged = known_offset.unwrap_or(0);
         let mut offset = acknowledged;
         let mut need_head = known_offset.is_none();
@@ -310,6 +319,9 @@ impl TusClient {
                             "tus: PATCH acknowledged"
                         );
                         sizer.observe(new - offset, elapsed);
+                        if let (Some(bps), Ok(mut m)) = (sizer.speed(), self.speeds.lock()) {
+                            m.insert(endpoint.to_string(), bps);
+                        }
                         offset = new;
                     }
                 }

@@ -260,6 +260,8 @@ pub struct ChunkSizer {
     current: u64,
     /// Lowered by each 413 (a proxy's body limit); never raised again for this upload.
     ceiling: u64,
+    /// Bytes per second of the last PATCH that said something about the link.
+    speed: Option<f64>,
 }
 
 impl ChunkSizer {
@@ -272,7 +274,28 @@ impl ChunkSizer {
             mode,
             current,
             ceiling: u64::MAX,
+            speed: None,
         }
+    }
+
+    /// Starts from a speed measured earlier on the same endpoint (bytes per second), so the
+    /// second file of a queue does not begin at the minimum again.
+    pub fn with_speed(mode: ChunkSize, bytes_per_sec: Option<f64>) -> Self {
+        let mut s = Self::new(mode);
+        if let (ChunkSize::Adaptive, Some(bps)) = (mode, bytes_per_sec) {
+            s.current = Self::for_speed(bps);
+        }
+        s
+    }
+
+    /// The measured speed (bytes per second) of the last PATCH large enough to tell.
+    pub fn speed(&self) -> Option<f64> {
+        self.speed
+    }
+
+    fn for_speed(bytes_per_sec: f64) -> u64 {
+        let want = (bytes_per_sec * CHUNK_TARGET.as_secs_f64()) as u64;
+        (want / CHUNK_ALIGN * CHUNK_ALIGN).clamp(MIN_ADAPTIVE_CHUNK, MAX_CHUNK)
     }
 
     /// The size of the next PATCH.
@@ -282,13 +305,14 @@ impl ChunkSizer {
 
     /// Records that `bytes` went through in `elapsed`.
     pub fn observe(&mut self, bytes: u64, elapsed: Duration) {
-        if self.mode != ChunkSize::Adaptive || bytes < 1024 * 1024 {
+        if bytes < 1024 * 1024 {
             return; // a tail chunk says little about the link
         }
-        let secs = elapsed.as_secs_f64().max(1e-3);
-        let want = (bytes as f64 / secs * CHUNK_TARGET.as_secs_f64()) as u64;
-        let aligned = want / CHUNK_ALIGN * CHUNK_ALIGN;
-        self.current = aligned.clamp(MIN_ADAPTIVE_CHUNK, MAX_CHUNK);
+        let bps = bytes as f64 / elapsed.as_secs_f64().max(1e-3);
+        self.speed = Some(bps);
+        if self.mode == ChunkSize::Adaptive {
+            self.current = Self::for_speed(bps);
+        }
     }
 
     /// A 413 on PATCH: halve the chunk. Returns false when it cannot get any smaller.
@@ -422,6 +446,18 @@ mod tests {
         // tiny tail chunks are ignored
         s.observe(1000, Duration::from_secs(5));
         assert_eq!(s.next(), 1 << 30);
+    }
+
+    #[test]
+    fn a_known_speed_sets_the_first_chunk() {
+        let s = ChunkSizer::with_speed(ChunkSize::Adaptive, Some(50.0 * 1024.0 * 1024.0));
+        assert_eq!(s.next(), 150 << 20);
+        let fixed = ChunkSizer::with_speed(ChunkSize::Fixed(1 << 20), Some(1e9));
+        assert_eq!(fixed.next(), 1 << 20, "a fixed size stays fixed");
+        assert_eq!(
+            ChunkSizer::with_speed(ChunkSize::Adaptive, None).next(),
+            8 << 20
+        );
     }
 
     #[test]

@@ -622,3 +622,29 @@ async fn the_attempt_count_resets_whenever_the_offset_advanced() {
     r.expect("progress between failures keeps the upload going");
     assert_eq!(seen.retries.load(Ordering::SeqCst), 10);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_upload_starts_at_the_speed_measured_on_the_last() {
+    let env = Env::start().await;
+    let client = TusClient::new(TusConfig {
+        chunk_size: ChunkSize::Adaptive,
+        checksum: false,
+        ..config()
+    })
+    .expect("client");
+    upload_with(&env, &client, 24 << 20).await.0.expect("first");
+    let first = env.stat(|s| &s.patch_requests);
+    assert!(
+        first >= 2,
+        "the first upload starts at 8 MiB ({first} PATCHes)"
+    );
+    upload_with(&env, &client, (24 << 20) + 1)
+        .await
+        .0
+        .expect("second");
+    assert_eq!(
+        env.stat(|s| &s.patch_requests) - first,
+        1,
+        "the second goes in one PATCH"
+    );
+}
