@@ -1,5 +1,5 @@
 //! Upload benchmark: Wixup's tus client (default settings) against a raw single streamed PATCH
-//! (`curl -T`) and the official tus-js-client, through the sandbox and through `@tus/server`
+//! (`curl -T`, after a creation POST; both timed, as every client has to create the upload) and the official tus-js-client, through the sandbox and through `@tus/server`
 //! (FileStore), in one run, alternating. Each client is its own process, measured by
 //! `/usr/bin/time` (wall time, user+sys CPU, peak RSS). Prints medians and the ratios the
 //! targets are stated in; it asserts nothing (timings belong in numbers, not in pass/fail).
@@ -281,7 +281,6 @@ fn upload(
         meta.push(("token", t.to_string()));
     }
     let mut cmd;
-    let mut url = None;
     match client {
         Client::Wixup | Client::WixupNoChecksum => {
             cmd = Command::new(wixup);
@@ -304,26 +303,34 @@ fn upload(
             }
         }
         Client::RawPatch => {
-            let created = create_with_curl(endpoint, size, &meta)?;
-            cmd = Command::new("curl");
-            cmd.args(["-sS", "--fail", "-X", "PATCH", "-T"])
-                .arg(file)
-                .args(["-H", "Tus-Resumable: 1.0.0", "-H", "Upload-Offset: 0"])
-                .args([
-                    "-H",
-                    "Content-Type: application/offset+octet-stream",
-                    "-H",
-                    "Expect:",
-                ])
-                .args(["-o", "/dev/null", &created]);
-            url = Some(created);
+            // Creation and one streamed PATCH, both timed, as every client has to create the
+            // upload too: a shell running two curls.
+            let metadata: Vec<String> = meta
+                .iter()
+                .map(|(k, v)| format!("{k} {}", b64(v)))
+                .collect();
+            let script = r#"set -e
+loc=$(curl -sS --fail -D - -o /dev/null -X POST "$ENDPOINT" -H 'Tus-Resumable: 1.0.0' \
+  -H "Upload-Length: $SIZE" -H "Upload-Metadata: $META" | tr -d '\r' | sed -n 's/^[Ll]ocation: *//p')
+case "$loc" in /*) loc="$ORIGIN$loc" ;; esac
+curl -sS --fail -X PATCH -T "$FILE" -H 'Tus-Resumable: 1.0.0' -H 'Upload-Offset: 0' \
+  -H 'Content-Type: application/offset+octet-stream' -H 'Expect:' -o /dev/null "$loc"
+echo "$loc""#;
+            let origin = reqwest::Url::parse(endpoint)
+                .map(|u| u.origin().ascii_serialization())
+                .map_err(|e| e.to_string())?;
+            cmd = Command::new("sh");
+            cmd.arg("-c")
+                .arg(script)
+                .env("ENDPOINT", endpoint)
+                .env("ORIGIN", origin)
+                .env("SIZE", size.to_string())
+                .env("META", metadata.join(","))
+                .env("FILE", file);
         }
     }
     let (sample, stdout) = timed(cmd, dir)?;
-    let url = match url {
-        Some(u) => u,
-        None => stdout.lines().last().unwrap_or("").trim().to_string(),
-    };
+    let url = stdout.lines().last().unwrap_or("").trim().to_string();
     Ok((sample, url))
 }
 
@@ -369,42 +376,6 @@ fn timed(cmd: Command, dir: &Path) -> R<(Sample, String)> {
 fn b64(s: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(s)
-}
-
-fn create_with_curl(endpoint: &str, size: u64, meta: &[(&str, String)]) -> R<String> {
-    let metadata: Vec<String> = meta
-        .iter()
-        .map(|(k, v)| format!("{k} {}", b64(v)))
-        .collect();
-    let out = Command::new("curl")
-        .args([
-            "-sS",
-            "-i",
-            "-X",
-            "POST",
-            endpoint,
-            "-H",
-            "Tus-Resumable: 1.0.0",
-        ])
-        .args([
-            "-H",
-            &format!("Upload-Length: {size}"),
-            "-H",
-            &format!("Upload-Metadata: {}", metadata.join(",")),
-        ])
-        .output()
-        .map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let loc = text
-        .lines()
-        .find_map(|l| {
-            l.split_once(':')
-                .filter(|(k, _)| k.eq_ignore_ascii_case("location"))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .ok_or_else(|| format!("creation failed: {text}"))?;
-    let base = reqwest::Url::parse(endpoint).map_err(|e| e.to_string())?;
-    Ok(base.join(&loc).map_err(|e| e.to_string())?.to_string())
 }
 
 /// Checks the server holds every byte (HEAD), then frees the space (termination).
