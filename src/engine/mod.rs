@@ -74,7 +74,8 @@ pub enum StartMode {
     Continue,
     /// Continue every unfinished job, paused ones included (`wixup resume`).
     ContinueAll,
-    /// Keep them as they are, untouched; only new files run (`wixup upload`).
+    /// Keep them as they are, untouched; only new files run (`wixup upload`). A held job whose
+    /// file is added again continues from the server's offset.
     Hold,
 }
 

@@ -444,3 +444,43 @@ async fn a_taken_sandbox_port_is_announced_and_another_is_used() {
     assert!(!url.contains(&format!(":{port}/")), "{url}");
     drop(squatter);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploading_an_interrupted_file_again_continues_it() {
+    let env = Env::start().await;
+    let size: u64 = 8 << 20;
+    let chunk: u64 = 1 << 20;
+    let file = random_file(env.dir.path(), "again.bin", size as usize);
+    env.slow_patches(80);
+    let mut c = wixup(&env, "data");
+    c.args(["upload", "--chunk-size", "1MiB"])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = c.spawn().expect("spawn");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while env.stat(|s| &s.bytes_received) < 2 * chunk {
+        assert!(std::time::Instant::now() < deadline, "upload did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+    env.sandbox.faults.clear();
+    let mut c = wixup(&env, "data");
+    c.args(["upload", "--json"]).arg(&file);
+    let out = run(c).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["verified"], true);
+    assert!(
+        env.stat(|s| &s.bytes_received) <= size + chunk,
+        "continued, not started over"
+    );
+    assert_eq!(env.stat(|s| &s.files_created), 1);
+}

@@ -94,8 +94,26 @@ impl Scheduler {
         let mut added = Vec::new();
         let mut duplicates = Vec::new();
         for c in w.files {
-            if let Some(existing) = self.unfinished_by_path.get(&c.path) {
-                duplicates.push((c.path, *existing));
+            if let Some(existing) = self.unfinished_by_path.get(&c.path).copied() {
+                // A held job (an interrupted `wixup upload` of the same file) is picked up
+                // again and continues from the server's offset, instead of being skipped.
+                if self.held.remove(&existing) {
+                    // Held jobs kept the state they had when their process stopped
+                    // (uploading, paused, failed…): queue them to run now.
+                    if self
+                        .jobs
+                        .get(&existing)
+                        .is_some_and(|j| j.state != JobState::Queued)
+                    {
+                        self.set_state(existing, JobState::Queued);
+                    }
+                    if let Some(job) = self.jobs.get(&existing) {
+                        self.emit(Event::JobAdded(Box::new(job.clone())));
+                    }
+                    added.push(existing);
+                } else {
+                    duplicates.push((c.path, existing));
+                }
                 continue;
             }
             let id = JobId(self.next_id);
