@@ -11,11 +11,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::Error;
 use super::body::{self, StreamState};
+use super::chunk::{ChunkSize, ChunkSizer};
 use super::error::error_from_response;
 pub use super::file::{FileSource, NoProgress, Progress};
 use super::protocol::{
-    self, Capabilities, ChecksumAlgorithm, ChunkSize, ChunkSizer, Created, HeadInfo,
-    OFFSET_CONTENT_TYPE, TUS_VERSION,
+    self, Capabilities, ChecksumAlgorithm, Created, HeadInfo, OFFSET_CONTENT_TYPE, TUS_VERSION,
 };
 use crate::retry::RetryPolicy;
 

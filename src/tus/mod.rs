@@ -9,12 +9,14 @@
 //! trailer when the server offers `checksum-trailer`), and expiration (`Upload-Expires`).
 
 mod body;
+pub mod chunk;
 pub mod client;
 pub mod error;
 mod file;
 pub mod protocol;
 mod resilience;
 
+pub use chunk::ChunkSize;
 pub use client::{FileSource, Progress, TusClient, TusConfig};
 pub use error::Error;
-pub use protocol::{Capabilities, ChunkSize, Created, HeadInfo};
+pub use protocol::{Capabilities, Created, HeadInfo};

@@ -39,6 +39,24 @@ async fn run(mut c: Command) -> Output {
         .expect("join")
 }
 
+/// Starts `wixup upload --chunk-size 1MiB FILE`, waits until the sandbox received `bytes`, then
+/// kills it with SIGKILL, as a crash would.
+async fn upload_then_kill_9(env: &Env, file: &Path, bytes: u64) {
+    let mut c = wixup(env, "data");
+    c.args(["upload", "--json", "--chunk-size", "1MiB"])
+        .arg(file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = c.spawn().expect("spawn");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while env.stat(|s| &s.bytes_received) < bytes {
+        assert!(std::time::Instant::now() < deadline, "upload did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+}
+
 fn json_lines(out: &Output) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -139,19 +157,7 @@ async fn kill_9_then_resume_completes_and_resends_at_most_one_chunk() {
         )
         .times(1_000_000),
     );
-    let mut c = wixup(&env, "data");
-    c.args(["upload", "--json", "--chunk-size", "1MiB"])
-        .arg(&file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut child = c.spawn().expect("spawn");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while env.stat(|s| &s.bytes_received) < 3 * chunk {
-        assert!(std::time::Instant::now() < deadline, "upload did not start");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    child.kill().expect("kill -9");
-    let _ = child.wait();
+    upload_then_kill_9(&env, &file, 3 * chunk).await;
     let before_resume = env.stat(|s| &s.bytes_received);
     assert!(before_resume < size);
     env.sandbox.faults.clear();
@@ -452,19 +458,7 @@ async fn uploading_an_interrupted_file_again_continues_it() {
     let chunk: u64 = 1 << 20;
     let file = random_file(env.dir.path(), "again.bin", size as usize);
     env.slow_patches(80);
-    let mut c = wixup(&env, "data");
-    c.args(["upload", "--chunk-size", "1MiB"])
-        .arg(&file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut child = c.spawn().expect("spawn");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while env.stat(|s| &s.bytes_received) < 2 * chunk {
-        assert!(std::time::Instant::now() < deadline, "upload did not start");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    child.kill().expect("kill -9");
-    let _ = child.wait();
+    upload_then_kill_9(&env, &file, 2 * chunk).await;
     env.sandbox.faults.clear();
     let mut c = wixup(&env, "data");
     c.args(["upload", "--json"]).arg(&file);
