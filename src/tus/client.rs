@@ -98,9 +98,9 @@ impl TusClient {
                 Ok(resp) if resp.status().is_client_error() => break Capabilities::assumed(),
                 Ok(resp) => {
                     let e = error_from_response("OPTIONS", resp).await;
-                    self.backoff(&e, &mut attempt, &NoProgress, None).await?;
+                    self.backoff(e, &mut attempt, &NoProgress, None).await?;
                 }
-                Err(e) => self.backoff(&e, &mut attempt, &NoProgress, None).await?,
+                Err(e) => self.backoff(e, &mut attempt, &NoProgress, None).await?,
             }
         };
         if !caps.versions.is_empty() && !caps.versions.iter().any(|v| v == TUS_VERSION) {
@@ -197,7 +197,7 @@ impl TusClient {
                 Ok(resp) => error_from_response("POST", resp).await,
                 Err(e) => e,
             };
-            self.backoff(&err, &mut attempt, progress.as_ref(), Some(cancel))
+            self.backoff(err, &mut attempt, progress.as_ref(), Some(cancel))
                 .await?;
         }
     }
@@ -282,7 +282,7 @@ impl TusClient {
                         need_head = false;
                     }
                     Err(e) => {
-                        self.backoff(&e, &mut attempt, progress.as_ref(), Some(cancel))
+                        self.backoff(e, &mut attempt, progress.as_ref(), Some(cancel))
                             .await?;
                         continue;
                     }
@@ -307,7 +307,7 @@ impl TusClient {
                     if new == offset {
                         // Accepted nothing: count it as a failed attempt so it cannot loop.
                         let e = Error::Protocol("the server accepted no bytes".into());
-                        self.backoff_any(&e, &mut attempt, progress.as_ref(), cancel)
+                        self.backoff_any(e, &mut attempt, progress.as_ref(), cancel)
                             .await?;
                         need_head = true;
                     } else {
@@ -331,7 +331,7 @@ impl TusClient {
                 }
                 Err(Error::Gone { status }) => return Err(Error::Gone { status }),
                 Err(e) => {
-                    self.backoff(&e, &mut attempt, progress.as_ref(), Some(cancel))
+                    self.backoff(e, &mut attempt, progress.as_ref(), Some(cancel))
                         .await?;
                     need_head = true;
                 }

@@ -111,41 +111,6 @@ impl Error {
     }
 }
 
-/// Errors hold a non-clonable `reqwest::Error`; the retry loop hands back a faithful copy of the
-/// last one when it gives up.
-pub(super) fn clone_error(e: &Error) -> Error {
-    match e {
-        Error::Network(inner) => Error::Protocol(format!("network error: {inner}")),
-        Error::Stalled(d) => Error::Stalled(*d),
-        Error::Status {
-            method,
-            status,
-            message,
-            retry_after,
-        } => Error::Status {
-            method,
-            status: *status,
-            message: message.clone(),
-            retry_after: *retry_after,
-        },
-        Error::Gone { status } => Error::Gone { status: *status },
-        Error::Expired => Error::Expired,
-        Error::TooLarge { size, max } => Error::TooLarge {
-            size: *size,
-            max: *max,
-        },
-        Error::UnsupportedVersion(v) => Error::UnsupportedVersion(v.clone()),
-        Error::Protocol(m) => Error::Protocol(m.clone()),
-        Error::FileEndedEarly { offset, expected } => Error::FileEndedEarly {
-            offset: *offset,
-            expected: *expected,
-        },
-        Error::FileChanged => Error::FileChanged,
-        Error::Io(io) => Error::Io(std::io::Error::new(io.kind(), io.to_string())),
-        Error::Cancelled => Error::Cancelled,
-    }
-}
-
 /// Turns an unexpected answer into an [`Error::Status`] carrying the server's message.
 pub(super) async fn error_from_response(method: &'static str, resp: reqwest::Response) -> Error {
     let status = resp.status().as_u16();

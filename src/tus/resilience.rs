@@ -9,7 +9,6 @@ use tokio_util::sync::CancellationToken;
 use super::Error;
 use super::body::StreamState;
 use super::client::TusClient;
-use super::error::clone_error;
 use super::file::Progress;
 
 impl TusClient {
@@ -45,13 +44,13 @@ impl TusClient {
     /// Waits before the next retry, or returns the error when it is final or retries ran out.
     pub(super) async fn backoff(
         &self,
-        err: &Error,
+        err: Error,
         attempt: &mut usize,
         progress: &dyn Progress,
         cancel: Option<&CancellationToken>,
     ) -> Result<(), Error> {
         if !err.is_retryable() {
-            return Err(clone_error(err));
+            return Err(err);
         }
         match cancel {
             Some(c) => self.backoff_any(err, attempt, progress, c).await,
@@ -62,20 +61,21 @@ impl TusClient {
         }
     }
 
-    /// Like `backoff`, for an error the caller already decided to retry.
+    /// Like `backoff`, for an error the caller already decided to retry. Hands the error back,
+    /// as it was, when retries ran out.
     pub(super) async fn backoff_any(
         &self,
-        err: &Error,
+        err: Error,
         attempt: &mut usize,
         progress: &dyn Progress,
         cancel: &CancellationToken,
     ) -> Result<(), Error> {
         let Some(delay) = self.config.retry.delay(*attempt, err.retry_after()) else {
-            return Err(clone_error(err));
+            return Err(err);
         };
         *attempt += 1;
         tracing::debug!(attempt = *attempt, ?delay, error = %err, "tus: retrying");
-        progress.retrying(err, *attempt, delay);
+        progress.retrying(&err, *attempt, delay);
         tokio::select! {
             _ = tokio::time::sleep(delay) => Ok(()),
             _ = cancel.cancelled() => Err(Error::Cancelled),

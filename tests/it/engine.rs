@@ -91,17 +91,7 @@ async fn pause_stops_bytes_and_resume_continues_from_the_server_offset() {
     let id = ids[0];
     events.wait_acknowledged(512 * 1024).await;
     handle.send(Command::Pause(id));
-    events
-        .wait_for(10, |e| {
-            matches!(
-                e,
-                Event::StateChanged {
-                    state: JobState::Paused,
-                    ..
-                }
-            )
-        })
-        .await;
+    events.wait_state(JobState::Paused).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after_pause = env.stat(|s| &s.bytes_received);
     tokio::time::sleep(Duration::from_millis(700)).await;
@@ -396,17 +386,7 @@ async fn cancel_terminates_and_retry_starts_again() {
     let (handle, mut events, ids) = start_and_add(cfg, vec![file]).await;
     events.wait_acknowledged(1).await;
     handle.send(Command::Cancel(ids[0]));
-    events
-        .wait_for(10, |e| {
-            matches!(
-                e,
-                Event::StateChanged {
-                    state: JobState::Cancelled,
-                    ..
-                }
-            )
-        })
-        .await;
+    events.wait_state(JobState::Cancelled).await;
     env.sandbox.faults.clear();
     handle.send(Command::Retry(ids[0]));
     events.finish(&ids, 60).await[0].done();
@@ -478,17 +458,7 @@ async fn pause_all_resume_all_and_parallelism() {
     events.wait_acknowledged(1).await;
     handle.send(Command::PauseAll);
     for _ in 0..4 {
-        events
-            .wait_for(10, |e| {
-                matches!(
-                    e,
-                    Event::StateChanged {
-                        state: JobState::Paused,
-                        ..
-                    }
-                )
-            })
-            .await;
+        events.wait_state(JobState::Paused).await;
     }
     assert!(
         handle
@@ -526,17 +496,7 @@ async fn an_expired_saved_upload_starts_anew() {
     let (handle, mut events, ids) = start_and_add(cfg, vec![file]).await;
     events.wait_acknowledged(1).await;
     handle.send(Command::Pause(ids[0]));
-    events
-        .wait_for(10, |e| {
-            matches!(
-                e,
-                Event::StateChanged {
-                    state: JobState::Paused,
-                    ..
-                }
-            )
-        })
-        .await;
+    events.wait_state(JobState::Paused).await;
     tokio::time::sleep(Duration::from_millis(2100)).await;
     env.sandbox.faults.clear();
     handle.send(Command::Resume(ids[0]));
@@ -545,5 +505,29 @@ async fn an_expired_saved_upload_starts_anew() {
         Verification::Verified
     );
     assert_eq!(env.stat(|s| &s.files_created), 1);
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_keeps_dropping_says_so_after_the_retries() {
+    let env = Env::start().await;
+    let file = random_file(env.dir.path(), "d.bin", 2 << 20);
+    env.sandbox.faults.add(
+        Rule::nth(
+            Some(Method::PATCH),
+            "",
+            1,
+            FaultKind::DropConnection { after_bytes: 1000 },
+        )
+        .times(1_000_000),
+    );
+    let (handle, mut events, ids) = start_and_add(env.slow_engine_config("data"), vec![file]).await;
+    let err = events.finish(&ids, 60).await[0].failed().clone();
+    assert!(
+        err.message.contains("could not reach the upload server"),
+        "{}",
+        err.message
+    );
+    assert!(err.detail.contains("network error"), "{}", err.detail);
     handle.shutdown().await;
 }
