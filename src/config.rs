@@ -3,12 +3,14 @@
 //! * `WIX_API_KEY` + `WIX_SITE_ID`: production, `https://www.wixapis.com`;
 //! * `WIXUP_API_BASE`: another base URL (point it at `wixup serve`), with the sandbox's default
 //!   credentials unless a key and site are given;
-//! * neither: the embedded sandbox, started in-process.
+//! * neither: the Wix site saved in Settings (key from the keychain), else the embedded sandbox,
+//!   started in-process.
 
 use reqwest::Url;
 
 use crate::redact::ApiKey;
 use crate::sandbox;
+use crate::settings::{ConnectionKind, SecretStore, Settings};
 use crate::wix_media::Credentials;
 
 pub const PRODUCTION_BASE: &str = "https://www.wixapis.com";
@@ -57,6 +59,34 @@ impl Backend {
             }),
             (None, None) => Ok(Backend::Embedded),
         }
+    }
+}
+
+impl Backend {
+    /// The environment first, then the saved settings (blocking: reads files and the keychain).
+    pub fn resolve(data_dir: &std::path::Path) -> Result<Self, String> {
+        let from_env = Backend::from_env()?;
+        if !matches!(from_env, Backend::Embedded) {
+            return Ok(from_env);
+        }
+        let settings = Settings::load(data_dir)?;
+        if settings.connection != ConnectionKind::WixSite {
+            return Ok(Backend::Embedded);
+        }
+        let Some(api_key) = SecretStore::for_data_dir(data_dir).get()? else {
+            return Err(
+                "Settings say to upload to a Wix site, but no API key is saved; add it in the app's Settings or set WIX_API_KEY and WIX_SITE_ID".into(),
+            );
+        };
+        let base = Url::parse(settings.api_base.trim())
+            .map_err(|e| format!("the saved API address is not a URL ({e})"))?;
+        Ok(Backend::Remote {
+            base,
+            credentials: Credentials {
+                api_key,
+                site_id: settings.site_id.trim().to_string(),
+            },
+        })
     }
 }
 

@@ -5,6 +5,8 @@
 //!
 //! ```text
 //! main.rs         thin: arguments, tracing, the tokio runtime, dispatch, exit codes
+//! gui/            the desktop window (eframe/egui; feature `gui`, on by default)
+//! settings        saved settings (settings.json) and the API key in the OS keychain
 //! cli             `wixup upload | resume | serve`: progress bars, --json lines
 //! config          which backend (production, WIXUP_API_BASE, embedded sandbox) and engine options
 //! paths           the one place that knows where data lives (journal, sandbox storage)
@@ -16,17 +18,20 @@
 //! redact, size    small helpers: keeping secrets out of text, parsing `8MiB`
 //! ```
 //!
-//! Dependencies point one way: `cli` → `engine` → {`tus`, `wix_media`}. The `sandbox` shares no
+//! Dependencies point one way: `gui`, `cli` → `engine` → {`tus`, `wix_media`}. The `sandbox` shares no
 //! protocol code with the clients; the two only talk over HTTP, so a bug in one cannot hide a bug
 //! in the other.
 
 pub mod cli;
 pub mod config;
 pub mod engine;
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod paths;
 pub mod redact;
 pub mod retry;
 pub mod sandbox;
+pub mod settings;
 pub mod size;
 pub mod tus;
 pub mod wix_media;

@@ -1,5 +1,5 @@
-//! `wixup`: arguments, logging, the tokio runtime, dispatch, exit codes. Everything else is in
-//! the library.
+//! `wixup`: arguments, logging, the tokio runtime, dispatch (the window with no subcommand),
+//! exit codes. Everything else is in the library.
 
 use std::process::ExitCode;
 
@@ -25,6 +25,31 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    #[cfg(feature = "gui")]
+    if cli.command.is_none() {
+        if !cli.paths.is_empty() && !cli.paths.iter().any(|p| p.exists()) {
+            // `wixup frobnicate`: a mistyped command, not files to open.
+            let shown: Vec<String> = cli.paths.iter().map(|p| p.display().to_string()).collect();
+            eprintln!(
+                "error: {} is neither a command nor an existing file or folder\n\nUsage: wixup [PATH]... | wixup <upload|resume|serve> ...  (see wixup --help)",
+                shown.join(", ")
+            );
+            return ExitCode::from(2);
+        }
+        // The window runs on the main thread; the engine runs on the runtime's workers.
+        let result = wixup::gui::run(cli.paths, runtime.handle().clone());
+        runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+        return match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                eprintln!(
+                    "Without a display, use the command line: wixup upload PATH... (see wixup --help)"
+                );
+                ExitCode::from(1)
+            }
+        };
+    }
     let code = runtime.block_on(wixup::cli::run(cli));
     // Don't wait for blocking reads still in flight after a cancel.
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));

@@ -9,6 +9,8 @@ mod it {
     mod chaos;
     mod cli;
     mod engine;
+    #[cfg(feature = "gui")]
+    mod gui;
     mod interop;
     mod sandbox;
     mod tus_client;

@@ -23,7 +23,7 @@ use crate::{paths, size};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Files to queue in the desktop app.
+    /// Files to queue in the desktop window (with no subcommand, `wixup` opens the window).
     pub paths: Vec<PathBuf>,
 }
 
@@ -102,6 +102,9 @@ pub struct ServeArgs {
     /// How long finalized files stay PENDING, in milliseconds.
     #[arg(long, hide = true)]
     pub processing_delay_ms: Option<u64>,
+    /// Delay every PATCH by this many milliseconds (a slow link, for demos and CI).
+    #[arg(long, hide = true)]
+    pub patch_delay_ms: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -131,7 +134,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             use clap::CommandFactory as _;
             if !cli.paths.is_empty() {
                 eprintln!(
-                    "The desktop app is not part of this build yet; upload from the command line:"
+                    "This build has no desktop window (built without the `gui` feature); upload from the command line:"
                 );
                 eprintln!("  wixup upload {}", shell_words(&cli.paths));
                 return Ok(ExitCode::from(2));
@@ -158,7 +161,9 @@ struct Connection {
 }
 
 async fn connect(data_dir: &std::path::Path) -> anyhow::Result<Connection> {
-    match Backend::from_env().map_err(anyhow::Error::msg)? {
+    let dir = data_dir.to_path_buf();
+    let backend = tokio::task::spawn_blocking(move || Backend::resolve(&dir)).await?;
+    match backend.map_err(anyhow::Error::msg)? {
         Backend::Remote { base, credentials } => Ok(Connection {
             base,
             credentials,
@@ -172,7 +177,7 @@ async fn connect(data_dir: &std::path::Path) -> anyhow::Result<Connection> {
                 .await
                 .context("cannot start the local sandbox")?;
             eprintln!(
-                "No WIX_API_KEY/WIX_SITE_ID set: uploading to the local sandbox at {} (URLs are local).",
+                "No Wix site configured (WIX_API_KEY/WIX_SITE_ID or Settings): uploading to the local sandbox at {} (URLs are local).",
                 sb.local_url()
             );
             Ok(Connection {
@@ -246,9 +251,23 @@ async fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(ms) = a.processing_delay_ms {
         cfg.processing_delay = Duration::from_millis(ms);
     }
+    let sb = sandbox::start(listener, cfg).await?;
+    if let Some(ms) = a.patch_delay_ms {
+        // Every PATCH waits this long: a slow link, for demos and the window's CI run.
+        sb.faults.add(
+            sandbox::Rule::nth(
+                Some(http::Method::PATCH),
+                "",
+                1,
+                sandbox::FaultKind::Latency(Duration::from_millis(ms)),
+            )
+            .times(u64::MAX / 2),
+        );
+    }
     println!("listening on http://{bound}");
     eprintln!("storing files in {}; stop with Ctrl+C", data_dir.display());
-    sandbox::serve(listener, cfg, shutdown_signal()).await?;
+    shutdown_signal().await;
+    sb.stop().await;
     Ok(ExitCode::SUCCESS)
 }
 

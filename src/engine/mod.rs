@@ -5,6 +5,7 @@
 //! optional notifier is called after each event is queued, to wake a UI.
 
 mod describe;
+pub mod history;
 pub mod job;
 pub mod journal;
 mod progress;

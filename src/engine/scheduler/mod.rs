@@ -49,6 +49,7 @@ pub(super) fn spawn(
     let (walks_tx, walks_rx) = mpsc::unbounded_channel();
     let mut s = Scheduler {
         shared,
+        data_dir: config.data_dir.clone(),
         journal,
         next_id: 1,
         jobs: BTreeMap::new(),
@@ -80,6 +81,8 @@ struct Walked {
 
 struct Scheduler {
     shared: Arc<Shared>,
+    /// For the history file, next to the journal.
+    data_dir: PathBuf,
     journal: Journal,
     next_id: u64,
     jobs: BTreeMap<JobId, Job>,
@@ -383,6 +386,15 @@ impl Scheduler {
                 }
                 self.flush_one(id);
                 if self.set_state(id, JobState::Done) {
+                    if let Some(job) = self.jobs.get(&id) {
+                        let entry = super::history::HistoryEntry::new(job, &result);
+                        let dir = self.data_dir.clone();
+                        tokio::task::spawn_blocking(move || {
+                            if let Err(e) = super::history::append(&dir, &entry) {
+                                tracing::warn!(error = %e, "cannot append to the upload history");
+                            }
+                        });
+                    }
                     self.emit(Event::Finished { id, result });
                 }
             }

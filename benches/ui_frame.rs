@@ -1,0 +1,166 @@
+//! Headless UI benchmark: the real `App` with 1,000 queued rows and 3 active uploads (to the
+//! sandbox on loopback, with slowed PATCHes so they stay active), driven frame by frame through
+//! egui_kittest. Each frame is `logic` + `ui` + tessellation, measured in CPU time of the UI
+//! thread. Prints the median and p99 against the targets (≤ 2 ms median, ≤ 8 ms p99); asserts
+//! nothing.
+//!
+//! ```text
+//! cargo bench --bench ui_frame -- [--rows 1000] [--frames 600]
+//! ```
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use wixup::engine::JobState;
+use wixup::gui::{App, AppOptions};
+use wixup::redact::ApiKey;
+use wixup::retry::RetryPolicy;
+use wixup::sandbox::{self, FaultKind, Rule, SandboxConfig};
+use wixup::settings::{ConnectionKind, SecretStore, Settings};
+
+fn arg(name: &str, default: usize) -> usize {
+    let argv: Vec<String> = std::env::args().collect();
+    argv.iter()
+        .position(|a| a == name)
+        .and_then(|i| argv.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn main() {
+    let rows = arg("--rows", 1000);
+    let frames = arg("--frames", 600);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sb = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let cfg = SandboxConfig::new(dir.path().join("sandbox"));
+        sandbox::start(listener, cfg).await.unwrap()
+    });
+    // Every PATCH waits 250 ms: the three big uploads stay active for the whole run.
+    sb.faults.add(
+        Rule::nth(
+            Some(http::Method::PATCH),
+            "",
+            1,
+            FaultKind::Latency(Duration::from_millis(250)),
+        )
+        .times(u64::MAX / 2),
+    );
+
+    let data = dir.path().join("app");
+    Settings {
+        connection: ConnectionKind::WixSite,
+        site_id: sandbox::DEFAULT_SITE_ID.into(),
+        api_base: sb.local_url().to_string(),
+        chunk_size: Some(256 << 10),
+        ..Settings::default()
+    }
+    .save(&data)
+    .unwrap();
+    let secrets = SecretStore::File(data.join("api-key"));
+    secrets.set(&ApiKey::new(sandbox::DEFAULT_API_KEY)).unwrap();
+
+    let files = dir.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    let mut paths = Vec::new();
+    for i in 0..3 {
+        let p = files.join(format!("big-{i}.mp4"));
+        std::fs::write(&p, vec![7u8; 48 << 20]).unwrap();
+        paths.push(p);
+    }
+    for i in 3..rows {
+        let p = files.join(format!("photo-{i:05}-from-the-long-summer-holiday.jpg.bin"));
+        std::fs::write(&p, [i as u8; 2048]).unwrap();
+        paths.push(p);
+    }
+
+    let mut opts = AppOptions::new(data, rt.handle().clone());
+    opts.secrets = secrets;
+    opts.sandbox_port = 0;
+    opts.tune = Some(Arc::new(|c| {
+        c.tus.retry = RetryPolicy::immediate(6);
+        c.api_retry = RetryPolicy::immediate(6);
+    }));
+    opts.initial_paths = paths;
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1100.0, 720.0))
+        .with_accessibility_check(false)
+        .build_eframe(move |cc| App::new(cc, opts));
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        h.step();
+        let q = h.state().queue();
+        let uploading = q
+            .rows()
+            .iter()
+            .filter(|r| r.job.state == JobState::Uploading)
+            .count();
+        if q.len() == rows && uploading == 3 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "setup did not reach {rows} rows and 3 uploads"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+
+    let ctx = h.ctx.clone();
+    let mut samples = Vec::with_capacity(frames);
+    let mut active_at_end = 0;
+    for i in 0..frames {
+        let t = cpu_time::ThreadTime::now();
+        h.step();
+        let out = h.output();
+        let prims = ctx.tessellate(out.shapes.clone(), out.pixels_per_point);
+        std::hint::black_box(prims);
+        samples.push(t.elapsed().as_secs_f64() * 1000.0);
+        if i % 60 == 0 {
+            // Scroll a little now and then, as a person would.
+            h.event(egui::Event::MouseWheel {
+                unit: egui::MouseWheelUnit::Line,
+                delta: egui::vec2(0.0, -3.0),
+                modifiers: egui::Modifiers::NONE,
+                phase: egui::TouchPhase::Move,
+                source: egui::MouseWheelSource::Wheel,
+            });
+        }
+        // About 60 frames a second of wall time, so progress events arrive between frames.
+        std::thread::sleep(Duration::from_millis(16));
+        if i == frames - 1 {
+            active_at_end = h
+                .state()
+                .queue()
+                .rows()
+                .iter()
+                .filter(|r| r.job.state == JobState::Uploading)
+                .count();
+        }
+    }
+    samples.sort_by(|a, b| a.total_cmp(b));
+    let median = percentile(&samples, 0.5);
+    let p99 = percentile(&samples, 0.99);
+    println!(
+        "ui_frame: {rows} rows, {active_at_end} uploads still active at the end, {frames} frames (logic + ui + tessellation, UI-thread CPU time)"
+    );
+    println!(
+        "  median {median:.3} ms (target ≤ 2 ms: {})  p99 {p99:.3} ms (target ≤ 8 ms: {})  max {:.3} ms",
+        if median <= 2.0 { "met" } else { "NOT met" },
+        if p99 <= 8.0 { "met" } else { "NOT met" },
+        samples.last().copied().unwrap_or(0.0)
+    );
+}

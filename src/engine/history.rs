@@ -1,0 +1,83 @@
+//! Finished uploads, kept after they leave the queue: `history.jsonl` in the data dir, one JSON
+//! object per line, appended when a file becomes READY (by the window and the CLI alike).
+//!
+//! Append-only, so a crash can cost at most the last line; lines that do not parse are skipped.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Job, JobResult, Verification};
+
+const FILE: &str = "history.jsonl";
+
+/// One finished upload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub name: String,
+    pub path: PathBuf,
+    pub file_id: String,
+    pub url: Option<String>,
+    pub thumbnail_url: Option<String>,
+    pub size_bytes: u64,
+    pub mime_type: String,
+    pub verified: Verification,
+    pub image_size: Option<(u64, u64)>,
+    /// Seconds since the Unix epoch.
+    pub finished_unix: u64,
+}
+
+impl HistoryEntry {
+    pub fn new(job: &Job, result: &JobResult) -> Self {
+        Self {
+            name: result
+                .display_name
+                .clone()
+                .unwrap_or_else(|| job.name.clone()),
+            path: job.path.clone(),
+            file_id: result.file_id.clone(),
+            url: result.url.clone(),
+            thumbnail_url: result.thumbnail_url.clone(),
+            size_bytes: result.size_bytes.unwrap_or(job.size_bytes),
+            mime_type: job.mime_type.clone(),
+            verified: result.verified,
+            image_size: result.image_size,
+            finished_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+        }
+    }
+}
+
+pub fn path(data_dir: &Path) -> PathBuf {
+    data_dir.join(FILE)
+}
+
+/// Appends one entry (creating the file with mode 0600).
+pub fn append(data_dir: &Path, entry: &HistoryEntry) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    // One write of a whole line: concurrent appenders (the app and a CLI) never interleave.
+    opts.open(path(data_dir))?.write_all(&line)
+}
+
+/// Every entry, newest first. A missing file is an empty history.
+pub fn load(data_dir: &Path) -> std::io::Result<Vec<HistoryEntry>> {
+    let text = match std::fs::read_to_string(path(data_dir)) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut out: Vec<HistoryEntry> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    out.reverse();
+    Ok(out)
+}

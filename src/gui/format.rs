@@ -1,0 +1,204 @@
+//! Words and numbers the window shows: sizes, speeds, ETAs, and each row's status line.
+//! Pure functions, so they are unit-tested without a window.
+
+use std::time::{Duration, Instant};
+
+use crate::engine::{JobState, Verification};
+use crate::size::format_bytes;
+
+use super::queue::Row;
+
+/// How a status line is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Muted,
+    Active,
+    Warning,
+    Success,
+    Error,
+}
+
+/// "8.4 MiB/s".
+pub fn speed(bytes_per_sec: f64) -> String {
+    format!("{}/s", format_bytes(bytes_per_sec.max(0.0) as u64))
+}
+
+/// "1 s left", "about 2 min left", "about 1 h left".
+pub fn eta(d: Duration) -> String {
+    let s = d.as_secs();
+    if s < 60 {
+        format!("{} s left", s.max(1))
+    } else if s < 3600 {
+        format!("about {} min left", (s + 30) / 60)
+    } else {
+        format!("about {} h left", (s + 1800) / 3600)
+    }
+}
+
+/// Percent acknowledged, for the bar and the text.
+pub fn fraction(done: u64, total: u64) -> f32 {
+    if total == 0 {
+        0.0
+    } else {
+        (done as f64 / total as f64).clamp(0.0, 1.0) as f32
+    }
+}
+
+/// The row's one line of status text, and its tone.
+pub fn status(row: &Row, now: Instant) -> (String, Tone) {
+    let total = row.job.size_bytes;
+    let acked = row.acknowledged.min(total);
+    let pct = (fraction(acked, total) * 100.0).floor() as u32;
+    match row.job.state {
+        JobState::Queued if row.preparing => ("Checking file…".into(), Tone::Muted),
+        JobState::Queued => ("Waiting".into(), Tone::Muted),
+        JobState::Uploading => {
+            if let Some(r) = &row.retry {
+                let left = r.until.saturating_duration_since(now).as_secs();
+                let when = if left == 0 {
+                    "retrying now".to_string()
+                } else {
+                    format!("retrying in {left} s")
+                };
+                let back = match row.went_back {
+                    Some(lost) if lost > 0 => {
+                        format!("; {} to send again", format_bytes(lost))
+                    }
+                    _ => String::new(),
+                };
+                return (
+                    format!("{}, {when} (attempt {}){back}", r.reason, r.attempt),
+                    Tone::Warning,
+                );
+            }
+            let mut s = format!(
+                "{pct}% · {} of {}",
+                format_bytes(acked),
+                format_bytes(total)
+            );
+            if let Some(b) = row.speed {
+                s.push_str(" · ");
+                s.push_str(&speed(b));
+            }
+            if let Some(e) = row.eta {
+                s.push_str(" · ");
+                s.push_str(&eta(e));
+            }
+            (s, Tone::Active)
+        }
+        JobState::Paused => (format!("Paused at {pct}%"), Tone::Muted),
+        JobState::Finalizing => ("Finishing upload…".into(), Tone::Active),
+        JobState::Processing => ("Processing on Wix…".into(), Tone::Active),
+        JobState::Done => {
+            let v = match row.job.result.as_ref().map(|r| r.verified) {
+                Some(Verification::Verified) => " · ✔ verified",
+                Some(Verification::Mismatch) => " · ⚠ checksum differs",
+                _ => "",
+            };
+            (format!("Ready{v}"), Tone::Success)
+        }
+        JobState::Failed => {
+            let text = row
+                .job
+                .error
+                .as_ref()
+                .map(|e| match e.status {
+                    Some(code) if !e.message.contains(&code.to_string()) => {
+                        format!("{} ({code})", e.message)
+                    }
+                    _ => e.message.clone(),
+                })
+                .unwrap_or_else(|| "Failed".into());
+            (text, Tone::Error)
+        }
+        JobState::Cancelled => ("Cancelled".into(), Tone::Muted),
+    }
+}
+
+/// "file.jpg" shortened in the middle to at most `max` characters: "a-very-lo…name.jpg".
+pub fn elide_middle(name: &str, max: usize) -> String {
+    let n = name.chars().count();
+    if n <= max || max < 5 {
+        return name.to_string();
+    }
+    let keep = max - 1;
+    let tail = keep / 2;
+    let head = keep - tail;
+    let start: String = name.chars().take(head).collect();
+    let end: String = name.chars().skip(n - tail).collect();
+    format!("{start}…{end}")
+}
+
+/// The forms of a finished file's address that site builders paste.
+pub fn markdown(name: &str, url: &str) -> String {
+    format!("![{}]({url})", name.replace(['[', ']'], ""))
+}
+
+pub fn html_img(name: &str, url: &str, size: Option<(u64, u64)>) -> String {
+    let alt = name
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;");
+    match size {
+        Some((w, h)) => format!(r#"<img src="{url}" alt="{alt}" width="{w}" height="{h}">"#),
+        None => format!(r#"<img src="{url}" alt="{alt}">"#),
+    }
+}
+
+/// `wix:image://v1/<id>/<name>#originWidth=W&originHeight=H`, the URI Wix's own data uses.
+pub fn wix_image_uri(file_id: &str, name: &str, size: (u64, u64)) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_whitespace() || c == '#' {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    format!(
+        "wix:image://v1/{file_id}/{safe}#originWidth={}&originHeight={}",
+        size.0, size.1
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etas_read_like_a_person_wrote_them() {
+        assert_eq!(eta(Duration::from_millis(300)), "1 s left");
+        assert_eq!(eta(Duration::from_secs(42)), "42 s left");
+        assert_eq!(eta(Duration::from_secs(100)), "about 2 min left");
+        assert_eq!(eta(Duration::from_secs(4000)), "about 1 h left");
+        assert_eq!(speed(8.4 * 1024.0 * 1024.0), "8.4 MiB/s");
+    }
+
+    #[test]
+    fn names_elide_in_the_middle() {
+        assert_eq!(elide_middle("short.jpg", 20), "short.jpg");
+        let e = elide_middle("a-very-long-holiday-photo-name.jpg", 16);
+        assert_eq!(e.chars().count(), 16);
+        assert!(e.starts_with("a-very-") && e.ends_with("me.jpg"), "{e}");
+    }
+
+    #[test]
+    fn paste_forms() {
+        assert_eq!(
+            markdown("a [b].jpg", "http://x/m"),
+            "![a b.jpg](http://x/m)"
+        );
+        assert_eq!(
+            html_img("a\"b", "http://x/m", Some((3, 4))),
+            r#"<img src="http://x/m" alt="a&quot;b" width="3" height="4">"#
+        );
+        assert_eq!(
+            wix_image_uri("abc~mv2.jpg", "my pic.jpg", (640, 480)),
+            "wix:image://v1/abc~mv2.jpg/my_pic.jpg#originWidth=640&originHeight=480"
+        );
+        assert_eq!(fraction(5, 0), 0.0);
+        assert_eq!(fraction(5, 10), 0.5);
+    }
+}

@@ -1,0 +1,200 @@
+//! The History tab: finished uploads from this and earlier runs (`history.jsonl`), searchable by
+//! name, each with its URL and a Copy button. Loaded on the runtime, filtered on the UI thread
+//! (a substring match over names is microseconds even for thousands of entries).
+
+use std::path::PathBuf;
+
+use egui::RichText;
+use poll_promise::Promise;
+
+use crate::engine::history::{self, HistoryEntry};
+use crate::size::format_bytes;
+
+use super::rows::a11y;
+
+pub struct History {
+    entries: Vec<HistoryEntry>,
+    loading: Option<Promise<Result<Vec<HistoryEntry>, String>>>,
+    error: Option<String>,
+    pub search: String,
+    /// Indices into `entries` matching `search`.
+    filtered: Vec<usize>,
+    filtered_for: Option<String>,
+    copied: Option<(usize, std::time::Instant)>,
+}
+
+impl History {
+    pub fn new() -> Self {
+        History {
+            entries: Vec::new(),
+            loading: None,
+            error: None,
+            search: String::new(),
+            filtered: Vec::new(),
+            filtered_for: None,
+            copied: None,
+        }
+    }
+
+    /// Reloads the file in the background (on opening the tab and after an upload finished).
+    pub fn reload(&mut self, rt: &tokio::runtime::Handle, ctx: &egui::Context, dir: PathBuf) {
+        let (tx, promise) = Promise::new();
+        let ctx = ctx.clone();
+        rt.spawn(async move {
+            let r = tokio::task::spawn_blocking(move || history::load(&dir))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| format!("cannot read the upload history ({e})")));
+            tx.send(r);
+            ctx.request_repaint();
+        });
+        self.loading = Some(promise);
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Picks up a finished load. Called from `logic`.
+    pub fn poll(&mut self) {
+        if let Some(p) = self.loading.take() {
+            match p.try_take() {
+                Ok(Ok(entries)) => {
+                    self.entries = entries;
+                    self.filtered_for = None;
+                    self.error = None;
+                }
+                Ok(Err(e)) => self.error = Some(e),
+                Err(p) => self.loading = Some(p),
+            }
+        }
+    }
+
+    fn refilter(&mut self) {
+        if self.filtered_for.as_deref() == Some(self.search.as_str()) {
+            return;
+        }
+        let needle = self.search.trim().to_lowercase();
+        self.filtered = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| needle.is_empty() || e.name.to_lowercase().contains(&needle))
+            .map(|(i, _)| i)
+            .collect();
+        self.filtered_for = Some(self.search.clone());
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        self.refilter();
+        if let Some(e) = &self.error {
+            ui.label(RichText::new(e).color(ui.visuals().error_fg_color));
+        }
+        if self.entries.is_empty() {
+            ui.centered_and_justified(|ui| {
+                ui.label(RichText::new("Finished uploads appear here, with their links.").weak());
+            });
+            return;
+        }
+        if self.filtered.is_empty() {
+            ui.label(format!(
+                "No finished upload matches \"{}\".",
+                self.search.trim()
+            ));
+            return;
+        }
+        let copied = self
+            .copied
+            .filter(|(_, t)| t.elapsed().as_secs_f32() < 1.5)
+            .map(|(i, _)| i);
+        let mut copy = None;
+        let row_h = 40.0;
+        egui::ScrollArea::vertical().auto_shrink(false).show_rows(
+            ui,
+            row_h,
+            self.filtered.len(),
+            |ui, range| {
+                for &i in &self.filtered[range] {
+                    let e = &self.entries[i];
+                    ui.allocate_ui(egui::vec2(ui.available_width(), row_h), |ui| {
+                        ui.horizontal(|ui| {
+                            ui.vertical(|ui| {
+                                ui.horizontal(|ui| {
+                                    ui.label(RichText::new(&e.name).strong())
+                                        .on_hover_text(e.path.display().to_string());
+                                    ui.label(RichText::new(format_bytes(e.size_bytes)).weak());
+                                    ui.label(RichText::new(when(e.finished_unix)).weak());
+                                });
+                                if let Some(url) = &e.url {
+                                    ui.add(
+                                        egui::Label::new(RichText::new(url).monospace().small())
+                                            .selectable(true)
+                                            .truncate(),
+                                    );
+                                }
+                            });
+                            if let Some(url) = &e.url {
+                                ui.with_layout(
+                                    egui::Layout::right_to_left(egui::Align::Center),
+                                    |ui| {
+                                        let text = if copied == Some(i) {
+                                            "✔ Copied"
+                                        } else {
+                                            "🗐 Copy URL"
+                                        };
+                                        let r = ui.button(text);
+                                        a11y(
+                                            &r,
+                                            egui::Role::Button,
+                                            format!("Copy URL of {}", e.name),
+                                        );
+                                        if r.clicked() {
+                                            copy = Some((i, url.clone()));
+                                        }
+                                    },
+                                );
+                            }
+                        });
+                    });
+                }
+            },
+        );
+        if let Some((i, url)) = copy {
+            ui.ctx().copy_text(url);
+            self.copied = Some((i, std::time::Instant::now()));
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(1600));
+        }
+    }
+}
+
+/// "2026-11-25 14:03" (UTC), without pulling in a date crate.
+fn when(unix: u64) -> String {
+    let days = unix / 86_400;
+    let secs = unix % 86_400;
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        secs / 3600,
+        secs % 3600 / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates() {
+        assert_eq!(super::when(0), "1970-01-01 00:00 UTC");
+        assert_eq!(super::when(1_795_000_000), "2026-11-18 11:06 UTC");
+    }
+}

@@ -1,0 +1,360 @@
+//! One queue row: preview, name and size, progress or URL, status line, and the actions that
+//! apply to its state. Rows have a fixed height so the list virtualizes (`show_rows`).
+
+use std::time::Instant;
+
+use egui::{Align, Color32, Layout, Rect, RichText, Sense, UiBuilder, vec2};
+
+use crate::engine::{JobId, JobState};
+use crate::size::format_bytes;
+
+use super::format::{self, Tone};
+use super::queue::Row;
+use super::thumbs::{Key, Source, Thumbs};
+
+pub const ROW_HEIGHT: f32 = 60.0;
+const THUMB: f32 = 48.0;
+const ACTIONS_WIDTH: f32 = 250.0;
+
+/// What a click on a row asks for; the app carries it out after drawing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Select(JobId),
+    Pause(JobId),
+    Resume(JobId),
+    Cancel(JobId),
+    Retry(JobId),
+    Remove(JobId),
+    Copy {
+        id: JobId,
+        text: String,
+        what: &'static str,
+    },
+    Open(String),
+}
+
+/// Colours for tones, from the current visuals.
+pub fn tone_color(ui: &egui::Ui, tone: Tone) -> Color32 {
+    let v = ui.visuals();
+    match tone {
+        Tone::Muted => v.weak_text_color(),
+        Tone::Active => v.text_color(),
+        Tone::Warning => v.warn_fg_color,
+        Tone::Success => {
+            if v.dark_mode {
+                Color32::from_rgb(110, 200, 120)
+            } else {
+                Color32::from_rgb(30, 130, 60)
+            }
+        }
+        Tone::Error => v.error_fg_color,
+    }
+}
+
+/// Sets the accessible label of a widget (icon buttons say what and which file).
+pub fn a11y(resp: &egui::Response, role: egui::Role, label: String) {
+    resp.widget_info(|| egui::WidgetInfo::labeled(role, true, &label));
+}
+
+pub fn draw(
+    ui: &mut egui::Ui,
+    row: &Row,
+    selected: bool,
+    copied: Option<&'static str>,
+    thumbs: &mut Thumbs,
+    now: Instant,
+) -> Vec<Action> {
+    let mut actions = Vec::new();
+    let id = row.job.id;
+    let (rect, resp) =
+        ui.allocate_exact_size(vec2(ui.available_width(), ROW_HEIGHT), Sense::click());
+    if resp.clicked() {
+        actions.push(Action::Select(id));
+    }
+    let visuals = ui.visuals().clone();
+    if selected {
+        ui.painter()
+            .rect_filled(rect, 6.0, visuals.selection.bg_fill.gamma_multiply(0.35));
+    } else if resp.hovered() {
+        ui.painter()
+            .rect_filled(rect, 6.0, visuals.widgets.hovered.weak_bg_fill);
+    }
+    let inner = rect.shrink2(vec2(8.0, 4.0));
+    let mut ui = ui.new_child(
+        UiBuilder::new()
+            .max_rect(inner)
+            .layout(Layout::left_to_right(Align::Center)),
+    );
+    let ui = &mut ui;
+
+    preview(ui, row, thumbs);
+    let text_width = (ui.available_width() - ACTIONS_WIDTH).max(120.0);
+    ui.allocate_ui_with_layout(
+        vec2(text_width, inner.height()),
+        Layout::top_down(Align::Min),
+        |ui| {
+            ui.spacing_mut().item_spacing.y = 3.0;
+            ui.horizontal(|ui| {
+                let max_chars = ((text_width - 90.0) / 7.5).max(8.0) as usize;
+                ui.label(RichText::new(format::elide_middle(&row.job.name, max_chars)).strong())
+                    .on_hover_text(row.job.path.display().to_string());
+                ui.label(RichText::new(format_bytes(row.job.size_bytes)).weak());
+            });
+            let (status, tone) = format::status(row, now);
+            match (
+                &row.job.state,
+                row.job.result.as_ref().and_then(|r| r.url.as_ref()),
+            ) {
+                (JobState::Done, Some(url)) => {
+                    ui.add(
+                        egui::Label::new(RichText::new(url).monospace().small())
+                            .selectable(true)
+                            .truncate(),
+                    );
+                }
+                _ => progress(ui, row, tone, text_width),
+            }
+            let label = ui.label(RichText::new(status).small().color(tone_color(ui, tone)));
+            if let Some(e) = &row.job.error {
+                label.on_hover_text(&e.detail);
+            } else if row.job.state == JobState::Done {
+                label.on_hover_text("Local MD5 matches the server's hash when marked verified");
+            }
+        },
+    );
+    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+        buttons(ui, row, copied, &mut actions);
+    });
+    actions
+}
+
+fn preview(ui: &mut egui::Ui, row: &Row, thumbs: &mut Thumbs) {
+    let (rect, _) = ui.allocate_exact_size(vec2(THUMB, THUMB), Sense::hover());
+    let done_thumb = row
+        .job
+        .result
+        .as_ref()
+        .and_then(|r| r.thumbnail_url.clone());
+    let tex = if let Some(url) = done_thumb {
+        let key = Key::Remote(url.clone());
+        match thumbs.get(key, || Source::Url(url)) {
+            Some(t) => Some(t.clone()),
+            None => local(row, thumbs),
+        }
+    } else {
+        local(row, thumbs)
+    };
+    match tex {
+        Some(t) => {
+            let size = t.size_vec2();
+            let scale = THUMB / size.x.max(size.y).max(1.0);
+            let shown = Rect::from_center_size(rect.center(), size * scale);
+            egui::Image::from_texture(&t)
+                .corner_radius(4.0)
+                .paint_at(ui, shown);
+        }
+        None => {
+            let v = ui.visuals();
+            ui.painter().rect_filled(rect, 4.0, v.faint_bg_color);
+            ui.painter().text(
+                rect.center(),
+                egui::Align2::CENTER_CENTER,
+                type_icon(&row.job.mime_type),
+                egui::FontId::proportional(22.0),
+                v.weak_text_color(),
+            );
+        }
+    }
+}
+
+fn local(row: &Row, thumbs: &mut Thumbs) -> Option<egui::TextureHandle> {
+    if !row.is_image() {
+        return None;
+    }
+    let path = row.job.path.clone();
+    thumbs
+        .get(Key::Local(row.job.id), || Source::File(path))
+        .cloned()
+}
+
+fn type_icon(mime: &str) -> &'static str {
+    match mime.split('/').next().unwrap_or("") {
+        "image" => "🖼",
+        "video" => "🎞",
+        "audio" => "🎵",
+        _ => "📄",
+    }
+}
+
+fn progress(ui: &mut egui::Ui, row: &Row, tone: Tone, width: f32) {
+    let f = format::fraction(row.acknowledged, row.job.size_bytes);
+    let (fill, f) = match row.job.state {
+        JobState::Done | JobState::Finalizing | JobState::Processing => {
+            (tone_color(ui, Tone::Success), 1.0)
+        }
+        JobState::Queued | JobState::Paused | JobState::Cancelled => {
+            (ui.visuals().weak_text_color().gamma_multiply(0.6), f)
+        }
+        _ if row.retry.is_some() => (tone_color(ui, Tone::Warning), f),
+        JobState::Failed => (tone_color(ui, tone), f),
+        _ => (ui.visuals().selection.bg_fill, f),
+    };
+    ui.add(
+        egui::ProgressBar::new(f)
+            .desired_width(width - 8.0)
+            .desired_height(6.0)
+            .fill(fill)
+            .animate(row.job.state == JobState::Finalizing),
+    );
+}
+
+fn buttons(ui: &mut egui::Ui, row: &Row, copied: Option<&'static str>, out: &mut Vec<Action>) {
+    let id = row.job.id;
+    let name = &row.job.name;
+    let mut button = |ui: &mut egui::Ui, text: &str, verb: &str, hint: &str, action: Action| {
+        let r = ui.button(text).on_hover_text(hint);
+        a11y(&r, egui::Role::Button, format!("{verb} {name}"));
+        if r.clicked() {
+            out.push(action);
+        }
+    };
+    match row.job.state {
+        JobState::Queued => button(
+            ui,
+            "✖ Remove",
+            "Remove",
+            "Take it off the queue",
+            Action::Remove(id),
+        ),
+        JobState::Uploading => {
+            button(
+                ui,
+                "✖ Cancel",
+                "Cancel",
+                "Stop and discard this upload",
+                Action::Cancel(id),
+            );
+            button(
+                ui,
+                "⏸ Pause",
+                "Pause",
+                "Pause (Space); resumes where it stopped",
+                Action::Pause(id),
+            );
+        }
+        JobState::Paused => {
+            button(
+                ui,
+                "✖ Cancel",
+                "Cancel",
+                "Stop and discard this upload",
+                Action::Cancel(id),
+            );
+            button(
+                ui,
+                "▶ Resume",
+                "Resume",
+                "Continue from where it stopped (Space)",
+                Action::Resume(id),
+            );
+        }
+        JobState::Finalizing | JobState::Processing => {
+            ui.spinner();
+        }
+        JobState::Failed => {
+            button(
+                ui,
+                "✖ Remove",
+                "Remove",
+                "Take it off the list",
+                Action::Remove(id),
+            );
+            button(
+                ui,
+                "⟳ Retry",
+                "Retry",
+                "Try this file again",
+                Action::Retry(id),
+            );
+        }
+        JobState::Cancelled => {
+            button(
+                ui,
+                "✖ Remove",
+                "Remove",
+                "Take it off the list",
+                Action::Remove(id),
+            );
+        }
+        JobState::Done => done_buttons(ui, row, copied, out),
+    }
+}
+
+fn done_buttons(ui: &mut egui::Ui, row: &Row, copied: Option<&'static str>, out: &mut Vec<Action>) {
+    let id = row.job.id;
+    let name = &row.job.name;
+    let Some(result) = &row.job.result else {
+        return;
+    };
+    let r = ui
+        .button("✖")
+        .on_hover_text("Remove from the list (the file stays on the site)");
+    a11y(&r, egui::Role::Button, format!("Remove {name}"));
+    if r.clicked() {
+        out.push(Action::Remove(id));
+    }
+    let Some(url) = result.url.clone() else {
+        return;
+    };
+    let r = ui.button("Open").on_hover_text("Open in the browser");
+    a11y(&r, egui::Role::Button, format!("Open {name}"));
+    if r.clicked() {
+        out.push(Action::Open(url.clone()));
+    }
+    let menu = ui.menu_button("⏷", |ui| {
+        let mut item = |ui: &mut egui::Ui, label: &str, what: &'static str, text: String| {
+            if ui.button(label).clicked() {
+                out.push(Action::Copy { id, text, what });
+                ui.close();
+            }
+        };
+        item(
+            ui,
+            "Copy Markdown",
+            "Markdown",
+            format::markdown(name, &url),
+        );
+        item(
+            ui,
+            "Copy HTML <img>",
+            "HTML",
+            format::html_img(name, &url, result.image_size),
+        );
+        if let (true, Some(size)) = (row.is_image(), result.image_size) {
+            item(
+                ui,
+                "Copy wix:image URI",
+                "wix:image URI",
+                format::wix_image_uri(&result.file_id, name, size),
+            );
+        }
+    });
+    a11y(
+        &menu.response,
+        egui::Role::Button,
+        format!("More copy formats for {name}"),
+    );
+    let text = match copied {
+        Some(what) => format!("✔ Copied {what}"),
+        None => "🗐 Copy".to_string(),
+    };
+    let r = ui.button(text).on_hover_text("Copy the URL (Ctrl+C)");
+    a11y(&r, egui::Role::Button, format!("Copy URL of {name}"));
+    if r.clicked() {
+        out.push(Action::Copy {
+            id,
+            text: url,
+            what: "URL",
+        });
+    }
+}

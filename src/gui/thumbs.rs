@@ -1,0 +1,184 @@
+//! Row thumbnails, decoded and downscaled off the UI thread.
+//!
+//! A row asks for its thumbnail each frame it is visible ([`Thumbs::get`]); the first ask starts a
+//! blocking task (at most two at once) that reads the file, applies its EXIF orientation and
+//! shrinks it to 96 px. Finished files use the server's thumbnail, fetched once and cached on
+//! disk. The UI thread only turns finished pixels into textures, in `logic`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use egui::{ColorImage, TextureHandle, TextureOptions};
+use image::{DynamicImage, ImageDecoder as _, ImageReader};
+use tokio::sync::{Semaphore, mpsc};
+
+use crate::engine::JobId;
+
+/// Pixels on the long side; rows show them at 48 points, so this is sharp at 2× scaling.
+const SIZE: u32 = 96;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// A preview of the local file.
+    Local(JobId),
+    /// The server's thumbnail of the finished file.
+    Remote(String),
+}
+
+/// Where a thumbnail comes from.
+pub enum Source {
+    File(PathBuf),
+    /// A URL, and the disk cache file for it.
+    Url(String),
+}
+
+enum Slot {
+    Loading,
+    Ready(TextureHandle),
+    /// Not an image, or unreadable: the row shows an icon.
+    Missing,
+}
+
+pub struct Thumbs {
+    runtime: tokio::runtime::Handle,
+    http: reqwest::Client,
+    cache_dir: PathBuf,
+    slots: HashMap<Key, Slot>,
+    tx: mpsc::UnboundedSender<(Key, Option<ColorImage>)>,
+    rx: mpsc::UnboundedReceiver<(Key, Option<ColorImage>)>,
+    permits: Arc<Semaphore>,
+    ctx: egui::Context,
+}
+
+impl Thumbs {
+    pub fn new(ctx: egui::Context, runtime: tokio::runtime::Handle, cache_dir: PathBuf) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Thumbs {
+            runtime,
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .unwrap_or_default(),
+            cache_dir,
+            slots: HashMap::new(),
+            tx,
+            rx,
+            permits: Arc::new(Semaphore::new(2)),
+            ctx,
+        }
+    }
+
+    /// The texture if it is ready; otherwise starts loading it (once) and returns `None`.
+    pub fn get(&mut self, key: Key, source: impl FnOnce() -> Source) -> Option<&TextureHandle> {
+        if !self.slots.contains_key(&key) {
+            self.slots.insert(key.clone(), Slot::Loading);
+            self.spawn(key.clone(), source());
+        }
+        match self.slots.get(&key) {
+            Some(Slot::Ready(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Turns decoded thumbnails into textures. Called from `logic`, never blocks.
+    pub fn poll(&mut self) {
+        while let Ok((key, image)) = self.rx.try_recv() {
+            let slot = match image {
+                Some(img) => Slot::Ready(self.ctx.load_texture(
+                    format!("thumb-{key:?}"),
+                    img,
+                    TextureOptions::LINEAR,
+                )),
+                None => Slot::Missing,
+            };
+            self.slots.insert(key, slot);
+        }
+    }
+
+    /// Drops the textures of jobs that left the queue.
+    pub fn forget(&mut self, id: JobId) {
+        self.slots.remove(&Key::Local(id));
+    }
+
+    fn spawn(&self, key: Key, source: Source) {
+        let tx = self.tx.clone();
+        let permits = self.permits.clone();
+        let http = self.http.clone();
+        let cache_dir = self.cache_dir.clone();
+        let ctx = self.ctx.clone();
+        self.runtime.spawn(async move {
+            let Ok(_permit) = permits.acquire_owned().await else {
+                return;
+            };
+            let bytes_or_path = match source {
+                Source::File(p) => Ok(p),
+                Source::Url(url) => fetch_cached(&http, &cache_dir, &url).await,
+            };
+            let image = match bytes_or_path {
+                Ok(path) => tokio::task::spawn_blocking(move || decode(&path))
+                    .await
+                    .ok()
+                    .flatten(),
+                Err(e) => {
+                    tracing::debug!(error = %e, "thumbnail not fetched");
+                    None
+                }
+            };
+            let _ = tx.send((key, image));
+            ctx.request_repaint();
+        });
+    }
+}
+
+/// Fetches `url` into the cache (once) and returns the cached file.
+async fn fetch_cached(http: &reqwest::Client, dir: &Path, url: &str) -> Result<PathBuf, String> {
+    use md5::Digest as _;
+    let name: String = md5::Md5::digest(url.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let path = dir.join(name);
+    if tokio::fs::metadata(&path).await.is_ok() {
+        return Ok(path);
+    }
+    let resp = http
+        .get(url)
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .map_err(|e| e.without_url().to_string())?;
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| e.without_url().to_string())?;
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(|e| e.to_string())?;
+    let tmp = path.with_extension("part");
+    tokio::fs::write(&tmp, &bytes)
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::fs::rename(&tmp, &path)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+/// Reads an image, turns it upright per its EXIF orientation, and shrinks it.
+pub fn decode(path: &Path) -> Option<ColorImage> {
+    let mut decoder = ImageReader::open(path)
+        .ok()?
+        .with_guessed_format()
+        .ok()?
+        .into_decoder()
+        .ok()?;
+    let orientation = decoder.orientation().ok();
+    let mut img = DynamicImage::from_decoder(decoder).ok()?;
+    if let Some(o) = orientation {
+        img.apply_orientation(o);
+    }
+    let small = img.thumbnail(SIZE, SIZE).to_rgba8();
+    let size = [small.width() as usize, small.height() as usize];
+    Some(ColorImage::from_rgba_unmultiplied(size, small.as_raw()))
+}

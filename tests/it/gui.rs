@@ -1,0 +1,479 @@
+//! The real window (`wixup::gui::App`) driven through egui_kittest: AccessKit queries, clicks,
+//! simulated drops, against the sandbox on 127.0.0.1 port 0. No display is needed.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::OutputCommand;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use tokio::runtime::Runtime;
+use wixup::engine::JobState;
+use wixup::gui::{App, AppOptions, Target};
+use wixup::redact::ApiKey;
+use wixup::retry::RetryPolicy;
+use wixup::sandbox;
+use wixup::settings::{ConnectionKind, SecretStore, Settings};
+
+use super::support::{Env, get, oriented_jpeg, random_file};
+
+/// A file dropped onto the window, as the windowing integration hands it over.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// App options for a data dir whose saved settings point at the test sandbox as a "Wix site"
+/// (the production path: settings file + stored key), with zero retry delays.
+fn site_options(rt: &Runtime, env: &Env, data_dir: &Path, chunk: Option<u64>) -> AppOptions {
+    let settings = Settings {
+        connection: ConnectionKind::WixSite,
+        site_id: sandbox::DEFAULT_SITE_ID.into(),
+        api_base: env.base().to_string(),
+        ..Settings::default()
+    };
+    settings.save(data_dir).unwrap();
+    let secrets = SecretStore::File(data_dir.join("api-key"));
+    secrets.set(&ApiKey::new(sandbox::DEFAULT_API_KEY)).unwrap();
+    options(rt, data_dir, secrets, chunk)
+}
+
+fn options(rt: &Runtime, data_dir: &Path, secrets: SecretStore, chunk: Option<u64>) -> AppOptions {
+    let mut o = AppOptions::new(data_dir.to_path_buf(), rt.handle().clone());
+    o.secrets = secrets;
+    o.sandbox_port = 0;
+    o.tune = Some(Arc::new(move |c| {
+        c.tus.retry = RetryPolicy::immediate(6);
+        c.tus.idle_timeout = Duration::from_secs(5);
+        c.api_retry = RetryPolicy::immediate(6);
+        c.poll_delays = vec![Duration::from_millis(10)];
+        if let Some(size) = chunk {
+            c.tus.chunk_size = wixup::tus::ChunkSize::Fixed(size);
+        }
+    }));
+    o
+}
+
+fn harness(opts: AppOptions) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1000.0, 700.0))
+        .build_eframe(move |cc| App::new(cc, opts))
+}
+
+/// Steps frames until `pred` holds; bounded, so a hang fails with what it waited for.
+fn until(h: &mut Harness<'_, App>, what: &str, secs: u64, pred: impl Fn(&App) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        h.step();
+        if pred(h.state()) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn connected(h: &mut Harness<'_, App>) {
+    until(h, "the connection", 10, |a| a.target().is_some());
+}
+
+fn drop_files(h: &mut Harness<'_, App>, paths: &[PathBuf]) {
+    for p in paths {
+        h.input_mut()
+            .dropped_files
+            .push(Arc::new(Dropped(p.clone())));
+    }
+    h.step();
+}
+
+/// The window manager's close button.
+fn close_window(h: &mut Harness<'_, App>) {
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+}
+
+fn state_of(app: &App, name: &str) -> Option<JobState> {
+    app.queue()
+        .rows()
+        .iter()
+        .find(|r| r.job.name == name)
+        .map(|r| r.job.state)
+}
+
+/// What a label says (labels carry their text as the AccessKit value).
+fn text(node: &egui_kittest::Node<'_>) -> String {
+    node.value()
+        .or_else(|| node.accesskit_node().label())
+        .unwrap_or_default()
+}
+
+/// Finished, with its result in (the state change and the result are two events).
+fn done(app: &App, name: &str) -> bool {
+    app.queue()
+        .rows()
+        .iter()
+        .any(|r| r.job.name == name && r.job.state == JobState::Done && r.job.result.is_some())
+}
+
+fn url_of(app: &App, name: &str) -> String {
+    let row = app.queue().rows().iter().find(|r| r.job.name == name);
+    row.and_then(|r| r.job.result.as_ref()?.url.clone())
+        .expect("a URL")
+}
+
+fn copied_texts(h: &Harness<'_, App>) -> Vec<String> {
+    h.output()
+        .platform_output
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            OutputCommand::CopyText(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn dropped_photos_upload_and_copy_gives_exactly_the_url() {
+    let rt = runtime();
+    let env = rt.block_on(Env::start());
+    let data = env.path("app");
+    let photos = env.path("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    let a = photos.join("beach.jpg");
+    oriented_jpeg(&a, 320, 200, 6);
+    let b = photos.join("menu.jpg");
+    oriented_jpeg(&b, 200, 120, 1);
+    let c = random_file(&photos, "notes.bin", 300_000);
+
+    let mut h = harness(site_options(&rt, &env, &data, None));
+    connected(&mut h);
+    assert!(matches!(h.state().target(), Some(Target::Site { .. })));
+    h.get_by_label("Choose files…");
+    drop_files(&mut h, &[a.clone(), b.clone(), c.clone()]);
+    until(&mut h, "three rows", 10, |a| a.queue().len() == 3);
+    until(&mut h, "three finished uploads", 30, |app| {
+        app.queue().totals().done == 3
+    });
+    h.run_steps(3);
+    h.check_accessibility();
+
+    for (name, path) in [("beach.jpg", &a), ("menu.jpg", &b), ("notes.bin", &c)] {
+        let url = url_of(h.state(), name);
+        // The URL is on screen as text…
+        h.get_by_label(&url);
+        // …and Copy puts exactly that URL on the clipboard.
+        h.get_by_label(&format!("Copy URL of {name}")).click();
+        h.step();
+        assert_eq!(copied_texts(&h), vec![url.clone()], "Copy of {name}");
+        h.step();
+        let (status, body) = rt.block_on(get(&url));
+        assert_eq!(status, 200);
+        assert_eq!(
+            body,
+            std::fs::read(path).unwrap(),
+            "bytes served for {name}"
+        );
+    }
+    // The local MD5 matched the server's hash.
+    assert!(
+        h.state()
+            .queue()
+            .rows()
+            .iter()
+            .all(|r| r.job.result.as_ref().unwrap().verified
+                == wixup::engine::Verification::Verified)
+    );
+    h.get_all_by_label_contains("verified")
+        .next()
+        .expect("a verified mark");
+}
+
+#[test]
+fn pause_stops_progress_and_resume_completes() {
+    let rt = runtime();
+    let env = rt.block_on(Env::start());
+    env.slow_patches(40);
+    let data = env.path("app");
+    let big = random_file(&env.path("in"), "holiday.mp4", 6 << 20);
+    let mut h = harness(site_options(&rt, &env, &data, Some(256 << 10)));
+    connected(&mut h);
+    drop_files(&mut h, std::slice::from_ref(&big));
+    let acked = |a: &App| a.queue().rows().first().map_or(0, |r| r.acknowledged);
+    until(&mut h, "some progress", 20, |a| acked(a) > 0);
+    h.get_by_label("Pause holiday.mp4").click();
+    until(&mut h, "the paused state", 10, |a| {
+        state_of(a, "holiday.mp4") == Some(JobState::Paused)
+    });
+    h.get_by_label_contains("Paused at");
+    // A PATCH already on the wire may still be acknowledged; after that, nothing moves.
+    for _ in 0..30 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let at_pause = acked(h.state());
+    let received = env.stat(|s| &s.bytes_received);
+    for _ in 0..60 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(acked(h.state()), at_pause, "progress moved while paused");
+    assert!(
+        env.stat(|s| &s.bytes_received) <= received + (256 << 10),
+        "bytes kept flowing after pause"
+    );
+    assert!(
+        at_pause < 6 << 20,
+        "the upload finished before it could be paused"
+    );
+    h.get_by_label("Resume holiday.mp4").click();
+    until(&mut h, "the finished upload", 60, |a| {
+        done(a, "holiday.mp4")
+    });
+    let url = url_of(h.state(), "holiday.mp4");
+    assert_eq!(rt.block_on(get(&url)).1, std::fs::read(&big).unwrap());
+}
+
+#[test]
+fn an_injected_failure_shows_retry_which_then_succeeds() {
+    let rt = runtime();
+    let env = rt.block_on(Env::start());
+    env.sandbox.faults.add(
+        sandbox::Rule::nth(
+            Some(axum::http::Method::POST),
+            "generate-resumable-upload-url",
+            1,
+            sandbox::FaultKind::Status {
+                status: 400,
+                retry_after_secs: None,
+            },
+        )
+        .times(1),
+    );
+    let data = env.path("app");
+    let f = random_file(&env.path("in"), "logo.png.bin", 50_000);
+    let mut h = harness(site_options(&rt, &env, &data, None));
+    connected(&mut h);
+    drop_files(&mut h, std::slice::from_ref(&f));
+    until(&mut h, "the failure", 10, |a| {
+        state_of(a, "logo.png.bin") == Some(JobState::Failed)
+    });
+    h.run_steps(2);
+    // A readable reason with the status, never a Rust type or raw JSON.
+    let reason = text(&h.get_by_label_contains("(400)"));
+    assert!(reason.len() > 10, "{reason}");
+    assert!(
+        !reason.contains('{') && !reason.contains("Error("),
+        "{reason}"
+    );
+    h.get_by_label("Retry logo.png.bin").click();
+    until(&mut h, "the retried upload", 20, |a| {
+        done(a, "logo.png.bin")
+    });
+    let url = url_of(h.state(), "logo.png.bin");
+    assert_eq!(rt.block_on(get(&url)).1, std::fs::read(&f).unwrap());
+}
+
+#[test]
+fn settings_validate_and_test_connection_tells_good_from_bad_keys() {
+    let rt = runtime();
+    let env = rt.block_on(Env::start());
+    let data = env.path("app");
+    // A new user: sandbox connection (embedded, on port 0). Only the hidden API address is
+    // pre-set, to the test sandbox, so nothing leaves the loopback.
+    Settings {
+        api_base: env.base().to_string(),
+        ..Settings::default()
+    }
+    .save(&data)
+    .unwrap();
+    let secrets = SecretStore::File(data.join("api-key"));
+    let mut h = harness(options(&rt, &data, secrets.clone(), None));
+    connected(&mut h);
+    assert!(matches!(h.state().target(), Some(Target::Sandbox { .. })));
+
+    h.get_by_label("Settings").click();
+    h.run_steps(2);
+    h.get_by_label("My Wix site").click();
+    h.run_steps(2);
+    h.get_by_label_contains("Enter the API key");
+    h.get_by_label_contains("Enter the site id");
+    assert!(h.get_by_label("Save").accesskit_node().is_disabled());
+
+    h.get_by_role_and_label(egui::Role::TextInput, "Site id")
+        .set_text_value_accesskit("not a site");
+    h.run_steps(2);
+    h.get_by_label_contains("does not look like a site id");
+    h.get_by_role_and_label(egui::Role::TextInput, "Site id")
+        .set_text_value_accesskit(sandbox::DEFAULT_SITE_ID);
+    h.get_by_role_and_label(egui::Role::PasswordInput, "API key")
+        .set_text_value_accesskit("a-wrong-key");
+    h.run_steps(2);
+    h.get_by_label("Test connection").click();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h.query_by_label_contains("✖ Wix").is_none() {
+        assert!(Instant::now() < deadline, "no error shown for a wrong key");
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let shown = text(&h.get_by_label_contains("✖ Wix"));
+    assert!(
+        shown.contains("403") && shown.contains("Media Manager"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("a-wrong-key"),
+        "the key leaked into the message"
+    );
+
+    h.get_by_role_and_label(egui::Role::PasswordInput, "API key")
+        .set_text_value_accesskit(sandbox::DEFAULT_API_KEY);
+    h.run_steps(2);
+    h.get_by_label("Test connection").click();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h.query_by_label_contains("✔ Connected").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "no success shown for the right key: {:#?}",
+            h.root()
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.check_accessibility();
+    h.get_by_label("Save").click();
+    until(&mut h, "the reconnection to the site", 10, |a| {
+        matches!(a.target(), Some(Target::Site { .. }))
+    });
+    // Saved: settings without the key; the key in its own 0600 file (no keychain in tests).
+    let saved = std::fs::read_to_string(data.join("settings.json")).unwrap();
+    assert!(saved.contains("wix_site") && !saved.contains(sandbox::DEFAULT_API_KEY));
+    assert_eq!(
+        secrets.get().unwrap().unwrap().expose(),
+        sandbox::DEFAULT_API_KEY
+    );
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(data.join("api-key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // The window now shows the saved key only masked.
+    h.get_by_label("Settings").click();
+    h.run_steps(2);
+    h.get_by_label_contains("••••");
+    h.get_by_label_contains("the API key is in");
+    assert!(
+        h.query_by_role_and_label(egui::Role::PasswordInput, "API key")
+            .is_none()
+    );
+}
+
+#[test]
+fn the_queue_comes_back_after_a_restart_with_paused_uploads_still_paused() {
+    let rt = runtime();
+    let env = rt.block_on(Env::start());
+    env.slow_patches(60);
+    let data = env.path("app");
+    let files: Vec<PathBuf> = ["one.bin", "two.bin", "three.bin"]
+        .iter()
+        .map(|n| random_file(&env.path("in"), n, 8 << 20))
+        .collect();
+    let opts = site_options(&rt, &env, &data, Some(256 << 10));
+    let mut h = harness(opts.clone());
+    connected(&mut h);
+    drop_files(&mut h, &files);
+    until(&mut h, "three rows", 10, |a| a.queue().len() == 3);
+    until(&mut h, "one.bin uploading", 20, |a| {
+        a.queue()
+            .rows()
+            .iter()
+            .any(|r| r.job.name == "one.bin" && r.acknowledged > 0)
+    });
+    h.get_by_label("Pause one.bin").click();
+    until(&mut h, "one.bin paused", 10, |a| {
+        state_of(a, "one.bin") == Some(JobState::Paused)
+    });
+    // Quit: uploads are running, so the app asks first.
+    close_window(&mut h);
+    until(&mut h, "the confirmation", 5, App::is_confirming_quit);
+    h.run_steps(2); // a new dialog is measured, invisibly, in its first frame
+    h.get_by_label("Uploads are still running");
+    h.get_by_label("Quit").click();
+    until(&mut h, "the engine to stop", 10, App::may_close);
+    drop(h);
+
+    let mut h = harness(opts);
+    connected(&mut h);
+    until(&mut h, "the restored queue", 10, |a| a.queue().len() == 3);
+    assert_eq!(state_of(h.state(), "one.bin"), Some(JobState::Paused));
+    until(&mut h, "the other two to finish", 60, |a| {
+        done(a, "two.bin") && done(a, "three.bin")
+    });
+    assert_eq!(state_of(h.state(), "one.bin"), Some(JobState::Paused));
+    h.get_by_label("Resume one.bin").click();
+    until(&mut h, "one.bin to finish", 60, |a| done(a, "one.bin"));
+    for (f, name) in files.iter().zip(["one.bin", "two.bin", "three.bin"]) {
+        let url = url_of(h.state(), name);
+        assert_eq!(
+            rt.block_on(get(&url)).1,
+            std::fs::read(f).unwrap(),
+            "{name}"
+        );
+    }
+    // Each file was finalized exactly once across the restart.
+    assert_eq!(env.stat(|s| &s.files_created), 3);
+}
+
+#[test]
+fn history_lists_finished_uploads_and_searches_by_name() {
+    let rt = runtime();
+    let env = rt.block_on(Env::start());
+    let data = env.path("app");
+    let files: Vec<PathBuf> = ["sunset.bin", "receipt.bin"]
+        .iter()
+        .map(|n| random_file(&env.path("in"), n, 10_000))
+        .collect();
+    let mut h = harness(site_options(&rt, &env, &data, None));
+    connected(&mut h);
+    drop_files(&mut h, &files);
+    until(&mut h, "two uploads", 20, |a| a.queue().totals().done == 2);
+    h.get_by_label("Clear finished").click();
+    until(&mut h, "an empty queue", 10, |a| a.queue().is_empty());
+    h.get_by_label("History").click();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h.query_by_label("Copy URL of sunset.bin").is_none() {
+        assert!(Instant::now() < deadline, "history did not show the upload");
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.get_by_label("Search history")
+        .set_text_value_accesskit("rece");
+    h.run_steps(2);
+    assert!(h.query_by_label("Copy URL of sunset.bin").is_none());
+    h.get_by_label("Copy URL of receipt.bin").click();
+    h.step();
+    let copied = copied_texts(&h);
+    assert_eq!(copied.len(), 1);
+    assert!(copied[0].starts_with("http://127.0.0.1:"), "{copied:?}");
+}
