@@ -61,6 +61,8 @@ pub struct Totals {
     pub done: usize,
     pub failed: usize,
     pub cancelled: usize,
+    /// Uploading rows that are waiting out a transient failure.
+    pub retrying: usize,
     pub bytes_total: u64,
     pub bytes_acknowledged: u64,
     pub bytes_per_sec: f64,
@@ -69,6 +71,11 @@ pub struct Totals {
 impl Totals {
     pub fn all(&self) -> usize {
         self.queued + self.uploading + self.paused + self.done + self.failed + self.cancelled
+    }
+
+    /// Every running upload is retrying: the connection, not a file, is the problem.
+    pub fn connection_trouble(&self) -> bool {
+        self.uploading > 0 && self.retrying == self.uploading
     }
 
     /// Something will still move without the person doing anything.
@@ -273,6 +280,7 @@ impl Queue {
                 JobState::Queued => t.queued += 1,
                 JobState::Uploading | JobState::Finalizing | JobState::Processing => {
                     t.uploading += 1;
+                    t.retrying += usize::from(r.retry.is_some());
                     t.bytes_per_sec += r.speed.unwrap_or(0.0);
                 }
                 JobState::Paused => t.paused += 1,

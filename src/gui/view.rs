@@ -145,6 +145,17 @@ impl App {
         if retry {
             self.connect();
         }
+        if self.banner.is_none() && self.queue.totals().connection_trouble() {
+            egui::Frame::new()
+                .fill(ui.visuals().warn_fg_color.gamma_multiply(0.15))
+                .inner_margin(8.0)
+                .corner_radius(6.0)
+                .show(ui, |ui| {
+                    ui.label(
+                        "Every upload is retrying: the connection to the server is failing. Check your network; uploads continue by themselves when it is back.",
+                    );
+                });
+        }
         let mut dismiss = None;
         for (i, (text, _)) in self.notices.iter().enumerate() {
             ui.horizontal(|ui| {

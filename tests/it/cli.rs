@@ -478,3 +478,51 @@ async fn uploading_an_interrupted_file_again_continues_it() {
     );
     assert_eq!(env.stat(|s| &s.files_created), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_settings_choose_the_site_when_the_environment_does_not() {
+    let env = Env::start().await;
+    let data = env.path("data");
+    // What the window's Settings save: the site (here the test sandbox as its API address),
+    // and the key in the 0600 file (no keychain in tests).
+    wixup::settings::Settings {
+        connection: wixup::settings::ConnectionKind::WixSite,
+        site_id: wixup::sandbox::DEFAULT_SITE_ID.into(),
+        api_base: env.base().to_string(),
+        ..Default::default()
+    }
+    .save(&data)
+    .expect("save settings");
+    wixup::settings::SecretStore::File(data.join("api-key"))
+        .set(&wixup::redact::ApiKey::new(wixup::sandbox::DEFAULT_API_KEY))
+        .expect("save key");
+    let f = random_file(&env.path("in"), "saved.bin", 200_000);
+    let mut c = embedded(env.dir.path(), 0);
+    c.env("WIXUP_SECRET_STORE", "file")
+        .args(["upload", "--json"])
+        .arg(&f);
+    let out = run(c).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("local sandbox"), "{stderr}");
+    let lines = json_lines(&out);
+    let url = lines[0]["url"].as_str().expect("url");
+    assert!(url.starts_with(env.base().as_str()), "{url}");
+    assert_eq!(get(url).await.1, std::fs::read(&f).expect("read"));
+    assert_eq!(env.stat(|s| &s.files_created), 1);
+
+    // Settings that name a site but have no key: a clear error, not the sandbox.
+    std::fs::remove_file(data.join("api-key")).expect("rm key");
+    let mut c = embedded(env.dir.path(), 0);
+    c.env("WIXUP_SECRET_STORE", "file")
+        .args(["upload", "--json"])
+        .arg(&f);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no API key is saved"));
+}

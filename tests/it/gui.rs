@@ -477,3 +477,108 @@ fn history_lists_finished_uploads_and_searches_by_name() {
     assert_eq!(copied.len(), 1);
     assert!(copied[0].starts_with("http://127.0.0.1:"), "{copied:?}");
 }
+
+#[test]
+fn pasting_paths_a_folder_and_an_image_queues_them() {
+    let rt = runtime();
+    let env = rt.block_on(Env::start());
+    let data = env.path("app");
+    let dir = env.path("album");
+    let a = random_file(&dir, "a.bin", 20_000);
+    let b = random_file(&dir.join("inner"), "b.bin", 30_000);
+    let mut h = harness(site_options(&rt, &env, &data, None));
+    connected(&mut h);
+    // What a file manager puts on the clipboard for a copied folder: a file:// URI.
+    h.event(egui::Event::Paste(format!(
+        "file://{}\nnot a path\n",
+        dir.display().to_string().replace(' ', "%20")
+    )));
+    // A screenshot on the clipboard.
+    let img = egui::ColorImage::new(
+        [40, 30],
+        vec![egui::Color32::from_rgb(200, 40, 40); 40 * 30],
+    );
+    h.event(egui::Event::PasteImage(Arc::new(img)));
+    until(&mut h, "three uploads", 20, |app| {
+        app.queue().totals().done == 3 && app.queue().rows().iter().all(|r| r.job.result.is_some())
+    });
+    for (name, path) in [("a.bin", &a), ("b.bin", &b)] {
+        let url = url_of(h.state(), name);
+        assert_eq!(rt.block_on(get(&url)).1, std::fs::read(path).unwrap());
+    }
+    let pasted = h
+        .state()
+        .queue()
+        .rows()
+        .iter()
+        .find(|r| r.job.name.starts_with("pasted-"))
+        .expect("the pasted image's row");
+    let url = pasted.job.result.as_ref().unwrap().url.clone().unwrap();
+    let served = image::load_from_memory(&rt.block_on(get(&url)).1).unwrap();
+    assert_eq!((served.width(), served.height()), (40, 30));
+    assert!(pasted.job.path.starts_with(data.join("pasted")));
+}
+
+#[test]
+fn global_problems_show_a_banner_that_says_the_fix() {
+    let rt = runtime();
+    let env = rt.block_on(Env::start());
+    // A rejected key: every file would fail the same way, so the banner says what to fix.
+    let data = env.path("app");
+    let opts = site_options(&rt, &env, &data, None);
+    opts.secrets.set(&ApiKey::new("revoked-key")).unwrap();
+    let f = random_file(&env.path("in"), "a.bin", 10_000);
+    let mut h = harness(opts);
+    connected(&mut h);
+    drop_files(&mut h, std::slice::from_ref(&f));
+    until(&mut h, "the failure", 10, |a| {
+        state_of(a, "a.bin") == Some(JobState::Failed)
+    });
+    h.run_steps(2);
+    // Once in the row that failed, once in the banner above the queue.
+    let shown: Vec<String> = h
+        .get_all_by_label_contains("Manage Media Manager permission")
+        .map(|n| text(&n))
+        .collect();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(
+        shown.iter().all(|s| !s.contains("revoked-key")),
+        "{shown:?}"
+    );
+    h.get_by_label("Open Settings").click();
+    h.run_steps(3);
+    h.get_by_label("My Wix site");
+    drop(h);
+
+    // The connection failing: every running upload is retrying, so a banner says it is the
+    // network, not the files, and that they continue by themselves.
+    let data = env.path("app2");
+    let mut opts = site_options(&rt, &env, &data, Some(256 << 10));
+    opts.tune = Some(Arc::new(|c| {
+        c.tus.retry = RetryPolicy {
+            delays: vec![Duration::from_secs(60)],
+            jitter: 0.0,
+        };
+        c.tus.chunk_size = wixup::tus::ChunkSize::Fixed(256 << 10);
+        c.poll_delays = vec![Duration::from_millis(10)];
+    }));
+    env.sandbox.faults.add(
+        sandbox::Rule::nth(
+            Some(axum::http::Method::PATCH),
+            "",
+            1,
+            sandbox::FaultKind::DropConnection { after_bytes: 1000 },
+        )
+        .times(1),
+    );
+    let big = random_file(&env.path("in"), "big.bin", 8 << 20);
+    let mut h = harness(opts);
+    connected(&mut h);
+    drop_files(&mut h, std::slice::from_ref(&big));
+    until(&mut h, "the retry", 10, |a| {
+        a.queue().totals().connection_trouble()
+    });
+    h.run_steps(2);
+    h.get_by_label_contains("Every upload is retrying");
+    h.get_by_label_contains("retrying in");
+}
