@@ -16,6 +16,7 @@
 //! sandbox/        a Wix-compatible server (REST + tus + static media) for tests and no-account use
 //! retry           the retry schedule shared by the tus and Wix clients
 //! redact, size    small helpers: keeping secrets out of text, parsing `8MiB`
+//! clock           UTC calendar dates from Unix time
 //! ```
 //!
 //! Dependencies point one way: `gui`, `cli` → `engine` → {`tus`, `wix_media`}. The `sandbox` shares no
@@ -23,6 +24,7 @@
 //! in the other.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod engine;
 #[cfg(feature = "gui")]

@@ -210,83 +210,53 @@ fn progress(ui: &mut egui::Ui, row: &Row, tone: Tone, width: f32) {
 
 fn buttons(ui: &mut egui::Ui, row: &Row, copied: Option<&'static str>, out: &mut Vec<Action>) {
     let id = row.job.id;
-    let name = &row.job.name;
-    let mut button = |ui: &mut egui::Ui, text: &str, verb: &str, hint: &str, action: Action| {
+    const CANCEL: (&str, &str, &str) = ("✖ Cancel", "Cancel", "Stop and discard this upload");
+    const REMOVE: (&str, &str, &str) = ("✖ Remove", "Remove", "Take it off the list");
+    // Right to left: the first button is the rightmost.
+    let shown: Vec<((&str, &str, &str), Action)> = match row.job.state {
+        JobState::Queued => vec![(REMOVE, Action::Remove(id))],
+        JobState::Uploading => vec![
+            (CANCEL, Action::Cancel(id)),
+            (
+                (
+                    "⏸ Pause",
+                    "Pause",
+                    "Pause (Space); resumes where it stopped",
+                ),
+                Action::Pause(id),
+            ),
+        ],
+        JobState::Paused => vec![
+            (CANCEL, Action::Cancel(id)),
+            (
+                (
+                    "▶ Resume",
+                    "Resume",
+                    "Continue from where it stopped (Space)",
+                ),
+                Action::Resume(id),
+            ),
+        ],
+        JobState::Failed => vec![
+            (REMOVE, Action::Remove(id)),
+            (
+                ("⟳ Retry", "Retry", "Try this file again"),
+                Action::Retry(id),
+            ),
+        ],
+        JobState::Cancelled => vec![(REMOVE, Action::Remove(id))],
+        JobState::Finalizing | JobState::Processing => {
+            ui.spinner();
+            Vec::new()
+        }
+        JobState::Done => return done_buttons(ui, row, copied, out),
+    };
+    for ((text, verb, hint), action) in shown {
         let r = ui.button(text).on_hover_text(hint);
-        a11y(&r, egui::Role::Button, format!("{verb} {name}"));
+        a11y(&r, egui::Role::Button, format!("{verb} {}", row.job.name));
         if r.clicked() {
             out.push(action);
         }
-    };
-    match row.job.state {
-        JobState::Queued => button(
-            ui,
-            "✖ Remove",
-            "Remove",
-            "Take it off the queue",
-            Action::Remove(id),
-        ),
-        JobState::Uploading => {
-            button(
-                ui,
-                "✖ Cancel",
-                "Cancel",
-                "Stop and discard this upload",
-                Action::Cancel(id),
-            );
-            button(
-                ui,
-                "⏸ Pause",
-                "Pause",
-                "Pause (Space); resumes where it stopped",
-                Action::Pause(id),
-            );
-        }
-        JobState::Paused => {
-            button(
-                ui,
-                "✖ Cancel",
-                "Cancel",
-                "Stop and discard this upload",
-                Action::Cancel(id),
-            );
-            button(
-                ui,
-                "▶ Resume",
-                "Resume",
-                "Continue from where it stopped (Space)",
-                Action::Resume(id),
-            );
-        }
-        JobState::Finalizing | JobState::Processing => {
-            ui.spinner();
-        }
-        JobState::Failed => {
-            button(
-                ui,
-                "✖ Remove",
-                "Remove",
-                "Take it off the list",
-                Action::Remove(id),
-            );
-            button(
-                ui,
-                "⟳ Retry",
-                "Retry",
-                "Try this file again",
-                Action::Retry(id),
-            );
-        }
-        JobState::Cancelled => {
-            button(
-                ui,
-                "✖ Remove",
-                "Remove",
-                "Take it off the list",
-                Action::Remove(id),
-            );
-        }
-        JobState::Done => done_buttons(ui, row, copied, out),
     }
 }
 
