@@ -17,6 +17,9 @@ use crate::engine::JobId;
 
 /// Pixels on the long side; rows show them at 48 points, so this is sharp at 2× scaling.
 const SIZE: u32 = 96;
+/// Textures kept at most (about 36 KiB each); the least recently shown go first. Only visible
+/// rows ask, so scrolling through 10,000 finished files never holds 10,000 textures.
+const KEEP: usize = 600;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Key {
@@ -44,7 +47,9 @@ pub struct Thumbs {
     runtime: tokio::runtime::Handle,
     http: reqwest::Client,
     cache_dir: PathBuf,
-    slots: HashMap<Key, Slot>,
+    /// Each slot with the frame it was last asked for.
+    slots: HashMap<Key, (Slot, u64)>,
+    frame: u64,
     tx: mpsc::UnboundedSender<(Key, Option<ColorImage>)>,
     rx: mpsc::UnboundedReceiver<(Key, Option<ColorImage>)>,
     permits: Arc<Semaphore>,
@@ -62,6 +67,7 @@ impl Thumbs {
                 .unwrap_or_default(),
             cache_dir,
             slots: HashMap::new(),
+            frame: 0,
             tx,
             rx,
             permits: Arc::new(Semaphore::new(2)),
@@ -71,18 +77,37 @@ impl Thumbs {
 
     /// The texture if it is ready; otherwise starts loading it (once) and returns `None`.
     pub fn get(&mut self, key: Key, source: impl FnOnce() -> Source) -> Option<&TextureHandle> {
-        if !self.slots.contains_key(&key) {
-            self.slots.insert(key.clone(), Slot::Loading);
-            self.spawn(key.clone(), source());
+        let frame = self.frame;
+        match self.slots.get_mut(&key) {
+            Some((_, used)) => *used = frame,
+            None => {
+                self.slots.insert(key.clone(), (Slot::Loading, frame));
+                self.spawn(key.clone(), source());
+            }
         }
         match self.slots.get(&key) {
-            Some(Slot::Ready(t)) => Some(t),
+            Some((Slot::Ready(t), _)) => Some(t),
             _ => None,
         }
     }
 
-    /// Turns decoded thumbnails into textures. Called from `logic`, never blocks.
+    /// Turns decoded thumbnails into textures, and lets go of the least recently shown ones.
+    /// Called from `logic`, never blocks.
     pub fn poll(&mut self) {
+        self.frame += 1;
+        if self.slots.len() > KEEP {
+            let mut by_age: Vec<(u64, Key)> = self
+                .slots
+                .iter()
+                .filter(|(_, (s, _))| !matches!(s, Slot::Loading))
+                .map(|(k, (_, used))| (*used, k.clone()))
+                .collect();
+            by_age.sort_unstable_by_key(|(used, _)| *used);
+            let excess = self.slots.len() - KEEP * 3 / 4;
+            for (_, k) in by_age.into_iter().take(excess) {
+                self.slots.remove(&k);
+            }
+        }
         while let Ok((key, image)) = self.rx.try_recv() {
             let slot = match image {
                 Some(img) => Slot::Ready(self.ctx.load_texture(
@@ -92,7 +117,8 @@ impl Thumbs {
                 )),
                 None => Slot::Missing,
             };
-            self.slots.insert(key, slot);
+            let used = self.slots.get(&key).map_or(self.frame, |(_, u)| *u);
+            self.slots.insert(key, (slot, used));
         }
     }
 
@@ -178,7 +204,52 @@ pub fn decode(path: &Path) -> Option<ColorImage> {
     if let Some(o) = orientation {
         img.apply_orientation(o);
     }
-    let small = img.thumbnail(SIZE, SIZE).to_rgba8();
+    // Shrink only: a small image stays as it is.
+    let small = if img.width() > SIZE || img.height() > SIZE {
+        img.thumbnail(SIZE, SIZE).to_rgba8()
+    } else {
+        img.to_rgba8()
+    };
     let size = [small.width() as usize, small.height() as usize];
     Some(ColorImage::from_rgba_unmultiplied(size, small.as_raw()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previews_shrink_only_and_a_bounded_number_of_textures_is_kept() {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A 40×20 image: a preview is at most 96 px on its long side and keeps the aspect.
+        let path = dir.path().join("wide.png");
+        image::RgbaImage::from_pixel(40, 20, image::Rgba([9, 9, 9, 255]))
+            .save(&path)
+            .expect("png");
+        let img = decode(&path).expect("decodes");
+        assert_eq!(img.size, [40, 20]);
+
+        let ctx = egui::Context::default();
+        let mut t = Thumbs::new(ctx, rt.handle().clone(), dir.path().join("cache"));
+        let n = KEEP as u64 + 200;
+        for i in 0..n {
+            t.get(Key::Local(JobId(i)), || Source::File(path.clone()));
+            t.poll();
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while t.slots.values().any(|(s, _)| matches!(s, Slot::Loading)) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "decoding never finished"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            t.poll();
+        }
+        t.poll();
+        assert!(t.slots.len() <= KEEP, "{} textures kept", t.slots.len());
+        // The most recently asked-for ones are the ones kept.
+        assert!(t.slots.contains_key(&Key::Local(JobId(n - 1))));
+        assert!(!t.slots.contains_key(&Key::Local(JobId(0))));
+    }
 }

@@ -582,3 +582,45 @@ fn global_problems_show_a_banner_that_says_the_fix() {
     h.get_by_label_contains("Every upload is retrying");
     h.get_by_label_contains("retrying in");
 }
+
+#[test]
+fn local_previews_are_upright_whatever_the_exif_orientation() {
+    let dir = tempfile::tempdir().unwrap();
+    // Stored: left half red, right half blue, 320×200. Displayed per the EXIF orientation.
+    let red = |c: egui::Color32| c.r() > 150 && c.b() < 100;
+    let blue = |c: egui::Color32| c.b() > 150 && c.r() < 100;
+    for (o, size, top_left_is_red, top_right_is_red) in [
+        (1u16, [96, 60], true, false),
+        (3, [96, 60], false, true),
+        (6, [60, 96], true, true),
+        (8, [60, 96], false, false),
+    ] {
+        let p = dir.path().join(format!("o{o}.jpg"));
+        oriented_jpeg(&p, 320, 200, o);
+        let img = wixup::gui::decode_thumbnail(&p).expect("decodes");
+        assert_eq!(img.size, size, "orientation {o}");
+        let [w, _] = img.size;
+        let at = |x: usize, y: usize| img.pixels[y * w + x];
+        let (tl, tr) = (at(2, 2), at(w - 3, 2));
+        assert_eq!(red(tl), top_left_is_red, "orientation {o}: {tl:?}");
+        assert_eq!(red(tr), top_right_is_red, "orientation {o}: {tr:?}");
+        assert!(red(tl) || blue(tl));
+    }
+    // The shared real photos (every orientation, landscape and portrait), when present.
+    if let Some(samples) = super::support::shared_testdata() {
+        for entry in std::fs::read_dir(samples).unwrap() {
+            let p = entry.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            if !name.ends_with(".jpg") {
+                continue;
+            }
+            let img = wixup::gui::decode_thumbnail(&p).expect("decodes");
+            let [w, h] = img.size;
+            if name.starts_with("Landscape") {
+                assert!(w > h, "{name} shows {w}×{h}");
+            } else {
+                assert!(h > w, "{name} shows {w}×{h}");
+            }
+        }
+    }
+}
