@@ -52,7 +52,7 @@ pub(super) struct Live {
     pub engine: EngineHandle,
     pub events: tokio::sync::mpsc::UnboundedReceiver<Event>,
     pub target: Target,
-    _sandbox: Option<SandboxHandle>,
+    sandbox: Option<SandboxHandle>,
 }
 
 pub(super) enum Conn {
@@ -165,9 +165,12 @@ impl App {
         let ctx = self.ctx.clone();
         self.opts.runtime.spawn(async move {
             if let Some(old) = old {
-                // Stop the old engine first: it holds the journal lock and its workers.
+                // Stop the old engine first: it holds the journal lock and its workers. Then
+                // the old sandbox, so the new one can have its port (and its URLs stay valid).
                 old.engine.shutdown().await;
-                drop(old);
+                if let Some(sb) = old.sandbox {
+                    let _ = tokio::time::timeout(Duration::from_secs(5), sb.stop()).await;
+                }
             }
             tx.send(backend::connect(spec, notifier).await);
             ctx.request_repaint();
@@ -256,7 +259,7 @@ impl App {
                     engine: c.engine,
                     events: c.events,
                     target: c.target,
-                    _sandbox: c.sandbox,
+                    sandbox: c.sandbox,
                 }));
                 let pending = std::mem::take(&mut self.pending_paths);
                 self.add_paths(pending);

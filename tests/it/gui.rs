@@ -624,3 +624,47 @@ fn local_previews_are_upright_whatever_the_exif_orientation() {
         }
     }
 }
+
+#[test]
+fn a_reconnect_keeps_the_embedded_sandbox_on_its_port() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("app");
+    // A free loopback port, standing in for the stable default (47913).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut opts = options(&rt, &data, SecretStore::File(data.join("api-key")), None);
+    opts.sandbox_port = port;
+    let mut h = harness(opts);
+    connected(&mut h);
+    let url = |a: &App| match a.target() {
+        Some(Target::Sandbox { url }) => url.port(),
+        _ => None,
+    };
+    assert_eq!(url(h.state()), Some(port));
+    // Changing the chunk size restarts the engine (and with it the embedded sandbox).
+    h.get_by_label("Settings").click();
+    h.run_steps(2);
+    h.get_by_label("Fixed chunk size").click();
+    h.run_steps(2);
+    h.get_by_label("Save").click();
+    until(&mut h, "the reconnection", 10, |a| a.target().is_none());
+    connected(&mut h);
+    assert_eq!(
+        url(h.state()),
+        Some(port),
+        "the sandbox moved to another port"
+    );
+    assert!(h.query_by_label_contains("is taken").is_none());
+    let f = random_file(dir.path(), "after.bin", 10_000);
+    drop_files(&mut h, std::slice::from_ref(&f));
+    until(&mut h, "the upload", 20, |a| done(a, "after.bin"));
+    let got = url_of(h.state(), "after.bin");
+    assert!(
+        got.starts_with(&format!("http://127.0.0.1:{port}/")),
+        "{got}"
+    );
+}
