@@ -273,8 +273,11 @@ impl App {
         let Conn::Ready(live) = &mut self.conn else {
             return;
         };
+        // At most this many events a frame: a dropped folder of 10,000 files arrives over a few
+        // frames instead of one long one.
+        const PER_FRAME: usize = 2_000;
         let mut batch = Vec::new();
-        while batch.len() < 20_000 {
+        while batch.len() < PER_FRAME {
             match live.events.try_recv() {
                 Ok(e) => batch.push(e),
                 Err(_) => break,
@@ -282,6 +285,9 @@ impl App {
         }
         if batch.is_empty() {
             return;
+        }
+        if batch.len() == PER_FRAME {
+            self.ctx.request_repaint();
         }
         let finished = batch.iter().any(|e| matches!(e, Event::Finished { .. }));
         for e in &batch {

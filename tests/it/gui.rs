@@ -141,6 +141,24 @@ fn url_of(app: &App, name: &str) -> String {
         .expect("a URL")
 }
 
+/// Waits until `name` is finished, then checks that its URL serves exactly the bytes of `path`.
+fn finishes_with_the_same_bytes(
+    h: &mut Harness<'_, App>,
+    rt: &Runtime,
+    name: &str,
+    path: &Path,
+    secs: u64,
+) {
+    until(h, &format!("{name} to finish"), secs, |a| done(a, name));
+    let url = url_of(h.state(), name);
+    let (status, body) = rt.block_on(get(&url));
+    assert_eq!(status, 200, "{name}");
+    assert!(
+        body == std::fs::read(path).unwrap(),
+        "{url} serves other bytes than {name}"
+    );
+}
+
 fn copied_texts(h: &Harness<'_, App>) -> Vec<String> {
     h.output()
         .platform_output
@@ -247,11 +265,7 @@ fn pause_stops_progress_and_resume_completes() {
         "the upload finished before it could be paused"
     );
     h.get_by_label("Resume holiday.mp4").click();
-    until(&mut h, "the finished upload", 60, |a| {
-        done(a, "holiday.mp4")
-    });
-    let url = url_of(h.state(), "holiday.mp4");
-    assert_eq!(rt.block_on(get(&url)).1, std::fs::read(&big).unwrap());
+    finishes_with_the_same_bytes(&mut h, &rt, "holiday.mp4", &big, 60);
 }
 
 #[test]
@@ -287,11 +301,7 @@ fn an_injected_failure_shows_retry_which_then_succeeds() {
         "{reason}"
     );
     h.get_by_label("Retry logo.png.bin").click();
-    until(&mut h, "the retried upload", 20, |a| {
-        done(a, "logo.png.bin")
-    });
-    let url = url_of(h.state(), "logo.png.bin");
-    assert_eq!(rt.block_on(get(&url)).1, std::fs::read(&f).unwrap());
+    finishes_with_the_same_bytes(&mut h, &rt, "logo.png.bin", &f, 20);
 }
 
 #[test]
@@ -432,14 +442,8 @@ fn the_queue_comes_back_after_a_restart_with_paused_uploads_still_paused() {
     });
     assert_eq!(state_of(h.state(), "one.bin"), Some(JobState::Paused));
     h.get_by_label("Resume one.bin").click();
-    until(&mut h, "one.bin to finish", 60, |a| done(a, "one.bin"));
     for (f, name) in files.iter().zip(["one.bin", "two.bin", "three.bin"]) {
-        let url = url_of(h.state(), name);
-        assert_eq!(
-            rt.block_on(get(&url)).1,
-            std::fs::read(f).unwrap(),
-            "{name}"
-        );
+        finishes_with_the_same_bytes(&mut h, &rt, name, f, 60);
     }
     // Each file was finalized exactly once across the restart.
     assert_eq!(env.stat(|s| &s.files_created), 3);
@@ -503,8 +507,7 @@ fn pasting_paths_a_folder_and_an_image_queues_them() {
         app.queue().totals().done == 3 && app.queue().rows().iter().all(|r| r.job.result.is_some())
     });
     for (name, path) in [("a.bin", &a), ("b.bin", &b)] {
-        let url = url_of(h.state(), name);
-        assert_eq!(rt.block_on(get(&url)).1, std::fs::read(path).unwrap());
+        finishes_with_the_same_bytes(&mut h, &rt, name, path, 5);
     }
     let pasted = h
         .state()
