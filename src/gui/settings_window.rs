@@ -135,7 +135,8 @@ impl SettingsWindow {
         }
         let mut outcome = None;
         let mut open = self.open;
-        if ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
+        // Escape closes the window, unless it is closing a drop-down of the window first.
+        if !egui::Popup::is_any_open(ctx) && ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
             self.open = false;
             return None;
         }

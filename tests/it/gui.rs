@@ -671,3 +671,82 @@ fn a_reconnect_keeps_the_embedded_sandbox_on_its_port() {
         "{got}"
     );
 }
+
+#[test]
+fn the_destination_folder_is_picked_from_the_sites_folders() {
+    let rt = runtime();
+    let env = rt.block_on(Env::start());
+    let wix = wixup::wix_media::WixMediaClient::new(
+        env.base(),
+        wixup::config::sandbox_credentials(),
+        RetryPolicy::immediate(1),
+    )
+    .unwrap();
+    let folder = rt
+        .block_on(wix.create_folder("Holiday 2026", None))
+        .unwrap();
+    let data = env.path("app");
+    let mut h = harness(site_options(&rt, &env, &data, None));
+    connected(&mut h);
+    h.get_by_label("Settings").click();
+    h.run_steps(2);
+    h.get_by_label("Load folders").click();
+    // The list arrives from the site (a spinner meanwhile); then it is in the drop-down.
+    for _ in 0..50 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.get_by_role_and_label(egui::Role::ComboBox, "Destination folder")
+        .click();
+    h.run_steps(3);
+    h.get_by_label("Holiday 2026").click();
+    h.run_steps(2);
+    h.get_by_label("Save").click();
+    until(&mut h, "the saved settings", 10, |_| {
+        std::fs::read_to_string(data.join("settings.json")).is_ok_and(|s| s.contains(&folder.id))
+    });
+    h.run_steps(3);
+    h.get_by_label_contains("Site Files / Holiday 2026");
+    // New uploads go into that folder on the site.
+    let f = random_file(&env.path("in"), "in-folder.bin", 5_000);
+    drop_files(&mut h, std::slice::from_ref(&f));
+    finishes_with_the_same_bytes(&mut h, &rt, "in-folder.bin", &f, 20);
+    let row = h
+        .state()
+        .queue()
+        .rows()
+        .iter()
+        .find(|r| r.job.name == "in-folder.bin")
+        .unwrap();
+    let id = row.job.result.as_ref().unwrap().file_id.clone();
+    let on_site = rt.block_on(wix.get_file(&id)).unwrap();
+    assert_eq!(
+        on_site.parent_folder_id.as_deref(),
+        Some(folder.id.as_str())
+    );
+}
+
+#[test]
+fn the_keyboard_selects_pauses_resumes_and_copies() {
+    let rt = runtime();
+    let env = rt.block_on(Env::start());
+    env.slow_patches(60);
+    let data = env.path("app");
+    let big = random_file(&env.path("in"), "keys.bin", 8 << 20);
+    let mut h = harness(site_options(&rt, &env, &data, Some(256 << 10)));
+    connected(&mut h);
+    drop_files(&mut h, std::slice::from_ref(&big));
+    until(&mut h, "progress", 20, |a| {
+        a.queue().rows().first().is_some_and(|r| r.acknowledged > 0)
+    });
+    h.key_press(egui::Key::ArrowDown); // selects the first row
+    h.key_press(egui::Key::Space);
+    until(&mut h, "the paused state", 10, |a| {
+        state_of(a, "keys.bin") == Some(JobState::Paused)
+    });
+    h.key_press(egui::Key::Space);
+    finishes_with_the_same_bytes(&mut h, &rt, "keys.bin", &big, 60);
+    h.event(egui::Event::Copy); // Ctrl+C, as the integration reports it
+    h.step();
+    assert_eq!(copied_texts(&h), vec![url_of(h.state(), "keys.bin")]);
+}
