@@ -156,13 +156,15 @@ async fn restart_continues_from_the_journal_and_never_redoes_finished_files() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_token_gets_a_fresh_upload_once() {
-    let env = Env::start_with(|c| c.token_ttl = Duration::from_secs(1)).await;
+    // The first finalize waits past the token's lifetime; the fresh token then has the whole
+    // lifetime again, a wide margin even on a loaded machine.
+    let env = Env::start_with(|c| c.token_ttl = Duration::from_secs(4)).await;
     let file = random_file(env.dir.path(), "f.bin", 2 << 20);
     env.sandbox.faults.add(Rule::nth(
         Some(Method::PUT),
         "/upload/tus/",
         1,
-        FaultKind::Latency(Duration::from_millis(1500)),
+        FaultKind::Latency(Duration::from_millis(4500)),
     ));
     let (handle, mut events, ids) = start_and_add(env.engine_config("data"), vec![file]).await;
     let out = events.finish(&ids, 60).await;
