@@ -57,6 +57,16 @@ async fn upload_then_kill_9(env: &Env, file: &Path, bytes: u64) {
     let _ = child.wait();
 }
 
+/// Asserts the exit code, showing stderr when it differs.
+fn exits_with(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn json_lines(out: &Output) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -164,12 +174,7 @@ async fn kill_9_then_resume_completes_and_resends_at_most_one_chunk() {
     let mut c = wixup(&env, "data");
     c.args(["resume", "--json"]);
     let out = run(c).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    exits_with(&out, 0);
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["verified"], true);
@@ -341,12 +346,7 @@ async fn without_credentials_the_cli_starts_the_sandbox_itself() {
     let mut c = embedded(dir.path(), port);
     c.args(["upload", "--json"]).arg(&file);
     let out = run(c).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    exits_with(&out, 0);
     assert!(String::from_utf8_lossy(&out.stderr).contains("local sandbox"));
     let lines = json_lines(&out);
     assert!(
@@ -432,12 +432,7 @@ async fn a_taken_sandbox_port_is_announced_and_another_is_used() {
     let mut c = embedded(dir.path(), port);
     c.args(["upload", "--json"]).arg(&file);
     let out = run(c).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    exits_with(&out, 0);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(&format!("port {port} is taken")),
@@ -463,12 +458,7 @@ async fn uploading_an_interrupted_file_again_continues_it() {
     let mut c = wixup(&env, "data");
     c.args(["upload", "--json"]).arg(&file);
     let out = run(c).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    exits_with(&out, 0);
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["verified"], true);
@@ -502,12 +492,7 @@ async fn saved_settings_choose_the_site_when_the_environment_does_not() {
         .args(["upload", "--json"])
         .arg(&f);
     let out = run(c).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    exits_with(&out, 0);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("local sandbox"), "{stderr}");
     let lines = json_lines(&out);
