@@ -29,6 +29,9 @@ use super::protocol::{self, ChecksumAlgorithm};
 const BUF: usize = 256 * 1024;
 /// Buffers read ahead of the socket (2 MiB).
 const QUEUE: usize = 8;
+/// Buffers kept for reuse: the read-ahead queue, the ones the connection and a [`Progress::data`]
+/// observer (the engine's MD5 thread) still hold, and one being filled.
+const POOLED: usize = 2 * QUEUE + 4;
 
 /// Shared between a streamed body and the request's watchdog.
 pub(super) struct StreamState {
@@ -127,7 +130,7 @@ impl AsRef<[u8]> for Pooled {
 impl Drop for Pooled {
     fn drop(&mut self) {
         if let Ok(mut p) = self.pool.0.lock()
-            && p.len() < QUEUE + 2
+            && p.len() < POOLED
         {
             p.push(std::mem::take(&mut self.buf));
         }
@@ -170,17 +173,16 @@ fn read_ahead(
             if filled == 0 {
                 return Ok(());
             }
-            let data = &buf[..filled];
-            progress.data(at, data);
             if let Some(h) = &mut hasher {
-                h.update(data);
+                h.update(&buf[..filled]);
             }
-            at += filled as u64;
             let bytes = Bytes::from_owner(Pooled {
                 buf,
                 len: filled,
                 pool: pool.clone(),
             });
+            progress.data(at, &bytes);
+            at += filled as u64;
             if tx.blocking_send(Msg::Data(bytes)).is_err() {
                 return Ok(()); // the request was dropped
             }

@@ -48,8 +48,10 @@ pub trait Progress: Send + Sync {
     fn acknowledged(&self, _offset: u64) {}
     /// A transient failure; the client will retry after `delay`.
     fn retrying(&self, _error: &Error, _attempt: usize, _delay: Duration) {}
-    /// Bytes read from the file at `offset`, as they are sent (for hashing on the fly).
-    fn data(&self, _offset: u64, _bytes: &[u8]) {}
+    /// Bytes read from the file at `offset`, as they are sent (for hashing on the fly). Called
+    /// on the reader thread; cloning `bytes` is cheap and shares the buffer, which returns to the
+    /// reader's pool once every clone is dropped, so an observer may hash it on another thread.
+    fn data(&self, _offset: u64, _bytes: &bytes::Bytes) {}
 }
 
 /// A [`Progress`] that ignores everything.
