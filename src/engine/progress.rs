@@ -26,10 +26,10 @@ pub(super) struct JobProgress {
 }
 
 /// The MD5 of the bytes as they stream, computed on its own thread: MD5 runs at about 700 MB/s
-/// on one core, slower than a loopback or LAN upload, so hashing on the reader thread made it the
-/// bottleneck (a 1 GiB upload to the local sandbox took 3.0 s, two thirds of it in MD5). The
-/// reader hands over shared buffers (no copy); a bounded queue keeps memory flat by making the
-/// reader wait when hashing falls behind.
+/// on one core, slower than a loopback or fast LAN upload, and on the reader thread it held up
+/// reading and sending (two thirds of the client's CPU in a 1 GiB upload to the local sandbox).
+/// The reader hands over shared buffers (no copy); a bounded queue keeps memory flat by making
+/// the reader wait when hashing falls behind.
 #[derive(Default)]
 struct StreamMd5 {
     tx: Mutex<Option<SyncSender<(u64, Bytes)>>>,
@@ -41,7 +41,16 @@ const MD5_QUEUE: usize = 8;
 
 impl StreamMd5 {
     fn feed(&self, offset: u64, bytes: &Bytes) {
-        let Ok(mut tx) = self.tx.lock() else { return };
+        // The send may wait for the hasher, so it happens after the lock is released.
+        if let Some(sender) = self.sender() {
+            let _ = sender.send((offset, bytes.clone()));
+        }
+    }
+
+    /// The hashing thread's queue, started on first use; `None` if no thread could start (then
+    /// nothing is hashed here and `JobProgress::finish_md5` reads the whole file).
+    fn sender(&self) -> Option<SyncSender<(u64, Bytes)>> {
+        let mut tx = self.tx.lock().ok()?;
         if tx.is_none() {
             let (sender, rx) = sync_channel::<(u64, Bytes)>(MD5_QUEUE);
             let spawned = std::thread::Builder::new()
@@ -60,16 +69,12 @@ impl StreamMd5 {
                     }
                     (hasher, upto)
                 });
-            // Without a thread nothing is hashed here; `finish` then reads the whole file.
-            let Ok(handle) = spawned else { return };
             if let Ok(mut t) = self.thread.lock() {
-                *t = Some(handle);
+                *t = Some(spawned.ok()?);
             }
             *tx = Some(sender);
         }
-        if let Some(sender) = tx.as_ref() {
-            let _ = sender.send((offset, bytes.clone()));
-        }
+        tx.clone()
     }
 
     /// Ends the stream: the thread stops once it has hashed everything queued. Join the handle
