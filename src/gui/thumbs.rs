@@ -117,8 +117,10 @@ impl Thumbs {
                 )),
                 None => Slot::Missing,
             };
-            let used = self.slots.get(&key).map_or(self.frame, |(_, u)| *u);
-            self.slots.insert(key, (slot, used));
+            // A job forgotten while its preview decoded gets no texture.
+            if let Some((s, _)) = self.slots.get_mut(&key) {
+                *s = slot;
+            }
         }
     }
 
@@ -232,24 +234,49 @@ mod tests {
 
         let ctx = egui::Context::default();
         let mut t = Thumbs::new(ctx, rt.handle().clone(), dir.path().join("cache"));
-        let n = KEEP as u64 + 200;
-        for i in 0..n {
-            t.get(Key::Local(JobId(i)), || Source::File(path.clone()));
+        let ask = |t: &mut Thumbs, ids: std::ops::Range<u64>| {
+            for i in ids {
+                t.get(Key::Local(JobId(i)), || Source::File(path.clone()));
+                t.poll();
+            }
+        };
+        let settle = |t: &mut Thumbs| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while t.slots.values().any(|(s, _)| matches!(s, Slot::Loading)) {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "decoding never finished"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                t.poll();
+            }
             t.poll();
-        }
+        };
+        // As many as are kept, all decoded: nothing is let go.
+        ask(&mut t, 0..KEEP as u64);
+        settle(&mut t);
+        assert_eq!(t.slots.len(), KEEP);
+        // The second half is shown again, then 200 more arrive: the least recently shown go.
+        ask(&mut t, KEEP as u64 / 2..KEEP as u64);
+        let n = KEEP as u64 + 200;
+        ask(&mut t, KEEP as u64..n);
+        settle(&mut t);
+        assert!(t.slots.len() <= KEEP, "{} textures kept", t.slots.len());
+        assert!(t.slots.contains_key(&Key::Local(JobId(n - 1))));
+        assert!(t.slots.contains_key(&Key::Local(JobId(KEEP as u64 - 1))));
+        assert!(!t.slots.contains_key(&Key::Local(JobId(0))));
+        // A job that leaves the queue while its preview decodes gets no texture.
+        t.get(Key::Local(JobId(n)), || Source::File(path.clone()));
+        t.forget(JobId(n));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while t.slots.values().any(|(s, _)| matches!(s, Slot::Loading)) {
+        while t.rx.is_empty() {
             assert!(
                 std::time::Instant::now() < deadline,
                 "decoding never finished"
             );
             std::thread::sleep(std::time::Duration::from_millis(5));
-            t.poll();
         }
         t.poll();
-        assert!(t.slots.len() <= KEEP, "{} textures kept", t.slots.len());
-        // The most recently asked-for ones are the ones kept.
-        assert!(t.slots.contains_key(&Key::Local(JobId(n - 1))));
-        assert!(!t.slots.contains_key(&Key::Local(JobId(0))));
+        assert!(!t.slots.contains_key(&Key::Local(JobId(n))));
     }
 }
