@@ -320,6 +320,12 @@ fn upload(
     if let Some(t) = token {
         meta.push(("token", t.to_string()));
     }
+    // The `Upload-Metadata` header the raw PATCHes send.
+    let metadata = meta
+        .iter()
+        .map(|(k, v)| format!("{k} {}", b64(v)))
+        .collect::<Vec<_>>()
+        .join(",");
     let mut cmd;
     match client {
         Client::Wixup | Client::WixupNoChecksum => {
@@ -343,23 +349,15 @@ fn upload(
             }
         }
         Client::RawReqwest => {
-            let metadata: Vec<String> = meta
-                .iter()
-                .map(|(k, v)| format!("{k} {}", b64(v)))
-                .collect();
             cmd = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
             cmd.arg("--raw-reqwest-patch")
                 .arg(endpoint)
                 .arg(file)
-                .arg(metadata.join(","));
+                .arg(&metadata);
         }
         Client::RawPatch => {
             // Creation and one streamed PATCH, both timed, as every client has to create the
             // upload too: a shell running two curls.
-            let metadata: Vec<String> = meta
-                .iter()
-                .map(|(k, v)| format!("{k} {}", b64(v)))
-                .collect();
             let script = r#"set -e
 loc=$(curl -sS --fail -D - -o /dev/null -X POST "$ENDPOINT" -H 'Tus-Resumable: 1.0.0' \
   -H "Upload-Length: $SIZE" -H "Upload-Metadata: $META" | tr -d '\r' | sed -n 's/^[Ll]ocation: *//p')
@@ -376,7 +374,7 @@ echo "$loc""#;
                 .env("ENDPOINT", endpoint)
                 .env("ORIGIN", origin)
                 .env("SIZE", size.to_string())
-                .env("META", metadata.join(","))
+                .env("META", &metadata)
                 .env("FILE", file);
         }
     }
