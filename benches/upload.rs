@@ -2,9 +2,9 @@
 //! (after a creation POST; both timed, as every client has to create the upload) and the official
 //! tus-js-client, through the sandbox and through `@tus/server` (FileStore), in one run,
 //! alternating. The raw PATCHes are `curl -T` and the same request on Wixup's own HTTP stack
-//! (reqwest on tokio, the file streamed in 64 KiB reads): the first includes the HTTP stack in the
-//! comparison, the second isolates what the tus client itself costs. Each client is its own process, measured by
-//! `/usr/bin/time` (wall time, user+sys CPU, peak RSS). Prints medians and the ratios the
+//! (reqwest on tokio, fed 256 KiB blocks by a reading thread): the first includes the HTTP stack
+//! in the comparison, the second isolates what the tus client itself costs. Each client is its
+//! own process, measured by `/usr/bin/time` (wall time, user+sys CPU, peak RSS). Prints medians and the ratios the
 //! targets are stated in; it asserts nothing (timings belong in numbers, not in pass/fail).
 //!
 //! ```text
