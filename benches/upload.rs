@@ -4,8 +4,9 @@
 //! alternating. The raw PATCHes are `curl -T` and the same request on Wixup's own HTTP stack
 //! (reqwest on tokio, fed 256 KiB blocks by a reading thread): the first includes the HTTP stack
 //! in the comparison, the second isolates what the tus client itself costs. Each client is its
-//! own process, measured by `/usr/bin/time` (wall time, user+sys CPU, peak RSS). Prints medians and the ratios the
-//! targets are stated in; it asserts nothing (timings belong in numbers, not in pass/fail).
+//! own process, measured by `/usr/bin/time` (wall time, user+sys CPU, peak RSS). Prints medians
+//! and the ratios the targets are stated in; it asserts nothing (timings belong in numbers, not in
+//! pass/fail).
 //!
 //! ```text
 //! cargo bench --bench upload -- [--size-mib 1024] [--rounds 3] [--sparse-gib 4]
