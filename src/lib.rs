@@ -29,11 +29,13 @@ pub mod config;
 pub mod engine;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod os_path;
 pub mod paths;
 pub mod redact;
 pub mod retry;
 pub mod sandbox;
 pub mod settings;
 pub mod size;
+pub mod text;
 pub mod tus;
 pub mod wix_media;

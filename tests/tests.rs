@@ -8,6 +8,7 @@ mod it {
 
     mod chaos;
     mod cli;
+    mod cli_hardening;
     mod engine;
     #[cfg(feature = "gui")]
     mod gui;

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::engine::{self, Command, Destination, EngineConfig, Event, Job, JobId, JobState};
 use crate::size::format_bytes;
+use crate::text::printable;
 
 /// Adds `files` (or, for `resume`, continues the journal's unfinished jobs), reports until every
 /// one of them finished, and returns 0 when all uploaded, 1 otherwise.
@@ -22,6 +23,8 @@ pub async fn run(
     let (handle, mut events) = engine::start(config, None)?;
     let mut r = Reporter::new(json);
     let adding = files.is_some();
+    // Journal entries that could not be read count as files not uploaded.
+    let mut journal_trouble = false;
     if let Some((paths, destination)) = files {
         handle.send(Command::AddFiles {
             request: 1,
@@ -34,9 +37,21 @@ pub async fn run(
                 r.track(&job);
             }
         }
+        // What the journal could not hold is said before anything else (the engine queues it
+        // while it loads, before the snapshot's answer).
+        while let Ok(ev) = events.try_recv() {
+            if let Event::JournalError(_) = &ev {
+                journal_trouble = true;
+            }
+            r.event(ev);
+        }
         if r.waiting.is_empty() {
-            eprintln!("Nothing to resume: every upload in the journal has finished.");
             handle.shutdown().await;
+            if journal_trouble {
+                eprintln!("Nothing else to resume: every upload that could be read has finished.");
+                return Ok(ExitCode::from(1));
+            }
+            eprintln!("Nothing to resume: every upload in the journal has finished.");
             return Ok(ExitCode::SUCCESS);
         }
     }
@@ -50,7 +65,7 @@ pub async fn run(
                 Some(Event::FilesAdded { added, duplicates, rejected, .. }) => {
                     added_all = true;
                     for (path, existing) in duplicates {
-                        r.note(&format!("{}: already in the queue ({existing}); uploading it once", path.display()));
+                        r.note(&format!("{}: already in the queue ({existing}); uploading it once", crate::os_path::lossy(&path)));
                     }
                     for (path, why) in rejected {
                         r.rejected(&path, &why);
@@ -71,7 +86,7 @@ pub async fn run(
         eprintln!("Stopped. Unfinished uploads continue with `wixup resume`.");
         return Ok(ExitCode::from(130));
     }
-    Ok(if r.failures == 0 {
+    Ok(if r.failures == 0 && !journal_trouble {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -109,7 +124,7 @@ impl Reporter {
         let bar = self
             .multi
             .add(ProgressBar::new(job.size_bytes.max(1)).with_style(style));
-        bar.set_prefix(job.name.clone());
+        bar.set_prefix(printable(&job.name).into_owned());
         bar.set_position(job.acknowledged_bytes);
         self.bars.insert(job.id, bar);
         self.jobs.insert(job.id, job.clone());
@@ -171,7 +186,7 @@ impl Reporter {
                 self.waiting.remove(&id);
                 if self.json {
                     self.line(json!({
-                        "path": job.path,
+                        "path": crate::os_path::lossy(&job.path),
                         "id": result.file_id,
                         "url": result.url,
                         "thumbnailUrl": result.thumbnail_url,
@@ -188,8 +203,8 @@ impl Reporter {
                 };
                 self.note(&format!(
                     "✓ {} → {}{mark}",
-                    job.path.display(),
-                    result.url.as_deref().unwrap_or(&result.file_id)
+                    crate::os_path::lossy(&job.path),
+                    printable(result.url.as_deref().unwrap_or(&result.file_id))
                 ));
                 if result.verified.as_option() == Some(false) {
                     self.failures += 1;
@@ -206,7 +221,7 @@ impl Reporter {
                 self.fail(&job.path, Some(id), &error.message, job.size_bytes);
             }
             Event::Removed(_) | Event::FilesAdded { .. } => {}
-            Event::JournalError(e) => self.note(&format!("warning: {e}")),
+            Event::JournalError(e) => self.note(&format!("warning: {}", printable(&e))),
         }
     }
 
@@ -219,7 +234,7 @@ impl Reporter {
         self.failures += 1;
         if self.json {
             self.line(json!({
-                "path": path,
+                "path": crate::os_path::lossy(path),
                 "id": serde_json::Value::Null,
                 "url": serde_json::Value::Null,
                 "thumbnailUrl": serde_json::Value::Null,
@@ -231,7 +246,11 @@ impl Reporter {
             }));
         }
         let _ = id;
-        self.note(&format!("error: {}: {message}", path.display()));
+        self.note(&format!(
+            "error: {}: {}",
+            crate::os_path::lossy(path),
+            printable(message)
+        ));
     }
 
     fn line(&self, v: serde_json::Value) {

@@ -16,6 +16,7 @@ const FILE: &str = "history.jsonl";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEntry {
     pub name: String,
+    #[serde(with = "crate::os_path")]
     pub path: PathBuf,
     pub file_id: String,
     pub url: Option<String>,

@@ -167,6 +167,8 @@ pub struct JobError {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     pub id: JobId,
+    /// Exactly as the OS gave it (on Unix, bytes that need not be UTF-8).
+    #[serde(with = "crate::os_path")]
     pub path: PathBuf,
     /// The file name sent to Wix.
     pub name: String,

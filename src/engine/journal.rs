@@ -35,11 +35,12 @@ pub enum JournalError {
     TooNew { path: PathBuf, found: u32 },
 }
 
-#[derive(Serialize, Deserialize)]
+/// The file as read: entries stay raw so one that does not parse costs only itself.
+#[derive(Deserialize)]
 struct OnDisk {
     schema_version: u32,
     next_id: u64,
-    jobs: Vec<Job>,
+    jobs: Vec<serde_json::Value>,
 }
 
 /// The journal of one data dir, held with its lock.
@@ -53,8 +54,17 @@ pub struct Journal {
 pub struct Loaded {
     pub jobs: Vec<Job>,
     pub next_id: u64,
-    /// Set when an unreadable journal was moved aside (its new name) and an empty one started.
-    pub set_aside: Option<PathBuf>,
+    /// Set when an unreadable journal, or the entries of it that did not read, were moved aside
+    /// (their new file) while the rest loaded.
+    pub set_aside: Option<SetAside>,
+}
+
+/// What was kept aside when a journal was opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAside {
+    pub file: PathBuf,
+    /// How many entries did not read (`None`: the whole file did not).
+    pub entries: Option<usize>,
 }
 
 impl Journal {
@@ -81,22 +91,43 @@ impl Journal {
                     });
                 }
                 Ok(d) => {
-                    let max = d.jobs.iter().map(|j| j.id.0).max().unwrap_or(0);
-                    loaded.next_id = d.next_id.max(max + 1);
-                    loaded.jobs = d.jobs;
+                    let mut bad = Vec::new();
+                    for raw in d.jobs {
+                        match serde_json::from_value::<Job>(raw.clone()) {
+                            Ok(job) => loaded.jobs.push(job),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "a journal entry does not read; keeping it aside");
+                                bad.push(raw);
+                            }
+                        }
+                    }
+                    let max = loaded.jobs.iter().map(|j| j.id.0).max().unwrap_or(0);
+                    // Ids of unreadable entries are never reused either.
+                    let max_bad = bad
+                        .iter()
+                        .filter_map(|v| v.get("id").and_then(serde_json::Value::as_u64))
+                        .max()
+                        .unwrap_or(0);
+                    loaded.next_id = d.next_id.max(max.max(max_bad) + 1);
+                    if !bad.is_empty() {
+                        let aside = aside_name(dir, "entries");
+                        let body = serde_json::to_vec_pretty(&bad).map_err(|e| io(e.into()))?;
+                        crate::engine::journal::write_atomic(&aside, &body).map_err(io)?;
+                        loaded.set_aside = Some(SetAside {
+                            file: aside,
+                            entries: Some(bad.len()),
+                        });
+                    }
                 }
                 Err(e) => {
                     // Never lose it: keep the unreadable file beside the new one.
-                    let aside = dir.join(format!(
-                        "journal.unreadable-{}.json",
-                        std::time::SystemTime::now()
-                            .duration_since(std::time::UNIX_EPOCH)
-                            .map(|d| d.as_secs())
-                            .unwrap_or(0)
-                    ));
+                    let aside = aside_name(dir, "unreadable");
                     std::fs::rename(&path, &aside).map_err(io)?;
                     tracing::warn!(error = %e, aside = %aside.display(), "journal unreadable; kept aside, starting empty");
-                    loaded.set_aside = Some(aside);
+                    loaded.set_aside = Some(SetAside {
+                        file: aside,
+                        entries: None,
+                    });
                 }
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -109,20 +140,51 @@ impl Journal {
         &self.path
     }
 
-    /// The journal's bytes for these jobs (write them with [`write_atomic`]).
+    /// The journal's bytes for these jobs (write them with [`write_atomic`]). Each entry is
+    /// encoded on its own: one that cannot be (it should never happen) is left out with a
+    /// warning and never stops the others from being saved.
     pub fn encode(&self, jobs: &[&Job], next_id: u64) -> std::io::Result<Vec<u8>> {
         #[derive(Serialize)]
-        struct Out<'a> {
+        struct Out {
             schema_version: u32,
             next_id: u64,
-            jobs: &'a [&'a Job],
+            jobs: Vec<serde_json::Value>,
         }
-        serde_json::to_vec_pretty(&Out {
+        let mut out = Out {
             schema_version: SCHEMA_VERSION,
             next_id,
-            jobs,
-        })
-        .map_err(std::io::Error::other)
+            jobs: Vec::with_capacity(jobs.len()),
+        };
+        for job in jobs {
+            match serde_json::to_value(job) {
+                Ok(v) => out.jobs.push(v),
+                Err(e) => {
+                    tracing::warn!(id = %job.id, error = %e, "a job cannot be saved in the journal")
+                }
+            }
+        }
+        serde_json::to_vec_pretty(&out).map_err(std::io::Error::other)
+    }
+}
+
+/// A new name beside the journal for what could not be read.
+fn aside_name(dir: &Path, what: &str) -> PathBuf {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut n = 0;
+    loop {
+        let name = if n == 0 {
+            format!("journal.{what}-{secs}.json")
+        } else {
+            format!("journal.{what}-{secs}-{n}.json")
+        };
+        let p = dir.join(name);
+        if !p.exists() || n > 1000 {
+            return p;
+        }
+        n += 1;
     }
 }
 

@@ -302,7 +302,11 @@ impl App {
             match n {
                 Notice::Rejected(list) => {
                     for (path, why) in list {
-                        self.notice(format!("{}: {why}", path.display()));
+                        self.notice(format!(
+                            "{}: {}",
+                            crate::os_path::lossy(&path),
+                            crate::text::printable(&why)
+                        ));
                     }
                 }
                 Notice::Duplicates(1) => self.notice("That file is already in the queue.".into()),

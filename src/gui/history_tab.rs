@@ -121,7 +121,7 @@ impl History {
                             ui.vertical(|ui| {
                                 ui.horizontal(|ui| {
                                     ui.label(RichText::new(&e.name).strong())
-                                        .on_hover_text(e.path.display().to_string());
+                                        .on_hover_text(crate::os_path::lossy(&e.path));
                                     ui.label(RichText::new(format_bytes(e.size_bytes)).weak());
                                     ui.label(RichText::new(when(e.finished_unix)).weak());
                                 });

@@ -10,7 +10,7 @@ use wixup::sandbox::{FaultKind, Rule};
 
 use super::support::{Env, get, oriented_jpeg, random_file};
 
-fn wixup(env: &Env, data: &str) -> Command {
+pub(super) fn wixup(env: &Env, data: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_wixup"));
     c.env("WIXUP_DATA_DIR", env.path(data))
         .env("WIXUP_API_BASE", env.base().as_str())
@@ -33,7 +33,7 @@ fn embedded(dir: &Path, port: u16) -> Command {
     c
 }
 
-async fn run(mut c: Command) -> Output {
+pub(super) async fn run(mut c: Command) -> Output {
     tokio::task::spawn_blocking(move || c.output().expect("runs"))
         .await
         .expect("join")
@@ -41,7 +41,7 @@ async fn run(mut c: Command) -> Output {
 
 /// Starts `wixup upload --chunk-size 1MiB FILE`, waits until the sandbox received `bytes`, then
 /// kills it with SIGKILL, as a crash would.
-async fn upload_then_kill_9(env: &Env, file: &Path, bytes: u64) {
+pub(super) async fn upload_then_kill_9(env: &Env, file: &Path, bytes: u64) {
     let mut c = wixup(env, "data");
     c.args(["upload", "--json", "--chunk-size", "1MiB"])
         .arg(file)
@@ -58,7 +58,7 @@ async fn upload_then_kill_9(env: &Env, file: &Path, bytes: u64) {
 }
 
 /// Asserts the exit code, showing stderr when it differs.
-fn exits_with(out: &Output, code: i32) {
+pub(super) fn exits_with(out: &Output, code: i32) {
     assert_eq!(
         out.status.code(),
         Some(code),
@@ -67,7 +67,7 @@ fn exits_with(out: &Output, code: i32) {
     );
 }
 
-fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+pub(super) fn json_lines(out: &Output) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?} ({e})")))

@@ -92,7 +92,12 @@ pub async fn start_sandbox(dir: &Path, tweak: impl FnOnce(&mut SandboxConfig)) -
 
 /// A file of `size` pseudo-random bytes (seeded, so failures reproduce).
 pub fn random_file(dir: &Path, name: &str, size: usize) -> PathBuf {
-    let mut rng = fastrand::Rng::with_seed(size as u64 ^ name.len() as u64);
+    // Seeded by the whole name and the size: two files never share bytes by accident, so a
+    // test that swaps them sees it.
+    let seed = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    let mut rng = fastrand::Rng::with_seed(seed ^ size as u64);
     let mut data = vec![0u8; size];
     rng.fill(&mut data);
     let p = dir.join(name);

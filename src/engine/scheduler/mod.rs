@@ -106,10 +106,17 @@ impl Scheduler {
     fn load(&mut self, loaded: Loaded, mode: StartMode) {
         self.next_id = loaded.next_id;
         if let Some(aside) = loaded.set_aside {
-            self.emit(Event::JournalError(format!(
-                "the journal could not be read; it was kept as {} and a new one started",
-                aside.display()
-            )));
+            let file = crate::os_path::lossy(&aside.file);
+            self.emit(Event::JournalError(match aside.entries {
+                None => format!(
+                    "the journal could not be read; it was kept as {file} and a new one started"
+                ),
+                Some(n) => format!(
+                    "{n} journal {} could not be read (written by a newer Wixup?) and {} kept in {file}; the others were loaded",
+                    if n == 1 { "entry" } else { "entries" },
+                    if n == 1 { "was" } else { "were" },
+                ),
+            }));
         }
         for mut job in loaded.jobs {
             if mode == StartMode::Hold && !job.state.is_finished() {

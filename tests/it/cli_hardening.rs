@@ -1,0 +1,208 @@
+//! The CLI against odd files and a broken journal: names that are not UTF-8, unreadable files,
+//! journal entries a newer Wixup wrote, chunk sizes that make no sense.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use super::cli::{exits_with, json_lines, run, wixup};
+use super::support::{Env, get, random_file};
+
+fn site_files(env: &Env) -> wixup::wix_media::WixMediaClient {
+    wixup::wix_media::WixMediaClient::new(
+        env.base(),
+        wixup::config::sandbox_credentials(),
+        Default::default(),
+    )
+    .expect("client")
+}
+
+/// `caf\xe9.txt`: a Latin-1 name from an old USB stick, not UTF-8.
+#[cfg(unix)]
+fn latin1_file(dir: &Path) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt as _;
+    let p = dir.join(std::ffi::OsString::from_vec(b"caf\xe9.txt".to_vec()));
+    std::fs::write(&p, b"a file whose name is not UTF-8\n").expect("write");
+    p
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_that_is_not_utf8_uploads_and_round_trips_through_journal_and_history() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let env = Env::start().await;
+    let odd = latin1_file(env.dir.path());
+    let mut c = wixup(&env, "data");
+    c.args(["upload", "--json"]).arg(&odd);
+    let out = run(c).await;
+    exits_with(&out, 0);
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["status"], "done");
+    assert_eq!(lines[0]["verified"], true);
+    assert!(
+        lines[0]["path"]
+            .as_str()
+            .expect("path")
+            .ends_with("caf\u{fffd}.txt"),
+        "a lossy rendering in JSON: {}",
+        lines[0]["path"]
+    );
+    // The history holds the exact bytes of the path.
+    let history = wixup::engine::history::load(&env.path("data")).expect("history");
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        history[0].path.as_os_str().as_bytes(),
+        odd.as_os_str().as_bytes()
+    );
+    // And so does the journal.
+    let (_j, loaded) = wixup::engine::journal::Journal::open(&env.path("data")).expect("journal");
+    assert!(loaded.set_aside.is_none());
+    assert_eq!(loaded.jobs.len(), 1);
+    assert_eq!(
+        loaded.jobs[0].path.as_os_str().as_bytes(),
+        odd.as_os_str().as_bytes()
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_batch_with_a_non_utf8_name_then_resume_finishes_both() {
+    let env = Env::start().await;
+    let size = 60usize << 20;
+    let big = random_file(env.dir.path(), "big.bin", size);
+    let odd = latin1_file(env.dir.path());
+    env.slow_patches(60);
+    let mut c = wixup(&env, "data");
+    c.args(["upload", "--json", "--chunk-size", "1MiB"])
+        .arg(&odd)
+        .arg(&big)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = c.spawn().expect("spawn");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while env.stat(|s| &s.bytes_received) < 4 << 20 {
+        assert!(std::time::Instant::now() < deadline, "upload did not start");
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "wixup ended before it was killed (a panic?)"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+    assert!(
+        env.path("data").join("journal.json").exists(),
+        "the journal was written"
+    );
+    env.sandbox.faults.clear();
+    let mut c = wixup(&env, "data");
+    c.args(["resume", "--json"]);
+    let out = run(c).await;
+    exits_with(&out, 0);
+    let lines = json_lines(&out);
+    let big_line = lines
+        .iter()
+        .find(|l| l["path"].as_str().is_some_and(|p| p.ends_with("big.bin")))
+        .expect("the big file finished on resume");
+    assert_eq!(big_line["verified"], true);
+    let url = big_line["url"].as_str().expect("url");
+    let (status, body) = get(url).await;
+    assert_eq!(status, 200);
+    assert!(
+        body == std::fs::read(&big).expect("read"),
+        "served bytes identical"
+    );
+    let files = site_files(&env)
+        .list_files(None, None, 10)
+        .await
+        .expect("files");
+    let mut names: Vec<_> = files
+        .items
+        .iter()
+        .filter_map(|f| f.display_name.clone())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["big.bin", "caf\u{fffd}.txt"], "the site holds both");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_entry_from_a_newer_wixup_is_kept_aside_and_the_rest_resume() {
+    let env = Env::start().await;
+    // Above the creation-with-upload size, so every byte goes through the slowed PATCHes and
+    // the kill lands mid-upload.
+    let a = random_file(env.dir.path(), "a.bin", 8 << 20);
+    let b = random_file(env.dir.path(), "b.bin", 8 << 20);
+    env.slow_patches(200);
+    // Two jobs in the journal, interrupted mid-upload.
+    let mut c = wixup(&env, "data");
+    c.args(["upload", "--chunk-size", "256KiB"])
+        .arg(&a)
+        .arg(&b)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = c.spawn().expect("spawn");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while env.stat(|s| &s.bytes_received) < 1 << 20 {
+        assert!(std::time::Instant::now() < deadline, "upload did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+    env.sandbox.faults.clear();
+    // A newer Wixup wrote a state this one does not know into one entry.
+    let journal = env.path("data").join("journal.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&journal).expect("read")).expect("json");
+    let jobs = doc["jobs"].as_array_mut().expect("jobs");
+    assert_eq!(jobs.len(), 2);
+    jobs[1]["state"] = "teleporting".into();
+    std::fs::write(&journal, serde_json::to_vec(&doc).expect("enc")).expect("write");
+
+    let mut c = wixup(&env, "data");
+    c.args(["resume", "--json"]);
+    let out = run(c).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    exits_with(&out, 1);
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1, "the readable entry resumed");
+    assert_eq!(lines[0]["status"], "done", "{}", lines[0]);
+    assert!(
+        stderr.contains("1 journal entry could not be read"),
+        "says so: {stderr}"
+    );
+    let aside: Vec<_> = std::fs::read_dir(env.path("data"))
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("journal.entries-")
+        })
+        .collect();
+    assert_eq!(aside.len(), 1, "the bad entry is kept beside the journal");
+    let kept: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(aside[0].path()).expect("read")).expect("json");
+    assert_eq!(kept[0]["state"], "teleporting");
+    // With nothing else left, resume says the set-aside entry was not resumed: not "all done".
+    std::fs::write(&journal, {
+        let mut d: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&journal).expect("read")).expect("json");
+        d["jobs"]
+            .as_array_mut()
+            .expect("jobs")
+            .push(kept[0].clone());
+        serde_json::to_vec(&d).expect("enc")
+    })
+    .expect("write");
+    let mut c = wixup(&env, "data");
+    c.arg("resume");
+    let out = run(c).await;
+    exits_with(&out, 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("every upload in the journal has finished"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("could not be read"), "{stderr}");
+}
