@@ -17,7 +17,16 @@ pub(super) fn walk(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(PathBuf, String)>
     let mut files = Vec::new();
     let mut rejected = Vec::new();
     let mut seen = HashSet::new();
-    let mut push = |p: &Path, meta: &std::fs::Metadata, files: &mut Vec<Candidate>| {
+    let mut push = |p: &Path,
+                    meta: &std::fs::Metadata,
+                    files: &mut Vec<Candidate>,
+                    rejected: &mut Vec<(PathBuf, String)>| {
+        // A file that cannot be opened fails here, at once, before anything is created on the
+        // server (not after a minute of retries that blame the connection).
+        if let Err(e) = std::fs::File::open(p) {
+            rejected.push((p.to_path_buf(), describe_io(&e)));
+            return;
+        }
         let canonical = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
         if seen.insert(canonical.clone()) {
             files.push(Candidate {
@@ -29,7 +38,7 @@ pub(super) fn walk(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(PathBuf, String)>
     };
     for p in paths {
         match std::fs::metadata(p) {
-            Ok(m) if m.is_file() => push(p, &m, &mut files),
+            Ok(m) if m.is_file() => push(p, &m, &mut files, &mut rejected),
             Ok(m) if m.is_dir() => {
                 let mut entries: Vec<_> = walkdir::WalkDir::new(p)
                     .follow_links(true)
@@ -39,7 +48,7 @@ pub(super) fn walk(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(PathBuf, String)>
                 for entry in entries.drain(..) {
                     match entry {
                         Ok(e) if e.file_type().is_file() => match e.metadata() {
-                            Ok(m) => push(e.path(), &m, &mut files),
+                            Ok(m) => push(e.path(), &m, &mut files, &mut rejected),
                             Err(err) => {
                                 rejected.push((e.path().to_path_buf(), describe_io(&err.into())))
                             }

@@ -100,6 +100,8 @@ async fn upload(
     let mut restarted = false;
 
     if file_id.is_none() {
+        // Before anything is created on the server: a file that cannot be read fails now.
+        file.check_readable().await.map_err(tus_stop)?;
         check_file(&file).await?;
     }
     while file_id.is_none() {

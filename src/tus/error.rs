@@ -68,6 +68,12 @@ pub enum Error {
     Cancelled,
 }
 
+/// Kinds that come from reading a file, never from a socket.
+fn is_local_file_error(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(kind, K::PermissionDenied | K::NotFound | K::IsADirectory)
+}
+
 fn fmt_message(m: &str) -> String {
     if m.is_empty() {
         String::new()
@@ -105,8 +111,22 @@ impl Error {
         }
     }
 
-    /// Builds a `Network` error without the URL (which may carry an upload token).
+    /// Builds a `Network` error without the URL (which may carry an upload token), or an
+    /// [`Error::Io`] when what failed was reading the local file for the request's body (the
+    /// file became unreadable or vanished mid-upload): that is no connection trouble, and
+    /// retrying it would only blame the network.
     pub(crate) fn network(e: reqwest::Error) -> Self {
+        if e.is_body() || e.is_request() {
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                if let Some(io) = s.downcast_ref::<std::io::Error>()
+                    && is_local_file_error(io.kind())
+                {
+                    return Error::Io(std::io::Error::new(io.kind(), io.to_string()));
+                }
+                source = s.source();
+            }
+        }
         Error::Network(e.without_url())
     }
 }

@@ -30,6 +30,13 @@ impl FileSource {
         })
     }
 
+    /// Fails with [`Error::Io`] (permission denied, not found) when the file cannot be opened
+    /// for reading now.
+    pub async fn check_readable(&self) -> Result<(), Error> {
+        tokio::fs::File::open(&self.path).await?;
+        Ok(())
+    }
+
     /// Fails with [`Error::FileChanged`] when the size or modification time moved.
     pub async fn check_unchanged(&self) -> Result<(), Error> {
         let meta = tokio::fs::metadata(&self.path).await?;

@@ -206,3 +206,81 @@ async fn a_journal_entry_from_a_newer_wixup_is_kept_aside_and_the_rest_resume() 
     );
     assert!(stderr.contains("could not be read"), "{stderr}");
 }
+
+/// `wixup` as an unprivileged user: root reads any file whatever its mode, so as root the
+/// command runs under `setpriv` with the uid and gid of `nobody`.
+#[cfg(unix)]
+fn unprivileged(env: &Env, data: &Path) -> std::process::Command {
+    use std::os::unix::fs::PermissionsExt as _;
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    let mut c = if root {
+        // Everything on the way to the file and the data dir must be reachable by nobody.
+        std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+        std::fs::create_dir_all(data).expect("mkdir");
+        std::os::unix::fs::chown(data, Some(65534), Some(65534)).expect("chown");
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_wixup"));
+        c
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_wixup"))
+    };
+    c.env("WIXUP_DATA_DIR", data)
+        .env("WIXUP_API_BASE", env.base().as_str())
+        .env("HOME", data)
+        .env_remove("WIX_API_KEY")
+        .env_remove("WIX_SITE_ID")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null());
+    c
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_file_fails_at_once_naming_it_and_nothing_is_created() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = Env::start().await;
+    let secret = random_file(env.dir.path(), "secret.bin", 6 << 20);
+    let fine = random_file(env.dir.path(), "fine.bin", 1 << 20);
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    std::fs::set_permissions(&fine, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let mut c = unprivileged(&env, &env.path("data"));
+    c.args(["upload", "--json"]).arg(&secret).arg(&fine);
+    let started = std::time::Instant::now();
+    let out = run(c).await;
+    let took = started.elapsed();
+    exits_with(&out, 1);
+    let lines = json_lines(&out);
+    let bad = lines
+        .iter()
+        .find(|l| {
+            l["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("secret.bin"))
+        })
+        .expect("a line for the unreadable file");
+    assert_eq!(bad["status"], "failed");
+    let msg = bad["error"].as_str().expect("error");
+    assert!(msg.contains("permission denied"), "{msg}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("secret.bin") && stderr.contains("permission denied"),
+        "the message names the file: {stderr}"
+    );
+    assert!(
+        lines.iter().any(
+            |l| l["path"].as_str().is_some_and(|p| p.ends_with("fine.bin"))
+                && l["status"] == "done"
+        ),
+        "the readable file still uploads"
+    );
+    // Not a minute of retries that blame the connection (a generous bound, not a benchmark).
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+    // Only the readable file reached the server.
+    assert_eq!(env.stat(|s| &s.bytes_received), 1 << 20);
+    assert_eq!(env.stat(|s| &s.files_created), 1);
+}
