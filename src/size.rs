@@ -32,6 +32,34 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes.round() as u64)
 }
 
+/// Chunk sizes are multiples of this: a Google Cloud Storage resumable session (what Wix's
+/// upload service sits on) wants non-final chunks in multiples of 256 KiB.
+pub const CHUNK_UNIT_BYTES: u64 = 256 << 10;
+
+/// A `--chunk-size` as given and as it will be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkArg {
+    /// A multiple of [`CHUNK_UNIT_BYTES`], at least one unit.
+    pub bytes: u64,
+    /// What the person wrote, in bytes.
+    pub requested: u64,
+}
+
+/// Parses a chunk size: at least 256 KiB, rounded to the nearest multiple of 256 KiB.
+pub fn parse_chunk_size(text: &str) -> Result<ChunkArg, String> {
+    let requested = parse_size(text)?;
+    if requested < CHUNK_UNIT_BYTES {
+        return Err(format!(
+            "{text:?} is too small: a chunk is at least 256 KiB (each request costs a round trip); write e.g. 8MiB"
+        ));
+    }
+    let units = requested.saturating_add(CHUNK_UNIT_BYTES / 2) / CHUNK_UNIT_BYTES;
+    Ok(ChunkArg {
+        bytes: units.max(1).saturating_mul(CHUNK_UNIT_BYTES),
+        requested,
+    })
+}
+
 /// Formats bytes in binary units with one decimal: `4.2 MiB`, `310.0 KiB`, `88 B`.
 pub fn format_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -63,6 +91,23 @@ mod tests {
         assert!(parse_size("").is_err());
         assert!(parse_size("0").is_err());
         assert!(parse_size("-5MiB").is_err());
+    }
+
+    #[test]
+    fn chunk_sizes_are_whole_units_of_256_kib() {
+        assert_eq!(parse_chunk_size("8MiB").map(|c| c.bytes), Ok(8 << 20));
+        assert_eq!(
+            parse_chunk_size("1000000"),
+            Ok(ChunkArg {
+                bytes: 1 << 20,
+                requested: 1_000_000
+            })
+        );
+        assert_eq!(parse_chunk_size("300KiB").map(|c| c.bytes), Ok(256 << 10));
+        assert_eq!(parse_chunk_size("400KiB").map(|c| c.bytes), Ok(512 << 10));
+        let e = parse_chunk_size("1").expect_err("refused");
+        assert!(e.contains("at least 256 KiB"), "{e}");
+        assert!(parse_chunk_size("255KiB").is_err());
     }
 
     #[test]

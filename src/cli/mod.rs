@@ -52,9 +52,10 @@ pub struct UploadArgs {
     /// Uploads running at once.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=32))]
     pub parallel: u16,
-    /// Fixed PATCH size such as 8MiB, 512KiB or a byte count (default: adapts to the link).
-    #[arg(long, value_parser = size::parse_size)]
-    pub chunk_size: Option<u64>,
+    /// Fixed PATCH size such as 8MiB, 512KiB or a byte count: at least 256 KiB, rounded to a
+    /// multiple of 256 KiB (default: adapts to the link).
+    #[arg(long, value_parser = size::parse_chunk_size)]
+    pub chunk_size: Option<size::ChunkArg>,
     /// Media Manager folder id to upload into.
     #[arg(long, conflicts_with = "path")]
     pub folder: Option<String>,
@@ -115,8 +116,8 @@ pub struct TusUploadArgs {
     /// Metadata pairs KEY=VALUE.
     #[arg(long = "metadata", value_name = "KEY=VALUE")]
     pub metadata: Vec<String>,
-    #[arg(long, value_parser = size::parse_size)]
-    pub chunk_size: Option<u64>,
+    #[arg(long, value_parser = size::parse_chunk_size)]
+    pub chunk_size: Option<size::ChunkArg>,
     /// Send no Upload-Checksum even when the server offers the extension.
     #[arg(long)]
     pub no_checksum: bool,
@@ -206,13 +207,25 @@ async fn bind_embedded() -> anyhow::Result<tokio::net::TcpListener> {
     }
 }
 
+/// Says so when `--chunk-size` was rounded to whole units of 256 KiB.
+fn note_rounded(c: size::ChunkArg) {
+    if c.bytes != c.requested {
+        eprintln!(
+            "note: --chunk-size {} rounded to {} (chunks are multiples of 256 KiB)",
+            c.requested,
+            size::format_bytes(c.bytes)
+        );
+    }
+}
+
 async fn upload(a: UploadArgs) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir();
     let conn = connect(&data_dir).await?;
     let mut cfg = EngineConfig::new(data_dir, conn.base.clone(), conn.credentials.clone());
     cfg.parallel = a.parallel.into();
     if let Some(c) = a.chunk_size {
-        cfg.tus.chunk_size = ChunkSize::Fixed(c);
+        note_rounded(c);
+        cfg.tus.chunk_size = ChunkSize::Fixed(c.bytes);
     }
     cfg.start = StartMode::Hold;
     let destination = Destination {
@@ -300,7 +313,8 @@ async fn tus_upload(a: TusUploadArgs) -> anyhow::Result<ExitCode> {
         ..TusConfig::default()
     };
     if let Some(c) = a.chunk_size {
-        cfg.chunk_size = ChunkSize::Fixed(c);
+        note_rounded(c);
+        cfg.chunk_size = ChunkSize::Fixed(c.bytes);
     }
     let client = TusClient::new(cfg)?;
     let file = FileSource::open(&a.file)

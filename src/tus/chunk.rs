@@ -38,7 +38,8 @@ impl ChunkSizer {
     pub fn new(mode: ChunkSize) -> Self {
         let current = match mode {
             ChunkSize::Adaptive => MIN_ADAPTIVE_CHUNK,
-            ChunkSize::Fixed(n) => n.max(1),
+            // Whole units, so every non-final PATCH suits a GCS-backed server.
+            ChunkSize::Fixed(n) => (n / CHUNK_ALIGN).max(1) * CHUNK_ALIGN,
         };
         Self {
             mode,
