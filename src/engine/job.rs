@@ -176,6 +176,10 @@ pub struct Job {
     /// Fingerprint: size and modification time when queued.
     pub size_bytes: u64,
     pub mtime_unix_nanos: Option<u128>,
+    /// Fingerprint: device, inode and change time when queued, so a file renamed over this
+    /// one is noticed (absent in journals of older versions: not checked then).
+    #[serde(default)]
+    pub identity: Option<crate::tus::FileIdentity>,
     pub destination: Destination,
     pub state: JobState,
     pub session: Option<Session>,

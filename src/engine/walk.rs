@@ -10,6 +10,7 @@ pub(super) struct Candidate {
     pub path: PathBuf,
     pub size: u64,
     pub mtime: Option<SystemTime>,
+    pub identity: Option<crate::tus::FileIdentity>,
 }
 
 /// Expands folders (recursively) and checks each file, off the async threads.
@@ -33,6 +34,7 @@ pub(super) fn walk(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(PathBuf, String)>
                 path: canonical,
                 size: meta.len(),
                 mtime: meta.modified().ok(),
+                identity: crate::tus::FileIdentity::of(meta),
             });
         }
     };

@@ -93,6 +93,7 @@ async fn upload(
         path: job.path.clone(),
         len: job.size_bytes,
         mtime: job.mtime(),
+        identity: job.identity,
     };
     let progress = Arc::new(JobProgress::new(id, reports.clone()));
     let mut file_id = job.file_id.clone();

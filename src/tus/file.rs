@@ -6,6 +6,34 @@ use std::time::{Duration, SystemTime};
 
 use super::Error;
 
+/// Which file a path named, beyond its size and modification time: a file renamed over
+/// another (a new inode), or edited with its time put back (a new change time), is another file
+/// even when its size and mtime match. Unix only; elsewhere `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileIdentity {
+    pub dev: u64,
+    pub ino: u64,
+    /// Status change time (`st_ctime`), in nanoseconds since the Unix epoch.
+    pub ctime_nanos: i128,
+}
+
+impl FileIdentity {
+    #[cfg(unix)]
+    pub fn of(meta: &std::fs::Metadata) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt as _;
+        Some(Self {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            ctime_nanos: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
+        })
+    }
+
+    #[cfg(not(unix))]
+    pub fn of(_meta: &std::fs::Metadata) -> Option<Self> {
+        None
+    }
+}
+
 /// The local file behind an upload, with the identity it had when the upload began.
 #[derive(Debug, Clone)]
 pub struct FileSource {
@@ -13,6 +41,8 @@ pub struct FileSource {
     pub len: u64,
     /// Modification time when queued; a change means the file was edited mid-upload.
     pub mtime: Option<SystemTime>,
+    /// Device, inode and change time when queued (`None`: not known, not checked).
+    pub identity: Option<FileIdentity>,
 }
 
 impl FileSource {
@@ -26,6 +56,7 @@ impl FileSource {
         Ok(Self {
             len: meta.len(),
             mtime: meta.modified().ok(),
+            identity: FileIdentity::of(&meta),
             path,
         })
     }
@@ -37,10 +68,14 @@ impl FileSource {
         Ok(())
     }
 
-    /// Fails with [`Error::FileChanged`] when the size or modification time moved.
+    /// Fails with [`Error::FileChanged`] when the size, modification time or identity moved:
+    /// the file was edited, or another file took its name.
     pub async fn check_unchanged(&self) -> Result<(), Error> {
         let meta = tokio::fs::metadata(&self.path).await?;
-        if meta.len() != self.len || (self.mtime.is_some() && meta.modified().ok() != self.mtime) {
+        if meta.len() != self.len
+            || (self.mtime.is_some() && meta.modified().ok() != self.mtime)
+            || (self.identity.is_some() && FileIdentity::of(&meta) != self.identity)
+        {
             return Err(Error::FileChanged);
         }
         Ok(())

@@ -19,4 +19,5 @@ mod resilience;
 pub use chunk::ChunkSize;
 pub use client::{FileSource, Progress, TusClient, TusConfig};
 pub use error::Error;
+pub use file::FileIdentity;
 pub use protocol::{Capabilities, Created, HeadInfo};

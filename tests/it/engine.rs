@@ -202,6 +202,42 @@ async fn a_gone_upload_restarts_by_itself() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_renamed_over_with_the_same_size_and_time_is_noticed() {
+    let env = Env::start().await;
+    let file = random_file(env.dir.path(), "photo.bin", 4 << 20);
+    let mtime = std::fs::metadata(&file)
+        .expect("meta")
+        .modified()
+        .expect("mtime");
+    env.slow_patches(60);
+    let cfg = env.slow_engine_config("data");
+    let (handle, mut events, ids) = start_and_add(cfg, vec![file.clone()]).await;
+    events.wait_acknowledged(1).await;
+    // Another file of the same size and modification time takes its name (a sync tool, an
+    // editor's save-by-rename).
+    let other = random_file(env.dir.path(), "other.bin", 4 << 20);
+    std::fs::File::options()
+        .write(true)
+        .open(&other)
+        .expect("open")
+        .set_modified(mtime)
+        .expect("set mtime");
+    std::fs::rename(&other, &file).expect("rename over");
+    let out = events.finish(&ids, 60).await;
+    assert!(
+        out[0].failed().message.contains("file changed on disk"),
+        "{:?}",
+        out[0]
+    );
+    assert_eq!(
+        env.stat(|s| &s.finalize_requests),
+        0,
+        "a mix of two files is never finalized"
+    );
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_changed_mid_upload_fails_and_is_never_finalized() {
     let env = Env::start().await;
     let file = random_file(env.dir.path(), "edit.bin", 4 << 20);

@@ -437,6 +437,7 @@ async fn a_file_that_ends_early_is_an_error() {
     f.set_len(1 << 20).expect("truncate");
     let fixed = FileSource {
         mtime: None,
+        identity: None,
         len: 3 << 20,
         path: path.clone(),
     };

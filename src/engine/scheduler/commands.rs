@@ -70,11 +70,15 @@ impl Scheduler {
         let path = job.path.clone();
         if let Ok(meta) = tokio::fs::metadata(&path).await {
             let mtime = meta.modified().ok().and_then(unix_nanos);
+            let identity = crate::tus::FileIdentity::of(&meta);
             if let Some(job) = self.jobs.get_mut(&id)
-                && (meta.len() != job.size_bytes || mtime != job.mtime_unix_nanos)
+                && (meta.len() != job.size_bytes
+                    || mtime != job.mtime_unix_nanos
+                    || (job.identity.is_some() && identity != job.identity))
             {
                 job.size_bytes = meta.len();
                 job.mtime_unix_nanos = mtime;
+                job.identity = identity;
                 job.session = None;
                 job.acknowledged_bytes = 0;
             }
@@ -132,6 +136,7 @@ impl Scheduler {
                 name,
                 size_bytes: c.size,
                 mtime_unix_nanos: c.mtime.and_then(unix_nanos),
+                identity: c.identity,
                 destination: w.destination.clone(),
                 state: JobState::Queued,
                 session: None,
