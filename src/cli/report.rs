@@ -20,6 +20,8 @@ pub async fn run(
     json: bool,
     files: Option<(Vec<PathBuf>, Destination)>,
 ) -> anyhow::Result<ExitCode> {
+    // Registered before anything starts, and kept: a Ctrl+C during a busy moment is not lost.
+    let mut shutdown = super::ShutdownSignal::new();
     let (handle, mut events) = engine::start(config, None)?;
     let mut r = Reporter::new(json);
     let adding = files.is_some();
@@ -77,7 +79,7 @@ pub async fn run(
                 Some(ev) => r.event(ev),
                 None => break false,
             },
-            _ = super::shutdown_signal() => break true,
+            _ = shutdown.recv() => break true,
         }
     };
     handle.shutdown().await;

@@ -313,3 +313,66 @@ async fn chunk_sizes_below_256_kib_are_refused_and_others_rounded_to_whole_units
     assert_eq!(env.stat(|s| &s.patch_requests), 5);
     assert_eq!(json_lines(&out)[0]["verified"], true);
 }
+
+/// Ctrl+C while the reporter is busy (here: stuck writing JSON lines to a full pipe) is kept
+/// and honoured once it can be, not lost with the loop turn it arrived in.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ctrl_c_while_an_event_is_handled_is_not_missed() {
+    use std::io::Read as _;
+    let env = Env::start().await;
+    let count = 200;
+    // Long names make long JSON lines: the first hundred-odd fill the pipe's 64 KiB.
+    let files: Vec<PathBuf> = (0..count)
+        .map(|i| {
+            random_file(
+                env.dir.path(),
+                &format!("{}-{i:03}.txt", "n".repeat(150)),
+                512,
+            )
+        })
+        .collect();
+    let mut c = wixup(&env, "data");
+    c.args(["upload", "--json", "--parallel", "32"])
+        .args(&files)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = c.spawn().expect("spawn");
+    // Every file reaches the site while nobody reads stdout, so the reporter is blocked on a
+    // write with events still queued.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while env.stat(|s| &s.files_created) < count {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "uploads did not finish"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(child.try_wait().expect("wait").is_none(), "still reporting");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    // Now read: the reporter goes on, and must see the Ctrl+C that came meanwhile.
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let _ = stdout.read_to_end(&mut all);
+        all
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let code = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s.code();
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("wixup did not stop after Ctrl+C");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let _ = reader.join();
+    assert_eq!(code, Some(130), "stopped by the Ctrl+C, not run to the end");
+}
