@@ -10,6 +10,7 @@ mod it {
     mod cli;
     mod cli_hardening;
     mod engine;
+    mod engine_races;
     #[cfg(feature = "gui")]
     mod gui;
     mod interop;

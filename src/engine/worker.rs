@@ -116,6 +116,9 @@ async fn upload(
             known_offset = Some(s.1);
             session = Some(s.0.clone());
             persist_session(reports, id, Some(s.0)).await;
+            if cancel.is_cancelled() {
+                return Err(Stop::Interrupted);
+            }
         }
         let s = session
             .clone()
@@ -176,6 +179,11 @@ async fn upload(
                 restarted = true;
                 session = None;
                 persist_session(reports, id, None).await;
+                // Bytes move again: the row shows it, and Pause works.
+                let _ = reports.send(Report::Phase {
+                    id,
+                    state: JobState::Uploading,
+                });
             }
             Err(e) => return Err(wix_stop("Wix could not finish the upload", e)),
         }
@@ -243,9 +251,19 @@ async fn new_session(
         ("contentType", job.mime_type.as_str()),
         ("token", target.upload_token.as_str()),
     ];
+    // The creation request is not abandoned when Pause or Cancel lands: the server may have
+    // made the upload already, and only its answer says where it is. Once it is known, the
+    // scheduler keeps it (paused) or terminates it (cancelled). One request, under the stall
+    // watchdog, so this waits seconds at most.
     let created = shared
         .tus
-        .create(&target.upload_url, file, &metadata, progress, cancel)
+        .create(
+            &target.upload_url,
+            file,
+            &metadata,
+            progress,
+            &CancellationToken::new(),
+        )
         .await
         .map_err(tus_stop)?;
     Ok((

@@ -6,7 +6,7 @@ use reqwest::Url;
 
 use super::{Scheduler, Walked};
 use crate::engine::Event;
-use crate::engine::job::{Job, JobId, JobState, unix_nanos};
+use crate::engine::job::{Job, JobId, JobState, Session, unix_nanos};
 
 impl Scheduler {
     pub(super) fn pause(&mut self, id: JobId) {
@@ -46,17 +46,23 @@ impl Scheduler {
         if let Some(job) = self.jobs.get_mut(&id) {
             job.session = None;
         }
-        if let Some(s) = session
-            && let (Ok(endpoint), Ok(location)) =
-                (Url::parse(&s.upload_url), Url::parse(&s.location))
-        {
-            let shared = self.shared.clone();
-            tokio::spawn(async move {
-                if let Err(e) = shared.tus.terminate(&endpoint, &location).await {
-                    tracing::debug!(error = %e, "could not terminate a cancelled upload");
-                }
-            });
+        if let Some(s) = session {
+            self.terminate(s);
         }
+    }
+
+    /// Ends a server-side upload nobody will resume (in the background; best effort).
+    pub(super) fn terminate(&self, s: Session) {
+        let (Ok(endpoint), Ok(location)) = (Url::parse(&s.upload_url), Url::parse(&s.location))
+        else {
+            return;
+        };
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            if let Err(e) = shared.tus.terminate(&endpoint, &location).await {
+                tracing::debug!(error = %e, "could not terminate a cancelled upload");
+            }
+        });
     }
 
     pub(super) async fn retry(&mut self, id: JobId) {

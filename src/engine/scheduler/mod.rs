@@ -353,6 +353,19 @@ impl Scheduler {
                 self.set_state(id, state);
             }
             Report::Session { id, session, saved } => {
+                let live = self
+                    .jobs
+                    .get(&id)
+                    .is_some_and(|j| j.state != JobState::Cancelled);
+                if !live {
+                    // Created just as Cancel (or Remove) landed: nobody will resume it, so it
+                    // must not linger on the server.
+                    if let Some(s) = session {
+                        self.terminate(s);
+                    }
+                    let _ = saved.send(());
+                    return;
+                }
                 if let Some(job) = self.jobs.get_mut(&id) {
                     if session.is_none() {
                         job.acknowledged_bytes = 0;

@@ -1,0 +1,97 @@
+//! The engine where commands and server answers cross: Cancel as an upload is being created, a
+//! finalize refused after every byte was sent.
+
+use std::time::Duration;
+
+use axum::http::Method;
+use wixup::engine::{Command, Event, JobState};
+use wixup::sandbox::{FaultKind, Rule};
+
+use super::support::{Env, random_file, start_and_add};
+
+/// Uploads the sandbox holds (created and neither finalized nor terminated).
+fn live_uploads(env: &Env) -> usize {
+    std::fs::read_dir(env.path("sandbox").join("uploads"))
+        .map(|d| d.filter_map(|e| e.ok()).count())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_created_just_as_cancel_lands_is_terminated() {
+    let env = Env::start().await;
+    let file = random_file(env.dir.path(), "late.bin", 6 << 20);
+    // The server creates the upload at once but its answer takes a second: Cancel lands in
+    // between.
+    env.sandbox.faults.add(Rule::nth(
+        Some(Method::POST),
+        "/upload/tus",
+        1,
+        FaultKind::Stall(Duration::from_millis(1500)),
+    ));
+    let cfg = env.engine_config("data");
+    let (handle, mut events, ids) = start_and_add(cfg, vec![file]).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while live_uploads(&env) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no upload was created"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    handle.send(Command::Cancel(ids[0]));
+    events.wait_state(JobState::Cancelled).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while live_uploads(&env) > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the upload created as Cancel landed was never terminated"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let jobs = handle.snapshot().await;
+    assert_eq!(jobs[0].state, JobState::Cancelled);
+    assert!(
+        jobs[0].session.is_none(),
+        "no session kept on a cancelled job"
+    );
+    assert_eq!(env.stat(|s| &s.bytes_received), 0);
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_refused_finalize_the_resend_is_reported_as_uploading_and_can_pause() {
+    let env = Env::start().await;
+    let file = random_file(env.dir.path(), "again.bin", 3 << 20);
+    env.sandbox.faults.add(Rule::nth(
+        Some(Method::PUT),
+        "/upload/tus",
+        1,
+        FaultKind::Status {
+            status: 400,
+            retry_after_secs: None,
+        },
+    ));
+    let cfg = env.slow_engine_config("data");
+    let (handle, mut events, ids) = start_and_add(cfg, vec![file]).await;
+    events.wait_state(JobState::Finalizing).await;
+    // The second pass is slow enough to pause.
+    env.slow_patches(100);
+    events
+        .wait_for(20, |e| {
+            matches!(
+                e,
+                Event::StateChanged {
+                    state: JobState::Uploading,
+                    ..
+                }
+            )
+        })
+        .await;
+    handle.send(Command::Pause(ids[0]));
+    events.wait_state(JobState::Paused).await;
+    assert_eq!(handle.snapshot().await[0].state, JobState::Paused);
+    env.sandbox.faults.clear();
+    handle.send(Command::Resume(ids[0]));
+    events.finish(&ids, 60).await[0].done();
+    handle.shutdown().await;
+}
