@@ -8,11 +8,14 @@ mod it {
 
     mod chaos;
     mod cli;
+    mod cli_finalize;
     mod engine;
     #[cfg(feature = "gui")]
     mod gui;
     mod interop;
     mod sandbox;
+    mod sandbox_records;
+    mod sandbox_state;
     mod tus_client;
     mod wix_media;
 }
