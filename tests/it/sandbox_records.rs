@@ -1,15 +1,20 @@
 //! The sandbox's records on disk over raw HTTP: a request rewrites only what it changed,
-//! everything is back after a restart, and unreadable or old-format state is set aside.
+//! everything is back after a restart, unreadable or old-format state is set aside, and a
+//! finalize cut short by a crash (before or after its record) is completed by the next one.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use axum::http::Method;
 use reqwest::Url;
+use wixup::sandbox::{FaultKind, Rule};
 
 use super::sandbox_state::{
-    b64, create, finalize, http, listed, location, names, patch, restart, token, uploaded, url_host,
+    b64, create, finalize, finalize_url, http, listed, location, names, patch, restart, stat,
+    token, uploaded, url_host,
 };
-use super::support::start_sandbox;
+use super::support::{get, start_sandbox};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupt_state_json_is_set_aside_and_the_sandbox_starts() {
@@ -168,4 +173,96 @@ async fn a_request_rewrites_only_the_records_it_changed() {
     assert_eq!(patch(&location(&r), 0, b"ok").await, 204);
     let (status, v) = finalize(&http(), &endpoint, &tok).await;
     assert_eq!(status, 200, "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_moved_without_a_record_are_found_by_the_next_finalize() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let sb_dir = dir.path().join("sb");
+    let sb = start_sandbox(&sb_dir, |_| {}).await;
+    let (endpoint, tok, loc) = uploaded(&sb.local_url(), b"hello").await;
+    sb.stop().await;
+    // As a finalize stopped right after moving the bytes, before writing anything down.
+    let upload_id = loc.rsplit('/').next().expect("id");
+    let moved_to = format!("wxsbx_{upload_id}.txt");
+    std::fs::rename(
+        sb_dir.join("uploads").join(format!("{upload_id}.bin")),
+        sb_dir.join("files").join(&moved_to),
+    )
+    .expect("move");
+    let sb = start_sandbox(&sb_dir, |_| {}).await;
+    let endpoint = endpoint.replace(&url_host(&endpoint), &sb.addr.to_string());
+    let (status, v) = finalize(&http(), &endpoint, &tok).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["file"]["id"], moved_to.as_str());
+    assert_eq!(v["file"]["sizeInBytes"], "5");
+    let (s, body) = get(v["file"]["url"].as_str().expect("url")).await;
+    assert_eq!((s, body.as_slice()), (200, b"hello".as_slice()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finalize_cut_short_by_a_sandbox_crash_completes_as_it_began() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let sb_dir = dir.path().join("sb");
+    // The first sandbox runs on its own runtime, so it can die at once, tasks and all.
+    let rt = std::thread::spawn(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime")
+    })
+    .join()
+    .expect("thread");
+    let sb = rt
+        .spawn({
+            let d = sb_dir.clone();
+            async move { start_sandbox(&d, |_| {}).await }
+        })
+        .await
+        .expect("start");
+    let (endpoint, tok, loc) = uploaded(&sb.local_url(), b"hello").await;
+    sb.faults.add(Rule::nth(
+        Some(Method::PUT),
+        "/upload/tus/",
+        1,
+        FaultKind::PauseMidway(Duration::from_secs(30)),
+    ));
+    let pending = tokio::spawn({
+        let (e, t) = (endpoint.clone(), tok.clone());
+        async move { http().put(finalize_url(&e, &t)).body("{}").send().await }
+    });
+    let upload_id = loc.rsplit('/').next().expect("id").to_string();
+    let moved_to = sb_dir.join("files").join(format!("wxsbx_{upload_id}.txt"));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !moved_to.exists() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the bytes never moved"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(sb);
+    std::thread::spawn(move || rt.shutdown_background())
+        .join()
+        .expect("crash");
+    assert!(pending.await.expect("join").is_err(), "no answer came");
+
+    // The next finalize names the file differently: the one begun still wins.
+    let sb = start_sandbox(&sb_dir, |_| {}).await;
+    let endpoint = endpoint.replace(&url_host(&endpoint), &sb.addr.to_string());
+    let r = http()
+        .put(format!("{endpoint}/{tok}?filename=other.bin"))
+        .body("{}")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(v["file"]["id"], format!("wxsbx_{upload_id}.txt"));
+    assert_eq!(v["file"]["displayName"], "a.txt");
+    let (s, body) = get(v["file"]["url"].as_str().expect("url")).await;
+    assert_eq!((s, body.as_slice()), (200, b"hello".as_slice()));
+    assert_eq!(listed(&sb.local_url()).await.len(), 1);
+    assert_eq!(stat(&sb, |s| &s.files_created), 1);
 }

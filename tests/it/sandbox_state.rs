@@ -152,6 +152,16 @@ pub(super) async fn restart(dir: &Path, sb: SandboxHandle) -> SandboxHandle {
     start_sandbox(dir, |_| {}).await
 }
 
+/// `127.0.0.1:PORT` of a URL.
+pub(super) fn url_host(u: &str) -> String {
+    let u = Url::parse(u).expect("url");
+    format!(
+        "{}:{}",
+        u.host_str().expect("host"),
+        u.port().expect("port")
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_finalize_whose_client_gives_up_mid_way_still_makes_the_file_once() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -236,41 +246,6 @@ async fn three_finalizes_at_once_all_get_the_same_file() {
     assert!(ids.iter().all(|i| i == &ids[0]), "{ids:?}");
     assert_eq!(stat(&sb, |s| &s.files_created), 1);
     assert_eq!(listed(&base).await, vec![ids[0].clone()]);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bytes_moved_without_a_record_are_found_by_the_next_finalize() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let sb_dir = dir.path().join("sb");
-    let sb = start_sandbox(&sb_dir, |_| {}).await;
-    let (endpoint, tok, loc) = uploaded(&sb.local_url(), b"hello").await;
-    sb.stop().await;
-    // As a finalize stopped right after moving the bytes, before writing anything down.
-    let upload_id = loc.rsplit('/').next().expect("id");
-    let moved_to = format!("wxsbx_{upload_id}.txt");
-    std::fs::rename(
-        sb_dir.join("uploads").join(format!("{upload_id}.bin")),
-        sb_dir.join("files").join(&moved_to),
-    )
-    .expect("move");
-    let sb = start_sandbox(&sb_dir, |_| {}).await;
-    let endpoint = endpoint.replace(&url_host(&endpoint), &sb.addr.to_string());
-    let (status, v) = finalize(&http(), &endpoint, &tok).await;
-    assert_eq!(status, 200, "{v}");
-    assert_eq!(v["file"]["id"], moved_to.as_str());
-    assert_eq!(v["file"]["sizeInBytes"], "5");
-    let (s, body) = get(v["file"]["url"].as_str().expect("url")).await;
-    assert_eq!((s, body.as_slice()), (200, b"hello".as_slice()));
-}
-
-/// `127.0.0.1:PORT` of a URL.
-pub(super) fn url_host(u: &str) -> String {
-    let u = Url::parse(u).expect("url");
-    format!(
-        "{}:{}",
-        u.host_str().expect("host"),
-        u.port().expect("port")
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
