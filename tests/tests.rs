@@ -8,6 +8,7 @@ mod it {
 
     mod chaos;
     mod cli;
+    mod cli_finalize;
     mod cli_hardening;
     mod engine;
     mod engine_races;
@@ -15,6 +16,8 @@ mod it {
     mod gui;
     mod interop;
     mod sandbox;
+    mod sandbox_records;
+    mod sandbox_state;
     mod tus_client;
     mod wix_media;
 }

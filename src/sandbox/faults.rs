@@ -40,6 +40,10 @@ pub enum FaultKind {
     BogusOffset(String),
     /// Wait this long after handling, before answering (a stall: no bytes move).
     Stall(Duration),
+    /// Wait this long in the middle of handling: finalize waits after moving the upload's
+    /// bytes, before recording the file, so a client that gives up or dies then catches the
+    /// server mid-way. Other requests ignore it.
+    PauseMidway(Duration),
 }
 
 /// Which requests a fault applies to, and how often.
@@ -121,6 +125,10 @@ impl Faults {
 #[derive(Debug, Clone, Copy)]
 pub struct DropAfter(pub u64);
 
+/// Carried in request extensions: the handler pauses this long mid-way ([`FaultKind::PauseMidway`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Midway(pub Duration);
+
 /// The middleware applying the fault plan.
 pub(crate) async fn middleware(
     State(state): State<AppState>,
@@ -150,6 +158,9 @@ pub(crate) async fn middleware(
                 return resp;
             }
             FaultKind::Latency(d) => tokio::time::sleep(d).await,
+            FaultKind::PauseMidway(d) => {
+                req.extensions_mut().insert(Midway(d));
+            }
             FaultKind::DropConnection { after_bytes } => {
                 req.extensions_mut().insert(DropAfter(after_bytes));
                 after.push(FaultKind::DropConnection { after_bytes });

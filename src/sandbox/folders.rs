@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::rest::{ListQuery, ROOT, page, violation};
-use super::store::{FolderRec, now_unix_ms, random_hex, rfc3339};
+use super::store::{FolderRec, Key, now_unix_ms, random_hex, rfc3339};
 
 /// The parent folder for an upload: `filePath` (created as needed) under `parentFolderId`.
 pub(super) fn resolve_folder(
@@ -40,6 +40,7 @@ pub(super) fn resolve_folder(
                             created_unix_ms: now_unix_ms(),
                         },
                     );
+                    s.touch(Key::Folder(id.clone()));
                     id
                 }
             };
@@ -96,6 +97,7 @@ pub async fn create_folder(
             created_unix_ms: now_unix_ms(),
         };
         s.folders.insert(f.id.clone(), f.clone());
+        s.touch(Key::Folder(f.id.clone()));
         Some(f)
     });
     let Some(folder) = folder else {

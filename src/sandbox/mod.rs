@@ -11,8 +11,10 @@
 
 mod descriptor;
 pub mod faults;
+mod finalize;
 mod folders;
 mod media;
+mod persist;
 mod rest;
 pub mod store;
 mod tus_body;
@@ -94,6 +96,10 @@ pub struct Stats {
     pub checksum_trailers: AtomicU64,
     /// Requests to the upload host that carried an `Authorization` or `wix-site-id` header.
     pub credentials_on_upload_host: AtomicU64,
+    /// tus creations that made an upload.
+    pub uploads_created: AtomicU64,
+    /// tus DELETEs that removed an upload.
+    pub uploads_terminated: AtomicU64,
 }
 
 impl Stats {
@@ -110,6 +116,8 @@ impl Stats {
             "credentialsOnUploadHost": Self::get(&self.credentials_on_upload_host),
             "checksumHeaders": Self::get(&self.checksum_headers),
             "checksumTrailers": Self::get(&self.checksum_trailers),
+            "uploadsCreated": Self::get(&self.uploads_created),
+            "uploadsTerminated": Self::get(&self.uploads_terminated),
         })
     }
 }
@@ -127,8 +135,10 @@ pub(crate) struct Inner {
     base: Url,
     dirs: store::Dirs,
     state: Mutex<store::State>,
-    /// Serializes writes of `state.json`.
-    save_lock: tokio::sync::Mutex<()>,
+    /// Serializes writes of the records (see `persist::flush`).
+    save_lock: Mutex<()>,
+    /// One finalize at a time per token; the others wait and get the same file.
+    finalize_locks: finalize::Locks,
     /// One PATCH at a time per upload; a second one gets 423.
     upload_locks: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     stats: Arc<Stats>,
@@ -149,21 +159,27 @@ impl AppState {
         f(&mut g)
     }
 
-    /// Writes `state.json` atomically, off the async threads.
+    /// Saves the records changed since the last save, off the async threads. Runs to the end
+    /// even when the request that asked for it is dropped.
+    async fn save(&self) -> Result<(), persist::SaveError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            persist::flush(&inner.state, &inner.save_lock, &inner.dirs)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(persist::SaveError {
+                path: self.inner.dirs.root.clone(),
+                source: std::io::Error::other(e),
+            })
+        })
+    }
+
+    /// [`AppState::save`], logging a failure (the change stays in memory and is saved with
+    /// the next one).
     async fn persist(&self) {
-        let _g = self.inner.save_lock.lock().await;
-        let bytes = self.with(|s| s.encode());
-        let path = self.inner.dirs.state();
-        let result = match bytes {
-            Ok(b) => {
-                tokio::task::spawn_blocking(move || crate::engine::journal::write_atomic(&path, &b))
-                    .await
-                    .unwrap_or_else(|e| Err(std::io::Error::other(e)))
-            }
-            Err(e) => Err(e),
-        };
-        if let Err(e) = result {
-            tracing::error!(error = %e, "sandbox: cannot save state");
+        if let Err(e) = self.save().await {
+            tracing::error!("sandbox: {e}");
         }
     }
 }
@@ -265,14 +281,15 @@ fn build(
         None => Url::parse(&format!("http://{addr}")).map_err(std::io::Error::other)?,
     };
     let dirs = store::Dirs::new(&config.data_dir)?;
-    let state = store::State::load(&dirs)?;
+    let state = persist::load(&dirs)?;
     let app = AppState {
         inner: Arc::new(Inner {
             config,
             base: base.clone(),
             dirs,
             state: Mutex::new(state),
-            save_lock: tokio::sync::Mutex::new(()),
+            save_lock: Mutex::new(()),
+            finalize_locks: Default::default(),
             upload_locks: Mutex::new(Default::default()),
             stats,
         }),
@@ -308,7 +325,7 @@ fn build(
             axum::routing::head(tus_server::head)
                 .patch(tus_server::patch)
                 .delete(tus_server::terminate)
-                .put(rest::finalize)
+                .put(finalize::finalize)
                 .options(tus_server::options),
         )
         .route("/media/{id}", get(media::original))

@@ -1,10 +1,9 @@
-//! The Wix REST surface: resumable upload URLs, finalize, file descriptors, listings, folders.
-
-use std::sync::atomic::Ordering;
+//! The Wix REST surface: resumable upload URLs, file descriptors, listings, folders (finalize
+//! is in `finalize.rs`).
 
 use axum::Json;
-use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, Request, State};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -13,7 +12,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::descriptor::descriptor;
 use super::folders::resolve_folder;
-use super::store::{FileRec, TokenRec, now_unix, now_unix_ms, random_hex};
+use super::store::{FileRec, Key, TokenRec, now_unix, random_hex};
 
 pub(super) const ROOT: &str = "media-root";
 
@@ -118,7 +117,10 @@ pub async fn generate_resumable_upload_url(
         upload_id: None,
         file_id: None,
     };
-    app.with(|s| s.tokens.insert(token.clone(), rec));
+    app.with(|s| {
+        s.tokens.insert(token.clone(), rec);
+        s.touch(Key::Token(token.clone()));
+    });
     app.persist().await;
     Json(json!({
         "uploadProtocol": "TUS",
@@ -131,144 +133,6 @@ pub async fn generate_resumable_upload_url(
 fn base64_url(b: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
-}
-
-#[derive(Deserialize)]
-pub struct FinalizeQuery {
-    filename: Option<String>,
-}
-
-/// `PUT /upload/tus/{token}?filename=`: turns a complete upload into a file. Repeating it with
-/// the same token returns the same file, so a lost answer never creates a duplicate.
-pub async fn finalize(
-    State(app): State<AppState>,
-    Path(token): Path<String>,
-    Query(q): Query<FinalizeQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let stats = &app.inner.stats;
-    stats.finalize_requests.fetch_add(1, Ordering::SeqCst);
-    if headers.contains_key("authorization") || headers.contains_key("wix-site-id") {
-        stats
-            .credentials_on_upload_host
-            .fetch_add(1, Ordering::SeqCst);
-    }
-    let Some(rec) = app.with(|s| s.tokens.get(&token).cloned()) else {
-        return wix_error(
-            StatusCode::NOT_FOUND,
-            "UPLOAD_TOKEN_NOT_FOUND",
-            "unknown upload token",
-        );
-    };
-    if let Some(id) = &rec.file_id
-        && let Some(f) = app.with(|s| s.files.get(id).cloned())
-    {
-        return Json(json!({ "file": descriptor(&app, &f) })).into_response();
-    }
-    if rec.expires_unix <= now_unix() {
-        return wix_error(
-            StatusCode::BAD_REQUEST,
-            "UPLOAD_TOKEN_EXPIRED",
-            "the upload token expired; request a new upload URL",
-        );
-    }
-    let Some(upload_id) = rec.upload_id.clone() else {
-        return wix_error(
-            StatusCode::BAD_REQUEST,
-            "UPLOAD_INCOMPLETE",
-            "nothing was uploaded with this token",
-        );
-    };
-    let Some(up) = app.with(|s| s.uploads.get(&upload_id).cloned()) else {
-        return wix_error(
-            StatusCode::BAD_REQUEST,
-            "UPLOAD_INCOMPLETE",
-            "the upload for this token is gone",
-        );
-    };
-    if up.offset < up.length {
-        return wix_error(
-            StatusCode::BAD_REQUEST,
-            "UPLOAD_INCOMPLETE",
-            &format!(
-                "the upload is incomplete: {} of {} bytes",
-                up.offset, up.length
-            ),
-        );
-    }
-    let name = q
-        .filename
-        .filter(|n| !n.is_empty())
-        .or(rec.file_name.clone())
-        .or(up.metadata.get("filename").cloned())
-        .unwrap_or_else(|| "file".into());
-    let ext = std::path::Path::new(&name)
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .filter(|e| e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric()));
-    let mime = up
-        .metadata
-        .get("contentType")
-        .cloned()
-        .unwrap_or(rec.mime_type.clone());
-    let is_image = mime.starts_with("image/");
-    let id = format!(
-        "wxsbx_{}{}{}",
-        random_hex(16),
-        if is_image { "~mv2" } else { "" },
-        ext.map(|e| format!(".{e}")).unwrap_or_default()
-    );
-    let src = app.inner.dirs.upload(&upload_id);
-    let dst = app.inner.dirs.file(&id);
-    let facts =
-        tokio::task::spawn_blocking(move || -> std::io::Result<(String, Option<(u32, u32)>)> {
-            std::fs::rename(&src, &dst)?;
-            let md5 = super::media::md5_file(&dst)?;
-            let dims = if is_image {
-                super::media::dimensions(&dst)
-            } else {
-                None
-            };
-            Ok((md5, dims))
-        })
-        .await;
-    let (md5, dimensions) = match facts {
-        Ok(Ok(f)) => f,
-        _ => {
-            return wix_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "STORAGE",
-                "could not store the file",
-            );
-        }
-    };
-    let created = now_unix_ms();
-    let file = app.with(|s| {
-        let seq = s.next_seq();
-        let f = FileRec {
-            id: id.clone(),
-            display_name: name,
-            mime_type: mime,
-            parent_folder_id: rec.parent_folder_id.clone(),
-            size: up.length,
-            md5,
-            private: rec.private,
-            created_unix_ms: created,
-            ready_unix_ms: created + app.inner.config.processing_delay.as_millis() as u64,
-            failed: is_image && dimensions.is_none(),
-            dimensions,
-            seq,
-        };
-        s.files.insert(id.clone(), f.clone());
-        s.uploads.remove(&upload_id);
-        if let Some(t) = s.tokens.get_mut(&token) {
-            t.file_id = Some(id.clone());
-        }
-        f
-    });
-    stats.files_created.fetch_add(1, Ordering::SeqCst);
-    app.persist().await;
-    Json(json!({ "file": descriptor(&app, &file) })).into_response()
 }
 
 #[derive(Deserialize)]

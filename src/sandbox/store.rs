@@ -1,14 +1,18 @@
-//! The sandbox's storage: issued tokens, tus uploads, finished files and folders, kept in one
-//! JSON state file beside the upload and file bytes, so uploads resume across a restart.
+//! The sandbox's storage: issued tokens, tus uploads, finished files and folders, each kept as
+//! one small JSON record (see [`super::persist`]) beside the upload and file bytes, so uploads
+//! resume across a restart and a request rewrites only what it changed.
 //!
 //! ```text
-//! DATA_DIR/state.json        tokens, uploads, files, folders
-//! DATA_DIR/uploads/ID.bin    bytes of a tus upload (its length is the offset)
-//! DATA_DIR/files/FILE_ID     bytes of a finalized file
-//! DATA_DIR/cache/…           resized images
+//! DATA_DIR/records/tokens/SHA1.json   one issued token (named by the SHA-1 of the token)
+//! DATA_DIR/records/uploads/ID.json    one tus upload
+//! DATA_DIR/records/files/ID.json      one finalized file
+//! DATA_DIR/records/folders/ID.json    one folder
+//! DATA_DIR/uploads/ID.bin             bytes of a tus upload (its length is the offset)
+//! DATA_DIR/files/FILE_ID              bytes of a finalized file
+//! DATA_DIR/cache/…                    resized images
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -22,22 +26,46 @@ pub struct TokenRec {
     pub parent_folder_id: String,
     pub private: bool,
     pub expires_unix: u64,
-    /// The latest tus upload created with this token.
+    /// The one live tus upload of this token (a new creation replaces the earlier one).
     pub upload_id: Option<String>,
     /// Set by the first successful finalize; later finalizes return the same file.
     pub file_id: Option<String>,
+}
+
+/// Where a tus upload is in its life.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "camelCase")]
+pub enum Phase {
+    /// Taking PATCHes; the bytes are in `uploads/ID.bin`.
+    #[default]
+    Receiving,
+    /// A finalize chose this file and is moving the bytes to `files/FILE_ID`; recorded before
+    /// the move, so a finalize interrupted at any point is completed by the next one.
+    #[serde(rename_all = "camelCase")]
+    Finalizing {
+        file_id: String,
+        display_name: String,
+        mime_type: String,
+    },
+    /// The bytes became this file. HEAD still answers (complete), so a client that lost the
+    /// finalize answer finalizes again and gets the same file.
+    #[serde(rename_all = "camelCase")]
+    Finalized { file_id: String },
 }
 
 /// A tus upload.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UploadRec {
     pub length: u64,
+    /// `Upload-Metadata` as sent, without the token (kept in `token`, never echoed).
     pub metadata: BTreeMap<String, String>,
     pub token: String,
     pub expires_unix: u64,
-    /// Bytes stored (mirrors the `.bin` length).
+    /// Bytes stored (mirrors the `.bin` length while receiving; the length afterwards).
     #[serde(default)]
     pub offset: u64,
+    #[serde(default)]
+    pub phase: Phase,
 }
 
 /// A finalized file.
@@ -71,14 +99,29 @@ pub struct FolderRec {
     pub created_unix_ms: u64,
 }
 
-/// Everything but the bytes.
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// Everything but the bytes, in memory; `dirty` names the records to write next.
+#[derive(Debug, Default, Deserialize)]
 pub struct State {
     pub tokens: HashMap<String, TokenRec>,
     pub uploads: HashMap<String, UploadRec>,
     pub files: BTreeMap<String, FileRec>,
     pub folders: BTreeMap<String, FolderRec>,
+    /// The last file `seq` handed out.
     pub seq: u64,
+    /// Records changed since the last save (written, or deleted when gone).
+    #[serde(skip)]
+    pub dirty: BTreeSet<Key>,
+}
+
+/// One record on disk. The order is the order of writing: a file before the upload and token
+/// that point at it, so a crash between two writes leaves nothing dangling.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Key {
+    Folder(String),
+    File(String),
+    Upload(String),
+    /// Keyed by the token itself.
+    Token(String),
 }
 
 /// Where things live on disk.
@@ -87,18 +130,40 @@ pub struct Dirs {
     pub root: PathBuf,
 }
 
+/// The record folders under `records/`, one per [`Key`] kind.
+pub const RECORD_KINDS: [&str; 4] = ["folders", "files", "uploads", "tokens"];
+
 impl Dirs {
     pub fn new(root: &Path) -> std::io::Result<Self> {
         for sub in ["uploads", "files", "cache"] {
             std::fs::create_dir_all(root.join(sub))?;
+        }
+        for kind in RECORD_KINDS {
+            std::fs::create_dir_all(root.join("records").join(kind))?;
         }
         Ok(Self {
             root: root.to_path_buf(),
         })
     }
 
-    pub fn state(&self) -> PathBuf {
+    /// The single state file of earlier versions, imported once and then set aside.
+    pub fn legacy_state(&self) -> PathBuf {
         self.root.join("state.json")
+    }
+
+    pub fn records(&self, kind: &str) -> PathBuf {
+        self.root.join("records").join(kind)
+    }
+
+    /// The file holding one record.
+    pub fn record(&self, key: &Key) -> PathBuf {
+        let (kind, name) = match key {
+            Key::Folder(id) => ("folders", id.clone()),
+            Key::File(id) => ("files", id.clone()),
+            Key::Upload(id) => ("uploads", id.clone()),
+            Key::Token(t) => ("tokens", token_digest(t)),
+        };
+        self.records(kind).join(format!("{name}.json"))
     }
 
     pub fn upload(&self, id: &str) -> PathBuf {
@@ -114,25 +179,19 @@ impl Dirs {
     }
 }
 
-impl State {
-    /// Loads the state and re-reads each upload's offset from its bytes on disk.
-    pub fn load(dirs: &Dirs) -> std::io::Result<Self> {
-        let mut state: State = match std::fs::read(dirs.state()) {
-            Ok(b) => serde_json::from_slice(&b).map_err(std::io::Error::other)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
-            Err(e) => return Err(e),
-        };
-        for (id, u) in state.uploads.iter_mut() {
-            u.offset = std::fs::metadata(dirs.upload(id))
-                .map(|m| m.len())
-                .unwrap_or(0)
-                .min(u.length);
-        }
-        Ok(state)
-    }
+/// The SHA-1 of a token in hex: its record's file name (tokens are long and URL-ish).
+fn token_digest(token: &str) -> String {
+    use sha1::Digest as _;
+    sha1::Sha1::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
-    pub fn encode(&self) -> std::io::Result<Vec<u8>> {
-        serde_json::to_vec(self).map_err(std::io::Error::other)
+impl State {
+    /// Marks a record as changed: the next save writes it (or deletes it when it is gone).
+    pub fn touch(&mut self, key: Key) {
+        self.dirty.insert(key);
     }
 
     pub fn next_seq(&mut self) -> u64 {

@@ -11,12 +11,14 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 
 use super::AppState;
-use super::store::{UploadRec, now_unix, random_hex};
+use super::store::{Key, Phase, UploadRec, now_unix, random_hex};
 use super::tus_body::receive;
 
 const VERSION: &str = "1.0.0";
 const EXTENSIONS: &str =
     "creation,creation-with-upload,termination,checksum,checksum-trailer,expiration";
+/// The largest `Upload-Metadata` taken, encoded (a real Wix token makes it about 4.4 KB).
+pub const MAX_METADATA_BYTES: usize = 8 * 1024;
 
 fn tus_response(status: StatusCode) -> Response {
     let mut r = status.into_response();
@@ -109,6 +111,14 @@ fn expires_header(unix: u64) -> String {
     httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix))
 }
 
+/// Why a creation was refused.
+enum Refused {
+    /// Unknown, expired or already finalized.
+    Token,
+    /// Its earlier upload is being finalized.
+    Finalizing,
+}
+
 /// POST /upload/tus: creation (and creation-with-upload). The `token` metadata must be a token
 /// this sandbox issued.
 pub async fn create(State(app): State<AppState>, req: Request) -> Response {
@@ -135,42 +145,87 @@ pub async fn create(State(app): State<AppState>, req: Request) -> Response {
             "the upload is larger than Tus-Max-Size",
         );
     }
-    let Some(metadata) = parse_metadata(header(&h, "upload-metadata").unwrap_or("")) else {
+    let raw_metadata = header(&h, "upload-metadata").unwrap_or("");
+    if raw_metadata.len() > MAX_METADATA_BYTES {
+        return tus_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("Upload-Metadata is larger than {MAX_METADATA_BYTES} bytes"),
+        );
+    }
+    let Some(mut metadata) = parse_metadata(raw_metadata) else {
         return tus_error(StatusCode::BAD_REQUEST, "Upload-Metadata is malformed");
     };
-    let Some(token) = metadata.get("token").cloned() else {
+    // Kept apart from the metadata, so it is never echoed.
+    let Some(token) = metadata.remove("token") else {
         return tus_error(StatusCode::FORBIDDEN, "the token metadata is required");
     };
     let id = random_hex(16);
     let expires = now_unix() + app.inner.config.upload_ttl.as_secs();
-    let ok = app.with(|s| match s.tokens.get_mut(&token) {
-        Some(t) if t.expires_unix > now_unix() && t.file_id.is_none() => {
-            t.upload_id = Some(id.clone());
-            s.uploads.insert(
-                id.clone(),
-                UploadRec {
-                    length,
-                    metadata,
-                    token: token.clone(),
-                    expires_unix: expires,
-                    offset: 0,
-                },
-            );
-            true
-        }
-        _ => false,
-    });
-    if !ok {
-        return tus_error(
-            StatusCode::FORBIDDEN,
-            "the upload token is not valid (unknown, expired or used)",
-        );
-    }
     if let Err(e) = std::fs::File::create(app.inner.dirs.upload(&id)) {
         tracing::error!(error = %e, "sandbox: cannot create upload file");
         return tus_error(StatusCode::INTERNAL_SERVER_ERROR, "storage error");
     }
+    // One live upload per token: a new creation replaces the earlier upload and its bytes,
+    // unless a finalize is turning it into a file.
+    let made = app.with(|s| {
+        let earlier = match s.tokens.get(&token) {
+            Some(t) if t.expires_unix > now_unix() && t.file_id.is_none() => t.upload_id.clone(),
+            _ => return Err(Refused::Token),
+        };
+        if let Some(old) = &earlier
+            && s.uploads
+                .get(old)
+                .is_some_and(|u| u.phase != Phase::Receiving)
+        {
+            return Err(Refused::Finalizing);
+        }
+        if let Some(old) = &earlier
+            && s.uploads.remove(old).is_some()
+        {
+            s.touch(Key::Upload(old.clone()));
+        }
+        if let Some(t) = s.tokens.get_mut(&token) {
+            t.upload_id = Some(id.clone());
+        }
+        s.uploads.insert(
+            id.clone(),
+            UploadRec {
+                length,
+                metadata,
+                token: token.clone(),
+                expires_unix: expires,
+                offset: 0,
+                phase: Phase::Receiving,
+            },
+        );
+        s.touch(Key::Upload(id.clone()));
+        s.touch(Key::Token(token.clone()));
+        Ok(earlier)
+    });
+    let earlier = match made {
+        Ok(earlier) => earlier,
+        Err(refused) => {
+            let _ = std::fs::remove_file(app.inner.dirs.upload(&id));
+            return match refused {
+                Refused::Token => tus_error(
+                    StatusCode::FORBIDDEN,
+                    "the upload token is not valid (unknown, expired or used)",
+                ),
+                Refused::Finalizing => tus_error(
+                    StatusCode::CONFLICT,
+                    "the upload of this token is being finalized",
+                ),
+            };
+        }
+    };
     app.persist().await;
+    if let Some(old) = earlier {
+        let _ = std::fs::remove_file(app.inner.dirs.upload(&old));
+    }
+    app.inner
+        .stats
+        .uploads_created
+        .fetch_add(1, Ordering::SeqCst);
     let has_body = header(&h, "content-type") == Some("application/offset+octet-stream");
     let mut r = tus_response(StatusCode::CREATED);
     if has_body {
@@ -209,9 +264,11 @@ pub async fn head(State(app): State<AppState>, Path(id): Path<String>, h: Header
     set(&mut r, "upload-offset", u.offset);
     set(&mut r, "upload-length", u.length);
     set(&mut r, "upload-expires", expires_header(u.expires_unix));
+    // The token never goes back out: it is enough to finalize the upload.
     let meta: Vec<String> = u
         .metadata
         .iter()
+        .filter(|(k, _)| k.as_str() != "token")
         .map(|(k, v)| {
             format!(
                 "{k} {}",
@@ -232,11 +289,40 @@ pub async fn terminate(
     if let Err(r) = check_version(&h) {
         return r;
     }
-    if app.with(|s| s.uploads.remove(&id)).is_none() {
-        return tus_error(StatusCode::NOT_FOUND, "no such upload");
+    let removed = app.with(|s| {
+        match s.uploads.get(&id).map(|u| &u.phase) {
+            None => return Err(StatusCode::NOT_FOUND),
+            Some(Phase::Finalizing { .. }) => return Err(StatusCode::CONFLICT),
+            Some(_) => {}
+        }
+        let Some(u) = s.uploads.remove(&id) else {
+            return Err(StatusCode::NOT_FOUND);
+        };
+        s.touch(Key::Upload(id.clone()));
+        if let Some(t) = s.tokens.get_mut(&u.token)
+            && t.upload_id.as_deref() == Some(id.as_str())
+        {
+            t.upload_id = None;
+            s.touch(Key::Token(u.token.clone()));
+        }
+        Ok(u)
+    });
+    match removed {
+        Ok(_) => {}
+        Err(StatusCode::CONFLICT) => {
+            return tus_error(
+                StatusCode::CONFLICT,
+                "the upload is being finalized; it cannot be terminated",
+            );
+        }
+        Err(_) => return tus_error(StatusCode::NOT_FOUND, "no such upload"),
     }
-    let _ = std::fs::remove_file(app.inner.dirs.upload(&id));
     app.persist().await;
+    let _ = std::fs::remove_file(app.inner.dirs.upload(&id));
+    app.inner
+        .stats
+        .uploads_terminated
+        .fetch_add(1, Ordering::SeqCst);
     tus_response(StatusCode::NO_CONTENT)
 }
 

@@ -356,7 +356,7 @@ async fn without_credentials_the_cli_starts_the_sandbox_itself() {
             .starts_with(&format!("http://127.0.0.1:{port}/media/"))
     );
     assert!(
-        Path::new(&dir.path().join("data/sandbox/state.json")).exists(),
+        Path::new(&dir.path().join("data/sandbox/records/files")).is_dir(),
         "sandbox storage under the data dir"
     );
 }
