@@ -9,13 +9,6 @@ use wixup::sandbox::{FaultKind, Rule};
 
 use super::support::{Env, random_file, start_and_add};
 
-/// Uploads the sandbox holds (created and neither finalized nor terminated).
-fn live_uploads(env: &Env) -> usize {
-    std::fs::read_dir(env.path("sandbox").join("uploads"))
-        .map(|d| d.filter_map(|e| e.ok()).count())
-        .unwrap_or(0)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_created_just_as_cancel_lands_is_terminated() {
     let env = Env::start().await;
@@ -31,7 +24,7 @@ async fn an_upload_created_just_as_cancel_lands_is_terminated() {
     let cfg = env.engine_config("data");
     let (handle, mut events, ids) = start_and_add(cfg, vec![file]).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while live_uploads(&env) == 0 {
+    while env.stat(|s| &s.uploads_created) == 0 {
         assert!(
             std::time::Instant::now() < deadline,
             "no upload was created"
@@ -41,7 +34,7 @@ async fn an_upload_created_just_as_cancel_lands_is_terminated() {
     handle.send(Command::Cancel(ids[0]));
     events.wait_state(JobState::Cancelled).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while live_uploads(&env) > 0 {
+    while env.stat(|s| &s.uploads_terminated) == 0 {
         assert!(
             std::time::Instant::now() < deadline,
             "the upload created as Cancel landed was never terminated"
