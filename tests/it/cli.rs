@@ -278,13 +278,53 @@ async fn the_api_key_appears_in_no_log_journal_or_error() {
         if code == 1 {
             assert!(all.contains("Manage Media Manager permission"), "{all}");
         }
-        // Upload tokens are redacted in logs: the full token never appears there.
-        let j: serde_json::Value = serde_json::from_str(&journal).expect("json");
-        for job in j["jobs"].as_array().expect("jobs") {
-            if let Some(t) = job["session"]["upload_token"].as_str() {
-                assert!(!String::from_utf8_lossy(&out.stderr).contains(t));
-            }
-        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_tokens_never_reach_the_logs() {
+    let env = Env::start().await;
+    let file = random_file(env.dir.path(), "t.bin", 6 << 20);
+    env.slow_patches(100);
+    let log = env.path("trace.log");
+    let mut c = wixup(&env, "data");
+    c.env("RUST_LOG", "trace")
+        .args(["upload", "--chunk-size", "256KiB"])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"));
+    let mut child = c.spawn().expect("spawn");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while env.stat(|s| &s.bytes_received) < 1 << 20 {
+        assert!(std::time::Instant::now() < deadline, "upload did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Killed mid-upload, so the journal still holds the session and its token.
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+    let journal: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.path("data/journal.json")).expect("journal"))
+            .expect("json");
+    let tokens: Vec<String> = journal["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .filter_map(|j| j["session"]["upload_token"].as_str().map(String::from))
+        .collect();
+    assert_eq!(
+        tokens.len(),
+        1,
+        "the interrupted upload's token is in the journal"
+    );
+    let logs = std::fs::read_to_string(&log).expect("read log");
+    assert!(logs.len() > 1000, "trace logging was on");
+    for t in &tokens {
+        assert!(t.len() >= 24, "a real token: {t}");
+        let middle = &t[t.len() / 2 - 8..t.len() / 2 + 8];
+        assert!(
+            !logs.contains(middle),
+            "part of an upload token reached the logs"
+        );
     }
 }
 

@@ -425,6 +425,16 @@ async fn cancel_terminates_and_retry_starts_again() {
     events.wait_acknowledged(1).await;
     handle.send(Command::Cancel(ids[0]));
     events.wait_state(JobState::Cancelled).await;
+    // The server-side upload is terminated (in the background, so wait for it, bounded).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while env.stat(|s| &s.uploads_terminated) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cancelled upload was never terminated on the server"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(env.stat(|s| &s.uploads_created), 1);
     env.sandbox.faults.clear();
     handle.send(Command::Retry(ids[0]));
     events.finish(&ids, 60).await[0].done();
@@ -448,45 +458,58 @@ async fn a_file_wix_cannot_process_fails_with_a_reason() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_notifier_wakes_a_front_end_after_each_event_is_queued() {
-    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
     let env = Env::start().await;
     let file = random_file(env.dir.path(), "n.bin", 5000);
-    let wakes = Arc::new(AtomicUsize::new(0));
-    let w = wakes.clone();
-    let (handle, mut rx) = engine::start(
+    // The front end takes exactly one event per wake-up, inside the wake-up itself: if the
+    // engine ever woke it before sending, that take would find nothing.
+    type Rx = tokio::sync::mpsc::UnboundedReceiver<Event>;
+    let shared: Arc<Mutex<Option<Rx>>> = Arc::new(Mutex::new(None));
+    let taken = Arc::new(Mutex::new(Vec::new()));
+    let early = Arc::new(AtomicUsize::new(0));
+    let (sh, tk, ea) = (shared.clone(), taken.clone(), early.clone());
+    let (handle, rx) = engine::start(
         env.engine_config("data"),
         Some(Arc::new(move || {
-            w.fetch_add(1, Ordering::SeqCst);
+            let mut g = sh.lock().expect("lock");
+            // Before the test hands the receiver over, only the journal load can wake it.
+            let Some(rx) = g.as_mut() else { return };
+            match rx.try_recv() {
+                Ok(ev) => tk.lock().expect("lock").push(ev),
+                Err(_) => {
+                    ea.fetch_add(1, Ordering::SeqCst);
+                }
+            }
         })),
     )
     .expect("engine");
+    *shared.lock().expect("lock") = Some(rx);
     handle.send(Command::AddFiles {
         request: 1,
         paths: vec![file],
         destination: Default::default(),
     });
-    let mut received = 0;
-    loop {
-        let ev = tokio::time::timeout(Duration::from_secs(30), rx.recv())
-            .await
-            .expect("event")
-            .expect("open");
-        received += 1;
-        // Sent first, then notified: a wake-up never comes before its event.
-        assert!(wakes.load(Ordering::SeqCst) >= received - 1);
-        if matches!(ev, Event::Finished { .. }) {
-            break;
-        }
-    }
-    // The last event's wake-up follows its send, so it may land just after we read the event.
-    for _ in 0..500 {
-        if wakes.load(Ordering::SeqCst) >= received {
-            break;
-        }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while early.load(Ordering::SeqCst) == 0
+        && !taken
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|e| matches!(e, Event::Finished { .. }))
+    {
+        assert!(std::time::Instant::now() < deadline, "no Finished event");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(wakes.load(Ordering::SeqCst) >= received);
+    assert_eq!(
+        early.load(Ordering::SeqCst),
+        0,
+        "a wake-up came before its event was queued"
+    );
+    assert!(
+        taken.lock().expect("lock").len() >= 4,
+        "every event woke it"
+    );
     handle.shutdown().await;
 }
 
@@ -512,13 +535,15 @@ async fn pause_all_resume_all_and_parallelism() {
             .iter()
             .all(|j| j.state == JobState::Paused)
     );
+    let before_resume = events.seen.len();
     handle.send(Command::SetParallelism(2));
     handle.send(Command::ResumeAll);
     events.finish(&ids, 60).await;
-    // Never more than two uploading at once.
+    // Exactly two uploading at once after the change: more breaks the limit, one means the
+    // command was ignored.
     let mut active = std::collections::HashSet::new();
     let mut peak = 0;
-    for e in &events.seen {
+    for e in &events.seen[before_resume..] {
         if let Event::StateChanged { id, state } = e {
             if *state == JobState::Uploading {
                 active.insert(*id);
@@ -528,7 +553,7 @@ async fn pause_all_resume_all_and_parallelism() {
             peak = peak.max(active.len());
         }
     }
-    assert!((1..=2).contains(&peak), "peak parallelism {peak}");
+    assert_eq!(peak, 2, "peak parallelism after SetParallelism(2)");
     handle.shutdown().await;
 }
 
@@ -550,6 +575,12 @@ async fn an_expired_saved_upload_starts_anew() {
         Verification::Verified
     );
     assert_eq!(env.stat(|s| &s.files_created), 1);
+    // It did expire: a second upload was created for the same file.
+    assert_eq!(
+        env.stat(|s| &s.uploads_created),
+        2,
+        "a new upload after expiry"
+    );
     handle.shutdown().await;
 }
 

@@ -136,17 +136,28 @@ async fn discovers_extensions_and_caches_options() {
         assert!(caps.supports(ext), "{ext} missing from {caps:?}");
     }
     assert!(caps.max_size.is_some());
-    // Cached: a failing OPTIONS afterwards is never sent.
-    env.sandbox.faults.add(Rule::nth(
-        Some(Method::OPTIONS),
-        "/upload/tus",
-        1,
-        FaultKind::Status {
-            status: 500,
-            retry_after_secs: None,
-        },
-    ));
+    // Cached: from now on every OPTIONS fails (retries cannot hide it), yet the same
+    // capabilities come back, because none is sent.
+    env.sandbox.faults.add(
+        Rule::nth(
+            Some(Method::OPTIONS),
+            "/upload/tus",
+            1,
+            FaultKind::Status {
+                status: 500,
+                retry_after_secs: None,
+            },
+        )
+        .times(u64::MAX / 2),
+    );
     assert_eq!(client.capabilities(&endpoint).await.expect("cached"), caps);
+    // And a fresh client, which must ask, does see the failure.
+    let fresh = TusClient::new(config()).expect("client");
+    assert_ne!(
+        fresh.capabilities(&endpoint).await.ok().as_ref(),
+        Some(&caps),
+        "the fault is real"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
