@@ -19,5 +19,6 @@ mod it {
     mod sandbox_records;
     mod sandbox_state;
     mod tus_client;
+    mod wix_hostile;
     mod wix_media;
 }

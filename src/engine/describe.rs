@@ -3,6 +3,7 @@
 
 use super::job::JobError;
 use super::worker::Stop;
+use crate::text::printable;
 use crate::{tus, wix_media};
 
 pub(super) fn failed(message: &str, detail: &str) -> Stop {
@@ -51,8 +52,8 @@ pub(super) fn tus_stop(e: tus::Error) -> Stop {
         }
     };
     Stop::Failed(JobError {
-        message,
-        detail: e.to_string(),
+        message: printable(&message).into_owned(),
+        detail: printable(&e.to_string()).into_owned(),
         status: e.status(),
     })
 }
@@ -72,9 +73,10 @@ pub(super) fn wix_stop(context: &str, e: wix_media::Error) -> Stop {
         E::Api { status, .. } => format!("{context} ({status})"),
         _ => format!("{context}: {e}"),
     };
+    // What the server said is shown as text, never as terminal control or forged lines.
     Stop::Failed(JobError {
-        message,
-        detail: e.to_string(),
+        message: printable(&message).into_owned(),
+        detail: printable(&e.to_string()).into_owned(),
         status: e.status(),
     })
 }

@@ -130,6 +130,12 @@ pub fn elide_middle(name: &str, max: usize) -> String {
 }
 
 /// The forms of a finished file's address that site builders paste.
+/// Whether a URL the server handed out may be given to the browser: `http(s)` only, never
+/// `file:`, `javascript:` or a scheme some other program registered.
+pub fn browsable(url: &str) -> bool {
+    reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+}
+
 pub fn markdown(name: &str, url: &str) -> String {
     format!("![{}]({url})", name.replace(['[', ']'], ""))
 }
@@ -165,6 +171,21 @@ pub fn wix_image_uri(file_id: &str, name: &str, size: (u64, u64)) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_web_urls_go_to_the_browser() {
+        assert!(super::browsable("https://static.wixstatic.com/media/a.jpg"));
+        assert!(super::browsable("http://127.0.0.1:47913/media/a.jpg"));
+        for bad in [
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "steam://run/1",
+            "not a url",
+            "",
+        ] {
+            assert!(!super::browsable(bad), "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

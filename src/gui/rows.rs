@@ -276,10 +276,13 @@ fn done_buttons(ui: &mut egui::Ui, row: &Row, copied: Option<&'static str>, out:
     let Some(url) = result.url.clone() else {
         return;
     };
-    let r = ui.button("Open").on_hover_text("Open in the browser");
-    a11y(&r, egui::Role::Button, format!("Open {name}"));
-    if r.clicked() {
-        out.push(Action::Open(url.clone()));
+    // Only a web address goes to the browser; anything else the server sent is just text.
+    if format::browsable(&url) {
+        let r = ui.button("Open").on_hover_text("Open in the browser");
+        a11y(&r, egui::Role::Button, format!("Open {name}"));
+        if r.clicked() {
+            out.push(Action::Open(url.clone()));
+        }
     }
     let menu = ui.menu_button("⏷", |ui| {
         let mut item = |ui: &mut egui::Ui, label: &str, what: &'static str, text: String| {

@@ -279,7 +279,10 @@ impl App {
                 ctx.copy_text(text);
                 self.copied = Some((id, what, Instant::now()));
             }
-            Action::Open(url) => ctx.open_url(egui::OpenUrl::new_tab(url)),
+            Action::Open(url) if super::format::browsable(&url) => {
+                ctx.open_url(egui::OpenUrl::new_tab(url));
+            }
+            Action::Open(_) => tracing::warn!("not opening a URL that is not http(s)"),
         }
     }
 

@@ -50,6 +50,11 @@ pub struct UploadTarget {
     pub upload_token: String,
 }
 
+/// The largest REST answer read: a page of 100 file descriptors is well under 1 MiB.
+pub const MAX_ANSWER_BYTES: u64 = 8 << 20;
+/// A REST call that moves no byte for this long is stalled (like a tus PATCH).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A client for one site (or the sandbox).
 #[derive(Clone)]
 pub struct WixMediaClient {
@@ -57,14 +62,28 @@ pub struct WixMediaClient {
     base: Url,
     credentials: Credentials,
     retry: RetryPolicy,
+    idle_timeout: Duration,
 }
 
 impl WixMediaClient {
     /// `base` is `https://www.wixapis.com` in production, or the sandbox's address.
     pub fn new(base: Url, credentials: Credentials, retry: RetryPolicy) -> Result<Self, Error> {
+        Self::with_idle_timeout(base, credentials, retry, DEFAULT_IDLE_TIMEOUT)
+    }
+
+    /// Like [`WixMediaClient::new`], with the stall limit: a call whose server sends nothing
+    /// for `idle_timeout` fails as [`Error::Stalled`] (and is retried).
+    pub fn with_idle_timeout(
+        base: Url,
+        credentials: Credentials,
+        retry: RetryPolicy,
+        idle_timeout: Duration,
+    ) -> Result<Self, Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(15))
+            .read_timeout(idle_timeout)
             .timeout(Duration::from_secs(120))
+            .redirect(reqwest::redirect::Policy::limited(5))
             .user_agent(concat!("wixup/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Network(e.without_url()))?;
@@ -73,6 +92,7 @@ impl WixMediaClient {
             base,
             credentials,
             retry,
+            idle_timeout,
         })
     }
 
@@ -95,6 +115,7 @@ impl WixMediaClient {
     }
 
     /// Sends a request (rebuilt for each attempt) with retries, and decodes a JSON answer.
+    /// Only for calls that are safe to repeat (reads, and writes the server deduplicates).
     async fn call<T: DeserializeOwned>(
         &self,
         what: &str,
@@ -102,38 +123,86 @@ impl WixMediaClient {
     ) -> Result<T, Error> {
         let mut attempt = 0;
         loop {
-            let err = match self.try_call(build()).await {
-                Ok(bytes) => {
-                    return serde_json::from_slice(&bytes).map_err(|e| {
-                        Error::BadResponse(format!(
-                            "{what}: the body is not the expected JSON ({e})"
-                        ))
-                    });
-                }
+            let err = match self.call_once(what, build()).await {
+                Ok(v) => return Ok(v),
                 Err(e) => e,
             };
-            if !err.is_retryable() {
-                return Err(err);
-            }
-            let Some(delay) = self.retry.delay(attempt, err.retry_after()) else {
-                return Err(err);
-            };
-            attempt += 1;
-            tracing::debug!(what, attempt, ?delay, error = %err, "wix: retrying");
-            tokio::time::sleep(delay).await;
+            self.wait_to_retry(what, err, &mut attempt).await?;
         }
     }
 
+    /// Sleeps before the next attempt, or hands back the error when it is final.
+    async fn wait_to_retry(
+        &self,
+        what: &str,
+        err: Error,
+        attempt: &mut usize,
+    ) -> Result<(), Error> {
+        if !err.is_retryable() {
+            return Err(err);
+        }
+        let Some(delay) = self.retry.delay(*attempt, err.retry_after()) else {
+            return Err(err);
+        };
+        *attempt += 1;
+        tracing::debug!(what, attempt = *attempt, ?delay, error = %err, "wix: retrying");
+        tokio::time::sleep(delay).await;
+        Ok(())
+    }
+
+    /// One attempt, decoded.
+    async fn call_once<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        req: reqwest::RequestBuilder,
+    ) -> Result<T, Error> {
+        let bytes = self.try_call(req).await?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            Error::BadResponse(format!("{what}: the body is not the expected JSON ({e})"))
+        })
+    }
+
     async fn try_call(&self, req: reqwest::RequestBuilder) -> Result<bytes::Bytes, Error> {
-        let net = |e: reqwest::Error| Error::Network(e.without_url());
-        let resp = req.send().await.map_err(net)?;
+        let host = req
+            .try_clone()
+            .and_then(|r| r.build().ok())
+            .and_then(|r| r.url().host_str().map(str::to_string))
+            .unwrap_or_else(|| "this address".into());
+        let classify = |e: reqwest::Error| {
+            if e.is_timeout() {
+                Error::Stalled {
+                    host: host.clone(),
+                    idle: self.idle_timeout,
+                }
+            } else if e.is_redirect() {
+                Error::Redirects { host: host.clone() }
+            } else {
+                Error::Network(e.without_url())
+            }
+        };
+        let mut resp = req.send().await.map_err(classify)?;
         let status = resp.status().as_u16();
         let retry_after = resp
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
-        let body = resp.bytes().await.map_err(net)?;
+        let too_large = || Error::TooLarge {
+            host: host.clone(),
+            limit_bytes: MAX_ANSWER_BYTES,
+        };
+        if resp.content_length().is_some_and(|n| n > MAX_ANSWER_BYTES) {
+            return Err(too_large());
+        }
+        // Read at most the limit, whatever the server claims or omits.
+        let mut body = bytes::BytesMut::new();
+        while let Some(chunk) = resp.chunk().await.map_err(classify)? {
+            if (body.len() + chunk.len()) as u64 > MAX_ANSWER_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let body = body.freeze();
         if (200..300).contains(&status) {
             Ok(body)
         } else {
@@ -292,7 +361,10 @@ impl WixMediaClient {
         })
     }
 
-    /// Creates a folder.
+    /// Creates a folder. A POST is not safe to repeat: it is retried at once only when the
+    /// request surely never reached the server (no connection, or 429); after any other
+    /// failure that may have created it (a reset, a stall, a 5xx), the folder is looked up
+    /// by name first, so a lost answer never makes a second folder.
     pub async fn create_folder(
         &self,
         display_name: &str,
@@ -308,13 +380,57 @@ impl WixMediaClient {
         if let Some(p) = parent_folder_id {
             body["parentFolderId"] = p.into();
         }
-        let a: Answer = self
-            .call("create folder", || {
-                self.api(Method::POST, url.clone()).json(&body)
-            })
-            .await?;
-        a.folder
-            .ok_or_else(|| Error::BadResponse("create folder: no folder in the answer".into()))
+        let mut attempt = 0;
+        loop {
+            let err = match self
+                .call_once::<Answer>(
+                    "create folder",
+                    self.api(Method::POST, url.clone()).json(&body),
+                )
+                .await
+            {
+                Ok(a) => {
+                    return a.folder.ok_or_else(|| {
+                        Error::BadResponse("create folder: no folder in the answer".into())
+                    });
+                }
+                Err(e) => e,
+            };
+            if err.is_retryable()
+                && !err.surely_not_received()
+                && let Some(existing) = self.find_folder(display_name, parent_folder_id).await?
+            {
+                return Ok(existing);
+            }
+            self.wait_to_retry("create folder", err, &mut attempt)
+                .await?;
+        }
+    }
+
+    /// The folder called `display_name` directly under `parent_folder_id`, if there is one.
+    async fn find_folder(
+        &self,
+        display_name: &str,
+        parent_folder_id: Option<&str>,
+    ) -> Result<Option<Folder>, Error> {
+        let mut cursor = None;
+        for _ in 0..50 {
+            let page = self
+                .list_folders(parent_folder_id, cursor.as_deref())
+                .await?;
+            if let Some(f) = page
+                .items
+                .into_iter()
+                .find(|f| f.display_name.as_deref() == Some(display_name))
+            {
+                return Ok(Some(f));
+            }
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        Ok(None)
     }
 }
 

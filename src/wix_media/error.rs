@@ -38,6 +38,18 @@ pub enum Error {
     /// A success status with a body we cannot use (not JSON, or missing a required field).
     #[error("Wix sent an answer Wixup cannot read: {0}")]
     BadResponse(String),
+
+    /// The server connected but sent nothing for this long (stall detection). Retried.
+    #[error("the server at {host} accepted the connection but sent nothing for {} s", .idle.as_secs())]
+    Stalled { host: String, idle: Duration },
+
+    /// The answer was larger than any Wix REST answer can be: not read past the limit.
+    #[error("the server at {host} sent an answer of more than {} MiB, far more than Wix sends; check the API address", .limit_bytes >> 20)]
+    TooLarge { host: String, limit_bytes: u64 },
+
+    /// Redirects went round in circles or too far.
+    #[error("the server at {host} keeps redirecting (too many redirects); check the API address")]
+    Redirects { host: String },
 }
 
 fn fmt_message(m: &str) -> String {
@@ -52,8 +64,18 @@ impl Error {
     /// Network errors, timeouts, 5xx and 429 are worth retrying.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Network(_) => true,
+            Error::Network(_) | Error::Stalled { .. } => true,
             Error::Api { status, .. } => *status == 429 || *status >= 500,
+            _ => false,
+        }
+    }
+
+    /// The request surely had no effect on the server: it was never connected, or it was
+    /// refused by rate limiting. Only then is a non-idempotent call simply sent again.
+    pub fn surely_not_received(&self) -> bool {
+        match self {
+            Error::Network(e) => e.is_connect(),
+            Error::Api { status, .. } => *status == 429,
             _ => false,
         }
     }

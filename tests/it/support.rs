@@ -411,3 +411,11 @@ pub fn shared_testdata() -> Option<PathBuf> {
     );
     None
 }
+
+#[test]
+fn random_files_differ_by_name_even_at_the_same_size_and_name_length() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let a = std::fs::read(random_file(dir.path(), "a.bin", 4096)).expect("a");
+    let b = std::fs::read(random_file(dir.path(), "b.bin", 4096)).expect("b");
+    assert_ne!(a, b);
+}
