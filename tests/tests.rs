@@ -13,6 +13,7 @@ mod it {
     mod gui;
     mod interop;
     mod sandbox;
+    mod sandbox_hardening;
     mod tus_client;
     mod wix_media;
 }

@@ -12,6 +12,7 @@
 mod descriptor;
 pub mod faults;
 mod folders;
+mod locks;
 mod media;
 mod rest;
 pub mod store;
@@ -130,7 +131,7 @@ pub(crate) struct Inner {
     /// Serializes writes of `state.json`.
     save_lock: tokio::sync::Mutex<()>,
     /// One PATCH at a time per upload; a second one gets 423.
-    upload_locks: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    upload_locks: locks::UploadLocks,
     stats: Arc<Stats>,
 }
 
@@ -273,7 +274,7 @@ fn build(
             dirs,
             state: Mutex::new(state),
             save_lock: tokio::sync::Mutex::new(()),
-            upload_locks: Mutex::new(Default::default()),
+            upload_locks: Default::default(),
             stats,
         }),
         faults,
@@ -328,5 +329,7 @@ fn build(
 async fn stats_handler(
     axum::extract::State(app): axum::extract::State<AppState>,
 ) -> axum::Json<serde_json::Value> {
-    axum::Json(app.inner.stats.to_json())
+    let mut json = app.inner.stats.to_json();
+    json["uploadLocks"] = app.inner.upload_locks.len().into();
+    axum::Json(json)
 }

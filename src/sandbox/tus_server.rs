@@ -262,19 +262,17 @@ pub async fn patch(State(app): State<AppState>, Path(id): Path<String>, req: Req
             "Upload-Offset must be a byte count",
         );
     };
-    let lock = {
-        let mut locks = match app.inner.upload_locks.lock() {
-            Ok(l) => l,
-            Err(p) => p.into_inner(),
-        };
-        locks.entry(id.clone()).or_default().clone()
-    };
-    let Ok(_guard) = lock.try_lock_owned() else {
+    // Look the upload up first: a PATCH to an id that does not exist takes no lock entry.
+    if let Err(r) = lookup(&app, &id) {
+        return r;
+    }
+    let Some(_guard) = app.inner.upload_locks.try_acquire(&id) else {
         return tus_error(
             StatusCode::LOCKED,
             "another request is writing to this upload",
         );
     };
+    // Read it again under the lock: a PATCH that just finished moved its offset.
     let u = match lookup(&app, &id) {
         Ok(u) => u,
         Err(r) => return r,
