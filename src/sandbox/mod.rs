@@ -14,6 +14,8 @@ pub mod faults;
 mod folders;
 mod locks;
 mod media;
+mod media_cache;
+mod private_file;
 mod rest;
 pub mod store;
 mod tus_body;
@@ -41,6 +43,9 @@ pub const DEFAULT_SITE_ID: &str = "wixup-sandbox-site";
 /// The stable loopback port of the embedded sandbox.
 pub const DEFAULT_PORT: u16 = 47_913;
 
+/// Image transforms decoding at once.
+const TRANSFORMS_AT_ONCE: usize = 2;
+
 /// How the sandbox behaves.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
@@ -62,6 +67,8 @@ pub struct SandboxConfig {
     pub checksum_trailer: bool,
     /// `Tus-Checksum-Algorithm`, in the server's order (it verifies any of these).
     pub checksum_algorithms: Vec<String>,
+    /// Bytes of resized images kept on disk; the oldest go first.
+    pub transform_cache_bytes: u64,
 }
 
 impl SandboxConfig {
@@ -77,6 +84,7 @@ impl SandboxConfig {
             processing_delay: Duration::from_millis(300),
             checksum_trailer: true,
             checksum_algorithms: ["crc32", "sha1", "md5"].map(String::from).to_vec(),
+            transform_cache_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -95,6 +103,9 @@ pub struct Stats {
     pub checksum_trailers: AtomicU64,
     /// Requests to the upload host that carried an `Authorization` or `wix-site-id` header.
     pub credentials_on_upload_host: AtomicU64,
+    /// Image transforms decoding right now, and the most there ever were at once.
+    pub transforms_running: AtomicU64,
+    pub transforms_peak: AtomicU64,
 }
 
 impl Stats {
@@ -111,6 +122,7 @@ impl Stats {
             "credentialsOnUploadHost": Self::get(&self.credentials_on_upload_host),
             "checksumHeaders": Self::get(&self.checksum_headers),
             "checksumTrailers": Self::get(&self.checksum_trailers),
+            "transformsPeak": Self::get(&self.transforms_peak),
         })
     }
 }
@@ -132,6 +144,8 @@ pub(crate) struct Inner {
     save_lock: tokio::sync::Mutex<()>,
     /// One PATCH at a time per upload; a second one gets 423.
     upload_locks: locks::UploadLocks,
+    /// Image transforms decoding at once (each holds a whole image in memory).
+    transforms: Arc<tokio::sync::Semaphore>,
     stats: Arc<Stats>,
 }
 
@@ -265,6 +279,10 @@ fn build(
         Some(u) => u.clone(),
         None => Url::parse(&format!("http://{addr}")).map_err(std::io::Error::other)?,
     };
+    // Owner-only from the start: other local users must not read private uploads.
+    for sub in ["", "uploads", "files", "cache"] {
+        private_file::create_dir_all(&config.data_dir.join(sub))?;
+    }
     let dirs = store::Dirs::new(&config.data_dir)?;
     let state = store::State::load(&dirs)?;
     let app = AppState {
@@ -275,6 +293,7 @@ fn build(
             state: Mutex::new(state),
             save_lock: tokio::sync::Mutex::new(()),
             upload_locks: Default::default(),
+            transforms: Arc::new(tokio::sync::Semaphore::new(TRANSFORMS_AT_ONCE)),
             stats,
         }),
         faults,

@@ -44,3 +44,207 @@ async fn patches_to_bogus_uploads_leave_no_lock_entries() {
     assert_eq!(s["patchRequests"], 300);
     assert_eq!(s["uploadLocks"], 0, "lock entries left behind: {s}");
 }
+
+/// A 35-byte GIF whose logical screen is `w`×`h` around a single 1×1 frame: a decoder that
+/// trusts the header allocates and fills the whole screen.
+pub fn gif_bomb(w: u16, h: u16) -> Vec<u8> {
+    let mut g = b"GIF89a".to_vec();
+    g.extend_from_slice(&w.to_le_bytes());
+    g.extend_from_slice(&h.to_le_bytes());
+    g.extend_from_slice(&[0x80, 0, 0, 0, 0, 0, 255, 255, 255]); // two global colours
+    g.extend_from_slice(&[0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0]); // a 1×1 frame at 0,0
+    g.extend_from_slice(&[2, 2, 0x44, 0x01, 0, 0x3B]); // LZW: clear, colour 0, end; trailer
+    g
+}
+
+/// A valid PNG whose header declares `side`² pixels (its data is a tiny 4×3 image's).
+pub fn png_bomb(side: u32) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    image::RgbImage::new(4, 3)
+        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .expect("png");
+    bytes[16..20].copy_from_slice(&side.to_be_bytes());
+    bytes[20..24].copy_from_slice(&side.to_be_bytes());
+    let crc = crc32fast::hash(&bytes[12..29]);
+    bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+    bytes
+}
+
+/// Uploads `paths` through the engine to the sandbox at `base`; returns each job's result.
+async fn upload_to(
+    base: &reqwest::Url,
+    data: &std::path::Path,
+    paths: Vec<std::path::PathBuf>,
+) -> Vec<wixup::engine::JobResult> {
+    let mut cfg = wixup::engine::EngineConfig::new(
+        data.to_path_buf(),
+        base.clone(),
+        wixup::config::sandbox_credentials(),
+    );
+    cfg.tus.retry = wixup::retry::RetryPolicy::immediate(3);
+    cfg.api_retry = wixup::retry::RetryPolicy::immediate(3);
+    cfg.poll_delays = vec![Duration::from_millis(10)];
+    cfg.poll_timeout = Duration::from_secs(20);
+    let (handle, mut events, ids) = super::support::start_and_add(cfg, paths).await;
+    let outs = events.finish(&ids, 60).await;
+    let results = outs.iter().map(|o| o.done().clone()).collect();
+    handle.shutdown().await;
+    results
+}
+
+/// `wixup serve` as a child process on 127.0.0.1:0; killed when dropped.
+pub struct ServeChild {
+    pub child: std::process::Child,
+    pub base: reqwest::Url,
+}
+
+impl ServeChild {
+    pub async fn start(data: &std::path::Path, extra: &[&str]) -> Self {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wixup"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(data)
+            .args(extra)
+            .env_remove("WIXUP_SANDBOX_API_KEY")
+            .env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn wixup serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let line = tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            let mut l = String::new();
+            std::io::BufReader::new(stdout)
+                .read_line(&mut l)
+                .expect("line");
+            l
+        });
+        let line = tokio::time::timeout(Duration::from_secs(30), line)
+            .await
+            .expect("serve printed its address in time")
+            .expect("join");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line: {line:?}"));
+        assert!(addr.starts_with("http://127.0.0.1:"), "{addr}");
+        Self {
+            child,
+            base: addr.parse().expect("url"),
+        }
+    }
+
+    /// Peak resident memory so far, in bytes (`VmHWM`).
+    #[cfg(target_os = "linux")]
+    pub fn peak_rss(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("status");
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM");
+        kb * 1024
+    }
+}
+
+impl Drop for ServeChild {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bombs_uploaded_to_serve_answer_their_thumbnail_quickly_within_400_mib() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let serve = ServeChild::start(&dir.path().join("sandbox"), &[]).await;
+    let gif = dir.path().join("bomb.gif");
+    std::fs::write(&gif, gif_bomb(16_384, 16_384)).expect("write");
+    let png = dir.path().join("bomb.png");
+    std::fs::write(&png, png_bomb(50_000)).expect("write");
+    let results = upload_to(&serve.base, &dir.path().join("data"), vec![gif, png]).await;
+    let client = http();
+    for r in &results {
+        let thumb = r.thumbnail_url.as_deref().expect("an image has a thumbnail URL");
+        let started = std::time::Instant::now();
+        // Ten seconds is a generous client timeout, not the measurement: memory is.
+        let resp = client
+            .get(thumb)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .expect("the thumbnail answers within 10 s");
+        assert_eq!(resp.status(), 422, "{thumb}");
+        let body: serde_json::Value = resp.json().await.expect("a Wix error body");
+        assert_eq!(body["details"]["applicationError"]["code"], "IMAGE_TOO_LARGE");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        // The original is still served as uploaded.
+        let (status, _) = super::support::get(r.url.as_deref().expect("url")).await;
+        assert_eq!(status, 200);
+    }
+    let peak = serve.peak_rss();
+    assert!(
+        peak < 400 * 1024 * 1024,
+        "serve peaked at {} MiB",
+        peak >> 20
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fill_never_upscales_and_transforms_run_two_at_a_time() {
+    let env = Env::start().await;
+    let tiny = env.path("tiny.png");
+    image::RgbImage::from_pixel(1, 1, image::Rgb([1, 2, 3]))
+        .save(&tiny)
+        .expect("png");
+    let big = env.path("big.png");
+    image::RgbImage::from_fn(1500, 1500, |x, y| image::Rgb([x as u8, y as u8, 7]))
+        .save(&big)
+        .expect("png");
+    let results = upload_to(&env.base(), &env.path("data"), vec![tiny, big]).await;
+    let tiny_url = results[0].url.clone().expect("url");
+    let (s, body) = super::support::get(&format!("{tiny_url}/v1/fill/w_5000,h_5000/x.png")).await;
+    assert_eq!(s, 200);
+    let img = image::load_from_memory(&body).expect("png");
+    assert_eq!((img.width(), img.height()), (1, 1), "a fill never scales up");
+    // Six different transforms of the same large image at once: at most two decode together.
+    let big_url = results[1].url.clone().expect("url");
+    let gets: Vec<_> = (0..6)
+        .map(|i| {
+            let u = format!("{big_url}/v1/fill/w_{},h_100/x.jpg", 100 + i);
+            tokio::spawn(async move { super::support::get(&u).await.0 })
+        })
+        .collect();
+    for g in gets {
+        assert_eq!(g.await.expect("join"), 200);
+    }
+    let s = stats(&env).await;
+    let peak = s["transformsPeak"].as_u64().expect("peak");
+    assert!((1..=2).contains(&peak), "{peak} transforms decoded at once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_transform_cache_stays_within_its_bound() {
+    let env = Env::start_with(|c| c.transform_cache_bytes = 40 * 1024).await;
+    let photo = env.path("p.png");
+    image::RgbImage::from_fn(300, 300, |x, y| image::Rgb([x as u8, y as u8, (x ^ y) as u8]))
+        .save(&photo)
+        .expect("png");
+    let results = upload_to(&env.base(), &env.path("data"), vec![photo]).await;
+    let url = results[0].url.clone().expect("url");
+    for w in 0..40 {
+        let (s, _) = super::support::get(&format!("{url}/v1/fill/w_{},h_120/x.png", 100 + w)).await;
+        assert_eq!(s, 200);
+    }
+    let cache = env.dir.path().join("sandbox").join("cache");
+    let total: u64 = std::fs::read_dir(&cache)
+        .expect("cache dir")
+        .map(|e| e.expect("entry").metadata().expect("meta").len())
+        .sum();
+    let count = std::fs::read_dir(&cache).expect("cache dir").count();
+    assert!(count > 0, "transforms are cached");
+    assert!(total <= 40 * 1024, "the cache holds {total} bytes in {count} files");
+}
