@@ -17,6 +17,7 @@ mod media;
 mod media_cache;
 mod private_file;
 mod rest;
+mod server;
 pub mod store;
 mod tus_body;
 mod tus_server;
@@ -69,6 +70,14 @@ pub struct SandboxConfig {
     pub checksum_algorithms: Vec<String>,
     /// Bytes of resized images kept on disk; the oldest go first.
     pub transform_cache_bytes: u64,
+    /// A connection that sends no complete request headers for this long is closed (a new
+    /// one, or a kept-alive one after its last answer).
+    pub header_timeout: Duration,
+    /// A request body that sends nothing for this long ends its request (a PATCH keeps the
+    /// bytes received so far and lets go of its upload).
+    pub body_read_timeout: Duration,
+    /// At shutdown, requests in flight get this long to finish before they are dropped.
+    pub shutdown_grace: Duration,
 }
 
 impl SandboxConfig {
@@ -85,6 +94,9 @@ impl SandboxConfig {
             checksum_trailer: true,
             checksum_algorithms: ["crc32", "sha1", "md5"].map(String::from).to_vec(),
             transform_cache_bytes: 256 * 1024 * 1024,
+            header_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(5),
         }
     }
 }
@@ -201,7 +213,7 @@ impl SandboxHandle {
         Url::parse(&format!("http://{}", self.addr)).unwrap_or_else(|_| self.base_url.clone())
     }
 
-    /// Stops accepting, lets open requests finish, and waits.
+    /// Stops accepting, lets open requests finish (for at most `shutdown_grace`), and waits.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -226,8 +238,9 @@ pub async fn start(listener: TcpListener, config: SandboxConfig) -> std::io::Res
     let faults = Arc::new(Faults::default());
     let stats = Arc::new(Stats::default());
     let addr = listener.local_addr()?;
+    let timeouts = timeouts(&config);
     let (router, base) = build(&listener, config, faults.clone(), stats.clone())?;
-    let task = tokio::spawn(run(listener, router, async {
+    let task = tokio::spawn(server::run(listener, router, timeouts, async {
         let _ = rx.await;
     }));
     Ok(SandboxHandle {
@@ -246,26 +259,21 @@ pub async fn serve(
     config: SandboxConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let timeouts = timeouts(&config);
     let (router, _) = build(
         &listener,
         config,
         Arc::new(Faults::default()),
         Arc::new(Stats::default()),
     )?;
-    run(listener, router, shutdown).await
+    server::run(listener, router, timeouts, shutdown).await
 }
 
-async fn run(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        faults::KillableListener(listener),
-        router.into_make_service_with_connect_info::<faults::ConnHandle>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+fn timeouts(config: &SandboxConfig) -> server::Timeouts {
+    server::Timeouts {
+        header: config.header_timeout,
+        shutdown_grace: config.shutdown_grace,
+    }
 }
 
 fn build(

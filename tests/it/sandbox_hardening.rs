@@ -248,3 +248,167 @@ async fn the_transform_cache_stays_within_its_bound() {
     assert!(count > 0, "transforms are cached");
     assert!(total <= 40 * 1024, "the cache holds {total} bytes in {count} files");
 }
+
+async fn upload_token(base: &reqwest::Url) -> (String, String) {
+    let r: serde_json::Value = http()
+        .post(
+            base.join("/site-media/v1/files/generate-resumable-upload-url")
+                .expect("url"),
+        )
+        .header("Authorization", wixup::sandbox::DEFAULT_API_KEY)
+        .header("wix-site-id", wixup::sandbox::DEFAULT_SITE_ID)
+        .json(
+            &serde_json::json!({"mimeType": "text/plain", "fileName": "a.txt", "sizeInBytes": "100"}),
+        )
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    (
+        r["uploadUrl"].as_str().expect("url").into(),
+        r["uploadToken"].as_str().expect("token").into(),
+    )
+}
+
+/// Creates a 100-byte tus upload; returns its URL.
+async fn create_upload(base: &reqwest::Url) -> String {
+    use base64::Engine as _;
+    let (upload_url, token) = upload_token(base).await;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let r = http()
+        .post(&upload_url)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "100")
+        .header(
+            "Upload-Metadata",
+            format!("filename {},token {}", b64("a.txt"), b64(&token)),
+        )
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(r.status(), 201);
+    r.headers()["location"].to_str().expect("location").into()
+}
+
+/// Reads until the server closes the connection (EOF or reset); returns what came.
+async fn read_until_closed(s: &mut tokio::net::TcpStream, within: Duration) -> Vec<u8> {
+    use tokio::io::AsyncReadExt as _;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, s.read(&mut buf)).await {
+            Err(_) => panic!(
+                "the connection is still open after {within:?}; got {:?}",
+                String::from_utf8_lossy(&got)
+            ),
+            Ok(Ok(0)) | Ok(Err(_)) => return got,
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_headers_and_idle_connections_are_closed() {
+    use tokio::io::AsyncWriteExt as _;
+    let env = Env::start_with(|c| c.header_timeout = Duration::from_millis(300)).await;
+    // Half a request, then nothing.
+    let mut half = tokio::net::TcpStream::connect(env.sandbox.addr)
+        .await
+        .expect("connect");
+    half.write_all(b"GET /_sandbox/stats HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .expect("write");
+    let started = std::time::Instant::now();
+    let got = read_until_closed(&mut half, Duration::from_secs(5)).await;
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    assert!(!got.starts_with(b"HTTP/1.1 200"), "no answer to half a request");
+    // A full request is answered; the kept-alive connection is closed once it idles.
+    let mut idle = tokio::net::TcpStream::connect(env.sandbox.addr)
+        .await
+        .expect("connect");
+    idle.write_all(b"GET /_sandbox/stats HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .expect("write");
+    let got = read_until_closed(&mut idle, Duration::from_secs(5)).await;
+    assert!(got.starts_with(b"HTTP/1.1 200"), "{:?}", String::from_utf8_lossy(&got));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_patch_body_lets_go_of_its_upload_and_keeps_its_bytes() {
+    use tokio::io::AsyncWriteExt as _;
+    let env = Env::start_with(|c| c.body_read_timeout = Duration::from_millis(400)).await;
+    let location = create_upload(&env.base()).await;
+    let path = reqwest::Url::parse(&location).expect("url").path().to_string();
+    let mut stalled = tokio::net::TcpStream::connect(env.sandbox.addr)
+        .await
+        .expect("connect");
+    let head = format!(
+        "PATCH {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nTus-Resumable: 1.0.0\r\n\
+         Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n\
+         Content-Length: 100\r\n\r\n"
+    );
+    stalled.write_all(head.as_bytes()).await.expect("write");
+    stalled.write_all(&[7u8; 10]).await.expect("write");
+    // While the body stalls, the upload is taken...
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let c = http();
+    let patch = |offset: u64, body: Vec<u8>| {
+        c.patch(&location)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Offset", offset.to_string())
+            .header("Content-Type", "application/offset+octet-stream")
+            .body(body)
+            .send()
+    };
+    assert_eq!(patch(0, vec![1; 10]).await.expect("send").status(), 423);
+    // ...and once the body has sent nothing for the read timeout, it is let go.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let r = c
+        .head(&location)
+        .header("Tus-Resumable", "1.0.0")
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["upload-offset"], "10", "the bytes that came are kept");
+    let r = patch(10, vec![8; 90]).await.expect("send");
+    assert_eq!(r.status(), 204, "another connection continues the upload");
+    assert_eq!(r.headers()["upload-offset"], "100");
+    let got = read_until_closed(&mut stalled, Duration::from_secs(5)).await;
+    assert!(!got.starts_with(b"HTTP/1.1 204"), "{:?}", String::from_utf8_lossy(&got));
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_exits_on_sigterm_while_a_client_holds_half_sent_headers() {
+    use tokio::io::AsyncWriteExt as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut serve = ServeChild::start(dir.path(), &[]).await;
+    let addr = serve.base.socket_addrs(|| None).expect("addr")[0];
+    let mut half = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    half.write_all(b"GET /_sandbox/stats HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .expect("write");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &serve.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let exit = loop {
+        if let Some(s) = serve.child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve still runs 15 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "{exit:?}");
+    drop(half);
+}
