@@ -202,7 +202,10 @@ pub(crate) mod tests {
         let png = dir.path().join("wide.png");
         let mut bytes = Vec::new();
         image::RgbImage::new(4, 3)
-            .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+            .write_to(
+                &mut std::io::Cursor::new(&mut bytes),
+                image::ImageFormat::Png,
+            )
             .expect("png");
         // IHDR's width and height sit at bytes 16..24, its CRC (over type and data) at 29..33.
         bytes[16..20].copy_from_slice(&50_000u32.to_be_bytes());

@@ -301,6 +301,9 @@ mod tests {
             t.poll();
         }
         assert!(matches!(t.slots.get(&key), Some((Slot::Missing, _))));
-        assert!(t.get(key, || Source::File(bomb.clone())).is_none(), "no texture: the icon");
+        assert!(
+            t.get(key, || Source::File(bomb.clone())).is_none(),
+            "no texture: the icon"
+        );
     }
 }

@@ -58,7 +58,10 @@ mod tests {
     fn an_upload_is_held_once_and_let_go_when_its_holder_drops() {
         let locks = UploadLocks::default();
         let a = locks.try_acquire("a").expect("free");
-        assert!(locks.try_acquire("a").is_none(), "a second writer is refused");
+        assert!(
+            locks.try_acquire("a").is_none(),
+            "a second writer is refused"
+        );
         let b = locks.try_acquire("b").expect("another upload is free");
         assert_eq!(locks.len(), 2);
         drop(a);

@@ -3,8 +3,8 @@
 //! orientation applied), cached on disk.
 
 use std::io::Read;
-use std::sync::atomic::Ordering;
 use std::path::Path as FsPath;
+use std::sync::atomic::Ordering;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -81,6 +81,7 @@ pub async fn original(State(app): State<AppState>, Path(id): Path<String>) -> Re
     if let Ok(v) = HeaderValue::from_str(&f.size.to_string()) {
         r.headers_mut().insert(header::CONTENT_LENGTH, v);
     }
+    super::guard::media_headers(r.headers_mut(), &f.mime_type);
     r
 }
 
@@ -204,6 +205,7 @@ pub async fn transform(
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=31536000"),
             );
+            super::guard::media_headers(r.headers_mut(), format.to_mime_type());
             r
         }
         Err(RenderError::Decode(DecodeError::TooLarge {
@@ -315,6 +317,10 @@ mod tests {
             fill: false,
             ..fill(5000, 5000)
         };
-        assert_eq!(clamp_to_source(&fit, (1, 1)), (5000, 5000), "fit shrinks only");
+        assert_eq!(
+            clamp_to_source(&fit, (1, 1)),
+            (5000, 5000),
+            "fit shrinks only"
+        );
     }
 }

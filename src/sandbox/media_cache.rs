@@ -14,7 +14,8 @@ pub(super) fn store(dir: &Path, path: &Path, bytes: &[u8], max_bytes: u64) {
         return;
     }
     let tmp = path.with_extension("part");
-    let written = super::private_file::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    let written =
+        super::private_file::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         tracing::debug!(error = %e, path = %path.display(), "sandbox: transform not cached");

@@ -12,6 +12,7 @@
 mod descriptor;
 pub mod faults;
 mod folders;
+mod guard;
 mod locks;
 mod media;
 mod media_cache;
@@ -291,6 +292,7 @@ fn build(
     for sub in ["", "uploads", "files", "cache"] {
         private_file::create_dir_all(&config.data_dir.join(sub))?;
     }
+    let allowed_hosts = Arc::new(guard::AllowedHosts::new(addr, config.public_url.as_ref()));
     let dirs = store::Dirs::new(&config.data_dir)?;
     let state = store::State::load(&dirs)?;
     let app = AppState {
@@ -348,6 +350,10 @@ fn build(
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             faults::middleware,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            allowed_hosts,
+            guard::host_check,
         ))
         .with_state(app);
     Ok((router, base))
