@@ -123,6 +123,14 @@ impl Thumbs {
         }
     }
 
+    /// Previews still being read, fetched or decoded.
+    pub fn loading(&self) -> usize {
+        self.slots
+            .values()
+            .filter(|(s, _)| matches!(s, Slot::Loading))
+            .count()
+    }
+
     /// Drops the textures of jobs that left the queue.
     pub fn forget(&mut self, id: JobId) {
         self.slots.remove(&Key::Local(id));

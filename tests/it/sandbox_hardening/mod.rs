@@ -5,6 +5,8 @@
 mod connections;
 mod exposure;
 mod images;
+#[cfg(feature = "gui")]
+mod window;
 
 use std::time::Duration;
 
