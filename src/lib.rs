@@ -9,6 +9,7 @@
 //! settings        saved settings (settings.json) and the API key in the OS keychain
 //! cli             `wixup upload | resume | serve`: progress bars, --json lines
 //! config          which backend (production, WIXUP_API_BASE, embedded sandbox) and engine options
+//! imaging         bounded image decoding (sandbox transforms, window previews)
 //! paths           the one place that knows where data lives (journal, sandbox storage)
 //! engine/         the queue: jobs and their states, workers, the journal, the data-dir lock
 //!   ├── tus/        our tus 1.0 client: discovery, creation, PATCH loop, retries, stall detection
@@ -29,6 +30,7 @@ pub mod config;
 pub mod engine;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod imaging;
 pub mod os_path;
 pub mod paths;
 pub mod redact;

@@ -16,6 +16,7 @@ mod it {
     mod gui;
     mod interop;
     mod sandbox;
+    mod sandbox_hardening;
     mod sandbox_records;
     mod sandbox_state;
     mod tus_client;

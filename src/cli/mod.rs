@@ -94,11 +94,15 @@ pub struct ServeArgs {
     /// Base of every URL handed out (when a proxy sits in front).
     #[arg(long)]
     pub public_url: Option<Url>,
-    /// API key the sandbox accepts.
-    #[arg(long, requires = "site_id")]
+    /// API key the sandbox accepts (other local users see it in `ps`: prefer
+    /// WIXUP_SANDBOX_API_KEY or --api-key-file). Without one, the public default key.
+    #[arg(long, env = "WIXUP_SANDBOX_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+    /// Read the API key the sandbox accepts from this file (its first line).
+    #[arg(long, value_name = "PATH", conflicts_with = "api_key")]
+    pub api_key_file: Option<PathBuf>,
     /// Site id the sandbox accepts.
-    #[arg(long, requires = "api_key")]
+    #[arg(long)]
     pub site_id: Option<String>,
     /// How long finalized files stay PENDING, in milliseconds.
     #[arg(long, hide = true)]
@@ -248,6 +252,15 @@ async fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let addr = a
         .addr
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], sandbox::DEFAULT_PORT)));
+    let api_key = serve_api_key(a.api_key, a.api_key_file.as_deref())?;
+    if api_key.is_none() && !addr.ip().is_loopback() {
+        anyhow::bail!(
+            "refusing to serve on {addr} with the public default API key: anyone who can reach \
+             that address could upload and read files. Give a key of your own with \
+             --api-key-file PATH or the WIXUP_SANDBOX_API_KEY environment variable, or listen \
+             on 127.0.0.1"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -257,8 +270,10 @@ async fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| paths::sandbox_dir(&paths::data_dir()));
     let mut cfg = SandboxConfig::new(data_dir.clone());
     cfg.public_url = a.public_url;
-    if let (Some(k), Some(s)) = (a.api_key, a.site_id) {
+    if let Some(k) = api_key {
         cfg.api_key = k;
+    }
+    if let Some(s) = a.site_id {
         cfg.site_id = s;
     }
     if let Some(ms) = a.processing_delay_ms {
@@ -282,6 +297,32 @@ async fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     shutdown_signal().await;
     sb.stop().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The key `serve` was given: `--api-key` / WIXUP_SANDBOX_API_KEY, or the first line of
+/// `--api-key-file`. `None` means the public default key.
+fn serve_api_key(
+    given: Option<String>,
+    file: Option<&std::path::Path>,
+) -> anyhow::Result<Option<String>> {
+    let key = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the API key file {}", path.display()))?;
+            text.lines().next().unwrap_or("").trim().to_string()
+        }
+        None => match given {
+            Some(k) => k.trim().to_string(),
+            None => return Ok(None),
+        },
+    };
+    if key.is_empty() {
+        anyhow::bail!(
+            "the API key given to serve is empty; put the key on the first line of the \
+             --api-key-file, or set WIXUP_SANDBOX_API_KEY to it"
+        );
+    }
+    Ok(Some(key))
 }
 
 /// Ctrl+C or SIGTERM, registered when this is made: a signal that arrives while the caller is

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use egui::{ColorImage, TextureHandle, TextureOptions};
-use image::{DynamicImage, ImageDecoder as _, ImageReader};
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::engine::JobId;
@@ -124,6 +123,14 @@ impl Thumbs {
         }
     }
 
+    /// Previews still being read, fetched or decoded.
+    pub fn loading(&self) -> usize {
+        self.slots
+            .values()
+            .filter(|(s, _)| matches!(s, Slot::Loading))
+            .count()
+    }
+
     /// Drops the textures of jobs that left the queue.
     pub fn forget(&mut self, id: JobId) {
         self.slots.remove(&Key::Local(id));
@@ -193,19 +200,17 @@ async fn fetch_cached(http: &reqwest::Client, dir: &Path, url: &str) -> Result<P
     Ok(path)
 }
 
-/// Reads an image, turns it upright per its EXIF orientation, and shrinks it.
+/// Reads an image within the preview budget, turns it upright per its EXIF orientation, and
+/// shrinks it. `None` (the row shows its file-type icon) for what is not an image, and for an
+/// image too large to preview, refused from its header before anything is allocated.
 pub fn decode(path: &Path) -> Option<ColorImage> {
-    let mut decoder = ImageReader::open(path)
-        .ok()?
-        .with_guessed_format()
-        .ok()?
-        .into_decoder()
-        .ok()?;
-    let orientation = decoder.orientation().ok();
-    let mut img = DynamicImage::from_decoder(decoder).ok()?;
-    if let Some(o) = orientation {
-        img.apply_orientation(o);
-    }
+    let img = match crate::imaging::decode(path, crate::imaging::Budget::PREVIEW) {
+        Ok(img) => img,
+        Err(e) => {
+            tracing::debug!(error = %e, "no preview");
+            return None;
+        }
+    };
     // Shrink only: a small image stays as it is.
     let small = if img.width() > SIZE || img.height() > SIZE {
         img.thumbnail(SIZE, SIZE).to_rgba8()
@@ -278,5 +283,35 @@ mod tests {
         }
         t.poll();
         assert!(!t.slots.contains_key(&Key::Local(JobId(n))));
+    }
+
+    #[test]
+    fn a_decompression_bomb_gets_no_preview_texture_quickly() {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bomb = dir.path().join("bomb.gif");
+        std::fs::write(&bomb, crate::imaging::tests::gif_bomb(16_384, 16_384)).expect("write");
+        let started = std::time::Instant::now();
+        assert!(decode(&bomb).is_none(), "a 16,384² GIF is not previewed");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+
+        let mut t = Thumbs::new(
+            egui::Context::default(),
+            rt.handle().clone(),
+            dir.path().join("cache"),
+        );
+        let key = Key::Local(JobId(1));
+        assert!(t.get(key.clone(), || Source::File(bomb.clone())).is_none());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while matches!(t.slots.get(&key), Some((Slot::Loading, _))) {
+            assert!(std::time::Instant::now() < deadline, "never settled");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            t.poll();
+        }
+        assert!(matches!(t.slots.get(&key), Some((Slot::Missing, _))));
+        assert!(
+            t.get(key, || Source::File(bomb.clone())).is_none(),
+            "no texture: the icon"
+        );
     }
 }

@@ -233,6 +233,13 @@ pub struct KillableStream {
     killed: Arc<AtomicBool>,
 }
 
+impl KillableStream {
+    /// This connection's kill switch.
+    pub fn handle(&self) -> ConnHandle {
+        ConnHandle(self.killed.clone())
+    }
+}
+
 /// The kill switch of the connection a request came in on.
 #[derive(Clone)]
 pub struct ConnHandle(Arc<AtomicBool>);

@@ -4,12 +4,15 @@
 
 use std::io::Read;
 use std::path::Path as FsPath;
+use std::sync::atomic::Ordering;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
+use image::ImageFormat;
+
+use crate::imaging::{Budget, DecodeError};
 use md5::Digest as _;
 
 use super::AppState;
@@ -30,23 +33,10 @@ pub fn md5_file(path: &FsPath) -> std::io::Result<String> {
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Width and height as displayed (orientations 5–8 swap them), read from the header only.
+/// Width and height as displayed (orientations 5–8 swap them), read from the header only, so
+/// finalizing even a decompression bomb stays quick.
 pub fn dimensions(path: &FsPath) -> Option<(u32, u32)> {
-    let mut decoder = ImageReader::open(path)
-        .ok()?
-        .with_guessed_format()
-        .ok()?
-        .into_decoder()
-        .ok()?;
-    let (w, h) = decoder.dimensions();
-    let swapped = matches!(
-        decoder.orientation().ok()?,
-        image::metadata::Orientation::Rotate90
-            | image::metadata::Orientation::Rotate270
-            | image::metadata::Orientation::Rotate90FlipH
-            | image::metadata::Orientation::Rotate270FlipH
-    );
-    Some(if swapped { (h, w) } else { (w, h) })
+    crate::imaging::header(path).ok().map(|h| h.upright())
 }
 
 fn file_for(app: &AppState, id: &str) -> Result<super::store::FileRec, Response> {
@@ -91,6 +81,7 @@ pub async fn original(State(app): State<AppState>, Path(id): Path<String>) -> Re
     if let Ok(v) = HeaderValue::from_str(&f.size.to_string()) {
         r.headers_mut().insert(header::CONTENT_LENGTH, v);
     }
+    super::guard::media_headers(r.headers_mut(), &f.mime_type);
     r
 }
 
@@ -175,17 +166,37 @@ pub async fn transform(
         format.extensions_str()[0]
     );
     let cached = app.inner.dirs.cache(&key);
-    let result = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
-        if let Ok(b) = std::fs::read(&cached) {
-            return Ok(b);
+    let result = match tokio::fs::read(&cached).await {
+        Ok(bytes) => Ok(bytes),
+        Err(_) => {
+            // Decoding holds a whole image in memory: a few at a time, the others wait.
+            let Ok(_permit) = app.inner.transforms.clone().acquire_owned().await else {
+                return wix_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "SHUTTING_DOWN",
+                    "the sandbox is stopping",
+                );
+            };
+            let cache_dir = cached.parent().map(FsPath::to_path_buf);
+            let max_bytes = app.inner.config.transform_cache_bytes;
+            let stats = app.inner.stats.clone();
+            tokio::task::spawn_blocking(move || {
+                let running = stats.transforms_running.fetch_add(1, Ordering::SeqCst) + 1;
+                stats.transforms_peak.fetch_max(running, Ordering::SeqCst);
+                let rendered = render(&src, &t, format);
+                stats.transforms_running.fetch_sub(1, Ordering::SeqCst);
+                let bytes = rendered?;
+                if let Some(dir) = cache_dir {
+                    super::media_cache::store(&dir, &cached, &bytes, max_bytes);
+                }
+                Ok(bytes)
+            })
+            .await
+            .unwrap_or_else(|e| Err(RenderError::Encode(e.to_string())))
         }
-        let bytes = render(&src, &t, format)?;
-        let _ = std::fs::write(&cached, &bytes);
-        Ok(bytes)
-    })
-    .await;
+    };
     match result {
-        Ok(Ok(bytes)) => {
+        Ok(bytes) => {
             let mut r = bytes.into_response();
             if let Ok(v) = HeaderValue::from_str(format.to_mime_type()) {
                 r.headers_mut().insert(header::CONTENT_TYPE, v);
@@ -194,47 +205,78 @@ pub async fn transform(
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=31536000"),
             );
+            super::guard::media_headers(r.headers_mut(), format.to_mime_type());
             r
         }
-        _ => wix_error(
+        Err(RenderError::Decode(DecodeError::TooLarge {
+            width,
+            height,
+            max_pixels,
+            ..
+        })) => wix_error(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "CANNOT_DECODE",
-            "the image could not be decoded",
+            "IMAGE_TOO_LARGE",
+            &format!(
+                "the image declares {width}×{height} pixels, more than the {max_pixels} \
+                 pixels the sandbox resizes; the original is served unchanged at /media/{id}"
+            ),
         ),
+        Err(e) => {
+            tracing::debug!(error = %e, "sandbox: transform failed");
+            wix_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "CANNOT_DECODE",
+                "the image could not be decoded",
+            )
+        }
     }
 }
 
-fn render(src: &FsPath, t: &Transform, format: ImageFormat) -> Result<Vec<u8>, String> {
-    let mut decoder = ImageReader::open(src)
-        .and_then(|r| r.with_guessed_format())
-        .map_err(|e| e.to_string())?
-        .into_decoder()
-        .map_err(|e| e.to_string())?;
-    let orientation = decoder.orientation().map_err(|e| e.to_string())?;
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| e.to_string())?;
-    img.apply_orientation(orientation);
+#[derive(Debug, thiserror::Error)]
+enum RenderError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error("cannot encode the resized image: {0}")]
+    Encode(String),
+}
+
+/// The size a transform renders at: fill never scales above the source (a fill larger than the
+/// image shrinks to the largest box of the same shape that fits in it); fit shrinks only.
+fn clamp_to_source(t: &Transform, src: (u32, u32)) -> (u32, u32) {
+    let (sw, sh) = (f64::from(src.0.max(1)), f64::from(src.1.max(1)));
+    let (tw, th) = (f64::from(t.width), f64::from(t.height));
+    let f = if t.fill {
+        (sw / tw).min(sh / th).min(1.0)
+    } else {
+        1.0
+    };
+    let side = |v: f64| (v * f).round().max(1.0) as u32;
+    (side(tw), side(th))
+}
+
+fn render(src: &FsPath, t: &Transform, format: ImageFormat) -> Result<Vec<u8>, RenderError> {
+    let img = crate::imaging::decode(src, Budget::SANDBOX)?;
+    let encode = |e: image::ImageError| RenderError::Encode(e.to_string());
     let filter = image::imageops::FilterType::Triangle;
+    let (w, h) = clamp_to_source(t, (img.width(), img.height()));
     let out = if t.fill {
-        img.resize_to_fill(t.width, t.height, filter)
-    } else if img.width() <= t.width && img.height() <= t.height {
+        img.resize_to_fill(w, h, filter)
+    } else if img.width() <= w && img.height() <= h {
         img // fit never upscales
     } else {
-        img.resize(t.width, t.height, filter)
+        img.resize(w, h, filter)
     };
     let mut bytes = Vec::new();
     let mut cursor = std::io::Cursor::new(&mut bytes);
     match format {
         ImageFormat::Jpeg => {
             let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut cursor, t.quality);
-            out.to_rgb8()
-                .write_with_encoder(enc)
-                .map_err(|e| e.to_string())?;
+            out.to_rgb8().write_with_encoder(enc).map_err(encode)?;
         }
         ImageFormat::WebP | ImageFormat::Gif | ImageFormat::Png => {
-            out.write_to(&mut cursor, format)
-                .map_err(|e| e.to_string())?;
+            out.write_to(&mut cursor, format).map_err(encode)?;
         }
-        _ => return Err("unsupported format".into()),
+        _ => return Err(RenderError::Encode("unsupported format".into())),
     }
     Ok(bytes)
 }
@@ -258,5 +300,27 @@ mod tests {
         assert!(parse_transform("fit", "w_5001,h_10").is_none());
         assert!(parse_transform("crop", "w_10,h_10").is_none());
         assert!(parse_transform("fit", "h_10").is_none());
+    }
+
+    #[test]
+    fn transforms_never_scale_above_the_source() {
+        let fill = |w, h| Transform {
+            fill: true,
+            width: w,
+            height: h,
+            quality: 80,
+        };
+        assert_eq!(clamp_to_source(&fill(5000, 5000), (1, 1)), (1, 1));
+        assert_eq!(clamp_to_source(&fill(800, 400), (400, 400)), (400, 200));
+        assert_eq!(clamp_to_source(&fill(100, 100), (400, 200)), (100, 100));
+        let fit = Transform {
+            fill: false,
+            ..fill(5000, 5000)
+        };
+        assert_eq!(
+            clamp_to_source(&fit, (1, 1)),
+            (5000, 5000),
+            "fit shrinks only"
+        );
     }
 }

@@ -13,9 +13,14 @@ mod descriptor;
 pub mod faults;
 mod finalize;
 mod folders;
+mod guard;
+mod locks;
 mod media;
+mod media_cache;
 mod persist;
+mod private_file;
 mod rest;
+mod server;
 pub mod store;
 mod tus_body;
 mod tus_server;
@@ -42,6 +47,9 @@ pub const DEFAULT_SITE_ID: &str = "wixup-sandbox-site";
 /// The stable loopback port of the embedded sandbox.
 pub const DEFAULT_PORT: u16 = 47_913;
 
+/// Image transforms decoding at once.
+const TRANSFORMS_AT_ONCE: usize = 2;
+
 /// How the sandbox behaves.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
@@ -63,6 +71,16 @@ pub struct SandboxConfig {
     pub checksum_trailer: bool,
     /// `Tus-Checksum-Algorithm`, in the server's order (it verifies any of these).
     pub checksum_algorithms: Vec<String>,
+    /// Bytes of resized images kept on disk; the oldest go first.
+    pub transform_cache_bytes: u64,
+    /// A connection that sends no complete request headers for this long is closed (a new
+    /// one, or a kept-alive one after its last answer).
+    pub header_timeout: Duration,
+    /// A request body that sends nothing for this long ends its request (a PATCH keeps the
+    /// bytes received so far and lets go of its upload).
+    pub body_read_timeout: Duration,
+    /// At shutdown, requests in flight get this long to finish before they are dropped.
+    pub shutdown_grace: Duration,
 }
 
 impl SandboxConfig {
@@ -78,6 +96,10 @@ impl SandboxConfig {
             processing_delay: Duration::from_millis(300),
             checksum_trailer: true,
             checksum_algorithms: ["crc32", "sha1", "md5"].map(String::from).to_vec(),
+            transform_cache_bytes: 256 * 1024 * 1024,
+            header_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(5),
         }
     }
 }
@@ -100,6 +122,9 @@ pub struct Stats {
     pub uploads_created: AtomicU64,
     /// tus DELETEs that removed an upload.
     pub uploads_terminated: AtomicU64,
+    /// Image transforms decoding right now, and the most there ever were at once.
+    pub transforms_running: AtomicU64,
+    pub transforms_peak: AtomicU64,
 }
 
 impl Stats {
@@ -118,6 +143,7 @@ impl Stats {
             "checksumTrailers": Self::get(&self.checksum_trailers),
             "uploadsCreated": Self::get(&self.uploads_created),
             "uploadsTerminated": Self::get(&self.uploads_terminated),
+            "transformsPeak": Self::get(&self.transforms_peak),
         })
     }
 }
@@ -140,7 +166,9 @@ pub(crate) struct Inner {
     /// One finalize at a time per token; the others wait and get the same file.
     finalize_locks: finalize::Locks,
     /// One PATCH at a time per upload; a second one gets 423.
-    upload_locks: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    upload_locks: locks::UploadLocks,
+    /// Image transforms decoding at once (each holds a whole image in memory).
+    transforms: Arc<tokio::sync::Semaphore>,
     stats: Arc<Stats>,
 }
 
@@ -202,7 +230,7 @@ impl SandboxHandle {
         Url::parse(&format!("http://{}", self.addr)).unwrap_or_else(|_| self.base_url.clone())
     }
 
-    /// Stops accepting, lets open requests finish, and waits.
+    /// Stops accepting, lets open requests finish (for at most `shutdown_grace`), and waits.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -227,8 +255,9 @@ pub async fn start(listener: TcpListener, config: SandboxConfig) -> std::io::Res
     let faults = Arc::new(Faults::default());
     let stats = Arc::new(Stats::default());
     let addr = listener.local_addr()?;
+    let timeouts = timeouts(&config);
     let (router, base) = build(&listener, config, faults.clone(), stats.clone())?;
-    let task = tokio::spawn(run(listener, router, async {
+    let task = tokio::spawn(server::run(listener, router, timeouts, async {
         let _ = rx.await;
     }));
     Ok(SandboxHandle {
@@ -247,26 +276,21 @@ pub async fn serve(
     config: SandboxConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let timeouts = timeouts(&config);
     let (router, _) = build(
         &listener,
         config,
         Arc::new(Faults::default()),
         Arc::new(Stats::default()),
     )?;
-    run(listener, router, shutdown).await
+    server::run(listener, router, timeouts, shutdown).await
 }
 
-async fn run(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        faults::KillableListener(listener),
-        router.into_make_service_with_connect_info::<faults::ConnHandle>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+fn timeouts(config: &SandboxConfig) -> server::Timeouts {
+    server::Timeouts {
+        header: config.header_timeout,
+        shutdown_grace: config.shutdown_grace,
+    }
 }
 
 fn build(
@@ -280,6 +304,7 @@ fn build(
         Some(u) => u.clone(),
         None => Url::parse(&format!("http://{addr}")).map_err(std::io::Error::other)?,
     };
+    let allowed_hosts = Arc::new(guard::AllowedHosts::new(addr, config.public_url.as_ref()));
     let dirs = store::Dirs::new(&config.data_dir)?;
     let state = persist::load(&dirs)?;
     let app = AppState {
@@ -290,7 +315,8 @@ fn build(
             state: Mutex::new(state),
             save_lock: Mutex::new(()),
             finalize_locks: Default::default(),
-            upload_locks: Mutex::new(Default::default()),
+            upload_locks: Default::default(),
+            transforms: Arc::new(tokio::sync::Semaphore::new(TRANSFORMS_AT_ONCE)),
             stats,
         }),
         faults,
@@ -338,6 +364,10 @@ fn build(
             app.clone(),
             faults::middleware,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            allowed_hosts,
+            guard::host_check,
+        ))
         .with_state(app);
     Ok((router, base))
 }
@@ -345,5 +375,7 @@ fn build(
 async fn stats_handler(
     axum::extract::State(app): axum::extract::State<AppState>,
 ) -> axum::Json<serde_json::Value> {
-    axum::Json(app.inner.stats.to_json())
+    let mut json = app.inner.stats.to_json();
+    json["uploadLocks"] = app.inner.upload_locks.len().into();
+    axum::Json(json)
 }

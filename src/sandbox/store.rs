@@ -135,11 +135,12 @@ pub const RECORD_KINDS: [&str; 4] = ["folders", "files", "uploads", "tokens"];
 
 impl Dirs {
     pub fn new(root: &Path) -> std::io::Result<Self> {
-        for sub in ["uploads", "files", "cache"] {
-            std::fs::create_dir_all(root.join(sub))?;
+        // Owner-only from the start (0700): other local users must not read private uploads.
+        for sub in ["", "uploads", "files", "cache", "records"] {
+            super::private_file::create_dir_all(&root.join(sub))?;
         }
         for kind in RECORD_KINDS {
-            std::fs::create_dir_all(root.join("records").join(kind))?;
+            super::private_file::create_dir_all(&root.join("records").join(kind))?;
         }
         Ok(Self {
             root: root.to_path_buf(),

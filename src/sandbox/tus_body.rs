@@ -141,7 +141,18 @@ pub(super) async fn receive(
     let mut too_long = false;
     let mut trailer_checksum = None;
     let stats = app.inner.stats.clone();
-    while let Some(frame) = body.frame().await {
+    let read_timeout = app.inner.config.body_read_timeout;
+    loop {
+        // A body that stalls ends here: what arrived is kept and the upload is let go.
+        let frame = match tokio::time::timeout(read_timeout, body.frame()).await {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break,
+            Err(_) => {
+                tracing::debug!(upload = id, "sandbox: request body stalled");
+                broken = true;
+                break;
+            }
+        };
         let frame = match frame {
             Ok(f) => f,
             Err(_) => {

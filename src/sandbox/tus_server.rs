@@ -161,7 +161,7 @@ pub async fn create(State(app): State<AppState>, req: Request) -> Response {
     };
     let id = random_hex(16);
     let expires = now_unix() + app.inner.config.upload_ttl.as_secs();
-    if let Err(e) = std::fs::File::create(app.inner.dirs.upload(&id)) {
+    if let Err(e) = super::private_file::options().open(app.inner.dirs.upload(&id)) {
         tracing::error!(error = %e, "sandbox: cannot create upload file");
         return tus_error(StatusCode::INTERNAL_SERVER_ERROR, "storage error");
     }
@@ -348,19 +348,17 @@ pub async fn patch(State(app): State<AppState>, Path(id): Path<String>, req: Req
             "Upload-Offset must be a byte count",
         );
     };
-    let lock = {
-        let mut locks = match app.inner.upload_locks.lock() {
-            Ok(l) => l,
-            Err(p) => p.into_inner(),
-        };
-        locks.entry(id.clone()).or_default().clone()
-    };
-    let Ok(_guard) = lock.try_lock_owned() else {
+    // Look the upload up first: a PATCH to an id that does not exist takes no lock entry.
+    if let Err(r) = lookup(&app, &id) {
+        return r;
+    }
+    let Some(_guard) = app.inner.upload_locks.try_acquire(&id) else {
         return tus_error(
             StatusCode::LOCKED,
             "another request is writing to this upload",
         );
     };
+    // Read it again under the lock: a PATCH that just finished moved its offset.
     let u = match lookup(&app, &id) {
         Ok(u) => u,
         Err(r) => return r,

@@ -1,0 +1,78 @@
+//! The sandbox's HTTP/1.1 server loop: each accepted connection runs in its own task under
+//! hyper with a header-read timeout (which also closes keep-alive connections left idle), and
+//! shutdown is graceful but bounded: stop accepting, let requests in flight finish for a while,
+//! then drop whatever is left, so a client that never finishes its headers cannot hold the
+//! process open.
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::serve::Listener as _;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+
+use super::faults::KillableListener;
+
+/// How long the server waits for clients.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Timeouts {
+    /// For a request's headers, counted from when the connection is ready for them: a new
+    /// connection, or a kept-alive one after its last answer.
+    pub header: Duration,
+    /// For requests still running at shutdown.
+    pub shutdown_grace: Duration,
+}
+
+pub(super) async fn run(
+    listener: TcpListener,
+    router: Router,
+    timeouts: Timeouts,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut listener = KillableListener(listener);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(timeouts.header)
+        .keep_alive(true);
+    let graceful = GracefulShutdown::new();
+    let mut conns = tokio::task::JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            (stream, _) = listener.accept() => {
+                let conn = stream.handle();
+                let tower = TowerToHyperService::new(router.clone());
+                let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+                    // Handlers reach the connection's kill switch through this (fault rules).
+                    req.extensions_mut().insert(ConnectInfo(conn.clone()));
+                    hyper::service::Service::call(&tower, req)
+                });
+                let serving = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                conns.spawn(async move {
+                    if let Err(e) = serving.await {
+                        tracing::debug!(error = %e, "sandbox: connection ended with an error");
+                    }
+                });
+            }
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(timeouts.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::info!(
+            connections = conns.len(),
+            "sandbox: dropping connections still open after the shutdown grace period"
+        );
+    }
+    conns.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,162 @@
+//! The window with decompression bombs queued: both upload, neither gets a preview texture (the
+//! rows show their file-type icon), and the process stays small.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use wixup::engine::JobState;
+use wixup::gui::{App, AppOptions};
+use wixup::redact::ApiKey;
+use wixup::retry::RetryPolicy;
+use wixup::sandbox;
+use wixup::settings::{ConnectionKind, SecretStore, Settings};
+
+use super::super::support::Env;
+use super::{gif_bomb, png_bomb};
+
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn options(rt: &tokio::runtime::Runtime, env: &Env, data_dir: &Path) -> AppOptions {
+    let settings = Settings {
+        connection: ConnectionKind::WixSite,
+        site_id: sandbox::DEFAULT_SITE_ID.into(),
+        api_base: env.base().to_string(),
+        ..Settings::default()
+    };
+    settings.save(data_dir).expect("settings");
+    let secrets = SecretStore::File(data_dir.join("api-key"));
+    secrets
+        .set(&ApiKey::new(sandbox::DEFAULT_API_KEY))
+        .expect("key");
+    let mut o = AppOptions::new(data_dir.to_path_buf(), rt.handle().clone());
+    o.secrets = secrets;
+    o.sandbox_port = 0;
+    o.tune = Some(Arc::new(|c| {
+        c.tus.retry = RetryPolicy::immediate(6);
+        c.api_retry = RetryPolicy::immediate(6);
+        c.poll_delays = vec![Duration::from_millis(10)];
+    }));
+    o
+}
+
+fn until(h: &mut Harness<'_, App>, what: &str, secs: u64, pred: impl Fn(&App) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        h.step();
+        if pred(h.state()) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Names of the row-preview textures the window holds.
+fn thumb_textures(h: &Harness<'_, App>) -> Vec<String> {
+    let tex = h.ctx.tex_manager();
+    let tex = tex.read();
+    tex.allocated()
+        .filter(|(_, meta)| meta.name.starts_with("thumb-"))
+        .map(|(_, meta)| meta.name.clone())
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+fn own_peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmHWM")
+        * 1024
+}
+
+#[test]
+fn bombs_in_the_window_upload_and_their_rows_show_an_icon() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let env = rt.block_on(Env::start());
+    let gif = env.path("in/bomb.gif");
+    std::fs::create_dir_all(env.path("in")).expect("mkdir");
+    std::fs::write(&gif, gif_bomb(16_384, 16_384)).expect("write");
+    let png = env.path("in/bomb.png");
+    std::fs::write(&png, png_bomb(50_000)).expect("write");
+    // A small image beside them, to show previews work at all.
+    let ok = env.path("in/fine.png");
+    image::RgbImage::from_pixel(20, 10, image::Rgb([9, 9, 9]))
+        .save(&ok)
+        .expect("png");
+    let opts = options(&rt, &env, &env.path("app"));
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1000.0, 700.0))
+        .build_eframe(move |cc| App::new(cc, opts));
+    until(&mut h, "the connection", 10, |a| a.target().is_some());
+    for p in [&gif, &png, &ok] {
+        h.input_mut()
+            .dropped_files
+            .push(Arc::new(Dropped(p.clone())));
+    }
+    until(&mut h, "three uploads", 60, |app| {
+        let rows = app.queue().rows();
+        rows.len() == 3
+            && rows
+                .iter()
+                .all(|r| r.job.state == JobState::Done && r.job.result.is_some())
+    });
+    // Let every preview (local and the server's thumbnail) settle: the fine one gets a texture.
+    // Every preview asked for (local files, then the server's thumbnails) settles.
+    until(&mut h, "the previews", 60, |app| {
+        app.previews_loading() == 0
+    });
+    h.run_steps(5);
+    until(&mut h, "the previews", 60, |app| {
+        app.previews_loading() == 0
+    });
+    let names = thumb_textures(&h);
+    let ids: Vec<_> = h
+        .state()
+        .queue()
+        .rows()
+        .iter()
+        .map(|r| (r.job.name.clone(), r.job.id))
+        .collect();
+    for (name, id) in ids {
+        let local = names
+            .iter()
+            .any(|n| n.starts_with(&format!("thumb-Local({id:?})")));
+        assert_eq!(local, name == "fine.png", "{name}: textures {names:?}");
+    }
+    let remote = names
+        .iter()
+        .filter(|n| n.starts_with("thumb-Remote"))
+        .count();
+    assert!(
+        remote <= 1,
+        "only the small image has a server thumbnail: {names:?}"
+    );
+    #[cfg(target_os = "linux")]
+    {
+        let peak = own_peak_rss();
+        assert!(
+            peak < 400 * 1024 * 1024,
+            "the test process peaked at {} MiB",
+            peak >> 20
+        );
+    }
+}
