@@ -14,6 +14,8 @@ mod it {
     mod engine_races;
     #[cfg(feature = "gui")]
     mod gui;
+    #[cfg(feature = "gui")]
+    mod gui_settings;
     mod interop;
     mod sandbox;
     mod sandbox_hardening;

@@ -36,7 +36,9 @@ pub struct SettingsWindow {
     data_dir: std::path::PathBuf,
     test: Option<Promise<Result<String, String>>>,
     folders: Option<Promise<Result<Vec<Folder>, String>>>,
-    save: Option<Promise<Result<String, String>>>,
+    /// A save under way, with what it saves: collected even after the window was closed
+    /// (Cancel while saving does not undo a save that already reached the disk).
+    save: Option<PendingSave>,
     error: Option<String>,
     /// The sandbox the app runs, for Test connection and folders when it is the backend.
     pub sandbox_url: Option<Url>,
@@ -54,6 +56,13 @@ fn spawn<T: Send + 'static>(
         ctx.request_repaint();
     });
     promise
+}
+
+/// What a save writes, decided when Save was clicked.
+struct PendingSave {
+    settings: Settings,
+    reconnect: bool,
+    done: Promise<Result<String, String>>,
 }
 
 impl SettingsWindow {
@@ -83,6 +92,12 @@ impl SettingsWindow {
 
     /// Opens the window on the current settings. `has_saved_key` comes from the connection.
     pub fn show_with(&mut self, settings: &Settings, has_saved_key: bool) {
+        if self.save.is_some() {
+            // A save is still under way: its outcome (collected in `ui`) is what counts, and
+            // the window shows it when it lands.
+            self.open = true;
+            return;
+        }
         self.open = true;
         self.draft = settings.clone();
         self.saved = settings.clone();
@@ -130,6 +145,10 @@ impl SettingsWindow {
     }
 
     pub fn ui(&mut self, ctx: &egui::Context) -> Option<Outcome> {
+        // A save finishes whether or not the window is still open.
+        if let Some(done) = self.collect_save() {
+            return Some(done);
+        }
         if !self.open {
             return None;
         }
@@ -335,31 +354,7 @@ impl SettingsWindow {
         if let Some(e) = &self.error {
             ui.label(RichText::new(e).color(ui.visuals().error_fg_color));
         }
-        let mut outcome = None;
-        if let Some(p) = &self.save
-            && let Some(result) = p.ready()
-        {
-            match result {
-                Ok(note) => {
-                    let d = &self.draft;
-                    let s = &self.saved;
-                    let reconnect = d.connection != s.connection
-                        || d.site_id != s.site_id
-                        || d.api_base != s.api_base
-                        || d.chunk_size != s.chunk_size
-                        || !self.key_input.trim().is_empty();
-                    outcome = Some(Outcome::Saved {
-                        settings: self.draft.clone(),
-                        reconnect,
-                        note: note.clone(),
-                    });
-                    self.open = false;
-                    self.key_input.clear();
-                }
-                Err(e) => self.error = Some(e.clone()),
-            }
-            self.save = None;
-        }
+        let outcome = None;
         ui.horizontal(|ui| {
             let saving = self.save.is_some();
             let r = ui.add_enabled(problems.is_empty() && !saving, egui::Button::new("Save"));
@@ -400,26 +395,65 @@ impl SettingsWindow {
         }));
     }
 
+    /// The finished save, as an outcome (its settings are those Save was clicked with).
+    fn collect_save(&mut self) -> Option<Outcome> {
+        let ready = self.save.as_ref().is_some_and(|p| p.done.ready().is_some());
+        if !ready {
+            return None;
+        }
+        let p = self.save.take()?;
+        match p.done.block_and_take() {
+            Ok(note) => {
+                self.open = false;
+                self.key_input.clear();
+                Some(Outcome::Saved {
+                    settings: p.settings,
+                    reconnect: p.reconnect,
+                    note,
+                })
+            }
+            Err(e) => {
+                // The app keeps its settings; the window (re)opens to say why.
+                self.error = Some(e);
+                self.open = true;
+                None
+            }
+        }
+    }
+
     fn start_save(&mut self, ctx: &egui::Context) {
         self.error = None;
+        let d = &self.draft;
+        let s = &self.saved;
+        let reconnect = d.connection != s.connection
+            || d.site_id != s.site_id
+            || d.api_base != s.api_base
+            || d.chunk_size != s.chunk_size
+            || !self.key_input.trim().is_empty();
         let settings = self.draft.clone();
+        let saving = settings.clone();
         let key = Some(self.key_input.trim().to_string())
             .filter(|k| !k.is_empty())
             .map(ApiKey::new);
         let secrets = self.secrets.clone();
         let dir = self.data_dir.clone();
-        self.save = Some(spawn(&self.runtime, ctx, async move {
+        let done = spawn(&self.runtime, ctx, async move {
             tokio::task::spawn_blocking(move || {
                 let mut note = String::from("Settings saved.");
                 if let Some(k) = key {
                     let place = secrets.set(&k)?;
                     note = format!("Settings saved; the API key is in {place}.");
                 }
-                settings.save(&dir)?;
+                saving.save(&dir)?;
                 Ok(note)
             })
             .await
             .map_err(|e| e.to_string())?
-        }));
+        });
+        self.save = Some(PendingSave {
+            settings,
+            reconnect,
+            done,
+        });
     }
 }

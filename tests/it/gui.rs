@@ -31,7 +31,7 @@ impl egui::DroppedFile for Dropped {
     }
 }
 
-fn runtime() -> Runtime {
+pub(super) fn runtime() -> Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -41,7 +41,12 @@ fn runtime() -> Runtime {
 
 /// App options for a data dir whose saved settings point at the test sandbox as a "Wix site"
 /// (the production path: settings file + stored key), with zero retry delays.
-fn site_options(rt: &Runtime, env: &Env, data_dir: &Path, chunk: Option<u64>) -> AppOptions {
+pub(super) fn site_options(
+    rt: &Runtime,
+    env: &Env,
+    data_dir: &Path,
+    chunk: Option<u64>,
+) -> AppOptions {
     let settings = Settings {
         connection: ConnectionKind::WixSite,
         site_id: sandbox::DEFAULT_SITE_ID.into(),
@@ -70,14 +75,14 @@ fn options(rt: &Runtime, data_dir: &Path, secrets: SecretStore, chunk: Option<u6
     o
 }
 
-fn harness(opts: AppOptions) -> Harness<'static, App> {
+pub(super) fn harness(opts: AppOptions) -> Harness<'static, App> {
     Harness::builder()
         .with_size(egui::vec2(1000.0, 700.0))
         .build_eframe(move |cc| App::new(cc, opts))
 }
 
 /// Steps frames until `pred` holds; bounded, so a hang fails with what it waited for.
-fn until(h: &mut Harness<'_, App>, what: &str, secs: u64, pred: impl Fn(&App) -> bool) {
+pub(super) fn until(h: &mut Harness<'_, App>, what: &str, secs: u64, pred: impl Fn(&App) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         h.step();
@@ -89,11 +94,11 @@ fn until(h: &mut Harness<'_, App>, what: &str, secs: u64, pred: impl Fn(&App) ->
     }
 }
 
-fn connected(h: &mut Harness<'_, App>) {
+pub(super) fn connected(h: &mut Harness<'_, App>) {
     until(h, "the connection", 10, |a| a.target().is_some());
 }
 
-fn drop_files(h: &mut Harness<'_, App>, paths: &[PathBuf]) {
+pub(super) fn drop_files(h: &mut Harness<'_, App>, paths: &[PathBuf]) {
     for p in paths {
         h.input_mut()
             .dropped_files
@@ -121,7 +126,7 @@ fn state_of(app: &App, name: &str) -> Option<JobState> {
 }
 
 /// What a label says (labels carry their text as the AccessKit value).
-fn text(node: &egui_kittest::Node<'_>) -> String {
+pub(super) fn text(node: &egui_kittest::Node<'_>) -> String {
     node.value()
         .or_else(|| node.accesskit_node().label())
         .unwrap_or_default()

@@ -1,0 +1,109 @@
+//! The Settings window's save, as a person clicks it: Cancel while a save is under way.
+
+use std::time::Duration;
+
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+
+use super::gui::{connected, harness, runtime, site_options, until};
+use super::support::Env;
+
+#[test]
+fn save_then_cancel_at_once_still_applies_what_was_saved() {
+    let rt = runtime();
+    let env = rt.block_on(Env::start());
+    let data = env.path("app");
+    let mut h = harness(site_options(&rt, &env, &data, None));
+    connected(&mut h);
+    h.get_by_label("Settings").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::Role::TextInput, "Folder path")
+        .set_text_value_accesskit("/shoot");
+    h.run_steps(2);
+    // Both in one frame: the save starts, then the window closes before it lands.
+    h.get_by_label("Save").click();
+    h.get_by_label("Cancel").click();
+    h.run_steps(3);
+    assert!(
+        h.query_by_label("Cancel").is_none(),
+        "the window closed at once"
+    );
+    until(&mut h, "settings.json on disk", 10, |_| {
+        std::fs::read_to_string(data.join("settings.json")).is_ok_and(|s| s.contains("/shoot"))
+    });
+    // What reached the disk is what the app uses, window closed or not.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    // The empty queue says where uploads go.
+    let shown = |h: &egui_kittest::Harness<'_, wixup::gui::App>| {
+        h.query_by_label_contains("They upload to Site Files/shoot")
+            .is_some()
+    };
+    while !shown(&h) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the app kept the old settings after Save then Cancel"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Reopened, the window shows the saved settings, and closing it changes nothing.
+    h.get_by_label("Settings").click();
+    h.run_steps(2);
+    let field = h.get_by_role_and_label(egui::Role::TextInput, "Folder path");
+    assert_eq!(field.accesskit_node().value().as_deref(), Some("/shoot"));
+    h.get_by_label("Cancel").click();
+    h.run_steps(3);
+    assert!(h.query_by_label("Cancel").is_none());
+    assert!(shown(&h));
+}
+
+/// A save that is still writing when Cancel closes the window, and then fails: the failure is
+/// not lost with the window (before, it surfaced only on the next opening, as "saved").
+#[cfg(unix)]
+#[test]
+fn a_save_that_fails_after_cancel_reopens_the_window_to_say_why() {
+    use std::io::Read as _;
+    let rt = runtime();
+    let env = rt.block_on(Env::start());
+    let data = env.path("app");
+    let mut h = harness(site_options(&rt, &env, &data, None));
+    connected(&mut h);
+    // The settings' temporary file is a FIFO: the save blocks on it until it is read, and
+    // then fails (a FIFO cannot be synced to disk).
+    let fifo = data.join("settings.json.tmp");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    h.get_by_label("Settings").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::Role::TextInput, "Folder path")
+        .set_text_value_accesskit("/never");
+    h.run_steps(2);
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    h.get_by_label("Cancel").click();
+    h.run_steps(3);
+    assert!(h.query_by_label("Cancel").is_none(), "closed while saving");
+    let reader = std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = std::fs::File::open(&fifo)
+            .expect("open fifo")
+            .read_to_end(&mut sink);
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while h.query_by_label_contains("cannot save").is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the failed save was never reported"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    reader.join().expect("reader");
+    assert!(
+        h.query_by_label_contains("They upload to Site Files/never")
+            .is_none(),
+        "the app did not take settings that were not saved"
+    );
+}
