@@ -17,6 +17,7 @@
 //! sandbox/        a Wix-compatible server (REST + tus + static media) for tests and no-account use
 //! retry           the retry schedule shared by the tus and Wix clients
 //! redact, size    small helpers: keeping secrets out of text, parsing `8MiB`
+//! os_path, text   paths as exact bytes in JSON; outside text made safe to print or show
 //! clock           UTC calendar dates from Unix time
 //! ```
 //!
