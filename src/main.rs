@@ -42,7 +42,7 @@ fn main() -> ExitCode {
         return match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {e:#}");
+                eprintln!("error: {}", wixup::text::printable(&format!("{e:#}")));
                 eprintln!(
                     "Without a display, use the command line: wixup upload PATH... (see wixup --help)"
                 );
@@ -56,7 +56,7 @@ fn main() -> ExitCode {
     match code {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", wixup::text::printable(&format!("{e:#}")));
             ExitCode::from(1)
         }
     }

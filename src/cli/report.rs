@@ -188,7 +188,8 @@ impl Reporter {
                 self.waiting.remove(&id);
                 if self.json {
                     self.line(json!({
-                        "path": crate::os_path::lossy(&job.path),
+                        // JSON escapes control characters itself: only invalid bytes become `�`.
+                        "path": job.path.to_string_lossy(),
                         "id": result.file_id,
                         "url": result.url,
                         "thumbnailUrl": result.thumbnail_url,
@@ -236,7 +237,7 @@ impl Reporter {
         self.failures += 1;
         if self.json {
             self.line(json!({
-                "path": crate::os_path::lossy(path),
+                "path": path.to_string_lossy(),
                 "id": serde_json::Value::Null,
                 "url": serde_json::Value::Null,
                 "thumbnailUrl": serde_json::Value::Null,

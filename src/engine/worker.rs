@@ -14,6 +14,9 @@ use super::progress::JobProgress;
 use crate::tus::{self, FileSource, TusClient};
 use crate::wix_media::{self, OperationStatus, UploadRequest, UploadTarget, WixMediaClient};
 
+/// How long a creation request in flight may still finish after Pause or Cancel.
+const CREATION_GRACE: Duration = Duration::from_secs(2);
+
 /// What workers share.
 pub(super) struct Shared {
     pub tus: TusClient,
@@ -251,21 +254,25 @@ async fn new_session(
         ("contentType", job.mime_type.as_str()),
         ("token", target.upload_token.as_str()),
     ];
-    // The creation request is not abandoned when Pause or Cancel lands: the server may have
-    // made the upload already, and only its answer says where it is. Once it is known, the
-    // scheduler keeps it (paused) or terminates it (cancelled). One request, under the stall
-    // watchdog, so this waits seconds at most.
+    // The creation request is not abandoned the moment Pause or Cancel lands: the server may
+    // have made the upload already, and only its answer says where it is. Once it is known,
+    // the scheduler keeps it (paused) or terminates it (cancelled). The grace is bounded, so a
+    // silent or failing server never holds up Cancel, Pause or quitting for longer.
+    let shield = CancellationToken::new();
+    let grace = {
+        let (cancel, shield) = (cancel.clone(), shield.clone());
+        tokio::spawn(async move {
+            cancel.cancelled().await;
+            tokio::time::sleep(CREATION_GRACE).await;
+            shield.cancel();
+        })
+    };
     let created = shared
         .tus
-        .create(
-            &target.upload_url,
-            file,
-            &metadata,
-            progress,
-            &CancellationToken::new(),
-        )
-        .await
-        .map_err(tus_stop)?;
+        .create(&target.upload_url, file, &metadata, progress, &shield)
+        .await;
+    grace.abort();
+    let created = created.map_err(tus_stop)?;
     Ok((
         Session {
             upload_url: target.upload_url.to_string(),

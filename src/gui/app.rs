@@ -222,12 +222,12 @@ impl App {
         &self.queue
     }
 
-    /// Where uploads go now, once connected.
     /// Row previews still being read or fetched (for tests that wait for them to settle).
     pub fn previews_loading(&self) -> usize {
         self.thumbs.loading()
     }
 
+    /// Where uploads go now, once connected.
     pub fn target(&self) -> Option<&Target> {
         match &self.conn {
             Conn::Ready(l) => Some(&l.target),

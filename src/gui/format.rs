@@ -129,13 +129,13 @@ pub fn elide_middle(name: &str, max: usize) -> String {
     format!("{start}…{end}")
 }
 
-/// The forms of a finished file's address that site builders paste.
 /// Whether a URL the server handed out may be given to the browser: `http(s)` only, never
 /// `file:`, `javascript:` or a scheme some other program registered.
 pub fn browsable(url: &str) -> bool {
     reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
 }
 
+/// The forms of a finished file's address that site builders paste.
 pub fn markdown(name: &str, url: &str) -> String {
     format!("![{}]({url})", name.replace(['[', ']'], ""))
 }

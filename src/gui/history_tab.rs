@@ -120,8 +120,10 @@ impl History {
                         ui.horizontal(|ui| {
                             ui.vertical(|ui| {
                                 ui.horizontal(|ui| {
-                                    ui.label(RichText::new(&e.name).strong())
-                                        .on_hover_text(crate::os_path::lossy(&e.path));
+                                    ui.label(
+                                        RichText::new(crate::text::printable(&e.name)).strong(),
+                                    )
+                                    .on_hover_text(crate::os_path::lossy(&e.path));
                                     ui.label(RichText::new(format_bytes(e.size_bytes)).weak());
                                     ui.label(RichText::new(when(e.finished_unix)).weak());
                                 });

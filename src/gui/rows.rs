@@ -96,8 +96,14 @@ pub fn draw(
             ui.spacing_mut().item_spacing.y = 3.0;
             ui.horizontal(|ui| {
                 let max_chars = ((text_width - 90.0) / 7.5).max(8.0) as usize;
-                ui.label(RichText::new(format::elide_middle(&row.job.name, max_chars)).strong())
-                    .on_hover_text(crate::os_path::lossy(&row.job.path));
+                ui.label(
+                    RichText::new(format::elide_middle(
+                        &crate::text::printable(&row.job.name),
+                        max_chars,
+                    ))
+                    .strong(),
+                )
+                .on_hover_text(crate::os_path::lossy(&row.job.path));
                 ui.label(RichText::new(format_bytes(row.job.size_bytes)).weak());
             });
             let (status, tone) = format::status(row, now);

@@ -183,14 +183,30 @@ async fn fetch_cached(http: &reqwest::Client, dir: &Path, url: &str) -> Result<P
         .await
         .and_then(|r| r.error_for_status())
         .map_err(|e| e.without_url().to_string())?;
-    let bytes = resp
-        .bytes()
+    // A thumbnail is small: a server that sends more is not read past the bound.
+    const MAX_THUMBNAIL_BYTES: u64 = 16 << 20;
+    let mut resp = resp;
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_THUMBNAIL_BYTES)
+    {
+        return Err("the thumbnail is larger than 16 MiB".into());
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
         .await
-        .map_err(|e| e.without_url().to_string())?;
+        .map_err(|e| e.without_url().to_string())?
+    {
+        if (bytes.len() + chunk.len()) as u64 > MAX_THUMBNAIL_BYTES {
+            return Err("the thumbnail is larger than 16 MiB".into());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
     tokio::fs::create_dir_all(dir)
         .await
         .map_err(|e| e.to_string())?;
-    let tmp = path.with_extension("part");
+    let tmp = path.with_extension(format!("{:016x}.part", fastrand::u64(..)));
     tokio::fs::write(&tmp, &bytes)
         .await
         .map_err(|e| e.to_string())?;

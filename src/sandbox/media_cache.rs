@@ -13,7 +13,9 @@ pub(super) fn store(dir: &Path, path: &Path, bytes: &[u8], max_bytes: u64) {
     if bytes.len() as u64 > max_bytes {
         return;
     }
-    let tmp = path.with_extension("part");
+    // A name of its own: two renders of one image (or of the same name in other formats)
+    // never write into the same temporary file.
+    let tmp = path.with_extension(format!("{:016x}.part", fastrand::u64(..)));
     let written =
         super::private_file::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
     if let Err(e) = written {

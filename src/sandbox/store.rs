@@ -142,6 +142,14 @@ impl Dirs {
         for kind in RECORD_KINDS {
             super::private_file::create_dir_all(&root.join("records").join(kind))?;
         }
+        // Folders an earlier version made 0755 become owner-only too.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            for sub in ["", "uploads", "files", "cache", "records"] {
+                std::fs::set_permissions(root.join(sub), std::fs::Permissions::from_mode(0o700))?;
+            }
+        }
         Ok(Self {
             root: root.to_path_buf(),
         })

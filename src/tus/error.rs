@@ -116,7 +116,8 @@ impl Error {
     /// file became unreadable or vanished mid-upload): that is no connection trouble, and
     /// retrying it would only blame the network.
     pub(crate) fn network(e: reqwest::Error) -> Self {
-        if e.is_body() || e.is_request() {
+        // Not a connect error: a firewall refusing the connection is EPERM/EACCES too.
+        if (e.is_body() || e.is_request()) && !e.is_connect() {
             let mut source = std::error::Error::source(&e);
             while let Some(s) = source {
                 if let Some(io) = s.downcast_ref::<std::io::Error>()

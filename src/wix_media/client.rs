@@ -169,7 +169,9 @@ impl WixMediaClient {
             .and_then(|r| r.url().host_str().map(str::to_string))
             .unwrap_or_else(|| "this address".into());
         let classify = |e: reqwest::Error| {
-            if e.is_timeout() {
+            if e.is_connect() {
+                Error::Network(e.without_url())
+            } else if e.is_timeout() {
                 Error::Stalled {
                     host: host.clone(),
                     idle: self.idle_timeout,

@@ -88,3 +88,36 @@ async fn after_a_refused_finalize_the_resend_is_reported_as_uploading_and_can_pa
     events.finish(&ids, 60).await[0].done();
     handle.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_and_shutdown_during_a_creation_that_never_answers_stay_quick() {
+    let env = Env::start().await;
+    let file = random_file(env.dir.path(), "silent.bin", 6 << 20);
+    // Every creation's answer would take 25 s (and the client retries stalls): Cancel and
+    // shutdown must not wait for them.
+    env.sandbox.faults.add(
+        Rule::nth(
+            Some(Method::POST),
+            "/upload/tus",
+            1,
+            FaultKind::Stall(Duration::from_secs(25)),
+        )
+        .times(u64::MAX / 2),
+    );
+    let cfg = env.engine_config("data");
+    let (handle, mut events, ids) = start_and_add(cfg, vec![file]).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while env.stat(|s| &s.uploads_created) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no upload was created"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    handle.send(Command::Cancel(ids[0]));
+    events.wait_state(JobState::Cancelled).await;
+    // Bounded well below the stall: the worker gives the request a short grace, then lets go.
+    tokio::time::timeout(Duration::from_secs(10), handle.shutdown())
+        .await
+        .expect("shutdown waited for a creation that never answers");
+}

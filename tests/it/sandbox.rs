@@ -9,30 +9,6 @@ fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-async fn token(env: &Env) -> (String, String) {
-    let r: serde_json::Value = http()
-        .post(
-            env.base()
-                .join("/site-media/v1/files/generate-resumable-upload-url")
-                .expect("url"),
-        )
-        .header("Authorization", wixup::sandbox::DEFAULT_API_KEY)
-        .header("wix-site-id", wixup::sandbox::DEFAULT_SITE_ID)
-        .json(
-            &serde_json::json!({"mimeType": "text/plain", "fileName": "a.txt", "sizeInBytes": "5"}),
-        )
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
-    (
-        r["uploadUrl"].as_str().expect("url").into(),
-        r["uploadToken"].as_str().expect("token").into(),
-    )
-}
-
 fn b64(s: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(s)
@@ -405,4 +381,8 @@ async fn a_wrong_checksum_is_460_and_the_bytes_are_dropped() {
         .expect("send");
     assert_eq!(r.status(), 204);
     assert_eq!(r.headers()["upload-offset"], "5");
+}
+
+async fn token(env: &Env) -> (String, String) {
+    super::support::sandbox_token(&env.base(), Some(5)).await
 }

@@ -22,24 +22,7 @@ pub(super) fn b64(s: &str) -> String {
 
 /// A fresh upload token: (tus endpoint, token).
 pub(super) async fn token(base: &Url) -> (String, String) {
-    let r: serde_json::Value = http()
-        .post(
-            base.join("/site-media/v1/files/generate-resumable-upload-url")
-                .expect("url"),
-        )
-        .header("Authorization", wixup::sandbox::DEFAULT_API_KEY)
-        .header("wix-site-id", wixup::sandbox::DEFAULT_SITE_ID)
-        .json(&serde_json::json!({"mimeType": "text/plain", "fileName": "a.txt"}))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
-    (
-        r["uploadUrl"].as_str().expect("url").into(),
-        r["uploadToken"].as_str().expect("token").into(),
-    )
+    super::support::sandbox_token(base, None).await
 }
 
 /// A tus creation with this metadata header; returns the response.

@@ -419,3 +419,30 @@ fn random_files_differ_by_name_even_at_the_same_size_and_name_length() {
     let b = std::fs::read(random_file(dir.path(), "b.bin", 4096)).expect("b");
     assert_ne!(a, b);
 }
+
+/// A fresh upload URL and token from the sandbox's generate-resumable-upload-url, over raw HTTP:
+/// (tus endpoint, token).
+pub async fn sandbox_token(base: &reqwest::Url, size_bytes: Option<u64>) -> (String, String) {
+    let mut body = serde_json::json!({"mimeType": "text/plain", "fileName": "a.txt"});
+    if let Some(n) = size_bytes {
+        body["sizeInBytes"] = n.to_string().into();
+    }
+    let r: serde_json::Value = reqwest::Client::new()
+        .post(
+            base.join("/site-media/v1/files/generate-resumable-upload-url")
+                .expect("url"),
+        )
+        .header("Authorization", sandbox::DEFAULT_API_KEY)
+        .header("wix-site-id", sandbox::DEFAULT_SITE_ID)
+        .json(&body)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    (
+        r["uploadUrl"].as_str().expect("url").into(),
+        r["uploadToken"].as_str().expect("token").into(),
+    )
+}

@@ -165,3 +165,49 @@ async fn a_folder_whose_answer_was_lost_is_not_created_twice() {
     assert_eq!(named.len(), 1, "one folder, not a duplicate");
     assert_eq!(named[0].id, made.id);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_text_with_control_characters_is_shown_escaped() {
+    use super::support::{Events, random_file};
+    // Every REST call fails with a message that would clear a terminal and forge a line.
+    let base = hostile(|_, _| {
+        let body = "{\"message\":\"nope\\u001b[2J\\nerror: forged line\"}";
+        Some(
+            format!(
+                "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes(),
+        )
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = random_file(dir.path(), "f.bin", 100);
+    let mut cfg = wixup::engine::EngineConfig::new(
+        dir.path().join("data"),
+        base,
+        wixup::config::sandbox_credentials(),
+    );
+    cfg.api_retry = RetryPolicy::immediate(0);
+    let (handle, rx) = wixup::engine::start(cfg, None).expect("engine");
+    let mut events = Events::new(rx);
+    handle.send(wixup::engine::Command::AddFiles {
+        request: 1,
+        paths: vec![file],
+        destination: Default::default(),
+    });
+    let (ids, _, _) = events.added().await;
+    let out = events.finish(&ids, 20).await;
+    let err = out[0].failed();
+    assert!(
+        !err.message.contains('\u{1b}') && !err.message.contains('\n'),
+        "{:?}",
+        err.message
+    );
+    assert!(
+        err.message.contains("\\u{1b}[2J\\nerror: forged line"),
+        "{:?}",
+        err.message
+    );
+    handle.shutdown().await;
+}

@@ -145,33 +145,10 @@ impl Drop for ServeChild {
     }
 }
 
-pub async fn upload_token(base: &reqwest::Url) -> (String, String) {
-    let r: serde_json::Value = http()
-        .post(
-            base.join("/site-media/v1/files/generate-resumable-upload-url")
-                .expect("url"),
-        )
-        .header("Authorization", wixup::sandbox::DEFAULT_API_KEY)
-        .header("wix-site-id", wixup::sandbox::DEFAULT_SITE_ID)
-        .json(
-            &serde_json::json!({"mimeType": "text/plain", "fileName": "a.txt", "sizeInBytes": "100"}),
-        )
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
-    (
-        r["uploadUrl"].as_str().expect("url").into(),
-        r["uploadToken"].as_str().expect("token").into(),
-    )
-}
-
 /// Creates a 100-byte tus upload; returns its URL.
 pub async fn create_upload(base: &reqwest::Url) -> String {
     use base64::Engine as _;
-    let (upload_url, token) = upload_token(base).await;
+    let (upload_url, token) = super::support::sandbox_token(base, Some(100)).await;
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let r = http()
         .post(&upload_url)
