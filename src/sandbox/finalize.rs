@@ -157,16 +157,29 @@ async fn run(
                 moved.unwrap_or_else(|| file_id_for(&upload_id, &display_name, &mime_type));
             // Recorded before the bytes move: whatever happens next, the next finalize
             // knows where they went.
-            app.with(|s| {
-                if let Some(u) = s.uploads.get_mut(&upload_id) {
-                    u.phase = Phase::Finalizing {
-                        file_id: file_id.clone(),
-                        display_name: display_name.clone(),
-                        mime_type: mime_type.clone(),
-                    };
-                    s.touch(Key::Upload(upload_id.clone()));
+            // Only if it is still this token's upload, still receiving: a DELETE or a new
+            // creation with the same token may have come in between.
+            let still_ours = app.with(|s| {
+                let current = s.tokens.get(token).and_then(|t| t.upload_id.clone());
+                match s.uploads.get_mut(&upload_id) {
+                    Some(u)
+                        if current.as_deref() == Some(upload_id.as_str())
+                            && matches!(u.phase, Phase::Receiving) =>
+                    {
+                        u.phase = Phase::Finalizing {
+                            file_id: file_id.clone(),
+                            display_name: display_name.clone(),
+                            mime_type: mime_type.clone(),
+                        };
+                        s.touch(Key::Upload(upload_id.clone()));
+                        true
+                    }
+                    _ => false,
                 }
             });
+            if !still_ours {
+                return Err(incomplete("the upload for this token is gone"));
+            }
             if app.save().await.is_err() {
                 return Err(storage("could not record the finalize"));
             }

@@ -576,9 +576,9 @@ async fn an_expired_saved_upload_starts_anew() {
     );
     assert_eq!(env.stat(|s| &s.files_created), 1);
     // It did expire: a second upload was created for the same file.
-    assert_eq!(
-        env.stat(|s| &s.uploads_created),
-        2,
+    // (More than two if the new one, with the same 1 s lifetime, expired too on a busy machine.)
+    assert!(
+        env.stat(|s| &s.uploads_created) >= 2,
         "a new upload after expiry"
     );
     handle.shutdown().await;
