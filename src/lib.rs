@@ -26,9 +26,9 @@
 //! in the other.
 
 pub mod cli;
-pub mod clock;
 pub mod config;
 pub mod engine;
+pub mod fs;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod imaging;

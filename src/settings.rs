@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::PRODUCTION_BASE;
 use crate::engine::Destination;
-use crate::engine::journal::write_atomic;
+use crate::fs::write_atomic;
 use crate::redact::ApiKey;
 
 const FILE: &str = "settings.json";

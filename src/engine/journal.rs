@@ -112,7 +112,7 @@ impl Journal {
                     if !bad.is_empty() {
                         let aside = aside_name(dir, "entries");
                         let body = serde_json::to_vec_pretty(&bad).map_err(|e| io(e.into()))?;
-                        crate::engine::journal::write_atomic(&aside, &body).map_err(io)?;
+                        crate::fs::write_atomic(&aside, &body).map_err(io)?;
                         loaded.set_aside = Some(SetAside {
                             file: aside,
                             entries: Some(bad.len()),
@@ -140,7 +140,7 @@ impl Journal {
         &self.path
     }
 
-    /// The journal's bytes for these jobs (write them with [`write_atomic`]). Each entry is
+    /// The journal's bytes for these jobs (write them with [`crate::fs::write_atomic`]). Each entry is
     /// encoded on its own: one that cannot be (it should never happen) is left out with a
     /// warning and never stops the others from being saved.
     pub fn encode(&self, jobs: &[&Job], next_id: u64) -> std::io::Result<Vec<u8>> {
@@ -186,27 +186,6 @@ fn aside_name(dir: &Path, what: &str) -> PathBuf {
         }
         n += 1;
     }
-}
-
-/// Writes `bytes` to `path` through a temp file, fsync and rename, with mode 0600.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    {
-        let mut opts = OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let mut f = opts.open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    if let Some(parent) = path.parent()
-        && let Ok(d) = File::open(parent)
-    {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 /// Takes the data dir's OS lock, or says who holds it.

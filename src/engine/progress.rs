@@ -122,15 +122,11 @@ impl JobProgress {
                     hasher.update(&buf[..n]);
                 }
             }
-            Ok(hex(&hasher.finalize()))
+            Ok(hex::encode(hasher.finalize()))
         })
         .await
         .map_err(std::io::Error::other)?
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Progress for JobProgress {

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use egui::RichText;
+use jiff::tz::TimeZone;
 use poll_promise::Promise;
 
 use crate::engine::history::{self, HistoryEntry};
@@ -14,7 +15,9 @@ use super::rows::a11y;
 
 pub struct History {
     entries: Vec<HistoryEntry>,
-    loading: Option<Promise<Result<Vec<HistoryEntry>, String>>>,
+    loading: Option<Promise<Result<(Vec<HistoryEntry>, TimeZone), String>>>,
+    /// The computer's time zone, read with the entries (off the UI thread): dates show in it.
+    zone: TimeZone,
     error: Option<String>,
     pub search: String,
     /// Indices into `entries` matching `search`.
@@ -28,6 +31,7 @@ impl History {
         History {
             entries: Vec::new(),
             loading: None,
+            zone: TimeZone::UTC,
             error: None,
             search: String::new(),
             filtered: Vec::new(),
@@ -41,10 +45,12 @@ impl History {
         let (tx, promise) = Promise::new();
         let ctx = ctx.clone();
         rt.spawn(async move {
-            let r = tokio::task::spawn_blocking(move || history::load(&dir))
-                .await
-                .map_err(|e| e.to_string())
-                .and_then(|r| r.map_err(|e| format!("cannot read the upload history ({e})")));
+            let r = tokio::task::spawn_blocking(move || {
+                history::load(&dir).map(|entries| (entries, TimeZone::system()))
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| format!("cannot read the upload history ({e})")));
             tx.send(r);
             ctx.request_repaint();
         });
@@ -59,8 +65,9 @@ impl History {
     pub fn poll(&mut self) {
         if let Some(p) = self.loading.take() {
             match p.try_take() {
-                Ok(Ok(entries)) => {
+                Ok(Ok((entries, zone))) => {
                     self.entries = entries;
+                    self.zone = zone;
                     self.filtered_for = None;
                     self.error = None;
                 }
@@ -125,7 +132,9 @@ impl History {
                                     )
                                     .on_hover_text(crate::os_path::lossy(&e.path));
                                     ui.label(RichText::new(format_bytes(e.size_bytes)).weak());
-                                    ui.label(RichText::new(when(e.finished_unix)).weak());
+                                    ui.label(
+                                        RichText::new(when(e.finished_unix, &self.zone)).weak(),
+                                    );
                                 });
                                 if let Some(url) = &e.url {
                                     ui.add(
@@ -170,17 +179,35 @@ impl History {
     }
 }
 
-/// "2026-11-25 14:03 UTC".
-fn when(unix: u64) -> String {
-    let (y, mo, d, h, m, _) = crate::clock::utc(unix);
-    format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02} UTC")
+/// "2026-11-25 15:03 CET": when an upload finished, in the computer's time zone.
+fn when(unix: u64, zone: &TimeZone) -> String {
+    let ts = i64::try_from(unix)
+        .ok()
+        .and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    ts.to_zoned_datetime(zone.clone())
+        .strftime("%Y-%m-%d %H:%M %Z")
+        .to_string()
 }
 
 #[cfg(test)]
 mod tests {
+    use jiff::tz::TimeZone;
+
     #[test]
-    fn dates() {
-        assert_eq!(super::when(0), "1970-01-01 00:00 UTC");
-        assert_eq!(super::when(1_795_000_000), "2026-11-18 11:06 UTC");
+    fn dates_in_the_given_zone() {
+        assert_eq!(super::when(0, &TimeZone::UTC), "1970-01-01 00:00 UTC");
+        assert_eq!(
+            super::when(1_795_000_000, &TimeZone::UTC),
+            "2026-11-18 11:06 UTC"
+        );
+        // POSIX rules, so the test needs no time-zone database on the machine.
+        let paris = TimeZone::posix("CET-1CEST,M3.5.0,M10.5.0/3").unwrap();
+        assert_eq!(super::when(1_795_000_000, &paris), "2026-11-18 12:06 CET");
+        let new_york = TimeZone::posix("EST5EDT,M3.2.0,M11.1.0").unwrap();
+        assert_eq!(
+            super::when(1_783_000_000, &new_york),
+            "2026-07-02 09:46 EDT"
+        );
     }
 }

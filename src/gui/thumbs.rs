@@ -169,10 +169,7 @@ impl Thumbs {
 /// Fetches `url` into the cache (once) and returns the cached file.
 async fn fetch_cached(http: &reqwest::Client, dir: &Path, url: &str) -> Result<PathBuf, String> {
     use md5::Digest as _;
-    let name: String = md5::Md5::digest(url.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let name = hex::encode(md5::Md5::digest(url.as_bytes()));
     let path = dir.join(name);
     if tokio::fs::metadata(&path).await.is_ok() {
         return Ok(path);

@@ -30,7 +30,7 @@ pub fn md5_file(path: &FsPath) -> std::io::Result<String> {
         }
         h.update(&buf[..n]);
     }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex::encode(h.finalize()))
 }
 
 /// Width and height as displayed (orientations 5–8 swap them), read from the header only, so

@@ -75,7 +75,7 @@ pub(crate) fn flush(
         let mut bytes = Ok(None);
         with(&mut |s| bytes = encode(s, &key));
         let result = match bytes {
-            Ok(Some(b)) => crate::engine::journal::write_atomic(&path, &b),
+            Ok(Some(b)) => crate::fs::write_atomic(&path, &b),
             Ok(None) => match std::fs::remove_file(&path) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
                 _ => Ok(()),
@@ -134,7 +134,7 @@ fn read_kind<T: serde::de::DeserializeOwned>(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if name.ends_with(".json.tmp") {
+        if name.ends_with(".tmp") {
             // A write that never got renamed into place: the record before it still stands.
             let _ = std::fs::remove_file(&path);
             continue;

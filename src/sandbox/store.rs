@@ -191,10 +191,7 @@ impl Dirs {
 /// The SHA-1 of a token in hex: its record's file name (tokens are long and URL-ish).
 fn token_digest(token: &str) -> String {
     use sha1::Digest as _;
-    sha1::Sha1::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(sha1::Sha1::digest(token.as_bytes()))
 }
 
 impl State {
@@ -211,9 +208,7 @@ impl State {
 
 /// Random lowercase hex.
 pub fn random_hex(bytes: usize) -> String {
-    (0..bytes)
-        .map(|_| format!("{:02x}", fastrand::u8(..)))
-        .collect()
+    hex::encode((0..bytes).map(|_| fastrand::u8(..)).collect::<Vec<u8>>())
 }
 
 pub fn now_unix() -> u64 {
@@ -232,9 +227,11 @@ pub fn now_unix_ms() -> u64 {
 
 /// RFC 3339 in UTC, as Wix writes dates (`2022-09-11T15:13:24.000Z`).
 pub fn rfc3339(unix_ms: u64) -> String {
-    let (y, mo, d, h, m, s) = crate::clock::utc(unix_ms / 1000);
-    let ms = unix_ms % 1000;
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}.{ms:03}Z")
+    let ts = i64::try_from(unix_ms)
+        .ok()
+        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    format!("{ts:.3}")
 }
 
 #[cfg(test)]

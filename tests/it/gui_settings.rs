@@ -58,23 +58,27 @@ fn save_then_cancel_at_once_still_applies_what_was_saved() {
 
 /// A save that is still writing when Cancel closes the window, and then fails: the failure is
 /// not lost with the window (before, it surfaced only on the next opening, as "saved").
-#[cfg(unix)]
 #[test]
 fn a_save_that_fails_after_cancel_reopens_the_window_to_say_why() {
-    use std::io::Read as _;
-    let rt = runtime();
+    // One blocking thread, held by the test: the save (which runs there) waits behind it until
+    // the test lets go, so it is surely still under way when Cancel closes the window.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     let env = rt.block_on(Env::start());
     let data = env.path("app");
     let mut h = harness(site_options(&rt, &env, &data, None));
     connected(&mut h);
-    // The settings' temporary file is a FIFO: the save blocks on it until it is read, and
-    // then fails (a FIFO cannot be synced to disk).
-    let fifo = data.join("settings.json.tmp");
-    let made = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .expect("mkfifo");
-    assert!(made.success());
+    // settings.json is a folder with a file in it: the save's final rename fails.
+    std::fs::remove_file(data.join("settings.json")).unwrap();
+    std::fs::create_dir_all(data.join("settings.json").join("in-the-way")).unwrap();
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let blocker = rt.spawn_blocking(move || {
+        let _ = held.recv_timeout(Duration::from_secs(30));
+    });
     h.get_by_label("Settings").click();
     h.run_steps(2);
     h.get_by_role_and_label(egui::Role::TextInput, "Folder path")
@@ -85,12 +89,7 @@ fn a_save_that_fails_after_cancel_reopens_the_window_to_say_why() {
     h.get_by_label("Cancel").click();
     h.run_steps(3);
     assert!(h.query_by_label("Cancel").is_none(), "closed while saving");
-    let reader = std::thread::spawn(move || {
-        let mut sink = Vec::new();
-        let _ = std::fs::File::open(&fifo)
-            .expect("open fifo")
-            .read_to_end(&mut sink);
-    });
+    release.send(()).unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while h.query_by_label_contains("cannot save").is_none() {
         assert!(
@@ -100,7 +99,7 @@ fn a_save_that_fails_after_cancel_reopens_the_window_to_say_why() {
         h.step();
         std::thread::sleep(Duration::from_millis(10));
     }
-    reader.join().expect("reader");
+    rt.block_on(blocker).unwrap();
     assert!(
         h.query_by_label_contains("They upload to Site Files/never")
             .is_none(),

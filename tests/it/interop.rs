@@ -35,10 +35,7 @@ fn sha256_file(path: &Path) -> String {
 
 fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// `@tus/server` with a FileStore, killed on drop.

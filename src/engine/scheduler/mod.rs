@@ -443,7 +443,7 @@ impl Scheduler {
         // critical entry (a new upload URL) is on disk before the worker sends a byte.
         let result = match bytes {
             Ok(bytes) => {
-                tokio::task::spawn_blocking(move || super::journal::write_atomic(&path, &bytes))
+                tokio::task::spawn_blocking(move || crate::fs::write_atomic(&path, &bytes))
                     .await
                     .unwrap_or_else(|e| Err(std::io::Error::other(e)))
             }
