@@ -8,7 +8,8 @@ use super::job::{Destination, Job, JobId};
 
 #[derive(Debug)]
 pub enum Command {
-    /// Queue files and folders (folders recursively). Answered by [`Event::FilesAdded`](super::Event::FilesAdded).
+    /// Queue files and folders (folders recursively). Answered by
+    /// [`Event::FilesAdded`](super::Event::FilesAdded).
     AddFiles {
         request: u64,
         paths: Vec<PathBuf>,

@@ -11,7 +11,8 @@ use super::job::{Job, JobError, JobId, JobResult, JobState};
 pub enum Event {
     /// A job entered the queue.
     JobAdded(Box<Job>),
-    /// The answer to an [`Command::AddFiles`](super::Command::AddFiles): what was queued, skipped and refused.
+    /// The answer to an [`Command::AddFiles`](super::Command::AddFiles): what was queued,
+    /// skipped and refused.
     FilesAdded {
         request: u64,
         added: Vec<JobId>,

@@ -1,5 +1,6 @@
-//! One upload, start to finish: upload URL → tus creation → PATCH loop → finalize → poll until
-//! READY → MD5 check. Reports to the scheduler; never touches the job table itself.
+//! One upload, start to finish: a tus endpoint and token from Wix → tus creation → PATCH loop →
+//! finalize → poll until READY → MD5 check. Reports to the scheduler; never touches the job table
+//! itself.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -179,7 +180,8 @@ async fn upload(
     })
 }
 
-/// Steps 1 and 2a: an upload URL and token from Wix, then the tus creation request.
+/// Steps 1 and 2a: a tus endpoint and token from Wix (its "upload URL"), then the tus creation
+/// request, which says where the upload lives (the tus upload URL).
 async fn new_session(
     shared: &Shared,
     job: &Job,

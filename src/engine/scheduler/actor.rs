@@ -25,7 +25,8 @@ use crate::wix_media::WixMediaClient;
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Opens the journal, builds the HTTP clients and starts the actor on the current runtime.
-pub(in crate::engine) fn spawn(
+/// (Reachable only through `scheduler`'s re-export: this module is private.)
+pub(crate) fn spawn(
     config: EngineConfig,
     commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::UnboundedSender<Event>,
@@ -82,26 +83,39 @@ pub(super) struct Walked {
 /// The actor's state: the job table and what runs it. Its methods are split by concern across
 /// this folder: commands, worker reports, the journal.
 pub(super) struct Scheduler {
+    /// The HTTP clients and poll settings every worker uses.
     pub(super) shared: Arc<Shared>,
     /// For the history file, next to the journal.
     pub(super) data_dir: PathBuf,
+    /// Where the table is saved; holding it holds the data dir's lock.
     pub(super) journal: Journal,
+    /// The id the next added file gets (ids are never reused, so the journal keeps it).
     pub(super) next_id: u64,
+    /// Every job, ordered by id: the oldest queued job starts first.
     pub(super) jobs: BTreeMap<JobId, Job>,
     /// Unfinished jobs by canonical path, to report a file added twice only once.
     pub(super) unfinished_by_path: HashMap<PathBuf, JobId>,
     /// Journal jobs left untouched in `StartMode::Hold`.
     pub(super) held: HashSet<JobId>,
+    /// Jobs with a worker running, and the token that stops it.
     pub(super) running: HashMap<JobId, CancellationToken>,
     /// Runtime-only progress figures of jobs that ran in this process.
     pub(super) meters: HashMap<JobId, ProgressMeter>,
+    /// How many workers may run at once.
     pub(super) parallel: usize,
+    /// The front end's event queue.
     pub(super) events: mpsc::UnboundedSender<Event>,
+    /// Called after each event is queued, to wake a front end.
     pub(super) notifier: Option<Notifier>,
+    /// Handed to each worker, to report back to this actor.
     pub(super) reports_tx: mpsc::UnboundedSender<Report>,
+    /// Where the blocking walk of an `AddFiles` sends its result.
     pub(super) walks_tx: mpsc::UnboundedSender<Walked>,
+    /// The table changed since the journal was last saved (saved on the next tick).
     pub(super) dirty: bool,
+    /// The last save failed: the person was told once, not at every tick.
     pub(super) journal_failed: bool,
+    /// Set once shutting down: answered when the last worker stopped and the journal is saved.
     pub(super) shutdown: Option<oneshot::Sender<()>>,
 }
 
