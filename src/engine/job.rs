@@ -21,7 +21,7 @@ impl std::fmt::Display for JobId {
 pub enum JobState {
     /// Waiting for a free upload slot.
     Queued,
-    /// Getting an upload URL, creating the tus upload, sending bytes (retries included).
+    /// Getting a tus endpoint from Wix, creating the tus upload, sending bytes (retries included).
     Uploading,
     /// Stopped by the person; keeps its upload URL and continues from the server's offset.
     Paused,
