@@ -2,7 +2,7 @@
 //! (status, server message) stays beside them for a tooltip or a log.
 
 use super::job::JobError;
-use super::worker::Stop;
+use super::report::Stop;
 use crate::text::printable;
 use crate::{tus, wix_media};
 
@@ -15,7 +15,7 @@ pub(super) fn failed(message: &str, detail: &str) -> Stop {
 }
 
 /// A sentence a person understands for each tus failure.
-pub(super) fn tus_stop(e: tus::Error) -> Stop {
+pub(super) fn describe_tus_error(e: tus::Error) -> Stop {
     use tus::Error as E;
     let message = match &e {
         E::Cancelled => return Stop::Interrupted,
@@ -58,7 +58,7 @@ pub(super) fn tus_stop(e: tus::Error) -> Stop {
     })
 }
 
-pub(super) fn wix_stop(context: &str, e: wix_media::Error) -> Stop {
+pub(super) fn describe_wix_error(context: &str, e: wix_media::Error) -> Stop {
     use wix_media::Error as E;
     let message = match &e {
         E::Unauthorized { .. } | E::Forbidden { .. } => e.to_string(),
