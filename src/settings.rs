@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::PRODUCTION_BASE;
-use crate::engine::Destination;
+use crate::engine::{DEFAULT_PARALLEL, Destination, MAX_PARALLEL};
 use crate::fs::write_atomic;
 use crate::redact::ApiKey;
+use crate::wix_media::PRODUCTION_BASE;
 
 const FILE: &str = "settings.json";
 const KEY_FILE: &str = "api-key";
@@ -59,39 +59,73 @@ impl Default for Settings {
             folder_name: None,
             folder_path: None,
             private: false,
-            parallel: 3,
+            parallel: DEFAULT_PARALLEL,
             chunk_size: None,
         }
     }
 }
 
-/// Limits the Settings window and the loader enforce.
-pub const MAX_PARALLEL: usize = 16;
+/// The smallest fixed chunk the Settings window and the loader accept.
 pub const MIN_CHUNK: u64 = 256 << 10;
+
+/// Why the settings file could not be read or written. The underlying error is kept in
+/// `error` and already said by the message, so `source()` stays empty (a `{:#}` chain would
+/// say it twice).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    /// The file exists but cannot be read (permissions, a folder in its place).
+    #[error("cannot read {} ({error}); check its permissions", .path.display())]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// The file is not the JSON Settings write.
+    #[error("{} is not valid settings ({error}); fix or delete it", .path.display())]
+    Invalid {
+        path: PathBuf,
+        error: serde_json::Error,
+    },
+    /// The data dir cannot be created.
+    #[error("cannot create {} ({error})", .path.display())]
+    CreateDir {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// Writing the file failed (disk full, permissions).
+    #[error("cannot save {} ({error})", .path.display())]
+    Write {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+}
 
 impl Settings {
     /// Loads `settings.json`; a missing file means the defaults.
-    pub fn load(data_dir: &Path) -> Result<Settings, String> {
+    pub fn load(data_dir: &Path) -> Result<Settings, SettingsError> {
         let path = data_dir.join(FILE);
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                format!(
-                    "{} is not valid settings ({e}); fix or delete it",
-                    path.display()
-                )
-            }),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|error| SettingsError::Invalid { path, error }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
-            Err(e) => Err(format!("cannot read {} ({e})", path.display())),
+            Err(error) => Err(SettingsError::Read { path, error }),
         }
     }
 
     /// Writes `settings.json` atomically with mode 0600.
-    pub fn save(&self, data_dir: &Path) -> Result<(), String> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| format!("cannot create {} ({e})", data_dir.display()))?;
-        let bytes = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
+    pub fn save(&self, data_dir: &Path) -> Result<(), SettingsError> {
+        std::fs::create_dir_all(data_dir).map_err(|error| SettingsError::CreateDir {
+            path: data_dir.to_path_buf(),
+            error,
+        })?;
         let path = data_dir.join(FILE);
-        write_atomic(&path, &bytes).map_err(|e| format!("cannot save {} ({e})", path.display()))
+        // Serializing a struct of strings, numbers and options cannot fail; should it ever,
+        // it is reported as a failed write of this file.
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| SettingsError::Write {
+            path: path.clone(),
+            error: std::io::Error::other(e),
+        })?;
+        write_atomic(&path, &bytes).map_err(|error| SettingsError::Write { path, error })
     }
 
     /// Everything wrong with these settings, one sentence each; empty when they can be saved.
@@ -185,6 +219,45 @@ fn looks_like_site_id(s: &str) -> bool {
             .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// Why the saved API key could not be read, stored or deleted. As for [`SettingsError`], the
+/// message already says the underlying error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SecretError {
+    #[error(
+        "cannot read the saved API key from {} ({error}); check its permissions, or save the key again in Settings",
+        .path.display()
+    )]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("cannot save the API key to {} ({error})", .path.display())]
+    Write {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+}
+
+/// Where [`SecretStore::set`] put the key; says so in a sentence's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyPlace {
+    Keychain,
+    /// The 0600 file, because no keychain answered.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for KeyPlace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyPlace::Keychain => f.write_str("the system keychain"),
+            KeyPlace::File(path) => {
+                write!(f, "{} (mode 0600; no keychain answered)", path.display())
+            }
+        }
+    }
+}
+
 /// Where the API key is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretStore {
@@ -206,7 +279,7 @@ impl SecretStore {
     }
 
     /// The stored key, if any.
-    pub fn get(&self) -> Result<Option<ApiKey>, String> {
+    pub fn get(&self) -> Result<Option<ApiKey>, SecretError> {
         if let SecretStore::Keychain { .. } = self
             && let Some(entry) = keychain_entry()
         {
@@ -221,47 +294,32 @@ impl SecretStore {
             Ok(k) if !k.trim().is_empty() => Ok(Some(ApiKey::new(k))),
             Ok(_) => Ok(None),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("cannot read the saved API key ({e})")),
+            Err(error) => Err(SecretError::Read {
+                path: path.to_path_buf(),
+                error,
+            }),
         }
     }
 
-    /// Stores the key; says where it went ("the system keychain" or the file).
-    pub fn set(&self, key: &ApiKey) -> Result<String, String> {
+    /// Stores the key; says where it went.
+    pub fn set(&self, key: &ApiKey) -> Result<KeyPlace, SecretError> {
         if let SecretStore::Keychain { .. } = self
             && let Some(entry) = keychain_entry()
         {
             match entry.set_password(key.expose()) {
                 Ok(()) => {
                     let _ = std::fs::remove_file(self.file());
-                    return Ok("the system keychain".into());
+                    return Ok(KeyPlace::Keychain);
                 }
                 Err(e) => tracing::info!(error = %e, "keychain unavailable; using a 0600 file"),
             }
         }
         let path = self.file();
-        write_atomic(path, key.expose().as_bytes())
-            .map_err(|e| format!("cannot save the API key ({e})"))?;
-        Ok(format!(
-            "{} (mode 0600; no keychain answered)",
-            path.display()
-        ))
-    }
-
-    /// Forgets the key everywhere it may be.
-    pub fn delete(&self) -> Result<(), String> {
-        if let SecretStore::Keychain { .. } = self
-            && let Some(entry) = keychain_entry()
-        {
-            match entry.delete_credential() {
-                Ok(()) | Err(keyring::Error::NoEntry) => {}
-                Err(e) => tracing::debug!(error = %e, "keychain delete failed"),
-            }
-        }
-        match std::fs::remove_file(self.file()) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(format!("cannot delete the saved API key ({e})")),
-        }
+        write_atomic(path, key.expose().as_bytes()).map_err(|error| SecretError::Write {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        Ok(KeyPlace::File(path.to_path_buf()))
     }
 
     fn file(&self) -> &Path {

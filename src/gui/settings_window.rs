@@ -6,8 +6,9 @@ use poll_promise::Promise;
 use reqwest::Url;
 
 use crate::config::sandbox_credentials;
+use crate::engine::MAX_PARALLEL;
 use crate::redact::ApiKey;
-use crate::settings::{ConnectionKind, MAX_PARALLEL, SecretStore, Settings};
+use crate::settings::{ConnectionKind, SecretStore, Settings};
 use crate::wix_media::{Credentials, Folder};
 
 use super::backend;
@@ -136,7 +137,8 @@ impl SettingsWindow {
                 Some(k) => k,
                 None => tokio::task::spawn_blocking(move || secrets.get())
                     .await
-                    .map_err(|e| e.to_string())??
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())?
                     .ok_or("Enter the API key first.")?,
             };
             Ok(Credentials { api_key, site_id })
@@ -379,7 +381,9 @@ impl SettingsWindow {
             return;
         };
         self.test = Some(spawn(&self.runtime, ctx, async move {
-            backend::test_connection(base, creds.await?).await
+            backend::test_connection(base, creds.await?)
+                .await
+                .map_err(|e| e.to_string())
         }));
     }
 
@@ -391,7 +395,9 @@ impl SettingsWindow {
             return;
         };
         self.folders = Some(spawn(&self.runtime, ctx, async move {
-            backend::folders(base, creds.await?).await
+            backend::folders(base, creds.await?)
+                .await
+                .map_err(|e| e.to_string())
         }));
     }
 
@@ -441,10 +447,10 @@ impl SettingsWindow {
             tokio::task::spawn_blocking(move || {
                 let mut note = String::from("Settings saved.");
                 if let Some(k) = key {
-                    let place = secrets.set(&k)?;
+                    let place = secrets.set(&k).map_err(|e| e.to_string())?;
                     note = format!("Settings saved; the API key is in {place}.");
                 }
-                saving.save(&dir)?;
+                saving.save(&dir).map_err(|e| e.to_string())?;
                 Ok(note)
             })
             .await

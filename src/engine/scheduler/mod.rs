@@ -18,7 +18,7 @@ use live::Live;
 
 use super::walk::{Candidate, walk};
 use super::worker::{self, Report, Shared, Stop};
-use super::{Command, EngineConfig, Event, Notifier, StartError, StartMode};
+use super::{Command, EngineConfig, Event, MAX_PARALLEL, Notifier, StartError, StartMode};
 use crate::tus::TusClient;
 use crate::wix_media::WixMediaClient;
 
@@ -57,7 +57,7 @@ pub(super) fn spawn(
         held: HashSet::new(),
         running: HashMap::new(),
         live: HashMap::new(),
-        parallel: config.parallel.clamp(1, 32),
+        parallel: config.parallel.clamp(1, MAX_PARALLEL),
         events,
         notifier,
         reports_tx,
@@ -306,7 +306,7 @@ impl Scheduler {
                     self.emit(Event::Removed(id));
                 }
             }
-            Command::SetParallelism(n) => self.parallel = n.clamp(1, 32),
+            Command::SetParallelism(n) => self.parallel = n.clamp(1, MAX_PARALLEL),
             Command::Snapshot(tx) => {
                 let _ = tx.send(self.jobs.values().cloned().collect());
             }
