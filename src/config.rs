@@ -304,6 +304,14 @@ mod tests {
     }
 
     #[test]
+    fn only_the_backend_variables_make_the_environment_choose() {
+        assert!(!env_chooses(&env(&[("WIXUP_SANDBOX_PORT", "1")])));
+        assert!(!env_chooses(&env(&[("WIXUP_API_BASE", " ")])));
+        // Half the credentials chooses too: resolving then says what is missing.
+        assert!(env_chooses(&env(&[("WIX_SITE_ID", "s")])));
+    }
+
+    #[test]
     fn the_sandbox_port_comes_from_the_environment_when_it_is_one() {
         assert_eq!(Env::default().sandbox_port(), sandbox::DEFAULT_PORT);
         assert_eq!(env(&[("WIXUP_SANDBOX_PORT", "0")]).sandbox_port(), 0);

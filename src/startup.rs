@@ -204,7 +204,7 @@ impl EngineOptions {
         EngineOptions {
             parallel: settings.parallel,
             chunk_size: settings
-                .chunk_size
+                .chunk_size_bytes
                 .map_or(ChunkSize::Adaptive, ChunkSize::Fixed),
             start,
         }
@@ -234,7 +234,7 @@ mod tests {
     fn options_from_settings_are_clamped_into_the_engine_config() {
         let settings = Settings {
             parallel: 99,
-            chunk_size: Some(1 << 20),
+            chunk_size_bytes: Some(1 << 20),
             ..Settings::default()
         };
         let conn = Connection {

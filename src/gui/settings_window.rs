@@ -104,8 +104,10 @@ impl SettingsWindow {
         self.saved = settings.clone();
         self.key_input.clear();
         self.has_saved_key = has_saved_key;
-        self.chunk_fixed = settings.chunk_size.is_some();
-        self.chunk_mib = settings.chunk_size.map_or(16, |c| (c >> 20).max(1) as u32);
+        self.chunk_fixed = settings.chunk_size_bytes.is_some();
+        self.chunk_mib = settings
+            .chunk_size_bytes
+            .map_or(16, |c| (c >> 20).max(1) as u32);
         self.test = None;
         self.folders = None;
         self.error = None;
@@ -238,7 +240,7 @@ impl SettingsWindow {
                 ui.label(RichText::new("adapts to the connection (recommended)").weak());
             }
         });
-        self.draft.chunk_size = self.chunk_fixed.then(|| u64::from(self.chunk_mib) << 20);
+        self.draft.chunk_size_bytes = self.chunk_fixed.then(|| u64::from(self.chunk_mib) << 20);
         ui.separator();
         self.footer(ui)
     }
@@ -434,7 +436,7 @@ impl SettingsWindow {
         let reconnect = d.connection != s.connection
             || d.site_id != s.site_id
             || d.api_base != s.api_base
-            || d.chunk_size != s.chunk_size
+            || d.chunk_size_bytes != s.chunk_size_bytes
             || !self.key_input.trim().is_empty();
         let settings = self.draft.clone();
         let saving = settings.clone();
