@@ -78,7 +78,7 @@ fn main() {
         connection: ConnectionKind::WixSite,
         site_id: sandbox::DEFAULT_SITE_ID.into(),
         api_base: sb.local_url().to_string(),
-        chunk_size: Some(256 << 10),
+        chunk_size_bytes: Some(256 << 10),
         ..Settings::default()
     }
     .save(&data)

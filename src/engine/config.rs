@@ -10,6 +10,12 @@ use crate::retry::RetryPolicy;
 use crate::tus::TusConfig;
 use crate::wix_media::Credentials;
 
+/// The most uploads that run at once: the Settings window's limit, `--parallel`'s, and the
+/// engine's own clamp.
+pub const MAX_PARALLEL: usize = 16;
+/// Uploads at once unless Settings or `--parallel` say otherwise.
+pub const DEFAULT_PARALLEL: usize = 3;
+
 /// Everything the engine needs, already validated.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -18,7 +24,7 @@ pub struct EngineConfig {
     /// `https://www.wixapis.com`, or a sandbox.
     pub api_base: Url,
     pub credentials: Credentials,
-    /// Uploads running at once.
+    /// Uploads running at once (clamped to 1..=[`MAX_PARALLEL`]).
     pub parallel: usize,
     pub tus: TusConfig,
     /// Retries of REST calls (upload URL, finalize, file status).
@@ -38,7 +44,7 @@ impl EngineConfig {
             data_dir,
             api_base,
             credentials,
-            parallel: 3,
+            parallel: DEFAULT_PARALLEL,
             tus: TusConfig::default(),
             api_retry: RetryPolicy::default(),
             poll_delays: [500, 1000, 2000, 5000, 10_000]

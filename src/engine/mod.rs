@@ -19,7 +19,8 @@ mod walk;
 mod worker;
 
 pub use command::Command;
-pub use config::{EngineConfig, StartError, StartMode};
+pub use config::{DEFAULT_PARALLEL, EngineConfig, MAX_PARALLEL, StartError, StartMode};
+pub use describe::describe_wix_error;
 pub use event::{Event, Notifier};
 pub use handle::{EngineHandle, start};
 pub use job::{Destination, Job, JobError, JobId, JobResult, JobState, Session, Verification};

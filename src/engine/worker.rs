@@ -9,7 +9,7 @@ use reqwest::Url;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use super::describe::{describe_tus_error, describe_wix_error, failed};
+use super::describe::{failed, stop_for_tus_error, stop_for_wix_error};
 use super::job::{Job, JobId, JobResult, JobState, Session, Verification};
 use super::progress::JobProgress;
 use super::report::{Report, Reports, Stop};
@@ -59,7 +59,7 @@ async fn upload(
 
     if file_id.is_none() {
         // Before anything is created on the server: a file that cannot be read fails now.
-        file.check_readable().await.map_err(describe_tus_error)?;
+        file.check_readable().await.map_err(stop_for_tus_error)?;
         check_file(&file).await?;
     }
     while file_id.is_none() {
@@ -101,7 +101,7 @@ async fn upload(
                 persist_session(reports, id, None).await;
                 continue;
             }
-            Err(e) => return Err(describe_tus_error(e)),
+            Err(e) => return Err(stop_for_tus_error(e)),
         }
         // Never finalize a file that changed while it was sent.
         check_file(&file).await?;
@@ -142,7 +142,7 @@ async fn upload(
                     state: JobState::Uploading,
                 });
             }
-            Err(e) => return Err(describe_wix_error("Wix could not finish the upload", e)),
+            Err(e) => return Err(stop_for_wix_error("Wix could not finish the upload", e)),
         }
     }
 
@@ -200,7 +200,7 @@ async fn new_session(
     };
     let target = tokio::select! {
         r = shared.wix.generate_resumable_upload_url(&req) => {
-            r.map_err(|e| describe_wix_error("Wix did not hand out an upload URL", e))?
+            r.map_err(|e| stop_for_wix_error("Wix did not hand out an upload URL", e))?
         }
         _ = cancel.cancelled() => return Err(Stop::Interrupted),
     };
@@ -227,7 +227,7 @@ async fn new_session(
         .create(&target.upload_url, file, &metadata, progress, &shield)
         .await;
     grace.abort();
-    let created = created.map_err(describe_tus_error)?;
+    let created = created.map_err(stop_for_tus_error)?;
     Ok((
         Session {
             endpoint: target.upload_url.to_string(),
@@ -271,7 +271,7 @@ async fn poll_ready(
     let mut i = 0;
     loop {
         let desc = tokio::select! {
-            r = shared.wix.get_file(file_id) => r.map_err(|e| describe_wix_error("Wix could not report the file's status", e))?,
+            r = shared.wix.get_file(file_id) => r.map_err(|e| stop_for_wix_error("Wix could not report the file's status", e))?,
             _ = cancel.cancelled() => return Err(Stop::Interrupted),
         };
         match desc.operation_status {
@@ -308,6 +308,6 @@ async fn poll_ready(
 async fn check_file(file: &FileSource) -> Result<(), Stop> {
     match file.check_unchanged().await {
         Ok(()) => Ok(()),
-        Err(e) => Err(describe_tus_error(e)),
+        Err(e) => Err(stop_for_tus_error(e)),
     }
 }

@@ -7,7 +7,7 @@ use reqwest::{Method, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::Error;
+use super::error::Error;
 use super::types::{FileDescriptor, Folder, Page};
 use crate::redact::ApiKey;
 use crate::retry::{RetryPolicy, parse_retry_after};
