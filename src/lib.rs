@@ -41,4 +41,5 @@ pub mod settings;
 pub mod size;
 pub mod text;
 pub mod tus;
+pub mod units;
 pub mod wix_media;

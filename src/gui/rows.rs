@@ -6,7 +6,7 @@ use std::time::Instant;
 use egui::{Align, Color32, Layout, Rect, RichText, Sense, UiBuilder, vec2};
 
 use crate::engine::{JobId, JobState};
-use crate::size::format_bytes;
+use crate::units::format_bytes;
 
 use super::format::{self, Tone};
 use super::queue::Row;
