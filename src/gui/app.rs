@@ -1,6 +1,6 @@
 //! The application state and its frame loop. `logic` takes in what happened (engine events,
-//! finished promises, a close request); `ui` lays the views out, collects the actions they
-//! return and applies them at the end of the frame (`apply.rs`). Neither waits: every piece of
+//! finished promises, a close request); `ui` lays the views out (`frame.rs`) and applies the
+//! actions they return once each stage is laid out (`apply.rs`). Neither waits: every piece of
 //! I/O is a task on the runtime whose result is polled.
 
 use std::path::PathBuf;
@@ -203,10 +203,8 @@ impl App {
             quit: Quit::Running,
             dialogs: Vec::new(),
         };
+        // The history (for a History tab left open last time) loads once connected.
         app.services.connect();
-        if app.prefs.tab == Tab::History {
-            app.reload_history();
-        }
         app
     }
 

@@ -4,12 +4,12 @@
 use std::time::Instant;
 
 use super::action::AppAction;
-use super::app::{App, Conn};
+use super::app::App;
 use super::input::{InputContext, input_actions};
 use super::prefs::Tab;
 use super::queue_view::{queue_ui, status_bar_ui};
 use super::quit::quit_dialog_ui;
-use super::view::{drop_zone_ui, hover_overlay, messages_ui, tabs_ui, top_bar_ui};
+use super::view::{Link, drop_zone_ui, hover_overlay, messages_ui, tabs_ui, top_bar_ui};
 
 impl App {
     /// The frame's drops, shortcuts and pastes.
@@ -44,7 +44,7 @@ impl App {
             });
         }
         egui::CentralPanel::default_margins().show(ui, |ui| {
-            let failed = matches!(self.services.conn, Conn::Failed(_));
+            let failed = matches!(self.services.link(), Link::Failed(_));
             let trouble = self.queue.totals().connection_trouble();
             actions.extend(messages_ui(ui, &self.messages, failed, trouble));
             match self.prefs.tab {

@@ -11,7 +11,7 @@ use super::format::Tone;
 use super::rows::{a11y, tone_color};
 
 /// The chunk size the form offers when "Fixed chunk size" is first ticked.
-pub const DEFAULT_CHUNK_MIB: u32 = 16;
+const DEFAULT_CHUNK_MIB: u32 = 16;
 
 /// What the form edits.
 pub struct Form {
@@ -19,9 +19,9 @@ pub struct Form {
     /// A key typed in this opening (never shown again once saved).
     pub key_input: String,
     /// A key is saved already: the field shows "saved" with Replace.
-    pub has_saved_key: bool,
-    pub chunk_fixed: bool,
-    pub chunk_mib: u32,
+    has_saved_key: bool,
+    chunk_fixed: bool,
+    chunk_mib: u32,
 }
 
 impl Form {
