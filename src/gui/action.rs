@@ -34,5 +34,6 @@ pub enum AppAction {
     ReloadHistory,
     DismissNotice(usize),
     Quit(QuitStep),
+    /// A save of the Settings window landed (collected in `logic`).
     SettingsSaved(Outcome),
 }

@@ -351,6 +351,9 @@ impl eframe::App for App {
         self.poll_dialogs();
         self.thumbs.poll();
         self.history.poll();
+        if let Some(outcome) = self.settings_window.poll() {
+            self.apply(ctx, AppAction::SettingsSaved(outcome));
+        }
         let connected = self.services.engine().is_some();
         let busy = self.queue.totals().busy();
         if let Some(step) = self.quit.on_close(ctx, connected, busy) {

@@ -67,12 +67,9 @@ impl App {
 
     /// What floats above the panels: the Settings window, the quit question, the drop overlay.
     pub(super) fn windows_ui(&mut self, ctx: &egui::Context) -> Vec<AppAction> {
-        let mut actions = Vec::new();
-        if let Some(outcome) = self.settings_window.ui(ctx) {
-            actions.push(AppAction::SettingsSaved(outcome));
-        }
-        actions.extend(quit_dialog_ui(ctx, &self.quit).map(AppAction::Quit));
+        self.settings_window.ui(ctx);
+        let actions = quit_dialog_ui(ctx, &self.quit).map(AppAction::Quit);
         hover_overlay(ctx, &self.settings.destination_label());
-        actions
+        actions.into_iter().collect()
     }
 }

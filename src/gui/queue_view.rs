@@ -66,7 +66,7 @@ pub fn queue_ui(
                 .filter(|(id, _, _)| *id == row.job.id)
                 .map(|(_, w, _)| w);
             let sel = view.selected == Some(row.job.id);
-            actions.extend(rows::draw(ui, row, sel, c, thumbs, now));
+            actions.extend(rows::row_ui(ui, row, sel, c, thumbs, now));
         }
     });
     view.list_offset = out.state.clamped_offset().y;

@@ -56,7 +56,8 @@ pub fn a11y(resp: &egui::Response, role: egui::Role, label: String) {
     resp.widget_info(|| egui::WidgetInfo::labeled(role, true, &label));
 }
 
-pub fn draw(
+/// One row, `ROW_HEIGHT` tall; its clicks come back as actions.
+pub fn row_ui(
     ui: &mut egui::Ui,
     row: &Row,
     selected: bool,

@@ -86,7 +86,7 @@ impl SettingsWindow {
     /// Opens the window on the current settings. `has_saved_key` comes from the connection.
     pub fn show_with(&mut self, settings: &Settings, has_saved_key: bool) {
         if self.save.is_some() {
-            // A save is still under way: its outcome (collected in `ui`) is what counts, and
+            // A save is still under way: its outcome (collected by `poll`) is what counts, and
             // the window shows it when it lands.
             self.open = true;
             return;
@@ -134,20 +134,17 @@ impl SettingsWindow {
         Some((base, creds))
     }
 
-    pub fn ui(&mut self, ctx: &egui::Context) -> Option<Outcome> {
-        // A save finishes whether or not the window is still open.
-        if let Some(done) = self.collect_save() {
-            return Some(done);
-        }
+    /// Draws the window when open; what the form asks for starts once it is drawn.
+    pub fn ui(&mut self, ctx: &egui::Context) {
         if !self.open {
-            return None;
+            return;
         }
         let mut actions = Vec::new();
         let mut open = self.open;
         // Escape closes the window, unless it is closing a drop-down of the window first.
         if !egui::Popup::is_any_open(ctx) && ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
             self.open = false;
-            return None;
+            return;
         }
         egui::Window::new("Settings")
             .open(&mut open)
@@ -174,7 +171,6 @@ impl SettingsWindow {
                 FormAction::Cancel => self.open = false,
             }
         }
-        None
     }
 
     fn start_test(&mut self, ctx: &egui::Context) {
@@ -201,8 +197,9 @@ impl SettingsWindow {
         }));
     }
 
-    /// The finished save, as an outcome (its settings are those Save was clicked with).
-    fn collect_save(&mut self) -> Option<Outcome> {
+    /// The finished save, as an outcome (its settings are those Save was clicked with). Called
+    /// from `logic`: a save finishes whether or not the window is still open.
+    pub fn poll(&mut self) -> Option<Outcome> {
         let ready = self.save.as_ref().is_some_and(|p| p.done.ready().is_some());
         if !ready {
             return None;
