@@ -42,4 +42,5 @@ pub mod size;
 pub mod startup;
 pub mod text;
 pub mod tus;
+pub mod units;
 pub mod wix_media;

@@ -1,4 +1,5 @@
-//! Byte sizes as people write them (`8MiB`, `512KiB`, `1.5GB`, `1048576`) and as they read them.
+//! Byte sizes as people write them (`8MiB`, `512KiB`, `1.5GB`, `1048576`); how they read them is
+//! `units`.
 
 /// Why a size could not be read. Each message quotes what was written and shows a form that
 /// works.
@@ -82,21 +83,6 @@ pub fn parse_chunk_size(text: &str) -> Result<ChunkArg, SizeError> {
     })
 }
 
-/// Formats bytes in binary units with one decimal: `4.2 MiB`, `310.0 KiB`, `88 B`.
-pub fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,12 +125,5 @@ mod tests {
         let e = parse_chunk_size("1").expect_err("refused");
         assert!(e.to_string().contains("at least 256 KiB"), "{e}");
         assert!(parse_chunk_size("255KiB").is_err());
-    }
-
-    #[test]
-    fn formats_in_one_system() {
-        assert_eq!(format_bytes(88), "88 B");
-        assert_eq!(format_bytes(4_404_019), "4.2 MiB");
-        assert_eq!(format_bytes(1 << 30), "1.0 GiB");
     }
 }

@@ -187,7 +187,7 @@ fn note_rounded(c: size::ChunkArg) {
         eprintln!(
             "note: --chunk-size {} rounded to {} (chunks are multiples of 256 KiB)",
             c.requested,
-            size::format_bytes(c.bytes)
+            crate::units::format_bytes(c.bytes)
         );
     }
 }

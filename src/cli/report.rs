@@ -10,8 +10,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
 use crate::engine::{self, Command, Destination, EngineConfig, Event, Job, JobId, JobState};
-use crate::size::format_bytes;
 use crate::text::printable;
+use crate::units::{format_eta, format_speed};
 
 /// Adds `files` (or, for `resume`, continues the journal's unfinished jobs), reports until every
 /// one of them finished, and returns 0 when all uploaded, 1 otherwise.
@@ -150,10 +150,10 @@ impl Reporter {
                     bar.set_position(acknowledged_bytes);
                     let mut msg = String::new();
                     if let Some(s) = bytes_per_sec {
-                        msg = format!("{}/s", format_bytes(s as u64));
+                        msg = format_speed(s);
                     }
                     if let Some(e) = eta {
-                        msg.push_str(&format!(" · {} left", format_eta(e.as_secs())));
+                        msg.push_str(&format!(" · {} left", format_eta(e)));
                     }
                     bar.set_message(msg);
                 }
@@ -260,13 +260,5 @@ impl Reporter {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{v}");
         let _ = out.flush();
-    }
-}
-
-fn format_eta(secs: u64) -> String {
-    match secs {
-        0..=59 => format!("{secs} s"),
-        60..=3599 => format!("about {} min", secs.div_ceil(60)),
-        _ => format!("about {} h", secs.div_ceil(3600)),
     }
 }

@@ -34,8 +34,8 @@ pub(super) fn stop_for_tus_error(e: tus::Error) -> Stop {
         }
         E::TooLarge { size, max } => format!(
             "the file ({}) is larger than the server accepts ({})",
-            crate::size::format_bytes(*size),
-            crate::size::format_bytes(*max)
+            crate::units::format_bytes(*size),
+            crate::units::format_bytes(*max)
         ),
         E::Network(_) | E::Stalled(_) => {
             "could not reach the upload server; check the connection, then Retry".to_string()

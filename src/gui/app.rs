@@ -1,6 +1,7 @@
 //! The application state and its frame loop. `logic` takes in what happened (engine events,
-//! finished promises, a close request); `ui` draws and turns clicks into engine commands.
-//! Neither waits: every piece of I/O is a task on the runtime whose result is polled.
+//! finished promises, a close request); `ui` lays the views out (`frame.rs`) and applies the
+//! actions they return once each stage is laid out (`apply.rs`). Neither waits: every piece of
+//! I/O is a task on the runtime whose result is polled.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,15 +9,20 @@ use std::time::{Duration, Instant};
 
 use poll_promise::Promise;
 
-use crate::engine::{Command, EngineHandle, Event, JobId};
+use crate::engine::{Command, EngineHandle, Event};
 use crate::sandbox::SandboxHandle;
 use crate::settings::{SecretStore, Settings};
 
+use super::action::AppAction;
 use super::backend::{self, ConnectSpec, Connected, Target, Tune};
 use super::history_tab::History;
-use super::queue::{Notice, Queue};
+use super::prefs::{Tab, UiPrefs};
+use super::queue::Queue;
+use super::queue_view::QueueView;
+use super::quit::Quit;
 use super::settings_window::SettingsWindow;
 use super::thumbs::Thumbs;
+use super::view::{Banner, Link, Messages};
 
 /// How the app is set up: the real window uses [`AppOptions::new`]; tests change the port and
 /// the engine's retry delays.
@@ -45,7 +51,8 @@ impl AppOptions {
     }
 }
 
-pub(super) struct Live {
+/// A running engine and what it talks to.
+pub(super) struct EngineLink {
     pub engine: EngineHandle,
     pub events: tokio::sync::mpsc::UnboundedReceiver<Event>,
     pub target: Target,
@@ -54,96 +61,21 @@ pub(super) struct Live {
 
 pub(super) enum Conn {
     Connecting(Box<Promise<Result<Connected, String>>>),
-    Ready(Box<Live>),
+    Ready(Box<EngineLink>),
     Failed(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Tab {
-    Queue,
-    History,
+/// What the window works through and does not draw: the runtime, the data dir and the keychain
+/// (in `opts`), the egui context that repaints, and the connection to the engine.
+pub(super) struct Services {
+    pub opts: AppOptions,
+    pub ctx: egui::Context,
+    pub conn: Conn,
+    /// Numbers `AddFiles` requests.
+    next_request: u64,
 }
 
-pub(super) enum Quit {
-    Running,
-    /// Uploads are running; the person is asked.
-    Confirming,
-    /// The engine is stopping (workers end, the journal is flushed).
-    Stopping(Promise<()>),
-    /// Safe to close.
-    Done,
-}
-
-/// A problem that concerns everything, with what fixes it.
-pub(super) struct Banner {
-    pub text: String,
-    pub open_settings: bool,
-}
-
-pub struct App {
-    pub(super) opts: AppOptions,
-    pub(super) ctx: egui::Context,
-    pub(super) conn: Conn,
-    pub(super) settings: Settings,
-    pub(super) queue: Queue,
-    pub(super) selected: Option<JobId>,
-    pub(super) tab: Tab,
-    pub(super) thumbs: Thumbs,
-    pub(super) history: History,
-    pub(super) settings_window: SettingsWindow,
-    pub(super) notices: Vec<(String, Instant)>,
-    pub(super) banner: Option<Banner>,
-    pub(super) pending_paths: Vec<PathBuf>,
-    pub(super) dialogs: Vec<Promise<Vec<PathBuf>>>,
-    pub(super) copied: Option<(JobId, &'static str, Instant)>,
-    pub(super) next_request: u64,
-    pub(super) quit: Quit,
-    pub(super) illustration: Option<egui::TextureHandle>,
-    /// Row to bring into view (keyboard selection), and the list's scroll offset.
-    pub(super) scroll_to: Option<usize>,
-    pub(super) list_offset: f32,
-}
-
-impl App {
-    pub fn new(cc: &eframe::CreationContext<'_>, opts: AppOptions) -> Self {
-        let ctx = cc.egui_ctx.clone();
-        super::style::apply(&ctx);
-        let thumbs = Thumbs::new(
-            ctx.clone(),
-            opts.runtime.clone(),
-            opts.data_dir.join("cache").join("thumbs"),
-        );
-        let settings_window = SettingsWindow::new(
-            opts.runtime.clone(),
-            opts.secrets.clone(),
-            opts.data_dir.clone(),
-        );
-        let mut app = App {
-            pending_paths: opts.initial_paths.clone(),
-            conn: Conn::Failed(String::new()),
-            opts,
-            illustration: super::style::illustration(&ctx),
-            ctx,
-            settings: Settings::default(),
-            queue: Queue::default(),
-            selected: None,
-            tab: Tab::Queue,
-            thumbs,
-            history: History::new(),
-            settings_window,
-            notices: Vec::new(),
-            banner: None,
-            dialogs: Vec::new(),
-            copied: None,
-            next_request: 1,
-            quit: Quit::Running,
-            scroll_to: None,
-            list_offset: 0.0,
-        };
-        app.connect();
-        app
-    }
-
+impl Services {
     /// Starts connecting (at start, and after Settings changed the connection).
     pub(super) fn connect(&mut self) {
         let spec = ConnectSpec {
@@ -180,17 +112,102 @@ impl App {
         self.conn = Conn::Connecting(Box::new(promise));
     }
 
-    pub(super) fn engine(&self) -> Option<&EngineHandle> {
+    pub fn engine(&self) -> Option<&EngineHandle> {
         match &self.conn {
             Conn::Ready(l) => Some(&l.engine),
             _ => None,
         }
     }
 
-    pub(super) fn send(&self, c: Command) {
+    pub fn send(&self, c: Command) {
         if let Some(e) = self.engine() {
             e.send(c);
         }
+    }
+
+    pub fn target(&self) -> Option<&Target> {
+        match &self.conn {
+            Conn::Ready(l) => Some(&l.target),
+            _ => None,
+        }
+    }
+
+    /// The connection as the top bar shows it.
+    pub fn link(&self) -> Link<'_> {
+        match &self.conn {
+            Conn::Ready(l) => Link::Ready(&l.target),
+            Conn::Connecting(_) => Link::Connecting,
+            Conn::Failed(e) => Link::Failed(e),
+        }
+    }
+
+    pub fn next_request(&mut self) -> u64 {
+        let request = self.next_request;
+        self.next_request += 1;
+        request
+    }
+}
+
+pub struct App {
+    pub(super) services: Services,
+    /// The saved settings the engine runs with, as the connection loaded them or Settings saved
+    /// them.
+    pub(super) settings: Settings,
+    /// The job mirror: rows kept up to date from engine events.
+    pub(super) queue: Queue,
+    pub(super) thumbs: Thumbs,
+    pub(super) history: History,
+    /// View state: selection and scrolling of the list, the banner and notices.
+    pub(super) queue_view: QueueView,
+    pub(super) messages: Messages,
+    /// Saved between runs in eframe's storage.
+    pub(super) prefs: UiPrefs,
+    /// Flows under way: the Settings window and its tasks, quitting, open dialogs (and pasted
+    /// images being saved), paths waiting for a connection.
+    pub(super) settings_window: SettingsWindow,
+    pub(super) quit: Quit,
+    pub(super) dialogs: Vec<Promise<Vec<PathBuf>>>,
+    pub(super) pending_paths: Vec<PathBuf>,
+    pub(super) illustration: Option<egui::TextureHandle>,
+}
+
+impl App {
+    pub fn new(cc: &eframe::CreationContext<'_>, opts: AppOptions) -> Self {
+        let ctx = cc.egui_ctx.clone();
+        super::style::apply(&ctx);
+        let thumbs = Thumbs::new(
+            ctx.clone(),
+            opts.runtime.clone(),
+            opts.data_dir.join("cache").join("thumbs"),
+        );
+        let settings_window = SettingsWindow::new(
+            opts.runtime.clone(),
+            opts.secrets.clone(),
+            opts.data_dir.clone(),
+        );
+        let mut app = App {
+            pending_paths: opts.initial_paths.clone(),
+            illustration: super::style::illustration(&ctx),
+            services: Services {
+                opts,
+                ctx,
+                conn: Conn::Failed(String::new()),
+                next_request: 1,
+            },
+            settings: Settings::default(),
+            queue: Queue::default(),
+            thumbs,
+            history: History::new(),
+            queue_view: QueueView::default(),
+            messages: Messages::default(),
+            prefs: UiPrefs::load(cc.storage),
+            settings_window,
+            quit: Quit::Running,
+            dialogs: Vec::new(),
+        };
+        // The history (for a History tab left open last time) loads once connected.
+        app.services.connect();
+        app
     }
 
     /// Queues files and folders (folders are walked by the engine, off this thread).
@@ -198,25 +215,23 @@ impl App {
         if paths.is_empty() {
             return;
         }
-        self.tab = Tab::Queue;
-        if self.engine().is_none() {
+        self.prefs.tab = Tab::Queue;
+        if self.services.engine().is_none() {
             self.pending_paths.extend(paths);
             return;
         }
-        let request = self.next_request;
-        self.next_request += 1;
-        self.send(Command::AddFiles {
+        let request = self.services.next_request();
+        self.services.send(Command::AddFiles {
             request,
             paths,
             destination: self.settings.destination(),
         });
     }
 
-    pub(super) fn notice(&mut self, text: String) {
-        self.notices.push((text, Instant::now()));
-        if self.notices.len() > 4 {
-            self.notices.remove(0);
-        }
+    pub(super) fn reload_history(&mut self) {
+        let s = &self.services;
+        self.history
+            .reload(&s.opts.runtime, &s.ctx, s.opts.data_dir.clone());
     }
 
     /// The queue as the window shows it (tests read it).
@@ -231,30 +246,27 @@ impl App {
 
     /// Where uploads go now, once connected.
     pub fn target(&self) -> Option<&Target> {
-        match &self.conn {
-            Conn::Ready(l) => Some(&l.target),
-            _ => None,
-        }
+        self.services.target()
     }
 
     fn poll_connection(&mut self) {
-        let Conn::Connecting(p) = &mut self.conn else {
+        let Conn::Connecting(p) = &mut self.services.conn else {
             return;
         };
         let taken = std::mem::replace(p.as_mut(), Promise::from_ready(Err(String::new())));
         match taken.try_take() {
-            Err(p) => self.conn = Conn::Connecting(Box::new(p)),
+            Err(p) => self.services.conn = Conn::Connecting(Box::new(p)),
             Ok(Err(e)) => {
-                self.banner = Some(Banner {
+                self.messages.banner = Some(Banner {
                     text: format!("Not connected: {e}"),
                     open_settings: true,
                 });
-                self.conn = Conn::Failed(e);
+                self.services.conn = Conn::Failed(e);
             }
             Ok(Ok(c)) => {
-                self.banner = None;
+                self.messages.banner = None;
                 if let Some(n) = c.notice {
-                    self.notice(n);
+                    self.messages.notice(n);
                 }
                 self.settings_window.sandbox_url = match &c.target {
                     Target::Sandbox { url } => Some(url.clone()),
@@ -262,7 +274,7 @@ impl App {
                 };
                 self.settings = c.settings;
                 self.queue = Queue::from_jobs(c.jobs);
-                self.conn = Conn::Ready(Box::new(Live {
+                self.services.conn = Conn::Ready(Box::new(EngineLink {
                     engine: c.engine,
                     events: c.events,
                     target: c.target,
@@ -270,14 +282,13 @@ impl App {
                 }));
                 let pending = std::mem::take(&mut self.pending_paths);
                 self.add_paths(pending);
-                self.history
-                    .reload(&self.opts.runtime, &self.ctx, self.opts.data_dir.clone());
+                self.reload_history();
             }
         }
     }
 
     fn poll_events(&mut self) {
-        let Conn::Ready(live) = &mut self.conn else {
+        let Conn::Ready(live) = &mut self.services.conn else {
             return;
         };
         // At most this many events a frame: a dropped folder of 10,000 files arrives over a few
@@ -294,44 +305,22 @@ impl App {
             return;
         }
         if batch.len() == PER_FRAME {
-            self.ctx.request_repaint();
+            self.services.ctx.request_repaint();
         }
         let finished = batch.iter().any(|e| matches!(e, Event::Finished { .. }));
         for e in &batch {
             if let Event::Removed(id) = e {
                 self.thumbs.forget(*id);
-                if self.selected == Some(*id) {
-                    self.selected = None;
+                if self.queue_view.selected == Some(*id) {
+                    self.queue_view.selected = None;
                 }
             }
         }
         for n in self.queue.apply(batch, Instant::now()) {
-            match n {
-                Notice::Rejected(list) => {
-                    for (path, why) in list {
-                        self.notice(format!(
-                            "{}: {}",
-                            crate::os_path::lossy(&path),
-                            crate::text::printable(&why)
-                        ));
-                    }
-                }
-                Notice::Duplicates(1) => self.notice("That file is already in the queue.".into()),
-                Notice::Duplicates(n) => {
-                    self.notice(format!("{n} files are already in the queue."))
-                }
-                Notice::Credentials(m) => {
-                    self.banner = Some(Banner {
-                        text: m,
-                        open_settings: true,
-                    })
-                }
-                Notice::JournalError(m) => self.notice(m),
-            }
+            self.messages.show(n);
         }
         if finished {
-            self.history
-                .reload(&self.opts.runtime, &self.ctx, self.opts.data_dir.clone());
+            self.reload_history();
         }
     }
 
@@ -345,50 +334,6 @@ impl App {
             None => true,
         });
         self.add_paths(picked);
-    }
-
-    /// Quitting while uploads run asks first; then the engine stops and flushes the journal
-    /// before the window closes.
-    fn handle_close(&mut self, ctx: &egui::Context) {
-        if let Quit::Stopping(p) = &self.quit
-            && p.ready().is_some()
-        {
-            self.quit = Quit::Done;
-            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-        }
-        if !ctx.input(|i| i.viewport().close_requested()) {
-            return;
-        }
-        match self.quit {
-            Quit::Done => {}
-            Quit::Running if self.engine().is_some() => {
-                ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
-                if self.queue.totals().busy() {
-                    self.quit = Quit::Confirming;
-                } else {
-                    self.stop_engine();
-                }
-            }
-            Quit::Running => {}
-            Quit::Confirming | Quit::Stopping(_) => {
-                ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
-            }
-        }
-    }
-
-    pub(super) fn stop_engine(&mut self) {
-        let Some(engine) = self.engine().cloned() else {
-            self.quit = Quit::Done;
-            return;
-        };
-        let (tx, promise) = Promise::new();
-        let ctx = self.ctx.clone();
-        self.opts.runtime.spawn(async move {
-            engine.shutdown().await;
-            tx.send(());
-            ctx.request_repaint();
-        });
-        self.quit = Quit::Stopping(promise);
     }
 
     /// Whether it is safe to close now (tests check the quit flow with it).
@@ -408,18 +353,36 @@ impl eframe::App for App {
         self.poll_dialogs();
         self.thumbs.poll();
         self.history.poll();
-        self.handle_close(ctx);
-        let now = Instant::now();
-        self.notices
-            .retain(|(_, at)| now.duration_since(*at) < Duration::from_secs(12));
-        if self.queue.totals().busy() || !self.notices.is_empty() || self.copied.is_some() {
+        if let Some(outcome) = self.settings_window.poll() {
+            self.apply(ctx, AppAction::SettingsSaved(outcome));
+        }
+        let connected = self.services.engine().is_some();
+        let busy = self.queue.totals().busy();
+        if let Some(step) = self.quit.on_close(ctx, connected, busy) {
+            self.apply(ctx, AppAction::Quit(step));
+        }
+        let notices = self.messages.expire(Instant::now());
+        if busy || notices || self.queue_view.shows_copied() {
             // Countdowns ("retrying in 3 s"), notices expiring, "Copied" reverting.
             ctx.request_repaint_after(Duration::from_millis(500));
         }
     }
 
+    /// Input first (shortcuts are taken before a text field sees them), then the panels, then
+    /// the windows above them. A stage's actions are applied once it is laid out, never in the
+    /// middle of it, and before the next stage: a click on the gear opens Settings this frame.
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        self.draw(ui);
+        let ctx = ui.ctx().clone();
+        let input = self.input(&ctx);
+        self.apply_all(&ctx, input);
+        let panels = self.panels_ui(ui);
+        self.apply_all(&ctx, panels);
+        let windows = self.windows_ui(&ctx);
+        self.apply_all(&ctx, windows);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.prefs.save(storage);
     }
 
     fn persist_egui_memory(&self) -> bool {

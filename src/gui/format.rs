@@ -1,10 +1,11 @@
-//! Words and numbers the window shows: sizes, speeds, ETAs, and each row's status line.
-//! Pure functions, so they are unit-tested without a window.
+//! Words the window shows: each row's status line, names shortened, the paste forms of a URL.
+//! Pure functions, so they are unit-tested without a window. Sizes, speeds and times left come
+//! from `units`, shared with the command line.
 
 use std::time::{Duration, Instant};
 
 use crate::engine::{JobState, Verification};
-use crate::size::format_bytes;
+use crate::units::{format_bytes, format_eta, format_speed};
 
 use super::queue::Row;
 
@@ -18,21 +19,9 @@ pub enum Tone {
     Error,
 }
 
-/// "8.4 MiB/s".
-pub fn speed(bytes_per_sec: f64) -> String {
-    format!("{}/s", format_bytes(bytes_per_sec.max(0.0) as u64))
-}
-
-/// "1 s left", "about 2 min left", "about 1 h left".
-pub fn eta(d: Duration) -> String {
-    let s = d.as_secs();
-    if s < 60 {
-        format!("{} s left", s.max(1))
-    } else if s < 3600 {
-        format!("about {} min left", (s + 30) / 60)
-    } else {
-        format!("about {} h left", (s + 1800) / 3600)
-    }
+/// "1 s left", "about 2 min left", "about 1 h left": a row's and the status bar's time left.
+pub fn time_left(d: Duration) -> String {
+    format!("{} left", format_eta(d))
 }
 
 /// Percent acknowledged, for the bar and the text.
@@ -78,11 +67,11 @@ pub fn status(row: &Row, now: Instant) -> (String, Tone) {
             );
             if let Some(b) = row.speed {
                 s.push_str(" · ");
-                s.push_str(&speed(b));
+                s.push_str(&format_speed(b));
             }
             if let Some(e) = row.eta {
                 s.push_str(" · ");
-                s.push_str(&eta(e));
+                s.push_str(&time_left(e));
             }
             (s, Tone::Active)
         }
@@ -190,11 +179,11 @@ mod tests {
 
     #[test]
     fn etas_read_like_a_person_wrote_them() {
-        assert_eq!(eta(Duration::from_millis(300)), "1 s left");
-        assert_eq!(eta(Duration::from_secs(42)), "42 s left");
-        assert_eq!(eta(Duration::from_secs(100)), "about 2 min left");
-        assert_eq!(eta(Duration::from_secs(4000)), "about 1 h left");
-        assert_eq!(speed(8.4 * 1024.0 * 1024.0), "8.4 MiB/s");
+        assert_eq!(time_left(Duration::from_millis(300)), "1 s left");
+        assert_eq!(time_left(Duration::from_secs(42)), "42 s left");
+        assert_eq!(time_left(Duration::from_secs(100)), "about 2 min left");
+        assert_eq!(time_left(Duration::from_secs(4000)), "about 1 h left");
+        assert_eq!(format_speed(8.4 * 1024.0 * 1024.0), "8.4 MiB/s");
     }
 
     #[test]

@@ -9,24 +9,20 @@ use jiff::tz::TimeZone;
 use poll_promise::Promise;
 
 use crate::engine::history::{self, HistoryEntry};
-use crate::size::format_bytes;
+use crate::units::format_bytes;
 
 use super::rows::a11y;
 
-/// What a load reads: the entries, and the time zone their dates show in.
-struct Loaded {
-    entries: Vec<HistoryEntry>,
-    zone: TimeZone,
-}
+/// A finished load: the entries and the computer's time zone, or why the file cannot be read.
+type Loaded = Result<(Vec<HistoryEntry>, TimeZone), String>;
 
 pub struct History {
     entries: Vec<HistoryEntry>,
-    loading: Option<Promise<Result<Loaded, String>>>,
+    loading: Option<Promise<Loaded>>,
     /// The computer's time zone, read with the entries (off the UI thread): dates show in it.
     zone: TimeZone,
     error: Option<String>,
-    pub search: String,
-    /// Indices into `entries` matching `search`.
+    /// Indices into `entries` matching the search (which the saved preferences hold).
     filtered: Vec<usize>,
     filtered_for: Option<String>,
     copied: Option<(usize, std::time::Instant)>,
@@ -39,7 +35,6 @@ impl History {
             loading: None,
             zone: TimeZone::UTC,
             error: None,
-            search: String::new(),
             filtered: Vec::new(),
             filtered_for: None,
             copied: None,
@@ -52,10 +47,7 @@ impl History {
         let ctx = ctx.clone();
         rt.spawn(async move {
             let r = tokio::task::spawn_blocking(move || {
-                history::load(&dir).map(|entries| Loaded {
-                    entries,
-                    zone: TimeZone::system(),
-                })
+                history::load(&dir).map(|entries| (entries, TimeZone::system()))
             })
             .await
             .map_err(|e| e.to_string())
@@ -74,7 +66,7 @@ impl History {
     pub fn poll(&mut self) {
         if let Some(p) = self.loading.take() {
             match p.try_take() {
-                Ok(Ok(Loaded { entries, zone })) => {
+                Ok(Ok((entries, zone))) => {
                     self.entries = entries;
                     self.zone = zone;
                     self.filtered_for = None;
@@ -86,11 +78,11 @@ impl History {
         }
     }
 
-    fn refilter(&mut self) {
-        if self.filtered_for.as_deref() == Some(self.search.as_str()) {
+    fn refilter(&mut self, search: &str) {
+        if self.filtered_for.as_deref() == Some(search) {
             return;
         }
-        let needle = self.search.trim().to_lowercase();
+        let needle = search.trim().to_lowercase();
         self.filtered = self
             .entries
             .iter()
@@ -98,11 +90,13 @@ impl History {
             .filter(|(_, e)| needle.is_empty() || e.name.to_lowercase().contains(&needle))
             .map(|(i, _)| i)
             .collect();
-        self.filtered_for = Some(self.search.clone());
+        self.filtered_for = Some(search.to_string());
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui) {
-        self.refilter();
+    /// The entries whose name contains `search`; a Copy click copies at once (it is the
+    /// clipboard, not the engine, and concerns only this tab).
+    pub fn ui(&mut self, ui: &mut egui::Ui, search: &str) {
+        self.refilter(search);
         if let Some(e) = &self.error {
             ui.label(RichText::new(e).color(ui.visuals().error_fg_color));
         }
@@ -113,10 +107,7 @@ impl History {
             return;
         }
         if self.filtered.is_empty() {
-            ui.label(format!(
-                "No finished upload matches \"{}\".",
-                self.search.trim()
-            ));
+            ui.label(format!("No finished upload matches \"{}\".", search.trim()));
             return;
         }
         let copied = self

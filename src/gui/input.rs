@@ -1,194 +1,108 @@
-//! What the person does besides clicking: dropping files, the native dialogs, the keyboard,
-//! pasting an image or paths, and saving Settings.
+//! What the person does besides clicking: dropping files, the keyboard, pasting an image or
+//! paths. Read from the frame's input and returned as actions; saving a pasted image is a task
+//! the app starts (`save_png` runs on the runtime, never here).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use egui::{Key, Modifiers};
-use poll_promise::Promise;
+use reqwest::Url;
 
-use crate::engine::{Command, JobState};
+use crate::engine::{Command, JobId, JobState};
 
-use super::app::{App, Tab};
-use super::backend::Target;
-use super::rows::Action;
-use super::settings_window::Outcome;
+use super::action::AppAction;
+use super::prefs::Tab;
+use super::queue::Queue;
 
-impl App {
-    pub(super) fn open_settings(&mut self) {
-        let has_key = matches!(
-            self.target(),
-            Some(Target::Site {
-                from_env: false,
-                ..
-            })
-        );
-        self.settings_window.show_with(&self.settings, has_key);
+/// What decides which keys mean something this frame.
+pub struct InputContext<'a> {
+    /// A window over the main one (Settings, the quit question) takes the keyboard.
+    pub covered: bool,
+    pub tab: Tab,
+    pub selected: Option<JobId>,
+    pub queue: &'a Queue,
+}
+
+/// The frame's drops, shortcuts and pastes, as actions.
+pub fn input_actions(ctx: &egui::Context, at: &InputContext<'_>) -> Vec<AppAction> {
+    let mut out = Vec::new();
+    let dropped: Vec<PathBuf> = ctx.input(|i| {
+        i.raw
+            .dropped_files
+            .iter()
+            .map(|f| f.path().to_path_buf())
+            .collect()
+    });
+    if !dropped.is_empty() {
+        out.push(AppAction::AddPaths(dropped));
     }
-
-    pub(super) fn settings_saved(&mut self, outcome: Outcome) {
-        let Outcome::Saved {
-            settings,
-            reconnect,
-            note,
-        } = outcome;
-        let parallel = settings.parallel;
-        self.settings = settings;
-        self.notice(note);
-        if reconnect || self.engine().is_none() {
-            self.connect();
-        } else {
-            self.send(Command::SetParallelism(parallel));
-        }
+    if at.covered {
+        return out;
     }
-
-    /// Opens the native dialog (rfd's async dialog, on the runtime); its answer is polled.
-    pub(super) fn choose_files(&mut self, folders: bool) {
-        let dialog = rfd::AsyncFileDialog::new().set_title(if folders {
-            "Choose folders to upload"
-        } else {
-            "Choose files to upload"
-        });
-        let (tx, promise) = Promise::new();
-        let ctx = self.ctx.clone();
-        self.opts.runtime.spawn(async move {
-            let picked = if folders {
-                dialog.pick_folders().await
-            } else {
-                dialog.pick_files().await
-            };
-            let paths: Vec<PathBuf> = picked
-                .unwrap_or_default()
-                .iter()
-                .map(|h| h.path().to_path_buf())
-                .collect();
-            tx.send(paths);
-            ctx.request_repaint();
-        });
-        self.dialogs.push(promise);
+    let typing = ctx.egui_wants_keyboard_input();
+    let (open, settings, quit) = ctx.input_mut(|i| {
+        (
+            i.consume_key(Modifiers::COMMAND, Key::O),
+            i.consume_key(Modifiers::COMMAND, Key::Comma),
+            i.consume_key(Modifiers::COMMAND, Key::Q),
+        )
+    });
+    if quit {
+        // The same path as the window's close button: asks first when uploads run.
+        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
     }
-
-    pub(super) fn handle_input(&mut self, ctx: &egui::Context) {
-        let dropped: Vec<PathBuf> = ctx.input(|i| {
-            i.raw
-                .dropped_files
-                .iter()
-                .map(|f| f.path().to_path_buf())
-                .collect()
-        });
-        self.add_paths(dropped);
-        if self.settings_window.open || !matches!(self.quit, super::app::Quit::Running) {
-            return;
-        }
-        let typing = ctx.egui_wants_keyboard_input();
-        let (open, settings, quit) = ctx.input_mut(|i| {
-            (
-                i.consume_key(Modifiers::COMMAND, Key::O),
-                i.consume_key(Modifiers::COMMAND, Key::Comma),
-                i.consume_key(Modifiers::COMMAND, Key::Q),
-            )
-        });
-        if quit {
-            // The same path as the window's close button: asks first when uploads run.
-            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-        }
-        if open {
-            self.choose_files(false);
-        }
-        if settings {
-            self.open_settings();
-        }
-        if typing {
-            return;
-        }
-        let (events, space, delete, up, down) = ctx.input(|i| {
-            (
-                i.events.clone(),
-                i.key_pressed(Key::Space),
-                i.key_pressed(Key::Delete),
-                i.key_pressed(Key::ArrowUp),
-                i.key_pressed(Key::ArrowDown),
-            )
-        });
-        for e in events {
-            match e {
-                egui::Event::Paste(text) => self.add_paths(paths_in(&text)),
-                egui::Event::PasteImage(img) => self.paste_image(img),
-                egui::Event::Copy => self.copy_selected(ctx),
-                _ => {}
-            }
-        }
-        if self.tab != Tab::Queue {
-            return;
-        }
-        if up || down {
-            self.move_selection(if up { -1 } else { 1 });
-        }
-        let Some(id) = self.selected else {
-            return;
-        };
-        if space {
-            match self.selected_state() {
-                Some(JobState::Paused) => self.send(Command::Resume(id)),
-                Some(JobState::Uploading | JobState::Queued) => self.send(Command::Pause(id)),
-                _ => {}
-            }
-        }
-        if delete {
-            self.send(Command::Remove(id));
-        }
+    if open {
+        out.push(AppAction::ChooseFiles { folders: false });
     }
-
-    fn move_selection(&mut self, by: isize) {
-        let n = self.queue.len();
-        if n == 0 {
-            return;
-        }
-        let at = self
-            .selected
-            .and_then(|id| self.queue.position(id))
-            .map_or(0, |i| (i as isize + by).clamp(0, n as isize - 1) as usize);
-        self.selected = Some(self.queue.rows()[at].job.id);
-        self.scroll_to = Some(at);
+    if settings {
+        out.push(AppAction::OpenSettings);
     }
-
-    fn copy_selected(&mut self, ctx: &egui::Context) {
-        let Some(row) = self.selected.and_then(|id| self.queue.get(id)) else {
-            return;
-        };
-        if let Some(url) = row.job.result.as_ref().and_then(|r| r.url.clone()) {
-            let id = row.job.id;
-            self.act(
-                ctx,
-                Action::Copy {
-                    id,
-                    text: url,
-                    what: "URL",
-                },
-            );
-        }
+    if typing {
+        return out;
     }
-
-    /// Saves a pasted image as a PNG in the data dir (on the runtime), then queues it.
-    fn paste_image(&mut self, img: Arc<egui::ColorImage>) {
-        let dir = self.opts.data_dir.join("pasted");
-        let (tx, promise) = Promise::new();
-        let ctx = self.ctx.clone();
-        self.opts.runtime.spawn(async move {
-            let saved = tokio::task::spawn_blocking(move || save_png(&dir, &img)).await;
-            let paths = match saved {
-                Ok(Ok(p)) => vec![p],
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "cannot save the pasted image");
-                    Vec::new()
+    let (events, space, delete, up, down) = ctx.input(|i| {
+        (
+            i.events.clone(),
+            i.key_pressed(Key::Space),
+            i.key_pressed(Key::Delete),
+            i.key_pressed(Key::ArrowUp),
+            i.key_pressed(Key::ArrowDown),
+        )
+    });
+    for e in events {
+        match e {
+            egui::Event::Paste(text) => {
+                let paths = paths_in(&text);
+                if !paths.is_empty() {
+                    out.push(AppAction::AddPaths(paths));
                 }
-                Err(_) => Vec::new(),
-            };
-            tx.send(paths);
-            ctx.request_repaint();
-        });
-        self.dialogs.push(promise);
+            }
+            egui::Event::PasteImage(img) => out.push(AppAction::PasteImage(img)),
+            egui::Event::Copy => out.push(AppAction::CopySelectedUrl),
+            _ => {}
+        }
     }
+    if at.tab != Tab::Queue {
+        return out;
+    }
+    if up || down {
+        out.push(AppAction::MoveSelection(if up { -1 } else { 1 }));
+    }
+    let Some(id) = at.selected else {
+        return out;
+    };
+    if space {
+        match at.queue.get(id).map(|r| r.job.state) {
+            Some(JobState::Paused) => out.push(AppAction::Send(Command::Resume(id))),
+            Some(JobState::Uploading | JobState::Queued) => {
+                out.push(AppAction::Send(Command::Pause(id)))
+            }
+            _ => {}
+        }
+    }
+    if delete {
+        out.push(AppAction::Send(Command::Remove(id)));
+    }
+    out
 }
 
 /// Paths in pasted text: one per line, absolute or `file://` URIs; anything else is ignored.
@@ -196,39 +110,26 @@ pub fn paths_in(text: &str) -> Vec<PathBuf> {
     text.lines()
         .map(str::trim)
         .filter_map(|l| {
-            if let Some(rest) = l.strip_prefix("file://") {
-                let decoded = percent_decode(rest);
-                Some(PathBuf::from(decoded))
-            } else if l.starts_with('/') {
+            if l.starts_with('/') {
                 Some(PathBuf::from(l))
             } else {
-                None
+                file_uri_path(l)
             }
         })
         .collect()
 }
 
-fn percent_decode(s: &str) -> String {
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push(hi << 4 | lo);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+/// The local path a `file:` URI names (percent-decoded to the exact bytes on Unix); `None` for
+/// another scheme or a file on another host.
+fn file_uri_path(line: &str) -> Option<PathBuf> {
+    let url = Url::parse(line).ok()?;
+    if url.scheme() != "file" {
+        return None;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    url.to_file_path().ok()
 }
 
-fn save_png(dir: &std::path::Path, img: &egui::ColorImage) -> Result<PathBuf, String> {
+pub fn save_png(dir: &std::path::Path, img: &egui::ColorImage) -> Result<PathBuf, String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let [w, h] = img.size;
     let rgba: Vec<u8> = img
@@ -261,5 +162,30 @@ mod tests {
                 PathBuf::from("/tmp/b.png")
             ]
         );
+    }
+
+    #[test]
+    fn file_uris_decode_to_the_path_they_name() {
+        assert_eq!(
+            file_uri_path("file:///home/a/My%20Photo%20%231.jpg"),
+            Some(PathBuf::from("/home/a/My Photo #1.jpg"))
+        );
+        assert_eq!(
+            file_uri_path("file://localhost/tmp/b.png"),
+            Some(PathBuf::from("/tmp/b.png"))
+        );
+        // Another computer's file, and addresses that are no file at all.
+        assert_eq!(file_uri_path("file://server/share/c.png"), None);
+        assert_eq!(file_uri_path("https://example.com/d.png"), None);
+        assert_eq!(file_uri_path("unix:/tmp/socket"), None);
+        assert_eq!(file_uri_path("not a uri"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn file_uris_keep_bytes_that_are_not_utf8() {
+        use std::os::unix::ffi::OsStrExt;
+        let p = file_uri_path("file:///tmp/caf%E9-%FF.jpg").expect("a path");
+        assert_eq!(p.as_os_str().as_bytes(), b"/tmp/caf\xe9-\xff.jpg");
     }
 }

@@ -3,26 +3,41 @@
 //! on the tokio runtime and come back through channels or promises that `logic` polls.
 //!
 //! ```text
-//! app.rs             state, connection, event intake, quit flow (eframe::App: logic + ui)
-//! view.rs            top bar, tabs, banner, drop zone, queue list, status bar, dialogs
+//! app.rs             state (services, job mirror, view state, preferences, flows), the
+//!                    connection, event intake (eframe::App: logic, ui, save)
+//! frame.rs           one frame's layout: input, panels, windows; views return actions
+//! apply.rs           the actions applied after layout: commands, dialogs, tasks
+//! action.rs          what a view can ask for
+//! prefs.rs           the last tab and history search, kept in eframe's storage
+//! view.rs            top bar, tabs, banner and notices, drop zone, hover overlay
+//! queue_view.rs      the queue list (selection, scrolling) and the status bar
 //! rows.rs            one queue row (fixed height, virtualized) and its actions
-//! input.rs           drops, native dialogs (rfd), keyboard, paste, settings saved
-//! settings_window.rs connection, Test connection, destination, upload options
+//! input.rs           drops, keyboard, paste (`file://` URIs, images)
+//! quit.rs            confirm-on-quit while uploading, the engine stopped before closing
+//! settings_window.rs the Settings window's tasks: Test connection, folders, saving
+//! settings_form.rs   its form: connection, destination, upload options
 //! history_tab.rs     finished uploads from every run, searchable
 //! thumbs.rs          previews decoded off the UI thread (EXIF-aware), server thumbnails cached
 //! queue.rs           the window's copy of the queue, updated from engine events
 //! backend.rs         starting the engine on the saved site or the embedded sandbox
-//! format.rs          sizes, speeds, ETAs and status lines (pure, unit-tested)
+//! format.rs          status lines, elided names, paste forms (pure, unit-tested)
 //! style.rs           colours, spacing, the icon and illustration from assets/
 //! ```
 
+mod action;
 mod app;
+mod apply;
 mod backend;
 mod format;
+mod frame;
 mod history_tab;
 mod input;
+mod prefs;
 mod queue;
+mod queue_view;
+mod quit;
 mod rows;
+mod settings_form;
 mod settings_window;
 mod style;
 mod thumbs;
@@ -53,7 +68,10 @@ pub fn run(paths: Vec<PathBuf>, runtime: tokio::runtime::Handle) -> anyhow::Resu
             .with_inner_size([980.0, 660.0])
             .with_min_inner_size([600.0, 400.0])
             .with_drag_and_drop(true),
-        persist_window: false,
+        // eframe keeps the window's size and place, and `App::save`'s preferences, in a file
+        // of their own in the data dir (never in the journal).
+        persist_window: true,
+        persistence_path: Some(opts.data_dir.join("window.ron")),
         ..Default::default()
     };
     eframe::run_native(

@@ -6,7 +6,7 @@ use std::time::Instant;
 use egui::{Align, Color32, Layout, Rect, RichText, Sense, UiBuilder, vec2};
 
 use crate::engine::{JobId, JobState};
-use crate::size::format_bytes;
+use crate::units::format_bytes;
 
 use super::format::{self, Tone};
 use super::queue::Row;
@@ -56,7 +56,8 @@ pub fn a11y(resp: &egui::Response, role: egui::Role, label: String) {
     resp.widget_info(|| egui::WidgetInfo::labeled(role, true, &label));
 }
 
-pub fn draw(
+/// One row, `ROW_HEIGHT` tall; its clicks come back as actions.
+pub fn row_ui(
     ui: &mut egui::Ui,
     row: &Row,
     selected: bool,

@@ -1,0 +1,39 @@
+//! What a view asks for. Views draw from narrow state and return these; the app applies them
+//! after the frame's layout (`App::apply`), so nothing connects, spawns or sends an engine
+//! command while a panel is half drawn.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::engine::Command;
+
+use super::quit::QuitStep;
+use super::rows;
+use super::settings_window::Outcome;
+
+pub enum AppAction {
+    /// A click on a queue row.
+    Row(rows::Action),
+    /// An engine command from a button or a key that needs nothing else.
+    Send(Command),
+    /// Dropped or pasted files and folders, to queue.
+    AddPaths(Vec<PathBuf>),
+    /// The native file (or folder) dialog.
+    ChooseFiles {
+        folders: bool,
+    },
+    /// A pasted image, to save as a PNG and queue.
+    PasteImage(Arc<egui::ColorImage>),
+    /// Ctrl+C: the selected row's URL.
+    CopySelectedUrl,
+    /// Arrow keys: the selection moves by this many rows.
+    MoveSelection(isize),
+    OpenSettings,
+    /// "Try again" after a failed connection.
+    Reconnect,
+    ReloadHistory,
+    DismissNotice(usize),
+    Quit(QuitStep),
+    /// A save of the Settings window landed (collected in `logic`).
+    SettingsSaved(Outcome),
+}

@@ -1,0 +1,191 @@
+//! Carrying out what the views asked for, after the frame's layout: engine commands, the
+//! connection, dialogs and the tasks behind them. Everything slow is spawned on the runtime and
+//! polled in `logic`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use poll_promise::Promise;
+
+use crate::engine::Command;
+
+use super::action::AppAction;
+use super::app::App;
+use super::backend::Target;
+use super::input::save_png;
+use super::quit::{Quit, QuitStep};
+use super::rows;
+use super::settings_window::Outcome;
+
+impl App {
+    /// Applies a stage's actions; what they changed is drawn again on the next frame.
+    pub(super) fn apply_all(&mut self, ctx: &egui::Context, actions: Vec<AppAction>) {
+        if actions.is_empty() {
+            return;
+        }
+        for a in actions {
+            self.apply(ctx, a);
+        }
+        ctx.request_repaint();
+    }
+
+    pub(super) fn apply(&mut self, ctx: &egui::Context, action: AppAction) {
+        match action {
+            AppAction::Row(a) => self.apply_row(ctx, a),
+            AppAction::Send(c) => self.services.send(c),
+            AppAction::AddPaths(paths) => self.add_paths(paths),
+            AppAction::ChooseFiles { folders } => self.choose_files(folders),
+            AppAction::PasteImage(img) => self.paste_image(img),
+            AppAction::CopySelectedUrl => self.copy_selected(ctx),
+            AppAction::MoveSelection(by) => self.move_selection(by),
+            AppAction::OpenSettings => self.open_settings(),
+            AppAction::Reconnect => self.services.connect(),
+            AppAction::ReloadHistory => self.reload_history(),
+            AppAction::DismissNotice(i) => self.messages.dismiss(i),
+            AppAction::Quit(QuitStep::StopEngine) => self.stop_engine(),
+            AppAction::Quit(QuitStep::KeepRunning) => self.quit = Quit::Running,
+            AppAction::SettingsSaved(outcome) => self.settings_saved(outcome),
+        }
+    }
+
+    fn apply_row(&mut self, ctx: &egui::Context, a: rows::Action) {
+        let send = |c| self.services.send(c);
+        match a {
+            rows::Action::Select(id) => self.queue_view.selected = Some(id),
+            rows::Action::Pause(id) => send(Command::Pause(id)),
+            rows::Action::Resume(id) => send(Command::Resume(id)),
+            rows::Action::Cancel(id) => send(Command::Cancel(id)),
+            rows::Action::Retry(id) => send(Command::Retry(id)),
+            rows::Action::Remove(id) => send(Command::Remove(id)),
+            rows::Action::Copy { id, text, what } => {
+                ctx.copy_text(text);
+                self.queue_view.copied = Some((id, what, Instant::now()));
+            }
+            rows::Action::Open(url) if super::format::browsable(&url) => {
+                ctx.open_url(egui::OpenUrl::new_tab(url));
+            }
+            rows::Action::Open(_) => tracing::warn!("not opening a URL that is not http(s)"),
+        }
+    }
+
+    fn open_settings(&mut self) {
+        let has_key = matches!(
+            self.services.target(),
+            Some(Target::Site {
+                from_env: false,
+                ..
+            })
+        );
+        self.settings_window.show_with(&self.settings, has_key);
+    }
+
+    fn settings_saved(&mut self, outcome: Outcome) {
+        let Outcome::Saved {
+            settings,
+            reconnect,
+            note,
+        } = outcome;
+        let parallel = settings.parallel;
+        self.settings = settings;
+        self.messages.notice(note);
+        if reconnect || self.services.engine().is_none() {
+            self.services.connect();
+        } else {
+            self.services.send(Command::SetParallelism(parallel));
+        }
+    }
+
+    /// Opens the native dialog (rfd's async dialog, on the runtime); its answer is polled.
+    fn choose_files(&mut self, folders: bool) {
+        let dialog = rfd::AsyncFileDialog::new().set_title(if folders {
+            "Choose folders to upload"
+        } else {
+            "Choose files to upload"
+        });
+        let (tx, promise) = Promise::new();
+        let ctx = self.services.ctx.clone();
+        self.services.opts.runtime.spawn(async move {
+            let picked = if folders {
+                dialog.pick_folders().await
+            } else {
+                dialog.pick_files().await
+            };
+            let paths: Vec<PathBuf> = picked
+                .unwrap_or_default()
+                .iter()
+                .map(|h| h.path().to_path_buf())
+                .collect();
+            tx.send(paths);
+            ctx.request_repaint();
+        });
+        self.dialogs.push(promise);
+    }
+
+    fn move_selection(&mut self, by: isize) {
+        let n = self.queue.len();
+        if n == 0 {
+            return;
+        }
+        let view = &mut self.queue_view;
+        let at = view
+            .selected
+            .and_then(|id| self.queue.position(id))
+            .map_or(0, |i| (i as isize + by).clamp(0, n as isize - 1) as usize);
+        view.selected = Some(self.queue.rows()[at].job.id);
+        view.scroll_to = Some(at);
+    }
+
+    fn copy_selected(&mut self, ctx: &egui::Context) {
+        let Some(row) = self.queue_view.selected.and_then(|id| self.queue.get(id)) else {
+            return;
+        };
+        if let Some(url) = row.job.result.as_ref().and_then(|r| r.url.clone()) {
+            let id = row.job.id;
+            self.apply_row(
+                ctx,
+                rows::Action::Copy {
+                    id,
+                    text: url,
+                    what: "URL",
+                },
+            );
+        }
+    }
+
+    /// Saves a pasted image as a PNG in the data dir (on the runtime), then queues it.
+    fn paste_image(&mut self, img: Arc<egui::ColorImage>) {
+        let dir = self.services.opts.data_dir.join("pasted");
+        let (tx, promise) = Promise::new();
+        let ctx = self.services.ctx.clone();
+        self.services.opts.runtime.spawn(async move {
+            let saved = tokio::task::spawn_blocking(move || save_png(&dir, &img)).await;
+            let paths = match saved {
+                Ok(Ok(p)) => vec![p],
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "cannot save the pasted image");
+                    Vec::new()
+                }
+                Err(_) => Vec::new(),
+            };
+            tx.send(paths);
+            ctx.request_repaint();
+        });
+        self.dialogs.push(promise);
+    }
+
+    fn stop_engine(&mut self) {
+        let Some(engine) = self.services.engine().cloned() else {
+            self.quit = Quit::Done;
+            return;
+        };
+        let (tx, promise) = Promise::new();
+        let ctx = self.services.ctx.clone();
+        self.services.opts.runtime.spawn(async move {
+            engine.shutdown().await;
+            tx.send(());
+            ctx.request_repaint();
+        });
+        self.quit = Quit::Stopping(promise);
+    }
+}

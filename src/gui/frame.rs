@@ -1,0 +1,75 @@
+//! One frame in three stages: the input, the panels, and the windows above them. Each returns
+//! what the person asked for; `ui` in `app.rs` applies a stage's actions once it is laid out.
+
+use std::time::Instant;
+
+use super::action::AppAction;
+use super::app::App;
+use super::input::{InputContext, input_actions};
+use super::prefs::Tab;
+use super::queue_view::{queue_ui, status_bar_ui};
+use super::quit::quit_dialog_ui;
+use super::view::{Link, drop_zone_ui, hover_overlay, messages_ui, tabs_ui, top_bar_ui};
+
+impl App {
+    /// The frame's drops, shortcuts and pastes.
+    pub(super) fn input(&self, ctx: &egui::Context) -> Vec<AppAction> {
+        let covered = self.settings_window.open || !self.quit.is_running();
+        input_actions(
+            ctx,
+            &InputContext {
+                covered,
+                tab: self.prefs.tab,
+                selected: self.queue_view.selected,
+                queue: &self.queue,
+            },
+        )
+    }
+
+    /// The top bar and tabs, the status bar, and the tab's contents.
+    pub(super) fn panels_ui(&mut self, ui: &mut egui::Ui) -> Vec<AppAction> {
+        let mut actions = Vec::new();
+        let destination = self.settings.destination_label();
+        egui::Panel::top("top").show(ui, |ui| {
+            ui.add_space(6.0);
+            actions.extend(top_bar_ui(ui, self.services.link(), &destination));
+            ui.add_space(4.0);
+            let history_len = self.history.len();
+            actions.extend(tabs_ui(ui, &mut self.prefs, self.queue.len(), history_len));
+            ui.add_space(2.0);
+        });
+        if !self.queue.is_empty() && self.prefs.tab == Tab::Queue {
+            egui::Panel::bottom("status").show(ui, |ui| {
+                actions.extend(status_bar_ui(ui, self.queue.totals()))
+            });
+        }
+        egui::CentralPanel::default_margins().show(ui, |ui| {
+            let failed = matches!(self.services.link(), Link::Failed(_));
+            let trouble = self.queue.totals().connection_trouble();
+            actions.extend(messages_ui(ui, &self.messages, failed, trouble));
+            match self.prefs.tab {
+                Tab::History => self.history.ui(ui, &self.prefs.history_search),
+                Tab::Queue if self.queue.is_empty() => {
+                    let art = self.illustration.as_ref();
+                    actions.extend(drop_zone_ui(ui, art, &destination));
+                }
+                Tab::Queue => actions.extend(queue_ui(
+                    ui,
+                    &mut self.queue_view,
+                    &self.queue,
+                    &mut self.thumbs,
+                    Instant::now(),
+                )),
+            }
+        });
+        actions
+    }
+
+    /// What floats above the panels: the Settings window, the quit question, the drop overlay.
+    pub(super) fn windows_ui(&mut self, ctx: &egui::Context) -> Vec<AppAction> {
+        self.settings_window.ui(ctx);
+        let actions = quit_dialog_ui(ctx, &self.quit).map(AppAction::Quit);
+        hover_overlay(ctx, &self.settings.destination_label());
+        actions.into_iter().collect()
+    }
+}

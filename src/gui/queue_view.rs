@@ -1,0 +1,163 @@
+//! The queue tab: the list of rows (virtualized, kept in view for the keyboard) and the status
+//! bar with the totals and the buttons for all rows.
+
+use std::time::{Duration, Instant};
+
+use egui::{Align, Layout};
+
+use crate::engine::{Command, JobId};
+use crate::units::{format_bytes, format_speed};
+
+use super::action::AppAction;
+use super::format;
+use super::queue::{Queue, Totals};
+use super::rows;
+use super::style;
+use super::thumbs::Thumbs;
+
+/// How long a Copy button says "Copied".
+const COPIED_FOR: Duration = Duration::from_millis(1500);
+
+/// What the list remembers between frames.
+#[derive(Default)]
+pub struct QueueView {
+    pub selected: Option<JobId>,
+    /// Row to bring into view (keyboard selection).
+    pub scroll_to: Option<usize>,
+    /// The list's scroll offset, to tell whether `scroll_to` is already visible.
+    pub list_offset: f32,
+    /// The row whose Copy was clicked, what it copied, and when.
+    pub copied: Option<(JobId, &'static str, Instant)>,
+}
+
+impl QueueView {
+    /// Whether a "Copied" label still shows (it needs a repaint to revert).
+    pub fn shows_copied(&self) -> bool {
+        self.copied.is_some()
+    }
+}
+
+/// The rows. Takes the scroll request, records the offset; row clicks come back as actions.
+pub fn queue_ui(
+    ui: &mut egui::Ui,
+    view: &mut QueueView,
+    queue: &Queue,
+    thumbs: &mut Thumbs,
+    now: Instant,
+) -> Vec<AppAction> {
+    let copied = view
+        .copied
+        .filter(|(_, _, at)| now.duration_since(*at) < COPIED_FOR);
+    let mut actions = Vec::new();
+    let n = queue.len();
+    let mut area = egui::ScrollArea::vertical().auto_shrink(false);
+    if let Some(i) = view.scroll_to.take() {
+        let spacing = ui.spacing().item_spacing.y;
+        let y = i as f32 * (rows::ROW_HEIGHT + spacing);
+        let visible = ui.available_height();
+        let offset = view.list_offset;
+        if y < offset || y + rows::ROW_HEIGHT > offset + visible {
+            area = area.vertical_scroll_offset((y - visible / 2.0).max(0.0));
+        }
+    }
+    let out = area.show_rows(ui, rows::ROW_HEIGHT, n, |ui, range| {
+        for row in &queue.rows()[range] {
+            let c = copied
+                .filter(|(id, _, _)| *id == row.job.id)
+                .map(|(_, w, _)| w);
+            let sel = view.selected == Some(row.job.id);
+            actions.extend(rows::row_ui(ui, row, sel, c, thumbs, now));
+        }
+    });
+    view.list_offset = out.state.clamped_offset().y;
+    actions.into_iter().map(AppAction::Row).collect()
+}
+
+/// The bar under the list: overall progress, counts, speed and time left, and the buttons.
+pub fn status_bar_ui(ui: &mut egui::Ui, t: Totals) -> Vec<AppAction> {
+    let mut out = Vec::new();
+    ui.add_space(6.0);
+    let f = format::fraction(t.bytes_acknowledged, t.bytes_total);
+    ui.add(
+        egui::ProgressBar::new(f)
+            .desired_height(6.0)
+            .fill(style::ACCENT),
+    );
+    ui.horizontal(|ui| {
+        ui.label(status_line(&t));
+        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            let finished = t.done + t.cancelled;
+            let buttons = [
+                (finished > 0, "Clear finished", Command::ClearFinished),
+                (t.failed > 0, "Retry failed", Command::RetryFailed),
+                (t.paused > 0, "▶ Resume all", Command::ResumeAll),
+                (t.busy(), "⏸ Pause all", Command::PauseAll),
+            ];
+            for (enabled, text, command) in buttons {
+                if ui.add_enabled(enabled, egui::Button::new(text)).clicked() {
+                    out.push(AppAction::Send(command));
+                }
+            }
+        });
+    });
+    ui.add_space(4.0);
+    out
+}
+
+/// "2 of 5 uploaded · 1 uploading · 2 waiting · 8.4 MiB/s · about 2 min left · 3.1 MiB of 9.0 MiB".
+fn status_line(t: &Totals) -> String {
+    let mut parts = vec![format!("{} of {} uploaded", t.done, t.all() - t.cancelled)];
+    if t.uploading > 0 {
+        parts.push(format!("{} uploading", t.uploading));
+    }
+    if t.queued > 0 {
+        parts.push(format!("{} waiting", t.queued));
+    }
+    if t.paused > 0 {
+        parts.push(format!("{} paused", t.paused));
+    }
+    if t.failed > 0 {
+        parts.push(format!("{} failed", t.failed));
+    }
+    if t.bytes_per_sec > 0.0 {
+        parts.push(format_speed(t.bytes_per_sec));
+        let left = t.bytes_total.saturating_sub(t.bytes_acknowledged) as f64;
+        // A crawl that would take longer than a Duration holds reads as the longest one.
+        let secs = left / t.bytes_per_sec;
+        let eta = Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX);
+        parts.push(format::time_left(eta));
+    }
+    parts.push(format!(
+        "{} of {}",
+        format_bytes(t.bytes_acknowledged),
+        format_bytes(t.bytes_total)
+    ));
+    parts.join(" · ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_line_says_only_what_is_there() {
+        let t = Totals {
+            done: 2,
+            queued: 1,
+            uploading: 1,
+            cancelled: 1,
+            bytes_total: 3 << 20,
+            bytes_acknowledged: 1 << 20,
+            bytes_per_sec: 1024.0 * 1024.0 / 60.0,
+            ..Totals::default()
+        };
+        assert_eq!(
+            status_line(&t),
+            "2 of 4 uploaded · 1 uploading · 1 waiting · 17.1 KiB/s · about 2 min left · 1.0 MiB of 3.0 MiB"
+        );
+        assert_eq!(
+            status_line(&Totals::default()),
+            "0 of 0 uploaded · 0 B of 0 B"
+        );
+    }
+}

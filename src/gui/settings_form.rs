@@ -1,0 +1,268 @@
+//! The Settings window's form: connection, site fields, destination folder, upload options and
+//! the Save/Cancel row. It edits the draft only; tests, folder loads and saves come back as
+//! [`FormAction`]s that the window starts after drawing.
+
+use egui::RichText;
+
+use crate::engine::MAX_PARALLEL;
+use crate::settings::{ConnectionKind, Settings};
+use crate::wix_media::Folder;
+
+use super::format::Tone;
+use super::rows::{a11y, tone_color};
+
+/// The chunk size the form offers when "Fixed chunk size" is first ticked.
+const DEFAULT_CHUNK_MIB: u32 = 16;
+
+/// What the form edits.
+pub struct Form {
+    pub draft: Settings,
+    /// A key typed in this opening (never shown again once saved).
+    pub key_input: String,
+    /// A key is saved already: the field shows "saved" with Replace.
+    has_saved_key: bool,
+    chunk_fixed: bool,
+    chunk_mib: u32,
+}
+
+impl Form {
+    pub fn new(settings: &Settings, has_saved_key: bool) -> Self {
+        Form {
+            draft: settings.clone(),
+            key_input: String::new(),
+            has_saved_key,
+            chunk_fixed: settings.chunk_size_bytes.is_some(),
+            chunk_mib: settings
+                .chunk_size_bytes
+                .map_or(DEFAULT_CHUNK_MIB, |c| (c >> 20).max(1) as u32),
+        }
+    }
+}
+
+/// What the form shows but does not edit: the answers of tasks under way.
+pub struct FormStatus<'a> {
+    /// `None`: no test yet; `Some(None)`: testing.
+    pub test: Option<Option<&'a Result<String, String>>>,
+    /// `None`: not loaded; `Some(None)`: loading.
+    pub folders: Option<Option<&'a Result<Vec<Folder>, String>>>,
+    pub saving: bool,
+    pub error: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormAction {
+    Test,
+    LoadFolders,
+    Save,
+    Cancel,
+}
+
+pub fn form_ui(ui: &mut egui::Ui, form: &mut Form, status: &FormStatus<'_>) -> Vec<FormAction> {
+    let mut out = Vec::new();
+    ui.spacing_mut().item_spacing.y = 8.0;
+    ui.heading("Connection");
+    ui.radio_value(
+        &mut form.draft.connection,
+        ConnectionKind::Sandbox,
+        "Local sandbox (no account; links work on this computer only)",
+    );
+    ui.radio_value(
+        &mut form.draft.connection,
+        ConnectionKind::WixSite,
+        "My Wix site",
+    );
+    if form.draft.connection == ConnectionKind::WixSite {
+        site_fields(ui, form);
+    }
+    ui.horizontal(|ui| {
+        let can_test = !matches!(status.test, Some(None));
+        if ui
+            .add_enabled(can_test, egui::Button::new("Test connection"))
+            .clicked()
+        {
+            out.push(FormAction::Test);
+        }
+        if let Some(None) = status.test {
+            ui.spinner();
+            ui.label("Testing…");
+        }
+    });
+    match status.test.flatten() {
+        Some(Ok(m)) => {
+            let ok = tone_color(ui, Tone::Success);
+            ui.label(RichText::new(format!("✔ {m}")).color(ok));
+        }
+        Some(Err(e)) => {
+            ui.label(RichText::new(format!("✖ {e}")).color(ui.visuals().error_fg_color));
+        }
+        None => {}
+    }
+    ui.separator();
+    out.extend(destination(ui, &mut form.draft, status.folders));
+    ui.separator();
+    ui.heading("Uploads");
+    ui.checkbox(
+        &mut form.draft.private,
+        "Private uploads (cannot be made public later)",
+    );
+    ui.horizontal(|ui| {
+        ui.label("Parallel uploads");
+        let r = ui.add(egui::DragValue::new(&mut form.draft.parallel).range(1..=MAX_PARALLEL));
+        a11y(&r, egui::Role::SpinButton, "Parallel uploads".into());
+    });
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut form.chunk_fixed, "Fixed chunk size");
+        if form.chunk_fixed {
+            let r = ui.add(
+                egui::DragValue::new(&mut form.chunk_mib)
+                    .range(1..=1024)
+                    .suffix(" MiB"),
+            );
+            a11y(&r, egui::Role::SpinButton, "Chunk size in MiB".into());
+        } else {
+            ui.label(RichText::new("adapts to the connection (recommended)").weak());
+        }
+    });
+    form.draft.chunk_size_bytes = form.chunk_fixed.then(|| u64::from(form.chunk_mib) << 20);
+    ui.separator();
+    out.extend(footer(ui, form, status));
+    out
+}
+
+fn site_fields(ui: &mut egui::Ui, form: &mut Form) {
+    egui::Grid::new("site")
+        .num_columns(2)
+        .spacing([12.0, 8.0])
+        .show(ui, |ui| {
+            ui.label("API key");
+            if form.has_saved_key && form.key_input.is_empty() {
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new("••••••••••••  saved").monospace());
+                    if ui.button("Replace").clicked() {
+                        form.has_saved_key = false;
+                    }
+                });
+            } else {
+                let r = ui.add(
+                    egui::TextEdit::singleline(&mut form.key_input)
+                        .password(true)
+                        .hint_text("paste the key from the Wix API Keys Manager")
+                        .desired_width(300.0),
+                );
+                a11y(&r, egui::Role::PasswordInput, "API key".into());
+            }
+            ui.end_row();
+            ui.label("Site id");
+            let r = ui.add(
+                egui::TextEdit::singleline(&mut form.draft.site_id)
+                    .hint_text("1a2b3c4d-… from your dashboard's address")
+                    .desired_width(300.0),
+            );
+            a11y(&r, egui::Role::TextInput, "Site id".into());
+            ui.end_row();
+        });
+    egui::CollapsingHeader::new("Advanced").show(ui, |ui| {
+        ui.horizontal(|ui| {
+            ui.label("API address");
+            let r = ui.text_edit_singleline(&mut form.draft.api_base);
+            a11y(&r, egui::Role::TextInput, "API address".into());
+        });
+    });
+}
+
+fn destination(
+    ui: &mut egui::Ui,
+    draft: &mut Settings,
+    folders: Option<Option<&Result<Vec<Folder>, String>>>,
+) -> Vec<FormAction> {
+    let mut out = Vec::new();
+    ui.heading("Destination");
+    let current = draft.destination_label();
+    ui.horizontal(|ui| {
+        ui.label("Folder");
+        let loaded = folders.flatten();
+        let combo = egui::ComboBox::from_id_salt("folder")
+            .selected_text(current)
+            .width(240.0)
+            .show_ui(ui, |ui| {
+                if ui
+                    .selectable_label(draft.folder_id.is_none(), "Site Files (top level)")
+                    .clicked()
+                {
+                    draft.folder_id = None;
+                    draft.folder_name = None;
+                }
+                if let Some(Ok(list)) = loaded {
+                    for f in list {
+                        let name = f.display_name.clone().unwrap_or_else(|| f.id.clone());
+                        let sel = draft.folder_id.as_deref() == Some(&f.id);
+                        if ui.selectable_label(sel, &name).clicked() {
+                            draft.folder_id = Some(f.id.clone());
+                            draft.folder_name = Some(name);
+                            draft.folder_path = None;
+                        }
+                    }
+                }
+            });
+        a11y(
+            &combo.response,
+            egui::Role::ComboBox,
+            "Destination folder".into(),
+        );
+        match folders {
+            Some(None) => {
+                ui.spinner();
+            }
+            Some(Some(Err(e))) => {
+                ui.label(RichText::new("✖").color(ui.visuals().error_fg_color))
+                    .on_hover_text(e);
+            }
+            _ => {}
+        }
+        if ui.button("Load folders").clicked() {
+            out.push(FormAction::LoadFolders);
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.label("or path");
+        let mut path = draft.folder_path.clone().unwrap_or_default();
+        let r = ui.add(
+            egui::TextEdit::singleline(&mut path)
+                .hint_text("/photos/2026")
+                .desired_width(240.0),
+        );
+        a11y(&r, egui::Role::TextInput, "Folder path".into());
+        if r.changed() {
+            draft.folder_path = Some(path).filter(|p| !p.is_empty());
+        }
+    });
+    out
+}
+
+fn footer(ui: &mut egui::Ui, form: &Form, status: &FormStatus<'_>) -> Vec<FormAction> {
+    let mut out = Vec::new();
+    let has_key = form.has_saved_key || !form.key_input.trim().is_empty();
+    let problems = form.draft.problems(has_key);
+    for p in &problems {
+        ui.label(RichText::new(format!("• {p}")).color(ui.visuals().warn_fg_color));
+    }
+    if let Some(e) = status.error {
+        ui.label(RichText::new(e).color(ui.visuals().error_fg_color));
+    }
+    ui.horizontal(|ui| {
+        let r = ui.add_enabled(
+            problems.is_empty() && !status.saving,
+            egui::Button::new("Save"),
+        );
+        if r.clicked() {
+            out.push(FormAction::Save);
+        }
+        if ui.button("Cancel").clicked() {
+            out.push(FormAction::Cancel);
+        }
+        if status.saving {
+            ui.spinner();
+        }
+    });
+    out
+}
