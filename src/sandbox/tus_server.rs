@@ -1,5 +1,6 @@
-//! A tus 1.0 server: OPTIONS discovery, creation, creation-with-upload, HEAD, PATCH,
-//! termination, checksum (sha1, md5) and expiration. Interrupted PATCHes keep their bytes.
+//! A tus 1.0 server: OPTIONS discovery, creation, creation-with-upload, HEAD, PATCH, termination,
+//! checksum (crc32, sha1, md5: OPTIONS lists the configured ones, `tus_body.rs` verifies any of
+//! the three), checksum-trailer, expiration. A PATCH cut short keeps its bytes unless checksummed.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 
-use super::AppState;
+use super::state::AppState;
 use super::store::{Key, Phase, UploadRec, now_unix, random_hex};
 use super::tus_body::receive;
 
