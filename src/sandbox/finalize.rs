@@ -38,11 +38,7 @@ pub async fn finalize(
 ) -> Response {
     let stats = &app.inner.stats;
     stats.finalize_requests.fetch_add(1, Ordering::SeqCst);
-    if headers.contains_key("authorization") || headers.contains_key("wix-site-id") {
-        stats
-            .credentials_on_upload_host
-            .fetch_add(1, Ordering::SeqCst);
-    }
+    stats.count_credentials(&headers);
     let pause = midway.map(|Extension(Midway(d))| d);
     let work = tokio::spawn(single_flight(app, token, q.filename, pause));
     work.await.unwrap_or_else(|_| {

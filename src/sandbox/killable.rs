@@ -127,3 +127,38 @@ impl AsyncWrite for KillableStream {
         self.inner.is_write_vectored()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::serve::Listener as _;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    #[tokio::test]
+    async fn a_killed_connection_fails_every_read_and_write() {
+        let mut listener = KillableListener(TcpListener::bind("127.0.0.1:0").await.expect("bind"));
+        let addr = listener.local_addr().expect("addr");
+        let mut client = TcpStream::connect(addr).await.expect("connect");
+        let (mut served, _) = listener.accept().await;
+        client.write_all(b"ping").await.expect("client write");
+        let mut buf = [0u8; 4];
+        served
+            .read_exact(&mut buf)
+            .await
+            .expect("read before the kill");
+        assert_eq!(&buf, b"ping");
+
+        served.handle().kill();
+        client.write_all(b"more").await.expect("client write");
+        let read = served
+            .read(&mut buf)
+            .await
+            .expect_err("read after the kill");
+        assert_eq!(read.kind(), io::ErrorKind::ConnectionReset);
+        let write = served
+            .write_all(b"answer")
+            .await
+            .expect_err("write after the kill");
+        assert_eq!(write.kind(), io::ErrorKind::ConnectionReset);
+    }
+}

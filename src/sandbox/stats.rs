@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Counters for tests and `GET /_sandbox/stats`.
+/// Counters for tests and `GET /_sandbox/stats` (which also reports the upload locks held).
 #[derive(Debug, Default)]
 pub struct Stats {
     /// Body bytes received by PATCH and creation-with-upload, resent ones included.
@@ -30,6 +30,15 @@ impl Stats {
         counter.load(Ordering::SeqCst)
     }
 
+    /// Counts a request to the upload host (tus and finalize) that carries an `Authorization`
+    /// or `wix-site-id` header: the client must keep its API key for the REST host.
+    pub(super) fn count_credentials(&self, headers: &axum::http::HeaderMap) {
+        if headers.contains_key("authorization") || headers.contains_key("wix-site-id") {
+            self.credentials_on_upload_host
+                .fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
     pub(super) fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "bytesReceived": Self::get(&self.bytes_received),
@@ -43,5 +52,27 @@ impl Stats {
             "uploadsTerminated": Self::get(&self.uploads_terminated),
             "transformsPeak": Self::get(&self.transforms_peak),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    #[test]
+    fn only_requests_with_credentials_are_counted() {
+        let stats = Stats::default();
+        let mut h = HeaderMap::new();
+        h.insert("tus-resumable", HeaderValue::from_static("1.0.0"));
+        stats.count_credentials(&h);
+        assert_eq!(Stats::get(&stats.credentials_on_upload_host), 0);
+        for name in ["authorization", "wix-site-id"] {
+            let mut with = h.clone();
+            with.insert(name, HeaderValue::from_static("x"));
+            stats.count_credentials(&with);
+        }
+        assert_eq!(Stats::get(&stats.credentials_on_upload_host), 2);
+        assert_eq!(stats.to_json()["credentialsOnUploadHost"], 2);
     }
 }

@@ -47,15 +47,6 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
 }
 
-fn count_credentials(app: &AppState, h: &HeaderMap) {
-    if h.contains_key("authorization") || h.contains_key("wix-site-id") {
-        app.inner
-            .stats
-            .credentials_on_upload_host
-            .fetch_add(1, Ordering::SeqCst);
-    }
-}
-
 /// Rejects requests without `Tus-Resumable: 1.0.0` (412 with our versions).
 fn check_version(h: &HeaderMap) -> Result<(), Response> {
     if header(h, "tus-resumable") == Some(VERSION) {
@@ -124,7 +115,7 @@ enum Refused {
 /// this sandbox issued.
 pub async fn create(State(app): State<AppState>, req: Request) -> Response {
     let h = req.headers().clone();
-    count_credentials(&app, &h);
+    app.inner.stats.count_credentials(&h);
     if let Err(r) = check_version(&h) {
         return r;
     }
@@ -253,7 +244,7 @@ fn lookup(app: &AppState, id: &str) -> Result<UploadRec, Response> {
 }
 
 pub async fn head(State(app): State<AppState>, Path(id): Path<String>, h: HeaderMap) -> Response {
-    count_credentials(&app, &h);
+    app.inner.stats.count_credentials(&h);
     if let Err(r) = check_version(&h) {
         return r;
     }
@@ -286,7 +277,7 @@ pub async fn terminate(
     Path(id): Path<String>,
     h: HeaderMap,
 ) -> Response {
-    count_credentials(&app, &h);
+    app.inner.stats.count_credentials(&h);
     if let Err(r) = check_version(&h) {
         return r;
     }
@@ -329,7 +320,7 @@ pub async fn terminate(
 
 pub async fn patch(State(app): State<AppState>, Path(id): Path<String>, req: Request) -> Response {
     let h = req.headers().clone();
-    count_credentials(&app, &h);
+    app.inner.stats.count_credentials(&h);
     app.inner
         .stats
         .patch_requests
