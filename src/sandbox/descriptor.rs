@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::AppState;
+use super::state::AppState;
 use super::store::{FileRec, now_unix_ms, rfc3339};
 
 /// The FileDescriptor JSON of a file, as Wix shapes it.

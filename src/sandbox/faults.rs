@@ -1,25 +1,20 @@
 //! Fault injection for tests: fail the Nth matching request with a status, drop a connection
 //! after K body bytes (or before the answer), add latency, send junk bodies or bogus offsets.
 //!
-//! Connections can be killed from a handler: the listener wraps each socket with a kill switch
-//! that the handler reaches through `ConnectInfo<ConnHandle>`. Once killed, the socket fails
-//! every read and write, so the answer never reaches the client, exactly like a cut cable.
+//! The plan is applied by [`middleware`]; a connection is cut through its kill switch
+//! (`killable.rs`), and the handlers that read bodies or finalize find their part of a fault
+//! ([`DropAfter`], [`Midway`]) in the request's extensions.
 
-use std::io;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
 
-use super::AppState;
+use super::killable::ConnHandle;
+use super::reply::wix_error;
 
 /// What to do to a matching request.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,13 +125,13 @@ pub struct DropAfter(pub u64);
 pub struct Midway(pub Duration);
 
 /// The middleware applying the fault plan.
-pub(crate) async fn middleware(
-    State(state): State<AppState>,
+pub(super) async fn middleware(
+    State(faults): State<Arc<Faults>>,
     ConnectInfo(conn): ConnectInfo<ConnHandle>,
     mut req: Request,
     next: Next,
 ) -> Response {
-    let faults = state.faults.take(req.method(), req.uri().path());
+    let faults = faults.take(req.method(), req.uri().path());
     let mut after = Vec::new();
     for f in faults {
         match f {
@@ -149,7 +144,7 @@ pub(crate) async fn middleware(
                 let _ = axum::body::to_bytes(req.into_body(), 1 << 30).await;
                 let code =
                     StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                let mut resp = super::rest::wix_error(code, "INJECTED_FAULT", "injected fault");
+                let mut resp = wix_error(code, "INJECTED_FAULT", "injected fault");
                 if let Some(s) = retry_after_secs
                     && let Ok(v) = HeaderValue::from_str(&s.to_string())
                 {
@@ -192,127 +187,4 @@ pub(crate) async fn middleware(
         }
     }
     resp
-}
-
-/// A listener whose connections can be killed from a handler.
-pub struct KillableListener(pub TcpListener);
-
-impl axum::serve::Listener for KillableListener {
-    type Io = KillableStream;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            match self.0.accept().await {
-                Ok((s, addr)) => {
-                    let _ = s.set_nodelay(true);
-                    return (
-                        KillableStream {
-                            inner: s,
-                            killed: Arc::new(AtomicBool::new(false)),
-                        },
-                        addr,
-                    );
-                }
-                Err(e) => {
-                    tracing::debug!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
-    }
-}
-
-/// A TCP stream with a kill switch.
-pub struct KillableStream {
-    inner: TcpStream,
-    killed: Arc<AtomicBool>,
-}
-
-impl KillableStream {
-    /// This connection's kill switch.
-    pub fn handle(&self) -> ConnHandle {
-        ConnHandle(self.killed.clone())
-    }
-}
-
-/// The kill switch of the connection a request came in on.
-#[derive(Clone)]
-pub struct ConnHandle(Arc<AtomicBool>);
-
-impl ConnHandle {
-    pub fn kill(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, KillableListener>>
-    for ConnHandle
-{
-    fn connect_info(stream: axum::serve::IncomingStream<'_, KillableListener>) -> Self {
-        ConnHandle(stream.io().killed.clone())
-    }
-}
-
-fn reset() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::ConnectionReset,
-        "connection killed by a fault rule",
-    )
-}
-
-impl AsyncRead for KillableStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        if self.killed.load(Ordering::SeqCst) {
-            return Poll::Ready(Err(reset()));
-        }
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for KillableStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        if self.killed.load(Ordering::SeqCst) {
-            return Poll::Ready(Err(reset()));
-        }
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if self.killed.load(Ordering::SeqCst) {
-            return Poll::Ready(Err(reset()));
-        }
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        if self.killed.load(Ordering::SeqCst) {
-            return Poll::Ready(Err(reset()));
-        }
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
 }

@@ -7,9 +7,7 @@
 //! skipped when the bytes are already there, and bytes moved without a record are found by
 //! their name, which starts with the upload's id.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Json;
@@ -19,14 +17,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::AppState;
 use super::descriptor::descriptor;
 use super::faults::Midway;
-use super::rest::wix_error;
+use super::file_facts::{dimensions, md5_file};
+use super::reply::wix_error;
+use super::state::AppState;
 use super::store::{FileRec, Key, Phase, UploadRec, now_unix, now_unix_ms};
-
-/// One lock per token with a finalize running or waiting.
-pub(super) type Locks = Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>;
 
 #[derive(Deserialize)]
 pub struct FinalizeQuery {
@@ -42,11 +38,7 @@ pub async fn finalize(
 ) -> Response {
     let stats = &app.inner.stats;
     stats.finalize_requests.fetch_add(1, Ordering::SeqCst);
-    if headers.contains_key("authorization") || headers.contains_key("wix-site-id") {
-        stats
-            .credentials_on_upload_host
-            .fetch_add(1, Ordering::SeqCst);
-    }
+    stats.count_credentials(&headers);
     let pause = midway.map(|Extension(Midway(d))| d);
     let work = tokio::spawn(single_flight(app, token, q.filename, pause));
     work.await.unwrap_or_else(|_| {
@@ -65,28 +57,11 @@ async fn single_flight(
     filename: Option<String>,
     pause: Option<Duration>,
 ) -> Response {
-    let lock = {
-        let mut locks = app
-            .inner
-            .finalize_locks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        locks.entry(token.clone()).or_default().clone()
-    };
+    let lock = app.inner.finalize_locks.entry(&token);
     let guard = lock.lock().await;
     let result = run(&app, &token, filename, pause).await;
     drop(guard);
-    {
-        let mut locks = app
-            .inner
-            .finalize_locks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        // Only the map and this caller hold it: nobody waits, so it can go.
-        if Arc::strong_count(&lock) == 2 {
-            locks.remove(&token);
-        }
-    }
+    app.inner.finalize_locks.release(&token, lock);
     match result {
         Ok(file) => Json(json!({ "file": descriptor(&app, &file) })).into_response(),
         Err(r) => r,
@@ -211,12 +186,8 @@ async fn run(
         tokio::time::sleep(d).await;
     }
     let facts = tokio::task::spawn_blocking(move || {
-        let md5 = super::media::md5_file(&dst)?;
-        let dims = if is_image {
-            super::media::dimensions(&dst)
-        } else {
-            None
-        };
+        let md5 = md5_file(&dst)?;
+        let dims = if is_image { dimensions(&dst) } else { None };
         Ok::<_, std::io::Error>((md5, dims))
     })
     .await;

@@ -6,9 +6,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::AppState;
-use super::rest::{ListQuery, ROOT, page, violation};
-use super::store::{FolderRec, Key, now_unix_ms, random_hex, rfc3339};
+use super::reply::{ListQuery, page, violation};
+use super::state::AppState;
+use super::store::{FolderRec, Key, ROOT, now_unix_ms, random_hex, rfc3339};
 
 /// The parent folder for an upload: `filePath` (created as needed) under `parentFolderId`.
 pub(super) fn resolve_folder(

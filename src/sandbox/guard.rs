@@ -10,6 +10,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use reqwest::Url;
 
+use super::reply::wix_error;
+
 /// The host names a request may carry in `Host`.
 #[derive(Debug, Clone)]
 pub(crate) struct AllowedHosts {
@@ -73,7 +75,7 @@ pub(crate) async fn host_check(
     match host {
         Some(h) if !allowed.allows(&h) => {
             tracing::debug!(host = %h, "sandbox: request for another host refused");
-            super::rest::wix_error(
+            wix_error(
                 StatusCode::MISDIRECTED_REQUEST,
                 "UNKNOWN_HOST",
                 "this sandbox serves only localhost, its listening address and its --public-url; \

@@ -2,7 +2,6 @@
 //! `/media/{id}/v1/fill/w_W,h_H[,…]/name` and `/v1/fit/…` return resized images (EXIF
 //! orientation applied), cached on disk.
 
-use std::io::Read;
 use std::path::Path as FsPath;
 use std::sync::atomic::Ordering;
 
@@ -13,33 +12,14 @@ use axum::response::{IntoResponse, Response};
 use image::ImageFormat;
 
 use crate::imaging::{Budget, DecodeError};
-use md5::Digest as _;
 
-use super::AppState;
-use super::rest::wix_error;
+use super::guard::media_headers;
+use super::media_cache;
+use super::reply::wix_error;
+use super::state::AppState;
+use super::store::FileRec;
 
-/// The MD5 of a file, as lowercase hex.
-pub fn md5_file(path: &FsPath) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = md5::Md5::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex::encode(h.finalize()))
-}
-
-/// Width and height as displayed (orientations 5–8 swap them), read from the header only, so
-/// finalizing even a decompression bomb stays quick.
-pub fn dimensions(path: &FsPath) -> Option<(u32, u32)> {
-    crate::imaging::header(path).ok().map(|h| h.upright())
-}
-
-fn file_for(app: &AppState, id: &str) -> Result<super::store::FileRec, Response> {
+fn file_for(app: &AppState, id: &str) -> Result<FileRec, Response> {
     match app.with(|s| s.files.get(id).cloned()) {
         None => Err(wix_error(
             StatusCode::NOT_FOUND,
@@ -81,7 +61,7 @@ pub async fn original(State(app): State<AppState>, Path(id): Path<String>) -> Re
     if let Ok(v) = HeaderValue::from_str(&f.size.to_string()) {
         r.headers_mut().insert(header::CONTENT_LENGTH, v);
     }
-    super::guard::media_headers(r.headers_mut(), &f.mime_type);
+    media_headers(r.headers_mut(), &f.mime_type);
     r
 }
 
@@ -187,7 +167,7 @@ pub async fn transform(
                 stats.transforms_running.fetch_sub(1, Ordering::SeqCst);
                 let bytes = rendered?;
                 if let Some(dir) = cache_dir {
-                    super::media_cache::store(&dir, &cached, &bytes, max_bytes);
+                    media_cache::store(&dir, &cached, &bytes, max_bytes);
                 }
                 Ok(bytes)
             })
@@ -205,7 +185,7 @@ pub async fn transform(
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=31536000"),
             );
-            super::guard::media_headers(r.headers_mut(), format.to_mime_type());
+            media_headers(r.headers_mut(), format.to_mime_type());
             r
         }
         Err(RenderError::Decode(DecodeError::TooLarge {

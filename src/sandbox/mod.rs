@@ -9,208 +9,44 @@
 // error response would only add noise.
 #![allow(clippy::result_large_err)]
 
+mod config;
 mod descriptor;
-pub mod faults;
+mod faults;
+mod file_facts;
 mod finalize;
 mod folders;
 mod guard;
+mod killable;
 mod locks;
 mod media;
 mod media_cache;
 mod persist;
 mod private_file;
+mod reply;
 mod rest;
 mod server;
-pub mod store;
+mod state;
+mod stats;
+mod store;
 mod tus_body;
 mod tus_server;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::State;
 use axum::routing::{get, post};
 use reqwest::Url;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+pub use config::{DEFAULT_API_KEY, DEFAULT_PORT, DEFAULT_SITE_ID, SandboxConfig};
 pub use faults::{FaultKind, Faults, Rule};
+pub use stats::Stats;
 
-/// The API key the sandbox accepts unless told otherwise (public: it guards nothing).
-pub const DEFAULT_API_KEY: &str = "wixup-sandbox-key";
-/// The site id the sandbox accepts unless told otherwise.
-pub const DEFAULT_SITE_ID: &str = "wixup-sandbox-site";
-/// The stable loopback port of the embedded sandbox.
-pub const DEFAULT_PORT: u16 = 47_913;
-
-/// Image transforms decoding at once.
-const TRANSFORMS_AT_ONCE: usize = 2;
-
-/// How the sandbox behaves.
-#[derive(Debug, Clone)]
-pub struct SandboxConfig {
-    /// Tokens, uploads and files live here.
-    pub data_dir: PathBuf,
-    /// The base of every URL handed out (`--public-url`); the bound address when `None`.
-    pub public_url: Option<Url>,
-    pub api_key: String,
-    pub site_id: String,
-    /// `Tus-Max-Size`.
-    pub max_size_bytes: u64,
-    /// Lifetime of a tus upload (`Upload-Expires`).
-    pub upload_ttl: Duration,
-    /// Lifetime of an upload token.
-    pub token_ttl: Duration,
-    /// How long a finalized file stays PENDING.
-    pub processing_delay: Duration,
-    /// Offer `checksum-trailer` (checksums sent after the data) besides `checksum`.
-    pub checksum_trailer: bool,
-    /// `Tus-Checksum-Algorithm`, in the server's order (it verifies any of these).
-    pub checksum_algorithms: Vec<String>,
-    /// Bytes of resized images kept on disk; the oldest go first.
-    pub transform_cache_bytes: u64,
-    /// A connection that sends no complete request headers for this long is closed (a new
-    /// one, or a kept-alive one after its last answer).
-    pub header_timeout: Duration,
-    /// A request body that sends nothing for this long ends its request (a PATCH keeps the
-    /// bytes received so far and lets go of its upload).
-    pub body_read_timeout: Duration,
-    /// At shutdown, requests in flight get this long to finish before they are dropped.
-    pub shutdown_grace: Duration,
-}
-
-impl SandboxConfig {
-    pub fn new(data_dir: PathBuf) -> Self {
-        Self {
-            data_dir,
-            public_url: None,
-            api_key: DEFAULT_API_KEY.into(),
-            site_id: DEFAULT_SITE_ID.into(),
-            max_size_bytes: 64 * 1024 * 1024 * 1024,
-            upload_ttl: Duration::from_secs(7 * 24 * 3600),
-            token_ttl: Duration::from_secs(7 * 24 * 3600),
-            processing_delay: Duration::from_millis(300),
-            checksum_trailer: true,
-            checksum_algorithms: ["crc32", "sha1", "md5"].map(String::from).to_vec(),
-            transform_cache_bytes: 256 * 1024 * 1024,
-            header_timeout: Duration::from_secs(30),
-            body_read_timeout: Duration::from_secs(30),
-            shutdown_grace: Duration::from_secs(5),
-        }
-    }
-}
-
-/// Counters for tests and `GET /_sandbox/stats`.
-#[derive(Debug, Default)]
-pub struct Stats {
-    /// Body bytes received by PATCH and creation-with-upload, resent ones included.
-    pub bytes_received: AtomicU64,
-    pub patch_requests: AtomicU64,
-    pub finalize_requests: AtomicU64,
-    /// Files created by finalize (a repeated finalize creates none).
-    pub files_created: AtomicU64,
-    /// PATCHes verified by an `Upload-Checksum` header, and by a trailer.
-    pub checksum_headers: AtomicU64,
-    pub checksum_trailers: AtomicU64,
-    /// Requests to the upload host that carried an `Authorization` or `wix-site-id` header.
-    pub credentials_on_upload_host: AtomicU64,
-    /// tus creations that made an upload.
-    pub uploads_created: AtomicU64,
-    /// tus DELETEs that removed an upload.
-    pub uploads_terminated: AtomicU64,
-    /// Image transforms decoding right now, and the most there ever were at once.
-    pub transforms_running: AtomicU64,
-    pub transforms_peak: AtomicU64,
-}
-
-impl Stats {
-    pub fn get(counter: &AtomicU64) -> u64 {
-        counter.load(Ordering::SeqCst)
-    }
-
-    fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "bytesReceived": Self::get(&self.bytes_received),
-            "patchRequests": Self::get(&self.patch_requests),
-            "finalizeRequests": Self::get(&self.finalize_requests),
-            "filesCreated": Self::get(&self.files_created),
-            "credentialsOnUploadHost": Self::get(&self.credentials_on_upload_host),
-            "checksumHeaders": Self::get(&self.checksum_headers),
-            "checksumTrailers": Self::get(&self.checksum_trailers),
-            "uploadsCreated": Self::get(&self.uploads_created),
-            "uploadsTerminated": Self::get(&self.uploads_terminated),
-            "transformsPeak": Self::get(&self.transforms_peak),
-        })
-    }
-}
-
-/// Shared by every handler.
-#[derive(Clone)]
-pub(crate) struct AppState {
-    inner: Arc<Inner>,
-    pub(crate) faults: Arc<Faults>,
-}
-
-pub(crate) struct Inner {
-    config: SandboxConfig,
-    /// Where URLs point: `public_url` or the bound address.
-    base: Url,
-    dirs: store::Dirs,
-    state: Mutex<store::State>,
-    /// Serializes writes of the records (see `persist::flush`).
-    save_lock: Mutex<()>,
-    /// One finalize at a time per token; the others wait and get the same file.
-    finalize_locks: finalize::Locks,
-    /// One PATCH at a time per upload; a second one gets 423.
-    upload_locks: locks::UploadLocks,
-    /// Image transforms decoding at once (each holds a whole image in memory).
-    transforms: Arc<tokio::sync::Semaphore>,
-    stats: Arc<Stats>,
-}
-
-impl AppState {
-    fn url(&self, path: &str) -> String {
-        let base = self.inner.base.as_str().trim_end_matches('/');
-        format!("{base}{path}")
-    }
-
-    /// Runs `f` on the state under its lock (never held across an await).
-    fn with<R>(&self, f: impl FnOnce(&mut store::State) -> R) -> R {
-        let mut g = match self.inner.state.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        f(&mut g)
-    }
-
-    /// Saves the records changed since the last save, off the async threads. Runs to the end
-    /// even when the request that asked for it is dropped.
-    async fn save(&self) -> Result<(), persist::SaveError> {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            persist::flush(&inner.state, &inner.save_lock, &inner.dirs)
-        })
-        .await
-        .unwrap_or_else(|e| {
-            Err(persist::SaveError {
-                path: self.inner.dirs.root.clone(),
-                source: std::io::Error::other(e),
-            })
-        })
-    }
-
-    /// [`AppState::save`], logging a failure (the change stays in memory and is saved with
-    /// the next one).
-    async fn persist(&self) {
-        if let Err(e) = self.save().await {
-            tracing::error!("sandbox: {e}");
-        }
-    }
-}
+use state::AppState;
 
 /// A running sandbox.
 pub struct SandboxHandle {
@@ -293,6 +129,8 @@ fn timeouts(config: &SandboxConfig) -> server::Timeouts {
     }
 }
 
+/// The router of every sandbox route over freshly opened storage, and the base of the URLs it
+/// hands out.
 fn build(
     listener: &TcpListener,
     config: SandboxConfig,
@@ -305,22 +143,7 @@ fn build(
         None => Url::parse(&format!("http://{addr}")).map_err(std::io::Error::other)?,
     };
     let allowed_hosts = Arc::new(guard::AllowedHosts::new(addr, config.public_url.as_ref()));
-    let dirs = store::Dirs::new(&config.data_dir)?;
-    let state = persist::load(&dirs)?;
-    let app = AppState {
-        inner: Arc::new(Inner {
-            config,
-            base: base.clone(),
-            dirs,
-            state: Mutex::new(state),
-            save_lock: Mutex::new(()),
-            finalize_locks: Default::default(),
-            upload_locks: Default::default(),
-            transforms: Arc::new(tokio::sync::Semaphore::new(TRANSFORMS_AT_ONCE)),
-            stats,
-        }),
-        faults,
-    };
+    let app = AppState::open(config, base.clone(), stats)?;
     let api = Router::new()
         .route(
             "/site-media/v1/files/generate-resumable-upload-url",
@@ -361,7 +184,7 @@ fn build(
         )
         .route("/_sandbox/stats", get(stats_handler))
         .layer(axum::middleware::from_fn_with_state(
-            app.clone(),
+            faults,
             faults::middleware,
         ))
         .layer(axum::middleware::from_fn_with_state(
@@ -372,9 +195,7 @@ fn build(
     Ok((router, base))
 }
 
-async fn stats_handler(
-    axum::extract::State(app): axum::extract::State<AppState>,
-) -> axum::Json<serde_json::Value> {
+async fn stats_handler(State(app): State<AppState>) -> axum::Json<serde_json::Value> {
     let mut json = app.inner.stats.to_json();
     json["uploadLocks"] = app.inner.upload_locks.len().into();
     axum::Json(json)

@@ -1,5 +1,6 @@
-//! The Wix REST surface: resumable upload URLs, file descriptors, listings, folders (finalize
-//! is in `finalize.rs`).
+//! The Wix REST surface: the API-key check, resumable upload URLs, file lookups and listings
+//! (folders are in `folders.rs`, the FileDescriptor JSON in `descriptor.rs`, finalize in
+//! `finalize.rs`).
 
 use axum::Json;
 use axum::extract::{Query, Request, State};
@@ -9,37 +10,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::AppState;
 use super::descriptor::descriptor;
 use super::folders::resolve_folder;
-use super::store::{FileRec, Key, TokenRec, now_unix, random_hex};
-
-pub(super) const ROOT: &str = "media-root";
-
-/// A Wix-style error body.
-pub fn wix_error(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        Json(json!({
-            "message": message,
-            "details": { "applicationError": { "code": code, "description": message, "data": {} } }
-        })),
-    )
-        .into_response()
-}
-
-pub(super) fn violation(field: &str, description: &str) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({
-            "message": format!("{field}: {description}"),
-            "details": { "validationError": { "fieldViolations": [
-                { "field": field, "description": description, "violatedRule": "VALIDATION" }
-            ] } }
-        })),
-    )
-        .into_response()
-}
+use super::reply::{ListQuery, page, violation, wix_error};
+use super::state::AppState;
+use super::store::{FileRec, Key, ROOT, TokenRec, now_unix, random_hex};
 
 /// `Authorization` and `wix-site-id` must match the configured key and site.
 pub async fn auth(State(app): State<AppState>, req: Request, next: Next) -> Response {
@@ -175,38 +150,6 @@ pub async fn get_files(State(app): State<AppState>, Json(b): Json<GetFilesBody>)
         .map(|f| descriptor(&app, &f))
         .collect();
     Json(json!({ "files": files })).into_response()
-}
-
-#[derive(Deserialize)]
-pub struct ListQuery {
-    #[serde(rename = "parentFolderId")]
-    pub(super) parent_folder_id: Option<String>,
-    #[serde(rename = "paging.limit")]
-    pub(super) limit: Option<usize>,
-    #[serde(rename = "paging.cursor")]
-    pub(super) cursor: Option<String>,
-}
-
-pub(super) fn page<T>(items: Vec<T>, q: &ListQuery) -> (Vec<T>, Value) {
-    let start: usize = q
-        .cursor
-        .as_deref()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let limit = q.limit.unwrap_or(50).clamp(1, 100);
-    let total = items.len();
-    let end = (start + limit).min(total);
-    let has_next = end < total;
-    let items: Vec<T> = items.into_iter().skip(start).take(limit).collect();
-    let next = if has_next {
-        json!(end.to_string())
-    } else {
-        Value::Null
-    };
-    (
-        items,
-        json!({ "cursors": { "next": next }, "hasNext": has_next }),
-    )
 }
 
 /// `GET /site-media/v1/files`: newest first, paged by cursor.

@@ -16,7 +16,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
-use super::faults::KillableListener;
+use super::killable::KillableListener;
 
 /// How long the server waits for clients.
 #[derive(Debug, Clone, Copy)]

@@ -1,5 +1,5 @@
 //! The sandbox's storage: issued tokens, tus uploads, finished files and folders, each kept as
-//! one small JSON record (see [`super::persist`]) beside the upload and file bytes, so uploads
+//! one small JSON record (written by `persist.rs`) beside the upload and file bytes, so uploads
 //! resume across a restart and a request rewrites only what it changed.
 //!
 //! ```text
@@ -17,6 +17,9 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+
+/// The id of the Media Manager's root folder (it has no record of its own).
+pub const ROOT: &str = "media-root";
 
 /// A token handed out by generate-resumable-upload-url.
 #[derive(Debug, Clone, Serialize, Deserialize)]

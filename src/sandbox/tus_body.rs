@@ -11,8 +11,8 @@ use base64::Engine as _;
 use http_body_util::BodyExt as _;
 use md5::Digest as _;
 
-use super::AppState;
 use super::faults::DropAfter;
+use super::state::AppState;
 
 /// Bytes gathered before each disk write.
 const WRITE_BUF: usize = 4 * 1024 * 1024;
@@ -115,7 +115,7 @@ pub(super) async fn receive(
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.to_ascii_lowercase().contains("upload-checksum"));
-    // Hash on the fly with the header's algorithm; for a trailer, with the cheapest one we offer
+    // Hash on the fly with the header's algorithm; for a trailer, with crc32, the cheapest one
     // (the range is re-read from disk if the trailer names another).
     let hasher = match (&header_checksum, trailer_declared) {
         (Some((alg, _)), _) => Hasher::new(alg),

@@ -1,5 +1,6 @@
-//! A tus 1.0 server: OPTIONS discovery, creation, creation-with-upload, HEAD, PATCH,
-//! termination, checksum (sha1, md5) and expiration. Interrupted PATCHes keep their bytes.
+//! A tus 1.0 server: OPTIONS discovery, creation, creation-with-upload, HEAD, PATCH, termination,
+//! checksum (crc32, sha1, md5: OPTIONS lists the configured ones, `tus_body.rs` verifies any of
+//! the three), checksum-trailer, expiration. A PATCH cut short keeps its bytes unless checksummed.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 
-use super::AppState;
+use super::state::AppState;
 use super::store::{Key, Phase, UploadRec, now_unix, random_hex};
 use super::tus_body::receive;
 
@@ -44,15 +45,6 @@ fn set(r: &mut Response, name: &'static str, value: impl ToString) {
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
-}
-
-fn count_credentials(app: &AppState, h: &HeaderMap) {
-    if h.contains_key("authorization") || h.contains_key("wix-site-id") {
-        app.inner
-            .stats
-            .credentials_on_upload_host
-            .fetch_add(1, Ordering::SeqCst);
-    }
 }
 
 /// Rejects requests without `Tus-Resumable: 1.0.0` (412 with our versions).
@@ -123,7 +115,7 @@ enum Refused {
 /// this sandbox issued.
 pub async fn create(State(app): State<AppState>, req: Request) -> Response {
     let h = req.headers().clone();
-    count_credentials(&app, &h);
+    app.inner.stats.count_credentials(&h);
     if let Err(r) = check_version(&h) {
         return r;
     }
@@ -252,7 +244,7 @@ fn lookup(app: &AppState, id: &str) -> Result<UploadRec, Response> {
 }
 
 pub async fn head(State(app): State<AppState>, Path(id): Path<String>, h: HeaderMap) -> Response {
-    count_credentials(&app, &h);
+    app.inner.stats.count_credentials(&h);
     if let Err(r) = check_version(&h) {
         return r;
     }
@@ -285,7 +277,7 @@ pub async fn terminate(
     Path(id): Path<String>,
     h: HeaderMap,
 ) -> Response {
-    count_credentials(&app, &h);
+    app.inner.stats.count_credentials(&h);
     if let Err(r) = check_version(&h) {
         return r;
     }
@@ -328,7 +320,7 @@ pub async fn terminate(
 
 pub async fn patch(State(app): State<AppState>, Path(id): Path<String>, req: Request) -> Response {
     let h = req.headers().clone();
-    count_credentials(&app, &h);
+    app.inner.stats.count_credentials(&h);
     app.inner
         .stats
         .patch_requests

@@ -1,0 +1,102 @@
+//! What every handler shares: the configuration, the records in memory and on disk, the locks,
+//! and the counters. Handlers take it as `State<AppState>`; nothing here knows a route.
+
+use std::sync::{Arc, Mutex};
+
+use reqwest::Url;
+
+use super::config::SandboxConfig;
+use super::locks::{FinalizeLocks, UploadLocks};
+use super::persist;
+use super::stats::Stats;
+use super::store;
+
+/// Image transforms decoding at once.
+const TRANSFORMS_AT_ONCE: usize = 2;
+
+/// Shared by every handler (cheap to clone).
+#[derive(Clone)]
+pub(super) struct AppState {
+    pub(super) inner: Arc<Inner>,
+}
+
+pub(super) struct Inner {
+    pub(super) config: SandboxConfig,
+    /// Where URLs point: `public_url` or the bound address.
+    base: Url,
+    pub(super) dirs: store::Dirs,
+    state: Mutex<store::State>,
+    /// Serializes writes of the records (see `persist::flush`).
+    save_lock: Mutex<()>,
+    /// One finalize at a time per token; the others wait and get the same file.
+    pub(super) finalize_locks: FinalizeLocks,
+    /// One PATCH at a time per upload; a second one gets 423.
+    pub(super) upload_locks: UploadLocks,
+    /// Image transforms decoding at once (each holds a whole image in memory).
+    pub(super) transforms: Arc<tokio::sync::Semaphore>,
+    pub(super) stats: Arc<Stats>,
+}
+
+impl AppState {
+    /// Opens the storage under `config.data_dir` (made owner-only) and loads its records.
+    pub(super) fn open(
+        config: SandboxConfig,
+        base: Url,
+        stats: Arc<Stats>,
+    ) -> std::io::Result<Self> {
+        let dirs = store::Dirs::new(&config.data_dir)?;
+        let state = persist::load(&dirs)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                base,
+                dirs,
+                state: Mutex::new(state),
+                save_lock: Mutex::new(()),
+                finalize_locks: FinalizeLocks::default(),
+                upload_locks: UploadLocks::default(),
+                transforms: Arc::new(tokio::sync::Semaphore::new(TRANSFORMS_AT_ONCE)),
+                stats,
+            }),
+        })
+    }
+
+    /// The URL of `path` (which starts with `/`) under the base the sandbox hands out.
+    pub(super) fn url(&self, path: &str) -> String {
+        let base = self.inner.base.as_str().trim_end_matches('/');
+        format!("{base}{path}")
+    }
+
+    /// Runs `f` on the state under its lock (never held across an await).
+    pub(super) fn with<R>(&self, f: impl FnOnce(&mut store::State) -> R) -> R {
+        let mut g = match self.inner.state.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        f(&mut g)
+    }
+
+    /// Saves the records changed since the last save, off the async threads. Runs to the end
+    /// even when the request that asked for it is dropped.
+    pub(super) async fn save(&self) -> Result<(), persist::SaveError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            persist::flush(&inner.state, &inner.save_lock, &inner.dirs)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(persist::SaveError {
+                path: self.inner.dirs.root.clone(),
+                source: std::io::Error::other(e),
+            })
+        })
+    }
+
+    /// [`AppState::save`], logging a failure (the change stays in memory and is saved with
+    /// the next one).
+    pub(super) async fn persist(&self) {
+        if let Err(e) = self.save().await {
+            tracing::error!("sandbox: {e}");
+        }
+    }
+}

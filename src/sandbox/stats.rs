@@ -1,0 +1,78 @@
+//! The sandbox's counters, read by tests and served at `GET /_sandbox/stats`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counters for tests and `GET /_sandbox/stats` (which also reports the upload locks held).
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Body bytes received by PATCH and creation-with-upload, resent ones included.
+    pub bytes_received: AtomicU64,
+    pub patch_requests: AtomicU64,
+    pub finalize_requests: AtomicU64,
+    /// Files created by finalize (a repeated finalize creates none).
+    pub files_created: AtomicU64,
+    /// PATCHes verified by an `Upload-Checksum` header, and by a trailer.
+    pub checksum_headers: AtomicU64,
+    pub checksum_trailers: AtomicU64,
+    /// Requests to the upload host that carried an `Authorization` or `wix-site-id` header.
+    pub credentials_on_upload_host: AtomicU64,
+    /// tus creations that made an upload.
+    pub uploads_created: AtomicU64,
+    /// tus DELETEs that removed an upload.
+    pub uploads_terminated: AtomicU64,
+    /// Image transforms decoding right now, and the most there ever were at once.
+    pub transforms_running: AtomicU64,
+    pub transforms_peak: AtomicU64,
+}
+
+impl Stats {
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::SeqCst)
+    }
+
+    /// Counts a request to the upload host (tus and finalize) that carries an `Authorization`
+    /// or `wix-site-id` header: the client must keep its API key for the REST host.
+    pub(super) fn count_credentials(&self, headers: &axum::http::HeaderMap) {
+        if headers.contains_key("authorization") || headers.contains_key("wix-site-id") {
+            self.credentials_on_upload_host
+                .fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    pub(super) fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "bytesReceived": Self::get(&self.bytes_received),
+            "patchRequests": Self::get(&self.patch_requests),
+            "finalizeRequests": Self::get(&self.finalize_requests),
+            "filesCreated": Self::get(&self.files_created),
+            "credentialsOnUploadHost": Self::get(&self.credentials_on_upload_host),
+            "checksumHeaders": Self::get(&self.checksum_headers),
+            "checksumTrailers": Self::get(&self.checksum_trailers),
+            "uploadsCreated": Self::get(&self.uploads_created),
+            "uploadsTerminated": Self::get(&self.uploads_terminated),
+            "transformsPeak": Self::get(&self.transforms_peak),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    #[test]
+    fn only_requests_with_credentials_are_counted() {
+        let stats = Stats::default();
+        let mut h = HeaderMap::new();
+        h.insert("tus-resumable", HeaderValue::from_static("1.0.0"));
+        stats.count_credentials(&h);
+        assert_eq!(Stats::get(&stats.credentials_on_upload_host), 0);
+        for name in ["authorization", "wix-site-id"] {
+            let mut with = h.clone();
+            with.insert(name, HeaderValue::from_static("x"));
+            stats.count_credentials(&with);
+        }
+        assert_eq!(Stats::get(&stats.credentials_on_upload_host), 2);
+        assert_eq!(stats.to_json()["credentialsOnUploadHost"], 2);
+    }
+}
