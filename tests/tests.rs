@@ -6,6 +6,7 @@
 mod it {
     pub mod support;
 
+    mod architecture;
     mod chaos;
     mod cli;
     mod cli_finalize;
