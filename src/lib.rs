@@ -4,26 +4,72 @@
 //! # Layout
 //!
 //! ```text
-//! main.rs         thin: arguments, tracing, the tokio runtime, dispatch, exit codes
-//! gui/            the desktop window (eframe/egui; feature `gui`, on by default)
-//! settings        saved settings (settings.json) and the API key in the OS keychain
-//! cli             `wixup upload | resume | serve`: progress bars, --json lines
-//! config          which backend (production, WIXUP_API_BASE, embedded sandbox) and engine options
-//! imaging         bounded image decoding (sandbox transforms, window previews)
-//! paths           the one place that knows where data lives (journal, sandbox storage)
-//! engine/         the queue: jobs and their states, workers, the journal, the data-dir lock
-//!   ├── tus/        our tus 1.0 client: discovery, creation, PATCH loop, retries, stall detection
-//!   └── wix_media/  the Wix Media Manager REST client: upload URLs, finalize, files, folders
-//! sandbox/        a Wix-compatible server (REST + tus + static media) for tests and no-account use
-//! retry           the retry schedule shared by the tus and Wix clients
-//! redact, size    small helpers: keeping secrets out of text, parsing `8MiB`
-//! os_path, text   paths as exact bytes in JSON; outside text made safe to print or show
-//! clock           UTC calendar dates from Unix time
+//! main.rs        thin: arguments, tracing, the tokio runtime, dispatch, exit codes
+//!
+//! front ends ─────────────────────────────────────────────────────────────────────────────
+//! gui/           the desktop window (eframe/egui; feature `gui`, on by default); its own map
+//!                is in gui/mod.rs: app (state) → frame (layout; views return actions) → apply
+//! cli/           `wixup upload | resume | serve`: progress bars, --json lines, Ctrl+C
+//! startup        the one start-up path of both: settings + environment → backend → the
+//!                embedded sandbox when that is the backend → EngineConfig
+//! config         pure: which backend (production, WIXUP_API_BASE, saved site, sandbox)
+//! settings/      settings.json as a person typed it; secrets: the API key in the keychain
+//!
+//! the engine ─────────────────────────────────────────────────────────────────────────────
+//! engine/        the queue, one actor owning the job table; front ends send Commands and
+//!                drain Events (command, event, handle)
+//!   scheduler/     the actor: actor (loop, scheduling), commands, reports, persist, meter
+//!   worker         one upload: upload URL → tus → finalize → poll until READY
+//!   walk, job      folders into files; a job, its states and its tus session
+//!   journal        the queue on disk (versioned, migrated, each entry on its own)
+//!   describe       errors → the sentence a person reads (written once, here)
+//!   progress       what the tus client reports, turned into job progress and checksums
+//!
+//! the clients (no engine, no UI) ──────────────────────────────────────────────────────────
+//! tus/           our tus 1.0 client: protocol (pure: state + response → next step),
+//!                client (the I/O loop that executes steps), body, chunk, file, error
+//! wix_media/     the Wix Media Manager REST client: upload URLs, finalize, files, folders
+//! retry          the retry schedule and loop both clients use
+//!
+//! the sandbox (shares no protocol code with the clients; they meet over HTTP only) ────────
+//! sandbox/       a Wix-compatible server: rest, tus_server + tus_body, finalize, media,
+//!                state (shared by handlers), store + persist (records on disk), faults
+//!
+//! low helpers (import no feature module) ───────────────────────────────────────────────────
+//! fs             atomic writes (unique temp file, fsync, rename)
+//! imaging        bounded image decoding (sandbox transforms, window previews)
+//! units, size    sizes, speeds and times left as people read them; parsing `8MiB`
+//! paths          where data lives (journal, settings, sandbox storage)
+//! os_path, text  paths as exact bytes in JSON; outside text made safe to print or show
+//! redact         an API key that never formats
 //! ```
 //!
-//! Dependencies point one way: `gui`, `cli` → `engine` → {`tus`, `wix_media`}. The `sandbox` shares no
-//! protocol code with the clients; the two only talk over HTTP, so a bug in one cannot hide a bug
-//! in the other.
+//! Dependencies point one way: `gui`, `cli` → `startup` → `engine` → {`tus`, `wix_media`} →
+//! `retry`; no two files import each other (`tests/it/architecture.rs` checks this, the
+//! directions above, and that egui stays in `gui/`).
+//!
+//! # A dropped file's way to its URL
+//!
+//! 1. `gui/input.rs` turns the drop into an `AddPaths` action; after layout `gui/apply.rs`
+//!    applies it, and `App::add_paths` (`gui/app.rs`) sends [`engine::Command::AddFiles`]
+//!    through the [`engine::EngineHandle`] (never blocking).
+//! 2. The actor (`engine/scheduler/commands.rs`) walks folders (`engine/walk.rs`), makes a
+//!    [`engine::Job`] per file, writes the journal (`scheduler/persist.rs`) and, within the
+//!    parallel limit, spawns a worker (`scheduler/actor.rs`).
+//! 3. The worker (`engine/worker.rs`) checks the file is readable (`tus/file.rs`), asks Wix for
+//!    an upload URL and token ([`wix_media::WixMediaClient`]), and creates the tus upload or
+//!    resumes the journal's ([`tus::TusClient`]): `tus/protocol.rs` decides each request and
+//!    what each answer means, `tus/client.rs` sends it, `tus/body.rs` streams the file range.
+//! 4. Progress flows back as reports (`engine/report.rs`, `engine/progress.rs`) that the actor
+//!    (`scheduler/reports.rs`) turns into [`engine::Event`]s; the window mirrors them
+//!    (`gui/queue.rs`) and draws one row each (`gui/rows.rs`).
+//! 5. When the bytes are in, the worker finalizes (`PUT {uploadUrl}/{uploadToken}`) and polls
+//!    get-file-by-id until READY; the job ends `Done` with the file's URL and thumbnail, which
+//!    the row shows with a Copy button (`gui/thumbs.rs` fetches the thumbnail off the UI thread).
+//!
+//! On the other side of the HTTP, the sandbox answers the same steps: `sandbox/rest.rs` (upload
+//! URL, files), `sandbox/tus_server.rs` (tus), `sandbox/finalize.rs`, `sandbox/media.rs` (the
+//! static URL and thumbnails).
 
 pub mod cli;
 pub mod config;

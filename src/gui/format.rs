@@ -129,15 +129,22 @@ pub fn markdown(name: &str, url: &str) -> String {
     format!("![{}]({url})", name.replace(['[', ']'], ""))
 }
 
+/// An `<img>` tag; the name and the URL are both escaped as attribute values (a URL handed out
+/// by a server may hold `&` in its query, or worse).
 pub fn html_img(name: &str, url: &str, size: Option<(u64, u64)>) -> String {
-    let alt = name
-        .replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;");
+    let alt = html_attr(name);
+    let url = html_attr(url);
     match size {
         Some((w, h)) => format!(r#"<img src="{url}" alt="{alt}" width="{w}" height="{h}">"#),
         None => format!(r#"<img src="{url}" alt="{alt}">"#),
     }
+}
+
+fn html_attr(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// `wix:image://v1/<id>/<name>#originWidth=W&originHeight=H`, the URI Wix's own data uses.
@@ -203,6 +210,10 @@ mod tests {
         assert_eq!(
             html_img("a\"b", "http://x/m", Some((3, 4))),
             r#"<img src="http://x/m" alt="a&quot;b" width="3" height="4">"#
+        );
+        assert_eq!(
+            html_img("x", "http://x/m?a=1&b=\"><script>", None),
+            r#"<img src="http://x/m?a=1&amp;b=&quot;&gt;&lt;script&gt;" alt="x">"#
         );
         assert_eq!(
             wix_image_uri("abc~mv2.jpg", "my pic.jpg", (640, 480)),
