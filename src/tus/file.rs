@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use super::Error;
+use super::error::Error;
 
 /// Which file a path named, beyond its size and modification time: a file renamed over
 /// another (a new inode), or edited with its time put back (a new change time), is another file
