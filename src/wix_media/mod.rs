@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod error;
+mod transport;
 pub mod types;
 
 pub use client::{Credentials, UploadRequest, UploadTarget, WixMediaClient};
