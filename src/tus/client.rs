@@ -1,5 +1,5 @@
-//! The tus driver: runs the state machines of [`super::machine`] by executing their steps. It
-//! sends what they ask (through [`super::wire`]), sleeps between retries and reports progress;
+//! The tus driver: runs the state machines of `super::machine` by executing their steps. It
+//! sends what they ask (through `super::wire`), sleeps between retries and reports progress;
 //! every decision is the machines'.
 
 use std::collections::HashMap;

@@ -1,9 +1,9 @@
 //! Our tus 1.0 client.
 //!
-//! * [`status`]: what each status code means for each request (the one place they are read);
+//! * `status`: what each status code means for each request (the one place they are read);
 //! * [`protocol`]: pure header rules (capabilities, metadata, offsets, `Location`, expiry);
-//! * [`machine`]: discovery, creation and the HEAD/PATCH loop as pure state machines that say
-//!   what to do next ([`step`] is what passes between them and the driver);
+//! * `machine`: discovery, creation and the HEAD/PATCH loop as pure state machines that say
+//!   what to do next (`step` is what passes between them and the driver);
 //! * [`client`]: the driver that runs the machines: it sends their requests (built, streamed
 //!   from the file and watched for stalls in `wire`), sleeps between retries, reports progress;
 //! * [`error`]: one flat error enum whose predicates drive retries.
@@ -18,10 +18,10 @@ pub mod chunk;
 pub mod client;
 pub mod error;
 mod file;
-pub mod machine;
+mod machine;
 pub mod protocol;
-pub mod status;
-pub mod step;
+mod status;
+mod step;
 mod watchdog;
 mod wire;
 

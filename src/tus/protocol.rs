@@ -1,4 +1,4 @@
-//! Pure tus 1.0 decisions: reading headers, encoding metadata, checking offsets, sizing chunks.
+//! Pure tus 1.0 header rules: capabilities, metadata, offsets, `Location`, expiry, checksums.
 //! No I/O here, so every rule has a unit test next to it.
 
 use std::time::SystemTime;
