@@ -22,13 +22,21 @@ use wixup::retry::RetryPolicy;
 use wixup::sandbox::{self, FaultKind, Rule, SandboxConfig};
 use wixup::settings::{ConnectionKind, SecretStore, Settings};
 
-fn arg(name: &str, default: usize) -> usize {
-    let argv: Vec<String> = std::env::args().collect();
-    argv.iter()
-        .position(|a| a == name)
-        .and_then(|i| argv.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+/// The window benchmark: `cargo bench --bench ui_frame -- [--rows N] [--frames N] [--folder N]`.
+#[derive(clap::Parser)]
+struct Args {
+    /// Rows in the queue while frames are timed.
+    #[arg(long, default_value_t = 1000)]
+    rows: usize,
+    /// Frames timed.
+    #[arg(long, default_value_t = 600)]
+    frames: usize,
+    /// Files in the folder dropped onto the window.
+    #[arg(long, default_value_t = 10_000)]
+    folder: usize,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -37,9 +45,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn main() {
-    let rows = arg("--rows", 1000);
-    let frames = arg("--frames", 600);
-    let folder_files = arg("--folder", 10_000);
+    let Args {
+        rows,
+        frames,
+        folder: folder_files,
+        ..
+    } = <Args as clap::Parser>::parse();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -67,7 +78,7 @@ fn main() {
         connection: ConnectionKind::WixSite,
         site_id: sandbox::DEFAULT_SITE_ID.into(),
         api_base: sb.local_url().to_string(),
-        chunk_size: Some(256 << 10),
+        chunk_size_bytes: Some(256 << 10),
         ..Settings::default()
     }
     .save(&data)

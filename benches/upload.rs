@@ -45,38 +45,34 @@ struct Sample {
     rss_kib: u64,
 }
 
+/// The upload benchmark: `cargo bench --bench upload -- [--size-mib N] [--rounds N] [--sparse-gib N]`.
+#[derive(clap::Parser)]
 struct Args {
+    /// Size of the file every client uploads, in MiB.
+    #[arg(long, default_value_t = 1024)]
     size_mib: u64,
+    /// Rounds per (server, client) pair; the median is reported.
+    #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Size of the sparse file of the memory check, in GiB.
+    #[arg(long, default_value_t = 4)]
     sparse_gib: u64,
-}
-
-fn parse_args() -> Args {
-    let mut a = Args {
-        size_mib: 1024,
-        rounds: 3,
-        sparse_gib: 4,
-    };
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < argv.len() {
-        let next = argv.get(i + 1).and_then(|v| v.parse().ok());
-        match (argv[i].as_str(), next) {
-            ("--size-mib", Some(v)) => a.size_mib = v,
-            ("--rounds", Some(v)) => a.rounds = v as usize,
-            ("--sparse-gib", Some(v)) => a.sparse_gib = v,
-            _ => {} // cargo passes --bench
-        }
-        i += 1;
-    }
-    a
+    /// Runs one streamed PATCH with reqwest and prints the upload URL (the baseline client, run
+    /// by the benchmark itself as a child process).
+    #[arg(long, num_args = 3, value_names = ["ENDPOINT", "FILE", "METADATA"])]
+    raw_reqwest_patch: Option<Vec<String>>,
+    /// The `wixup` binary to measure (default: the one this `cargo bench` built), so two builds
+    /// can be compared by the same harness on the same machine.
+    #[arg(long)]
+    wixup: Option<PathBuf>,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().collect();
-    if let [_, flag, endpoint, file, metadata] = argv.as_slice()
-        && flag == "--raw-reqwest-patch"
-    {
+    let args = <Args as clap::Parser>::parse();
+    if let Some([endpoint, file, metadata]) = args.raw_reqwest_patch.as_deref() {
         return match raw_reqwest_patch(endpoint, Path::new(file), metadata) {
             Ok(url) => {
                 println!("{url}");
@@ -88,7 +84,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    match run(parse_args()) {
+    match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("benchmark error: {e}");
@@ -126,7 +122,10 @@ fn run(args: Args) -> R<()> {
         .and_then(|f| f.set_len(args.sparse_gib << 30))
         .map_err(|e| e.to_string())?;
 
-    let wixup = PathBuf::from(env!("CARGO_BIN_EXE_wixup"));
+    let wixup = args
+        .wixup
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_wixup")));
     let mut sandbox = Spawned::start(
         Command::new(&wixup)
             .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])

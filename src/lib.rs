@@ -39,6 +39,7 @@ pub mod retry;
 pub mod sandbox;
 pub mod settings;
 pub mod size;
+pub mod startup;
 pub mod text;
 pub mod tus;
 pub mod wix_media;

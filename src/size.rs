@@ -1,7 +1,26 @@
 //! Byte sizes as people write them (`8MiB`, `512KiB`, `1.5GB`, `1048576`) and as they read them.
 
+/// Why a size could not be read. Each message quotes what was written and shows a form that
+/// works.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SizeError {
+    #[error("unknown unit {unit:?} in {text:?}; write e.g. 8MiB, 512KiB or a byte count")]
+    UnknownUnit { text: String, unit: String },
+    #[error("{text:?} is not a size; write e.g. 8MiB, 512KiB or a byte count")]
+    NotANumber { text: String },
+    /// Zero, negative, or too large for 64 bits.
+    #[error("{text:?} is not a usable size")]
+    Unusable { text: String },
+    /// A chunk size under [`CHUNK_UNIT_BYTES`].
+    #[error(
+        "{text:?} is too small: a chunk is at least 256 KiB (each request costs a round trip); write e.g. 8MiB"
+    )]
+    ChunkTooSmall { text: String },
+}
+
 /// Parses a size such as `8MiB`, `512 KiB`, `2GB` or a plain byte count.
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, SizeError> {
     let t = text.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -17,17 +36,20 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "mb" => 1_000_000,
         "gb" => 1_000_000_000,
         _ => {
-            return Err(format!(
-                "unknown unit {unit:?} in {text:?}; write e.g. 8MiB, 512KiB or a byte count"
-            ));
+            return Err(SizeError::UnknownUnit {
+                text: text.to_string(),
+                unit: unit.to_string(),
+            });
         }
     };
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("{text:?} is not a size; write e.g. 8MiB, 512KiB or a byte count"))?;
+    let value: f64 = num.parse().map_err(|_| SizeError::NotANumber {
+        text: text.to_string(),
+    })?;
     let bytes = value * mult as f64;
     if !bytes.is_finite() || bytes < 1.0 || bytes > u64::MAX as f64 {
-        return Err(format!("{text:?} is not a usable size"));
+        return Err(SizeError::Unusable {
+            text: text.to_string(),
+        });
     }
     Ok(bytes.round() as u64)
 }
@@ -46,12 +68,12 @@ pub struct ChunkArg {
 }
 
 /// Parses a chunk size: at least 256 KiB, rounded to the nearest multiple of 256 KiB.
-pub fn parse_chunk_size(text: &str) -> Result<ChunkArg, String> {
+pub fn parse_chunk_size(text: &str) -> Result<ChunkArg, SizeError> {
     let requested = parse_size(text)?;
     if requested < CHUNK_UNIT_BYTES {
-        return Err(format!(
-            "{text:?} is too small: a chunk is at least 256 KiB (each request costs a round trip); write e.g. 8MiB"
-        ));
+        return Err(SizeError::ChunkTooSmall {
+            text: text.to_string(),
+        });
     }
     let units = requested.saturating_add(CHUNK_UNIT_BYTES / 2) / CHUNK_UNIT_BYTES;
     Ok(ChunkArg {
@@ -91,6 +113,15 @@ mod tests {
         assert!(parse_size("").is_err());
         assert!(parse_size("0").is_err());
         assert!(parse_size("-5MiB").is_err());
+        assert_eq!(
+            parse_size("8 parsecs"),
+            Err(SizeError::UnknownUnit {
+                text: "8 parsecs".into(),
+                unit: "parsecs".into()
+            })
+        );
+        assert!(matches!(parse_size("0"), Err(SizeError::Unusable { .. })));
+        assert!(matches!(parse_size(""), Err(SizeError::NotANumber { .. })));
     }
 
     #[test]
@@ -106,7 +137,7 @@ mod tests {
         assert_eq!(parse_chunk_size("300KiB").map(|c| c.bytes), Ok(256 << 10));
         assert_eq!(parse_chunk_size("400KiB").map(|c| c.bytes), Ok(512 << 10));
         let e = parse_chunk_size("1").expect_err("refused");
-        assert!(e.contains("at least 256 KiB"), "{e}");
+        assert!(e.to_string().contains("at least 256 KiB"), "{e}");
         assert!(parse_chunk_size("255KiB").is_err());
     }
 

@@ -1,6 +1,7 @@
 //! `wixup upload | resume | serve`: the command line over the engine and the sandbox.
 
 mod report;
+mod signal;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,11 +12,13 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use reqwest::Url;
 
-use crate::config::{self, Backend};
-use crate::engine::{Destination, EngineConfig, StartMode};
-use crate::sandbox::{self, SandboxConfig, SandboxHandle};
+use crate::engine::{DEFAULT_PARALLEL, Destination, MAX_PARALLEL, StartMode};
+use crate::sandbox::{self, SandboxConfig};
+use crate::startup::{self, BackendKind, Connection, EngineOptions, SettingsUse};
 use crate::tus::{ChunkSize, FileSource, TusClient, TusConfig};
 use crate::{paths, size};
+
+use signal::shutdown_signal;
 
 /// Upload photos, videos and documents to a Wix site's Media Manager, resumably.
 #[derive(Debug, Parser)]
@@ -50,7 +53,7 @@ pub struct UploadArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     /// Uploads running at once.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=32))]
+    #[arg(long, default_value_t = DEFAULT_PARALLEL as u16, value_parser = clap::value_parser!(u16).range(1..=MAX_PARALLEL as i64))]
     pub parallel: u16,
     /// Fixed PATCH size such as 8MiB, 512KiB or a byte count: at least 256 KiB, rounded to a
     /// multiple of 256 KiB (default: adapts to the link).
@@ -158,57 +161,24 @@ fn shell_words(paths: &[PathBuf]) -> String {
         .join(" ")
 }
 
-/// The backend to talk to, and the embedded sandbox when there is one (kept alive while used).
-struct Connection {
-    base: Url,
-    credentials: crate::wix_media::Credentials,
-    _sandbox: Option<SandboxHandle>,
-}
-
+/// The backend through the one start-up path, saying on stderr what a person should know
+/// (the sandbox's port was taken; uploads go to the local sandbox).
 async fn connect(data_dir: &std::path::Path) -> anyhow::Result<Connection> {
-    let dir = data_dir.to_path_buf();
-    let backend = tokio::task::spawn_blocking(move || Backend::resolve(&dir)).await?;
-    match backend.map_err(anyhow::Error::msg)? {
-        Backend::Remote { base, credentials } => Ok(Connection {
-            base,
-            credentials,
-            _sandbox: None,
-        }),
-        Backend::Embedded => {
-            let listener = bind_embedded().await?;
-            let mut cfg = SandboxConfig::new(paths::sandbox_dir(data_dir));
-            cfg.processing_delay = Duration::from_millis(100);
-            let sb = sandbox::start(listener, cfg)
-                .await
-                .context("cannot start the local sandbox")?;
-            eprintln!(
-                "No Wix site configured (WIX_API_KEY/WIX_SITE_ID or Settings): uploading to the local sandbox at {} (URLs are local).",
-                sb.local_url()
-            );
-            Ok(Connection {
-                base: sb.local_url(),
-                credentials: config::sandbox_credentials(),
-                _sandbox: Some(sb),
-            })
-        }
+    let conn = startup::connect(startup::Spec::new(
+        data_dir.to_path_buf(),
+        SettingsUse::BackendOnly,
+    ))
+    .await?;
+    if let Some(taken) = &conn.port_taken {
+        eprintln!("{taken}");
     }
-}
-
-/// Binds the embedded sandbox's stable loopback port, or another one when it is taken.
-async fn bind_embedded() -> anyhow::Result<tokio::net::TcpListener> {
-    let port = std::env::var("WIXUP_SANDBOX_PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(sandbox::DEFAULT_PORT);
-    match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
-        Ok(l) => Ok(l),
-        Err(e) => {
-            eprintln!(
-                "The sandbox's usual port {port} is taken ({e}); using another one. Links from earlier sandbox uploads will not open until it is free again."
-            );
-            Ok(tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?)
-        }
+    if conn.kind == BackendKind::Embedded {
+        eprintln!(
+            "No Wix site configured (WIX_API_KEY/WIX_SITE_ID or Settings): uploading to the local sandbox at {} (URLs are local).",
+            conn.base
+        );
     }
+    Ok(conn)
 }
 
 /// Says so when `--chunk-size` was rounded to whole units of 256 KiB.
@@ -225,27 +195,44 @@ fn note_rounded(c: size::ChunkArg) {
 async fn upload(a: UploadArgs) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir();
     let conn = connect(&data_dir).await?;
-    let mut cfg = EngineConfig::new(data_dir, conn.base.clone(), conn.credentials.clone());
-    cfg.parallel = a.parallel.into();
-    if let Some(c) = a.chunk_size {
-        note_rounded(c);
-        cfg.tus.chunk_size = ChunkSize::Fixed(c.bytes);
-    }
-    cfg.start = StartMode::Hold;
+    // The flags decide, never the saved settings: `--parallel` has its default, no
+    // `--chunk-size` adapts to the link.
+    let chunk_size = match a.chunk_size {
+        Some(c) => {
+            note_rounded(c);
+            ChunkSize::Fixed(c.bytes)
+        }
+        None => ChunkSize::Adaptive,
+    };
+    let options = EngineOptions {
+        parallel: a.parallel.into(),
+        chunk_size,
+        start: StartMode::Hold,
+    };
+    let cfg = conn.engine_config(&data_dir, options);
     let destination = Destination {
         folder_id: a.folder,
         path: a.path,
         private: a.private,
     };
-    report::run(cfg, a.output.json, Some((a.paths, destination))).await
+    // The connection (and with it an embedded sandbox) lives until the report is done.
+    let code = report::run(cfg, a.output.json, Some((a.paths, destination))).await;
+    drop(conn);
+    code
 }
 
 async fn resume(a: ResumeArgs) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir();
     let conn = connect(&data_dir).await?;
-    let mut cfg = EngineConfig::new(data_dir, conn.base.clone(), conn.credentials.clone());
-    cfg.start = StartMode::ContinueAll;
-    report::run(cfg, a.output.json, None).await
+    let options = EngineOptions {
+        parallel: DEFAULT_PARALLEL,
+        chunk_size: ChunkSize::Adaptive,
+        start: StartMode::ContinueAll,
+    };
+    let cfg = conn.engine_config(&data_dir, options);
+    let code = report::run(cfg, a.output.json, None).await;
+    drop(conn);
+    code
 }
 
 async fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -323,65 +310,6 @@ fn serve_api_key(
         );
     }
     Ok(Some(key))
-}
-
-/// Ctrl+C or SIGTERM, registered when this is made: a signal that arrives while the caller is
-/// busy (handling an event, writing a line) is kept until the next [`ShutdownSignal::recv`],
-/// never missed. `recv` is cancel-safe, so it can sit in a `select!` loop.
-pub struct ShutdownSignal {
-    #[cfg(unix)]
-    interrupt: Option<tokio::signal::unix::Signal>,
-    #[cfg(unix)]
-    terminate: Option<tokio::signal::unix::Signal>,
-}
-
-impl ShutdownSignal {
-    pub fn new() -> Self {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Self {
-                interrupt: signal(SignalKind::interrupt()).ok(),
-                terminate: signal(SignalKind::terminate()).ok(),
-            }
-        }
-        #[cfg(not(unix))]
-        Self {}
-    }
-
-    /// Waits for the next signal (or one that came since the last call).
-    pub async fn recv(&mut self) {
-        #[cfg(unix)]
-        {
-            async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
-                match s {
-                    Some(s) => {
-                        s.recv().await;
-                    }
-                    None => std::future::pending().await,
-                }
-            }
-            tokio::select! {
-                _ = next(&mut self.interrupt) => {}
-                _ = next(&mut self.terminate) => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-}
-
-impl Default for ShutdownSignal {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// Waits for Ctrl+C or SIGTERM (registered when first polled).
-pub async fn shutdown_signal() {
-    ShutdownSignal::new().recv().await
 }
 
 async fn tus_upload(a: TusUploadArgs) -> anyhow::Result<ExitCode> {

@@ -21,7 +21,7 @@ pub async fn run(
     files: Option<(Vec<PathBuf>, Destination)>,
 ) -> anyhow::Result<ExitCode> {
     // Registered before anything starts, and kept: a Ctrl+C during a busy moment is not lost.
-    let mut shutdown = super::ShutdownSignal::new();
+    let mut shutdown = super::signal::ShutdownSignal::new();
     let (handle, mut events) = engine::start(config, None)?;
     let mut r = Reporter::new(json);
     let adding = files.is_some();

@@ -2,7 +2,7 @@
 //! (status, server message) stays beside them for a tooltip or a log.
 
 use super::job::JobError;
-use super::worker::Stop;
+use super::report::Stop;
 use crate::text::printable;
 use crate::{tus, wix_media};
 
@@ -15,7 +15,7 @@ pub(super) fn failed(message: &str, detail: &str) -> Stop {
 }
 
 /// A sentence a person understands for each tus failure.
-pub(super) fn tus_stop(e: tus::Error) -> Stop {
+pub(super) fn stop_for_tus_error(e: tus::Error) -> Stop {
     use tus::Error as E;
     let message = match &e {
         E::Cancelled => return Stop::Interrupted,
@@ -58,10 +58,10 @@ pub(super) fn tus_stop(e: tus::Error) -> Stop {
     })
 }
 
-pub(super) fn wix_stop(context: &str, e: wix_media::Error) -> Stop {
+pub(super) fn stop_for_wix_error(context: &str, e: wix_media::Error) -> Stop {
     use wix_media::Error as E;
     let message = match &e {
-        E::Unauthorized { .. } | E::Forbidden { .. } => e.to_string(),
+        E::Unauthorized { .. } | E::Forbidden { .. } => wix_sentence(&e),
         E::Network(_) => {
             format!("{context}: could not reach Wix; check the connection, then Retry")
         }
@@ -71,7 +71,7 @@ pub(super) fn wix_stop(context: &str, e: wix_media::Error) -> Stop {
             format!("{context} ({status}): {message}")
         }
         E::Api { status, .. } => format!("{context} ({status})"),
-        _ => format!("{context}: {e}"),
+        _ => format!("{context}: {}", wix_sentence(&e)),
     };
     // What the server said is shown as text, never as terminal control or forged lines.
     Stop::Failed(JobError {
@@ -79,4 +79,71 @@ pub(super) fn wix_stop(context: &str, e: wix_media::Error) -> Stop {
         detail: printable(&e.to_string()).into_owned(),
         status: e.status(),
     })
+}
+
+/// The sentence a person reads for a Wix error outside an upload (Test connection, the folder
+/// list): what happened and, where something can be done, what to do.
+pub fn describe_wix_error(e: &wix_media::Error) -> String {
+    printable(&wix_sentence(e)).into_owned()
+}
+
+fn wix_sentence(e: &wix_media::Error) -> String {
+    use wix_media::Error as E;
+    match e {
+        E::Unauthorized { .. } => format!("{e}. Check the key (WIX_API_KEY or Settings)."),
+        E::Forbidden { .. } => format!(
+            "{e}. Check that the API key has the Manage Media Manager permission and that the site id (WIX_SITE_ID) is right."
+        ),
+        E::TooLarge { .. } | E::Redirects { .. } => format!("{e}; check the API address"),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(stop: Stop) -> String {
+        match stop {
+            Stop::Failed(e) => e.message,
+            _ => panic!("not a failure"),
+        }
+    }
+
+    #[test]
+    fn refusals_say_what_to_check_once() {
+        let e = wix_media::Error::from_response(403, b"{}", None);
+        let m = message(stop_for_wix_error("Wix did not hand out an upload URL", e));
+        assert_eq!(
+            m,
+            "Wix refused access (403). Check that the API key has the Manage Media Manager permission and that the site id (WIX_SITE_ID) is right."
+        );
+        let e = wix_media::Error::from_response(401, br#"{"message":"expired"}"#, None);
+        assert_eq!(
+            describe_wix_error(&e),
+            "Wix rejected the API key (401): expired. Check the key (WIX_API_KEY or Settings)."
+        );
+    }
+
+    #[test]
+    fn other_answers_follow_the_step_that_failed() {
+        let e = wix_media::Error::from_response(400, br#"{"message":"bad mime"}"#, None);
+        assert_eq!(
+            message(stop_for_wix_error("Wix could not finish the upload", e)),
+            "Wix could not finish the upload (400): bad mime"
+        );
+        let e = wix_media::Error::Redirects {
+            host: "example.test".into(),
+        };
+        assert_eq!(
+            message(stop_for_wix_error(
+                "Wix could not report the file's status",
+                e
+            )),
+            "Wix could not report the file's status: the server at example.test keeps redirecting (too many redirects); check the API address"
+        );
+        // Server text reaches the sentence as text, never as terminal control.
+        let e = wix_media::Error::from_response(400, br#"{"message":"a\u001b[2Jb"}"#, None);
+        assert!(!describe_wix_error(&e).contains('\u{1b}'));
+    }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Job, JobResult, Verification};
+use super::job::{Job, JobResult, Verification};
 
 const FILE: &str = "history.jsonl";
 
@@ -52,7 +52,7 @@ impl HistoryEntry {
     }
 }
 
-pub fn path(data_dir: &Path) -> PathBuf {
+fn path(data_dir: &Path) -> PathBuf {
     data_dir.join(FILE)
 }
 

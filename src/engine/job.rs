@@ -21,7 +21,7 @@ impl std::fmt::Display for JobId {
 pub enum JobState {
     /// Waiting for a free upload slot.
     Queued,
-    /// Getting an upload URL, creating the tus upload, sending bytes (retries included).
+    /// Getting a tus endpoint from Wix, creating the tus upload, sending bytes (retries included).
     Uploading,
     /// Stopped by the person; keeps its upload URL and continues from the server's offset.
     Paused,
@@ -70,19 +70,6 @@ impl JobState {
             _ => false,
         }
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobState::Queued => "queued",
-            JobState::Uploading => "uploading",
-            JobState::Paused => "paused",
-            JobState::Finalizing => "finalizing",
-            JobState::Processing => "processing",
-            JobState::Done => "done",
-            JobState::Failed => "failed",
-            JobState::Cancelled => "cancelled",
-        }
-    }
 }
 
 /// Where on the site a file goes.
@@ -96,13 +83,16 @@ pub struct Destination {
     pub private: bool,
 }
 
-/// A server-side upload: what step 1 handed out and where the tus upload lives.
+/// A server-side upload: what step 1 handed out and where the tus upload lives. (Journals of
+/// schema 1 named `endpoint` `upload_url` and `upload_url` `location`; the journal migrates them.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
-    pub upload_url: String,
+    /// The tus creation endpoint Wix handed out in step 1 (Wix calls it the upload URL).
+    pub endpoint: String,
+    /// Wix's token for this upload; sent with the creation and the finalize requests.
     pub upload_token: String,
-    /// The tus upload URL (`Location`), absolute.
-    pub location: String,
+    /// The tus upload URL (the creation's `Location`), absolute.
+    pub upload_url: String,
     /// `Upload-Expires`, as seconds since the Unix epoch.
     pub expires_unix: Option<u64>,
 }

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::job::Job;
 
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema this version writes. 2: the session's URLs in tus words (`endpoint`, `upload_url`;
+/// see [`migrate`]). Older journals are read and migrated; newer ones are refused.
+const SCHEMA_VERSION: u32 = 2;
 const FILE_NAME: &str = "journal.json";
 const LOCK_NAME: &str = "wixup.lock";
 
@@ -93,7 +95,8 @@ impl Journal {
                 Ok(d) => {
                     let mut bad = Vec::new();
                     for raw in d.jobs {
-                        match serde_json::from_value::<Job>(raw.clone()) {
+                        match serde_json::from_value::<Job>(migrate(d.schema_version, raw.clone()))
+                        {
                             Ok(job) => loaded.jobs.push(job),
                             Err(e) => {
                                 tracing::warn!(error = %e, "a journal entry does not read; keeping it aside");
@@ -167,6 +170,27 @@ impl Journal {
     }
 }
 
+/// Brings one entry written under `schema` up to [`SCHEMA_VERSION`]. Schema 1 named the tus
+/// creation endpoint `upload_url` and the tus upload URL `location`; schema 2 calls them
+/// `endpoint` and `upload_url`, as tus does. (An entry that still does not read is kept aside as
+/// it was on disk.)
+fn migrate(schema: u32, mut entry: serde_json::Value) -> serde_json::Value {
+    if schema < 2
+        && let Some(session) = entry
+            .get_mut("session")
+            .and_then(serde_json::Value::as_object_mut)
+    {
+        // In this order: `upload_url` is free again before `location` takes the name.
+        if let Some(endpoint) = session.remove("upload_url") {
+            session.insert("endpoint".into(), endpoint);
+        }
+        if let Some(upload_url) = session.remove("location") {
+            session.insert("upload_url".into(), upload_url);
+        }
+    }
+    entry
+}
+
 /// A new name beside the journal for what could not be read.
 fn aside_name(dir: &Path, what: &str) -> PathBuf {
     let secs = std::time::SystemTime::now()
@@ -222,5 +246,111 @@ fn lock_dir(dir: &Path) -> Result<File, JournalError> {
             })
         }
         Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::job::{JobState, Session};
+
+    /// An entry exactly as Wixup wrote it under schema 1 (a `wixup upload` stopped mid-file),
+    /// only the token shortened.
+    const SCHEMA_1: &str = r#"{
+  "schema_version": 1,
+  "next_id": 2,
+  "jobs": [
+    {
+      "acknowledged_bytes": 524288,
+      "added_unix": 1796167841,
+      "destination": {
+        "folder_id": null,
+        "path": null,
+        "private": false
+      },
+      "error": null,
+      "file_id": null,
+      "id": 1,
+      "identity": {
+        "ctime_nanos": 1796167841494890633,
+        "dev": 65024,
+        "ino": 10035246
+      },
+      "mime_type": "application/octet-stream",
+      "mtime_unix_nanos": 1796167841494890633,
+      "name": "slow.bin",
+      "path": "/tmp/.tmpFmCQHR/slow.bin",
+      "result": null,
+      "session": {
+        "expires_unix": 1796772641,
+        "location": "http://127.0.0.1:45273/upload/tus/21b30ff65a3db64d367515931effcbd9",
+        "upload_token": "eyJhbGciOiJub25lIn0.e30.85e9c5be",
+        "upload_url": "http://127.0.0.1:45273/upload/tus"
+      },
+      "size_bytes": 2097152,
+      "state": "uploading"
+    }
+  ]
+}"#;
+
+    #[test]
+    fn a_schema_1_journal_loads_into_the_tus_names_and_is_written_back_in_them() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), SCHEMA_1).unwrap();
+        let (journal, loaded) = Journal::open(dir.path()).unwrap();
+        assert!(loaded.set_aside.is_none(), "every entry read");
+        assert_eq!(loaded.next_id, 2);
+        let job = &loaded.jobs[0];
+        assert_eq!(job.state, JobState::Uploading);
+        assert_eq!(job.acknowledged_bytes, 524_288);
+        assert_eq!(
+            job.session,
+            Some(Session {
+                endpoint: "http://127.0.0.1:45273/upload/tus".into(),
+                upload_token: "eyJhbGciOiJub25lIn0.e30.85e9c5be".into(),
+                upload_url: "http://127.0.0.1:45273/upload/tus/21b30ff65a3db64d367515931effcbd9"
+                    .into(),
+                expires_unix: Some(1_796_772_641),
+            })
+        );
+        let written: serde_json::Value =
+            serde_json::from_slice(&journal.encode(&[job], loaded.next_id).unwrap()).unwrap();
+        assert_eq!(written["schema_version"], 2);
+        let session = &written["jobs"][0]["session"];
+        assert_eq!(session["endpoint"], "http://127.0.0.1:45273/upload/tus");
+        assert_eq!(
+            session["upload_url"],
+            "http://127.0.0.1:45273/upload/tus/21b30ff65a3db64d367515931effcbd9"
+        );
+        assert!(session.get("location").is_none(), "only the new names");
+    }
+
+    #[test]
+    fn schema_2_entries_are_read_as_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema_2 = SCHEMA_1
+            .replace(r#""schema_version": 1"#, r#""schema_version": 2"#)
+            .replace(r#""upload_url""#, r#""endpoint""#)
+            .replace(r#""location""#, r#""upload_url""#);
+        std::fs::write(dir.path().join(FILE_NAME), schema_2).unwrap();
+        let (_journal, loaded) = Journal::open(dir.path()).unwrap();
+        let session = loaded.jobs[0].session.clone().unwrap();
+        assert_eq!(session.endpoint, "http://127.0.0.1:45273/upload/tus");
+        assert!(
+            session
+                .upload_url
+                .ends_with("/21b30ff65a3db64d367515931effcbd9")
+        );
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema_3 = SCHEMA_1.replace(r#""schema_version": 1"#, r#""schema_version": 3"#);
+        std::fs::write(dir.path().join(FILE_NAME), schema_3).unwrap();
+        assert!(matches!(
+            Journal::open(dir.path()),
+            Err(JournalError::TooNew { found: 3, .. })
+        ));
     }
 }

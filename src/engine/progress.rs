@@ -4,7 +4,6 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -13,7 +12,7 @@ use bytes::Bytes;
 use md5::Digest as _;
 
 use super::job::JobId;
-use super::worker::{Report, Reports};
+use super::report::{Report, Reports};
 use crate::tus::{self, FileSource, Progress};
 
 /// Forwards tus progress to the scheduler (throttled) and hashes the bytes as they stream.
@@ -22,7 +21,6 @@ pub(super) struct JobProgress {
     reports: Reports,
     last_sent_report: Mutex<Option<Instant>>,
     md5: StreamMd5,
-    acknowledged: AtomicU64,
 }
 
 /// The MD5 of the bytes as they stream, computed on its own thread: MD5 runs at about 700 MB/s
@@ -94,7 +92,6 @@ impl JobProgress {
             reports,
             last_sent_report: Mutex::new(None),
             md5: StreamMd5::default(),
-            acknowledged: AtomicU64::new(0),
         }
     }
 
@@ -145,7 +142,6 @@ impl Progress for JobProgress {
     }
 
     fn acknowledged(&self, offset: u64) {
-        self.acknowledged.fetch_max(offset, Ordering::Relaxed);
         let _ = self.reports.send(Report::Acknowledged {
             id: self.id,
             offset,

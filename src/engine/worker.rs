@@ -1,16 +1,18 @@
-//! One upload, start to finish: upload URL → tus creation → PATCH loop → finalize → poll until
-//! READY → MD5 check. Reports to the scheduler; never touches the job table itself.
+//! One upload, start to finish: a tus endpoint and token from Wix → tus creation → PATCH loop →
+//! finalize → poll until READY → MD5 check. Reports to the scheduler; never touches the job table
+//! itself.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::Url;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use super::describe::{failed, tus_stop, wix_stop};
-use super::job::{Job, JobError, JobId, JobResult, JobState, Session, Verification};
+use super::describe::{failed, stop_for_tus_error, stop_for_wix_error};
+use super::job::{Job, JobId, JobResult, JobState, Session, Verification};
 use super::progress::JobProgress;
+use super::report::{Report, Reports, Stop};
 use crate::tus::{self, FileSource, TusClient};
 use crate::wix_media::{self, OperationStatus, UploadRequest, UploadTarget, WixMediaClient};
 
@@ -24,54 +26,6 @@ pub(super) struct Shared {
     pub poll_delays: Vec<Duration>,
     pub poll_timeout: Duration,
 }
-
-/// A worker's messages to the scheduler.
-pub(super) enum Report {
-    Sent {
-        id: JobId,
-        offset: u64,
-    },
-    Acknowledged {
-        id: JobId,
-        offset: u64,
-    },
-    Retrying {
-        id: JobId,
-        attempt: usize,
-        delay: Duration,
-        reason: String,
-    },
-    Phase {
-        id: JobId,
-        state: JobState,
-    },
-    /// A new server-side upload (or none): persisted before the worker goes on.
-    Session {
-        id: JobId,
-        session: Option<Session>,
-        saved: oneshot::Sender<()>,
-    },
-    /// The finalized file's id: persisted, so a restart polls instead of uploading again.
-    FileId {
-        id: JobId,
-        file_id: String,
-        saved: oneshot::Sender<()>,
-    },
-    Finished {
-        id: JobId,
-        outcome: Result<JobResult, Stop>,
-    },
-}
-
-/// Why a worker stopped without a result.
-#[derive(Debug)]
-pub(super) enum Stop {
-    /// Paused, cancelled or shut down: the scheduler already knows which.
-    Interrupted,
-    Failed(JobError),
-}
-
-pub(super) type Reports = mpsc::UnboundedSender<Report>;
 
 /// Runs one job to the end and reports how it ended.
 pub(super) async fn run(
@@ -105,7 +59,7 @@ async fn upload(
 
     if file_id.is_none() {
         // Before anything is created on the server: a file that cannot be read fails now.
-        file.check_readable().await.map_err(tus_stop)?;
+        file.check_readable().await.map_err(stop_for_tus_error)?;
         check_file(&file).await?;
     }
     while file_id.is_none() {
@@ -126,12 +80,12 @@ async fn upload(
         let s = session
             .clone()
             .ok_or_else(|| failed("internal: no upload session", ""))?;
-        let (endpoint, location) = session_urls(&s)?;
+        let (endpoint, upload_url) = session_urls(&s)?;
         let sent = shared
             .tus
             .upload(
                 &endpoint,
-                &location,
+                &upload_url,
                 &file,
                 known_offset,
                 progress.clone(),
@@ -147,7 +101,7 @@ async fn upload(
                 persist_session(reports, id, None).await;
                 continue;
             }
-            Err(e) => return Err(tus_stop(e)),
+            Err(e) => return Err(stop_for_tus_error(e)),
         }
         // Never finalize a file that changed while it was sent.
         check_file(&file).await?;
@@ -188,7 +142,7 @@ async fn upload(
                     state: JobState::Uploading,
                 });
             }
-            Err(e) => return Err(wix_stop("Wix could not finish the upload", e)),
+            Err(e) => return Err(stop_for_wix_error("Wix could not finish the upload", e)),
         }
     }
 
@@ -226,7 +180,8 @@ async fn upload(
     })
 }
 
-/// Steps 1 and 2a: an upload URL and token from Wix, then the tus creation request.
+/// Steps 1 and 2a: a tus endpoint and token from Wix (its "upload URL"), then the tus creation
+/// request, which says where the upload lives (the tus upload URL).
 async fn new_session(
     shared: &Shared,
     job: &Job,
@@ -245,7 +200,7 @@ async fn new_session(
     };
     let target = tokio::select! {
         r = shared.wix.generate_resumable_upload_url(&req) => {
-            r.map_err(|e| wix_stop("Wix did not hand out an upload URL", e))?
+            r.map_err(|e| stop_for_wix_error("Wix did not hand out an upload URL", e))?
         }
         _ = cancel.cancelled() => return Err(Stop::Interrupted),
     };
@@ -272,12 +227,12 @@ async fn new_session(
         .create(&target.upload_url, file, &metadata, progress, &shield)
         .await;
     grace.abort();
-    let created = created.map_err(tus_stop)?;
+    let created = created.map_err(stop_for_tus_error)?;
     Ok((
         Session {
-            upload_url: target.upload_url.to_string(),
+            endpoint: target.upload_url.to_string(),
             upload_token: target.upload_token,
-            location: created.url.to_string(),
+            upload_url: created.url.to_string(),
             expires_unix: created.expires.and_then(|e| {
                 e.duration_since(SystemTime::UNIX_EPOCH)
                     .ok()
@@ -301,8 +256,8 @@ async fn persist_session(reports: &Reports, id: JobId, session: Option<Session>)
 fn session_urls(s: &Session) -> Result<(Url, Url), Stop> {
     let bad = |_| failed("the saved upload URL is not valid; retry to start anew", "");
     Ok((
+        Url::parse(&s.endpoint).map_err(bad)?,
         Url::parse(&s.upload_url).map_err(bad)?,
-        Url::parse(&s.location).map_err(bad)?,
     ))
 }
 
@@ -316,7 +271,7 @@ async fn poll_ready(
     let mut i = 0;
     loop {
         let desc = tokio::select! {
-            r = shared.wix.get_file(file_id) => r.map_err(|e| wix_stop("Wix could not report the file's status", e))?,
+            r = shared.wix.get_file(file_id) => r.map_err(|e| stop_for_wix_error("Wix could not report the file's status", e))?,
             _ = cancel.cancelled() => return Err(Stop::Interrupted),
         };
         match desc.operation_status {
@@ -353,6 +308,6 @@ async fn poll_ready(
 async fn check_file(file: &FileSource) -> Result<(), Stop> {
     match file.check_unchanged().await {
         Ok(()) => Ok(()),
-        Err(e) => Err(tus_stop(e)),
+        Err(e) => Err(stop_for_tus_error(e)),
     }
 }

@@ -33,10 +33,7 @@ pub struct AppOptions {
 
 impl AppOptions {
     pub fn new(data_dir: PathBuf, runtime: tokio::runtime::Handle) -> Self {
-        let sandbox_port = std::env::var("WIXUP_SANDBOX_PORT")
-            .ok()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(crate::sandbox::DEFAULT_PORT);
+        let sandbox_port = crate::config::Env::from_process().sandbox_port();
         AppOptions {
             secrets: SecretStore::for_data_dir(&data_dir),
             data_dir,
@@ -169,10 +166,15 @@ impl App {
                 // the old sandbox, so the new one can have its port (and its URLs stay valid).
                 old.engine.shutdown().await;
                 if let Some(sb) = old.sandbox {
-                    let _ = tokio::time::timeout(Duration::from_secs(5), sb.stop()).await;
+                    crate::startup::release(sb).await;
                 }
             }
-            tx.send(backend::connect(spec, notifier).await);
+            // The banner shows the message; the window keeps only the text.
+            tx.send(
+                backend::connect(spec, notifier)
+                    .await
+                    .map_err(|e| e.to_string()),
+            );
             ctx.request_repaint();
         });
         self.conn = Conn::Connecting(Box::new(promise));

@@ -1,19 +1,19 @@
-//! Connecting the window to a backend: the saved Wix site, or the embedded sandbox. Everything
-//! here runs on the tokio runtime; the window polls the result through a promise.
+//! Connecting the window to a backend through the one start-up path ([`crate::startup`]), and
+//! the Settings window's calls to the site. Everything here runs on the tokio runtime; the
+//! window polls the result through a promise.
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use reqwest::Url;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use crate::config::{self, Backend};
+use crate::config::ChosenBy;
 use crate::engine::{self, EngineConfig, EngineHandle, Event, Job, Notifier, StartMode};
 use crate::retry::RetryPolicy;
-use crate::sandbox::{self, SandboxConfig, SandboxHandle};
+use crate::sandbox::SandboxHandle;
 use crate::settings::{SecretStore, Settings};
-use crate::tus::ChunkSize;
+use crate::startup::{self, BackendKind, EngineOptions, SettingsUse, StartupError};
 use crate::wix_media::{Credentials, WixMediaClient};
 
 /// Adjusts the engine's configuration before it starts (tests use immediate retries).
@@ -55,120 +55,65 @@ pub struct Connected {
     pub sandbox: Option<SandboxHandle>,
 }
 
+/// Why the window is not connected; the banner shows the message.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    #[error(transparent)]
+    Engine(#[from] engine::StartError),
+}
+
+/// Why Test connection or the folder list failed: the description layer's sentence.
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    #[error("{}", engine::describe_wix_error(.0))]
+    Wix(#[from] crate::wix_media::Error),
+}
+
 /// Loads the settings and the key, starts the sandbox if that is the backend, then the engine.
-pub async fn connect(spec: ConnectSpec, notifier: Notifier) -> Result<Connected, String> {
-    let dir = spec.data_dir.clone();
-    let secrets = spec.secrets.clone();
-    let (settings, backend) = tokio::task::spawn_blocking(move || {
-        let settings = Settings::load(&dir)?;
-        let backend = match Backend::from_env()? {
-            Backend::Embedded => site_backend(&settings, &secrets)?,
-            remote => Some((remote, true)),
-        };
-        Ok::<_, String>((settings, backend))
+pub async fn connect(spec: ConnectSpec, notifier: Notifier) -> Result<Connected, ConnectError> {
+    let conn = startup::connect(startup::Spec {
+        data_dir: spec.data_dir.clone(),
+        secrets: spec.secrets,
+        env: crate::config::Env::from_process(),
+        sandbox_port: spec.sandbox_port,
+        settings_use: SettingsUse::Always,
     })
-    .await
-    .map_err(|e| e.to_string())??;
-
-    let mut notice = None;
-    let mut sandbox = None;
-    let (base, credentials, target) = match backend {
-        Some((Backend::Remote { base, credentials }, from_env)) => {
-            let target = Target::Site {
-                site_id: credentials.site_id.clone(),
-                base: base.clone(),
-                from_env,
-            };
-            (base, credentials, target)
-        }
-        _ => {
-            let listener = match tokio::net::TcpListener::bind(("127.0.0.1", spec.sandbox_port))
-                .await
-            {
-                Ok(l) => l,
-                Err(e) => {
-                    notice = Some(format!(
-                        "The sandbox's usual port {} is taken ({e}); it runs on another one, so links from earlier sandbox uploads will not open until that port is free.",
-                        spec.sandbox_port
-                    ));
-                    tokio::net::TcpListener::bind(("127.0.0.1", 0))
-                        .await
-                        .map_err(|e| format!("cannot start the local sandbox ({e})"))?
-                }
-            };
-            let mut cfg = SandboxConfig::new(crate::paths::sandbox_dir(&spec.data_dir));
-            cfg.processing_delay = Duration::from_millis(100);
-            let sb = sandbox::start(listener, cfg)
-                .await
-                .map_err(|e| format!("cannot start the local sandbox ({e})"))?;
-            let url = sb.local_url();
-            sandbox = Some(sb);
-            (
-                url.clone(),
-                config::sandbox_credentials(),
-                Target::Sandbox { url },
-            )
-        }
+    .await?;
+    let target = match conn.kind {
+        BackendKind::Embedded => Target::Sandbox {
+            url: conn.base.clone(),
+        },
+        BackendKind::Remote(chosen_by) => Target::Site {
+            site_id: conn.credentials.site_id.clone(),
+            base: conn.base.clone(),
+            from_env: chosen_by == ChosenBy::Environment,
+        },
     };
-
-    let mut cfg = EngineConfig::new(spec.data_dir.clone(), base, credentials);
-    cfg.parallel = settings.parallel.clamp(1, crate::settings::MAX_PARALLEL);
-    if let Some(c) = settings.chunk_size {
-        cfg.tus.chunk_size = ChunkSize::Fixed(c);
-    }
-    cfg.start = StartMode::Continue;
+    let options = EngineOptions::from_settings(&conn.settings, StartMode::Continue);
+    let mut cfg = conn.engine_config(&spec.data_dir, options);
     if let Some(tune) = &spec.tune {
         tune(&mut cfg);
     }
-    let (engine, events) = engine::start(cfg, Some(notifier)).map_err(|e| e.to_string())?;
+    let (engine, events) = engine::start(cfg, Some(notifier))?;
     let jobs = engine.snapshot().await;
     Ok(Connected {
         engine,
         events,
         jobs,
         target,
-        settings,
-        notice,
-        sandbox,
+        settings: conn.settings,
+        notice: conn.port_taken.map(|p| p.to_string()),
+        sandbox: conn.sandbox,
     })
-}
-
-/// The saved Wix site, if Settings choose one (blocking: reads the keychain).
-fn site_backend(
-    settings: &Settings,
-    secrets: &SecretStore,
-) -> Result<Option<(Backend, bool)>, String> {
-    if settings.connection != crate::settings::ConnectionKind::WixSite {
-        return Ok(None);
-    }
-    let Some(api_key) = secrets.get()? else {
-        return Err(
-            "Settings choose a Wix site, but no API key is saved. Add it in Settings.".into(),
-        );
-    };
-    let base = Url::parse(settings.api_base.trim())
-        .map_err(|e| format!("the API address in Settings is not a URL ({e})"))?;
-    Ok(Some((
-        Backend::Remote {
-            base,
-            credentials: Credentials {
-                api_key,
-                site_id: settings.site_id.trim().to_string(),
-            },
-        },
-        false,
-    )))
 }
 
 /// Test connection: lists one page of folders with these credentials. Says what it found, or
 /// the precise error.
-pub async fn test_connection(base: Url, credentials: Credentials) -> Result<String, String> {
-    let client = WixMediaClient::new(base, credentials, RetryPolicy::immediate(1))
-        .map_err(|e| e.to_string())?;
-    let page = client
-        .list_folders(None, None)
-        .await
-        .map_err(|e| e.to_string())?;
+pub async fn test_connection(base: Url, credentials: Credentials) -> Result<String, SiteError> {
+    let client = WixMediaClient::new(base, credentials, RetryPolicy::immediate(1))?;
+    let page = client.list_folders(None, None).await?;
     let n = page.items.len();
     Ok(match n {
         0 => "Connected. The site's Media Manager has no folders yet.".into(),
@@ -184,16 +129,12 @@ pub async fn test_connection(base: Url, credentials: Credentials) -> Result<Stri
 pub async fn folders(
     base: Url,
     credentials: Credentials,
-) -> Result<Vec<crate::wix_media::Folder>, String> {
-    let client = WixMediaClient::new(base, credentials, RetryPolicy::immediate(1))
-        .map_err(|e| e.to_string())?;
+) -> Result<Vec<crate::wix_media::Folder>, SiteError> {
+    let client = WixMediaClient::new(base, credentials, RetryPolicy::immediate(1))?;
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..50 {
-        let page = client
-            .list_folders(None, cursor.as_deref())
-            .await
-            .map_err(|e| e.to_string())?;
+        let page = client.list_folders(None, cursor.as_deref()).await?;
         out.extend(page.items);
         cursor = page.next_cursor;
         if cursor.is_none() {

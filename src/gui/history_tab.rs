@@ -13,9 +13,15 @@ use crate::size::format_bytes;
 
 use super::rows::a11y;
 
+/// What a load reads: the entries, and the time zone their dates show in.
+struct Loaded {
+    entries: Vec<HistoryEntry>,
+    zone: TimeZone,
+}
+
 pub struct History {
     entries: Vec<HistoryEntry>,
-    loading: Option<Promise<Result<(Vec<HistoryEntry>, TimeZone), String>>>,
+    loading: Option<Promise<Result<Loaded, String>>>,
     /// The computer's time zone, read with the entries (off the UI thread): dates show in it.
     zone: TimeZone,
     error: Option<String>,
@@ -46,7 +52,10 @@ impl History {
         let ctx = ctx.clone();
         rt.spawn(async move {
             let r = tokio::task::spawn_blocking(move || {
-                history::load(&dir).map(|entries| (entries, TimeZone::system()))
+                history::load(&dir).map(|entries| Loaded {
+                    entries,
+                    zone: TimeZone::system(),
+                })
             })
             .await
             .map_err(|e| e.to_string())
@@ -65,7 +74,7 @@ impl History {
     pub fn poll(&mut self) {
         if let Some(p) = self.loading.take() {
             match p.try_take() {
-                Ok(Ok((entries, zone))) => {
+                Ok(Ok(Loaded { entries, zone })) => {
                     self.entries = entries;
                     self.zone = zone;
                     self.filtered_for = None;

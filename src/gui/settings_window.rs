@@ -6,8 +6,9 @@ use poll_promise::Promise;
 use reqwest::Url;
 
 use crate::config::sandbox_credentials;
+use crate::engine::MAX_PARALLEL;
 use crate::redact::ApiKey;
-use crate::settings::{ConnectionKind, MAX_PARALLEL, SecretStore, Settings};
+use crate::settings::{ConnectionKind, SecretStore, Settings};
 use crate::wix_media::{Credentials, Folder};
 
 use super::backend;
@@ -103,8 +104,10 @@ impl SettingsWindow {
         self.saved = settings.clone();
         self.key_input.clear();
         self.has_saved_key = has_saved_key;
-        self.chunk_fixed = settings.chunk_size.is_some();
-        self.chunk_mib = settings.chunk_size.map_or(16, |c| (c >> 20).max(1) as u32);
+        self.chunk_fixed = settings.chunk_size_bytes.is_some();
+        self.chunk_mib = settings
+            .chunk_size_bytes
+            .map_or(16, |c| (c >> 20).max(1) as u32);
         self.test = None;
         self.folders = None;
         self.error = None;
@@ -136,7 +139,8 @@ impl SettingsWindow {
                 Some(k) => k,
                 None => tokio::task::spawn_blocking(move || secrets.get())
                     .await
-                    .map_err(|e| e.to_string())??
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())?
                     .ok_or("Enter the API key first.")?,
             };
             Ok(Credentials { api_key, site_id })
@@ -236,7 +240,7 @@ impl SettingsWindow {
                 ui.label(RichText::new("adapts to the connection (recommended)").weak());
             }
         });
-        self.draft.chunk_size = self.chunk_fixed.then(|| u64::from(self.chunk_mib) << 20);
+        self.draft.chunk_size_bytes = self.chunk_fixed.then(|| u64::from(self.chunk_mib) << 20);
         ui.separator();
         self.footer(ui)
     }
@@ -379,7 +383,9 @@ impl SettingsWindow {
             return;
         };
         self.test = Some(spawn(&self.runtime, ctx, async move {
-            backend::test_connection(base, creds.await?).await
+            backend::test_connection(base, creds.await?)
+                .await
+                .map_err(|e| e.to_string())
         }));
     }
 
@@ -391,7 +397,9 @@ impl SettingsWindow {
             return;
         };
         self.folders = Some(spawn(&self.runtime, ctx, async move {
-            backend::folders(base, creds.await?).await
+            backend::folders(base, creds.await?)
+                .await
+                .map_err(|e| e.to_string())
         }));
     }
 
@@ -428,7 +436,7 @@ impl SettingsWindow {
         let reconnect = d.connection != s.connection
             || d.site_id != s.site_id
             || d.api_base != s.api_base
-            || d.chunk_size != s.chunk_size
+            || d.chunk_size_bytes != s.chunk_size_bytes
             || !self.key_input.trim().is_empty();
         let settings = self.draft.clone();
         let saving = settings.clone();
@@ -441,10 +449,10 @@ impl SettingsWindow {
             tokio::task::spawn_blocking(move || {
                 let mut note = String::from("Settings saved.");
                 if let Some(k) = key {
-                    let place = secrets.set(&k)?;
+                    let place = secrets.set(&k).map_err(|e| e.to_string())?;
                     note = format!("Settings saved; the API key is in {place}.");
                 }
-                saving.save(&dir)?;
+                saving.save(&dir).map_err(|e| e.to_string())?;
                 Ok(note)
             })
             .await

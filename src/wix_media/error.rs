@@ -1,5 +1,7 @@
-//! Errors of the Wix REST client. Wix error bodies (`message`, `details.applicationError`,
-//! `details.validationError.fieldViolations`) and non-JSON bodies become readable text.
+//! Errors of the Wix REST client: what happened (status, code, what the server said), as facts.
+//! Wix error bodies (`message`, `details.applicationError`, `details.validationError.fieldViolations`)
+//! and non-JSON bodies become readable text. What a person should do about an error is written
+//! once, by the engine's description layer (`engine::describe`), not here.
 
 use std::time::Duration;
 
@@ -11,17 +13,11 @@ pub enum Error {
     Network(#[source] reqwest::Error),
 
     /// 401: the key is missing, wrong or expired.
-    #[error(
-        "Wix rejected the API key ({status}){}. Check the key (WIX_API_KEY or Settings).",
-        fmt_message(.message)
-    )]
+    #[error("Wix rejected the API key ({status}){}", fmt_message(.message))]
     Unauthorized { status: u16, message: String },
 
     /// 403: the key lacks a permission, or the site id is wrong.
-    #[error(
-        "Wix refused access ({status}){}. Check that the API key has the Manage Media Manager permission and that the site id (WIX_SITE_ID) is right.",
-        fmt_message(.message)
-    )]
+    #[error("Wix refused access ({status}){}", fmt_message(.message))]
     Forbidden { status: u16, message: String },
 
     /// Any other non-success answer, with what the server said.
@@ -44,11 +40,11 @@ pub enum Error {
     Stalled { host: String, idle: Duration },
 
     /// The answer was larger than any Wix REST answer can be: not read past the limit.
-    #[error("the server at {host} sent an answer of more than {} MiB, far more than Wix sends; check the API address", .limit_bytes >> 20)]
+    #[error("the server at {host} sent an answer of more than {} MiB, far more than Wix sends", .limit_bytes >> 20)]
     TooLarge { host: String, limit_bytes: u64 },
 
     /// Redirects went round in circles or too far.
-    #[error("the server at {host} keeps redirecting (too many redirects); check the API address")]
+    #[error("the server at {host} keeps redirecting (too many redirects)")]
     Redirects { host: String },
 }
 
@@ -176,8 +172,11 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let html = Error::from_response(403, b"<html><body>Forbidden</body></html>", None);
-        assert!(html.to_string().contains("Manage Media Manager permission"));
-        assert!(!html.to_string().contains("html"));
+        assert!(
+            matches!(&html, Error::Forbidden { status: 403, message } if message.is_empty()),
+            "{html:?}"
+        );
+        assert_eq!(html.to_string(), "Wix refused access (403)");
         assert!(Error::from_response(503, b"{}", None).is_retryable());
         assert!(!Error::from_response(400, b"{}", None).is_retryable());
         assert!(

@@ -3,6 +3,10 @@
 //! `Authorization` and `wix-site-id` are sent to the API host only; the upload host (tus and
 //! finalize) is authorized by the single-use upload token instead.
 
+/// The base of Wix's REST API: where production uploads go unless `WIXUP_API_BASE` or Settings
+/// point elsewhere.
+pub const PRODUCTION_BASE: &str = "https://www.wixapis.com";
+
 pub mod client;
 pub mod error;
 mod transport;

@@ -139,6 +139,8 @@ async fn usage_errors_exit_2() {
         vec!["upload"],
         vec!["upload", "--chunk-size", "lots", "x"],
         vec!["upload", "--parallel", "0", "x"],
+        // Above the Settings window's limit (the engine's too).
+        vec!["upload", "--parallel", "17", "x"],
         vec!["frobnicate"],
     ] {
         let mut c = wixup(&env, "data");

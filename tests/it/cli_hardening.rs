@@ -333,7 +333,7 @@ async fn a_ctrl_c_while_an_event_is_handled_is_not_missed() {
         })
         .collect();
     let mut c = wixup(&env, "data");
-    c.args(["upload", "--json", "--parallel", "32"])
+    c.args(["upload", "--json", "--parallel", "16"])
         .args(&files)
         .stdout(Stdio::piped())
         .stderr(Stdio::null());

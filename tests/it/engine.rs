@@ -386,7 +386,7 @@ async fn the_journal_is_private_versioned_and_locked() {
     }
     let v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(v["jobs"][0]["state"], "done");
     // A corrupt journal is kept aside, never lost.
     std::fs::write(&path, b"{ not json").expect("corrupt");
@@ -606,4 +606,106 @@ async fn a_connection_that_keeps_dropping_says_so_after_the_retries() {
     );
     assert!(err.detail.contains("network error"), "{}", err.detail);
     handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_of_schema_1_resumes_from_the_server_offset() {
+    let env = Env::start().await;
+    let file = random_file(env.dir.path(), "slow.bin", 4 << 20);
+    let mut cfg = env.slow_engine_config("data");
+    env.slow_patches(60);
+    let (handle, mut events, ids) = start_and_add(cfg.clone(), vec![file]).await;
+    events.wait_acknowledged(512 * 1024).await;
+    handle.shutdown().await; // as an app quitting mid-upload
+    drop(events);
+    // The journal as the previous release wrote it, byte for byte in shape: schema 1, the tus
+    // creation endpoint under `upload_url` and the tus upload URL under `location`.
+    let path = env.path("data/journal.json");
+    let now: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("journal")).expect("json");
+    let (job, session) = (&now["jobs"][0], &now["jobs"][0]["session"]);
+    let (endpoint, upload_url) = (&session["endpoint"], &session["upload_url"]);
+    assert!(endpoint.is_string() && upload_url.is_string(), "{now:#}");
+    let schema_1 = format!(
+        r#"{{
+  "schema_version": 1,
+  "next_id": {next_id},
+  "jobs": [
+    {{
+      "acknowledged_bytes": {acknowledged},
+      "added_unix": {added},
+      "destination": {{
+        "folder_id": null,
+        "path": null,
+        "private": false
+      }},
+      "error": null,
+      "file_id": null,
+      "id": {id},
+      "identity": {identity},
+      "mime_type": "application/octet-stream",
+      "mtime_unix_nanos": {mtime},
+      "name": "slow.bin",
+      "path": {path},
+      "result": null,
+      "session": {{
+        "expires_unix": {expires},
+        "location": {upload_url},
+        "upload_token": {token},
+        "upload_url": {endpoint}
+      }},
+      "size_bytes": 4194304,
+      "state": "uploading"
+    }}
+  ]
+}}"#,
+        next_id = now["next_id"],
+        acknowledged = job["acknowledged_bytes"],
+        added = job["added_unix"],
+        id = job["id"],
+        identity = job["identity"],
+        mtime = job["mtime_unix_nanos"],
+        path = job["path"],
+        expires = session["expires_unix"],
+        token = session["upload_token"],
+    );
+    std::fs::write(&path, schema_1).expect("write the old journal");
+    env.sandbox.faults.clear();
+    let before = env.stat(|s| &s.bytes_received);
+    let uploads_before = env.stat(|s| &s.uploads_created);
+
+    cfg.start = StartMode::Continue;
+    let (handle, rx) = engine::start(cfg, None).expect("restart");
+    let jobs = handle.snapshot().await;
+    assert_eq!(jobs.len(), 1, "the old entry was read, not set aside");
+    let s = jobs[0].session.clone().expect("its upload, migrated");
+    assert_eq!(Some(s.endpoint.as_str()), endpoint.as_str());
+    assert_eq!(Some(s.upload_url.as_str()), upload_url.as_str());
+    let mut events = Events::new(rx);
+    let out = events.finish(&ids, 60).await;
+    assert_eq!(out[0].done().verified, Verification::Verified);
+    assert!(
+        !events
+            .seen
+            .iter()
+            .any(|e| matches!(e, Event::JournalError(_))),
+        "nothing was set aside"
+    );
+    let resent = env.stat(|s| &s.bytes_received) - before;
+    assert!(
+        resent <= (4 << 20) - 512 * 1024 + 256 * 1024,
+        "continued from the server's offset (sent {resent})"
+    );
+    assert_eq!(
+        env.stat(|s| &s.uploads_created),
+        uploads_before,
+        "the saved upload was continued, not created anew"
+    );
+    handle.shutdown().await;
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("journal")).expect("json");
+    assert_eq!(
+        written["schema_version"], 2,
+        "written back in the new schema"
+    );
 }

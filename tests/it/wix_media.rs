@@ -62,7 +62,8 @@ async fn wrong_key_or_site_is_a_403_that_says_what_to_check() {
             .await
             .expect_err("refused");
         assert!(matches!(e, Error::Forbidden { status: 403, .. }), "{e:?}");
-        let text = format!("{e} {e:?}");
+        // The client reports the facts; the sentence saying what to check is the engine's.
+        let text = format!("{} {e} {e:?}", wixup::engine::describe_wix_error(&e));
         assert!(
             text.contains("Manage Media Manager permission") && text.contains("site id"),
             "{text}"

@@ -4,11 +4,90 @@ use std::time::SystemTime;
 
 use reqwest::Url;
 
-use super::{Scheduler, Walked};
-use crate::engine::Event;
+use super::actor::{Scheduler, Walked};
+use crate::engine::command::Command;
+use crate::engine::event::Event;
 use crate::engine::job::{Job, JobId, JobState, Session, unix_nanos};
+use crate::engine::walk::walk;
 
 impl Scheduler {
+    pub(super) async fn command(&mut self, c: Command) {
+        match c {
+            Command::AddFiles {
+                request,
+                paths,
+                destination,
+            } => {
+                let tx = self.walks_tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let (files, rejected) = walk(&paths);
+                    let _ = tx.send(Walked {
+                        request,
+                        destination,
+                        files,
+                        rejected,
+                    });
+                });
+            }
+            Command::Pause(id) => self.pause(id),
+            Command::Resume(id) => self.resume(id),
+            Command::Cancel(id) => self.cancel(id),
+            Command::Retry(id) => self.retry(id).await,
+            Command::Remove(id) => {
+                self.cancel(id);
+                self.held.remove(&id);
+                if let Some(job) = self.jobs.remove(&id) {
+                    if self.unfinished_by_path.get(&job.path) == Some(&id) {
+                        self.unfinished_by_path.remove(&job.path);
+                    }
+                    self.meters.remove(&id);
+                    self.dirty = true;
+                    self.emit(Event::Removed(id));
+                }
+            }
+            Command::PauseAll => {
+                for id in self.ids() {
+                    self.pause(id);
+                }
+            }
+            Command::ResumeAll => {
+                for id in self.ids() {
+                    self.resume(id);
+                }
+            }
+            Command::RetryFailed => {
+                for id in self.ids() {
+                    if self
+                        .jobs
+                        .get(&id)
+                        .is_some_and(|j| j.state == JobState::Failed)
+                    {
+                        self.retry(id).await;
+                    }
+                }
+            }
+            Command::ClearFinished => {
+                let done: Vec<JobId> = self
+                    .jobs
+                    .values()
+                    .filter(|j| matches!(j.state, JobState::Done | JobState::Cancelled))
+                    .map(|j| j.id)
+                    .collect();
+                for id in done {
+                    self.jobs.remove(&id);
+                    self.meters.remove(&id);
+                    self.dirty = true;
+                    self.emit(Event::Removed(id));
+                }
+            }
+            Command::SetParallelism(n) => self.parallel = n.clamp(1, crate::engine::MAX_PARALLEL),
+            Command::Snapshot(tx) => {
+                let _ = tx.send(self.jobs.values().cloned().collect());
+            }
+            Command::Shutdown(done) => self.begin_shutdown(Some(done)),
+        }
+    }
+
     pub(super) fn pause(&mut self, id: JobId) {
         let Some(state) = self.jobs.get(&id).map(|j| j.state) else {
             return;
@@ -53,13 +132,13 @@ impl Scheduler {
 
     /// Ends a server-side upload nobody will resume (in the background; best effort).
     pub(super) fn terminate(&self, s: Session) {
-        let (Ok(endpoint), Ok(location)) = (Url::parse(&s.upload_url), Url::parse(&s.location))
+        let (Ok(endpoint), Ok(upload_url)) = (Url::parse(&s.endpoint), Url::parse(&s.upload_url))
         else {
             return;
         };
         let shared = self.shared.clone();
         tokio::spawn(async move {
-            if let Err(e) = shared.tus.terminate(&endpoint, &location).await {
+            if let Err(e) = shared.tus.terminate(&endpoint, &upload_url).await {
                 tracing::debug!(error = %e, "could not terminate a cancelled upload");
             }
         });

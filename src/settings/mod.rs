@@ -1,22 +1,23 @@
-//! Saved settings (`settings.json` in the data dir) and where the API key is kept.
+//! Saved settings (`settings.json` in the data dir) and, in `secrets.rs`, where the API key is
+//! kept ([`SecretStore`]).
 //!
-//! The settings file holds no secret. The API key goes to the OS keychain (Secret Service on
-//! Linux, Keychain on macOS, Credential Manager on Windows) through the `keyring` crate; only
-//! where no keychain answers is it written to `api-key` in the data dir with mode 0600.
-//! Every function here does I/O: front ends call them off their UI thread.
+//! The settings file holds no secret. [`Settings::load`] and [`Settings::save`] do I/O: front
+//! ends call them off their UI thread.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::PRODUCTION_BASE;
-use crate::engine::Destination;
+use crate::engine::{DEFAULT_PARALLEL, Destination, MAX_PARALLEL};
 use crate::fs::write_atomic;
-use crate::redact::ApiKey;
+use crate::size::CHUNK_UNIT_BYTES;
+use crate::wix_media::PRODUCTION_BASE;
+
+mod secrets;
+
+pub use secrets::{KeyPlace, SecretError, SecretStore};
 
 const FILE: &str = "settings.json";
-const KEY_FILE: &str = "api-key";
-const KEYRING_SERVICE: &str = "wixup";
 
 /// Where uploads go.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,8 +46,10 @@ pub struct Settings {
     pub folder_path: Option<String>,
     pub private: bool,
     pub parallel: usize,
-    /// A fixed PATCH size in bytes; `None` adapts to the link.
-    pub chunk_size: Option<u64>,
+    /// A fixed PATCH size in bytes; `None` adapts to the link. Saved as `chunk_size`, the name
+    /// files written before the unit was in the name use.
+    #[serde(rename = "chunk_size")]
+    pub chunk_size_bytes: Option<u64>,
 }
 
 impl Default for Settings {
@@ -59,39 +62,70 @@ impl Default for Settings {
             folder_name: None,
             folder_path: None,
             private: false,
-            parallel: 3,
-            chunk_size: None,
+            parallel: DEFAULT_PARALLEL,
+            chunk_size_bytes: None,
         }
     }
 }
 
-/// Limits the Settings window and the loader enforce.
-pub const MAX_PARALLEL: usize = 16;
-pub const MIN_CHUNK: u64 = 256 << 10;
+/// Why the settings file could not be read or written. The underlying error is kept in
+/// `error` and already said by the message, so `source()` stays empty (a `{:#}` chain would
+/// say it twice).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    /// The file exists but cannot be read (permissions, a folder in its place).
+    #[error("cannot read {} ({error}); check its permissions", .path.display())]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// The file is not the JSON Settings write.
+    #[error("{} is not valid settings ({error}); fix or delete it", .path.display())]
+    Invalid {
+        path: PathBuf,
+        error: serde_json::Error,
+    },
+    /// The data dir cannot be created.
+    #[error("cannot create {} ({error})", .path.display())]
+    CreateDir {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// Writing the file failed (disk full, permissions).
+    #[error("cannot save {} ({error})", .path.display())]
+    Write {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+}
 
 impl Settings {
     /// Loads `settings.json`; a missing file means the defaults.
-    pub fn load(data_dir: &Path) -> Result<Settings, String> {
+    pub fn load(data_dir: &Path) -> Result<Settings, SettingsError> {
         let path = data_dir.join(FILE);
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                format!(
-                    "{} is not valid settings ({e}); fix or delete it",
-                    path.display()
-                )
-            }),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|error| SettingsError::Invalid { path, error }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
-            Err(e) => Err(format!("cannot read {} ({e})", path.display())),
+            Err(error) => Err(SettingsError::Read { path, error }),
         }
     }
 
     /// Writes `settings.json` atomically with mode 0600.
-    pub fn save(&self, data_dir: &Path) -> Result<(), String> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| format!("cannot create {} ({e})", data_dir.display()))?;
-        let bytes = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
+    pub fn save(&self, data_dir: &Path) -> Result<(), SettingsError> {
+        std::fs::create_dir_all(data_dir).map_err(|error| SettingsError::CreateDir {
+            path: data_dir.to_path_buf(),
+            error,
+        })?;
         let path = data_dir.join(FILE);
-        write_atomic(&path, &bytes).map_err(|e| format!("cannot save {} ({e})", path.display()))
+        // Serializing a struct of strings, numbers and options cannot fail; should it ever,
+        // it is reported as a failed write of this file.
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| SettingsError::Write {
+            path: path.clone(),
+            error: std::io::Error::other(e),
+        })?;
+        write_atomic(&path, &bytes).map_err(|error| SettingsError::Write { path, error })
     }
 
     /// Everything wrong with these settings, one sentence each; empty when they can be saved.
@@ -132,8 +166,8 @@ impl Settings {
                 "Parallel uploads must be between 1 and {MAX_PARALLEL}."
             ));
         }
-        if let Some(c) = self.chunk_size
-            && c < MIN_CHUNK
+        if let Some(c) = self.chunk_size_bytes
+            && c < CHUNK_UNIT_BYTES
         {
             out.push("The chunk size must be at least 256 KiB.".into());
         }
@@ -185,103 +219,6 @@ fn looks_like_site_id(s: &str) -> bool {
             .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
-/// Where the API key is stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretStore {
-    /// The OS keychain, falling back to the 0600 file in this data dir when none answers.
-    Keychain { fallback: PathBuf },
-    /// Only the 0600 file (no keychain on this system, or `WIXUP_SECRET_STORE=file`).
-    File(PathBuf),
-}
-
-impl SecretStore {
-    /// The keychain unless `WIXUP_SECRET_STORE=file` (tests and CI use it, so they never touch
-    /// a person's real keychain).
-    pub fn for_data_dir(data_dir: &Path) -> SecretStore {
-        let file = data_dir.join(KEY_FILE);
-        match std::env::var("WIXUP_SECRET_STORE").as_deref() {
-            Ok("file") => SecretStore::File(file),
-            _ => SecretStore::Keychain { fallback: file },
-        }
-    }
-
-    /// The stored key, if any.
-    pub fn get(&self) -> Result<Option<ApiKey>, String> {
-        if let SecretStore::Keychain { .. } = self
-            && let Some(entry) = keychain_entry()
-        {
-            match entry.get_password() {
-                Ok(k) => return Ok(Some(ApiKey::new(k))),
-                Err(keyring::Error::NoEntry) => {}
-                Err(e) => tracing::debug!(error = %e, "keychain read failed; trying the file"),
-            }
-        }
-        let path = self.file();
-        match std::fs::read_to_string(path) {
-            Ok(k) if !k.trim().is_empty() => Ok(Some(ApiKey::new(k))),
-            Ok(_) => Ok(None),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("cannot read the saved API key ({e})")),
-        }
-    }
-
-    /// Stores the key; says where it went ("the system keychain" or the file).
-    pub fn set(&self, key: &ApiKey) -> Result<String, String> {
-        if let SecretStore::Keychain { .. } = self
-            && let Some(entry) = keychain_entry()
-        {
-            match entry.set_password(key.expose()) {
-                Ok(()) => {
-                    let _ = std::fs::remove_file(self.file());
-                    return Ok("the system keychain".into());
-                }
-                Err(e) => tracing::info!(error = %e, "keychain unavailable; using a 0600 file"),
-            }
-        }
-        let path = self.file();
-        write_atomic(path, key.expose().as_bytes())
-            .map_err(|e| format!("cannot save the API key ({e})"))?;
-        Ok(format!(
-            "{} (mode 0600; no keychain answered)",
-            path.display()
-        ))
-    }
-
-    /// Forgets the key everywhere it may be.
-    pub fn delete(&self) -> Result<(), String> {
-        if let SecretStore::Keychain { .. } = self
-            && let Some(entry) = keychain_entry()
-        {
-            match entry.delete_credential() {
-                Ok(()) | Err(keyring::Error::NoEntry) => {}
-                Err(e) => tracing::debug!(error = %e, "keychain delete failed"),
-            }
-        }
-        match std::fs::remove_file(self.file()) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(format!("cannot delete the saved API key ({e})")),
-        }
-    }
-
-    fn file(&self) -> &Path {
-        match self {
-            SecretStore::Keychain { fallback } => fallback,
-            SecretStore::File(p) => p,
-        }
-    }
-}
-
-fn keychain_entry() -> Option<keyring::Entry> {
-    match keyring::Entry::new(KEYRING_SERVICE, "api-key") {
-        Ok(e) => Some(e),
-        Err(e) => {
-            tracing::debug!(error = %e, "no keychain");
-            None
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,9 +238,65 @@ mod tests {
         assert!(s.problems(true).is_empty());
         s.folder_path = Some("photos".into());
         s.parallel = 0;
-        s.chunk_size = Some(1000);
+        s.chunk_size_bytes = Some(1000);
         assert_eq!(s.problems(true).len(), 3);
         assert!(Settings::default().problems(false).is_empty());
+    }
+
+    #[test]
+    fn the_file_keeps_its_names_and_says_which_file_is_wrong() {
+        let dir = tempfile::tempdir().expect("tmp");
+        // What earlier releases wrote: the chunk size without its unit in the name.
+        std::fs::write(
+            dir.path().join(FILE),
+            r#"{"chunk_size": 1048576, "parallel": 5}"#,
+        )
+        .expect("write");
+        let s = Settings::load(dir.path()).expect("load");
+        assert_eq!((s.chunk_size_bytes, s.parallel), (Some(1 << 20), 5));
+        s.save(dir.path()).expect("save");
+        let saved = std::fs::read_to_string(dir.path().join(FILE)).expect("read");
+        assert!(saved.contains("\"chunk_size\": 1048576"), "{saved}");
+
+        std::fs::write(dir.path().join(FILE), "{ not json").expect("write");
+        let e = Settings::load(dir.path()).expect_err("invalid");
+        assert!(
+            matches!(&e, SettingsError::Invalid { path, .. } if path.ends_with(FILE)),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string()
+                .contains("settings.json is not valid settings"),
+            "{e}"
+        );
+        let missing = dir.path().join("none");
+        assert_eq!(
+            Settings::load(&missing).expect("defaults"),
+            Settings::default()
+        );
+    }
+
+    #[test]
+    fn the_key_file_round_trips_and_names_itself_when_unreadable() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = SecretStore::File(dir.path().join("api-key"));
+        assert!(store.get().expect("none").is_none());
+        let place = store.set(&crate::redact::ApiKey::new("k-1")).expect("set");
+        assert_eq!(place, KeyPlace::File(dir.path().join("api-key")));
+        assert!(
+            place
+                .to_string()
+                .ends_with("(mode 0600; no keychain answered)")
+        );
+        assert_eq!(store.get().expect("get").expect("some").expose(), "k-1");
+        // A folder where the file should be: reading fails, and the message names it.
+        let odd = SecretStore::File(dir.path().to_path_buf());
+        let e = odd.get().expect_err("a folder");
+        assert!(matches!(e, SecretError::Read { .. }), "{e:?}");
+        assert!(
+            e.to_string().contains(&dir.path().display().to_string()),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,0 +1,60 @@
+//! Ctrl+C and SIGTERM for the long-running commands (`upload`, `resume`, `serve`).
+
+/// Ctrl+C or SIGTERM, registered when this is made: a signal that arrives while the caller is
+/// busy (handling an event, writing a line) is kept until the next [`ShutdownSignal::recv`],
+/// never missed. `recv` is cancel-safe, so it can sit in a `select!` loop.
+pub struct ShutdownSignal {
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignal {
+    pub fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// Waits for the next signal (or one that came since the last call).
+    pub async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn next(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                _ = next(&mut self.interrupt) => {}
+                _ = next(&mut self.terminate) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+impl Default for ShutdownSignal {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Waits for Ctrl+C or SIGTERM (registered when first polled).
+pub async fn shutdown_signal() {
+    ShutdownSignal::new().recv().await
+}

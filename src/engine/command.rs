@@ -1,0 +1,32 @@
+//! What a front end asks of the engine.
+
+use std::path::PathBuf;
+
+use tokio::sync::oneshot;
+
+use super::job::{Destination, Job, JobId};
+
+#[derive(Debug)]
+pub enum Command {
+    /// Queue files and folders (folders recursively). Answered by
+    /// [`Event::FilesAdded`](super::Event::FilesAdded).
+    AddFiles {
+        request: u64,
+        paths: Vec<PathBuf>,
+        destination: Destination,
+    },
+    Pause(JobId),
+    Resume(JobId),
+    Cancel(JobId),
+    Retry(JobId),
+    Remove(JobId),
+    PauseAll,
+    ResumeAll,
+    RetryFailed,
+    ClearFinished,
+    SetParallelism(usize),
+    /// Every job as the engine knows it.
+    Snapshot(oneshot::Sender<Vec<Job>>),
+    /// Stop workers, flush the journal, then answer.
+    Shutdown(oneshot::Sender<()>),
+}

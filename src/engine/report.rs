@@ -1,0 +1,52 @@
+//! What a worker tells the scheduler while it runs, and why it stopped: the vocabulary shared by
+//! the worker, its progress forwarder, the description of failures and the scheduler.
+
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::job::{JobError, JobId, JobResult, JobState, Session};
+
+/// A worker's messages to the scheduler.
+pub(super) enum Report {
+    /// Bytes up to `offset` went out (not yet confirmed); throttled by the worker.
+    Sent { id: JobId, offset: u64 },
+    /// The server confirmed bytes up to `offset`.
+    Acknowledged { id: JobId, offset: u64 },
+    /// A transient failure; the worker retries after `delay`.
+    Retrying {
+        id: JobId,
+        attempt: usize,
+        delay: Duration,
+        reason: String,
+    },
+    /// The job moved to another step (finalizing, processing, uploading again).
+    Phase { id: JobId, state: JobState },
+    /// A new server-side upload (or none): persisted before the worker goes on.
+    Session {
+        id: JobId,
+        session: Option<Session>,
+        saved: oneshot::Sender<()>,
+    },
+    /// The finalized file's id: persisted, so a restart polls instead of uploading again.
+    FileId {
+        id: JobId,
+        file_id: String,
+        saved: oneshot::Sender<()>,
+    },
+    /// The worker is done: the last report of every run.
+    Finished {
+        id: JobId,
+        outcome: Result<JobResult, Stop>,
+    },
+}
+
+/// Why a worker stopped without a result.
+#[derive(Debug)]
+pub(super) enum Stop {
+    /// Paused, cancelled or shut down: the scheduler already knows which.
+    Interrupted,
+    Failed(JobError),
+}
+
+pub(super) type Reports = mpsc::UnboundedSender<Report>;
