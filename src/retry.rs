@@ -1,11 +1,14 @@
-//! The retry schedule shared by the tus client and the Wix Media client.
+//! The retry schedule and the one retry loop shared by the tus client and the Wix Media client.
 //!
 //! Delays follow tus-js-client's idea (a short list of growing delays) extended for long outages:
 //! about 0, 1, 3, 5, 10 and 20 seconds, each with up to 20 % random jitter so that many uploads
-//! failing together do not retry in lock-step. Callers reset the attempt count whenever an upload
-//! made progress, so an upload that keeps advancing can be interrupted any number of times.
+//! failing together do not retry in lock-step. A [`Backoff`] counts the retries of one operation;
+//! the tus client resets it whenever an upload made progress, so an upload that keeps advancing
+//! can be interrupted any number of times. [`wait`] is the one place that sleeps between tries.
 
 use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
 
 /// How often and how long to wait before retrying a transient failure.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +57,54 @@ impl RetryPolicy {
     }
 }
 
+/// The retries of one operation: which attempt this is, against a [`RetryPolicy`].
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    policy: RetryPolicy,
+    /// Retries granted since the start or the last [`Backoff::reset`].
+    attempt: usize,
+}
+
+impl Backoff {
+    pub fn new(policy: RetryPolicy) -> Self {
+        Self { policy, attempt: 0 }
+    }
+
+    /// The wait before retrying a failure, counting the retry; `None` when the failure is final
+    /// (`retryable` false) or the retries are used up. A server's `Retry-After` wins when it asks
+    /// for longer (capped by the policy).
+    pub fn next_delay(
+        &mut self,
+        retryable: bool,
+        retry_after: Option<Duration>,
+    ) -> Option<Duration> {
+        if !retryable {
+            return None;
+        }
+        let delay = self.policy.delay(self.attempt, retry_after)?;
+        self.attempt += 1;
+        Some(delay)
+    }
+
+    /// Retries granted so far (1 for the first retry).
+    pub fn attempt(&self) -> usize {
+        self.attempt
+    }
+
+    /// The operation made progress: the next failure starts the schedule again.
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+/// Sleeps `delay`; false when `cancel` fired first.
+pub async fn wait(delay: Duration, cancel: &CancellationToken) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(delay) => true,
+        _ = cancel.cancelled() => false,
+    }
+}
+
 /// Parses a `Retry-After` header value given in seconds (the HTTP-date form is also accepted).
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
@@ -96,5 +147,36 @@ mod tests {
         );
         assert_eq!(parse_retry_after(" 12 "), Some(Duration::from_secs(12)));
         assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn backoff_counts_retries_until_the_policy_runs_out() {
+        let mut b = Backoff::new(RetryPolicy::immediate(2));
+        assert_eq!(
+            b.next_delay(false, None),
+            None,
+            "a final failure is never retried"
+        );
+        assert_eq!(b.attempt(), 0);
+        assert_eq!(b.next_delay(true, None), Some(Duration::ZERO));
+        assert_eq!(
+            b.next_delay(true, Some(Duration::from_secs(4))),
+            Some(Duration::from_secs(4))
+        );
+        assert_eq!(b.attempt(), 2);
+        assert_eq!(b.next_delay(true, None), None, "retries used up");
+        assert_eq!(b.attempt(), 2);
+        b.reset();
+        assert_eq!(b.next_delay(true, None), Some(Duration::ZERO));
+        assert_eq!(b.attempt(), 1);
+    }
+
+    #[tokio::test]
+    async fn wait_sleeps_unless_cancelled() {
+        let cancel = CancellationToken::new();
+        assert!(wait(Duration::from_millis(1), &cancel).await);
+        cancel.cancel();
+        // Far longer than any test runs: only the cancellation can end it.
+        assert!(!wait(Duration::from_secs(3600), &cancel).await);
     }
 }

@@ -19,7 +19,7 @@ use md5::Digest as _;
 use reqwest::header::{HeaderMap, HeaderValue};
 use tokio::sync::mpsc;
 
-use super::Progress;
+use super::file::Progress;
 use super::protocol::{self, ChecksumAlgorithm};
 
 /// Bytes per read and per body frame. Small enough that a buffer is still in the CPU's L2

@@ -1,23 +1,22 @@
-//! The tus driver: reqwest requests built from [`super::protocol`] decisions, file ranges streamed
-//! from disk, a stall watchdog on every request, and the retry loop.
+//! The tus driver: runs the state machines of `super::machine` by executing their steps. It
+//! sends what they ask (through `super::wire`), sleeps between retries and reports progress;
+//! every decision is the machines'.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
-use reqwest::{Method, StatusCode, Url};
+use reqwest::Url;
 use tokio_util::sync::CancellationToken;
 
-use super::Error;
-use super::body::{self, StreamState};
 use super::chunk::{ChunkSize, ChunkSizer};
-use super::error::error_from_response;
+use super::error::Error;
 pub use super::file::{FileSource, NoProgress, Progress};
-use super::protocol::{
-    self, Capabilities, ChecksumAlgorithm, Created, HeadInfo, OFFSET_CONTENT_TYPE, TUS_VERSION,
-};
-use crate::retry::RetryPolicy;
+use super::machine::{Creation, Discovery, Transfer};
+use super::protocol::{self, Capabilities, Created, HeadInfo};
+use super::step::{self, Machine, Step};
+use super::wire::{self, Sender, Wire};
+use crate::retry::{self, RetryPolicy};
 
 /// How the client behaves. `Default` is what users get.
 #[derive(Debug, Clone)]
@@ -53,10 +52,10 @@ impl Default for TusConfig {
 
 /// A tus 1.0 client. Cheap to share (`Arc`); caches each endpoint's `OPTIONS` answer.
 pub struct TusClient {
-    pub(super) http: reqwest::Client,
-    pub(super) config: TusConfig,
+    wire: Wire,
+    config: TusConfig,
     /// `OPTIONS` answers by endpoint.
-    pub(super) capabilities: Mutex<HashMap<String, Arc<Capabilities>>>,
+    capabilities: Mutex<HashMap<String, Arc<Capabilities>>>,
     /// The last speed measured per endpoint (bytes per second), to size the next upload's
     /// first chunk.
     speeds: Mutex<HashMap<String, f64>>,
@@ -71,15 +70,14 @@ impl TusClient {
             .build()
             .map_err(Error::network)?;
         Ok(Self {
-            http,
+            wire: Wire {
+                http,
+                idle_timeout: config.idle_timeout,
+            },
             config,
             capabilities: Mutex::new(HashMap::new()),
             speeds: Mutex::new(HashMap::new()),
         })
-    }
-
-    pub fn config(&self) -> &TusConfig {
-        &self.config
     }
 
     /// What the endpoint supports, from one `OPTIONS` per endpoint (cached). A server that does
@@ -88,24 +86,15 @@ impl TusClient {
         if let Some(c) = self.cached(endpoint) {
             return Ok(c);
         }
-        let mut attempt = 0;
-        let caps = loop {
-            let req = self.http.request(Method::OPTIONS, endpoint.clone());
-            match self.send(req).await {
-                Ok(resp) if resp.status().is_success() => {
-                    break Capabilities::from_headers(resp.headers());
-                }
-                Ok(resp) if resp.status().is_client_error() => break Capabilities::assumed(),
-                Ok(resp) => {
-                    let e = error_from_response("OPTIONS", resp).await;
-                    self.backoff(e, &mut attempt, &NoProgress, None).await?;
-                }
-                Err(e) => self.backoff(e, &mut attempt, &NoProgress, None).await?,
-            }
+        let sender = wire::Discover {
+            wire: &self.wire,
+            endpoint,
         };
-        if !caps.versions.is_empty() && !caps.versions.iter().any(|v| v == TUS_VERSION) {
-            return Err(Error::UnsupportedVersion(caps.versions.join(",")));
-        }
+        let mut machine = Discovery::new(self.config.retry.clone());
+        let never = CancellationToken::new();
+        let caps = self
+            .drive(&mut machine, &sender, endpoint, &NoProgress, &never)
+            .await?;
         let caps = Arc::new(caps);
         if let Ok(mut map) = self.capabilities.lock() {
             map.insert(endpoint.to_string(), caps.clone());
@@ -132,90 +121,35 @@ impl TusClient {
         cancel: &CancellationToken,
     ) -> Result<Created, Error> {
         let caps = self.capabilities(endpoint).await?;
-        caps.check_size(file.len)?;
+        let mut machine = Creation::new(
+            &caps,
+            endpoint,
+            file.len,
+            self.config.creation_with_upload_max_bytes,
+            self.config.retry.clone(),
+        )?;
         let metadata = protocol::encode_metadata(metadata)?;
-        let with_data = caps.supports("creation-with-upload")
-            && file.len > 0
-            && file.len <= self.config.creation_with_upload_max_bytes;
-        let mut attempt = 0;
-        loop {
-            let mut req = self
-                .http
-                .post(endpoint.clone())
-                .header("Tus-Resumable", TUS_VERSION)
-                .header("Upload-Length", file.len);
-            if !metadata.is_empty() {
-                // An empty Upload-Metadata header is refused by some servers (@tus/server).
-                req = req.header("Upload-Metadata", &metadata);
-            }
-            let mut state = None;
-            if with_data {
-                file.check_unchanged().await?;
-                let (body, s) =
-                    body::range_body(file.path.clone(), 0, file.len, None, progress.clone());
-                req = req
-                    .header("Content-Type", OFFSET_CONTENT_TYPE)
-                    .header("Content-Length", file.len)
-                    .body(body);
-                state = Some(s);
-            } else {
-                req = req.header("Content-Length", 0);
-            }
-            let result = self.send_watched(req, state.clone(), cancel).await;
-            if let Some(s) = &state
-                && s.short.load(Ordering::Relaxed)
-            {
-                return Err(Error::FileEndedEarly {
-                    offset: s.sent.load(Ordering::Relaxed),
-                    expected: file.len,
-                });
-            }
-            let err = match result {
-                Ok(resp) if resp.status() == StatusCode::CREATED => {
-                    let url = protocol::resolve_location(endpoint, resp.headers())?;
-                    let offset = if with_data {
-                        let o = protocol::parse_offset(resp.headers()).unwrap_or(0);
-                        protocol::validate_patch_offset(0, file.len, o)?
-                    } else {
-                        0
-                    };
-                    if offset > 0 {
-                        progress.acknowledged(offset);
-                    }
-                    return Ok(Created {
-                        url,
-                        offset,
-                        expires: protocol::parse_expires(resp.headers()),
-                    });
-                }
-                Ok(resp) if resp.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                    return Err(Error::TooLarge {
-                        size: file.len,
-                        max: caps.max_size.unwrap_or(0),
-                    });
-                }
-                Ok(resp) => error_from_response("POST", resp).await,
-                Err(e) => e,
-            };
-            self.backoff(err, &mut attempt, progress.as_ref(), Some(cancel))
-                .await?;
+        let sender = wire::Create {
+            wire: &self.wire,
+            endpoint,
+            file,
+            metadata: &metadata,
+            progress: &progress,
+            cancel,
+        };
+        let created = self
+            .drive(&mut machine, &sender, endpoint, progress.as_ref(), cancel)
+            .await?;
+        if created.offset > 0 {
+            progress.acknowledged(created.offset);
         }
+        Ok(created)
     }
 
     /// Asks the server where the upload stands.
     pub async fn head(&self, url: &Url) -> Result<HeadInfo, Error> {
-        let req = self
-            .http
-            .head(url.clone())
-            .header("Tus-Resumable", TUS_VERSION);
-        let resp = self.send(req).await?;
-        match resp.status().as_u16() {
-            200..=299 => HeadInfo::from_headers(resp.headers()),
-            403 | 404 | 410 => Err(Error::Gone {
-                status: resp.status().as_u16(),
-            }),
-            _ => Err(error_from_response("HEAD", resp).await),
-        }
+        let reply = self.wire.head(url, &CancellationToken::new()).await?;
+        step::head_answer(&reply)
     }
 
     /// Deletes an upload (termination), when the endpoint offers it. A missing upload is fine.
@@ -223,15 +157,7 @@ impl TusClient {
         if !self.capabilities(endpoint).await?.supports("termination") {
             return Ok(());
         }
-        let req = self
-            .http
-            .delete(url.clone())
-            .header("Tus-Resumable", TUS_VERSION);
-        let resp = self.send(req).await?;
-        match resp.status().as_u16() {
-            200..=299 | 404 | 410 => Ok(()),
-            _ => Err(error_from_response("DELETE", resp).await),
-        }
+        step::delete_answer(&self.wire.delete(url).await?)
     }
 
     /// Sends the rest of `file` to the upload at `url`, from the server's offset, until the
@@ -251,180 +177,67 @@ impl TusClient {
         cancel: &CancellationToken,
     ) -> Result<(), Error> {
         let caps = self.capabilities(endpoint).await?;
-        let checksum = match caps.checksum_algorithm() {
-            Some(alg) if self.config.checksum && caps.supports("checksum-trailer") => {
-                Checksum::Trailer(alg)
-            }
-            Some(alg) if self.config.checksum => Checksum::Header(alg),
-            _ => Checksum::None,
-        };
         let known_speed = self
             .speeds
             .lock()
             .ok()
             .and_then(|m| m.get(endpoint.as_str()).copied());
-        let mut sizer = ChunkSizer::with_speed(self.config.chunk_size, known_speed);
-        let mut acknowledged = known_offset.unwrap_or(0);
-        let mut offset = acknowledged;
-        let mut need_head = known_offset.is_none();
-        let mut attempt = 0;
+        let sizer = ChunkSizer::with_speed(self.config.chunk_size, known_speed);
+        let mut machine = Transfer::new(file.len, known_offset, sizer, self.config.retry.clone());
+        let sender = wire::Transfer {
+            wire: &self.wire,
+            url,
+            file,
+            checksum: caps.checksum_mode(self.config.checksum),
+            progress: &progress,
+            cancel,
+        };
+        self.drive(&mut machine, &sender, endpoint, progress.as_ref(), cancel)
+            .await
+    }
+
+    /// Runs `machine` to its end: sends what it asks through `sender`, feeds back the answers,
+    /// sleeps between retries, reports progress. Stops with [`Error::Cancelled`] once `cancel`
+    /// fires.
+    async fn drive<M: Machine>(
+        &self,
+        machine: &mut M,
+        sender: &impl Sender<M::Request>,
+        endpoint: &Url,
+        progress: &dyn Progress,
+        cancel: &CancellationToken,
+    ) -> Result<M::Output, Error> {
         loop {
-            if cancel.is_cancelled() {
-                return Err(Error::Cancelled);
-            }
-            if need_head {
-                match self.watch(self.head(url), None, cancel).await {
-                    Ok(info) => {
-                        if protocol::is_expired(info.expires, SystemTime::now()) {
-                            return Err(Error::Expired);
-                        }
-                        offset = info.validate(file.len, acknowledged)?;
-                        need_head = false;
+            match machine.poll() {
+                Step::Send(request) => {
+                    if cancel.is_cancelled() {
+                        return Err(Error::Cancelled);
                     }
-                    Err(e) => {
-                        self.backoff(e, &mut attempt, progress.as_ref(), Some(cancel))
-                            .await?;
-                        continue;
+                    match sender.send(request).await {
+                        Ok(reply) => machine.on_reply(request, reply),
+                        Err(e) => machine.on_error(e),
                     }
                 }
-            }
-            if offset > acknowledged {
-                acknowledged = offset;
-                attempt = 0;
-                progress.acknowledged(offset);
-            }
-            if offset >= file.len {
-                return Ok(());
-            }
-            file.check_unchanged().await?;
-            let len = sizer.next().min(file.len - offset);
-            let started = Instant::now();
-            match self
-                .patch(url, file, offset, len, checksum, progress.clone(), cancel)
-                .await
-            {
-                Ok(new) => {
-                    if new == offset {
-                        // Accepted nothing: count it as a failed attempt so it cannot loop.
-                        let e = Error::Protocol("the server accepted no bytes".into());
-                        self.backoff_any(e, &mut attempt, progress.as_ref(), cancel)
-                            .await?;
-                        need_head = true;
-                    } else {
-                        let elapsed = started.elapsed();
-                        tracing::debug!(
-                            offset,
-                            bytes = new - offset,
-                            ?elapsed,
-                            "tus: PATCH acknowledged"
-                        );
-                        sizer.observe(new - offset, elapsed);
-                        if let (Some(bps), Ok(mut m)) = (sizer.speed(), self.speeds.lock()) {
-                            m.insert(endpoint.to_string(), bps);
-                        }
-                        offset = new;
+                Step::Acknowledged(offset) => progress.acknowledged(offset),
+                Step::Measured(bytes_per_sec) => {
+                    if let Ok(mut m) = self.speeds.lock() {
+                        m.insert(endpoint.to_string(), bytes_per_sec);
                     }
                 }
-                Err(Error::Status { status: 413, .. }) if sizer.halve() => {
-                    tracing::info!(chunk = sizer.next(), "413 on PATCH: halving the chunk size");
-                    need_head = true;
+                Step::Wait {
+                    delay,
+                    attempt,
+                    error,
+                } => {
+                    tracing::debug!(attempt, ?delay, error = %error, "tus: retrying");
+                    progress.retrying(&error, attempt, delay);
+                    if !retry::wait(delay, cancel).await {
+                        return Err(Error::Cancelled);
+                    }
                 }
-                Err(Error::Gone { status }) => return Err(Error::Gone { status }),
-                Err(e) => {
-                    self.backoff(e, &mut attempt, progress.as_ref(), Some(cancel))
-                        .await?;
-                    need_head = true;
-                }
+                Step::Done(output) => return Ok(output),
+                Step::Failed(e) => return Err(e),
             }
         }
     }
-
-    /// One PATCH of `len` bytes from `offset`; returns the server's new offset.
-    #[allow(clippy::too_many_arguments)]
-    async fn patch(
-        &self,
-        url: &Url,
-        file: &FileSource,
-        offset: u64,
-        len: u64,
-        checksum: Checksum,
-        progress: Arc<dyn Progress>,
-        cancel: &CancellationToken,
-    ) -> Result<u64, Error> {
-        let mut req = self
-            .http
-            .patch(url.clone())
-            .header("Tus-Resumable", TUS_VERSION)
-            .header("Upload-Offset", offset)
-            .header("Content-Type", OFFSET_CONTENT_TYPE);
-        let mut trailer = None;
-        match checksum {
-            Checksum::None => req = req.header("Content-Length", len),
-            Checksum::Header(alg) => {
-                let digest = body::digest_range(file.path.clone(), offset, len, alg).await?;
-                req = req
-                    .header("Content-Length", len)
-                    .header("Upload-Checksum", protocol::checksum_header(alg, &digest));
-            }
-            Checksum::Trailer(alg) => {
-                // Chunked, with the checksum computed while reading and sent after the data.
-                req = req.header("Trailer", "Upload-Checksum");
-                trailer = Some(alg);
-            }
-        }
-        let (body, state) = body::range_body(file.path.clone(), offset, len, trailer, progress);
-        let result = self
-            .send_watched(req.body(body), Some(state.clone()), cancel)
-            .await;
-        if state.short.load(Ordering::Relaxed) {
-            return Err(Error::FileEndedEarly {
-                offset: state.sent.load(Ordering::Relaxed),
-                expected: file.len,
-            });
-        }
-        let resp = result?;
-        match resp.status().as_u16() {
-            200..=299 => {
-                let new = protocol::parse_offset(resp.headers())?;
-                if protocol::is_expired(protocol::parse_expires(resp.headers()), SystemTime::now())
-                    && new < file.len
-                {
-                    return Err(Error::Expired);
-                }
-                protocol::validate_patch_offset(offset, len, new)
-            }
-            404 | 410 => Err(Error::Gone {
-                status: resp.status().as_u16(),
-            }),
-            _ => Err(error_from_response("PATCH", resp).await),
-        }
-    }
-
-    /// Sends a request under the stall watchdog, stopping early when `cancel` fires.
-    async fn send_watched(
-        &self,
-        req: reqwest::RequestBuilder,
-        state: Option<Arc<StreamState>>,
-        cancel: &CancellationToken,
-    ) -> Result<reqwest::Response, Error> {
-        let fut = req.send();
-        self.watch(async { fut.await.map_err(Error::network) }, state, cancel)
-            .await
-    }
-
-    /// Sends a bodiless request under the stall watchdog.
-    async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, Error> {
-        self.send_watched(req, None, &CancellationToken::new())
-            .await
-    }
-}
-
-/// How a PATCH proves its bytes.
-#[derive(Debug, Clone, Copy)]
-enum Checksum {
-    None,
-    /// `Upload-Checksum` header: the range is hashed before it is sent (a second read).
-    Header(ChecksumAlgorithm),
-    /// `Upload-Checksum` trailer (`checksum-trailer`): hashed while it streams.
-    Trailer(ChecksumAlgorithm),
 }

@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-use super::protocol;
-use crate::retry::parse_retry_after;
+use super::status;
 
 /// Everything that can go wrong in a tus exchange.
 #[derive(Debug, thiserror::Error)]
@@ -88,9 +87,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Network(_) | Error::Stalled(_) => true,
-            Error::Status { status, .. } => {
-                matches!(status, 409 | 423 | 429 | 460) || (500..600).contains(status)
-            }
+            Error::Status { status, .. } => status::is_transient(*status),
             _ => false,
         }
     }
@@ -129,27 +126,5 @@ impl Error {
             }
         }
         Error::Network(e.without_url())
-    }
-}
-
-/// Turns an unexpected answer into an [`Error::Status`] carrying the server's message.
-pub(super) async fn error_from_response(method: &'static str, resp: reqwest::Response) -> Error {
-    let status = resp.status().as_u16();
-    let retry_after =
-        protocol::header_str(resp.headers(), "retry-after").and_then(parse_retry_after);
-    if status == 412 {
-        let v = protocol::header_str(resp.headers(), "tus-version").unwrap_or("");
-        return Error::UnsupportedVersion(v.to_string());
-    }
-    let text = resp.text().await.unwrap_or_default();
-    let mut message: String = text.trim().chars().take(300).collect();
-    if message.starts_with('<') {
-        message = String::new(); // an HTML error page says nothing a person can use
-    }
-    Error::Status {
-        method,
-        status,
-        message,
-        retry_after,
     }
 }

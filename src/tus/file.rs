@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use super::Error;
+use super::error::Error;
 
 /// Which file a path named, beyond its size and modification time: a file renamed over
 /// another (a new inode), or edited with its time put back (a new change time), is another file
@@ -86,7 +86,8 @@ impl FileSource {
 pub trait Progress: Send + Sync {
     /// Bytes up to `offset` were handed to the connection (may run ahead of the server).
     fn sent(&self, _offset: u64) {}
-    /// The server acknowledged bytes up to `offset`.
+    /// The server acknowledged bytes up to `offset`. It grows within one `upload` call; when a
+    /// gone upload is created anew, the offsets reported start over from 0.
     fn acknowledged(&self, _offset: u64) {}
     /// A transient failure; the client will retry after `delay`.
     fn retrying(&self, _error: &Error, _attempt: usize, _delay: Duration) {}

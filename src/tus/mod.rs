@@ -1,20 +1,29 @@
 //! Our tus 1.0 client.
 //!
-//! * [`protocol`]: pure decisions (headers in, facts out) with unit tests beside them;
-//! * [`client`]: the reqwest driver that streams file ranges, detects stalls and retries;
+//! * `status`: what each status code means for each request (the one place they are read);
+//! * [`protocol`]: pure header rules (capabilities, metadata, offsets, `Location`, expiry);
+//! * `machine`: discovery, creation and the HEAD/PATCH loop as pure state machines that say
+//!   what to do next (`step` is what passes between them and the driver);
+//! * [`client`]: the driver that runs the machines: it sends their requests (built, streamed
+//!   from the file and watched for stalls in `wire`), sleeps between retries, reports progress;
 //! * [`error`]: one flat error enum whose predicates drive retries.
 //!
 //! Supported: core (HEAD/PATCH), OPTIONS discovery (cached per endpoint), creation,
-//! creation-with-upload (small files, one round trip), termination, checksum (`sha1`, `md5`; as a
-//! trailer when the server offers `checksum-trailer`), and expiration (`Upload-Expires`).
+//! creation-with-upload (small files, one round trip), termination, checksum (`crc32`, `sha1`,
+//! `md5`, the first the server offers in that order; as a trailer when it offers
+//! `checksum-trailer`), and expiration (`Upload-Expires`).
 
 mod body;
 pub mod chunk;
 pub mod client;
 pub mod error;
 mod file;
+mod machine;
 pub mod protocol;
-mod resilience;
+mod status;
+mod step;
+mod watchdog;
+mod wire;
 
 pub use chunk::ChunkSize;
 pub use client::{FileSource, Progress, TusClient, TusConfig};

@@ -1,4 +1,4 @@
-//! Pure tus 1.0 decisions: reading headers, encoding metadata, checking offsets, sizing chunks.
+//! Pure tus 1.0 header rules: capabilities, metadata, offsets, `Location`, expiry, checksums.
 //! No I/O here, so every rule has a unit test next to it.
 
 use std::time::SystemTime;
@@ -7,7 +7,7 @@ use base64::Engine as _;
 use reqwest::Url;
 use reqwest::header::HeaderMap;
 
-use super::Error;
+use super::error::Error;
 
 pub const TUS_VERSION: &str = "1.0.0";
 pub const OFFSET_CONTENT_TYPE: &str = "application/offset+octet-stream";
@@ -76,6 +76,16 @@ impl Capabilities {
         .find(|a| self.checksum_algorithms.iter().any(|x| x == a.name()))
     }
 
+    /// How each PATCH proves its bytes, when checksums are `enabled` and the server offers an
+    /// algorithm we implement: as a trailer when it offers `checksum-trailer`, else as a header.
+    pub fn checksum_mode(&self, enabled: bool) -> Checksum {
+        match self.checksum_algorithm() {
+            Some(alg) if enabled && self.supports("checksum-trailer") => Checksum::Trailer(alg),
+            Some(alg) if enabled => Checksum::Header(alg),
+            _ => Checksum::None,
+        }
+    }
+
     /// Refuses a file over `Tus-Max-Size` before anything is created.
     pub fn check_size(&self, size: u64) -> Result<(), Error> {
         match self.max_size {
@@ -102,6 +112,16 @@ impl ChecksumAlgorithm {
             ChecksumAlgorithm::Md5 => "md5",
         }
     }
+}
+
+/// How a PATCH proves its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checksum {
+    None,
+    /// `Upload-Checksum` header: the range is hashed before it is sent (a second read).
+    Header(ChecksumAlgorithm),
+    /// `Upload-Checksum` trailer (`checksum-trailer`): hashed while it streams.
+    Trailer(ChecksumAlgorithm),
 }
 
 /// The `Upload-Checksum` header value for a digest.

@@ -1,16 +1,16 @@
-//! The REST driver: builds requests, adds credentials for the API host only, retries transient
-//! failures, decodes answers.
+//! The REST calls: builds their requests, adds credentials for the API host only, decodes
+//! answers. Sending, retrying and bounding them is [`super::transport`]'s.
 
 use std::time::Duration;
 
 use reqwest::{Method, Url};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use super::error::Error;
+use super::transport::Transport;
 use super::types::{FileDescriptor, Folder, Page};
 use crate::redact::ApiKey;
-use crate::retry::{RetryPolicy, parse_retry_after};
+use crate::retry::{Backoff, RetryPolicy};
 
 /// What authorizes calls to the API host.
 #[derive(Debug, Clone)]
@@ -50,19 +50,15 @@ pub struct UploadTarget {
     pub upload_token: String,
 }
 
-/// The largest REST answer read: a page of 100 file descriptors is well under 1 MiB.
-pub const MAX_ANSWER_BYTES: u64 = 8 << 20;
 /// A REST call that moves no byte for this long is stalled (like a tus PATCH).
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A client for one site (or the sandbox).
 #[derive(Clone)]
 pub struct WixMediaClient {
-    http: reqwest::Client,
+    transport: Transport,
     base: Url,
     credentials: Credentials,
-    retry: RetryPolicy,
-    idle_timeout: Duration,
 }
 
 impl WixMediaClient {
@@ -88,11 +84,13 @@ impl WixMediaClient {
             .build()
             .map_err(|e| Error::Network(e.without_url()))?;
         Ok(Self {
-            http,
+            transport: Transport {
+                http,
+                retry,
+                idle_timeout,
+            },
             base,
             credentials,
-            retry,
-            idle_timeout,
         })
     }
 
@@ -108,108 +106,11 @@ impl WixMediaClient {
 
     /// A request to the API host, with the credentials.
     fn api(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
-        self.http
+        self.transport
+            .http
             .request(method, url)
             .header("Authorization", self.credentials.api_key.expose())
             .header("wix-site-id", &self.credentials.site_id)
-    }
-
-    /// Sends a request (rebuilt for each attempt) with retries, and decodes a JSON answer.
-    /// Only for calls that are safe to repeat (reads, and writes the server deduplicates).
-    async fn call<T: DeserializeOwned>(
-        &self,
-        what: &str,
-        build: impl Fn() -> reqwest::RequestBuilder,
-    ) -> Result<T, Error> {
-        let mut attempt = 0;
-        loop {
-            let err = match self.call_once(what, build()).await {
-                Ok(v) => return Ok(v),
-                Err(e) => e,
-            };
-            self.wait_to_retry(what, err, &mut attempt).await?;
-        }
-    }
-
-    /// Sleeps before the next attempt, or hands back the error when it is final.
-    async fn wait_to_retry(
-        &self,
-        what: &str,
-        err: Error,
-        attempt: &mut usize,
-    ) -> Result<(), Error> {
-        if !err.is_retryable() {
-            return Err(err);
-        }
-        let Some(delay) = self.retry.delay(*attempt, err.retry_after()) else {
-            return Err(err);
-        };
-        *attempt += 1;
-        tracing::debug!(what, attempt = *attempt, ?delay, error = %err, "wix: retrying");
-        tokio::time::sleep(delay).await;
-        Ok(())
-    }
-
-    /// One attempt, decoded.
-    async fn call_once<T: DeserializeOwned>(
-        &self,
-        what: &str,
-        req: reqwest::RequestBuilder,
-    ) -> Result<T, Error> {
-        let bytes = self.try_call(req).await?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            Error::BadResponse(format!("{what}: the body is not the expected JSON ({e})"))
-        })
-    }
-
-    async fn try_call(&self, req: reqwest::RequestBuilder) -> Result<bytes::Bytes, Error> {
-        let host = req
-            .try_clone()
-            .and_then(|r| r.build().ok())
-            .and_then(|r| r.url().host_str().map(str::to_string))
-            .unwrap_or_else(|| "this address".into());
-        let classify = |e: reqwest::Error| {
-            if e.is_connect() {
-                Error::Network(e.without_url())
-            } else if e.is_timeout() {
-                Error::Stalled {
-                    host: host.clone(),
-                    idle: self.idle_timeout,
-                }
-            } else if e.is_redirect() {
-                Error::Redirects { host: host.clone() }
-            } else {
-                Error::Network(e.without_url())
-            }
-        };
-        let mut resp = req.send().await.map_err(classify)?;
-        let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        let too_large = || Error::TooLarge {
-            host: host.clone(),
-            limit_bytes: MAX_ANSWER_BYTES,
-        };
-        if resp.content_length().is_some_and(|n| n > MAX_ANSWER_BYTES) {
-            return Err(too_large());
-        }
-        // Read at most the limit, whatever the server claims or omits.
-        let mut body = bytes::BytesMut::new();
-        while let Some(chunk) = resp.chunk().await.map_err(classify)? {
-            if (body.len() + chunk.len()) as u64 > MAX_ANSWER_BYTES {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        let body = body.freeze();
-        if (200..300).contains(&status) {
-            Ok(body)
-        } else {
-            Err(Error::from_response(status, &body, retry_after))
-        }
     }
 
     /// Step 1: a tus endpoint and a single-use token for one file.
@@ -225,6 +126,7 @@ impl WixMediaClient {
         }
         let url = self.api_url("/site-media/v1/files/generate-resumable-upload-url")?;
         let a: Answer = self
+            .transport
             .call("generate-resumable-upload-url", || {
                 self.api(Method::POST, url.clone()).json(req)
             })
@@ -258,8 +160,10 @@ impl WixMediaClient {
             .push(&target.upload_token);
         url.query_pairs_mut().append_pair("filename", filename);
         let a: FileAnswer = self
+            .transport
             .call("finalize", || {
-                self.http
+                self.transport
+                    .http
                     .put(url.clone())
                     .header("Content-Type", "application/json")
                     .body("{}")
@@ -274,6 +178,7 @@ impl WixMediaClient {
         let mut url = self.api_url("/site-media/v1/files/get-file-by-id")?;
         url.query_pairs_mut().append_pair("fileId", file_id);
         let a: FileAnswer = self
+            .transport
             .call("get-file-by-id", || self.api(Method::GET, url.clone()))
             .await?;
         a.file
@@ -290,6 +195,7 @@ impl WixMediaClient {
         let url = self.api_url("/site-media/v1/files/get-files")?;
         let body = serde_json::json!({ "fileIds": file_ids });
         let a: Answer = self
+            .transport
             .call("get-files", || {
                 self.api(Method::POST, url.clone()).json(&body)
             })
@@ -324,6 +230,7 @@ impl WixMediaClient {
             }
         }
         let a: Answer = self
+            .transport
             .call("list files", || self.api(Method::GET, url.clone()))
             .await?;
         Ok(Page {
@@ -355,6 +262,7 @@ impl WixMediaClient {
             }
         }
         let a: Answer = self
+            .transport
             .call("list folders", || self.api(Method::GET, url.clone()))
             .await?;
         Ok(Page {
@@ -382,9 +290,10 @@ impl WixMediaClient {
         if let Some(p) = parent_folder_id {
             body["parentFolderId"] = p.into();
         }
-        let mut attempt = 0;
+        let mut backoff = Backoff::new(self.transport.retry.clone());
         loop {
             let err = match self
+                .transport
                 .call_once::<Answer>(
                     "create folder",
                     self.api(Method::POST, url.clone()).json(&body),
@@ -404,7 +313,8 @@ impl WixMediaClient {
             {
                 return Ok(existing);
             }
-            self.wait_to_retry("create folder", err, &mut attempt)
+            self.transport
+                .wait_to_retry("create folder", err, &mut backoff)
                 .await?;
         }
     }

@@ -9,6 +9,7 @@ pub const PRODUCTION_BASE: &str = "https://www.wixapis.com";
 
 pub mod client;
 pub mod error;
+mod transport;
 pub mod types;
 
 pub use client::{Credentials, UploadRequest, UploadTarget, WixMediaClient};
