@@ -30,8 +30,10 @@ pub enum Key {
 
 /// Where a thumbnail comes from.
 pub enum Source {
+    /// A local file, decoded with its EXIF orientation.
     File(PathBuf),
-    /// A URL, and the disk cache file for it.
+    /// The server's thumbnail URL: fetched once into the disk cache (named by the URL's MD5),
+    /// then decoded from there.
     Url(String),
 }
 

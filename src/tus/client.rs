@@ -13,7 +13,7 @@ use super::chunk::{ChunkSize, ChunkSizer};
 use super::error::Error;
 pub use super::file::{FileSource, NoProgress, Progress};
 use super::machine::{Creation, Discovery, Transfer};
-use super::protocol::{self, Capabilities, Created, HeadInfo};
+use super::protocol::{self, Capabilities, Created};
 use super::step::{self, Machine, Step};
 use super::wire::{self, Sender, Wire};
 use crate::retry::{self, RetryPolicy};
@@ -144,12 +144,6 @@ impl TusClient {
             progress.acknowledged(created.offset);
         }
         Ok(created)
-    }
-
-    /// Asks the server where the upload stands.
-    pub async fn head(&self, url: &Url) -> Result<HeadInfo, Error> {
-        let reply = self.wire.head(url, &CancellationToken::new()).await?;
-        step::head_answer(&reply)
     }
 
     /// Deletes an upload (termination), when the endpoint offers it. A missing upload is fine.
