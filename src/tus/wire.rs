@@ -56,6 +56,24 @@ impl Wire {
     /// the answer: its text too when the status makes it an error message (that read must end
     /// within the idle timeout as well). `started` is when the exchange began, for
     /// [`Reply::elapsed`].
+    /// [`Self::exchange`] for a request whose body streams `file`: a file that ran out before
+    /// the body did is [`Error::FileEndedEarly`], whatever the server answered.
+    async fn exchange_file(
+        &self,
+        method: status::Method,
+        req: reqwest::RequestBuilder,
+        state: &Arc<StreamState>,
+        file: &FileSource,
+        started: Instant,
+        cancel: &CancellationToken,
+    ) -> Result<Reply, Error> {
+        let reply = self
+            .exchange(method, req, Some(state.clone()), started, cancel)
+            .await;
+        ended_early(state, file)?;
+        reply
+    }
+
     async fn exchange(
         &self,
         method: status::Method,
@@ -150,18 +168,16 @@ impl Sender<Post> for Create<'_> {
             .header("Content-Type", OFFSET_CONTENT_TYPE)
             .header("Content-Length", file.len)
             .body(body);
-        let reply = self
-            .wire
-            .exchange(
+        self.wire
+            .exchange_file(
                 status::Method::Post,
                 req,
-                Some(state.clone()),
+                &state,
+                file,
                 started,
                 self.cancel,
             )
-            .await;
-        ended_early(&state, file)?;
-        reply
+            .await
     }
 }
 
@@ -222,18 +238,16 @@ impl Transfer<'_> {
             trailer,
             self.progress.clone(),
         );
-        let reply = self
-            .wire
-            .exchange(
+        self.wire
+            .exchange_file(
                 status::Method::Patch,
                 req.body(body),
-                Some(state.clone()),
+                &state,
+                file,
                 started,
                 self.cancel,
             )
-            .await;
-        ended_early(&state, file)?;
-        reply
+            .await
     }
 }
 
