@@ -19,7 +19,7 @@
 //! history_tab.rs     finished uploads from every run, searchable
 //! thumbs.rs          previews decoded off the UI thread (EXIF-aware), server thumbnails cached
 //! queue.rs           the window's copy of the queue, updated from engine events
-//! backend.rs         starting the engine on the saved site or the embedded sandbox
+//! backend.rs         the window's side of start-up (crate::startup), Test connection, folders
 //! format.rs          status lines, elided names, paste forms (pure, unit-tested)
 //! style.rs           colours, spacing, the icon and illustration from assets/
 //! ```
