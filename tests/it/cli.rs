@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::http::Method;
 use wixup::sandbox::{FaultKind, Rule};
 
-use super::support::{Env, get, oriented_jpeg, random_file};
+use super::support::{Env, exits_with, get, oriented_jpeg, random_file, wait_until};
 
 pub(super) fn wixup(env: &Env, data: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_wixup"));
@@ -48,23 +48,12 @@ pub(super) async fn upload_then_kill_9(env: &Env, file: &Path, bytes: u64) {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut child = c.spawn().expect("spawn");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while env.stat(|s| &s.bytes_received) < bytes {
-        assert!(std::time::Instant::now() < deadline, "upload did not start");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until("upload did not start", Duration::from_secs(30), || {
+        env.stat(|s| &s.bytes_received) >= bytes
+    })
+    .await;
     child.kill().expect("kill -9");
     let _ = child.wait();
-}
-
-/// Asserts the exit code, showing stderr when it differs.
-pub(super) fn exits_with(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 pub(super) fn json_lines(out: &Output) -> Vec<serde_json::Value> {
@@ -87,7 +76,8 @@ async fn upload_json_reports_each_file_and_bad_input_does_not_stop_the_rest() {
         .arg(&photo)
         .arg(&missing);
     let out = run(c).await;
-    assert_eq!(out.status.code(), Some(1), "a failed file means exit 1");
+    // A failed file means exit 1.
+    exits_with(&out, 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("nope.png") && stderr.contains("not found"),
@@ -146,7 +136,8 @@ async fn usage_errors_exit_2() {
         let mut c = wixup(&env, "data");
         c.args(&args);
         let out = run(c).await;
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        // Its stderr names the argument at fault.
+        exits_with(&out, 2);
     }
     let mut c = wixup(&env, "data");
     c.arg("--help");
@@ -190,7 +181,7 @@ async fn kill_9_then_resume_completes_and_resends_at_most_one_chunk() {
     let mut c = wixup(&env, "data");
     c.arg("resume");
     let out = run(c).await;
-    assert_eq!(out.status.code(), Some(0));
+    exits_with(&out, 0);
     assert!(String::from_utf8_lossy(&out.stderr).contains("Nothing to resume"));
 }
 
@@ -213,15 +204,14 @@ async fn a_second_wixup_on_the_same_data_dir_says_so() {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut first = c.spawn().expect("spawn");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while env.stat(|s| &s.patch_requests) == 0 {
-        assert!(std::time::Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until("the first upload's PATCH", Duration::from_secs(30), || {
+        env.stat(|s| &s.patch_requests) > 0
+    })
+    .await;
     let mut c = wixup(&env, "data");
     c.arg("upload").arg(&file);
     let out = run(c).await;
-    assert_eq!(out.status.code(), Some(1));
+    exits_with(&out, 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("another Wixup") && stderr.contains(&first.id().to_string()),
@@ -259,12 +249,7 @@ async fn the_api_key_appears_in_no_log_journal_or_error() {
             .env("RUST_LOG", "trace");
         c.args(["upload", "--json"]).arg(&file);
         let out = run(c).await;
-        assert_eq!(
-            out.status.code(),
-            Some(code),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        exits_with(&out, code);
         let all = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -296,11 +281,10 @@ async fn upload_tokens_never_reach_the_logs() {
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).expect("log"));
     let mut child = c.spawn().expect("spawn");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while env.stat(|s| &s.bytes_received) < 1 << 20 {
-        assert!(std::time::Instant::now() < deadline, "upload did not start");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until("upload did not start", Duration::from_secs(30), || {
+        env.stat(|s| &s.bytes_received) >= 1 << 20
+    })
+    .await;
     // Killed mid-upload, so the journal still holds the session and its token.
     child.kill().expect("kill -9");
     let _ = child.wait();
@@ -330,6 +314,7 @@ async fn upload_tokens_never_reach_the_logs() {
     }
 }
 
+#[cfg(unix)] // sends SIGTERM with kill(1)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_prints_its_address_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -373,7 +358,8 @@ async fn serve_prints_its_address_and_stops_on_sigterm() {
     let status = tokio::task::spawn_blocking(move || child.wait().expect("wait"))
         .await
         .expect("join");
-    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    // A clean exit on SIGTERM.
+    exits_with(&status, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -403,6 +389,7 @@ async fn without_credentials_the_cli_starts_the_sandbox_itself() {
     );
 }
 
+#[cfg(unix)] // a FIFO made with mkfifo(1)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn path_private_and_non_regular_files() {
     let env = Env::start().await;
@@ -420,7 +407,7 @@ async fn path_private_and_non_regular_files() {
         .arg(&file)
         .arg(&fifo);
     let out = run(c).await;
-    assert_eq!(out.status.code(), Some(1));
+    exits_with(&out, 1);
     let lines = json_lines(&out);
     let ok = lines
         .iter()
@@ -442,12 +429,7 @@ async fn path_private_and_non_regular_files() {
         403,
         "private files are not public"
     );
-    let wix = wixup::wix_media::WixMediaClient::new(
-        env.base(),
-        wixup::config::sandbox_credentials(),
-        Default::default(),
-    )
-    .expect("c");
+    let wix = env.wix_client(Default::default());
     let root = wix.list_folders(None, None).await.expect("folders");
     let photos = root
         .items
@@ -517,17 +499,7 @@ async fn saved_settings_choose_the_site_when_the_environment_does_not() {
     let data = env.path("data");
     // What the window's Settings save: the site (here the test sandbox as its API address),
     // and the key in the 0600 file (no keychain in tests).
-    wixup::settings::Settings {
-        connection: wixup::settings::ConnectionKind::WixSite,
-        site_id: wixup::sandbox::DEFAULT_SITE_ID.into(),
-        api_base: env.base().to_string(),
-        ..Default::default()
-    }
-    .save(&data)
-    .expect("save settings");
-    wixup::settings::SecretStore::File(data.join("api-key"))
-        .set(&wixup::redact::ApiKey::new(wixup::sandbox::DEFAULT_API_KEY))
-        .expect("save key");
+    env.save_site(&data);
     let f = random_file(&env.path("in"), "saved.bin", 200_000);
     let mut c = embedded(env.dir.path(), 0);
     c.env("WIXUP_SECRET_STORE", "file")
@@ -550,6 +522,6 @@ async fn saved_settings_choose_the_site_when_the_environment_does_not() {
         .args(["upload", "--json"])
         .arg(&f);
     let out = run(c).await;
-    assert_eq!(out.status.code(), Some(1));
+    exits_with(&out, 1);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no API key is saved"));
 }

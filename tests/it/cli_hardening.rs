@@ -5,17 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use super::cli::{exits_with, json_lines, run, wixup};
-use super::support::{Env, get, random_file};
-
-fn site_files(env: &Env) -> wixup::wix_media::WixMediaClient {
-    wixup::wix_media::WixMediaClient::new(
-        env.base(),
-        wixup::config::sandbox_credentials(),
-        Default::default(),
-    )
-    .expect("client")
-}
+use super::cli::{json_lines, run, wixup};
+use super::support::{Env, exits_with, get, poll_until, random_file, wait_until};
 
 /// `caf\xe9.txt`: a Latin-1 name from an old USB stick, not UTF-8.
 #[cfg(unix)]
@@ -80,15 +71,17 @@ async fn kill_9_mid_batch_with_a_non_utf8_name_then_resume_finishes_both() {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut child = c.spawn().expect("spawn");
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while env.stat(|s| &s.bytes_received) < 4 << 20 {
-        assert!(std::time::Instant::now() < deadline, "upload did not start");
+    wait_until("upload did not start", Duration::from_secs(60), || {
+        if env.stat(|s| &s.bytes_received) >= 4 << 20 {
+            return true;
+        }
         assert!(
             child.try_wait().expect("wait").is_none(),
             "wixup ended before it was killed (a panic?)"
         );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        false
+    })
+    .await;
     child.kill().expect("kill -9");
     let _ = child.wait();
     assert!(
@@ -113,7 +106,8 @@ async fn kill_9_mid_batch_with_a_non_utf8_name_then_resume_finishes_both() {
         body == std::fs::read(&big).expect("read"),
         "served bytes identical"
     );
-    let files = site_files(&env)
+    let files = env
+        .wix_client(Default::default())
         .list_files(None, None, 10)
         .await
         .expect("files");
@@ -142,11 +136,10 @@ async fn a_journal_entry_from_a_newer_wixup_is_kept_aside_and_the_rest_resume() 
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut child = c.spawn().expect("spawn");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while env.stat(|s| &s.bytes_received) < 1 << 20 {
-        assert!(std::time::Instant::now() < deadline, "upload did not start");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until("upload did not start", Duration::from_secs(30), || {
+        env.stat(|s| &s.bytes_received) >= 1 << 20
+    })
+    .await;
     child.kill().expect("kill -9");
     let _ = child.wait();
     env.sandbox.faults.clear();
@@ -340,14 +333,10 @@ async fn a_ctrl_c_while_an_event_is_handled_is_not_missed() {
     let mut child = c.spawn().expect("spawn");
     // Every file reaches the site while nobody reads stdout, so the reporter is blocked on a
     // write with events still queued.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while env.stat(|s| &s.files_created) < count {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "uploads did not finish"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until("uploads did not finish", Duration::from_secs(60), || {
+        env.stat(|s| &s.files_created) >= count
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(child.try_wait().expect("wait").is_none(), "still reporting");
     let status = std::process::Command::new("kill")
@@ -362,17 +351,12 @@ async fn a_ctrl_c_while_an_event_is_handled_is_not_missed() {
         let _ = stdout.read_to_end(&mut all);
         all
     });
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let code = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s.code();
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("wixup did not stop after Ctrl+C");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    let stopped = poll_until(Duration::from_secs(30), || child.try_wait().expect("wait")).await;
+    let Some(status) = stopped else {
+        let _ = child.kill();
+        panic!("wixup did not stop after Ctrl+C");
     };
     let _ = reader.join();
-    assert_eq!(code, Some(130), "stopped by the Ctrl+C, not run to the end");
+    // Stopped by the Ctrl+C (130), not run to the end.
+    exits_with(&status, 130);
 }

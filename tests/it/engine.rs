@@ -7,7 +7,7 @@ use axum::http::Method;
 use wixup::engine::{self, Command, Event, JobState, StartMode, Verification};
 use wixup::sandbox::{FaultKind, Rule};
 
-use super::support::{Env, Events, get, random_file, start_and_add};
+use super::support::{Env, Events, get, random_file, start_and_add, wait_until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn happy_path_files_folders_empty_and_images() {
@@ -390,17 +390,12 @@ async fn the_journal_is_private_versioned_and_locked() {
     assert_eq!(v["jobs"][0]["state"], "done");
     // A corrupt journal is kept aside, never lost.
     std::fs::write(&path, b"{ not json").expect("corrupt");
-    let mut later = None;
-    for _ in 0..50 {
-        match engine::start(cfg.clone(), None) {
-            Ok(h) => {
-                later = Some(h);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
-    let (h, mut rx) = later.expect("starts once the first engine let go");
+    let (h, mut rx) = wait_until(
+        "starts once the first engine let go",
+        Duration::from_millis(2500),
+        || engine::start(cfg.clone(), None).ok(),
+    )
+    .await;
     assert!(matches!(rx.recv().await, Some(Event::JournalError(_))));
     let aside: Vec<_> = std::fs::read_dir(env.path("data"))
         .expect("dir")
@@ -426,14 +421,12 @@ async fn cancel_terminates_and_retry_starts_again() {
     handle.send(Command::Cancel(ids[0]));
     events.wait_state(JobState::Cancelled).await;
     // The server-side upload is terminated (in the background, so wait for it, bounded).
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while env.stat(|s| &s.uploads_terminated) == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the cancelled upload was never terminated on the server"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_until(
+        "the cancelled upload was never terminated on the server",
+        Duration::from_secs(10),
+        || env.stat(|s| &s.uploads_terminated) > 0,
+    )
+    .await;
     assert_eq!(env.stat(|s| &s.uploads_created), 1);
     env.sandbox.faults.clear();
     handle.send(Command::Retry(ids[0]));
@@ -490,17 +483,15 @@ async fn the_notifier_wakes_a_front_end_after_each_event_is_queued() {
         paths: vec![file],
         destination: Default::default(),
     });
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while early.load(Ordering::SeqCst) == 0
-        && !taken
-            .lock()
-            .expect("lock")
-            .iter()
-            .any(|e| matches!(e, Event::Finished { .. }))
-    {
-        assert!(std::time::Instant::now() < deadline, "no Finished event");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_until("no Finished event", Duration::from_secs(30), || {
+        early.load(Ordering::SeqCst) > 0
+            || taken
+                .lock()
+                .expect("lock")
+                .iter()
+                .any(|e| matches!(e, Event::Finished { .. }))
+    })
+    .await;
     assert_eq!(
         early.load(Ordering::SeqCst),
         0,

@@ -7,7 +7,7 @@ use axum::http::Method;
 use wixup::engine::{Command, Event, JobState};
 use wixup::sandbox::{FaultKind, Rule};
 
-use super::support::{Env, random_file, start_and_add};
+use super::support::{Env, random_file, start_and_add, wait_until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_created_just_as_cancel_lands_is_terminated() {
@@ -23,24 +23,18 @@ async fn an_upload_created_just_as_cancel_lands_is_terminated() {
     ));
     let cfg = env.engine_config("data");
     let (handle, mut events, ids) = start_and_add(cfg, vec![file]).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while env.stat(|s| &s.uploads_created) == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no upload was created"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_until("no upload was created", Duration::from_secs(20), || {
+        env.stat(|s| &s.uploads_created) > 0
+    })
+    .await;
     handle.send(Command::Cancel(ids[0]));
     events.wait_state(JobState::Cancelled).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while env.stat(|s| &s.uploads_terminated) == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the upload created as Cancel landed was never terminated"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until(
+        "the upload created as Cancel landed was never terminated",
+        Duration::from_secs(20),
+        || env.stat(|s| &s.uploads_terminated) > 0,
+    )
+    .await;
     let jobs = handle.snapshot().await;
     assert_eq!(jobs[0].state, JobState::Cancelled);
     assert!(
@@ -106,14 +100,10 @@ async fn cancel_and_shutdown_during_a_creation_that_never_answers_stay_quick() {
     );
     let cfg = env.engine_config("data");
     let (handle, mut events, ids) = start_and_add(cfg, vec![file]).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while env.stat(|s| &s.uploads_created) == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no upload was created"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_until("no upload was created", Duration::from_secs(20), || {
+        env.stat(|s| &s.uploads_created) > 0
+    })
+    .await;
     handle.send(Command::Cancel(ids[0]));
     events.wait_state(JobState::Cancelled).await;
     // Bounded well below the stall: the worker gives the request a short grace, then lets go.

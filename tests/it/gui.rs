@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui::OutputCommand;
 use egui_kittest::Harness;
@@ -14,9 +14,11 @@ use wixup::gui::{App, AppOptions, Target};
 use wixup::redact::ApiKey;
 use wixup::retry::RetryPolicy;
 use wixup::sandbox;
-use wixup::settings::{ConnectionKind, SecretStore, Settings};
+use wixup::settings::{SecretStore, Settings};
 
-use super::support::{Env, get, oriented_jpeg, random_file};
+use super::support::{
+    Env, get, oriented_jpeg, poll_until_blocking, random_file, wait_until_blocking,
+};
 
 /// A file dropped onto the window, as the windowing integration hands it over.
 #[derive(Debug)]
@@ -47,15 +49,7 @@ pub(super) fn site_options(
     data_dir: &Path,
     chunk: Option<u64>,
 ) -> AppOptions {
-    let settings = Settings {
-        connection: ConnectionKind::WixSite,
-        site_id: sandbox::DEFAULT_SITE_ID.into(),
-        api_base: env.base().to_string(),
-        ..Settings::default()
-    };
-    settings.save(data_dir).unwrap();
-    let secrets = SecretStore::File(data_dir.join("api-key"));
-    secrets.set(&ApiKey::new(sandbox::DEFAULT_API_KEY)).unwrap();
+    let secrets = env.save_site(data_dir);
     options(rt, data_dir, secrets, chunk)
 }
 
@@ -81,17 +75,23 @@ pub(super) fn harness(opts: AppOptions) -> Harness<'static, App> {
         .build_eframe(move |cc| App::new(cc, opts))
 }
 
-/// Steps frames until `pred` holds; bounded, so a hang fails with what it waited for.
+/// Steps frames until `pred` holds of the app; bounded, so a hang fails with what it waited for.
 pub(super) fn until(h: &mut Harness<'_, App>, what: &str, secs: u64, pred: impl Fn(&App) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
+    until_shown(h, &format!("waiting for {what}"), secs, |h| pred(h.state()));
+}
+
+/// Steps frames until `shown` finds what it looks for on screen; panics with `what` (a sentence
+/// saying what is missing) after `secs`.
+pub(super) fn until_shown(
+    h: &mut Harness<'_, App>,
+    what: &str,
+    secs: u64,
+    shown: impl Fn(&Harness<'_, App>) -> bool,
+) {
+    wait_until_blocking(what, Duration::from_secs(secs), || {
         h.step();
-        if pred(h.state()) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+        shown(h)
+    });
 }
 
 pub(super) fn connected(h: &mut Harness<'_, App>) {
@@ -345,12 +345,9 @@ fn settings_validate_and_test_connection_tells_good_from_bad_keys() {
         .set_text_value_accesskit("a-wrong-key");
     h.run_steps(2);
     h.get_by_label("Test connection").click();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while h.query_by_label_contains("✖ Wix").is_none() {
-        assert!(Instant::now() < deadline, "no error shown for a wrong key");
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    until_shown(&mut h, "no error shown for a wrong key", 10, |h| {
+        h.query_by_label_contains("✖ Wix").is_some()
+    });
     let shown = text(&h.get_by_label_contains("✖ Wix"));
     assert!(
         shown.contains("403") && shown.contains("Media Manager"),
@@ -365,16 +362,16 @@ fn settings_validate_and_test_connection_tells_good_from_bad_keys() {
         .set_text_value_accesskit(sandbox::DEFAULT_API_KEY);
     h.run_steps(2);
     h.get_by_label("Test connection").click();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while h.query_by_label_contains("✔ Connected").is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "no success shown for the right key: {:#?}",
-            h.root()
-        );
+    // What the window shows instead is worth seeing, so the tree goes into the message.
+    let connected = poll_until_blocking(Duration::from_secs(10), || {
         h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
+        h.query_by_label_contains("✔ Connected").is_some()
+    });
+    assert!(
+        connected.is_some(),
+        "no success shown for the right key: {:#?}",
+        h.root()
+    );
     h.check_accessibility();
     h.get_by_label("Save").click();
     until(&mut h, "the reconnection to the site", 10, |a| {
@@ -387,12 +384,15 @@ fn settings_validate_and_test_connection_tells_good_from_bad_keys() {
         secrets.get().unwrap().unwrap().expose(),
         sandbox::DEFAULT_API_KEY
     );
-    use std::os::unix::fs::PermissionsExt as _;
-    let mode = std::fs::metadata(data.join("api-key"))
-        .unwrap()
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o600);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(data.join("api-key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
     // The window now shows the saved key only masked.
     h.get_by_label("Settings").click();
     h.run_steps(2);
@@ -470,12 +470,9 @@ fn history_lists_finished_uploads_and_searches_by_name() {
     h.get_by_label("Clear finished").click();
     until(&mut h, "an empty queue", 10, |a| a.queue().is_empty());
     h.get_by_label("History").click();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while h.query_by_label("Copy URL of sunset.bin").is_none() {
-        assert!(Instant::now() < deadline, "history did not show the upload");
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    until_shown(&mut h, "history did not show the upload", 10, |h| {
+        h.query_by_label("Copy URL of sunset.bin").is_some()
+    });
     h.get_by_label("Search history")
         .set_text_value_accesskit("rece");
     h.run_steps(2);
@@ -681,12 +678,7 @@ fn a_reconnect_keeps_the_embedded_sandbox_on_its_port() {
 fn the_destination_folder_is_picked_from_the_sites_folders() {
     let rt = runtime();
     let env = rt.block_on(Env::start());
-    let wix = wixup::wix_media::WixMediaClient::new(
-        env.base(),
-        wixup::config::sandbox_credentials(),
-        RetryPolicy::immediate(1),
-    )
-    .unwrap();
+    let wix = env.wix_client(RetryPolicy::immediate(1));
     let folder = rt
         .block_on(wix.create_folder("Holiday 2026", None))
         .unwrap();

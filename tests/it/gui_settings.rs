@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
-use super::gui::{connected, harness, runtime, site_options, until};
+use super::gui::{connected, harness, runtime, site_options, until, until_shown};
 use super::support::Env;
 
 #[test]
@@ -31,20 +31,17 @@ fn save_then_cancel_at_once_still_applies_what_was_saved() {
         std::fs::read_to_string(data.join("settings.json")).is_ok_and(|s| s.contains("/shoot"))
     });
     // What reached the disk is what the app uses, window closed or not.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
     // The empty queue says where uploads go.
     let shown = |h: &egui_kittest::Harness<'_, wixup::gui::App>| {
         h.query_by_label_contains("They upload to Site Files/shoot")
             .is_some()
     };
-    while !shown(&h) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the app kept the old settings after Save then Cancel"
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    until_shown(
+        &mut h,
+        "the app kept the old settings after Save then Cancel",
+        10,
+        shown,
+    );
     // Reopened, the window shows the saved settings, and closing it changes nothing.
     h.get_by_label("Settings").click();
     h.run_steps(2);
@@ -90,15 +87,9 @@ fn a_save_that_fails_after_cancel_reopens_the_window_to_say_why() {
     h.run_steps(3);
     assert!(h.query_by_label("Cancel").is_none(), "closed while saving");
     release.send(()).unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while h.query_by_label_contains("cannot save").is_none() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the failed save was never reported"
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    until_shown(&mut h, "the failed save was never reported", 10, |h| {
+        h.query_by_label_contains("cannot save").is_some()
+    });
     rt.block_on(blocker).unwrap();
     assert!(
         h.query_by_label_contains("They upload to Site Files/never")

@@ -17,7 +17,7 @@ use wixup::tus::client::NoProgress;
 use wixup::tus::{ChunkSize, FileSource, TusClient, TusConfig};
 use wixup::wix_media::{UploadRequest, WixMediaClient};
 
-use super::support::{ChaosProxy, Env, get, random_file};
+use super::support::{ChaosProxy, Env, get, random_file, sha256_file, sha256_hex};
 
 fn interop_dir() -> PathBuf {
     let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop");
@@ -27,15 +27,6 @@ fn interop_dir() -> PathBuf {
         d.display()
     );
     d
-}
-
-fn sha256_file(path: &Path) -> String {
-    sha256(&std::fs::read(path).expect("read"))
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// `@tus/server` with a FileStore, killed on drop.
@@ -250,7 +241,7 @@ async fn interop_tus_js_client_to_the_sandbox() {
         assert_eq!(file.size_in_bytes, Some(size as u64));
         let (_, body) = get(file.url.as_deref().expect("url")).await;
         assert_eq!(
-            sha256(&body),
+            sha256_hex(&body),
             sha256_file(&path),
             "{name}: stored bytes identical"
         );

@@ -2,16 +2,11 @@
 
 use std::time::Duration;
 
-use super::support::{Env, get, oriented_jpeg, random_file, shared_testdata, start_sandbox};
+use super::support::{Env, b64, get, oriented_jpeg, random_file, shared_testdata, start_sandbox};
 use wixup::engine::{Event, Verification};
 
 fn http() -> reqwest::Client {
     reqwest::Client::new()
-}
-
-fn b64(s: &str) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(s)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,12 +182,7 @@ async fn transforms_fill_and_fit_and_listing_pages() {
     assert_eq!((fill.width(), fill.height()), (50, 80));
     assert_eq!(get(&format!("{url}/v1/fill/w_0,h_80/x.jpg")).await.0, 400);
 
-    let wix = wixup::wix_media::WixMediaClient::new(
-        env.base(),
-        wixup::config::sandbox_credentials(),
-        Default::default(),
-    )
-    .expect("c");
+    let wix = env.wix_client(Default::default());
     let p1 = wix.list_files(None, None, 2).await.expect("page 1");
     assert_eq!(p1.items.len(), 2);
     let p2 = wix

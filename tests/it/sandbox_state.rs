@@ -9,15 +9,10 @@ use axum::http::Method;
 use reqwest::Url;
 use wixup::sandbox::{FaultKind, Rule, SandboxHandle, Stats};
 
-use super::support::{get, start_sandbox};
+use super::support::{b64, get, start_sandbox, wait_until};
 
 pub(super) fn http() -> reqwest::Client {
     reqwest::Client::new()
-}
-
-pub(super) fn b64(s: &str) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(s)
 }
 
 /// A fresh upload token: (tus endpoint, token).
@@ -169,14 +164,12 @@ async fn a_finalize_whose_client_gives_up_mid_way_still_makes_the_file_once() {
         .await;
     assert!(r.is_err(), "the client gave up mid-way: {r:?}");
     // The sandbox finishes that finalize on its own...
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while stat(&sb, |s| &s.files_created) == 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the dropped finalize was never completed"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until(
+        "the dropped finalize was never completed",
+        Duration::from_secs(10),
+        || stat(&sb, |s| &s.files_created) > 0,
+    )
+    .await;
     // ...and the next finalize gets that file.
     let (status, v) = finalize(&http(), &endpoint, &tok).await;
     assert_eq!(status, 200, "{v}");

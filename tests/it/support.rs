@@ -1,7 +1,18 @@
 //! Shared test helpers: a sandbox on port 0, random files, engine configs with zero delays, a
-//! bounded event collector, and a TCP proxy that cuts connections.
+//! bounded event collector, and a TCP proxy that cuts connections. In submodules: bounded waits
+//! (`wait`), the sandbox as a saved Wix site (`site`), exit-code assertions (`exit`), base64 and
+//! SHA-256 (`encode`).
 
 #![allow(dead_code)]
+
+mod encode;
+mod exit;
+mod site;
+mod wait;
+
+pub use encode::{b64, sha256_file, sha256_hex};
+pub use exit::{exits_failing, exits_with};
+pub use wait::{poll_until, poll_until_blocking, wait_until, wait_until_blocking};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::super::support::Env;
+use super::super::support::{Env, exits_with, wait_until};
 use super::{ServeChild, create_upload, http, read_until_closed, stats};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,17 +133,12 @@ async fn serve_exits_on_sigterm_while_a_client_holds_half_sent_headers() {
         .status()
         .expect("kill");
     assert!(status.success());
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    let exit = loop {
-        if let Some(s) = serve.child.try_wait().expect("wait") {
-            break s;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "serve still runs 15 s after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(exit.success(), "{exit:?}");
+    let exit = wait_until(
+        "serve still runs 15 s after SIGTERM",
+        Duration::from_secs(15),
+        || serve.child.try_wait().expect("wait"),
+    )
+    .await;
+    exits_with(&exit, 0);
     drop(half);
 }

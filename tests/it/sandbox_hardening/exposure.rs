@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::super::support::Env;
+use super::super::support::{Env, exits_failing, poll_until};
 use super::{ServeChild, http, read_until_closed, upload_to};
 
 /// Sends one raw request with this `Host` and returns the status line's code.
@@ -83,12 +83,7 @@ async fn uploads_are_served_unsniffed_and_pages_only_as_sandboxed_downloads() {
         super::super::support::start_and_add(env.engine_config("data-svg"), vec![svg]).await;
     events.finish(&ids, 60).await[0].failed();
     handle.shutdown().await;
-    let wix = wixup::wix_media::WixMediaClient::new(
-        env.base(),
-        wixup::config::sandbox_credentials(),
-        Default::default(),
-    )
-    .expect("client");
+    let wix = env.wix_client(Default::default());
     let listed = wix.list_files(None, None, 10).await.expect("list");
     let svg_url = listed
         .items
@@ -161,14 +156,14 @@ async fn serve_exit(args: &[&str], envs: &[(&str, &str)]) -> std::process::Outpu
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while child.try_wait().expect("wait").is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("serve {args:?} kept running instead of refusing");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    let ended = poll_until(Duration::from_secs(30), || {
+        child.try_wait().expect("wait").is_some()
+    })
+    .await;
+    if ended.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("serve {args:?} kept running instead of refusing");
     }
     child.wait_with_output().expect("output")
 }
@@ -180,7 +175,7 @@ async fn serve_refuses_a_public_address_without_a_key_and_takes_keys_from_files_
     let data_s = data.to_str().expect("utf-8");
     // Refused before anything is bound: no non-loopback socket is ever opened by this test.
     let out = serve_exit(&["--addr", "0.0.0.0:0", "--data-dir", data_s], &[]).await;
-    assert!(!out.status.success());
+    exits_failing(&out);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("0.0.0.0:0")
@@ -201,7 +196,8 @@ async fn serve_refuses_a_public_address_without_a_key_and_takes_keys_from_files_
         &[],
     )
     .await;
-    assert!(!out.status.success(), "--api-key-file needs a path");
+    // --api-key-file needs a path.
+    exits_failing(&out);
     let mut args = vec![
         "--addr",
         "127.0.0.1:0",
@@ -211,7 +207,7 @@ async fn serve_refuses_a_public_address_without_a_key_and_takes_keys_from_files_
     ];
     args.push(empty.to_str().expect("utf-8"));
     let out = serve_exit(&args, &[]).await;
-    assert!(!out.status.success());
+    exits_failing(&out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("empty"));
 
     let key_file = dir.path().join("sandbox.key");

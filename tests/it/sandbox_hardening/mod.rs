@@ -10,7 +10,7 @@ mod window;
 
 use std::time::Duration;
 
-use super::support::Env;
+use super::support::{Env, b64};
 
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
@@ -147,9 +147,7 @@ impl Drop for ServeChild {
 
 /// Creates a 100-byte tus upload; returns its URL.
 pub async fn create_upload(base: &reqwest::Url) -> String {
-    use base64::Engine as _;
     let (upload_url, token) = super::support::sandbox_token(base, Some(100)).await;
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let r = http()
         .post(&upload_url)
         .header("Tus-Resumable", "1.0.0")

@@ -1,47 +1,22 @@
 //! The window with decompression bombs queued: both upload, neither gets a preview texture (the
 //! rows show their file-type icon), and the process stays small.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui_kittest::Harness;
 use wixup::engine::JobState;
 use wixup::gui::{App, AppOptions};
-use wixup::redact::ApiKey;
 use wixup::retry::RetryPolicy;
-use wixup::sandbox;
-use wixup::settings::{ConnectionKind, SecretStore, Settings};
 
+use super::super::gui::{connected, drop_files, harness, until};
 use super::super::support::Env;
 use super::{gif_bomb, png_bomb};
 
-#[derive(Debug)]
-struct Dropped(PathBuf);
-
-impl egui::DroppedFile for Dropped {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|e| e.to_string())
-    }
-}
-
 fn options(rt: &tokio::runtime::Runtime, env: &Env, data_dir: &Path) -> AppOptions {
-    let settings = Settings {
-        connection: ConnectionKind::WixSite,
-        site_id: sandbox::DEFAULT_SITE_ID.into(),
-        api_base: env.base().to_string(),
-        ..Settings::default()
-    };
-    settings.save(data_dir).expect("settings");
-    let secrets = SecretStore::File(data_dir.join("api-key"));
-    secrets
-        .set(&ApiKey::new(sandbox::DEFAULT_API_KEY))
-        .expect("key");
     let mut o = AppOptions::new(data_dir.to_path_buf(), rt.handle().clone());
-    o.secrets = secrets;
+    o.secrets = env.save_site(data_dir);
     o.sandbox_port = 0;
     o.tune = Some(Arc::new(|c| {
         c.tus.retry = RetryPolicy::immediate(6);
@@ -49,18 +24,6 @@ fn options(rt: &tokio::runtime::Runtime, env: &Env, data_dir: &Path) -> AppOptio
         c.poll_delays = vec![Duration::from_millis(10)];
     }));
     o
-}
-
-fn until(h: &mut Harness<'_, App>, what: &str, secs: u64, pred: impl Fn(&App) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        h.step();
-        if pred(h.state()) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 /// Names of the row-preview textures the window holds.
@@ -102,16 +65,9 @@ fn bombs_in_the_window_upload_and_their_rows_show_an_icon() {
     image::RgbImage::from_pixel(20, 10, image::Rgb([9, 9, 9]))
         .save(&ok)
         .expect("png");
-    let opts = options(&rt, &env, &env.path("app"));
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1000.0, 700.0))
-        .build_eframe(move |cc| App::new(cc, opts));
-    until(&mut h, "the connection", 10, |a| a.target().is_some());
-    for p in [&gif, &png, &ok] {
-        h.input_mut()
-            .dropped_files
-            .push(Arc::new(Dropped(p.clone())));
-    }
+    let mut h = harness(options(&rt, &env, &env.path("app")));
+    connected(&mut h);
+    drop_files(&mut h, &[gif, png, ok]);
     until(&mut h, "three uploads", 60, |app| {
         let rows = app.queue().rows();
         rows.len() == 3
