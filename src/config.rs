@@ -27,9 +27,18 @@ const VARS: [&str; 4] = [
 ];
 
 /// What start-up reads from the environment, as data. Blank values count as unset.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Env {
     vars: BTreeMap<String, String>,
+}
+
+/// Names which variables are set, never their values (one of them is the API key).
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Env")
+            .field("set", &self.vars.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl Env {
@@ -205,6 +214,17 @@ pub fn sandbox_credentials() -> Credentials {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_names_the_variables_never_their_values() {
+        let e = env(&[("WIX_API_KEY", "IST.secret-123"), ("WIX_SITE_ID", "site")]);
+        let shown = format!("{e:?}");
+        assert!(shown.contains("WIX_API_KEY"), "{shown}");
+        assert!(
+            !shown.contains("secret") && !shown.contains("site\""),
+            "{shown}"
+        );
+    }
 
     fn env(pairs: &[(&str, &str)]) -> Env {
         pairs.iter().copied().collect()

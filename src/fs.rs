@@ -33,6 +33,33 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Whether `name` is one of [`write_atomic`]'s temporary names.
+fn is_temporary(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".tmp")
+}
+
+/// Removes the temporaries in `dir` that [`write_atomic`] left behind when a crash cut a write
+/// short, if they are older than `age` (a younger one may be a write still under way). Best
+/// effort: what cannot be removed stays, harmlessly.
+pub fn remove_stale_temporaries(dir: &Path, age: std::time::Duration) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let old = entry
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|e| e >= age);
+        if old && name.to_str().is_some_and(is_temporary) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -53,6 +80,21 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn only_old_temporaries_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n);
+        std::fs::write(p(".journal.json.a1b2.tmp"), b"cut short").unwrap();
+        std::fs::write(p("journal.json"), b"{}").unwrap();
+        std::fs::write(p("notes.tmp"), b"not ours").unwrap();
+        // Nothing is old enough yet: a write may be under way.
+        super::remove_stale_temporaries(dir.path(), std::time::Duration::from_secs(3600));
+        assert!(p(".journal.json.a1b2.tmp").exists());
+        super::remove_stale_temporaries(dir.path(), std::time::Duration::ZERO);
+        assert!(!p(".journal.json.a1b2.tmp").exists());
+        assert!(p("journal.json").exists() && p("notes.tmp").exists());
     }
 
     #[test]

@@ -26,10 +26,13 @@
 //!   progress       what the tus client reports, turned into job progress and checksums
 //!
 //! the clients (no engine, no UI) ──────────────────────────────────────────────────────────
-//! tus/           our tus 1.0 client: protocol (pure: state + response → next step),
-//!                client (the I/O loop that executes steps), body, chunk, file, error
+//! tus/           our tus 1.0 client. Pure: status (what each status means, in one table),
+//!                machine (discovery, creation, transfer: state + answer → next step), step,
+//!                protocol (headers, metadata, offsets). I/O: client (the loop that executes
+//!                steps), wire (requests, under watchdog's stall check), body (streams a file
+//!                range), chunk, file; error (one flat enum whose predicates drive retries)
 //! wix_media/     the Wix Media Manager REST client: upload URLs, finalize, files, folders
-//! retry          the retry schedule and loop both clients use
+//! retry          the retry schedule, count and sleep both clients use
 //!
 //! the sandbox (shares no protocol code with the clients; they meet over HTTP only) ────────
 //! sandbox/       a Wix-compatible server: rest, tus_server + tus_body, finalize, media,
@@ -58,8 +61,9 @@
 //!    parallel limit, spawns a worker (`scheduler/actor.rs`).
 //! 3. The worker (`engine/worker.rs`) checks the file is readable (`tus/file.rs`), asks Wix for
 //!    an upload URL and token ([`wix_media::WixMediaClient`]), and creates the tus upload or
-//!    resumes the journal's ([`tus::TusClient`]): `tus/protocol.rs` decides each request and
-//!    what each answer means, `tus/client.rs` sends it, `tus/body.rs` streams the file range.
+//!    resumes the journal's ([`tus::TusClient`]): `tus/machine.rs` decides each request and
+//!    what each answer means (`tus/status.rs`), `tus/client.rs` runs the steps, `tus/wire.rs`
+//!    sends them and `tus/body.rs` streams the file range.
 //! 4. Progress flows back as reports (`engine/report.rs`, `engine/progress.rs`) that the actor
 //!    (`scheduler/reports.rs`) turns into [`engine::Event`]s; the window mirrors them
 //!    (`gui/queue.rs`) and draws one row each (`gui/rows.rs`).

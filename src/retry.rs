@@ -1,4 +1,6 @@
-//! The retry schedule and the one retry loop shared by the tus client and the Wix Media client.
+//! The retry schedule, the retry count and the one sleep shared by the tus client and the Wix
+//! Media client. Each client's loop around them is a few lines: the tus client's machines decide
+//! (a pure `Step::Wait`) and its driver sleeps here; the Wix client's transport retries a call.
 //!
 //! Delays follow tus-js-client's idea (a short list of growing delays) extended for long outages:
 //! about 0, 1, 3, 5, 10 and 20 seconds, each with up to 20 % random jitter so that many uploads

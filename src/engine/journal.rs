@@ -16,6 +16,9 @@ use super::job::Job;
 const SCHEMA_VERSION: u32 = 2;
 const FILE_NAME: &str = "journal.json";
 const LOCK_NAME: &str = "wixup.lock";
+/// A temporary older than this is no write in progress (a write takes milliseconds), but the
+/// leftover of one that a crash cut short.
+const STALE_TEMPORARY_AGE: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -78,6 +81,8 @@ impl Journal {
         };
         std::fs::create_dir_all(dir).map_err(io)?;
         let lock = lock_dir(dir)?;
+        // Temporaries of writes that a crash cut short (journal, settings, key file).
+        crate::fs::remove_stale_temporaries(dir, STALE_TEMPORARY_AGE);
         let path = dir.join(FILE_NAME);
         let mut loaded = Loaded {
             jobs: Vec::new(),

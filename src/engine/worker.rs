@@ -112,7 +112,7 @@ async fn upload(
             state: JobState::Finalizing,
         });
         let target = UploadTarget {
-            upload_url: endpoint,
+            endpoint,
             upload_token: s.upload_token.clone(),
         };
         let finalized = tokio::select! {
@@ -224,13 +224,13 @@ async fn new_session(
     };
     let created = shared
         .tus
-        .create(&target.upload_url, file, &metadata, progress, &shield)
+        .create(&target.endpoint, file, &metadata, progress, &shield)
         .await;
     grace.abort();
     let created = created.map_err(stop_for_tus_error)?;
     Ok((
         Session {
-            endpoint: target.upload_url.to_string(),
+            endpoint: target.endpoint.to_string(),
             upload_token: target.upload_token,
             upload_url: created.url.to_string(),
             expires_unix: created.expires.and_then(|e| {

@@ -33,7 +33,8 @@ pub struct QueueView {
 impl QueueView {
     /// Whether a "Copied" label still shows (it needs a repaint to revert).
     pub fn shows_copied(&self) -> bool {
-        self.copied.is_some()
+        self.copied
+            .is_some_and(|(_, _, at)| at.elapsed() < COPIED_FOR)
     }
 }
 
@@ -138,6 +139,20 @@ fn status_line(t: &Totals) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Before, a Copy kept the window repainting twice a second forever.
+    #[test]
+    fn a_copied_label_needs_repaints_only_while_it_shows() {
+        let mut view = QueueView::default();
+        assert!(!view.shows_copied());
+        view.copied = Some((JobId(1), "URL", Instant::now()));
+        assert!(view.shows_copied());
+        let long_ago = Instant::now()
+            .checked_sub(COPIED_FOR + Duration::from_millis(10))
+            .unwrap();
+        view.copied = Some((JobId(1), "URL", long_ago));
+        assert!(!view.shows_copied());
+    }
 
     #[test]
     fn the_status_line_says_only_what_is_there() {

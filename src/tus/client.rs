@@ -202,16 +202,16 @@ impl TusClient {
         cancel: &CancellationToken,
     ) -> Result<M::Output, Error> {
         loop {
+            // Checked at every step, as before the machines: a cancel that lands while the last
+            // PATCH is answered still ends the upload as cancelled, not done.
+            if cancel.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
             match machine.poll() {
-                Step::Send(request) => {
-                    if cancel.is_cancelled() {
-                        return Err(Error::Cancelled);
-                    }
-                    match sender.send(request).await {
-                        Ok(reply) => machine.on_reply(request, reply),
-                        Err(e) => machine.on_error(e),
-                    }
-                }
+                Step::Send(request) => match sender.send(request).await {
+                    Ok(reply) => machine.on_reply(request, reply),
+                    Err(e) => machine.on_error(e),
+                },
                 Step::Acknowledged(offset) => progress.acknowledged(offset),
                 Step::Measured(bytes_per_sec) => {
                     if let Ok(mut m) = self.speeds.lock() {

@@ -1,7 +1,7 @@
 //! The tus operations as pure state machines: discovery (`OPTIONS`), creation (`POST`) and the
 //! transfer loop (`HEAD`, then `PATCH` until the server holds every byte). Each one decides, from
 //! its state and an answer, what the driver does next; none does I/O, so each rule is tested
-//! with literal answers (see `machine/tests.rs`).
+//! with literal answers (see `machine/tests/`).
 
 use reqwest::Url;
 

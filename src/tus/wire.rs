@@ -52,10 +52,6 @@ impl Wire {
             .await
     }
 
-    /// Sends a request under the stall watchdog, stopping early when `cancel` fires, and reads
-    /// the answer: its text too when the status makes it an error message (that read must end
-    /// within the idle timeout as well). `started` is when the exchange began, for
-    /// [`Reply::elapsed`].
     /// [`Self::exchange`] for a request whose body streams `file`: a file that ran out before
     /// the body did is [`Error::FileEndedEarly`], whatever the server answered.
     async fn exchange_file(
@@ -74,6 +70,10 @@ impl Wire {
         reply
     }
 
+    /// Sends a request under the stall watchdog, stopping early when `cancel` fires, and reads
+    /// the answer: its text too when the status makes it an error message (that read must end
+    /// within the idle timeout as well). `started` is when the exchange began, for
+    /// [`Reply::elapsed`].
     async fn exchange(
         &self,
         method: status::Method,

@@ -44,8 +44,8 @@ fn as_string<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
 /// Where to send the bytes of one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadTarget {
-    /// The tus endpoint.
-    pub upload_url: Url,
+    /// The tus creation endpoint (Wix calls it `uploadUrl`).
+    pub endpoint: Url,
     /// The single-use token: tus metadata `token` and the finalize path.
     pub upload_token: String,
 }
@@ -131,7 +131,7 @@ impl WixMediaClient {
                 self.api(Method::POST, url.clone()).json(req)
             })
             .await?;
-        let upload_url = a
+        let endpoint = a
             .upload_url
             .and_then(|u| Url::parse(&u).ok())
             .ok_or_else(|| Error::BadResponse("no usable uploadUrl".into()))?;
@@ -140,7 +140,7 @@ impl WixMediaClient {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| Error::BadResponse("no uploadToken".into()))?;
         Ok(UploadTarget {
-            upload_url,
+            endpoint,
             upload_token,
         })
     }
@@ -153,7 +153,7 @@ impl WixMediaClient {
         target: &UploadTarget,
         filename: &str,
     ) -> Result<FileDescriptor, Error> {
-        let mut url = target.upload_url.clone();
+        let mut url = target.endpoint.clone();
         url.path_segments_mut()
             .map_err(|_| Error::BadResponse("uploadUrl cannot take a path".into()))?
             .pop_if_empty()

@@ -221,7 +221,7 @@ async fn interop_tus_js_client_to_the_sandbox() {
             .expect("target");
         let mut cmd = Command::new("node");
         cmd.arg(interop_dir().join("tus-js-upload.mjs"))
-            .arg(target.upload_url.as_str())
+            .arg(target.endpoint.as_str())
             .arg(&path)
             .arg(format!("filename={name}"))
             .arg("contentType=application/octet-stream")

@@ -53,7 +53,7 @@ async fn created(
     let file = FileSource::open(&path).expect("file");
     let c = client
         .create(
-            &t.upload_url,
+            &t.endpoint,
             &file,
             &[("token", &t.upload_token)],
             Arc::new(Seen::default()),
@@ -100,12 +100,12 @@ async fn upload_with(
         ("token", t.upload_token.as_str()),
     ];
     let created = client
-        .create(&t.upload_url, &file, &meta, seen.clone(), &cancel)
+        .create(&t.endpoint, &file, &meta, seen.clone(), &cancel)
         .await
         .expect("created");
     let r = client
         .upload(
-            &t.upload_url,
+            &t.endpoint,
             &created.url,
             &file,
             Some(created.offset),
@@ -213,7 +213,7 @@ async fn refuses_files_over_tus_max_size_before_creating() {
     let file = FileSource::open(&path).expect("file");
     let err = client
         .create(
-            &t.upload_url,
+            &t.endpoint,
             &file,
             &[("token", &t.upload_token)],
             Arc::new(Seen::default()),
@@ -470,7 +470,7 @@ async fn a_file_that_ends_early_is_an_error() {
     };
     let r = client
         .upload(
-            &t.upload_url,
+            &t.endpoint,
             &created.url,
             &fixed,
             Some(0),
@@ -497,7 +497,7 @@ async fn gone_and_expired_uploads_are_reported() {
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let r = client
         .upload(
-            &t.upload_url,
+            &t.endpoint,
             &created.url,
             &file,
             None,
@@ -516,7 +516,7 @@ async fn gone_and_expired_uploads_are_reported() {
     let t2 = target(&env, 2 << 20).await;
     let c2 = client
         .create(
-            &t2.upload_url,
+            &t2.endpoint,
             &file,
             &[("token", &t2.upload_token)],
             Arc::new(Seen::default()),
@@ -525,7 +525,7 @@ async fn gone_and_expired_uploads_are_reported() {
         .await
         .expect("created");
     client
-        .terminate(&t2.upload_url, &c2.url)
+        .terminate(&t2.endpoint, &c2.url)
         .await
         .expect("terminated");
     assert_eq!(raw_head(&c2.url).await.status(), 404);
@@ -550,7 +550,7 @@ async fn cancel_stops_within_a_second() {
     let cancel = CancellationToken::new();
     let (c2, cl) = (cancel.clone(), client.clone());
     let url = created.url.clone();
-    let ep = t.upload_url.clone();
+    let ep = t.endpoint.clone();
     let task = tokio::spawn(async move {
         cl.upload(&ep, &url, &file, Some(0), Arc::new(Seen::default()), &c2)
             .await

@@ -45,7 +45,7 @@ async fn generate_gives_a_tus_endpoint_and_a_long_token() {
         .generate_resumable_upload_url(&req())
         .await
         .expect("ok");
-    assert_eq!(t.upload_url.path(), "/upload/tus");
+    assert_eq!(t.endpoint.path(), "/upload/tus");
     assert!(t.upload_token.len() > 200, "JWT-like, long");
 }
 
