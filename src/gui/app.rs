@@ -4,149 +4,24 @@
 //! I/O is a task on the runtime whose result is polled.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use poll_promise::Promise;
 
-use crate::engine::{Command, EngineHandle, Event};
-use crate::sandbox::SandboxHandle;
-use crate::settings::{SecretStore, Settings};
+use crate::engine::{Command, Event};
+use crate::settings::Settings;
 
 use super::action::AppAction;
-use super::backend::{self, ConnectSpec, Connected, Target, Tune};
+use super::backend::Target;
 use super::history_tab::History;
 use super::prefs::{Tab, UiPrefs};
 use super::queue::Queue;
 use super::queue_view::QueueView;
 use super::quit::Quit;
+use super::services::{AppOptions, Conn, EngineLink, Services};
 use super::settings_window::SettingsWindow;
 use super::thumbs::Thumbs;
-use super::view::{Banner, Link, Messages};
-
-/// How the app is set up: the real window uses [`AppOptions::new`]; tests change the port and
-/// the engine's retry delays.
-#[derive(Clone)]
-pub struct AppOptions {
-    pub data_dir: PathBuf,
-    pub runtime: tokio::runtime::Handle,
-    pub secrets: SecretStore,
-    /// Files to queue once connected (`wixup PATH...`, "Open with Wixup").
-    pub initial_paths: Vec<PathBuf>,
-    pub sandbox_port: u16,
-    pub tune: Option<Tune>,
-}
-
-impl AppOptions {
-    pub fn new(data_dir: PathBuf, runtime: tokio::runtime::Handle) -> Self {
-        let sandbox_port = crate::config::Env::from_process().sandbox_port();
-        AppOptions {
-            secrets: SecretStore::for_data_dir(&data_dir),
-            data_dir,
-            runtime,
-            initial_paths: Vec::new(),
-            sandbox_port,
-            tune: None,
-        }
-    }
-}
-
-/// A running engine and what it talks to.
-pub(super) struct EngineLink {
-    pub engine: EngineHandle,
-    pub events: tokio::sync::mpsc::UnboundedReceiver<Event>,
-    pub target: Target,
-    sandbox: Option<SandboxHandle>,
-}
-
-pub(super) enum Conn {
-    Connecting(Box<Promise<Result<Connected, String>>>),
-    Ready(Box<EngineLink>),
-    Failed(String),
-}
-
-/// What the window works through and does not draw: the runtime, the data dir and the keychain
-/// (in `opts`), the egui context that repaints, and the connection to the engine.
-pub(super) struct Services {
-    pub opts: AppOptions,
-    pub ctx: egui::Context,
-    pub conn: Conn,
-    /// Numbers `AddFiles` requests.
-    next_request: u64,
-}
-
-impl Services {
-    /// Starts connecting (at start, and after Settings changed the connection).
-    pub(super) fn connect(&mut self) {
-        let spec = ConnectSpec {
-            data_dir: self.opts.data_dir.clone(),
-            secrets: self.opts.secrets.clone(),
-            sandbox_port: self.opts.sandbox_port,
-            tune: self.opts.tune.clone(),
-        };
-        let ctx = self.ctx.clone();
-        let notifier: crate::engine::Notifier = Arc::new(move || ctx.request_repaint());
-        let old = match std::mem::replace(&mut self.conn, Conn::Failed(String::new())) {
-            Conn::Ready(live) => Some(live),
-            _ => None,
-        };
-        let (tx, promise) = Promise::new();
-        let ctx = self.ctx.clone();
-        self.opts.runtime.spawn(async move {
-            if let Some(old) = old {
-                // Stop the old engine first: it holds the journal lock and its workers. Then
-                // the old sandbox, so the new one can have its port (and its URLs stay valid).
-                old.engine.shutdown().await;
-                if let Some(sb) = old.sandbox {
-                    crate::startup::release(sb).await;
-                }
-            }
-            // The banner shows the message; the window keeps only the text.
-            tx.send(
-                backend::connect(spec, notifier)
-                    .await
-                    .map_err(|e| e.to_string()),
-            );
-            ctx.request_repaint();
-        });
-        self.conn = Conn::Connecting(Box::new(promise));
-    }
-
-    pub fn engine(&self) -> Option<&EngineHandle> {
-        match &self.conn {
-            Conn::Ready(l) => Some(&l.engine),
-            _ => None,
-        }
-    }
-
-    pub fn send(&self, c: Command) {
-        if let Some(e) = self.engine() {
-            e.send(c);
-        }
-    }
-
-    pub fn target(&self) -> Option<&Target> {
-        match &self.conn {
-            Conn::Ready(l) => Some(&l.target),
-            _ => None,
-        }
-    }
-
-    /// The connection as the top bar shows it.
-    pub fn link(&self) -> Link<'_> {
-        match &self.conn {
-            Conn::Ready(l) => Link::Ready(&l.target),
-            Conn::Connecting(_) => Link::Connecting,
-            Conn::Failed(e) => Link::Failed(e),
-        }
-    }
-
-    pub fn next_request(&mut self) -> u64 {
-        let request = self.next_request;
-        self.next_request += 1;
-        request
-    }
-}
+use super::view::{Banner, Messages};
 
 pub struct App {
     pub(super) services: Services,
@@ -157,18 +32,32 @@ pub struct App {
     pub(super) queue: Queue,
     pub(super) thumbs: Thumbs,
     pub(super) history: History,
-    /// View state: selection and scrolling of the list, the banner and notices.
-    pub(super) queue_view: QueueView,
-    pub(super) messages: Messages,
+    pub(super) view: ViewState,
     /// Saved between runs in eframe's storage.
     pub(super) prefs: UiPrefs,
-    /// Flows under way: the Settings window and its tasks, quitting, open dialogs (and pasted
-    /// images being saved), paths waiting for a connection.
-    pub(super) settings_window: SettingsWindow,
-    pub(super) quit: Quit,
-    pub(super) dialogs: Vec<Promise<Vec<PathBuf>>>,
-    pub(super) pending_paths: Vec<PathBuf>,
+    pub(super) flows: Flows,
+}
+
+/// What the window shows apart from the jobs themselves; lost on quit, harmlessly.
+pub(super) struct ViewState {
+    /// Selection and scrolling of the list, the "Copied" label.
+    pub(super) queue_view: QueueView,
+    /// The banner and passing notices.
+    pub(super) messages: Messages,
+    /// The empty queue's drawing (a texture made once).
     pub(super) illustration: Option<egui::TextureHandle>,
+}
+
+/// Work under way that outlives a frame.
+pub(super) struct Flows {
+    /// The Settings window and its tasks (Test connection, folders, a save).
+    pub(super) settings_window: SettingsWindow,
+    /// Quitting: running, asking, stopping the engine, done.
+    pub(super) quit: Quit,
+    /// Native file dialogs open, and pasted images being saved.
+    pub(super) dialogs: Vec<Promise<Vec<PathBuf>>>,
+    /// Paths dropped or given on the command line before the engine was ready.
+    pub(super) pending_paths: Vec<PathBuf>,
 }
 
 impl App {
@@ -185,9 +74,18 @@ impl App {
             opts.secrets.clone(),
             opts.data_dir.clone(),
         );
-        let mut app = App {
+        let flows = Flows {
+            settings_window,
+            quit: Quit::Running,
+            dialogs: Vec::new(),
             pending_paths: opts.initial_paths.clone(),
+        };
+        let view = ViewState {
+            queue_view: QueueView::default(),
+            messages: Messages::default(),
             illustration: super::style::illustration(&ctx),
+        };
+        let mut app = App {
             services: Services {
                 opts,
                 ctx,
@@ -198,12 +96,9 @@ impl App {
             queue: Queue::default(),
             thumbs,
             history: History::new(),
-            queue_view: QueueView::default(),
-            messages: Messages::default(),
+            view,
             prefs: UiPrefs::load(cc.storage),
-            settings_window,
-            quit: Quit::Running,
-            dialogs: Vec::new(),
+            flows,
         };
         // The history (for a History tab left open last time) loads once connected.
         app.services.connect();
@@ -217,7 +112,7 @@ impl App {
         }
         self.prefs.tab = Tab::Queue;
         if self.services.engine().is_none() {
-            self.pending_paths.extend(paths);
+            self.flows.pending_paths.extend(paths);
             return;
         }
         let request = self.services.next_request();
@@ -257,18 +152,18 @@ impl App {
         match taken.try_take() {
             Err(p) => self.services.conn = Conn::Connecting(Box::new(p)),
             Ok(Err(e)) => {
-                self.messages.banner = Some(Banner {
+                self.view.messages.banner = Some(Banner {
                     text: format!("Not connected: {e}"),
                     open_settings: true,
                 });
                 self.services.conn = Conn::Failed(e);
             }
             Ok(Ok(c)) => {
-                self.messages.banner = None;
+                self.view.messages.banner = None;
                 if let Some(n) = c.notice {
-                    self.messages.notice(n);
+                    self.view.messages.notice(n);
                 }
-                self.settings_window.sandbox_url = match &c.target {
+                self.flows.settings_window.sandbox_url = match &c.target {
                     Target::Sandbox { url } => Some(url.clone()),
                     Target::Site { .. } => None,
                 };
@@ -280,7 +175,7 @@ impl App {
                     target: c.target,
                     sandbox: c.sandbox,
                 }));
-                let pending = std::mem::take(&mut self.pending_paths);
+                let pending = std::mem::take(&mut self.flows.pending_paths);
                 self.add_paths(pending);
                 self.reload_history();
             }
@@ -311,13 +206,13 @@ impl App {
         for e in &batch {
             if let Event::Removed(id) = e {
                 self.thumbs.forget(*id);
-                if self.queue_view.selected == Some(*id) {
-                    self.queue_view.selected = None;
+                if self.view.queue_view.selected == Some(*id) {
+                    self.view.queue_view.selected = None;
                 }
             }
         }
         for n in self.queue.apply(batch, Instant::now()) {
-            self.messages.show(n);
+            self.view.messages.show(n);
         }
         if finished {
             self.reload_history();
@@ -326,7 +221,7 @@ impl App {
 
     fn poll_dialogs(&mut self) {
         let mut picked = Vec::new();
-        self.dialogs.retain_mut(|p| match p.ready() {
+        self.flows.dialogs.retain_mut(|p| match p.ready() {
             Some(paths) => {
                 picked.extend(paths.iter().cloned());
                 false
@@ -338,11 +233,11 @@ impl App {
 
     /// Whether it is safe to close now (tests check the quit flow with it).
     pub fn may_close(&self) -> bool {
-        matches!(self.quit, Quit::Done)
+        matches!(self.flows.quit, Quit::Done)
     }
 
     pub fn is_confirming_quit(&self) -> bool {
-        matches!(self.quit, Quit::Confirming)
+        matches!(self.flows.quit, Quit::Confirming)
     }
 }
 
@@ -353,16 +248,16 @@ impl eframe::App for App {
         self.poll_dialogs();
         self.thumbs.poll();
         self.history.poll();
-        if let Some(outcome) = self.settings_window.poll() {
+        if let Some(outcome) = self.flows.settings_window.poll() {
             self.apply(ctx, AppAction::SettingsSaved(outcome));
         }
         let connected = self.services.engine().is_some();
         let busy = self.queue.totals().busy();
-        if let Some(step) = self.quit.on_close(ctx, connected, busy) {
+        if let Some(step) = self.flows.quit.on_close(ctx, connected, busy) {
             self.apply(ctx, AppAction::Quit(step));
         }
-        let notices = self.messages.expire(Instant::now());
-        if busy || notices || self.queue_view.shows_copied() {
+        let notices = self.view.messages.expire(Instant::now());
+        if busy || notices || self.view.queue_view.shows_copied() {
             // Countdowns ("retrying in 3 s"), notices expiring, "Copied" reverting.
             ctx.request_repaint_after(Duration::from_millis(500));
         }

@@ -42,9 +42,9 @@ impl App {
             AppAction::OpenSettings => self.open_settings(),
             AppAction::Reconnect => self.services.connect(),
             AppAction::ReloadHistory => self.reload_history(),
-            AppAction::DismissNotice(i) => self.messages.dismiss(i),
+            AppAction::DismissNotice(i) => self.view.messages.dismiss(i),
             AppAction::Quit(QuitStep::StopEngine) => self.stop_engine(),
-            AppAction::Quit(QuitStep::KeepRunning) => self.quit = Quit::Running,
+            AppAction::Quit(QuitStep::KeepRunning) => self.flows.quit = Quit::Running,
             AppAction::SettingsSaved(outcome) => self.settings_saved(outcome),
         }
     }
@@ -52,7 +52,7 @@ impl App {
     fn apply_row(&mut self, ctx: &egui::Context, a: rows::Action) {
         let send = |c| self.services.send(c);
         match a {
-            rows::Action::Select(id) => self.queue_view.selected = Some(id),
+            rows::Action::Select(id) => self.view.queue_view.selected = Some(id),
             rows::Action::Pause(id) => send(Command::Pause(id)),
             rows::Action::Resume(id) => send(Command::Resume(id)),
             rows::Action::Cancel(id) => send(Command::Cancel(id)),
@@ -60,7 +60,7 @@ impl App {
             rows::Action::Remove(id) => send(Command::Remove(id)),
             rows::Action::Copy { id, text, what } => {
                 ctx.copy_text(text);
-                self.queue_view.copied = Some((id, what, Instant::now()));
+                self.view.queue_view.copied = Some((id, what, Instant::now()));
             }
             rows::Action::Open(url) if super::format::browsable(&url) => {
                 ctx.open_url(egui::OpenUrl::new_tab(url));
@@ -77,7 +77,9 @@ impl App {
                 ..
             })
         );
-        self.settings_window.show_with(&self.settings, has_key);
+        self.flows
+            .settings_window
+            .show_with(&self.settings, has_key);
     }
 
     fn settings_saved(&mut self, outcome: Outcome) {
@@ -88,7 +90,7 @@ impl App {
         } = outcome;
         let parallel = settings.parallel;
         self.settings = settings;
-        self.messages.notice(note);
+        self.view.messages.notice(note);
         if reconnect || self.services.engine().is_none() {
             self.services.connect();
         } else {
@@ -119,7 +121,7 @@ impl App {
             tx.send(paths);
             ctx.request_repaint();
         });
-        self.dialogs.push(promise);
+        self.flows.dialogs.push(promise);
     }
 
     fn move_selection(&mut self, by: isize) {
@@ -127,7 +129,7 @@ impl App {
         if n == 0 {
             return;
         }
-        let view = &mut self.queue_view;
+        let view = &mut self.view.queue_view;
         let at = view
             .selected
             .and_then(|id| self.queue.position(id))
@@ -137,7 +139,12 @@ impl App {
     }
 
     fn copy_selected(&mut self, ctx: &egui::Context) {
-        let Some(row) = self.queue_view.selected.and_then(|id| self.queue.get(id)) else {
+        let Some(row) = self
+            .view
+            .queue_view
+            .selected
+            .and_then(|id| self.queue.get(id))
+        else {
             return;
         };
         if let Some(url) = row.job.result.as_ref().and_then(|r| r.url.clone()) {
@@ -171,12 +178,12 @@ impl App {
             tx.send(paths);
             ctx.request_repaint();
         });
-        self.dialogs.push(promise);
+        self.flows.dialogs.push(promise);
     }
 
     fn stop_engine(&mut self) {
         let Some(engine) = self.services.engine().cloned() else {
-            self.quit = Quit::Done;
+            self.flows.quit = Quit::Done;
             return;
         };
         let (tx, promise) = Promise::new();
@@ -186,6 +193,6 @@ impl App {
             tx.send(());
             ctx.request_repaint();
         });
-        self.quit = Quit::Stopping(promise);
+        self.flows.quit = Quit::Stopping(promise);
     }
 }

@@ -14,13 +14,13 @@ use super::view::{Link, drop_zone_ui, hover_overlay, messages_ui, tabs_ui, top_b
 impl App {
     /// The frame's drops, shortcuts and pastes.
     pub(super) fn input(&self, ctx: &egui::Context) -> Vec<AppAction> {
-        let covered = self.settings_window.open || !self.quit.is_running();
+        let covered = self.flows.settings_window.open || !self.flows.quit.is_running();
         input_actions(
             ctx,
             &InputContext {
                 covered,
                 tab: self.prefs.tab,
-                selected: self.queue_view.selected,
+                selected: self.view.queue_view.selected,
                 queue: &self.queue,
             },
         )
@@ -46,16 +46,16 @@ impl App {
         egui::CentralPanel::default_margins().show(ui, |ui| {
             let failed = matches!(self.services.link(), Link::Failed(_));
             let trouble = self.queue.totals().connection_trouble();
-            actions.extend(messages_ui(ui, &self.messages, failed, trouble));
+            actions.extend(messages_ui(ui, &self.view.messages, failed, trouble));
             match self.prefs.tab {
                 Tab::History => self.history.ui(ui, &self.prefs.history_search),
                 Tab::Queue if self.queue.is_empty() => {
-                    let art = self.illustration.as_ref();
+                    let art = self.view.illustration.as_ref();
                     actions.extend(drop_zone_ui(ui, art, &destination));
                 }
                 Tab::Queue => actions.extend(queue_ui(
                     ui,
-                    &mut self.queue_view,
+                    &mut self.view.queue_view,
                     &self.queue,
                     &mut self.thumbs,
                     Instant::now(),
@@ -67,8 +67,8 @@ impl App {
 
     /// What floats above the panels: the Settings window, the quit question, the drop overlay.
     pub(super) fn windows_ui(&mut self, ctx: &egui::Context) -> Vec<AppAction> {
-        self.settings_window.ui(ctx);
-        let actions = quit_dialog_ui(ctx, &self.quit).map(AppAction::Quit);
+        self.flows.settings_window.ui(ctx);
+        let actions = quit_dialog_ui(ctx, &self.flows.quit).map(AppAction::Quit);
         hover_overlay(ctx, &self.settings.destination_label());
         actions.into_iter().collect()
     }

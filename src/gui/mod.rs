@@ -5,6 +5,7 @@
 //! ```text
 //! app.rs             state (services, job mirror, view state, preferences, flows), the
 //!                    connection, event intake (eframe::App: logic, ui, save)
+//! services.rs        the runtime, data dir, keychain, repaint context and the engine connection
 //! frame.rs           one frame's layout: input, panels, windows; views return actions
 //! apply.rs           the actions applied after layout: commands, dialogs, tasks
 //! action.rs          what a view can ask for
@@ -37,6 +38,7 @@ mod queue;
 mod queue_view;
 mod quit;
 mod rows;
+mod services;
 mod settings_form;
 mod settings_window;
 mod style;
@@ -45,9 +47,10 @@ mod view;
 
 use std::path::PathBuf;
 
-pub use app::{App, AppOptions};
+pub use app::App;
 pub use backend::{Target, Tune};
 pub use queue::{Queue, Row, Totals};
+pub use services::AppOptions;
 pub use thumbs::decode as decode_thumbnail;
 
 /// The app id: the Wayland app id / X11 WM_CLASS, matching `wixup.desktop`.

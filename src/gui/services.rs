@@ -1,0 +1,141 @@
+//! What the window works through and does not draw: the runtime, the data dir and the keychain
+//! (in the options), the egui context that repaints, and the connection to the engine, started
+//! here and replaced when Settings change it.
+
+use std::sync::Arc;
+
+use poll_promise::Promise;
+
+use crate::engine::{Command, EngineHandle, Event};
+use crate::sandbox::SandboxHandle;
+
+use std::path::PathBuf;
+
+use crate::settings::SecretStore;
+
+use super::backend::{self, ConnectSpec, Connected, Target, Tune};
+use super::view::Link;
+
+/// How the app is set up: the real window uses [`AppOptions::new`]; tests change the port and
+/// the engine's retry delays.
+#[derive(Clone)]
+pub struct AppOptions {
+    pub data_dir: PathBuf,
+    pub runtime: tokio::runtime::Handle,
+    pub secrets: SecretStore,
+    /// Files to queue once connected (`wixup PATH...`, "Open with Wixup").
+    pub initial_paths: Vec<PathBuf>,
+    pub sandbox_port: u16,
+    pub tune: Option<Tune>,
+}
+
+impl AppOptions {
+    pub fn new(data_dir: PathBuf, runtime: tokio::runtime::Handle) -> Self {
+        let sandbox_port = crate::config::Env::from_process().sandbox_port();
+        AppOptions {
+            secrets: SecretStore::for_data_dir(&data_dir),
+            data_dir,
+            runtime,
+            initial_paths: Vec::new(),
+            sandbox_port,
+            tune: None,
+        }
+    }
+}
+
+/// A running engine and what it talks to.
+pub(super) struct EngineLink {
+    pub engine: EngineHandle,
+    pub events: tokio::sync::mpsc::UnboundedReceiver<Event>,
+    pub target: Target,
+    pub sandbox: Option<SandboxHandle>,
+}
+
+pub(super) enum Conn {
+    Connecting(Box<Promise<Result<Connected, String>>>),
+    Ready(Box<EngineLink>),
+    Failed(String),
+}
+
+/// What the window works through and does not draw: the runtime, the data dir and the keychain
+/// (in `opts`), the egui context that repaints, and the connection to the engine.
+pub(super) struct Services {
+    pub opts: AppOptions,
+    pub ctx: egui::Context,
+    pub conn: Conn,
+    /// Numbers `AddFiles` requests.
+    pub(super) next_request: u64,
+}
+
+impl Services {
+    /// Starts connecting (at start, and after Settings changed the connection).
+    pub(super) fn connect(&mut self) {
+        let spec = ConnectSpec {
+            data_dir: self.opts.data_dir.clone(),
+            secrets: self.opts.secrets.clone(),
+            sandbox_port: self.opts.sandbox_port,
+            tune: self.opts.tune.clone(),
+        };
+        let ctx = self.ctx.clone();
+        let notifier: crate::engine::Notifier = Arc::new(move || ctx.request_repaint());
+        let old = match std::mem::replace(&mut self.conn, Conn::Failed(String::new())) {
+            Conn::Ready(live) => Some(live),
+            _ => None,
+        };
+        let (tx, promise) = Promise::new();
+        let ctx = self.ctx.clone();
+        self.opts.runtime.spawn(async move {
+            if let Some(old) = old {
+                // Stop the old engine first: it holds the journal lock and its workers. Then
+                // the old sandbox, so the new one can have its port (and its URLs stay valid).
+                old.engine.shutdown().await;
+                if let Some(sb) = old.sandbox {
+                    crate::startup::release(sb).await;
+                }
+            }
+            // The banner shows the message; the window keeps only the text.
+            tx.send(
+                backend::connect(spec, notifier)
+                    .await
+                    .map_err(|e| e.to_string()),
+            );
+            ctx.request_repaint();
+        });
+        self.conn = Conn::Connecting(Box::new(promise));
+    }
+
+    pub fn engine(&self) -> Option<&EngineHandle> {
+        match &self.conn {
+            Conn::Ready(l) => Some(&l.engine),
+            _ => None,
+        }
+    }
+
+    pub fn send(&self, c: Command) {
+        if let Some(e) = self.engine() {
+            e.send(c);
+        }
+    }
+
+    pub fn target(&self) -> Option<&Target> {
+        match &self.conn {
+            Conn::Ready(l) => Some(&l.target),
+            _ => None,
+        }
+    }
+
+    /// The connection as the top bar shows it.
+    pub fn link(&self) -> Link<'_> {
+        match &self.conn {
+            Conn::Ready(l) => Link::Ready(&l.target),
+            Conn::Connecting(_) => Link::Connecting,
+            Conn::Failed(e) => Link::Failed(e),
+        }
+    }
+
+    pub fn next_request(&mut self) -> u64 {
+        let request = self.next_request;
+        self.next_request += 1;
+        request
+    }
+}
