@@ -58,7 +58,9 @@ pub(crate) fn spawn(
         held: HashSet::new(),
         running: HashMap::new(),
         meters: HashMap::new(),
-        parallel: config.parallel.clamp(1, crate::engine::config::MAX_PARALLEL),
+        parallel: config
+            .parallel
+            .clamp(1, crate::engine::config::MAX_PARALLEL),
         events,
         notifier,
         reports_tx,

@@ -80,7 +80,9 @@ impl Scheduler {
                     self.emit(Event::Removed(id));
                 }
             }
-            Command::SetParallelism(n) => self.parallel = n.clamp(1, crate::engine::config::MAX_PARALLEL),
+            Command::SetParallelism(n) => {
+                self.parallel = n.clamp(1, crate::engine::config::MAX_PARALLEL)
+            }
             Command::Snapshot(tx) => {
                 let _ = tx.send(self.jobs.values().cloned().collect());
             }
