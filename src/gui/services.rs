@@ -78,18 +78,27 @@ impl Services {
         };
         let ctx = self.ctx.clone();
         let notifier: crate::engine::Notifier = Arc::new(move || ctx.request_repaint());
-        let old = match std::mem::replace(&mut self.conn, Conn::Failed(String::new())) {
-            Conn::Ready(live) => Some(live),
-            _ => None,
-        };
+        let old = std::mem::replace(&mut self.conn, Conn::Failed(String::new()));
         let (tx, promise) = Promise::new();
         let ctx = self.ctx.clone();
         self.opts.runtime.spawn(async move {
-            if let Some(old) = old {
+            let old = match old {
+                Conn::Ready(live) => Some((live.engine, live.sandbox)),
+                // A connection still being made is waited for, never left to run beside this
+                // one: whatever it started is stopped before this one opens the journal.
+                Conn::Connecting(attempt) => {
+                    match tokio::task::spawn_blocking(move || attempt.block_and_take()).await {
+                        Ok(Ok(c)) => Some((c.engine, c.sandbox)),
+                        _ => None,
+                    }
+                }
+                Conn::Failed(_) => None,
+            };
+            if let Some((engine, sandbox)) = old {
                 // Stop the old engine first: it holds the journal lock and its workers. Then
                 // the old sandbox, so the new one can have its port (and its URLs stay valid).
-                old.engine.shutdown().await;
-                if let Some(sb) = old.sandbox {
+                engine.shutdown().await;
+                if let Some(sb) = sandbox {
                     crate::startup::release(sb).await;
                 }
             }
