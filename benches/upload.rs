@@ -126,9 +126,18 @@ fn run(args: Args) -> R<()> {
         .wixup
         .clone()
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_wixup")));
+    // `tus-full`: the rows with and without checksums measure what they say (the `wix`
+    // profile offers none).
     let mut sandbox = Spawned::start(
         Command::new(&wixup)
-            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .args([
+                "serve",
+                "--profile",
+                "tus-full",
+                "--addr",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
             .arg(dir.path().join("sandbox")),
     )?;
     let sandbox_base = sandbox.url.clone();

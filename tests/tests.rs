@@ -23,6 +23,8 @@ mod it {
     mod sandbox_records;
     mod sandbox_state;
     mod tus_client;
+    mod wix_client;
     mod wix_hostile;
     mod wix_media;
+    mod wix_profile;
 }

@@ -113,6 +113,24 @@ pub struct ServeArgs {
     /// Delay every PATCH by this many milliseconds (a slow link, for demos and CI).
     #[arg(long, hide = true)]
     pub patch_delay_ms: Option<u64>,
+    /// Which server to play: `wix` (Wix as far as it is known: tus creation only, one-time
+    /// tokens, real token sizes) or `tus-full` (every tus extension the sandbox has).
+    #[arg(long, default_value = "wix", value_parser = sandbox::Profile::parse)]
+    pub profile: sandbox::Profile,
+    /// Limit REST calls, e.g. `200/min`; more get 429 RESOURCE_EXHAUSTED.
+    #[arg(long, value_name = "N/min", value_parser = sandbox::RateLimit::parse)]
+    pub rate_limit: Option<sandbox::RateLimit>,
+    /// Per-type size limits, e.g. `image=25MB,gif=15MB,video=4GB` (kinds: image, gif, svg,
+    /// video, audio, document, other).
+    #[arg(long, value_name = "KIND=SIZE,...", value_parser = sandbox::TypeLimits::parse)]
+    pub limit: Option<sandbox::TypeLimits>,
+    /// Refuse a wrong API key with an HTML page, as a proxy in front of an API does.
+    #[arg(long)]
+    pub html_errors: bool,
+    /// Refuse non-final PATCH bodies that are not multiples of 256 KiB (as a Google Cloud
+    /// Storage resumable session does).
+    #[arg(long)]
+    pub strict_chunks: bool,
 }
 
 #[derive(Debug, Args)]
@@ -257,6 +275,11 @@ async fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| paths::sandbox_dir(&paths::data_dir()));
     let mut cfg = SandboxConfig::new(data_dir.clone());
     cfg.public_url = a.public_url;
+    cfg.profile = a.profile;
+    cfg.rate_limit = a.rate_limit;
+    cfg.type_limits = a.limit.unwrap_or_default();
+    cfg.html_errors = a.html_errors;
+    cfg.strict_chunks = a.strict_chunks;
     if let Some(k) = api_key {
         cfg.api_key = k;
     }
@@ -280,7 +303,11 @@ async fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     println!("listening on http://{bound}");
-    eprintln!("storing files in {}; stop with Ctrl+C", data_dir.display());
+    eprintln!(
+        "profile {}; storing files in {}; stop with Ctrl+C",
+        a.profile.name(),
+        data_dir.display()
+    );
     shutdown_signal().await;
     sb.stop().await;
     Ok(ExitCode::SUCCESS)

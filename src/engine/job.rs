@@ -95,6 +95,10 @@ pub struct Session {
     pub upload_url: String,
     /// `Upload-Expires`, as seconds since the Unix epoch.
     pub expires_unix: Option<u64>,
+    /// When the upload URL was handed out, as seconds since the Unix epoch: a file made by
+    /// this upload is no older (absent in journals of older versions).
+    #[serde(default)]
+    pub created_unix: Option<u64>,
 }
 
 impl Session {

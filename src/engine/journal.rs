@@ -316,6 +316,7 @@ mod tests {
                 upload_url: "http://127.0.0.1:45273/upload/tus/21b30ff65a3db64d367515931effcbd9"
                     .into(),
                 expires_unix: Some(1_796_772_641),
+                created_unix: None,
             })
         );
         let written: serde_json::Value =

@@ -8,6 +8,7 @@ mod command;
 mod config;
 mod describe;
 mod event;
+mod finalize;
 mod handle;
 pub mod history;
 pub mod job;

@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use super::describe::{failed, stop_for_tus_error, stop_for_wix_error};
+use super::finalize::{Finalized, finalize};
 use super::job::{Job, JobId, JobResult, JobState, Session, Verification};
 use super::progress::JobProgress;
 use super::report::{Report, Reports, Stop};
@@ -25,6 +26,8 @@ pub(super) struct Shared {
     pub wix: WixMediaClient,
     pub poll_delays: Vec<Duration>,
     pub poll_timeout: Duration,
+    /// Waits between finalizes refused by a rate limit.
+    pub api_retry: crate::retry::RetryPolicy,
 }
 
 /// Runs one job to the end and reports how it ended.
@@ -115,12 +118,8 @@ async fn upload(
             endpoint,
             upload_token: s.upload_token.clone(),
         };
-        let finalized = tokio::select! {
-            r = shared.wix.finalize(&target, &job.name) => r,
-            _ = cancel.cancelled() => return Err(Stop::Interrupted),
-        };
-        match finalized {
-            Ok(d) if !d.id.is_empty() => {
+        match finalize(&shared.wix, &shared.api_retry, &job, &s, &target, cancel).await? {
+            Finalized::File(d) if !d.id.is_empty() => {
                 let (tx, rx) = oneshot::channel();
                 let _ = reports.send(Report::FileId {
                     id,
@@ -128,10 +127,12 @@ async fn upload(
                     saved: tx,
                 });
                 let _ = rx.await;
-                file_id = Some(d.id);
+                file_id = Some(d.id.clone());
             }
-            Ok(_) => return Err(failed("Wix finalized the upload but gave no file id", "")),
-            Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) && !restarted => {
+            Finalized::File(_) => {
+                return Err(failed("Wix finalized the upload but gave no file id", ""));
+            }
+            Finalized::Refused(e) if !restarted => {
                 tracing::info!(%id, error = %e, "finalize refused; starting the upload anew");
                 restarted = true;
                 session = None;
@@ -142,7 +143,9 @@ async fn upload(
                     state: JobState::Uploading,
                 });
             }
-            Err(e) => return Err(stop_for_wix_error("Wix could not finish the upload", e)),
+            Finalized::Refused(e) => {
+                return Err(stop_for_wix_error("Wix could not finish the upload", e));
+            }
         }
     }
 
@@ -233,6 +236,7 @@ async fn new_session(
             endpoint: target.endpoint.to_string(),
             upload_token: target.upload_token,
             upload_url: created.url.to_string(),
+            created_unix: Some(unix_now()),
             expires_unix: created.expires.and_then(|e| {
                 e.duration_since(SystemTime::UNIX_EPOCH)
                     .ok()
@@ -310,4 +314,11 @@ async fn check_file(file: &FileSource) -> Result<(), Stop> {
         Ok(()) => Ok(()),
         Err(e) => Err(stop_for_tus_error(e)),
     }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use reqwest::Url;
 
+use super::profile::{Profile, RateLimit, TypeLimits};
+
 /// The API key the sandbox accepts unless told otherwise (public: it guards nothing).
 pub const DEFAULT_API_KEY: &str = "wixup-sandbox-key";
 /// The site id the sandbox accepts unless told otherwise.
@@ -16,6 +18,8 @@ pub const DEFAULT_PORT: u16 = 47_913;
 /// How the sandbox behaves.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
+    /// Which server it plays (`--profile`): Wix as far as it is known, or every tus extension.
+    pub profile: Profile,
     /// Tokens, uploads and files live here.
     pub data_dir: PathBuf,
     /// The base of every URL handed out (`--public-url`); the bound address when `None`.
@@ -30,7 +34,8 @@ pub struct SandboxConfig {
     pub token_ttl: Duration,
     /// How long a finalized file stays PENDING.
     pub processing_delay: Duration,
-    /// Offer `checksum-trailer` (checksums sent after the data) besides `checksum`.
+    /// Offer `checksum-trailer` (checksums sent after the data) besides `checksum` (`tus-full`
+    /// only: the `wix` profile offers no checksum).
     pub checksum_trailer: bool,
     /// `Tus-Checksum-Algorithm`, in the server's order. Only what OPTIONS advertises: a PATCH
     /// naming crc32, sha1 or md5 is verified whether it is listed or not.
@@ -45,11 +50,23 @@ pub struct SandboxConfig {
     pub body_read_timeout: Duration,
     /// At shutdown, requests in flight get this long to finish before they are dropped.
     pub shutdown_grace: Duration,
+    /// REST calls allowed per window; more get 429 `RESOURCE_EXHAUSTED` (`--rate-limit`).
+    pub rate_limit: Option<RateLimit>,
+    /// Per-type size limits (`--limit`): a generate or creation over one gets Wix's validation
+    /// error.
+    pub type_limits: TypeLimits,
+    /// Refusals of the API key come as an HTML page, as from a proxy (`--html-errors`).
+    pub html_errors: bool,
+    /// Non-final PATCH bodies must be multiples of 256 KiB, as a Google Cloud Storage
+    /// resumable session wants (`--strict-chunks`); the bytes past the last whole unit are
+    /// not kept.
+    pub strict_chunks: bool,
 }
 
 impl SandboxConfig {
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
+            profile: Profile::default(),
             data_dir,
             public_url: None,
             api_key: DEFAULT_API_KEY.into(),
@@ -64,6 +81,10 @@ impl SandboxConfig {
             header_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(5),
+            rate_limit: None,
+            type_limits: TypeLimits::default(),
+            html_errors: false,
+            strict_chunks: false,
         }
     }
 }

@@ -9,6 +9,7 @@ use super::store::{FileRec, now_unix_ms, rfc3339};
 /// The FileDescriptor JSON of a file, as Wix shapes it.
 pub(super) fn descriptor(app: &AppState, f: &FileRec) -> Value {
     let ready = now_unix_ms() >= f.ready_unix_ms;
+    let wix = app.inner.config.profile.is_wix();
     let url = app.url(&format!("/media/{}", f.id));
     let media_type = media_type(&f.mime_type);
     let mut d = json!({
@@ -16,7 +17,8 @@ pub(super) fn descriptor(app: &AppState, f: &FileRec) -> Value {
         "displayName": f.display_name,
         "url": url,
         "parentFolderId": f.parent_folder_id,
-        "hash": f.md5,
+        // Wix fills the hash in once the file is processed.
+        "hash": if ready || !wix { f.md5.as_str() } else { "" },
         "sizeInBytes": f.size.to_string(),
         "private": f.private,
         "mediaType": media_type,
@@ -25,15 +27,20 @@ pub(super) fn descriptor(app: &AppState, f: &FileRec) -> Value {
             (true, false) => "READY",
             (true, true) => "FAILED",
         },
-        "labels": [],
+        "labels": f.labels,
         "createdDate": rfc3339(f.created_unix_ms),
         "updatedDate": rfc3339(f.ready_unix_ms.min(now_unix_ms()).max(f.created_unix_ms)),
         "siteId": app.inner.config.site_id,
         "state": "OK",
     });
     if media_type == "IMAGE" {
-        let (w, h) = f.dimensions.unwrap_or((0, 0));
         d["thumbnailUrl"] = json!(format!("{url}/v1/fill/w_160,h_160,al_c,q_80/thumb.jpg"));
+    }
+    if wix && !ready {
+        // Not processed yet: Wix says nothing about the media.
+        d["media"] = Value::Null;
+    } else if media_type == "IMAGE" {
+        let (w, h) = f.dimensions.unwrap_or((0, 0));
         d["media"] = json!({ "image": { "image": {
             "id": f.id, "url": url, "width": w, "height": h,
             "filename": f.display_name, "sizeInBytes": f.size.to_string(),

@@ -97,6 +97,9 @@ async fn run(
     if let Some(id) = &rec.file_id
         && let Some(f) = app.with(|s| s.files.get(id).cloned())
     {
+        if app.inner.config.profile.is_wix() {
+            return Err(used_token(app));
+        }
         return Ok(f);
     }
     let Some(upload_id) = rec.upload_id.clone() else {
@@ -109,6 +112,9 @@ async fn run(
         return Err(incomplete("the upload for this token is gone"));
     };
     let (file_id, display_name, mime_type) = match up.phase.clone() {
+        Phase::Finalized { .. } if app.inner.config.profile.is_wix() => {
+            return Err(used_token(app));
+        }
         Phase::Finalized { file_id } => return link(app, token, &upload_id, &file_id).await,
         Phase::Finalizing {
             file_id,
@@ -119,7 +125,8 @@ async fn run(
             if rec.expires_unix <= now_unix() {
                 return Err(expired());
             }
-            let moved = moved_without_record(app, &upload_id).await;
+            let minted = rec.minted_file_id.clone();
+            let moved = moved_without_record(app, &upload_id, minted.as_deref()).await;
             if moved.is_none() && up.offset < up.length {
                 return Err(incomplete(&format!(
                     "the upload is incomplete: {} of {} bytes",
@@ -128,8 +135,9 @@ async fn run(
             }
             let (display_name, mime_type) =
                 name_and_type(&up, &rec.mime_type, rec.file_name, filename);
-            let file_id =
-                moved.unwrap_or_else(|| file_id_for(&upload_id, &display_name, &mime_type));
+            let file_id = moved
+                .or(minted)
+                .unwrap_or_else(|| file_id_for(&upload_id, &display_name, &mime_type));
             // Recorded before the bytes move: whatever happens next, the next finalize
             // knows where they went.
             // Only if it is still this token's upload, still receiving: a DELETE or a new
@@ -213,12 +221,26 @@ async fn run(
                 failed: is_image && dimensions.is_none(),
                 dimensions,
                 seq,
+                labels: rec.labels.clone(),
             },
         );
         s.touch(Key::File(file_id.clone()));
     });
     app.inner.stats.files_created.fetch_add(1, Ordering::SeqCst);
     link(app, token, &upload_id, &file_id).await
+}
+
+/// Wix's answer to a second finalize of a one-time token: its generic 429.
+fn used_token(app: &AppState) -> Response {
+    app.inner
+        .stats
+        .finalize_refused
+        .fetch_add(1, Ordering::SeqCst);
+    wix_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "RESOURCE_EXHAUSTED",
+        "the one-time upload token was already used",
+    )
 }
 
 fn expired() -> Response {
@@ -303,14 +325,23 @@ fn file_prefix(upload_id: &str) -> String {
 }
 
 /// The file an upload's bytes were moved to when the upload has no bytes of its own left and
-/// no record says where they went (a finalize stopped between the move and the record).
-async fn moved_without_record(app: &AppState, upload_id: &str) -> Option<String> {
+/// no record says where they went (a finalize stopped between the move and the record): the
+/// id minted with the token, or a file named after the upload.
+async fn moved_without_record(
+    app: &AppState,
+    upload_id: &str,
+    minted: Option<&str>,
+) -> Option<String> {
     let bin = app.inner.dirs.upload(upload_id);
     let files = app.inner.dirs.root.join("files");
     let prefix = file_prefix(upload_id);
+    let minted = minted.map(str::to_string);
     tokio::task::spawn_blocking(move || {
         if bin.exists() {
             return None;
+        }
+        if let Some(id) = minted {
+            return files.join(&id).exists().then_some(id);
         }
         std::fs::read_dir(files).ok()?.flatten().find_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();

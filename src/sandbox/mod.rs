@@ -16,12 +16,15 @@ mod file_facts;
 mod finalize;
 mod folders;
 mod guard;
+mod ids;
 mod killable;
 mod locks;
 mod media;
 mod media_cache;
 mod persist;
 mod private_file;
+mod profile;
+mod rate_limit;
 mod reply;
 mod rest;
 mod server;
@@ -29,6 +32,7 @@ mod state;
 mod stats;
 mod store;
 mod tus_body;
+mod tus_reply;
 mod tus_server;
 
 use std::future::Future;
@@ -44,6 +48,7 @@ use tokio::sync::oneshot;
 
 pub use config::{DEFAULT_API_KEY, DEFAULT_PORT, DEFAULT_SITE_ID, SandboxConfig};
 pub use faults::{FaultKind, Faults, Rule};
+pub use profile::{Profile, RateLimit, TypeLimits};
 pub use stats::Stats;
 
 use state::AppState;
@@ -154,6 +159,7 @@ fn build(
             get(rest::get_file_by_id),
         )
         .route("/site-media/v1/files/get-files", post(rest::get_files))
+        .route("/site-media/v1/files/{id}", get(rest::get_file_by_path))
         .route("/site-media/v1/files", get(rest::list_files))
         .route(
             "/site-media/v1/folders",
@@ -167,7 +173,7 @@ fn build(
         .merge(api)
         .route(
             "/upload/tus",
-            post(tus_server::create).options(tus_server::options),
+            post(tus_server::create).options(tus_reply::options),
         )
         .route(
             "/upload/tus/{key}",
@@ -175,7 +181,7 @@ fn build(
                 .patch(tus_server::patch)
                 .delete(tus_server::terminate)
                 .put(finalize::finalize)
-                .options(tus_server::options),
+                .options(tus_reply::options),
         )
         .route("/media/{id}", get(media::original))
         .route(

@@ -2,8 +2,10 @@
 //! (folders are in `folders.rs`, the FileDescriptor JSON in `descriptor.rs`, finalize in
 //! `finalize.rs`).
 
+use std::sync::atomic::Ordering;
+
 use axum::Json;
-use axum::extract::{Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -12,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::descriptor::descriptor;
 use super::folders::resolve_folder;
+use super::ids::mint_file_id;
 use super::reply::{ListQuery, page, violation, wix_error};
 use super::state::AppState;
 use super::store::{FileRec, Key, ROOT, TokenRec, now_unix, random_hex};
@@ -22,21 +25,48 @@ pub async fn auth(State(app): State<AppState>, req: Request, next: Next) -> Resp
     let key = h.get("authorization").and_then(|v| v.to_str().ok());
     let site = h.get("wix-site-id").and_then(|v| v.to_str().ok());
     let cfg = &app.inner.config;
+    let refuse = |why: &str| {
+        if cfg.html_errors {
+            forbidden_page()
+        } else {
+            wix_error(StatusCode::FORBIDDEN, "PERMISSION_DENIED", why)
+        }
+    };
     if key != Some(cfg.api_key.as_str()) {
-        return wix_error(
-            StatusCode::FORBIDDEN,
-            "PERMISSION_DENIED",
-            "the API key is missing or not valid for this site",
-        );
+        return refuse("the API key is missing or not valid for this site");
     }
     if site != Some(cfg.site_id.as_str()) {
-        return wix_error(
-            StatusCode::FORBIDDEN,
-            "PERMISSION_DENIED",
-            "the wix-site-id header is missing or names another site",
-        );
+        return refuse("the wix-site-id header is missing or names another site");
     }
+    if let Some(limiter) = &app.inner.limiter
+        && let Err(refusal) = limiter.admit(std::time::Instant::now())
+    {
+        app.inner.stats.rate_limited.fetch_add(1, Ordering::SeqCst);
+        let mut r = wix_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RESOURCE_EXHAUSTED",
+            "too many requests; slow down",
+        );
+        if let Some(d) = refusal.retry_after
+            && let Ok(v) = axum::http::HeaderValue::from_str(&d.as_secs().to_string())
+        {
+            r.headers_mut().insert("retry-after", v);
+        }
+        return r;
+    }
+    app.inner.stats.rest_requests.fetch_add(1, Ordering::SeqCst);
     next.run(req).await
+}
+
+/// A refusal as a proxy or firewall in front of an API gives it: an HTML page.
+fn forbidden_page() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        [("content-type", "text/html; charset=utf-8")],
+        "<!DOCTYPE html><html><head><title>403 Forbidden</title></head><body>\
+         <h1>403 Forbidden</h1><p>Request blocked.</p></body></html>",
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -50,6 +80,8 @@ pub struct GenerateBody {
     #[serde(default)]
     private: bool,
     upload_protocol: Option<String>,
+    #[serde(default)]
+    labels: Vec<String>,
 }
 
 pub async fn generate_resumable_upload_url(
@@ -67,30 +99,37 @@ pub async fn generate_resumable_upload_url(
     {
         return violation("uploadProtocol", "must be TUS");
     }
-    if let Some(v) = &b.size_in_bytes
-        && !(v.is_string() || v.is_u64())
+    let size = match &b.size_in_bytes {
+        None => None,
+        Some(Value::String(t)) => match t.parse::<u64>() {
+            Ok(n) => Some(n),
+            Err(_) => return violation("sizeInBytes", "must be an int64 as a string"),
+        },
+        Some(v) if v.is_u64() => v.as_u64(),
+        Some(_) => return violation("sizeInBytes", "must be an int64 as a string"),
+    };
+    let cfg = &app.inner.config;
+    if let (Some(size), Some((kind, limit))) = (size, cfg.type_limits.for_mime(&mime))
+        && size > limit
     {
-        return violation("sizeInBytes", "must be an int64 as a string");
+        return over_limit(kind, limit);
     }
     let parent = match resolve_folder(&app, b.parent_folder_id.as_deref(), b.file_path.as_deref()) {
         Ok(p) => p,
         Err(r) => return r,
     };
-    // A JWT-shaped token, long like Wix's, so header and URL limits get exercised.
-    let payload = json!({ "iss": "wixup-sandbox", "sub": random_hex(16), "iat": now_unix(), "pad": random_hex(160) });
-    let token = format!(
-        "eyJhbGciOiJub25lIn0.{}.{}",
-        base64_url(payload.to_string().as_bytes()),
-        random_hex(32)
-    );
+    let wix = cfg.profile.is_wix();
+    let token = new_token(wix);
     let rec = TokenRec {
+        minted_file_id: wix.then(|| mint_file_id(&cfg.site_id, b.file_name.as_deref(), &mime)),
         mime_type: mime,
         file_name: b.file_name,
         parent_folder_id: parent,
         private: b.private,
-        expires_unix: now_unix() + app.inner.config.token_ttl.as_secs(),
+        expires_unix: now_unix() + cfg.token_ttl.as_secs(),
         upload_id: None,
         file_id: None,
+        labels: b.labels,
     };
     app.with(|s| {
         s.tokens.insert(token.clone(), rec);
@@ -103,6 +142,26 @@ pub async fn generate_resumable_upload_url(
         "uploadToken": token,
     }))
     .into_response()
+}
+
+/// A JWT-shaped token. Wix's are about 3.3 KB (its sample's is 3,219 characters), so with the
+/// `wix` profile headers and URLs get their real sizes; `tus-full` keeps them short.
+fn new_token(wix: bool) -> String {
+    let pad = if wix { 1_150 } else { 160 };
+    let payload = json!({ "iss": "wixup-sandbox", "sub": random_hex(16), "iat": now_unix(), "pad": random_hex(pad) });
+    format!(
+        "eyJhbGciOiJub25lIn0.{}.{}",
+        base64_url(payload.to_string().as_bytes()),
+        random_hex(32)
+    )
+}
+
+/// Wix's validation error for a file over its type's size limit.
+pub(super) fn over_limit(kind: &str, limit: u64) -> Response {
+    violation(
+        "sizeInBytes",
+        &format!("the file is larger than the {limit}-byte limit for {kind} files"),
+    )
 }
 
 fn base64_url(b: &[u8]) -> String {
@@ -120,9 +179,18 @@ pub async fn get_file_by_id(State(app): State<AppState>, Query(q): Query<FileIdQ
     let Some(id) = q.file_id.filter(|i| !i.is_empty()) else {
         return violation("fileId", "is required");
     };
-    let id = wix_uri_id(&id);
+    one_file(&app, &id)
+}
+
+/// `GET /site-media/v1/files/{id}`: the older path of get-file-by-id, which Wix still answers.
+pub async fn get_file_by_path(State(app): State<AppState>, Path(id): Path<String>) -> Response {
+    one_file(&app, &id)
+}
+
+fn one_file(app: &AppState, id: &str) -> Response {
+    let id = wix_uri_id(id);
     match app.with(|s| s.files.get(&id).cloned()) {
-        Some(f) => Json(json!({ "file": descriptor(&app, &f) })).into_response(),
+        Some(f) => Json(json!({ "file": descriptor(app, &f) })).into_response(),
         None => wix_error(StatusCode::NOT_FOUND, "NOT_FOUND", "no file with this id"),
     }
 }
@@ -142,7 +210,16 @@ pub struct GetFilesBody {
     file_ids: Vec<String>,
 }
 
+/// The most ids one get-files call takes.
+const GET_FILES_MAX: usize = 100;
+
 pub async fn get_files(State(app): State<AppState>, Json(b): Json<GetFilesBody>) -> Response {
+    if b.file_ids.len() > GET_FILES_MAX {
+        return violation(
+            "fileIds",
+            &format!("must name at most {GET_FILES_MAX} files"),
+        );
+    }
     let files: Vec<Value> = b
         .file_ids
         .iter()

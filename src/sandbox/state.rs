@@ -8,6 +8,7 @@ use reqwest::Url;
 use super::config::SandboxConfig;
 use super::locks::{FinalizeLocks, UploadLocks};
 use super::persist;
+use super::rate_limit::Limiter;
 use super::stats::Stats;
 use super::store;
 
@@ -35,6 +36,8 @@ pub(super) struct Inner {
     /// Image transforms decoding at once (each holds a whole image in memory).
     pub(super) transforms: Arc<tokio::sync::Semaphore>,
     pub(super) stats: Arc<Stats>,
+    /// `--rate-limit` on the REST calls.
+    pub(super) limiter: Option<Limiter>,
 }
 
 impl AppState {
@@ -46,8 +49,10 @@ impl AppState {
     ) -> std::io::Result<Self> {
         let dirs = store::Dirs::new(&config.data_dir)?;
         let state = persist::load(&dirs)?;
+        let limiter = config.rate_limit.map(Limiter::new);
         Ok(Self {
             inner: Arc::new(Inner {
+                limiter,
                 config,
                 base,
                 dirs,

@@ -23,6 +23,11 @@ pub struct Stats {
     /// Image transforms decoding right now, and the most there ever were at once.
     pub transforms_running: AtomicU64,
     pub transforms_peak: AtomicU64,
+    /// REST calls that passed the API-key check, and those refused by the rate limit.
+    pub rest_requests: AtomicU64,
+    pub rate_limited: AtomicU64,
+    /// Finalizes of a token that already made its file, refused with 429 (`wix` profile).
+    pub finalize_refused: AtomicU64,
 }
 
 impl Stats {
@@ -51,6 +56,9 @@ impl Stats {
             "uploadsCreated": Self::get(&self.uploads_created),
             "uploadsTerminated": Self::get(&self.uploads_terminated),
             "transformsPeak": Self::get(&self.transforms_peak),
+            "restRequests": Self::get(&self.rest_requests),
+            "rateLimited": Self::get(&self.rate_limited),
+            "finalizeRefused": Self::get(&self.finalize_refused),
         })
     }
 }

@@ -31,8 +31,16 @@ pub struct TokenRec {
     pub expires_unix: u64,
     /// The one live tus upload of this token (a new creation replaces the earlier one).
     pub upload_id: Option<String>,
-    /// Set by the first successful finalize; later finalizes return the same file.
+    /// Set by the first successful finalize; later finalizes return the same file (`tus-full`)
+    /// or are refused (`wix`).
     pub file_id: Option<String>,
+    /// The id the file will have, fixed when the token was handed out (`wix` profile; Wix
+    /// keeps it inside the token).
+    #[serde(default)]
+    pub minted_file_id: Option<String>,
+    /// Labels sent with generate; the file carries them.
+    #[serde(default)]
+    pub labels: Vec<String>,
 }
 
 /// Where a tus upload is in its life.
@@ -91,6 +99,8 @@ pub struct FileRec {
     pub failed: bool,
     /// Creation order, for "newest first" listings.
     pub seq: u64,
+    #[serde(default)]
+    pub labels: Vec<String>,
 }
 
 /// A Media Manager folder.

@@ -14,6 +14,9 @@ use md5::Digest as _;
 use super::faults::DropAfter;
 use super::state::AppState;
 
+/// Non-final bodies are kept in whole units of this with `strict_chunks`.
+const CHUNK_UNIT: u64 = 256 * 1024;
+
 /// Bytes gathered before each disk write.
 const WRITE_BUF: usize = 4 * 1024 * 1024;
 
@@ -228,6 +231,15 @@ pub(super) async fn receive(
         }
     } else if broken {
         status = StatusCode::BAD_REQUEST;
+    }
+    if app.inner.config.strict_chunks && offset + keep < length && !keep.is_multiple_of(CHUNK_UNIT)
+    {
+        // A resumable session in Google Cloud Storage keeps whole 256 KiB units only; a body
+        // that ended short on purpose is refused as well.
+        keep -= keep % CHUNK_UNIT;
+        if !broken {
+            status = StatusCode::BAD_REQUEST;
+        }
     }
     let new = offset + keep;
     if keep != received {

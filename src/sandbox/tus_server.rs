@@ -1,107 +1,25 @@
-//! A tus 1.0 server: OPTIONS discovery, creation, creation-with-upload, HEAD, PATCH, termination,
-//! checksum (crc32, sha1, md5: OPTIONS lists the configured ones, `tus_body.rs` verifies any of
-//! the three), checksum-trailer, expiration. A PATCH cut short keeps its bytes unless checksummed.
-
-use std::collections::BTreeMap;
+//! A tus 1.0 server: OPTIONS discovery, creation, HEAD and PATCH; with the `tus-full` profile
+//! also creation-with-upload, termination, checksum (crc32, sha1, md5: OPTIONS lists the
+//! configured ones, `tus_body.rs` verifies any of the three), checksum-trailer and expiration.
+//! The `wix` profile offers creation only and refuses what it does not offer, answers some
+//! creations with a relative `Location`, and never sends `Upload-Expires`. A PATCH cut short
+//! keeps its bytes unless checksummed.
 
 use std::sync::atomic::Ordering;
 
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use base64::Engine as _;
 
 use super::state::AppState;
+use super::stats::Stats;
 use super::store::{Key, Phase, UploadRec, now_unix, random_hex};
 use super::tus_body::receive;
-
-const VERSION: &str = "1.0.0";
-const EXTENSIONS: &str =
-    "creation,creation-with-upload,termination,checksum,checksum-trailer,expiration";
-/// The largest `Upload-Metadata` taken, encoded (a real Wix token makes it about 4.4 KB).
-pub const MAX_METADATA_BYTES: usize = 8 * 1024;
-
-fn tus_response(status: StatusCode) -> Response {
-    let mut r = status.into_response();
-    r.headers_mut()
-        .insert("tus-resumable", HeaderValue::from_static(VERSION));
-    r.headers_mut()
-        .insert("cache-control", HeaderValue::from_static("no-store"));
-    r
-}
-
-fn tus_error(status: StatusCode, message: &str) -> Response {
-    let mut r = (status, message.to_string()).into_response();
-    r.headers_mut()
-        .insert("tus-resumable", HeaderValue::from_static(VERSION));
-    r
-}
-
-fn set(r: &mut Response, name: &'static str, value: impl ToString) {
-    if let Ok(v) = HeaderValue::from_str(&value.to_string()) {
-        r.headers_mut().insert(name, v);
-    }
-}
-
-fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
-}
-
-/// Rejects requests without `Tus-Resumable: 1.0.0` (412 with our versions).
-fn check_version(h: &HeaderMap) -> Result<(), Response> {
-    if header(h, "tus-resumable") == Some(VERSION) {
-        return Ok(());
-    }
-    let mut r = tus_error(
-        StatusCode::PRECONDITION_FAILED,
-        "Tus-Resumable 1.0.0 required",
-    );
-    set(&mut r, "tus-version", VERSION);
-    Err(r)
-}
-
-pub async fn options(State(app): State<AppState>) -> Response {
-    let mut r = StatusCode::NO_CONTENT.into_response();
-    set(&mut r, "tus-version", VERSION);
-    let extensions = if app.inner.config.checksum_trailer {
-        EXTENSIONS.to_string()
-    } else {
-        EXTENSIONS.replace(",checksum-trailer", "")
-    };
-    set(&mut r, "tus-extension", extensions);
-    set(&mut r, "tus-max-size", app.inner.config.max_size_bytes);
-    set(
-        &mut r,
-        "tus-checksum-algorithm",
-        app.inner.config.checksum_algorithms.join(","),
-    );
-    r
-}
-
-fn parse_metadata(raw: &str) -> Option<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let mut it = pair.splitn(2, ' ');
-        let key = it.next()?.to_string();
-        let value = match it.next() {
-            Some(v) => {
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(v.trim())
-                    .ok()?;
-                String::from_utf8(bytes).ok()?
-            }
-            None => String::new(),
-        };
-        if key.is_empty() || out.insert(key, value).is_some() {
-            return None;
-        }
-    }
-    Some(out)
-}
-
-fn expires_header(unix: u64) -> String {
-    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix))
-}
+use super::tus_reply::{
+    MAX_METADATA_BYTES, check_version, expires_header, header, parse_metadata, set, tus_error,
+    tus_response,
+};
 
 /// Why a creation was refused.
 enum Refused {
@@ -109,6 +27,8 @@ enum Refused {
     Token,
     /// Its earlier upload is being finalized.
     Finalizing,
+    /// Over the size limit of its type.
+    TooLarge(&'static str, u64),
 }
 
 /// POST /upload/tus: creation (and creation-with-upload). The `token` metadata must be a token
@@ -137,6 +57,14 @@ pub async fn create(State(app): State<AppState>, req: Request) -> Response {
             "the upload is larger than Tus-Max-Size",
         );
     }
+    let wix = app.inner.config.profile.is_wix();
+    let has_body = header(&h, "content-type") == Some("application/offset+octet-stream");
+    if wix && has_body {
+        return tus_error(
+            StatusCode::BAD_REQUEST,
+            "creation-with-upload is not supported; create the upload, then PATCH",
+        );
+    }
     let raw_metadata = header(&h, "upload-metadata").unwrap_or("");
     if raw_metadata.len() > MAX_METADATA_BYTES {
         return tus_error(
@@ -159,9 +87,18 @@ pub async fn create(State(app): State<AppState>, req: Request) -> Response {
     }
     // One live upload per token: a new creation replaces the earlier upload and its bytes,
     // unless a finalize is turning it into a file.
+    let limits = &app.inner.config.type_limits;
     let made = app.with(|s| {
         let earlier = match s.tokens.get(&token) {
-            Some(t) if t.expires_unix > now_unix() && t.file_id.is_none() => t.upload_id.clone(),
+            Some(t) if t.expires_unix > now_unix() && t.file_id.is_none() => {
+                let mime = metadata.get("contentType").unwrap_or(&t.mime_type);
+                if let Some((kind, limit)) = limits.for_mime(mime)
+                    && length > limit
+                {
+                    return Err(Refused::TooLarge(kind, limit));
+                }
+                t.upload_id.clone()
+            }
             _ => return Err(Refused::Token),
         };
         if let Some(old) = &earlier
@@ -207,6 +144,10 @@ pub async fn create(State(app): State<AppState>, req: Request) -> Response {
                     StatusCode::CONFLICT,
                     "the upload of this token is being finalized",
                 ),
+                Refused::TooLarge(kind, limit) => tus_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &format!("the file is larger than the {limit}-byte limit for {kind} files"),
+                ),
             };
         }
     };
@@ -218,7 +159,6 @@ pub async fn create(State(app): State<AppState>, req: Request) -> Response {
         .stats
         .uploads_created
         .fetch_add(1, Ordering::SeqCst);
-    let has_body = header(&h, "content-type") == Some("application/offset+octet-stream");
     let mut r = tus_response(StatusCode::CREATED);
     if has_body {
         let (status, offset) = receive(&app, &id, 0, req).await;
@@ -228,8 +168,16 @@ pub async fn create(State(app): State<AppState>, req: Request) -> Response {
         }
         set(&mut r, "upload-offset", offset);
     }
-    set(&mut r, "location", app.url(&format!("/upload/tus/{id}")));
-    set(&mut r, "upload-expires", expires_header(expires));
+    let created = Stats::get(&app.inner.stats.uploads_created);
+    if wix && created.is_multiple_of(2) {
+        // Relative to the creation URL (`…/upload/tus`), as some servers answer.
+        set(&mut r, "location", format!("tus/{id}"));
+    } else {
+        set(&mut r, "location", app.url(&format!("/upload/tus/{id}")));
+    }
+    if !wix {
+        set(&mut r, "upload-expires", expires_header(expires));
+    }
     r
 }
 
@@ -255,7 +203,9 @@ pub async fn head(State(app): State<AppState>, Path(id): Path<String>, h: Header
     let mut r = tus_response(StatusCode::OK);
     set(&mut r, "upload-offset", u.offset);
     set(&mut r, "upload-length", u.length);
-    set(&mut r, "upload-expires", expires_header(u.expires_unix));
+    if !app.inner.config.profile.is_wix() {
+        set(&mut r, "upload-expires", expires_header(u.expires_unix));
+    }
     // The token never goes back out: it is enough to finalize the upload.
     let meta: Vec<String> = u
         .metadata
@@ -280,6 +230,12 @@ pub async fn terminate(
     app.inner.stats.count_credentials(&h);
     if let Err(r) = check_version(&h) {
         return r;
+    }
+    if app.inner.config.profile.is_wix() {
+        return tus_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "termination is not supported",
+        );
     }
     let removed = app.with(|s| {
         match s.uploads.get(&id).map(|u| &u.phase) {
@@ -340,6 +296,14 @@ pub async fn patch(State(app): State<AppState>, Path(id): Path<String>, req: Req
             "Upload-Offset must be a byte count",
         );
     };
+    if app.inner.config.profile.is_wix()
+        && (h.contains_key("upload-checksum") || h.contains_key("trailer"))
+    {
+        return tus_error(
+            StatusCode::BAD_REQUEST,
+            "the checksum extension is not supported",
+        );
+    }
     // Look the upload up first: a PATCH to an id that does not exist takes no lock entry.
     if let Err(r) = lookup(&app, &id) {
         return r;
@@ -378,6 +342,8 @@ pub async fn patch(State(app): State<AppState>, Path(id): Path<String>, req: Req
         tus_error(status, "the body could not be stored")
     };
     set(&mut r, "upload-offset", new);
-    set(&mut r, "upload-expires", expires_header(u.expires_unix));
+    if !app.inner.config.profile.is_wix() {
+        set(&mut r, "upload-expires", expires_header(u.expires_unix));
+    }
     r
 }

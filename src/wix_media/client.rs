@@ -146,8 +146,9 @@ impl WixMediaClient {
     }
 
     /// Step 3: `PUT {uploadUrl}/{uploadToken}?filename=…` with `{}`. Goes to the upload host, so
-    /// no credentials. Safe to repeat: a lost answer is retried, and the server returns the same
-    /// file for the same token.
+    /// no credentials. A lost answer is retried; a 429 is handed back at once: Wix's token is
+    /// one-time, so a repeat may be refused with it although the file was made (the caller
+    /// looks for the file before trying again, see [`WixMediaClient::find_file`]).
     pub async fn finalize(
         &self,
         target: &UploadTarget,
@@ -159,18 +160,31 @@ impl WixMediaClient {
             .pop_if_empty()
             .push(&target.upload_token);
         url.query_pairs_mut().append_pair("filename", filename);
-        let a: FileAnswer = self
-            .transport
-            .call("finalize", || {
-                self.transport
-                    .http
-                    .put(url.clone())
-                    .header("Content-Type", "application/json")
-                    .body("{}")
-            })
-            .await?;
-        a.file
-            .ok_or_else(|| Error::BadResponse("finalize: no file in the answer".into()))
+        let mut backoff = Backoff::new(self.transport.retry.clone());
+        loop {
+            let put = self
+                .transport
+                .http
+                .put(url.clone())
+                .header("Content-Type", "application/json")
+                .body("{}");
+            let err = match self
+                .transport
+                .call_once::<FileAnswer>("finalize", put)
+                .await
+            {
+                Ok(a) => {
+                    return a.file.ok_or_else(|| {
+                        Error::BadResponse("finalize: no file in the answer".into())
+                    });
+                }
+                Err(e) if e.status() == Some(429) => return Err(e),
+                Err(e) => e,
+            };
+            self.transport
+                .wait_to_retry("finalize", err, &mut backoff)
+                .await?;
+        }
     }
 
     /// Step 4: the current descriptor of a file.
@@ -320,7 +334,7 @@ impl WixMediaClient {
     }
 
     /// The folder called `display_name` directly under `parent_folder_id`, if there is one.
-    async fn find_folder(
+    pub(super) async fn find_folder(
         &self,
         display_name: &str,
         parent_folder_id: Option<&str>,

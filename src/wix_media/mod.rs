@@ -9,9 +9,11 @@ pub const PRODUCTION_BASE: &str = "https://www.wixapis.com";
 
 pub mod client;
 pub mod error;
+mod find;
 mod transport;
 pub mod types;
 
 pub use client::{Credentials, UploadRequest, UploadTarget, WixMediaClient};
 pub use error::Error;
+pub use find::{Place, Wanted};
 pub use types::{FileDescriptor, Folder, MediaType, OperationStatus, Page};

@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use wixup::engine::Verification;
 
-use super::support::{ChaosProxy, Env, get, random_file, start_and_add};
+use super::support::{ChaosProxy, Env, each_profile, get, random_file, start_and_add};
 
+each_profile! {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn random_connection_cuts_never_lose_or_duplicate_a_file() {
+async fn random_connection_cuts_never_lose_or_duplicate_a_file(profile) {
     // The sandbox hands out URLs through the proxy, so tus and finalize requests cross it too.
     let proxy_port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
@@ -16,6 +17,7 @@ async fn random_connection_cuts_never_lose_or_duplicate_a_file() {
         .expect("addr")
         .port();
     let env = Env::start_with(|c| {
+        c.profile = profile;
         c.public_url = Some(
             format!("http://127.0.0.1:{proxy_port}")
                 .parse()
@@ -71,4 +73,5 @@ async fn random_connection_cuts_never_lose_or_duplicate_a_file() {
         paths.len()
     );
     handle.shutdown().await;
+}
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::http::Method;
 use wixup::sandbox::{FaultKind, Rule};
 
-use super::support::{Env, exits_with, get, oriented_jpeg, random_file, wait_until};
+use super::support::{Env, each_profile, exits_with, get, oriented_jpeg, random_file, wait_until};
 
 pub(super) fn wixup(env: &Env, data: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_wixup"));
@@ -145,9 +145,10 @@ async fn usage_errors_exit_2() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("upload"));
 }
 
+each_profile! {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_then_resume_completes_and_resends_at_most_one_chunk() {
-    let env = Env::start().await;
+async fn kill_9_then_resume_completes_and_resends_at_most_one_chunk(profile) {
+    let env = Env::start_as(profile).await;
     let size: u64 = 12 << 20;
     let chunk: u64 = 1 << 20;
     let file = random_file(env.dir.path(), "k.bin", size as usize);
@@ -183,6 +184,7 @@ async fn kill_9_then_resume_completes_and_resends_at_most_one_chunk() {
     let out = run(c).await;
     exits_with(&out, 0);
     assert!(String::from_utf8_lossy(&out.stderr).contains("Nothing to resume"));
+}
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

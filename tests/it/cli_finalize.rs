@@ -8,11 +8,12 @@ use axum::http::Method;
 use wixup::sandbox::{FaultKind, Rule};
 
 use super::cli::{json_lines, run, wixup};
-use super::support::{Env, exits_with, get, random_file, wait_until};
+use super::support::{Env, each_profile, exits_with, get, random_file, wait_until};
 
+each_profile! {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_during_finalize_then_resume_lists_exactly_one_file() {
-    let env = Env::start().await;
+async fn kill_9_during_finalize_then_resume_lists_exactly_one_file(profile) {
+    let env = Env::start_as(profile).await;
     let file = random_file(env.dir.path(), "f.bin", 3 << 20);
     // The first finalize pauses after moving the bytes: the client dies right then.
     env.sandbox.faults.add(Rule::nth(
@@ -67,4 +68,5 @@ async fn kill_9_during_finalize_then_resume_lists_exactly_one_file() {
         "served bytes are identical"
     );
     assert_eq!(env.stat(|s| &s.files_created), 1);
+}
 }

@@ -11,7 +11,7 @@ use super::support::{Env, random_file, start_and_add, wait_until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_created_just_as_cancel_lands_is_terminated() {
-    let env = Env::start().await;
+    let env = Env::start_with(super::support::tus_full).await;
     let file = random_file(env.dir.path(), "late.bin", 6 << 20);
     // The server creates the upload at once but its answer takes a second: Cancel lands in
     // between.

@@ -17,7 +17,7 @@ use wixup::sandbox;
 use wixup::settings::{SecretStore, Settings};
 
 use super::support::{
-    Env, get, oriented_jpeg, poll_until_blocking, random_file, wait_until_blocking,
+    Env, each_profile, get, oriented_jpeg, poll_until_blocking, random_file, wait_until_blocking,
 };
 
 /// A file dropped onto the window, as the windowing integration hands it over.
@@ -176,10 +176,11 @@ fn copied_texts(h: &Harness<'_, App>) -> Vec<String> {
         .collect()
 }
 
+each_profile! {
 #[test]
-fn dropped_photos_upload_and_copy_gives_exactly_the_url() {
+fn dropped_photos_upload_and_copy_gives_exactly_the_url(profile) {
     let rt = runtime();
-    let env = rt.block_on(Env::start());
+    let env = rt.block_on(Env::start_as(profile));
     let data = env.path("app");
     let photos = env.path("photos");
     std::fs::create_dir_all(&photos).unwrap();
@@ -231,11 +232,13 @@ fn dropped_photos_upload_and_copy_gives_exactly_the_url() {
         .next()
         .expect("a verified mark");
 }
+}
 
+each_profile! {
 #[test]
-fn pause_stops_progress_and_resume_completes() {
+fn pause_stops_progress_and_resume_completes(profile) {
     let rt = runtime();
-    let env = rt.block_on(Env::start());
+    let env = rt.block_on(Env::start_as(profile));
     env.slow_patches(40);
     let data = env.path("app");
     let big = random_file(&env.path("in"), "holiday.mp4", 6 << 20);
@@ -271,6 +274,7 @@ fn pause_stops_progress_and_resume_completes() {
     );
     h.get_by_label("Resume holiday.mp4").click();
     finishes_with_the_same_bytes(&mut h, &rt, "holiday.mp4", &big, 60);
+}
 }
 
 #[test]

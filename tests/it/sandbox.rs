@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use super::support::{Env, b64, get, oriented_jpeg, random_file, shared_testdata, start_sandbox};
+use super::support::{
+    Env, b64, get, oriented_jpeg, random_file, shared_testdata, start_sandbox, tus_full,
+};
 use wixup::engine::{Event, Verification};
 
 fn http() -> reqwest::Client {
@@ -11,7 +13,7 @@ fn http() -> reqwest::Client {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rest_requires_key_and_site_with_a_wix_error_body() {
-    let env = Env::start().await;
+    let env = Env::start_with(tus_full).await;
     let r = http()
         .get(env.base().join("/site-media/v1/files").expect("url"))
         .send()
@@ -28,7 +30,7 @@ async fn rest_requires_key_and_site_with_a_wix_error_body() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tus_rules_409_415_412_token_and_incomplete_finalize() {
-    let env = Env::start().await;
+    let env = Env::start_with(tus_full).await;
     let (upload_url, tok) = token(&env).await;
     let c = http();
     // Creation needs a token this sandbox issued.
@@ -151,7 +153,7 @@ async fn tus_rules_409_415_412_token_and_incomplete_finalize() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transforms_fill_and_fit_and_listing_pages() {
-    let env = Env::start().await;
+    let env = Env::start_with(tus_full).await;
     let dir = env.path("imgs");
     let mut paths = Vec::new();
     for i in 0..3 {
@@ -206,7 +208,7 @@ async fn transforms_fill_and_fit_and_listing_pages() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_exif_orientation_gives_an_upright_thumbnail() {
     let Some(dir) = shared_testdata() else { return };
-    let env = Env::start().await;
+    let env = Env::start_with(tus_full).await;
     let paths: Vec<_> = (1..=8)
         .flat_map(|i| {
             [
@@ -310,6 +312,7 @@ async fn uploads_resume_across_a_sandbox_restart() {
 async fn public_url_is_the_base_of_every_url() {
     let dir = tempfile::tempdir().expect("tmp");
     let sb = start_sandbox(&dir.path().join("sb"), |c| {
+        tus_full(c);
         c.public_url = Some("http://127.0.0.1:9/prefix/".parse().expect("url"));
     })
     .await;
@@ -334,7 +337,7 @@ async fn public_url_is_the_base_of_every_url() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_checksum_is_460_and_the_bytes_are_dropped() {
-    let env = Env::start().await;
+    let env = Env::start_with(tus_full).await;
     let (upload_url, tok) = token(&env).await;
     let c = http();
     let r = c

@@ -14,7 +14,7 @@ use super::sandbox_state::{
     create, finalize, finalize_url, http, listed, location, names, patch, restart, stat, token,
     uploaded, url_host,
 };
-use super::support::{b64, get, start_sandbox, wait_until};
+use super::support::{b64, get, start_sandbox, tus_full, wait_until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupt_state_json_is_set_aside_and_the_sandbox_starts() {
@@ -22,7 +22,7 @@ async fn a_corrupt_state_json_is_set_aside_and_the_sandbox_starts() {
     let sb_dir = dir.path().join("sb");
     std::fs::create_dir_all(&sb_dir).expect("mkdir");
     std::fs::write(sb_dir.join("state.json"), b"{\"tokens\": {1: 2").expect("write");
-    let sb = start_sandbox(&sb_dir, |_| {}).await;
+    let sb = start_sandbox(&sb_dir, tus_full).await;
     let aside: Vec<String> = names(&sb_dir)
         .into_iter()
         .filter(|n| n.starts_with("state.unreadable-") && n.ends_with(".json"))
@@ -55,7 +55,7 @@ async fn a_state_json_of_earlier_versions_is_imported_once() {
         } }
     });
     std::fs::write(sb_dir.join("state.json"), old.to_string()).expect("write");
-    let sb = start_sandbox(&sb_dir, |_| {}).await;
+    let sb = start_sandbox(&sb_dir, tus_full).await;
     assert_eq!(
         listed(&sb.local_url()).await,
         vec!["wxsbx_old.txt".to_string()]
@@ -95,14 +95,14 @@ async fn files(base: &Url, n: usize) -> Vec<String> {
 async fn a_corrupt_record_is_set_aside_and_the_others_still_load() {
     let dir = tempfile::tempdir().expect("tmp");
     let sb_dir = dir.path().join("sb");
-    let sb = start_sandbox(&sb_dir, |_| {}).await;
+    let sb = start_sandbox(&sb_dir, tus_full).await;
     let ids = files(&sb.local_url(), 2).await;
     sb.stop().await;
     let bad = sb_dir
         .join("records/files")
         .join(format!("{}.json", ids[0]));
     std::fs::write(&bad, b"{\"id\": ").expect("corrupt");
-    let sb = start_sandbox(&sb_dir, |_| {}).await;
+    let sb = start_sandbox(&sb_dir, tus_full).await;
     assert_eq!(listed(&sb.local_url()).await, vec![ids[1].clone()]);
     let aside: Vec<String> = names(&sb_dir.join("records/files"))
         .into_iter()
@@ -145,7 +145,7 @@ fn metadata_files(dir: &Path) -> BTreeMap<PathBuf, (u64, std::time::SystemTime)>
 async fn a_request_rewrites_only_the_records_it_changed() {
     let dir = tempfile::tempdir().expect("tmp");
     let sb_dir = dir.path().join("sb");
-    let sb = start_sandbox(&sb_dir, |_| {}).await;
+    let sb = start_sandbox(&sb_dir, tus_full).await;
     let base = sb.local_url();
     let ids = files(&base, 20).await;
     let before = metadata_files(&sb_dir);
@@ -181,7 +181,7 @@ async fn a_request_rewrites_only_the_records_it_changed() {
 async fn bytes_moved_without_a_record_are_found_by_the_next_finalize() {
     let dir = tempfile::tempdir().expect("tmp");
     let sb_dir = dir.path().join("sb");
-    let sb = start_sandbox(&sb_dir, |_| {}).await;
+    let sb = start_sandbox(&sb_dir, tus_full).await;
     let (endpoint, tok, loc) = uploaded(&sb.local_url(), b"hello").await;
     sb.stop().await;
     // As a finalize stopped right after moving the bytes, before writing anything down.
@@ -192,7 +192,7 @@ async fn bytes_moved_without_a_record_are_found_by_the_next_finalize() {
         sb_dir.join("files").join(&moved_to),
     )
     .expect("move");
-    let sb = start_sandbox(&sb_dir, |_| {}).await;
+    let sb = start_sandbox(&sb_dir, tus_full).await;
     let endpoint = endpoint.replace(&url_host(&endpoint), &sb.addr.to_string());
     let (status, v) = finalize(&http(), &endpoint, &tok).await;
     assert_eq!(status, 200, "{v}");
@@ -219,7 +219,7 @@ async fn a_finalize_cut_short_by_a_sandbox_crash_completes_as_it_began() {
     let sb = rt
         .spawn({
             let d = sb_dir.clone();
-            async move { start_sandbox(&d, |_| {}).await }
+            async move { start_sandbox(&d, tus_full).await }
         })
         .await
         .expect("start");
@@ -247,7 +247,7 @@ async fn a_finalize_cut_short_by_a_sandbox_crash_completes_as_it_began() {
     assert!(pending.await.expect("join").is_err(), "no answer came");
 
     // The next finalize names the file differently: the one begun still wins.
-    let sb = start_sandbox(&sb_dir, |_| {}).await;
+    let sb = start_sandbox(&sb_dir, tus_full).await;
     let endpoint = endpoint.replace(&url_host(&endpoint), &sb.addr.to_string());
     let r = http()
         .put(format!("{endpoint}/{tok}?filename=other.bin"))

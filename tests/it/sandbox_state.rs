@@ -9,7 +9,7 @@ use axum::http::Method;
 use reqwest::Url;
 use wixup::sandbox::{FaultKind, Rule, SandboxHandle, Stats};
 
-use super::support::{b64, get, start_sandbox, wait_until};
+use super::support::{b64, get, start_sandbox, tus_full, wait_until};
 
 pub(super) fn http() -> reqwest::Client {
     reqwest::Client::new()
@@ -127,7 +127,7 @@ pub(super) fn names(dir: &Path) -> Vec<String> {
 
 pub(super) async fn restart(dir: &Path, sb: SandboxHandle) -> SandboxHandle {
     sb.stop().await;
-    start_sandbox(dir, |_| {}).await
+    start_sandbox(dir, tus_full).await
 }
 
 /// `127.0.0.1:PORT` of a URL.
@@ -143,7 +143,7 @@ pub(super) fn url_host(u: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_finalize_whose_client_gives_up_mid_way_still_makes_the_file_once() {
     let dir = tempfile::tempdir().expect("tmp");
-    let sb = start_sandbox(&dir.path().join("sb"), |_| {}).await;
+    let sb = start_sandbox(&dir.path().join("sb"), tus_full).await;
     let base = sb.local_url();
     let (endpoint, tok, _) = uploaded(&base, b"hello").await;
     // The first finalize pauses after moving the bytes; its client gives up before that ends.
@@ -192,7 +192,7 @@ async fn a_finalize_whose_client_gives_up_mid_way_still_makes_the_file_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_finalizes_at_once_all_get_the_same_file() {
     let dir = tempfile::tempdir().expect("tmp");
-    let sb = start_sandbox(&dir.path().join("sb"), |_| {}).await;
+    let sb = start_sandbox(&dir.path().join("sb"), tus_full).await;
     let base = sb.local_url();
     let (endpoint, tok, _) = uploaded(&base, b"hello").await;
     // The first one is still mid-way when the other two arrive.
@@ -228,7 +228,7 @@ async fn three_finalizes_at_once_all_get_the_same_file() {
 async fn metadata_is_bounded_one_upload_per_token_and_head_never_shows_the_token() {
     let dir = tempfile::tempdir().expect("tmp");
     let sb_dir = dir.path().join("sb");
-    let sb = start_sandbox(&sb_dir, |_| {}).await;
+    let sb = start_sandbox(&sb_dir, tus_full).await;
     let (endpoint, tok) = token(&sb.local_url()).await;
     let meta = format!("filename {},token {}", b64("a.txt"), b64(&tok));
     let huge = format!("{meta},pad {}", b64(&"x".repeat(9 * 1024)));
@@ -292,7 +292,7 @@ async fn metadata_is_bounded_one_upload_per_token_and_head_never_shows_the_token
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stats_count_uploads_created_and_terminated() {
     let dir = tempfile::tempdir().expect("tmp");
-    let sb = start_sandbox(&dir.path().join("sb"), |_| {}).await;
+    let sb = start_sandbox(&dir.path().join("sb"), tus_full).await;
     let base = sb.local_url();
     let mut locations = Vec::new();
     for _ in 0..2 {

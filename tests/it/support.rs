@@ -38,6 +38,11 @@ impl Env {
         Self::start_with(|_| {}).await
     }
 
+    /// A sandbox playing `profile`.
+    pub async fn start_as(profile: sandbox::Profile) -> Self {
+        Self::start_with(|c| c.profile = profile).await
+    }
+
     pub async fn start_with(tweak: impl FnOnce(&mut SandboxConfig)) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let sandbox = start_sandbox(&dir.path().join("sandbox"), tweak).await;
@@ -91,6 +96,51 @@ impl Env {
         c.poll_timeout = Duration::from_secs(20);
         c
     }
+}
+
+/// Defines a test once and runs it against each sandbox profile, as `NAME::wix` and
+/// `NAME::tus_full`; the body sees the profile under the name given:
+/// `each_profile! { #[tokio::test] async fn name(profile) { Env::start_as(profile) ... } }`.
+macro_rules! each_profile {
+    ($(#[$attr:meta])* async fn $name:ident($profile:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $(#[$attr])*
+            async fn wix() {
+                let $profile = wixup::sandbox::Profile::Wix;
+                $body
+            }
+            $(#[$attr])*
+            async fn tus_full() {
+                let $profile = wixup::sandbox::Profile::TusFull;
+                $body
+            }
+        }
+    };
+    ($(#[$attr:meta])* fn $name:ident($profile:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $(#[$attr])*
+            fn wix() {
+                let $profile = wixup::sandbox::Profile::Wix;
+                $body
+            }
+            $(#[$attr])*
+            fn tus_full() {
+                let $profile = wixup::sandbox::Profile::TusFull;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use each_profile;
+
+/// A sandbox tweak: the `tus-full` profile, every tus extension (for tests of the optional
+/// paths and of the sandbox's own mechanics).
+pub fn tus_full(c: &mut SandboxConfig) {
+    c.profile = sandbox::Profile::TusFull;
 }
 
 pub async fn start_sandbox(dir: &Path, tweak: impl FnOnce(&mut SandboxConfig)) -> SandboxHandle {

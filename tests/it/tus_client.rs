@@ -11,7 +11,7 @@ use wixup::sandbox::{FaultKind, Rule, Stats};
 use wixup::tus::{self, ChunkSize, FileSource, Progress, TusClient, TusConfig};
 use wixup::wix_media::{UploadRequest, UploadTarget, WixMediaClient};
 
-use super::support::{Env, random_file};
+use super::support::{Env, random_file, tus_full};
 
 fn config() -> TusConfig {
     TusConfig {
@@ -138,7 +138,7 @@ async fn head_offset(url: &reqwest::Url) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discovers_extensions_and_caches_options() {
-    let env = Env::start().await;
+    let env = Env::start_with(tus_full).await;
     let client = TusClient::new(config()).expect("client");
     let endpoint = env.base().join("/upload/tus").expect("url");
     let caps = client.capabilities(&endpoint).await.expect("options");
@@ -178,7 +178,7 @@ async fn discovers_extensions_and_caches_options() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_in_chunks_and_honours_server_offset() {
-    let env = Env::start().await;
+    let env = Env::start_with(tus_full).await;
     let client = TusClient::new(config()).expect("client");
     let (r, seen, url) = upload_with(&env, &client, 5 * 1024 * 1024 + 123).await;
     r.expect("uploaded");
@@ -192,7 +192,7 @@ async fn uploads_in_chunks_and_honours_server_offset() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn small_files_go_in_the_creation_request() {
-    let env = Env::start().await;
+    let env = Env::start_with(tus_full).await;
     let client = TusClient::new(config()).expect("client");
     let (r, seen, _) = upload_with(&env, &client, 1000).await;
     r.expect("uploaded");
@@ -206,7 +206,11 @@ async fn small_files_go_in_the_creation_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refuses_files_over_tus_max_size_before_creating() {
-    let env = Env::start_with(|c| c.max_size_bytes = 1000).await;
+    let env = Env::start_with(|c| {
+        tus_full(c);
+        c.max_size_bytes = 1000;
+    })
+    .await;
     let client = TusClient::new(config()).expect("client");
     let path = random_file(env.dir.path(), "big.bin", 2000);
     let t = target(&env, 2000).await;
@@ -287,7 +291,7 @@ async fn retries_every_transient_class() {
         ),
         ("stall", FaultKind::Stall(Duration::from_secs(30))),
     ] {
-        let env = Env::start().await;
+        let env = Env::start_with(tus_full).await;
         let mut cfg = config();
         cfg.idle_timeout = Duration::from_millis(400);
         let client = TusClient::new(cfg).expect("client");
@@ -307,7 +311,7 @@ async fn retries_every_transient_class() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_after_is_honoured() {
-    let env = Env::start().await;
+    let env = Env::start_with(tus_full).await;
     let client = TusClient::new(config()).expect("client");
     env.sandbox.faults.add(Rule::nth(
         Some(Method::PATCH),
@@ -329,7 +333,7 @@ async fn retry_after_is_honoured() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_patch_keeps_its_bytes() {
-    let env = Env::start().await;
+    let env = Env::start_with(tus_full).await;
     let mut cfg = config();
     cfg.checksum = false; // with a checksum the server must drop an unverifiable body
     cfg.chunk_size = ChunkSize::Fixed(4 << 20);
@@ -354,7 +358,7 @@ async fn an_interrupted_patch_keeps_its_bytes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn final_statuses_fail_with_the_servers_message() {
-    let env = Env::start().await;
+    let env = Env::start_with(tus_full).await;
     let client = TusClient::new(config()).expect("client");
     env.sandbox.faults.add(Rule::nth(
         Some(Method::PATCH),
@@ -379,7 +383,7 @@ async fn final_statuses_fail_with_the_servers_message() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_are_bounded_when_no_progress_is_made() {
-    let env = Env::start().await;
+    let env = Env::start_with(tus_full).await;
     let client = TusClient::new(config()).expect("client");
     env.sandbox.faults.add(
         Rule::nth(
@@ -408,7 +412,7 @@ async fn retries_are_bounded_when_no_progress_is_made() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bogus_offsets_are_clear_errors_not_loops() {
     for bogus in ["-5", "abc", "99999999999", "0"] {
-        let env = Env::start().await;
+        let env = Env::start_with(tus_full).await;
         let client = TusClient::new(config()).expect("client");
         // The first PATCH succeeds; the second answer lies.
         env.sandbox.faults.add(
@@ -430,7 +434,7 @@ async fn bogus_offsets_are_clear_errors_not_loops() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_413_halves_the_chunk() {
-    let env = Env::start().await;
+    let env = Env::start_with(tus_full).await;
     let mut cfg = config();
     cfg.chunk_size = ChunkSize::Fixed(2 << 20);
     let client = TusClient::new(cfg).expect("client");
@@ -451,7 +455,7 @@ async fn a_413_halves_the_chunk() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_that_ends_early_is_an_error() {
-    let env = Env::start().await;
+    let env = Env::start_with(tus_full).await;
     let client = TusClient::new(config()).expect("client");
     let (t, file, created) = created(&env, &client, "shrinks.bin", 3 << 20).await;
     let path = file.path.clone();
@@ -489,7 +493,11 @@ async fn a_file_that_ends_early_is_an_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gone_and_expired_uploads_are_reported() {
-    let env = Env::start_with(|c| c.upload_ttl = Duration::from_secs(1)).await;
+    let env = Env::start_with(|c| {
+        tus_full(c);
+        c.upload_ttl = Duration::from_secs(1);
+    })
+    .await;
     let client = TusClient::new(config()).expect("client");
     let (t, file, created) = created(&env, &client, "x.bin", 2 << 20).await;
     let cancel = CancellationToken::new();
@@ -533,7 +541,7 @@ async fn gone_and_expired_uploads_are_reported() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_stops_within_a_second() {
-    let env = Env::start().await;
+    let env = Env::start_with(tus_full).await;
     let mut cfg = config();
     cfg.chunk_size = ChunkSize::Fixed(256 * 1024);
     let client = Arc::new(TusClient::new(cfg).expect("client"));
@@ -577,7 +585,11 @@ async fn cancel_stops_within_a_second() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checksums_go_as_trailers_when_offered_and_as_headers_otherwise() {
     for trailer in [true, false] {
-        let env = Env::start_with(|c| c.checksum_trailer = trailer).await;
+        let env = Env::start_with(|c| {
+            tus_full(c);
+            c.checksum_trailer = trailer;
+        })
+        .await;
         let client = TusClient::new(config()).expect("client");
         let (r, _, url) = upload_with(&env, &client, (3 << 20) + 5).await;
         r.expect("uploaded");
@@ -593,6 +605,7 @@ async fn checksums_go_as_trailers_when_offered_and_as_headers_otherwise() {
         }
         // A server offering only sha1 gets sha1 (as a trailer, it re-reads to verify).
         let env = Env::start_with(|c| {
+            tus_full(c);
             c.checksum_trailer = trailer;
             c.checksum_algorithms = vec!["sha1".into()];
         })
@@ -607,7 +620,11 @@ async fn checksums_go_as_trailers_when_offered_and_as_headers_otherwise() {
             3
         );
         // Without checksums, none are sent.
-        let env = Env::start_with(|c| c.checksum_trailer = trailer).await;
+        let env = Env::start_with(|c| {
+            tus_full(c);
+            c.checksum_trailer = trailer;
+        })
+        .await;
         let client = TusClient::new(TusConfig {
             checksum: false,
             ..config()
@@ -626,7 +643,7 @@ async fn checksums_go_as_trailers_when_offered_and_as_headers_otherwise() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_attempt_count_resets_whenever_the_offset_advanced() {
-    let env = Env::start().await;
+    let env = Env::start_with(tus_full).await;
     let mut cfg = config();
     cfg.retry = RetryPolicy::immediate(2);
     cfg.chunk_size = ChunkSize::Fixed(256 * 1024);
@@ -650,7 +667,7 @@ async fn the_attempt_count_resets_whenever_the_offset_advanced() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_next_upload_starts_at_the_speed_measured_on_the_last() {
-    let env = Env::start().await;
+    let env = Env::start_with(tus_full).await;
     let client = TusClient::new(TusConfig {
         chunk_size: ChunkSize::Adaptive,
         checksum: false,

@@ -45,6 +45,7 @@ pub(crate) fn spawn(
         wix,
         poll_delays: config.poll_delays.clone(),
         poll_timeout: config.poll_timeout,
+        api_retry: config.api_retry.clone(),
     });
     let (reports_tx, reports_rx) = mpsc::unbounded_channel();
     let (walks_tx, walks_rx) = mpsc::unbounded_channel();
