@@ -68,5 +68,8 @@ async fn kill_9_during_finalize_then_resume_lists_exactly_one_file(profile) {
         "served bytes are identical"
     );
     assert_eq!(env.stat(|s| &s.files_created), 1);
+    // Wix's token is one-time: the repeat was refused and the file found, not made again.
+    let refused = u64::from(profile == wixup::sandbox::Profile::Wix);
+    assert_eq!(env.stat(|s| &s.finalize_refused), refused);
 }
 }

@@ -371,6 +371,9 @@ async fn a_lost_finalize_answer_never_creates_a_duplicate(profile) {
     events.finish(&ids, 30).await[0].done();
     assert_eq!(env.stat(|s| &s.finalize_requests), 2);
     assert_eq!(env.stat(|s| &s.files_created), 1);
+    // Wix's token is one-time: the repeat was refused and the file found, not made again.
+    let refused = u64::from(profile == wixup::sandbox::Profile::Wix);
+    assert_eq!(env.stat(|s| &s.finalize_refused), refused);
     handle.shutdown().await;
 }
 }
