@@ -139,3 +139,40 @@ async fn every_non_final_patch_is_whole_256k_units() {
     assert_eq!(out[0].done().verified, Verification::Verified);
     h.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_refuses_options_gets_core_tus_and_creation_only() {
+    let env = Env::start_with(super::support::tus_full).await;
+    env.sandbox.faults.add(
+        Rule::nth(
+            Some(Method::OPTIONS),
+            "/upload/tus",
+            1,
+            FaultKind::Status {
+                status: 405,
+                retry_after_secs: None,
+            },
+        )
+        .times(u64::MAX / 2),
+    );
+    // Small enough that creation-with-upload would carry it, were it assumed.
+    let file = random_file(env.dir.path(), "o.bin", 10_000);
+    let (h, out) = upload(
+        env.engine_config("data"),
+        vec![file],
+        Destination::default(),
+    )
+    .await;
+    assert_eq!(out[0].done().verified, Verification::Verified);
+    assert_eq!(
+        env.stat(|s| &s.patch_requests),
+        1,
+        "created empty, then PATCHed"
+    );
+    assert_eq!(
+        env.stat(|s| &s.checksum_headers) + env.stat(|s| &s.checksum_trailers),
+        0,
+        "no checksum assumed"
+    );
+    h.shutdown().await;
+}
