@@ -56,13 +56,21 @@ impl WixMediaClient {
             let page = self
                 .list_files(folder.as_deref(), cursor.as_deref(), 100)
                 .await?;
+            // Listed by `updatedDate`, newest first, and a file is updated no earlier than it
+            // is made: once one was last updated before the upload began, so were the rest.
             let mut older = false;
             for f in page.items {
+                let updated = f.updated_date.as_deref().and_then(unix_millis);
+                if let (Some(since), Some(u)) = (since, updated)
+                    && u < since
+                {
+                    older = true;
+                    break;
+                }
                 let created = f.created_date.as_deref().and_then(unix_millis);
                 if let (Some(since), Some(c)) = (since, created)
                     && c < since
                 {
-                    older = true;
                     continue;
                 }
                 let same = f.display_name.as_deref() == Some(wanted.display_name)
@@ -72,7 +80,6 @@ impl WixMediaClient {
                     best = Some((when, f));
                 }
             }
-            // Newest first: once a page reaches back past the upload's start, the rest is older.
             match page.next_cursor {
                 Some(c) if !older => cursor = Some(c),
                 _ => break,
