@@ -22,6 +22,7 @@ mod locks;
 mod media;
 mod media_cache;
 mod persist;
+mod plain_upload;
 mod private_file;
 mod profile;
 mod rate_limit;
@@ -158,6 +159,10 @@ fn build(
             "/site-media/v1/files/get-file-by-id",
             get(rest::get_file_by_id),
         )
+        .route(
+            "/site-media/v1/files/generate-upload-url",
+            post(rest::generate_upload_url),
+        )
         .route("/site-media/v1/files/get-files", post(rest::get_files))
         .route("/site-media/v1/files/{id}", get(rest::get_file_by_path))
         .route("/site-media/v1/files", get(rest::list_files))
@@ -183,6 +188,7 @@ fn build(
                 .put(finalize::finalize)
                 .options(tus_reply::options),
         )
+        .route("/upload/{token}", axum::routing::put(plain_upload::put))
         .route("/media/{id}", get(media::original))
         .route(
             "/media/{id}/v1/{mode}/{params}/{name}",

@@ -91,35 +91,64 @@ pub async fn generate_resumable_upload_url(
     let Ok(Json(b)) = body else {
         return violation("body", "must be a JSON object");
     };
-    let Some(mime) = b.mime_type.filter(|m| m.contains('/')) else {
-        return violation("mimeType", "must be a MIME type such as image/jpeg");
-    };
     if let Some(p) = &b.upload_protocol
         && p != "TUS"
     {
         return violation("uploadProtocol", "must be TUS");
     }
+    match issue_token(&app, b, false).await {
+        Ok(token) => Json(json!({
+            "uploadProtocol": "TUS",
+            "uploadUrl": app.url("/upload/tus"),
+            "uploadToken": token,
+        }))
+        .into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `POST /site-media/v1/files/generate-upload-url`: a one-PUT upload URL, nothing else.
+pub async fn generate_upload_url(
+    State(app): State<AppState>,
+    body: Result<Json<GenerateBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Ok(Json(b)) = body else {
+        return violation("body", "must be a JSON object");
+    };
+    match issue_token(&app, b, true).await {
+        Ok(token) => {
+            Json(json!({ "uploadUrl": app.url(&format!("/upload/{token}")) })).into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+/// Checks a generate request and records the token it hands out.
+async fn issue_token(app: &AppState, b: GenerateBody, plain: bool) -> Result<String, Response> {
+    let Some(mime) = b.mime_type.filter(|m| m.contains('/')) else {
+        return Err(violation(
+            "mimeType",
+            "must be a MIME type such as image/jpeg",
+        ));
+    };
     let size = match &b.size_in_bytes {
         None => None,
         Some(Value::String(t)) => match t.parse::<u64>() {
             Ok(n) => Some(n),
-            Err(_) => return violation("sizeInBytes", "must be an int64 as a string"),
+            Err(_) => return Err(violation("sizeInBytes", "must be an int64 as a string")),
         },
         Some(v) if v.is_u64() => v.as_u64(),
-        Some(_) => return violation("sizeInBytes", "must be an int64 as a string"),
+        Some(_) => return Err(violation("sizeInBytes", "must be an int64 as a string")),
     };
     let cfg = &app.inner.config;
     if let (Some(size), Some((kind, limit))) = (size, cfg.type_limits.for_mime(&mime))
         && size > limit
     {
-        return over_limit(kind, limit);
+        return Err(over_limit(kind, limit));
     }
-    let parent = match resolve_folder(&app, b.parent_folder_id.as_deref(), b.file_path.as_deref()) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let parent = resolve_folder(app, b.parent_folder_id.as_deref(), b.file_path.as_deref())?;
     let wix = cfg.profile.is_wix();
-    let token = new_token(wix);
+    let token = new_token(wix, plain);
     let rec = TokenRec {
         minted_file_id: wix.then(|| mint_file_id(&cfg.site_id, b.file_name.as_deref(), &mime)),
         mime_type: mime,
@@ -130,24 +159,25 @@ pub async fn generate_resumable_upload_url(
         upload_id: None,
         file_id: None,
         labels: b.labels,
+        plain,
     };
     app.with(|s| {
         s.tokens.insert(token.clone(), rec);
         s.touch(Key::Token(token.clone()));
     });
     app.persist().await;
-    Json(json!({
-        "uploadProtocol": "TUS",
-        "uploadUrl": app.url("/upload/tus"),
-        "uploadToken": token,
-    }))
-    .into_response()
+    Ok(token)
 }
 
-/// A JWT-shaped token. Wix's are about 3.3 KB (its sample's is 3,219 characters), so with the
-/// `wix` profile headers and URLs get their real sizes; `tus-full` keeps them short.
-fn new_token(wix: bool) -> String {
-    let pad = if wix { 1_150 } else { 160 };
+/// A JWT-shaped token. Wix's are about 3.3 KB (its sample's is 3,219 characters; a plain
+/// upload URL is about 2.8 KB), so with the `wix` profile headers and URLs get their real
+/// sizes; `tus-full` keeps them short.
+fn new_token(wix: bool, plain: bool) -> String {
+    let pad = match (wix, plain) {
+        (false, _) => 160,
+        (true, false) => 1_150,
+        (true, true) => 940,
+    };
     let payload = json!({ "iss": "wixup-sandbox", "sub": random_hex(16), "iat": now_unix(), "pad": random_hex(pad) });
     format!(
         "eyJhbGciOiJub25lIn0.{}.{}",

@@ -28,6 +28,8 @@ pub struct Stats {
     pub rate_limited: AtomicU64,
     /// Finalizes of a token that already made its file, refused with 429 (`wix` profile).
     pub finalize_refused: AtomicU64,
+    /// One-PUT uploads received (`PUT /upload/{token}`), answered or not.
+    pub plain_puts: AtomicU64,
 }
 
 impl Stats {
@@ -59,6 +61,7 @@ impl Stats {
             "restRequests": Self::get(&self.rest_requests),
             "rateLimited": Self::get(&self.rate_limited),
             "finalizeRefused": Self::get(&self.finalize_refused),
+            "plainPuts": Self::get(&self.plain_puts),
         })
     }
 }

@@ -41,6 +41,9 @@ pub struct TokenRec {
     /// Labels sent with generate; the file carries them.
     #[serde(default)]
     pub labels: Vec<String>,
+    /// Handed out by generate-upload-url: its file comes in one PUT, not through tus.
+    #[serde(default)]
+    pub plain: bool,
 }
 
 /// Where a tus upload is in its life.

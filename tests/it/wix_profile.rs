@@ -400,3 +400,64 @@ async fn optional_strictness_rate_limit_type_limits_html_and_256k_chunks() {
         .expect("patch");
     assert_eq!(r.status(), 204);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_upload_url_takes_the_file_in_one_put_once() {
+    for profile in [Profile::Wix, Profile::TusFull] {
+        let env = env(profile).await;
+        let r = rest(
+            &env,
+            reqwest::Method::POST,
+            "/site-media/v1/files/generate-upload-url",
+        )
+        .json(&json!({"mimeType": "image/jpeg", "fileName": "p.jpg", "sizeInBytes": "1234"}))
+        .send()
+        .await
+        .expect("send");
+        assert_eq!(r.status(), 200);
+        let v: Value = r.json().await.expect("json");
+        let url = v["uploadUrl"].as_str().expect("uploadUrl").to_string();
+        assert!(v.get("uploadToken").is_none(), "{v}");
+        if profile == Profile::Wix {
+            assert!(
+                (2_500..3_100).contains(&url.len()),
+                "Wix-sized: {}",
+                url.len()
+            );
+        }
+        let jpeg = env.path("p.jpg");
+        oriented_jpeg(&jpeg, 40, 30, 1);
+        let bytes = std::fs::read(&jpeg).expect("read");
+        let mut put = reqwest::Url::parse(&url).expect("url");
+        put.query_pairs_mut().append_pair("filename", "p.jpg");
+        let r = http()
+            .put(put.clone())
+            .header("Content-Type", "image/jpeg")
+            .body(bytes.clone())
+            .send()
+            .await
+            .expect("put");
+        assert_eq!(r.status(), 200);
+        let v: Value = r.json().await.expect("json");
+        let id = v["file"]["id"].as_str().expect("id").to_string();
+        assert_eq!(v["file"]["sizeInBytes"], bytes.len().to_string());
+        assert_eq!(env.stat(|s| &s.credentials_on_upload_host), 0);
+        let (status, served) = get(v["file"]["url"].as_str().expect("url")).await;
+        assert_eq!((status, served == bytes), (200, true));
+        // Again: refused by Wix's one-time URL, the same file from tus-full.
+        let r = http()
+            .put(put)
+            .body(bytes.clone())
+            .send()
+            .await
+            .expect("again");
+        match profile {
+            Profile::Wix => assert_eq!(r.status(), 429),
+            Profile::TusFull => {
+                let v: Value = r.json().await.expect("json");
+                assert_eq!(v["file"]["id"], id.as_str());
+            }
+        }
+        assert_eq!(env.stat(|s| &s.files_created), 1);
+    }
+}

@@ -1,0 +1,218 @@
+//! The plain (one-PUT) upload: `POST /site-media/v1/files/generate-upload-url` hands out an
+//! upload URL (`…/upload/<JWT>`, about 2.8 KB like Wix's), and `PUT {uploadUrl}?filename=…`
+//! with the raw bytes as the body makes the file at once (PENDING, then READY). Like a finalize,
+//! the URL is one-time with the `wix` profile: a second PUT after the file was made is refused
+//! with 429 `RESOURCE_EXHAUSTED`; `tus-full` answers it with the same file.
+
+use std::sync::atomic::Ordering;
+
+use axum::Json;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt as _;
+use md5::Digest as _;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::io::AsyncWriteExt as _;
+
+use super::descriptor::descriptor;
+use super::file_facts::dimensions;
+use super::reply::wix_error;
+use super::state::AppState;
+use super::store::{FileRec, Key, now_unix, now_unix_ms, random_hex};
+
+#[derive(Deserialize)]
+pub struct PutQuery {
+    filename: Option<String>,
+}
+
+/// `PUT /upload/{token}?filename=…`: the whole file in one body.
+pub async fn put(
+    State(app): State<AppState>,
+    Path(token): Path<String>,
+    Query(q): Query<PutQuery>,
+    req: Request,
+) -> Response {
+    let stats = &app.inner.stats;
+    stats.plain_puts.fetch_add(1, Ordering::SeqCst);
+    stats.count_credentials(req.headers());
+    let wix = app.inner.config.profile.is_wix();
+    let Some(rec) = app
+        .with(|s| s.tokens.get(&token).cloned())
+        .filter(|t| t.plain)
+    else {
+        return wix_error(
+            StatusCode::NOT_FOUND,
+            "UPLOAD_URL_NOT_FOUND",
+            "unknown upload URL",
+        );
+    };
+    if let Some(id) = &rec.file_id
+        && let Some(f) = app.with(|s| s.files.get(id).cloned())
+    {
+        if wix {
+            stats.finalize_refused.fetch_add(1, Ordering::SeqCst);
+            return wix_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RESOURCE_EXHAUSTED",
+                "the one-time upload URL was already used",
+            );
+        }
+        return Json(json!({ "file": descriptor(&app, &f) })).into_response();
+    }
+    if rec.expires_unix <= now_unix() {
+        return wix_error(
+            StatusCode::BAD_REQUEST,
+            "UPLOAD_URL_EXPIRED",
+            "the upload URL expired; request a new one",
+        );
+    }
+    // One PUT at a time per URL: a second one waits and finds the file made.
+    let lock = app.inner.finalize_locks.entry(&token);
+    let guard = lock.lock().await;
+    let made = app.with(|s| s.tokens.get(&token).and_then(|t| t.file_id.clone()));
+    let answer = match made {
+        Some(_) => Err(wix_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RESOURCE_EXHAUSTED",
+            "the one-time upload URL was already used",
+        )),
+        None => receive_and_store(&app, &token, &rec, q.filename, req).await,
+    };
+    drop(guard);
+    app.inner.finalize_locks.release(&token, lock);
+    match answer {
+        Ok(f) => Json(json!({ "file": descriptor(&app, &f) })).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn receive_and_store(
+    app: &AppState,
+    token: &str,
+    rec: &super::store::TokenRec,
+    filename: Option<String>,
+    req: Request,
+) -> Result<FileRec, Response> {
+    let cfg = &app.inner.config;
+    let part = app.inner.dirs.upload(&format!("plain-{}", random_hex(8)));
+    let file = super::private_file::options()
+        .open(&part)
+        .map_err(|_| storage())?;
+    let mut out = tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(file));
+    let mut body = req.into_body();
+    let mut md5 = md5::Md5::new();
+    let mut size = 0u64;
+    let limit = match cfg.type_limits.for_mime(&rec.mime_type) {
+        Some((_, l)) => l.min(cfg.max_size_bytes),
+        None => cfg.max_size_bytes,
+    };
+    let cut = |part: &std::path::Path, r: Response| {
+        let _ = std::fs::remove_file(part);
+        Err(r)
+    };
+    loop {
+        let frame = match tokio::time::timeout(cfg.body_read_timeout, body.frame()).await {
+            Ok(Some(Ok(f))) => f,
+            Ok(None) => break,
+            // Cut short or stalled: nothing is kept; the client sends the file again.
+            Ok(Some(Err(_))) | Err(_) => {
+                return cut(
+                    &part,
+                    incomplete("the body was cut short; PUT the file again"),
+                );
+            }
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        size += data.len() as u64;
+        if size > limit {
+            return cut(
+                &part,
+                wix_error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "FILE_TOO_LARGE",
+                    &format!("the file is larger than the {limit}-byte limit for its type"),
+                ),
+            );
+        }
+        app.inner
+            .stats
+            .bytes_received
+            .fetch_add(data.len() as u64, Ordering::Relaxed);
+        md5.update(&data);
+        if out.write_all(&data).await.is_err() {
+            return cut(&part, storage());
+        }
+    }
+    if out.flush().await.is_err() || out.get_ref().sync_all().await.is_err() {
+        return cut(&part, storage());
+    }
+    drop(out);
+    let name = filename
+        .filter(|n| !n.is_empty())
+        .or(rec.file_name.clone())
+        .unwrap_or_else(|| "file".into());
+    let id = rec
+        .minted_file_id
+        .clone()
+        .unwrap_or_else(|| super::ids::mint_file_id(&cfg.site_id, Some(&name), &rec.mime_type));
+    let dst = app.inner.dirs.file(&id);
+    if std::fs::rename(&part, &dst).is_err() {
+        return cut(&part, storage());
+    }
+    let is_image = rec.mime_type.starts_with("image/");
+    let dims = if is_image {
+        let d = dst.clone();
+        tokio::task::spawn_blocking(move || dimensions(&d))
+            .await
+            .ok()
+            .flatten()
+    } else {
+        None
+    };
+    let created = now_unix_ms();
+    let file = FileRec {
+        id: id.clone(),
+        display_name: name,
+        mime_type: rec.mime_type.clone(),
+        parent_folder_id: rec.parent_folder_id.clone(),
+        size,
+        md5: hex::encode(md5.finalize()),
+        private: rec.private,
+        created_unix_ms: created,
+        ready_unix_ms: created + cfg.processing_delay.as_millis() as u64,
+        failed: is_image && dims.is_none(),
+        dimensions: dims,
+        seq: 0,
+        labels: rec.labels.clone(),
+    };
+    app.with(|s| {
+        let seq = s.next_seq();
+        s.files.insert(id.clone(), FileRec { seq, ..file });
+        s.touch(Key::File(id.clone()));
+        if let Some(t) = s.tokens.get_mut(token) {
+            t.file_id = Some(id.clone());
+            s.touch(Key::Token(token.to_string()));
+        }
+    });
+    app.inner.stats.files_created.fetch_add(1, Ordering::SeqCst);
+    if app.save().await.is_err() {
+        return Err(storage());
+    }
+    app.with(|s| s.files.get(&id).cloned()).ok_or_else(storage)
+}
+
+fn incomplete(message: &str) -> Response {
+    wix_error(StatusCode::BAD_REQUEST, "UPLOAD_INCOMPLETE", message)
+}
+
+fn storage() -> Response {
+    wix_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "STORAGE",
+        "could not store the file; PUT it again",
+    )
+}
