@@ -17,7 +17,9 @@ mod it {
     mod gui;
     #[cfg(feature = "gui")]
     mod gui_settings;
+    mod import_sandbox;
     mod interop;
+    pub mod links;
     mod sandbox;
     mod sandbox_hardening;
     mod sandbox_records;

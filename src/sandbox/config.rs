@@ -45,6 +45,12 @@ pub struct SandboxConfig {
     pub body_read_timeout: Duration,
     /// At shutdown, requests in flight get this long to finish before they are dropped.
     pub shutdown_grace: Duration,
+    /// Import from a link: the largest file fetched (a bigger one goes FAILED, "too big").
+    pub import_max_bytes: u64,
+    /// Import from a link: connecting to the link's server may take this long.
+    pub import_connect_timeout: Duration,
+    /// Import from a link: a server that sends nothing for this long has stalled (FAILED).
+    pub import_idle_timeout: Duration,
 }
 
 impl SandboxConfig {
@@ -64,6 +70,9 @@ impl SandboxConfig {
             header_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(5),
+            import_max_bytes: 4 * 1024 * 1024 * 1024,
+            import_connect_timeout: Duration::from_secs(15),
+            import_idle_timeout: Duration::from_secs(30),
         }
     }
 }

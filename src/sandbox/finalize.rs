@@ -213,6 +213,9 @@ async fn run(
                 failed: is_image && dimensions.is_none(),
                 dimensions,
                 seq,
+                source_url: None,
+                fetching: false,
+                failure: None,
             },
         );
         s.touch(Key::File(file_id.clone()));

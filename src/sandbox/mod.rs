@@ -16,6 +16,9 @@ mod file_facts;
 mod finalize;
 mod folders;
 mod guard;
+mod import;
+mod import_fetch;
+mod import_record;
 mod killable;
 mod locks;
 mod media;
@@ -154,6 +157,11 @@ fn build(
             get(rest::get_file_by_id),
         )
         .route("/site-media/v1/files/get-files", post(rest::get_files))
+        .route("/site-media/v1/files/import", post(import::import_file))
+        .route(
+            "/site-media/v1/bulk/files/import-v2",
+            post(import::bulk_import),
+        )
         .route("/site-media/v1/files", get(rest::list_files))
         .route(
             "/site-media/v1/folders",

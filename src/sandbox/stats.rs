@@ -23,6 +23,12 @@ pub struct Stats {
     /// Image transforms decoding right now, and the most there ever were at once.
     pub transforms_running: AtomicU64,
     pub transforms_peak: AtomicU64,
+    /// `files/import` requests, and `bulk/files/import-v2` requests (whatever their size).
+    pub import_requests: AtomicU64,
+    pub bulk_import_requests: AtomicU64,
+    /// Links being fetched right now by imports, and the most there ever were at once.
+    pub fetches_running: AtomicU64,
+    pub fetches_peak: AtomicU64,
 }
 
 impl Stats {
@@ -51,6 +57,9 @@ impl Stats {
             "uploadsCreated": Self::get(&self.uploads_created),
             "uploadsTerminated": Self::get(&self.uploads_terminated),
             "transformsPeak": Self::get(&self.transforms_peak),
+            "importRequests": Self::get(&self.import_requests),
+            "bulkImportRequests": Self::get(&self.bulk_import_requests),
+            "fetchesPeak": Self::get(&self.fetches_peak),
         })
     }
 }
