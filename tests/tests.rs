@@ -17,6 +17,7 @@ mod it {
     mod gui;
     #[cfg(feature = "gui")]
     mod gui_settings;
+    mod import_client;
     mod import_sandbox;
     mod interop;
     pub mod links;
