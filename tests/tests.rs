@@ -18,6 +18,7 @@ mod it {
     #[cfg(feature = "gui")]
     mod gui_settings;
     mod import_client;
+    mod import_engine;
     mod import_sandbox;
     mod interop;
     pub mod links;

@@ -10,6 +10,7 @@ mod describe;
 mod event;
 mod handle;
 pub mod history;
+mod import;
 pub mod job;
 pub mod journal;
 mod progress;
@@ -23,5 +24,8 @@ pub use config::{DEFAULT_PARALLEL, EngineConfig, MAX_PARALLEL, StartError, Start
 pub use describe::describe_wix_error;
 pub use event::{Event, Notifier};
 pub use handle::{EngineHandle, start};
-pub use job::{Destination, Job, JobError, JobId, JobResult, JobState, Session, Verification};
+pub use job::{
+    Destination, Job, JobError, JobId, JobResult, JobState, Origin, OriginKind, Session,
+    Verification,
+};
 pub use journal::JournalError;

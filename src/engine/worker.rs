@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use super::describe::{failed, stop_for_tus_error, stop_for_wix_error};
-use super::job::{Job, JobId, JobResult, JobState, Session, Verification};
+use super::job::{Job, JobId, JobResult, JobState, OriginKind, Session, Verification};
 use super::progress::JobProgress;
 use super::report::{Report, Reports, Stop};
 use crate::tus::{self, FileSource, TusClient};
@@ -177,6 +177,7 @@ async fn upload(
         local_md5,
         verified,
         media_type: desc.media_type.as_ref().map(|m| m.as_str().to_string()),
+        origin: OriginKind::Upload,
     })
 }
 
@@ -262,7 +263,7 @@ fn session_urls(s: &Session) -> Result<(Url, Url), Stop> {
 }
 
 /// Polls get-file-by-id with growing delays until READY or FAILED.
-async fn poll_ready(
+pub(super) async fn poll_ready(
     shared: &Shared,
     file_id: &str,
     cancel: &CancellationToken,
@@ -277,10 +278,16 @@ async fn poll_ready(
         match desc.operation_status {
             Some(OperationStatus::Ready) => return Ok(desc),
             Some(OperationStatus::Failed) => {
-                return Err(failed(
-                    "Wix could not process the file; check that its type is supported",
-                    "operationStatus FAILED",
-                ));
+                return Err(match &desc.failure_reason {
+                    Some(why) => failed(
+                        &crate::text::printable(&format!("Wix could not process the file: {why}")),
+                        "operationStatus FAILED",
+                    ),
+                    None => failed(
+                        "Wix could not process the file; check that its type is supported",
+                        "operationStatus FAILED",
+                    ),
+                });
             }
             _ => {}
         }

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use super::descriptor::descriptor;
 use super::folders::resolve_folder;
+use super::import_record::with_extension;
 use super::reply::violation;
 use super::state::AppState;
 use super::store::{FileRec, Key, ROOT, now_unix_ms, random_hex};
@@ -238,34 +239,6 @@ fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// `name` with the extension of `mime` added when it has none (Wix does this to displayName).
-pub(super) fn with_extension(name: &str, mime: Option<&str>) -> String {
-    let has_ext = std::path::Path::new(name)
-        .extension()
-        .is_some_and(|e| !e.is_empty());
-    match mime.and_then(extension_for) {
-        Some(ext) if !has_ext => format!("{name}.{ext}"),
-        _ => name.to_string(),
-    }
-}
-
-/// The usual extension of a MIME type.
-pub(super) fn extension_for(mime: &str) -> Option<&'static str> {
-    Some(match mime {
-        "image/jpeg" => "jpg",
-        "image/png" => "png",
-        "image/gif" => "gif",
-        "image/webp" => "webp",
-        "image/svg+xml" => "svg",
-        "video/mp4" => "mp4",
-        "video/quicktime" => "mov",
-        "audio/mpeg" => "mp3",
-        "application/pdf" => "pdf",
-        "text/plain" => "txt",
-        _ => return mime_guess::get_mime_extensions_str(mime)?.first().copied(),
-    })
 }
 
 /// A Wix-shaped file id: `<6hex>_<32hex>`, `~mv2` for images, and the name's extension.

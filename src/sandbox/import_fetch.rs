@@ -9,8 +9,7 @@ use reqwest::Url;
 use tokio::io::AsyncWriteExt as _;
 
 use super::file_facts::dimensions;
-use super::import::with_extension;
-use super::import_record::{fail, partial_name};
+use super::import_record::{fail, partial_name, with_extension};
 use super::state::AppState;
 use super::store::{Key, now_unix_ms};
 

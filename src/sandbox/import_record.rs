@@ -56,6 +56,34 @@ pub(super) fn partial_name(file_id: &str) -> String {
     format!("{file_id}.part")
 }
 
+/// `name` with the extension of `mime` added when it has none (Wix does this to displayName).
+pub(super) fn with_extension(name: &str, mime: Option<&str>) -> String {
+    let has_ext = std::path::Path::new(name)
+        .extension()
+        .is_some_and(|e| !e.is_empty());
+    match mime.and_then(extension_for) {
+        Some(ext) if !has_ext => format!("{name}.{ext}"),
+        _ => name.to_string(),
+    }
+}
+
+/// The usual extension of a MIME type.
+pub(super) fn extension_for(mime: &str) -> Option<&'static str> {
+    Some(match mime {
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        "image/svg+xml" => "svg",
+        "video/mp4" => "mp4",
+        "video/quicktime" => "mov",
+        "audio/mpeg" => "mp3",
+        "application/pdf" => "pdf",
+        "text/plain" => "txt",
+        _ => return mime_guess::get_mime_extensions_str(mime)?.first().copied(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,12 @@ enum Served {
         content_type: String,
         first: Vec<u8>,
     },
+    /// Answers only once the gate opens.
+    Held {
+        content_type: String,
+        body: Vec<u8>,
+        gate: Arc<tokio::sync::Semaphore>,
+    },
 }
 
 #[derive(Clone, Default)]
@@ -50,6 +56,14 @@ async fn serve(State(s): State<Shared>, Path(name): Path<String>) -> Response {
     match served {
         None => (StatusCode::NOT_FOUND, "no such file").into_response(),
         Some(Served::Bytes { content_type, body }) => {
+            ([(header::CONTENT_TYPE, content_type)], body).into_response()
+        }
+        Some(Served::Held {
+            content_type,
+            body,
+            gate,
+        }) => {
+            let _ = gate.acquire().await;
             ([(header::CONTENT_TYPE, content_type)], body).into_response()
         }
         Some(Served::Stall {
@@ -111,6 +125,25 @@ impl LinkServer {
                 first,
             },
         )
+    }
+
+    /// A link that answers with `body` only once the returned gate gets a permit.
+    pub fn held(
+        &self,
+        name: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (String, Arc<tokio::sync::Semaphore>) {
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let url = self.put(
+            name,
+            Served::Held {
+                content_type: content_type.into(),
+                body,
+                gate: gate.clone(),
+            },
+        );
+        (url, gate)
     }
 
     fn put(&self, name: &str, s: Served) -> String {
