@@ -11,6 +11,7 @@ mod it {
     mod cli;
     mod cli_finalize;
     mod cli_hardening;
+    mod cli_import;
     mod engine;
     mod engine_races;
     #[cfg(feature = "gui")]

@@ -1,5 +1,6 @@
-//! `wixup upload | resume | serve`: the command line over the engine and the sandbox.
+//! `wixup upload | import | resume | serve`: the command line over the engine and the sandbox.
 
+mod import;
 mod report;
 mod signal;
 
@@ -18,6 +19,7 @@ use crate::startup::{self, BackendKind, Connection, EngineOptions, SettingsUse};
 use crate::tus::{ChunkSize, FileSource, TusClient, TusConfig};
 use crate::{paths, size};
 
+pub use import::ImportArgs;
 use signal::shutdown_signal;
 
 /// Upload photos, videos and documents to a Wix site's Media Manager, resumably.
@@ -39,6 +41,8 @@ Data (journal, sandbox storage) lives in WIXUP_DATA_DIR, or the platform's data 
 pub enum Command {
     /// Upload files and folders (recursively).
     Upload(UploadArgs),
+    /// Import files from links: Wix fetches each http(s) URL itself.
+    Import(ImportArgs),
     /// Continue every unfinished upload in the journal.
     Resume(ResumeArgs),
     /// Run the local Wix sandbox server.
@@ -135,6 +139,7 @@ pub struct TusUploadArgs {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Upload(a)) => upload(a).await,
+        Some(Command::Import(a)) => import::import(a).await,
         Some(Command::Resume(a)) => resume(a).await,
         Some(Command::Serve(a)) => serve(a).await,
         Some(Command::TusUpload(a)) => tus_upload(a).await,
@@ -163,7 +168,7 @@ fn shell_words(paths: &[PathBuf]) -> String {
 
 /// The backend through the one start-up path, saying on stderr what a person should know
 /// (the sandbox's port was taken; uploads go to the local sandbox).
-async fn connect(data_dir: &std::path::Path) -> anyhow::Result<Connection> {
+pub(super) async fn connect(data_dir: &std::path::Path) -> anyhow::Result<Connection> {
     let conn = startup::connect(startup::Spec::new(
         data_dir.to_path_buf(),
         SettingsUse::BackendOnly,
@@ -216,7 +221,12 @@ async fn upload(a: UploadArgs) -> anyhow::Result<ExitCode> {
         private: a.private,
     };
     // The connection (and with it an embedded sandbox) lives until the report is done.
-    let code = report::run(cfg, a.output.json, Some((a.paths, destination))).await;
+    let code = report::run(
+        cfg,
+        a.output.json,
+        Some(report::Adding::Files(a.paths, destination)),
+    )
+    .await;
     drop(conn);
     code
 }
