@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::OutputArgs;
+use super::connection::{OutputArgs, connect};
 use super::report::{self, Adding};
 use crate::engine::{DEFAULT_PARALLEL, Destination, StartMode};
 use crate::paths;
@@ -33,7 +33,7 @@ pub struct ImportArgs {
 
 pub(super) async fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir();
-    let conn = super::connect(&data_dir).await?;
+    let conn = connect(&data_dir).await?;
     let options = EngineOptions {
         parallel: DEFAULT_PARALLEL,
         chunk_size: ChunkSize::Adaptive,

@@ -1,5 +1,6 @@
 //! `wixup upload | import | resume | serve`: the command line over the engine and the sandbox.
 
+mod connection;
 mod import;
 mod report;
 mod signal;
@@ -15,10 +16,12 @@ use reqwest::Url;
 
 use crate::engine::{DEFAULT_PARALLEL, Destination, MAX_PARALLEL, StartMode};
 use crate::sandbox::{self, SandboxConfig};
-use crate::startup::{self, BackendKind, Connection, EngineOptions, SettingsUse};
+use crate::startup::EngineOptions;
 use crate::tus::{ChunkSize, FileSource, TusClient, TusConfig};
 use crate::{paths, size};
 
+pub use connection::OutputArgs;
+use connection::connect;
 pub use import::ImportArgs;
 use signal::shutdown_signal;
 
@@ -81,13 +84,6 @@ pub struct UploadArgs {
 pub struct ResumeArgs {
     #[command(flatten)]
     pub output: OutputArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct OutputArgs {
-    /// One JSON object per line on stdout per file as it finishes.
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -164,26 +160,6 @@ fn shell_words(paths: &[PathBuf]) -> String {
         .map(|p| format!("{:?}", p.display().to_string()))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// The backend through the one start-up path, saying on stderr what a person should know
-/// (the sandbox's port was taken; uploads go to the local sandbox).
-pub(super) async fn connect(data_dir: &std::path::Path) -> anyhow::Result<Connection> {
-    let conn = startup::connect(startup::Spec::new(
-        data_dir.to_path_buf(),
-        SettingsUse::BackendOnly,
-    ))
-    .await?;
-    if let Some(taken) = &conn.port_taken {
-        eprintln!("{taken}");
-    }
-    if conn.kind == BackendKind::Embedded {
-        eprintln!(
-            "No Wix site configured (WIX_API_KEY/WIX_SITE_ID or Settings): uploading to the local sandbox at {} (URLs are local).",
-            conn.base
-        );
-    }
-    Ok(conn)
 }
 
 /// Says so when `--chunk-size` was rounded to whole units of 256 KiB.
