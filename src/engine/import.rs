@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use futures_util::future::join_all;
+use reqwest::Url;
 use tokio_util::sync::CancellationToken;
 
 use super::describe::{failed, stop_for_wix_error};
@@ -13,6 +14,13 @@ use super::job::{Job, JobId, JobResult, JobState, OriginKind, Verification};
 use super::report::{Report, Reports, Stop};
 use super::worker::{Shared, poll_ready};
 use crate::wix_media::{self, FileDescriptor, ImportRequest, OperationStatus};
+
+/// The link, if it is one Wix can fetch (http or https with a host), normalized.
+pub fn parse_link(text: &str) -> Option<Url> {
+    let url = Url::parse(text.trim()).ok()?;
+    (matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty()))
+        .then_some(url)
+}
 
 /// What a link asks of Wix.
 fn request(job: &Job) -> ImportRequest {

@@ -24,6 +24,7 @@ pub use config::{DEFAULT_PARALLEL, EngineConfig, MAX_PARALLEL, StartError, Start
 pub use describe::describe_wix_error;
 pub use event::{Event, Notifier};
 pub use handle::{EngineHandle, start};
+pub use import::parse_link;
 pub use job::{
     Destination, Job, JobError, JobId, JobResult, JobState, Origin, OriginKind, Session,
     Verification,

@@ -45,7 +45,9 @@ async fn import_json_of_a_jpeg_a_png_and_a_missing_link() {
     assert_eq!(bad["origin"], "import");
     assert!(bad["url"].is_null() && bad["id"].is_null());
     assert!(
-        bad["error"].as_str().is_some_and(|e| e.contains("not found")),
+        bad["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not found")),
         "{bad}"
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -61,7 +63,10 @@ async fn import_json_of_a_jpeg_a_png_and_a_missing_link() {
     exits_with(&out, 1);
     let l = &json_lines(&out)[0];
     assert_eq!(l["sourceUrl"], "ftp://127.0.0.1/a.jpg");
-    assert!(l["error"].as_str().is_some_and(|e| e.contains("http")), "{l}");
+    assert!(
+        l["error"].as_str().is_some_and(|e| e.contains("http")),
+        "{l}"
+    );
     let mut c = wixup(&env, "data");
     c.arg("import");
     exits_with(&run(c).await, 2);
@@ -81,7 +86,10 @@ async fn more_than_100_links_go_to_wix_in_batches_of_100() {
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 150);
     assert!(lines.iter().all(|l| l["status"] == "done"), "{lines:?}");
-    let mut sources: Vec<&str> = lines.iter().filter_map(|l| l["sourceUrl"].as_str()).collect();
+    let mut sources: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l["sourceUrl"].as_str())
+        .collect();
     sources.sort_unstable();
     let mut want: Vec<&str> = urls.iter().map(String::as_str).collect();
     want.sort_unstable();

@@ -10,15 +10,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::actor::Scheduler;
 use crate::engine::event::Event;
+use crate::engine::import::parse_link;
 use crate::engine::job::{Destination, Job, JobId, JobState, Origin};
 use crate::wix_media::BULK_IMPORT_MAX;
-
-/// The link, if it is one Wix can fetch (http or https with a host), normalized.
-pub(crate) fn parse_link(text: &str) -> Option<Url> {
-    let url = Url::parse(text.trim()).ok()?;
-    (matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty()))
-        .then_some(url)
-}
 
 /// The file name a link suggests: its last path segment (percent-decoded), else its host.
 fn name_of(url: &Url) -> String {
