@@ -31,7 +31,7 @@ fn main() -> ExitCode {
             // `wixup frobnicate`: a mistyped command, not files to open.
             let shown: Vec<String> = cli.paths.iter().map(|p| p.display().to_string()).collect();
             eprintln!(
-                "error: {} is neither a command nor an existing file or folder\n\nUsage: wixup [PATH]... | wixup <upload|resume|serve> ...  (see wixup --help)",
+                "error: {} is neither a command nor an existing file or folder\n\nUsage: wixup [PATH]... | wixup <upload|import|resume|serve> ...  (see wixup --help)",
                 shown.join(", ")
             );
             return ExitCode::from(2);

@@ -11,13 +11,20 @@ mod it {
     mod cli;
     mod cli_finalize;
     mod cli_hardening;
+    mod cli_import;
     mod engine;
     mod engine_races;
     #[cfg(feature = "gui")]
     mod gui;
     #[cfg(feature = "gui")]
+    mod gui_import;
+    #[cfg(feature = "gui")]
     mod gui_settings;
+    mod import_client;
+    mod import_engine;
+    mod import_sandbox;
     mod interop;
+    pub mod links;
     mod sandbox;
     mod sandbox_hardening;
     mod sandbox_records;

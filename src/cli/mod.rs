@@ -1,5 +1,7 @@
-//! `wixup upload | resume | serve`: the command line over the engine and the sandbox.
+//! `wixup upload | import | resume | serve`: the command line over the engine and the sandbox.
 
+mod connection;
+mod import;
 mod report;
 mod signal;
 
@@ -14,10 +16,13 @@ use reqwest::Url;
 
 use crate::engine::{DEFAULT_PARALLEL, Destination, MAX_PARALLEL, StartMode};
 use crate::sandbox::{self, SandboxConfig};
-use crate::startup::{self, BackendKind, Connection, EngineOptions, SettingsUse};
+use crate::startup::EngineOptions;
 use crate::tus::{ChunkSize, FileSource, TusClient, TusConfig};
 use crate::{paths, size};
 
+pub use connection::OutputArgs;
+use connection::connect;
+pub use import::ImportArgs;
 use signal::shutdown_signal;
 
 /// Upload photos, videos and documents to a Wix site's Media Manager, resumably.
@@ -39,6 +44,8 @@ Data (journal, sandbox storage) lives in WIXUP_DATA_DIR, or the platform's data 
 pub enum Command {
     /// Upload files and folders (recursively).
     Upload(UploadArgs),
+    /// Import files from links: Wix fetches each http(s) URL itself.
+    Import(ImportArgs),
     /// Continue every unfinished upload in the journal.
     Resume(ResumeArgs),
     /// Run the local Wix sandbox server.
@@ -77,13 +84,6 @@ pub struct UploadArgs {
 pub struct ResumeArgs {
     #[command(flatten)]
     pub output: OutputArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct OutputArgs {
-    /// One JSON object per line on stdout per file as it finishes.
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -153,6 +153,7 @@ pub struct TusUploadArgs {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Upload(a)) => upload(a).await,
+        Some(Command::Import(a)) => import::import(a).await,
         Some(Command::Resume(a)) => resume(a).await,
         Some(Command::Serve(a)) => serve(a).await,
         Some(Command::TusUpload(a)) => tus_upload(a).await,
@@ -177,26 +178,6 @@ fn shell_words(paths: &[PathBuf]) -> String {
         .map(|p| format!("{:?}", p.display().to_string()))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// The backend through the one start-up path, saying on stderr what a person should know
-/// (the sandbox's port was taken; uploads go to the local sandbox).
-async fn connect(data_dir: &std::path::Path) -> anyhow::Result<Connection> {
-    let conn = startup::connect(startup::Spec::new(
-        data_dir.to_path_buf(),
-        SettingsUse::BackendOnly,
-    ))
-    .await?;
-    if let Some(taken) = &conn.port_taken {
-        eprintln!("{taken}");
-    }
-    if conn.kind == BackendKind::Embedded {
-        eprintln!(
-            "No Wix site configured (WIX_API_KEY/WIX_SITE_ID or Settings): uploading to the local sandbox at {} (URLs are local).",
-            conn.base
-        );
-    }
-    Ok(conn)
 }
 
 /// Says so when `--chunk-size` was rounded to whole units of 256 KiB.
@@ -234,7 +215,12 @@ async fn upload(a: UploadArgs) -> anyhow::Result<ExitCode> {
         private: a.private,
     };
     // The connection (and with it an embedded sandbox) lives until the report is done.
-    let code = report::run(cfg, a.output.json, Some((a.paths, destination))).await;
+    let code = report::run(
+        cfg,
+        a.output.json,
+        Some(report::Adding::Files(a.paths, destination)),
+    )
+    .await;
     drop(conn);
     code
 }

@@ -13,25 +13,41 @@ use crate::engine::{self, Command, Destination, EngineConfig, Event, Job, JobId,
 use crate::text::printable;
 use crate::units::{format_eta, format_speed};
 
-/// Adds `files` (or, for `resume`, continues the journal's unfinished jobs), reports until every
-/// one of them finished, and returns 0 when all uploaded, 1 otherwise.
+/// What one invocation queues.
+pub enum Adding {
+    /// `upload`: files and folders.
+    Files(Vec<PathBuf>, Destination),
+    /// `import`: links for Wix to fetch.
+    Links(Vec<String>, Destination),
+}
+
+/// Adds files or links (or, for `resume`, continues the journal's unfinished jobs), reports
+/// until every one of them finished, and returns 0 when all made it, 1 otherwise.
 pub async fn run(
     config: EngineConfig,
     json: bool,
-    files: Option<(Vec<PathBuf>, Destination)>,
+    files: Option<Adding>,
 ) -> anyhow::Result<ExitCode> {
     // Registered before anything starts, and kept: a Ctrl+C during a busy moment is not lost.
     let mut shutdown = super::signal::ShutdownSignal::new();
     let (handle, mut events) = engine::start(config, None)?;
     let mut r = Reporter::new(json);
     let adding = files.is_some();
+    let links = matches!(files, Some(Adding::Links(..)));
     // Journal entries that could not be read count as files not uploaded.
     let mut journal_trouble = false;
-    if let Some((paths, destination)) = files {
-        handle.send(Command::AddFiles {
-            request: 1,
-            paths,
-            destination,
+    if let Some(adding) = files {
+        handle.send(match adding {
+            Adding::Files(paths, destination) => Command::AddFiles {
+                request: 1,
+                paths,
+                destination,
+            },
+            Adding::Links(urls, destination) => Command::AddLinks {
+                request: 1,
+                urls,
+                destination,
+            },
         });
     } else {
         for job in handle.snapshot().await {
@@ -67,13 +83,13 @@ pub async fn run(
                 Some(Event::FilesAdded { added, duplicates, rejected, .. }) => {
                     added_all = true;
                     for (path, existing) in duplicates {
-                        r.note(&format!("{}: already in the queue ({existing}); uploading it once", crate::os_path::lossy(&path)));
+                        r.note(&format!("{}: already in the queue ({existing}); {} it once", crate::os_path::lossy(&path), if links { "importing" } else { "uploading" }));
                     }
                     for (path, why) in rejected {
-                        r.rejected(&path, &why);
+                        r.rejected(&path, &why, links);
                     }
                     if added.is_empty() && r.waiting.is_empty() {
-                        r.note("No files to upload.");
+                        r.note(if links { "No links to import." } else { "No files to upload." });
                     }
                 }
                 Some(ev) => r.event(ev),
@@ -164,6 +180,11 @@ impl Reporter {
                         JobState::Finalizing => bar.set_message("finishing…"),
                         JobState::Processing => bar.set_message("processing on Wix…"),
                         JobState::Paused => bar.set_message("paused"),
+                        JobState::Uploading
+                            if self.jobs.get(&id).is_some_and(|j| j.origin.is_link()) =>
+                        {
+                            bar.set_message("asking Wix to import…")
+                        }
                         _ => {}
                     }
                 }
@@ -187,9 +208,7 @@ impl Reporter {
                 }
                 self.waiting.remove(&id);
                 if self.json {
-                    self.line(json!({
-                        // JSON escapes control characters itself: only invalid bytes become `�`.
-                        "path": job.path.to_string_lossy(),
+                    let mut line = json!({
                         "id": result.file_id,
                         "url": result.url,
                         "thumbnailUrl": result.thumbnail_url,
@@ -197,7 +216,10 @@ impl Reporter {
                         "hash": result.hash,
                         "verified": result.verified.as_option(),
                         "status": "done",
-                    }));
+                        "origin": result.origin.as_str(),
+                    });
+                    source(&mut line, &job.path, job.origin.is_link());
+                    self.line(line);
                 }
                 let mark = match result.verified.as_option() {
                     Some(true) => " (verified)",
@@ -221,23 +243,32 @@ impl Reporter {
                     bar.finish_and_clear();
                 }
                 self.waiting.remove(&id);
-                self.fail(&job.path, Some(id), &error.message, job.size_bytes);
+                self.fail(
+                    &job.path,
+                    job.origin.is_link(),
+                    &error.message,
+                    job.size_bytes,
+                );
             }
             Event::Removed(_) | Event::FilesAdded { .. } => {}
             Event::JournalError(e) => self.note(&format!("warning: {}", printable(&e))),
         }
     }
 
-    fn rejected(&mut self, path: &Path, why: &str) {
-        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        self.fail(path, None, why, size);
+    fn rejected(&mut self, path: &Path, why: &str, link: bool) {
+        let size = if link {
+            0
+        } else {
+            std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+        };
+        self.fail(path, link, why, size);
     }
 
-    fn fail(&mut self, path: &Path, id: Option<JobId>, message: &str, size: u64) {
+    /// A file or link that did not make it: `path` is the link for an import.
+    fn fail(&mut self, path: &Path, link: bool, message: &str, size: u64) {
         self.failures += 1;
         if self.json {
-            self.line(json!({
-                "path": path.to_string_lossy(),
+            let mut line = json!({
                 "id": serde_json::Value::Null,
                 "url": serde_json::Value::Null,
                 "thumbnailUrl": serde_json::Value::Null,
@@ -246,9 +277,11 @@ impl Reporter {
                 "verified": serde_json::Value::Null,
                 "status": "failed",
                 "error": message,
-            }));
+                "origin": if link { "import" } else { "upload" },
+            });
+            source(&mut line, path, link);
+            self.line(line);
         }
-        let _ = id;
         self.note(&format!(
             "error: {}: {}",
             crate::os_path::lossy(path),
@@ -261,4 +294,11 @@ impl Reporter {
         let _ = writeln!(out, "{v}");
         let _ = out.flush();
     }
+}
+
+/// `path` (a file, exactly as given) or `sourceUrl` (a link) of a JSON line.
+fn source(line: &mut serde_json::Value, path: &Path, link: bool) {
+    // JSON escapes control characters itself: only invalid bytes become `�`.
+    let text = path.to_string_lossy().into_owned();
+    line[if link { "sourceUrl" } else { "path" }] = text.into();
 }

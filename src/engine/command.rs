@@ -15,6 +15,13 @@ pub enum Command {
         paths: Vec<PathBuf>,
         destination: Destination,
     },
+    /// Queue links for Wix to import (http and https only). Answered by
+    /// [`Event::FilesAdded`](super::Event::FilesAdded), each link standing as its path.
+    AddLinks {
+        request: u64,
+        urls: Vec<String>,
+        destination: Destination,
+    },
     Pause(JobId),
     Resume(JobId),
     Cancel(JobId),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::job::{Job, JobResult, Verification};
+use super::job::{Job, JobResult, OriginKind, Verification};
 
 const FILE: &str = "history.jsonl";
 
@@ -27,6 +27,12 @@ pub struct HistoryEntry {
     pub image_size: Option<(u64, u64)>,
     /// Seconds since the Unix epoch.
     pub finished_unix: u64,
+    /// Uploaded or imported (absent in older histories: uploaded).
+    #[serde(default)]
+    pub origin: OriginKind,
+    /// The link an imported file came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_url: Option<String>,
 }
 
 impl HistoryEntry {
@@ -48,6 +54,8 @@ impl HistoryEntry {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or(0),
+            origin: job.origin.kind(),
+            source_url: job.origin.url().map(str::to_string),
         }
     }
 }

@@ -132,6 +132,57 @@ impl Verification {
     }
 }
 
+/// Where a job's file comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Origin {
+    /// A local file, uploaded with tus.
+    #[default]
+    File,
+    /// A link that Wix fetches itself (import from a link).
+    Link { url: String },
+}
+
+impl Origin {
+    pub fn kind(&self) -> OriginKind {
+        match self {
+            Origin::File => OriginKind::Upload,
+            Origin::Link { .. } => OriginKind::Import,
+        }
+    }
+
+    /// The link, for an import.
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            Origin::File => None,
+            Origin::Link { url } => Some(url),
+        }
+    }
+
+    pub fn is_link(&self) -> bool {
+        matches!(self, Origin::Link { .. })
+    }
+}
+
+/// Whether a file was uploaded or imported, as results and history record it
+/// (`"upload"` / `"import"`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OriginKind {
+    #[default]
+    Upload,
+    Import,
+}
+
+impl OriginKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OriginKind::Upload => "upload",
+            OriginKind::Import => "import",
+        }
+    }
+}
+
 /// What a finished upload produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobResult {
@@ -146,6 +197,9 @@ pub struct JobResult {
     pub media_type: Option<String>,
     /// Width and height, for images.
     pub image_size: Option<(u64, u64)>,
+    /// Uploaded or imported (absent in journals of older versions: uploaded).
+    #[serde(default)]
+    pub origin: OriginKind,
 }
 
 /// Why a job failed: a sentence for the row, and the detail for a tooltip or a log.
@@ -161,7 +215,11 @@ pub struct JobError {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     pub id: JobId,
-    /// Exactly as the OS gave it (on Unix, bytes that need not be UTF-8).
+    /// Where the file comes from (absent in journals of older versions: a local file).
+    #[serde(default)]
+    pub origin: Origin,
+    /// Exactly as the OS gave it (on Unix, bytes that need not be UTF-8). For a link, the link
+    /// itself, so the same link queued twice is reported once, like the same file.
     #[serde(with = "crate::os_path")]
     pub path: PathBuf,
     /// The file name sent to Wix.

@@ -11,6 +11,7 @@ mod event;
 mod finalize;
 mod handle;
 pub mod history;
+mod import;
 pub mod job;
 pub mod journal;
 mod progress;
@@ -24,5 +25,9 @@ pub use config::{DEFAULT_PARALLEL, EngineConfig, MAX_PARALLEL, StartError, Start
 pub use describe::describe_wix_error;
 pub use event::{Event, Notifier};
 pub use handle::{EngineHandle, start};
-pub use job::{Destination, Job, JobError, JobId, JobResult, JobState, Session, Verification};
+pub use import::parse_link;
+pub use job::{
+    Destination, Job, JobError, JobId, JobResult, JobState, Origin, OriginKind, Session,
+    Verification,
+};
 pub use journal::JournalError;

@@ -34,6 +34,9 @@ pub(super) enum Report {
         file_id: String,
         saved: oneshot::Sender<()>,
     },
+    /// An imported file FAILED on the server: its id is forgotten, so Retry imports the link
+    /// again instead of polling a file that will never be READY.
+    FileFailed { id: JobId },
     /// The worker is done: the last report of every run.
     Finished {
         id: JobId,

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::describe::{failed, stop_for_tus_error, stop_for_wix_error};
 use super::finalize::{Finalized, finalize};
-use super::job::{Job, JobId, JobResult, JobState, Session, Verification};
+use super::job::{Job, JobId, JobResult, JobState, OriginKind, Session, Verification};
 use super::progress::JobProgress;
 use super::report::{Report, Reports, Stop};
 use crate::tus::{self, FileSource, TusClient};
@@ -180,6 +180,7 @@ async fn upload(
         local_md5,
         verified,
         media_type: desc.media_type.as_ref().map(|m| m.as_str().to_string()),
+        origin: OriginKind::Upload,
     })
 }
 
@@ -266,7 +267,7 @@ fn session_urls(s: &Session) -> Result<(Url, Url), Stop> {
 }
 
 /// Polls get-file-by-id with growing delays until READY or FAILED.
-async fn poll_ready(
+pub(super) async fn poll_ready(
     shared: &Shared,
     file_id: &str,
     cancel: &CancellationToken,
@@ -281,10 +282,16 @@ async fn poll_ready(
         match desc.operation_status {
             Some(OperationStatus::Ready) => return Ok(desc),
             Some(OperationStatus::Failed) => {
-                return Err(failed(
-                    "Wix could not process the file; check that its type is supported",
-                    "operationStatus FAILED",
-                ));
+                return Err(match &desc.failure_reason {
+                    Some(why) => failed(
+                        &crate::text::printable(&format!("Wix could not process the file: {why}")),
+                        "operationStatus FAILED",
+                    ),
+                    None => failed(
+                        "Wix could not process the file; check that its type is supported",
+                        "operationStatus FAILED",
+                    ),
+                });
             }
             _ => {}
         }

@@ -18,6 +18,10 @@ pub enum AppAction {
     Send(Command),
     /// Dropped or pasted files and folders, to queue.
     AddPaths(Vec<PathBuf>),
+    /// Pasted or typed http(s) links, for Wix to import.
+    AddLinks(Vec<String>),
+    /// "Add link…": the window with a field for a link.
+    OpenLinkDialog,
     /// The native file (or folder) dialog.
     ChooseFiles {
         folders: bool,

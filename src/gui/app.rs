@@ -14,6 +14,7 @@ use crate::settings::Settings;
 use super::action::AppAction;
 use super::backend::Target;
 use super::history_tab::History;
+use super::link_dialog::LinkDialog;
 use super::prefs::{Tab, UiPrefs};
 use super::queue::Queue;
 use super::queue_view::QueueView;
@@ -58,6 +59,9 @@ pub(super) struct Flows {
     pub(super) dialogs: Vec<Promise<Vec<PathBuf>>>,
     /// Paths dropped or given on the command line before the engine was ready.
     pub(super) pending_paths: Vec<PathBuf>,
+    /// "Add link…", and links pasted before the engine was ready.
+    pub(super) link_dialog: LinkDialog,
+    pub(super) pending_links: Vec<String>,
 }
 
 impl App {
@@ -79,6 +83,8 @@ impl App {
             quit: Quit::Running,
             dialogs: Vec::new(),
             pending_paths: opts.initial_paths.clone(),
+            link_dialog: LinkDialog::default(),
+            pending_links: Vec::new(),
         };
         let view = ViewState {
             queue_view: QueueView::default(),
@@ -119,6 +125,24 @@ impl App {
         self.services.send(Command::AddFiles {
             request,
             paths,
+            destination: self.settings.destination(),
+        });
+    }
+
+    /// Queues http(s) links for Wix to import.
+    pub fn add_links(&mut self, urls: Vec<String>) {
+        if urls.is_empty() {
+            return;
+        }
+        self.prefs.tab = Tab::Queue;
+        if self.services.engine().is_none() {
+            self.flows.pending_links.extend(urls);
+            return;
+        }
+        let request = self.services.next_request();
+        self.services.send(Command::AddLinks {
+            request,
+            urls,
             destination: self.settings.destination(),
         });
     }
@@ -177,6 +201,8 @@ impl App {
                 }));
                 let pending = std::mem::take(&mut self.flows.pending_paths);
                 self.add_paths(pending);
+                let links = std::mem::take(&mut self.flows.pending_links);
+                self.add_links(links);
                 self.reload_history();
             }
         }

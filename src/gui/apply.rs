@@ -35,6 +35,8 @@ impl App {
             AppAction::Row(a) => self.apply_row(ctx, a),
             AppAction::Send(c) => self.services.send(c),
             AppAction::AddPaths(paths) => self.add_paths(paths),
+            AppAction::AddLinks(urls) => self.add_links(urls),
+            AppAction::OpenLinkDialog => self.flows.link_dialog.show(),
             AppAction::ChooseFiles { folders } => self.choose_files(folders),
             AppAction::PasteImage(img) => self.paste_image(img),
             AppAction::CopySelectedUrl => self.copy_selected(ctx),

@@ -38,7 +38,15 @@ pub fn status(row: &Row, now: Instant) -> (String, Tone) {
     let total = row.job.size_bytes;
     let acked = row.acknowledged.min(total);
     let pct = (fraction(acked, total) * 100.0).floor() as u32;
+    let link = row.job.origin.is_link();
     match row.job.state {
+        JobState::Uploading if link && row.retry.is_none() => {
+            ("Asking Wix to import the link…".into(), Tone::Active)
+        }
+        JobState::Processing if link => {
+            ("PENDING · Wix is fetching the link…".into(), Tone::Active)
+        }
+        JobState::Paused if link => ("Paused".into(), Tone::Muted),
         JobState::Queued if row.preparing => ("Checking file…".into(), Tone::Muted),
         JobState::Queued => ("Waiting".into(), Tone::Muted),
         JobState::Uploading => {

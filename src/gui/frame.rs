@@ -14,7 +14,9 @@ use super::view::{Link, drop_zone_ui, hover_overlay, messages_ui, tabs_ui, top_b
 impl App {
     /// The frame's drops, shortcuts and pastes.
     pub(super) fn input(&self, ctx: &egui::Context) -> Vec<AppAction> {
-        let covered = self.flows.settings_window.open || !self.flows.quit.is_running();
+        let covered = self.flows.settings_window.open
+            || self.flows.link_dialog.open
+            || !self.flows.quit.is_running();
         input_actions(
             ctx,
             &InputContext {
@@ -65,11 +67,13 @@ impl App {
         actions
     }
 
-    /// What floats above the panels: the Settings window, the quit question, the drop overlay.
+    /// What floats above the panels: the Settings window, "Add link…", the quit question, the
+    /// drop overlay.
     pub(super) fn windows_ui(&mut self, ctx: &egui::Context) -> Vec<AppAction> {
         self.flows.settings_window.ui(ctx);
-        let actions = quit_dialog_ui(ctx, &self.flows.quit).map(AppAction::Quit);
+        let mut actions: Vec<AppAction> = self.flows.link_dialog.ui(ctx).into_iter().collect();
+        actions.extend(quit_dialog_ui(ctx, &self.flows.quit).map(AppAction::Quit));
         hover_overlay(ctx, &self.settings.destination_label());
-        actions.into_iter().collect()
+        actions
     }
 }

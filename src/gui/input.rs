@@ -1,5 +1,5 @@
-//! What the person does besides clicking: dropping files, the keyboard, pasting an image or
-//! paths. Read from the frame's input and returned as actions; saving a pasted image is a task
+//! What the person does besides clicking: dropping files, the keyboard, pasting an image,
+//! paths or http(s) links (imported by Wix). Read from the frame's input and returned as actions; saving a pasted image is a task
 //! the app starts (`save_png` runs on the runtime, never here).
 
 use std::path::PathBuf;
@@ -75,6 +75,10 @@ pub fn input_actions(ctx: &egui::Context, at: &InputContext<'_>) -> Vec<AppActio
                 if !paths.is_empty() {
                     out.push(AppAction::AddPaths(paths));
                 }
+                let links = links_in(&text);
+                if !links.is_empty() {
+                    out.push(AppAction::AddLinks(links));
+                }
             }
             egui::Event::PasteImage(img) => out.push(AppAction::PasteImage(img)),
             egui::Event::Copy => out.push(AppAction::CopySelectedUrl),
@@ -116,6 +120,13 @@ pub fn paths_in(text: &str) -> Vec<PathBuf> {
                 file_uri_path(l)
             }
         })
+        .collect()
+}
+
+/// http(s) links in pasted text, one per line; anything else is ignored.
+pub fn links_in(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| crate::engine::parse_link(l).map(|u| u.to_string()))
         .collect()
 }
 
@@ -162,6 +173,15 @@ mod tests {
                 PathBuf::from("/tmp/b.png")
             ]
         );
+    }
+
+    #[test]
+    fn pasted_text_gives_links() {
+        let l = links_in(
+            "https://example.com/a.jpg\n file:///tmp/b.png\nftp://x/y\nhttp://127.0.0.1:9/c\n",
+        );
+        assert_eq!(l, vec!["https://example.com/a.jpg", "http://127.0.0.1:9/c"]);
+        assert!(paths_in("https://example.com/a.jpg").is_empty());
     }
 
     #[test]

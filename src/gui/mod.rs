@@ -13,7 +13,8 @@
 //! view.rs            top bar, tabs, banner and notices, drop zone, hover overlay
 //! queue_view.rs      the queue list (selection, scrolling) and the status bar
 //! rows.rs            one queue row (fixed height, virtualized) and its actions
-//! input.rs           drops, keyboard, paste (`file://` URIs, images)
+//! input.rs           drops, keyboard, paste (`file://` URIs, images, http(s) links)
+//! link_dialog.rs     "Add link…": a field for a link Wix imports
 //! quit.rs            confirm-on-quit while uploading, the engine stopped before closing
 //! settings_window.rs the Settings window's tasks: Test connection, folders, saving
 //! settings_form.rs   its form: connection, destination, upload options
@@ -33,6 +34,7 @@ mod format;
 mod frame;
 mod history_tab;
 mod input;
+mod link_dialog;
 mod prefs;
 mod queue;
 mod queue_view;

@@ -119,6 +119,19 @@ pub fn row_ui(
                             .truncate(),
                     );
                 }
+                // An import moves no bytes from here: the row shows its link instead.
+                (_, _) if row.job.origin.is_link() => {
+                    let link = row.job.origin.url().unwrap_or_default();
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(format!("🔗 {}", crate::text::printable(link)))
+                                .monospace()
+                                .small()
+                                .weak(),
+                        )
+                        .truncate(),
+                    );
+                }
                 _ => progress(ui, row, tone, text_width),
             }
             let label = ui.label(RichText::new(status).small().color(tone_color(ui, tone)));
@@ -175,7 +188,8 @@ fn preview(ui: &mut egui::Ui, row: &Row, thumbs: &mut Thumbs) {
 }
 
 fn local(row: &Row, thumbs: &mut Thumbs) -> Option<egui::TextureHandle> {
-    if !row.is_image() {
+    // A link has no local file: its preview is the server's thumbnail, once READY.
+    if !row.is_image() || row.job.origin.is_link() {
         return None;
     }
     let path = row.job.path.clone();

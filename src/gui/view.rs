@@ -134,6 +134,13 @@ pub fn top_bar_ui(ui: &mut egui::Ui, link: Link<'_>, destination: &str) -> Vec<A
             if ui.button("➕ Add files…").on_hover_text("Ctrl+O").clicked() {
                 out.push(AppAction::ChooseFiles { folders: false });
             }
+            let link = ui
+                .button("🔗 Add link…")
+                .on_hover_text("Import a file from an http(s) link (or paste a link: Ctrl+V)");
+            a11y(&link, egui::Role::Button, "Add link".into());
+            if link.clicked() {
+                out.push(AppAction::OpenLinkDialog);
+            }
         });
     });
     out
@@ -280,7 +287,7 @@ pub fn drop_zone_ui(
     });
     ui.add_space(6.0);
     ui.label(
-        RichText::new("Ctrl+O to choose · Ctrl+V to paste an image")
+        RichText::new("Ctrl+O to choose · Ctrl+V to paste an image or a link")
             .small()
             .weak(),
     );

@@ -61,6 +61,12 @@ pub struct SandboxConfig {
     /// resumable session wants (`--strict-chunks`); the bytes past the last whole unit are
     /// not kept.
     pub strict_chunks: bool,
+    /// Import from a link: the largest file fetched (a bigger one goes FAILED, "too big").
+    pub import_max_bytes: u64,
+    /// Import from a link: connecting to the link's server may take this long.
+    pub import_connect_timeout: Duration,
+    /// Import from a link: a server that sends nothing for this long has stalled (FAILED).
+    pub import_idle_timeout: Duration,
 }
 
 impl SandboxConfig {
@@ -85,6 +91,9 @@ impl SandboxConfig {
             type_limits: TypeLimits::default(),
             html_errors: false,
             strict_chunks: false,
+            import_max_bytes: 4 * 1024 * 1024 * 1024,
+            import_connect_timeout: Duration::from_secs(15),
+            import_idle_timeout: Duration::from_secs(30),
         }
     }
 }

@@ -222,6 +222,9 @@ async fn run(
                 dimensions,
                 seq,
                 labels: rec.labels.clone(),
+                source_url: None,
+                fetching: false,
+                failure: None,
             },
         );
         s.touch(Key::File(file_id.clone()));

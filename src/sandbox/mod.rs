@@ -17,6 +17,9 @@ mod finalize;
 mod folders;
 mod guard;
 mod ids;
+mod import;
+mod import_fetch;
+mod import_record;
 mod killable;
 mod locks;
 mod media;
@@ -165,6 +168,11 @@ fn build(
         )
         .route("/site-media/v1/files/get-files", post(rest::get_files))
         .route("/site-media/v1/files/{id}", get(rest::get_file_by_path))
+        .route("/site-media/v1/files/import", post(import::import_file))
+        .route(
+            "/site-media/v1/bulk/files/import-v2",
+            post(import::bulk_import),
+        )
         .route("/site-media/v1/files", get(rest::list_files))
         .route(
             "/site-media/v1/folders",

@@ -224,6 +224,13 @@ pub(crate) fn load(dirs: &Dirs) -> std::io::Result<State> {
     }
     let legacy = import_legacy(dirs, &mut state);
     collect_garbage(dirs, &mut state);
+    for id in super::import_record::fail_interrupted(&mut state) {
+        let _ = std::fs::remove_file(
+            dirs.root
+                .join("files")
+                .join(super::import_record::partial_name(&id)),
+        );
+    }
     for (id, u) in state.uploads.iter_mut() {
         u.offset = match u.phase {
             Phase::Receiving => std::fs::metadata(dirs.upload(id))

@@ -188,6 +188,9 @@ async fn receive_and_store(
         dimensions: dims,
         seq: 0,
         labels: rec.labels.clone(),
+        source_url: None,
+        fetching: false,
+        failure: None,
     };
     app.with(|s| {
         let seq = s.next_seq();

@@ -14,6 +14,8 @@ use super::store;
 
 /// Image transforms decoding at once.
 const TRANSFORMS_AT_ONCE: usize = 2;
+/// Links fetched at once by imports; the others wait their turn (PENDING meanwhile).
+pub(super) const FETCHES_AT_ONCE: usize = 3;
 
 /// Shared by every handler (cheap to clone).
 #[derive(Clone)]
@@ -35,6 +37,9 @@ pub(super) struct Inner {
     pub(super) upload_locks: UploadLocks,
     /// Image transforms decoding at once (each holds a whole image in memory).
     pub(super) transforms: Arc<tokio::sync::Semaphore>,
+    /// Imports fetching their link at once, and the HTTP client they fetch with.
+    pub(super) fetches: Arc<tokio::sync::Semaphore>,
+    pub(super) fetcher: reqwest::Client,
     pub(super) stats: Arc<Stats>,
     /// `--rate-limit` on the REST calls.
     pub(super) limiter: Option<Limiter>,
@@ -50,6 +55,13 @@ impl AppState {
         let dirs = store::Dirs::new(&config.data_dir)?;
         let state = persist::load(&dirs)?;
         let limiter = config.rate_limit.map(Limiter::new);
+        let fetcher = reqwest::Client::builder()
+            .connect_timeout(config.import_connect_timeout)
+            .read_timeout(config.import_idle_timeout)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .user_agent(concat!("wixup-sandbox/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(std::io::Error::other)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 limiter,
@@ -61,6 +73,8 @@ impl AppState {
                 finalize_locks: FinalizeLocks::default(),
                 upload_locks: UploadLocks::default(),
                 transforms: Arc::new(tokio::sync::Semaphore::new(TRANSFORMS_AT_ONCE)),
+                fetches: Arc::new(tokio::sync::Semaphore::new(FETCHES_AT_ONCE)),
+                fetcher,
                 stats,
             }),
         })

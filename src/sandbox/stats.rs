@@ -30,6 +30,12 @@ pub struct Stats {
     pub finalize_refused: AtomicU64,
     /// One-PUT uploads received (`PUT /upload/{token}`), answered or not.
     pub plain_puts: AtomicU64,
+    /// `files/import` requests, and `bulk/files/import-v2` requests (whatever their size).
+    pub import_requests: AtomicU64,
+    pub bulk_import_requests: AtomicU64,
+    /// Links being fetched right now by imports, and the most there ever were at once.
+    pub fetches_running: AtomicU64,
+    pub fetches_peak: AtomicU64,
 }
 
 impl Stats {
@@ -62,6 +68,9 @@ impl Stats {
             "rateLimited": Self::get(&self.rate_limited),
             "finalizeRefused": Self::get(&self.finalize_refused),
             "plainPuts": Self::get(&self.plain_puts),
+            "importRequests": Self::get(&self.import_requests),
+            "bulkImportRequests": Self::get(&self.bulk_import_requests),
+            "fetchesPeak": Self::get(&self.fetches_peak),
         })
     }
 }

@@ -104,6 +104,15 @@ pub struct FileRec {
     pub seq: u64,
     #[serde(default)]
     pub labels: Vec<String>,
+    /// The link an imported file came from (`None` for uploads).
+    #[serde(default)]
+    pub source_url: Option<String>,
+    /// An import still fetching its link: PENDING, with no bytes, hash or media yet.
+    #[serde(default)]
+    pub fetching: bool,
+    /// Why the file is FAILED, when the sandbox knows (an import's fetch).
+    #[serde(default)]
+    pub failure: Option<String>,
 }
 
 /// A Media Manager folder.

@@ -56,7 +56,7 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// A client for one site (or the sandbox).
 #[derive(Clone)]
 pub struct WixMediaClient {
-    transport: Transport,
+    pub(super) transport: Transport,
     base: Url,
     credentials: Credentials,
 }
@@ -98,14 +98,14 @@ impl WixMediaClient {
         &self.base
     }
 
-    fn api_url(&self, path: &str) -> Result<Url, Error> {
+    pub(super) fn api_url(&self, path: &str) -> Result<Url, Error> {
         self.base
             .join(path)
             .map_err(|_| Error::BadResponse(format!("cannot build a URL for {path}")))
     }
 
     /// A request to the API host, with the credentials.
-    fn api(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
+    pub(super) fn api(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
         self.transport
             .http
             .request(method, url)

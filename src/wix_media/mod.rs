@@ -10,10 +10,12 @@ pub const PRODUCTION_BASE: &str = "https://www.wixapis.com";
 pub mod client;
 pub mod error;
 mod find;
+pub mod import;
 mod transport;
 pub mod types;
 
 pub use client::{Credentials, UploadRequest, UploadTarget, WixMediaClient};
 pub use error::Error;
 pub use find::{Place, Wanted};
+pub use import::{BULK_IMPORT_MAX, ImportRefused, ImportRequest};
 pub use types::{FileDescriptor, Folder, MediaType, OperationStatus, Page};

@@ -27,6 +27,10 @@ pub struct FileDescriptor {
     pub labels: Option<Vec<String>>,
     pub created_date: Option<String>,
     pub updated_date: Option<String>,
+    /// Why a FAILED file failed. Wix documents no such field; the sandbox sends it for imports
+    /// whose link could not be fetched, and it is shown when present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
 }
 
 impl FileDescriptor {

@@ -190,14 +190,25 @@ impl Scheduler {
         true
     }
 
-    /// Starts queued jobs while slots are free, oldest first.
+    /// Starts queued imports (they take no upload slot), then queued uploads while slots are
+    /// free, oldest first.
     pub(super) fn schedule(&mut self) {
-        while self.running.len() < self.parallel {
+        self.schedule_links();
+        loop {
+            let uploading = self
+                .running
+                .keys()
+                .filter(|id| self.jobs.get(id).is_none_or(|j| !j.origin.is_link()))
+                .count();
+            if uploading >= self.parallel {
+                break;
+            }
             let next = self
                 .jobs
                 .values()
                 .find(|j| {
                     j.state == JobState::Queued
+                        && !j.origin.is_link()
                         && !self.held.contains(&j.id)
                         && !self.running.contains_key(&j.id)
                 })

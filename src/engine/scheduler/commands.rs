@@ -7,7 +7,7 @@ use reqwest::Url;
 use super::actor::{Scheduler, Walked};
 use crate::engine::command::Command;
 use crate::engine::event::Event;
-use crate::engine::job::{Job, JobId, JobState, Session, unix_nanos};
+use crate::engine::job::{Job, JobId, JobState, Origin, Session, unix_nanos};
 use crate::engine::walk::walk;
 
 impl Scheduler {
@@ -29,6 +29,11 @@ impl Scheduler {
                     });
                 });
             }
+            Command::AddLinks {
+                request,
+                urls,
+                destination,
+            } => self.add_links(request, urls, destination),
             Command::Pause(id) => self.pause(id),
             Command::Resume(id) => self.resume(id),
             Command::Cancel(id) => self.cancel(id),
@@ -216,6 +221,7 @@ impl Scheduler {
                 .unwrap_or_else(|| "file".into());
             let job = Job {
                 id,
+                origin: Origin::File,
                 mime_type: mime_guess::from_path(&c.path)
                     .first_or_octet_stream()
                     .essence_str()

@@ -5,6 +5,7 @@
 
 mod actor;
 mod commands;
+mod links;
 mod meter;
 mod persist;
 mod reports;

@@ -70,6 +70,12 @@ impl Scheduler {
                 self.save().await;
                 let _ = saved.send(());
             }
+            Report::FileFailed { id } => {
+                if let Some(job) = self.jobs.get_mut(&id) {
+                    job.file_id = None;
+                    self.dirty = true;
+                }
+            }
             Report::Finished { id, outcome } => {
                 self.running.remove(&id);
                 self.finished(id, outcome);

@@ -1,0 +1,33 @@
+//! What every engine-running command shares: its `--json` flag, and the backend through the
+//! one start-up path, saying on stderr what a person should know.
+
+use clap::Args;
+
+use crate::startup::{self, BackendKind, Connection, SettingsUse};
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// One JSON object per line on stdout per file as it finishes.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The backend through the one start-up path, saying on stderr what a person should know
+/// (the sandbox's port was taken; uploads go to the local sandbox).
+pub(super) async fn connect(data_dir: &std::path::Path) -> anyhow::Result<Connection> {
+    let conn = startup::connect(startup::Spec::new(
+        data_dir.to_path_buf(),
+        SettingsUse::BackendOnly,
+    ))
+    .await?;
+    if let Some(taken) = &conn.port_taken {
+        eprintln!("{taken}");
+    }
+    if conn.kind == BackendKind::Embedded {
+        eprintln!(
+            "No Wix site configured (WIX_API_KEY/WIX_SITE_ID or Settings): uploading to the local sandbox at {} (URLs are local).",
+            conn.base
+        );
+    }
+    Ok(conn)
+}

@@ -1,0 +1,53 @@
+//! `wixup import [--json] [--folder ID | --path /a/b] [--private] URL...`: Wix fetches each link
+//! itself. The same progress, JSON lines (`sourceUrl` instead of `path`) and exit codes as
+//! `upload`; more than 100 links go to Wix in batches of 100.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::connection::{OutputArgs, connect};
+use super::report::{self, Adding};
+use crate::engine::{DEFAULT_PARALLEL, Destination, StartMode};
+use crate::paths;
+use crate::startup::EngineOptions;
+use crate::tus::ChunkSize;
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Media Manager folder id to import into.
+    #[arg(long, conflicts_with = "path")]
+    pub folder: Option<String>,
+    /// Folder path such as /photos/2026 (created if missing).
+    #[arg(long)]
+    pub path: Option<String>,
+    /// Import as private files.
+    #[arg(long)]
+    pub private: bool,
+    /// http or https links to files Wix can reach.
+    #[arg(required = true, value_name = "URL")]
+    pub urls: Vec<String>,
+}
+
+pub(super) async fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
+    let data_dir = paths::data_dir();
+    let conn = connect(&data_dir).await?;
+    let options = EngineOptions {
+        parallel: DEFAULT_PARALLEL,
+        chunk_size: ChunkSize::Adaptive,
+        // Other unfinished jobs in the journal stay as they are (`wixup resume` runs them).
+        start: StartMode::Hold,
+    };
+    let cfg = conn.engine_config(&data_dir, options);
+    let destination = Destination {
+        folder_id: a.folder,
+        path: a.path,
+        private: a.private,
+    };
+    // The connection (and with it an embedded sandbox) lives until the report is done.
+    let code = report::run(cfg, a.output.json, Some(Adding::Links(a.urls, destination))).await;
+    drop(conn);
+    code
+}

@@ -1,0 +1,176 @@
+//! The actor's side of imports from a link: queueing links, and starting queued ones in
+//! batches (one import call for up to 100 links; jobs that already have a file id are polled).
+//! Imports move no bytes from here, so they do not take upload slots.
+
+use std::path::PathBuf;
+use std::time::{Instant, SystemTime};
+
+use reqwest::Url;
+use tokio_util::sync::CancellationToken;
+
+use super::actor::Scheduler;
+use crate::engine::event::Event;
+use crate::engine::import::parse_link;
+use crate::engine::job::{Destination, Job, JobId, JobState, Origin};
+use crate::wix_media::BULK_IMPORT_MAX;
+
+/// The file name a link suggests: its last path segment (percent-decoded), else its host.
+fn name_of(url: &Url) -> String {
+    url.path_segments()
+        .and_then(|mut s| s.next_back())
+        .map(|s| {
+            String::from_utf8_lossy(&percent_encoding_decode(s))
+                .chars()
+                .filter(|c| !c.is_control() && *c != '/')
+                .collect::<String>()
+        })
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| url.host_str().unwrap_or("link").to_string())
+}
+
+fn percent_encoding_decode(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+impl Scheduler {
+    /// Queues one import job per link; answers with `FilesAdded`, each link as its path.
+    pub(super) fn add_links(&mut self, request: u64, urls: Vec<String>, destination: Destination) {
+        let mut added = Vec::new();
+        let mut duplicates = Vec::new();
+        let mut rejected = Vec::new();
+        for text in urls {
+            let Some(url) = parse_link(&text) else {
+                rejected.push((
+                    PathBuf::from(&text),
+                    "not an http or https link; Wix can import only those".to_string(),
+                ));
+                continue;
+            };
+            let path = PathBuf::from(url.as_str());
+            if let Some(existing) = self.unfinished_by_path.get(&path).copied() {
+                if self.held.remove(&existing) {
+                    // An interrupted `wixup import` of the same link: it continues (polled
+                    // when Wix already has its file, never imported twice).
+                    if self
+                        .jobs
+                        .get(&existing)
+                        .is_some_and(|j| j.state != JobState::Queued)
+                    {
+                        self.set_state(existing, JobState::Queued);
+                    }
+                    if let Some(job) = self.jobs.get(&existing) {
+                        self.emit(Event::JobAdded(Box::new(job.clone())));
+                    }
+                    added.push(existing);
+                } else {
+                    duplicates.push((path, existing));
+                }
+                continue;
+            }
+            let id = JobId(self.next_id);
+            self.next_id += 1;
+            let job = Job {
+                id,
+                name: name_of(&url),
+                mime_type: mime_guess::from_path(url.path())
+                    .first_or_octet_stream()
+                    .essence_str()
+                    .to_string(),
+                origin: Origin::Link {
+                    url: url.to_string(),
+                },
+                path: path.clone(),
+                size_bytes: 0,
+                mtime_unix_nanos: None,
+                identity: None,
+                destination: destination.clone(),
+                state: JobState::Queued,
+                session: None,
+                file_id: None,
+                acknowledged_bytes: 0,
+                result: None,
+                error: None,
+                added_unix: SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0),
+            };
+            self.unfinished_by_path.insert(path, id);
+            self.emit(Event::JobAdded(Box::new(job.clone())));
+            self.jobs.insert(id, job);
+            added.push(id);
+        }
+        self.dirty = true;
+        self.emit(Event::FilesAdded {
+            request,
+            added,
+            duplicates,
+            rejected,
+        });
+    }
+
+    /// Starts every queued link job: those without a file id in batches of at most
+    /// [`BULK_IMPORT_MAX`] (one import call each), those with one to be polled.
+    pub(super) fn schedule_links(&mut self) {
+        let ready: Vec<JobId> = self
+            .jobs
+            .values()
+            .filter(|j| {
+                j.origin.is_link()
+                    && j.state == JobState::Queued
+                    && !self.held.contains(&j.id)
+                    && !self.running.contains_key(&j.id)
+            })
+            .map(|j| j.id)
+            .collect();
+        if ready.is_empty() {
+            return;
+        }
+        let (fresh, known): (Vec<JobId>, Vec<JobId>) = ready
+            .into_iter()
+            .partition(|id| self.jobs.get(id).is_some_and(|j| j.file_id.is_none()));
+        for batch in fresh.chunks(BULK_IMPORT_MAX) {
+            self.start_batch(batch);
+        }
+        for id in known {
+            self.start_batch(&[id]);
+        }
+    }
+
+    fn start_batch(&mut self, ids: &[JobId]) {
+        let mut batch = Vec::with_capacity(ids.len());
+        for &id in ids {
+            self.set_state(id, JobState::Uploading);
+            let Some(job) = self.jobs.get(&id).cloned() else {
+                continue;
+            };
+            let cancel = CancellationToken::new();
+            self.running.insert(id, cancel.clone());
+            self.meters.entry(id).or_default().start(Instant::now());
+            batch.push((job, cancel));
+        }
+        if !batch.is_empty() {
+            tokio::spawn(crate::engine::import::run_batch(
+                self.shared.clone(),
+                batch,
+                self.reports_tx.clone(),
+            ));
+        }
+    }
+}
