@@ -135,6 +135,11 @@ impl History {
                                     ui.label(
                                         RichText::new(when(e.finished_unix, &self.zone)).weak(),
                                     );
+                                    if e.origin == crate::engine::OriginKind::Import {
+                                        let from = e.source_url.as_deref().unwrap_or_default();
+                                        ui.label(RichText::new("🔗 imported").weak())
+                                            .on_hover_text(crate::text::printable(from));
+                                    }
                                 });
                                 if let Some(url) = &e.url {
                                     ui.add(

@@ -205,7 +205,8 @@ fn accept(app: &AppState, b: ImportBody) -> Result<(FileRec, Url), Invalid> {
         s.touch(Key::File(id));
         f
     });
-    tracing::info!(file = %file.id, url = %url, "sandbox: importing a link");
+    let shown = super::import_record::shown(url.as_str());
+    tracing::info!(file = %file.id, url = %shown, "sandbox: importing a link");
     Ok((file, url))
 }
 

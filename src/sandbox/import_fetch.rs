@@ -55,6 +55,7 @@ pub(super) fn spawn(app: AppState, file_id: String, url: Url) {
         match &outcome {
             Ok(got) => tracing::info!(file = %file_id, bytes = got.size, "sandbox: link imported"),
             Err(why) => {
+                let url = super::import_record::shown(url.as_str());
                 tracing::warn!(file = %file_id, url = %url, reason = %why, "sandbox: import failed")
             }
         }

@@ -44,11 +44,27 @@ pub(super) fn fail_interrupted(state: &mut State) -> Vec<String> {
     for id in &cut {
         if let Some(f) = state.files.get_mut(id) {
             fail(f, INTERRUPTED);
-            tracing::warn!(file = %id, url = ?f.source_url, "sandbox: import cut short by a restart");
+            let url = f.source_url.as_deref().map(shown);
+            tracing::warn!(file = %id, url = ?url, "sandbox: import cut short by a restart");
         }
         state.touch(Key::File(id.clone()));
     }
     cut
+}
+
+/// A link as the sandbox logs it: without a password or query (signed links carry
+/// credentials there).
+pub(super) fn shown(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => format!(
+            "{}://{}{}{}",
+            u.scheme(),
+            u.host_str().unwrap_or(""),
+            u.port().map(|p| format!(":{p}")).unwrap_or_default(),
+            u.path()
+        ),
+        Err(_) => "(not a URL)".into(),
+    }
 }
 
 /// Where an import's bytes go while they arrive (renamed to the file's own path when complete).
@@ -123,6 +139,14 @@ mod tests {
         assert_eq!(f.failure.as_deref(), Some(INTERRUPTED));
         assert!(!s.files["def456_1~mv2.jpg"].failed);
         assert!(s.dirty.contains(&Key::File("abc123_0~mv2.jpg".into())));
+    }
+
+    #[test]
+    fn logged_links_lose_passwords_and_queries() {
+        assert_eq!(
+            shown("https://me:secret@example.com:8443/a/b.jpg?X-Amz-Signature=abc#f"),
+            "https://example.com:8443/a/b.jpg"
+        );
     }
 
     #[test]

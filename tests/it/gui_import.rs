@@ -73,6 +73,13 @@ fn a_pasted_link_becomes_a_row_that_ends_with_its_url_and_a_copy_button() {
     let (status, body) = rt.block_on(get(&url));
     assert_eq!(status, 200);
     assert_eq!(body, jpeg, "byte-identical at its URL");
+
+    // The history says the file was imported.
+    h.get_by_label("History").click();
+    until_shown(&mut h, "the history entry marked imported", 10, |h| {
+        h.query_by_label("Copy URL of sunset.jpg").is_some()
+            && h.query_by_label_contains("imported").is_some()
+    });
 }
 
 #[test]
