@@ -25,7 +25,7 @@ pub(super) async fn connect(data_dir: &std::path::Path) -> anyhow::Result<Connec
     }
     if conn.kind == BackendKind::Embedded {
         eprintln!(
-            "No Wix site configured (WIX_API_KEY/WIX_SITE_ID or Settings): uploading to the local sandbox at {} (URLs are local).",
+            "No Wix site configured (WIX_API_KEY/WIX_SITE_ID or Settings): files go to the local sandbox at {} (URLs are local).",
             conn.base
         );
     }

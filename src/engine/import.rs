@@ -128,6 +128,10 @@ fn copy(stop: &Stop) -> Stop {
     }
 }
 
+/// What a FAILED import says when Wix gives no reason (it documents none).
+const IMPORT_FAILED: &str = "Wix could not import the link; check that it opens in a browser \
+     without signing in and serves a photo, video, audio file or document";
+
 /// Polls one imported file until READY, and what it became.
 async fn follow(
     shared: &Shared,
@@ -140,7 +144,7 @@ async fn follow(
         id,
         state: JobState::Processing,
     });
-    let desc = match poll_ready(shared, file_id, cancel).await {
+    let desc = match poll_ready(shared, file_id, IMPORT_FAILED, cancel).await {
         Ok(d) => d,
         Err(stop) => {
             if matches!(stop, Stop::Failed(_)) && failed_on_server(shared, file_id).await {

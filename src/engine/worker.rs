@@ -155,7 +155,7 @@ async fn upload(
         state: JobState::Processing,
     });
     let file_id = file_id.unwrap_or_default();
-    let desc = poll_ready(shared, &file_id, cancel).await?;
+    let desc = poll_ready(shared, &file_id, UPLOAD_FAILED, cancel).await?;
 
     // Integrity: the local MD5 against the server's hash.
     let local_md5 = progress.finish_md5(&file).await.ok();
@@ -266,10 +266,15 @@ fn session_urls(s: &Session) -> Result<(Url, Url), Stop> {
     ))
 }
 
-/// Polls get-file-by-id with growing delays until READY or FAILED.
+/// What a FAILED upload says when Wix gives no reason.
+const UPLOAD_FAILED: &str = "Wix could not process the file; check that its type is supported";
+
+/// Polls get-file-by-id with growing delays until READY or FAILED (`otherwise` is the message
+/// when Wix says FAILED without a reason, as it documents none).
 pub(super) async fn poll_ready(
     shared: &Shared,
     file_id: &str,
+    otherwise: &str,
     cancel: &CancellationToken,
 ) -> Result<wix_media::FileDescriptor, Stop> {
     let started = Instant::now();
@@ -287,10 +292,7 @@ pub(super) async fn poll_ready(
                         &crate::text::printable(&format!("Wix could not process the file: {why}")),
                         "operationStatus FAILED",
                     ),
-                    None => failed(
-                        "Wix could not process the file; check that its type is supported",
-                        "operationStatus FAILED",
-                    ),
+                    None => failed(otherwise, "operationStatus FAILED"),
                 });
             }
             _ => {}

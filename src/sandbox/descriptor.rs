@@ -49,7 +49,7 @@ pub(super) fn descriptor(app: &AppState, f: &FileRec) -> Value {
         let key = media_type.to_ascii_lowercase();
         d["media"] = json!({ key: { "id": f.id, "url": url, "filename": f.display_name } });
     }
-    super::import_record::overlay(&mut d, f);
+    super::import_record::overlay(&mut d, f, !wix);
     d
 }
 

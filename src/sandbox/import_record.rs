@@ -11,15 +11,15 @@ pub(super) const INTERRUPTED: &str =
     "the sandbox stopped while it was fetching the link; import it again";
 
 /// Adjusts the descriptor of an imported file: while fetching it has no hash and no media
-/// (Wix's PENDING shape), and a FAILED one carries the reason (`failureReason`, a sandbox
-/// addition: Wix documents none).
-pub(super) fn overlay(d: &mut Value, f: &FileRec) {
+/// (Wix's PENDING shape), and with `tus-full` a FAILED one carries the reason (`failureReason`,
+/// a sandbox addition: Wix documents none, so the `wix` profile gives none either).
+pub(super) fn overlay(d: &mut Value, f: &FileRec, with_reason: bool) {
     if f.fetching {
         d["hash"] = json!("");
         d["media"] = Value::Null;
         d["operationStatus"] = json!("PENDING");
     }
-    if let Some(why) = &f.failure {
+    if let Some(why) = f.failure.as_ref().filter(|_| with_reason) {
         d["failureReason"] = json!(why);
     }
 }
@@ -152,14 +152,18 @@ mod tests {
     #[test]
     fn pending_imports_have_no_hash_or_media_and_failures_say_why() {
         let mut d = json!({"hash": "x", "media": {"image": {}}, "operationStatus": "READY"});
-        overlay(&mut d, &rec(true));
+        overlay(&mut d, &rec(true), true);
         assert_eq!(d["hash"], "");
         assert!(d["media"].is_null());
         assert_eq!(d["operationStatus"], "PENDING");
         let mut f = rec(false);
         fail(&mut f, "the link answered 404 Not Found");
         let mut d = json!({"hash": "", "operationStatus": "FAILED"});
-        overlay(&mut d, &f);
+        overlay(&mut d, &f, true);
         assert_eq!(d["failureReason"], "the link answered 404 Not Found");
+        // The wix profile gives no reason: Wix documents none.
+        let mut d = json!({"hash": "", "operationStatus": "FAILED"});
+        overlay(&mut d, &f, false);
+        assert!(d.get("failureReason").is_none());
     }
 }

@@ -3,11 +3,12 @@
 
 use super::cli::{json_lines, run, wixup};
 use super::links::{LinkServer, jpeg_bytes, md5_hex, png_bytes};
-use super::support::{Env, exits_with, get};
+use super::support::{Env, each_profile, exits_with, get};
 
+each_profile! {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn import_json_of_a_jpeg_a_png_and_a_missing_link() {
-    let env = Env::start().await;
+async fn import_json_of_a_jpeg_a_png_and_a_missing_link(profile) {
+    let env = Env::start_as(profile).await;
     let links = LinkServer::start().await;
     let jpeg = jpeg_bytes(env.dir.path(), 64, 48);
     let png = png_bytes(30, 20);
@@ -47,7 +48,7 @@ async fn import_json_of_a_jpeg_a_png_and_a_missing_link() {
     assert!(
         bad["error"]
             .as_str()
-            .is_some_and(|e| e.contains("not found")),
+            .is_some_and(|e| e.contains(crate::it::links::expected_failure(profile))),
         "{bad}"
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -70,6 +71,7 @@ async fn import_json_of_a_jpeg_a_png_and_a_missing_link() {
     let mut c = wixup(&env, "data");
     c.arg("import");
     exits_with(&run(c).await, 2);
+}
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

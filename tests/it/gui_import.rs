@@ -85,7 +85,7 @@ fn a_pasted_link_becomes_a_row_that_ends_with_its_url_and_a_copy_button() {
 #[test]
 fn add_link_refuses_other_schemes_and_a_failed_import_says_why_and_retries() {
     let rt = runtime();
-    let env = rt.block_on(Env::start());
+    let env = rt.block_on(Env::start_with(super::support::tus_full));
     let links = rt.block_on(LinkServer::start());
     let mut h = harness(site_options(&rt, &env, &env.path("app"), None));
     connected(&mut h);

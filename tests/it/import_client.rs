@@ -44,7 +44,7 @@ async fn ready(c: &WixMediaClient, id: &str) -> wixup::wix_media::FileDescriptor
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_file_answers_pending_then_the_file_is_ready_with_the_links_bytes() {
-    let env = Env::start().await;
+    let env = Env::start_with(super::support::tus_full).await;
     let links = LinkServer::start().await;
     let png = png_bytes(20, 10);
     let c = client(&env);

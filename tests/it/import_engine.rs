@@ -7,7 +7,7 @@ use std::time::Duration;
 use wixup::engine::{self, Command, Event, JobState, Origin, OriginKind};
 
 use super::links::{LinkServer, jpeg_bytes, md5_hex, png_bytes};
-use super::support::{Env, Events, get};
+use super::support::{Env, Events, each_profile, get};
 
 fn add_links(handle: &engine::EngineHandle, urls: &[String]) {
     handle.send(Command::AddLinks {
@@ -17,9 +17,10 @@ fn add_links(handle: &engine::EngineHandle, urls: &[String]) {
     });
 }
 
+each_profile! {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn links_become_jobs_that_end_ready_or_failed_and_go_out_in_one_bulk_call() {
-    let env = Env::start().await;
+async fn links_become_jobs_that_end_ready_or_failed_and_go_out_in_one_bulk_call(profile) {
+    let env = Env::start_as(profile).await;
     let links = LinkServer::start().await;
     let jpeg = jpeg_bytes(env.dir.path(), 32, 24);
     let png = png_bytes(10, 20);
@@ -47,7 +48,10 @@ async fn links_become_jobs_that_end_ready_or_failed_and_go_out_in_one_bulk_call(
         assert_eq!(&served, bytes);
     }
     let e = out[2].failed();
-    assert!(e.message.contains("not found"), "{e:?}");
+    assert!(
+        e.message.contains(crate::it::links::expected_failure(profile)),
+        "{e:?}"
+    );
     assert_eq!(
         env.stat(|s| &s.bulk_import_requests),
         1,
@@ -80,6 +84,7 @@ async fn links_become_jobs_that_end_ready_or_failed_and_go_out_in_one_bulk_call(
     events.finish(&added, 30).await[0].done();
     assert_eq!(env.stat(|s| &s.import_requests), 1);
     handle.shutdown().await;
+}
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

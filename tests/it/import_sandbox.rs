@@ -100,6 +100,7 @@ async fn an_imported_jpeg_is_pending_at_once_then_ready_with_its_bytes_hash_and_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_imports_say_why_not_found_too_big_not_media_undecodable_stalled() {
     let env = Env::start_with(|c| {
+        super::support::tus_full(c);
         c.import_max_bytes = 64 * 1024;
         c.import_idle_timeout = Duration::from_millis(500);
     })
@@ -263,7 +264,7 @@ async fn an_import_cut_short_by_a_restart_is_failed_on_load() {
     let dir = tempfile::tempdir().expect("tmp");
     let links = LinkServer::start().await;
     let url = links.stall("forever.jpg", "image/jpeg", vec![0xFF, 0xD8, 0xFF]);
-    let sb = start_sandbox(&dir.path().join("sb"), |_| {}).await;
+    let sb = start_sandbox(&dir.path().join("sb"), super::support::tus_full).await;
     let (_, a) = import(&sb.local_url(), json!({ "url": url })).await;
     let id = a["file"]["id"].as_str().expect("id").to_string();
     wait_until("the fetch started", Duration::from_secs(10), || {
@@ -271,7 +272,7 @@ async fn an_import_cut_short_by_a_restart_is_failed_on_load() {
     })
     .await;
     sb.stop().await;
-    let sb = start_sandbox(&dir.path().join("sb"), |_| {}).await;
+    let sb = start_sandbox(&dir.path().join("sb"), super::support::tus_full).await;
     let f = file(&sb.local_url(), &id).await;
     assert_eq!(f["operationStatus"], "FAILED", "{f}");
     assert!(

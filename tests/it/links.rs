@@ -181,3 +181,12 @@ pub fn md5_hex(b: &[u8]) -> String {
     use md5::Digest as _;
     hex::encode(md5::Md5::digest(b))
 }
+
+/// What a missing link's failure says: the sandbox's reason with `tus-full`; with `wix`, which
+/// (like Wix) gives none, the client's own advice.
+pub fn expected_failure(profile: wixup::sandbox::Profile) -> &'static str {
+    match profile {
+        wixup::sandbox::Profile::TusFull => "not found",
+        wixup::sandbox::Profile::Wix => "could not import the link; check that it opens",
+    }
+}
