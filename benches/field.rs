@@ -107,19 +107,20 @@ fn works(short: bool) -> Vec<Work> {
         },
     ];
     if !short {
-        w.push(Work {
-            name: "c",
-            files: 1,
-            size: 1 << 30,
-            photos: false,
-            link: near,
-        });
+        // The long one last.
         w.push(Work {
             name: "a250",
             files: 40,
             size: 2_500_000,
             photos: true,
             link: far,
+        });
+        w.push(Work {
+            name: "c",
+            files: 1,
+            size: 1 << 30,
+            photos: false,
+            link: near,
         });
     }
     w
