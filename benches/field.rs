@@ -1,0 +1,328 @@
+//! Field benchmark: uploads over an emulated internet link on loopback (issue 11).
+//!
+//! A proxy inside this process adds a one-way delay in each direction and caps the uplink at one
+//! rate shared by all connections (`field/link.rs`). Behind it runs `wixup serve --profile wix
+//! --public-url <proxy>`, so REST calls, tus and finalize all cross the link. The contenders run
+//! alternated within one run (A B C A B C ...), each its own process: `wixup upload` with default
+//! settings, the Wix docs' flow with tus-js-client three files at a time, and one raw PATCH of the
+//! same bytes beside the link's own time (bytes / rate). It prints medians and ratios and asserts
+//! nothing about speed: a run fails only when an upload fails.
+//!
+//! ```text
+//! cargo bench --bench field -- [--short] [--rounds 3] [--only a,b,c,a250] [--wixup PATH]
+//! ```
+//! Needs `npm ci` in tests/interop, curl and GNU time. Files, the sandbox's storage and Wixup's
+//! data dir live in the temp dir (a disk, so Wixup's file-system writes can be counted) unless
+//! `WIXUP_BENCH_DIR` names another place; work (c) needs about 2 GiB per round there.
+
+#[path = "field/contenders.rs"]
+mod contenders;
+#[path = "field/files.rs"]
+mod files;
+#[path = "field/link.rs"]
+mod link;
+#[path = "field/report.rs"]
+mod report;
+#[path = "field/sandbox.rs"]
+mod sandbox;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use contenders::{Contender, Ctx, Sample};
+use sandbox::Sandbox;
+
+pub type R<T> = Result<T, String>;
+
+/// The field benchmark: `cargo bench --bench field -- [--short] [--rounds N] [--only W,...]`.
+#[derive(clap::Parser)]
+struct Args {
+    /// What CI runs: (a) with 10 photos and (b) with 60 images, one round each.
+    #[arg(long)]
+    short: bool,
+    /// Rounds per work; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Only these works (comma-separated): a, b, c, a250.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// The `wixup` binary to measure (default: the one this `cargo bench` built).
+    #[arg(long)]
+    wixup: Option<PathBuf>,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+/// One work: what is uploaded, over which link.
+#[derive(Clone, Debug)]
+pub struct Work {
+    pub name: &'static str,
+    pub files: usize,
+    pub size: u64,
+    /// Photos (small real JPEGs padded to size) or one random `.bin`.
+    pub photos: bool,
+    pub link: link::Spec,
+}
+
+impl Work {
+    pub fn bytes(&self) -> u64 {
+        self.files as u64 * self.size
+    }
+
+    /// The link's own time: every payload byte at the uplink rate.
+    pub fn link_secs(&self) -> f64 {
+        self.bytes() as f64 / self.link.up_rate
+    }
+}
+
+const MBIT: f64 = 1e6 / 8.0;
+
+fn works(short: bool) -> Vec<Work> {
+    let near = link::Spec {
+        one_way: Duration::from_millis(30),
+        up_rate: 100.0 * MBIT,
+    };
+    let far = link::Spec {
+        one_way: Duration::from_millis(125),
+        up_rate: 20.0 * MBIT,
+    };
+    let (a, b) = if short { (10, 60) } else { (40, 300) };
+    let mut w = vec![
+        Work {
+            name: "a",
+            files: a,
+            size: 2_500_000,
+            photos: true,
+            link: near,
+        },
+        Work {
+            name: "b",
+            files: b,
+            size: 100_000,
+            photos: true,
+            link: near,
+        },
+    ];
+    if !short {
+        // The long one last.
+        w.push(Work {
+            name: "a250",
+            files: 40,
+            size: 2_500_000,
+            photos: true,
+            link: far,
+        });
+        w.push(Work {
+            name: "c",
+            files: 1,
+            size: 1 << 30,
+            photos: false,
+            link: near,
+        });
+    }
+    w
+}
+
+fn main() -> ExitCode {
+    let args = <Args as clap::Parser>::parse();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("benchmark error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> R<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let interop = root.join("tests/interop");
+    if !interop.join("node_modules").is_dir() {
+        return Err(format!("run `npm ci` in {} first", interop.display()));
+    }
+    let wixup = args
+        .wixup
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_wixup")));
+    let base = std::env::var_os("WIXUP_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let rounds = if args.short { 1 } else { args.rounds.max(1) };
+    let mut chosen = works(args.short);
+    if !args.only.is_empty() {
+        if let Some(bad) = args
+            .only
+            .iter()
+            .find(|o| !chosen.iter().any(|w| w.name == *o))
+        {
+            return Err(format!(
+                "--only {bad}: no such work here (a, b, c, a250; --short has a, b)"
+            ));
+        }
+        chosen.retain(|w| args.only.iter().any(|o| o == w.name));
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    println!(
+        "Field benchmark: {rounds} round(s), contenders alternated, link emulated on loopback, files in {}",
+        base.display()
+    );
+    let mut results = Vec::new();
+    for work in &chosen {
+        let samples = run_work(&rt, work, rounds, &wixup, &interop, &base)?;
+        report::work(work, &samples);
+        results.push((work.clone(), samples));
+    }
+    report::summary(&results);
+    Ok(())
+}
+
+/// The samples of one work, per contender in `Contender::ALL` order.
+pub type Samples = Vec<(Contender, Vec<Sample>)>;
+
+fn run_work(
+    rt: &tokio::runtime::Runtime,
+    work: &Work,
+    rounds: usize,
+    wixup: &Path,
+    interop: &Path,
+    base: &Path,
+) -> R<Samples> {
+    let dir = tempfile::tempdir_in(base).map_err(|e| e.to_string())?;
+    let files_dir = dir.path().join("files");
+    let whole = dir.path().join("whole.bin");
+    if work.photos {
+        let parts = files::photos(&files_dir, work.files, work.size, 42)?;
+        files::concat(&parts, &whole)?;
+    } else {
+        files::random(&files_dir.join("big.bin"), work.size, 42)?;
+        std::fs::hard_link(files_dir.join("big.bin"), &whole).map_err(|e| e.to_string())?;
+    }
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .map_err(|e| e.to_string())?;
+    let proxy = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    let sandbox = Sandbox::start(wixup, &dir.path().join("sandbox"), &proxy)?;
+    let counters = Arc::new(link::Counters::default());
+    let link_task = rt.spawn(link::serve(
+        listener,
+        sandbox.addr,
+        work.link,
+        counters.clone(),
+    ));
+    eprintln!(
+        "({}) {} × {} bytes, RTT {:?}, {:.0} Mbit/s up: link time {:.2} s",
+        work.name,
+        work.files,
+        work.size,
+        work.link.rtt(),
+        work.link.up_rate / MBIT,
+        work.link_secs()
+    );
+    let (first, next) = rt.block_on(link_check(&proxy))?;
+    eprintln!(
+        "  link check over the proxy: a first request {first:.0} ms (handshake + round trip), the next on its connection {next:.0} ms"
+    );
+    // Slow links and many files take longer; a stuck client still ends.
+    let timeout = Duration::from_secs_f64(60.0 + 10.0 * work.link_secs() + 0.5 * work.files as f64);
+    let mut samples: Samples = Contender::ALL.iter().map(|c| (*c, Vec::new())).collect();
+    for round in 0..rounds {
+        for (c, list) in samples.iter_mut() {
+            let scratch = dir.path().join(format!("run-{round}-{c:?}"));
+            std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+            let ctx = Ctx {
+                wixup,
+                interop,
+                proxy: &proxy,
+                scratch: &scratch,
+                dir: &files_dir,
+                whole: &whole,
+                timeout,
+            };
+            let token = match c {
+                Contender::RawPatch => Some(rt.block_on(sandbox.token(work.bytes()))?),
+                _ => None,
+            };
+            let cmd = contenders::command(*c, &ctx, token.as_deref())?;
+            let before = rt.block_on(sandbox.stats())?;
+            let link_before = counters.snapshot();
+            let cpu_before = cpu_time::ProcessTime::now();
+            let (mut s, stdout) = contenders::timed(cmd, &scratch, ctx.timeout)?;
+            s.link_cpu = cpu_before.elapsed().as_secs_f64();
+            let after = rt.block_on(sandbox.stats())?;
+            let link_after = counters.snapshot();
+            let diff = |k: &str| after[k].as_u64().unwrap_or(0) - before[k].as_u64().unwrap_or(0);
+            s.requests = [
+                diff("restRequests"),
+                diff("patchRequests"),
+                diff("finalizeRequests"),
+                diff("uploadsCreated"),
+            ];
+            s.link = [0, 1, 2].map(|i| link_after[i] - link_before[i]);
+            match c {
+                Contender::RawPatch => {
+                    if diff("bytesReceived") != work.bytes() {
+                        return Err(format!(
+                            "raw PATCH: the sandbox received {} bytes, not {}",
+                            diff("bytesReceived"),
+                            work.bytes()
+                        ));
+                    }
+                }
+                _ => {
+                    contenders::check_lines(*c, &stdout, work.files)?;
+                    if diff("filesCreated") != work.files as u64 {
+                        return Err(format!(
+                            "{c:?}: the sandbox made {} files, not {}",
+                            diff("filesCreated"),
+                            work.files
+                        ));
+                    }
+                }
+            }
+            eprintln!(
+                "  round {round} {c:?}: {:.2} s, link utilization {:.0} %, {:.2} CPU-s",
+                s.secs,
+                100.0 * work.link_secs() / s.secs,
+                s.cpu_secs
+            );
+            list.push(s);
+            // Frees the disk: the data dir and GNU time's files (the sandbox keeps its copy).
+            let _ = std::fs::remove_dir_all(&scratch);
+        }
+    }
+    link_task.abort();
+    drop(sandbox);
+    Ok(samples)
+}
+
+/// Times two small requests over the link on one connection: the first pays the handshake's
+/// round trip and its own, the next only its own.
+async fn link_check(proxy: &str) -> R<(f64, f64)> {
+    let http = reqwest::Client::new();
+    let url = format!("{proxy}/_sandbox/stats");
+    let mut ms = [0.0; 2];
+    for m in &mut ms {
+        let t = std::time::Instant::now();
+        http.get(&url)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| format!("link check: {e}"))?
+            .bytes()
+            .await
+            .map_err(|e| format!("link check: {e}"))?;
+        *m = t.elapsed().as_secs_f64() * 1000.0;
+    }
+    Ok((ms[0], ms[1]))
+}

@@ -1,0 +1,127 @@
+//! What the field benchmark prints: per work, each contender's median wall time and what it
+//! cost; then the ratios the targets of issue 11 are stated in, and a summary table.
+
+use super::contenders::{Contender, Sample};
+use super::{Samples, Work};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn med(s: &[Sample], f: impl Fn(&Sample) -> f64) -> f64 {
+    median(s.iter().map(f).collect())
+}
+
+fn of(samples: &Samples, c: Contender) -> &[Sample] {
+    samples
+        .iter()
+        .find(|(k, _)| *k == c)
+        .map(|(_, v)| v.as_slice())
+        .unwrap_or(&[])
+}
+
+/// Median over rounds of a/b, each round's pair measured seconds apart.
+fn paired(samples: &Samples, a: Contender, b: Contender) -> f64 {
+    let (x, y) = (of(samples, a), of(samples, b));
+    median(x.iter().zip(y).map(|(x, y)| x.secs / y.secs).collect())
+}
+
+pub fn work(w: &Work, samples: &Samples) {
+    let link = w.link_secs();
+    let n = w.files as f64;
+    println!();
+    println!(
+        "({}) {} file(s) of {} bytes, RTT {} ms, {:.0} Mbit/s up; link's own time {:.2} s; {} round(s)",
+        w.name,
+        w.files,
+        w.size,
+        w.link.rtt().as_millis(),
+        w.link.up_rate * 8.0 / 1e6,
+        link,
+        of(samples, Contender::Wixup).len()
+    );
+    println!(
+        "| contender | median wall s | link utilization | REST/file | PATCH/file | finalize/file | tus creations/file | connections | uplink bytes/payload | client CPU-s | peak RSS MiB | link CPU-s |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (c, s) in samples {
+        let wall = med(s, |x| x.secs);
+        let per = |i: usize| med(s, |x| x.requests[i] as f64) / n;
+        println!(
+            "| {} | {wall:.2} | {:.0} % | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:.4} | {:.2} | {:.1} | {:.2} |",
+            c.label(),
+            100.0 * link / wall,
+            per(0),
+            per(1),
+            per(2),
+            per(3),
+            med(s, |x| x.link[0] as f64),
+            med(s, |x| x.link[1] as f64) / w.bytes() as f64,
+            med(s, |x| x.cpu_secs),
+            med(s, |x| x.rss_kib as f64 / 1024.0),
+            med(s, |x| x.link_cpu),
+        );
+    }
+    let wall = |c| med(of(samples, c), |x| x.secs);
+    let (wx, js, raw) = (
+        wall(Contender::Wixup),
+        wall(Contender::TusJs),
+        wall(Contender::RawPatch),
+    );
+    println!(
+        "wixup / link = {:.2}x; wixup / tus-js-client flow = {:.2}x (per round {:.2}x); wixup / raw PATCH = {:.2}x (per round {:.2}x); raw PATCH reaches {:.0} % of the link",
+        wx / link,
+        wx / js,
+        paired(samples, Contender::Wixup, Contender::TusJs),
+        wx / raw,
+        paired(samples, Contender::Wixup, Contender::RawPatch),
+        100.0 * link / raw,
+    );
+    let patch = med(of(samples, Contender::RawPatch), |x| {
+        x.patch_secs.unwrap_or(f64::NAN)
+    });
+    println!(
+        "the raw PATCH request alone (new connection included) took {patch:.2} s: {:.1} % of the link's rate",
+        100.0 * link / patch
+    );
+    let written = med(of(samples, Contender::Wixup), |x| x.fs_written as f64);
+    println!(
+        "wixup wrote {:.0} bytes to its data dir's file system (median, ru_oublock x 512, page-granular), {:.0} per file",
+        written,
+        written / n
+    );
+}
+
+/// One table over every work, as the note wants it.
+pub fn summary(results: &[(Work, Samples)]) {
+    println!();
+    println!(
+        "| work | link | link's own time s | raw PATCH s | wixup s | tus-js-client flow s | wixup / link | wixup / tus-js | wixup / raw | wixup journal bytes/file |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (w, samples) in results {
+        let wall = |c| med(of(samples, c), |x| x.secs);
+        let (wx, js, raw) = (
+            wall(Contender::Wixup),
+            wall(Contender::TusJs),
+            wall(Contender::RawPatch),
+        );
+        let link = w.link_secs();
+        println!(
+            "| ({}) {} × {} B | {} ms / {:.0} Mbit/s | {link:.2} | {raw:.2} | {wx:.2} | {js:.2} | {:.2}x | {:.2}x | {:.2}x | {:.0} |",
+            w.name,
+            w.files,
+            w.size,
+            w.link.rtt().as_millis(),
+            w.link.up_rate * 8.0 / 1e6,
+            wx / link,
+            wx / js,
+            wx / raw,
+            med(of(samples, Contender::Wixup), |x| x.fs_written as f64) / w.files as f64,
+        );
+    }
+}

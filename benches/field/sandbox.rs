@@ -1,0 +1,116 @@
+//! `wixup serve --profile wix` behind the link: started, asked for its counters and upload
+//! tokens straight (not over the link), killed on drop.
+
+use std::io::BufRead;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use super::R;
+
+/// `wixup serve --profile wix` behind the link; killed on drop.
+pub struct Sandbox {
+    child: Child,
+    pub addr: std::net::SocketAddr,
+    http: reqwest::Client,
+}
+
+impl Sandbox {
+    pub fn start(wixup: &Path, data: &Path, public: &str) -> R<Self> {
+        let mut child = Command::new(wixup)
+            .args([
+                "serve",
+                "--profile",
+                "wix",
+                "--addr",
+                "127.0.0.1:0",
+                "--public-url",
+                public,
+            ])
+            .arg("--data-dir")
+            .arg(data)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start the sandbox: {e}"))?;
+        let mut line = String::new();
+        let read =
+            std::io::BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut line);
+        let addr = read.ok().and_then(|_| {
+            line.trim()
+                .strip_prefix("listening on http://")?
+                .parse()
+                .ok()
+        });
+        match addr {
+            Some(addr) => Ok(Self {
+                child,
+                addr,
+                http: reqwest::Client::new(),
+            }),
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(format!(
+                    "the sandbox said {line:?}, not `listening on http://ADDR`"
+                ))
+            }
+        }
+    }
+
+    /// `GET /_sandbox/stats`, straight to the sandbox (not over the link).
+    pub async fn stats(&self) -> R<serde_json::Value> {
+        let url = format!("http://{}/_sandbox/stats", self.addr);
+        let r = self
+            .http
+            .get(url)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await;
+        r.and_then(reqwest::Response::error_for_status)
+            .map_err(|e| format!("sandbox stats: {e}"))?
+            .json()
+            .await
+            .map_err(|e| format!("sandbox stats: {e}"))
+    }
+
+    /// An upload token for the raw PATCH (asked straight from the sandbox, untimed).
+    pub async fn token(&self, size: u64) -> R<String> {
+        let url = format!(
+            "http://{}/site-media/v1/files/generate-resumable-upload-url",
+            self.addr
+        );
+        let body = serde_json::json!({
+            "mimeType": "application/octet-stream",
+            "fileName": "whole.bin",
+            "sizeInBytes": size.to_string(),
+            "uploadProtocol": "TUS",
+        });
+        let v: serde_json::Value = self
+            .http
+            .post(url)
+            .header("Authorization", wixup::sandbox::DEFAULT_API_KEY)
+            .header("wix-site-id", wixup::sandbox::DEFAULT_SITE_ID)
+            .json(&body)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| format!("upload token: {e}"))?
+            .json()
+            .await
+            .map_err(|e| format!("upload token: {e}"))?;
+        v["uploadToken"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| "no uploadToken".into())
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
