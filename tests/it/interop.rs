@@ -72,6 +72,36 @@ impl NodeTusServer {
     }
 }
 
+/// A process whose first stdout line is `listening on URL`; killed on drop.
+struct Listening {
+    child: Child,
+    url: reqwest::Url,
+}
+
+impl Listening {
+    fn start(cmd: &mut Command) -> Self {
+        let mut child = cmd.stdout(Stdio::piped()).spawn().expect("spawns");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("first line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("address")
+            .parse()
+            .expect("url");
+        Self { child, url }
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for NodeTusServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -247,4 +277,93 @@ async fn interop_tus_js_client_to_the_sandbox() {
         );
     }
     assert_eq!(env.stat(|s| &s.files_created), 3);
+}
+
+/// The must-show check: `wixup serve` with its default profile (Wix as far as it is known)
+/// against the flow of Wix's docs with the official tus-js-client, in Node: generate, tus,
+/// finalize; then the descriptor, READY, with the bytes identical at its URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs `npm ci` in tests/interop; run by .ci/run"]
+async fn interop_wix_docs_flow_with_tus_js_client_against_wixup_serve() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let serve = Listening::start(
+        Command::new(env!("CARGO_BIN_EXE_wixup"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path().join("sandbox"))
+            .stderr(Stdio::null()),
+    );
+    let base = serve.url.clone();
+    let options = reqwest::Client::new()
+        .request(
+            reqwest::Method::OPTIONS,
+            base.join("/upload/tus").expect("url"),
+        )
+        .send()
+        .await
+        .expect("options");
+    assert_eq!(
+        options.headers()["tus-extension"],
+        "creation",
+        "the wix profile is the default"
+    );
+    let files = dir.path().join("files");
+    std::fs::create_dir_all(&files).expect("dir");
+    let photo = files.join("photo.jpg");
+    super::support::oriented_jpeg(&photo, 640, 480, 6);
+    for (name, size) in [("small.bin", 1234usize), ("big.bin", 21 << 20)] {
+        random_file(&files, name, size);
+    }
+    let out = {
+        let mut cmd = Command::new("node");
+        cmd.arg(interop_dir().join("wix-docs-flow.mjs"))
+            .arg(base.as_str().trim_end_matches('/'))
+            .arg(&files)
+            .env("WIX_API_KEY", wixup::sandbox::DEFAULT_API_KEY)
+            .env("WIX_SITE_ID", wixup::sandbox::DEFAULT_SITE_ID);
+        tokio::task::spawn_blocking(move || cmd.output().expect("node"))
+            .await
+            .expect("join")
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let wix = WixMediaClient::new(
+        base.clone(),
+        wixup::config::sandbox_credentials(),
+        RetryPolicy::immediate(2),
+    )
+    .expect("wix");
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    for line in &lines {
+        let path = PathBuf::from(line["path"].as_str().expect("path"));
+        let id = line["id"].as_str().expect("id");
+        let mut ready = None;
+        for _ in 0..500 {
+            let d = wix.get_file(id).await.expect("get-file-by-id");
+            if d.is_ready() {
+                ready = Some(d);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let d = ready.expect("READY in time");
+        let (status, body) = get(d.url.as_deref().expect("url")).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            sha256_hex(&body),
+            sha256_file(&path),
+            "{}: bytes identical",
+            path.display()
+        );
+        assert_eq!(d.size_in_bytes, Some(body.len() as u64));
+        if path.extension().is_some_and(|e| e == "jpg") {
+            assert_eq!(d.image_size(), Some((480, 640)), "upright dimensions");
+        }
+    }
 }
