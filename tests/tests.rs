@@ -14,6 +14,7 @@ mod it {
     mod cli_import;
     mod engine;
     mod engine_races;
+    mod engine_slots;
     #[cfg(feature = "gui")]
     mod gui;
     #[cfg(feature = "gui")]

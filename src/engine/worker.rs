@@ -59,6 +59,7 @@ async fn upload(
     let mut file_id = job.file_id.clone();
     let mut session = job.session.clone();
     let mut restarted = false;
+    let mut finalized = None;
 
     if file_id.is_none() {
         // Before anything is created on the server: a file that cannot be read fails now.
@@ -128,6 +129,7 @@ async fn upload(
                 });
                 let _ = rx.await;
                 file_id = Some(d.id.clone());
+                finalized = Some(d);
             }
             Finalized::File(_) => {
                 return Err(failed("Wix finalized the upload but gave no file id", ""));
@@ -155,7 +157,11 @@ async fn upload(
         state: JobState::Processing,
     });
     let file_id = file_id.unwrap_or_default();
-    let desc = poll_ready(shared, &file_id, UPLOAD_FAILED, cancel).await?;
+    // A finalize answer that already says READY (with its hash) needs no poll.
+    let desc = match finalized {
+        Some(d) if d.is_ready() && d.hash.as_deref().is_some_and(|h| !h.is_empty()) => *d,
+        _ => poll_ready(shared, &file_id, UPLOAD_FAILED, cancel).await?,
+    };
 
     // Integrity: the local MD5 against the server's hash.
     let local_md5 = progress.finish_md5(&file).await.ok();

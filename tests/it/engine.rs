@@ -557,15 +557,15 @@ async fn pause_all_resume_all_and_parallelism() {
     handle.send(Command::SetParallelism(2));
     handle.send(Command::ResumeAll);
     events.finish(&ids, 60).await;
-    // Exactly two uploading at once after the change: more breaks the limit, one means the
-    // command was ignored.
+    // Exactly two sending at once after the change: more breaks the limit, one means the
+    // command was ignored. (A file that finalizes or processes has freed its slot.)
     let mut active = std::collections::HashSet::new();
     let mut peak = 0;
     for e in &events.seen[before_resume..] {
         if let Event::StateChanged { id, state } = e {
             if *state == JobState::Uploading {
                 active.insert(*id);
-            } else if !state.is_active() {
+            } else {
                 active.remove(id);
             }
             peak = peak.max(active.len());

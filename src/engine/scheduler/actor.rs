@@ -191,14 +191,21 @@ impl Scheduler {
     }
 
     /// Starts queued imports (they take no upload slot), then queued uploads while slots are
-    /// free, oldest first.
+    /// free, oldest first. A slot is a transfer: a job whose bytes are all sent (finalizing, or
+    /// waiting for Wix to process it) frees its slot, so slow processing never stops other
+    /// files from sending.
     pub(super) fn schedule(&mut self) {
         self.schedule_links();
         loop {
             let uploading = self
                 .running
                 .keys()
-                .filter(|id| self.jobs.get(id).is_none_or(|j| !j.origin.is_link()))
+                .filter(|id| {
+                    self.jobs.get(id).is_none_or(|j| {
+                        !j.origin.is_link()
+                            && !matches!(j.state, JobState::Finalizing | JobState::Processing)
+                    })
+                })
                 .count();
             if uploading >= self.parallel {
                 break;
