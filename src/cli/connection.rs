@@ -1,5 +1,5 @@
-//! What every engine-running command shares: its `--json` flag, and the backend through the
-//! one start-up path, saying on stderr what a person should know.
+//! What every engine-running command shares: its `--json` flag, where on the site files go,
+//! and the backend through the one start-up path, saying on stderr what a person should know.
 
 use clap::Args;
 
@@ -10,6 +10,30 @@ pub struct OutputArgs {
     /// One JSON object per line on stdout per file as it finishes.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Where on the site the files go.
+#[derive(Debug, Args)]
+pub struct DestinationArgs {
+    /// Media Manager folder id the files go into.
+    #[arg(long, conflicts_with = "path")]
+    pub folder: Option<String>,
+    /// Folder path such as /photos/2026 (created if missing).
+    #[arg(long)]
+    pub path: Option<String>,
+    /// Make them private files.
+    #[arg(long)]
+    pub private: bool,
+}
+
+impl From<DestinationArgs> for crate::engine::Destination {
+    fn from(a: DestinationArgs) -> Self {
+        Self {
+            folder_id: a.folder,
+            path: a.path,
+            private: a.private,
+        }
+    }
 }
 
 /// The backend through the one start-up path, saying on stderr what a person should know

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::connection::{OutputArgs, connect};
+use super::connection::{DestinationArgs, OutputArgs, connect};
 use super::report::{self, Adding};
 use crate::engine::{DEFAULT_PARALLEL, Destination, StartMode};
 use crate::paths;
@@ -17,15 +17,8 @@ use crate::tus::ChunkSize;
 pub struct ImportArgs {
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Media Manager folder id to import into.
-    #[arg(long, conflicts_with = "path")]
-    pub folder: Option<String>,
-    /// Folder path such as /photos/2026 (created if missing).
-    #[arg(long)]
-    pub path: Option<String>,
-    /// Import as private files.
-    #[arg(long)]
-    pub private: bool,
+    #[command(flatten)]
+    pub destination: DestinationArgs,
     /// http or https links to files Wix can reach.
     #[arg(required = true, value_name = "URL")]
     pub urls: Vec<String>,
@@ -41,11 +34,7 @@ pub(super) async fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
         start: StartMode::Hold,
     };
     let cfg = conn.engine_config(&data_dir, options);
-    let destination = Destination {
-        folder_id: a.folder,
-        path: a.path,
-        private: a.private,
-    };
+    let destination = Destination::from(a.destination);
     // The connection (and with it an embedded sandbox) lives until the report is done.
     let code = report::run(cfg, a.output.json, Some(Adding::Links(a.urls, destination))).await;
     drop(conn);

@@ -20,8 +20,8 @@ use crate::startup::EngineOptions;
 use crate::tus::{ChunkSize, FileSource, TusClient, TusConfig};
 use crate::{paths, size};
 
-pub use connection::OutputArgs;
 use connection::connect;
+pub use connection::{DestinationArgs, OutputArgs};
 pub use import::ImportArgs;
 use signal::shutdown_signal;
 
@@ -66,15 +66,8 @@ pub struct UploadArgs {
     /// multiple of 256 KiB (default: adapts to the link).
     #[arg(long, value_parser = size::parse_chunk_size)]
     pub chunk_size: Option<size::ChunkArg>,
-    /// Media Manager folder id to upload into.
-    #[arg(long, conflicts_with = "path")]
-    pub folder: Option<String>,
-    /// Folder path such as /photos/2026 (created if missing).
-    #[arg(long)]
-    pub path: Option<String>,
-    /// Upload as private files.
-    #[arg(long)]
-    pub private: bool,
+    #[command(flatten)]
+    pub destination: DestinationArgs,
     /// Files and folders to upload.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -209,11 +202,7 @@ async fn upload(a: UploadArgs) -> anyhow::Result<ExitCode> {
         start: StartMode::Hold,
     };
     let cfg = conn.engine_config(&data_dir, options);
-    let destination = Destination {
-        folder_id: a.folder,
-        path: a.path,
-        private: a.private,
-    };
+    let destination = Destination::from(a.destination);
     // The connection (and with it an embedded sandbox) lives until the report is done.
     let code = report::run(
         cfg,

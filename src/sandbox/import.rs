@@ -216,33 +216,14 @@ fn name_from_url(url: &Url) -> String {
         .and_then(|mut s| s.next_back())
         .filter(|s| !s.is_empty())
         .map(|s| {
-            percent_decode(s)
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
                 .chars()
                 .filter(|c| !c.is_control() && *c != '/')
                 .collect::<String>()
         })
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| url.host_str().unwrap_or("file").to_string())
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A Wix-shaped file id: `<6hex>_<32hex>`, `~mv2` for images, and the name's extension.
@@ -262,6 +243,9 @@ mod tests {
         assert_eq!(with_extension("notes", None), "notes");
         let bare = Url::parse("https://example.com/").expect("url");
         assert_eq!(name_from_url(&bare), "example.com");
-        assert_eq!(percent_decode("50%25%2"), "50%%2");
+        assert_eq!(
+            name_from_url(&Url::parse("http://h/50%25%2").expect("url")),
+            "50%%2"
+        );
     }
 }

@@ -193,19 +193,7 @@ impl Scheduler {
             if let Some(existing) = self.unfinished_by_path.get(&c.path).copied() {
                 // A held job (an interrupted `wixup upload` of the same file) is picked up
                 // again and continues from the server's offset, instead of being skipped.
-                if self.held.remove(&existing) {
-                    // Held jobs kept the state they had when their process stopped
-                    // (uploading, paused, failed…): queue them to run now.
-                    if self
-                        .jobs
-                        .get(&existing)
-                        .is_some_and(|j| j.state != JobState::Queued)
-                    {
-                        self.set_state(existing, JobState::Queued);
-                    }
-                    if let Some(job) = self.jobs.get(&existing) {
-                        self.emit(Event::JobAdded(Box::new(job.clone())));
-                    }
+                if self.pick_up_held(existing) {
                     added.push(existing);
                 } else {
                     duplicates.push((c.path, existing));
@@ -255,5 +243,27 @@ impl Scheduler {
             duplicates,
             rejected: w.rejected,
         });
+    }
+}
+
+impl Scheduler {
+    /// Queues a held job again (one an interrupted process left behind, added once more): it
+    /// kept the state it had when its process stopped (uploading, paused, failed…). `false`
+    /// when the job is not held.
+    pub(super) fn pick_up_held(&mut self, id: JobId) -> bool {
+        if !self.held.remove(&id) {
+            return false;
+        }
+        if self
+            .jobs
+            .get(&id)
+            .is_some_and(|j| j.state != JobState::Queued)
+        {
+            self.set_state(id, JobState::Queued);
+        }
+        if let Some(job) = self.jobs.get(&id) {
+            self.emit(Event::JobAdded(Box::new(job.clone())));
+        }
+        true
     }
 }

@@ -19,33 +19,14 @@ fn name_of(url: &Url) -> String {
     url.path_segments()
         .and_then(|mut s| s.next_back())
         .map(|s| {
-            String::from_utf8_lossy(&percent_encoding_decode(s))
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
                 .chars()
                 .filter(|c| !c.is_control() && *c != '/')
                 .collect::<String>()
         })
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| url.host_str().unwrap_or("link").to_string())
-}
-
-fn percent_encoding_decode(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    out
 }
 
 impl Scheduler {
@@ -64,19 +45,9 @@ impl Scheduler {
             };
             let path = PathBuf::from(url.as_str());
             if let Some(existing) = self.unfinished_by_path.get(&path).copied() {
-                if self.held.remove(&existing) {
-                    // An interrupted `wixup import` of the same link: it continues (polled
-                    // when Wix already has its file, never imported twice).
-                    if self
-                        .jobs
-                        .get(&existing)
-                        .is_some_and(|j| j.state != JobState::Queued)
-                    {
-                        self.set_state(existing, JobState::Queued);
-                    }
-                    if let Some(job) = self.jobs.get(&existing) {
-                        self.emit(Event::JobAdded(Box::new(job.clone())));
-                    }
+                // An interrupted `wixup import` of the same link: it continues (polled when
+                // Wix already has its file, never imported twice).
+                if self.pick_up_held(existing) {
                     added.push(existing);
                 } else {
                     duplicates.push((path, existing));
