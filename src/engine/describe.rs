@@ -58,10 +58,15 @@ pub(super) fn stop_for_tus_error(e: tus::Error) -> Stop {
     })
 }
 
-pub(super) fn stop_for_wix_error(context: &str, e: wix_media::Error) -> Stop {
+/// `e` by value or shared (the poller answers several waiters with one error).
+pub(super) fn stop_for_wix_error(
+    context: &str,
+    e: impl std::borrow::Borrow<wix_media::Error>,
+) -> Stop {
     use wix_media::Error as E;
-    let message = match &e {
-        E::Unauthorized { .. } | E::Forbidden { .. } => wix_sentence(&e),
+    let e = e.borrow();
+    let message = match e {
+        E::Unauthorized { .. } | E::Forbidden { .. } => wix_sentence(e),
         E::Network(_) => {
             format!("{context}: could not reach Wix; check the connection, then Retry")
         }
@@ -71,7 +76,7 @@ pub(super) fn stop_for_wix_error(context: &str, e: wix_media::Error) -> Stop {
             format!("{context} ({status}): {message}")
         }
         E::Api { status, .. } => format!("{context} ({status})"),
-        _ => format!("{context}: {}", wix_sentence(&e)),
+        _ => format!("{context}: {}", wix_sentence(e)),
     };
     // What the server said is shown as text, never as terminal control or forged lines.
     Stop::Failed(JobError {

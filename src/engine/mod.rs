@@ -14,6 +14,7 @@ pub mod history;
 mod import;
 pub mod job;
 pub mod journal;
+mod poller;
 mod progress;
 mod report;
 mod scheduler;

@@ -3,7 +3,7 @@
 //! itself.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use reqwest::Url;
 use tokio::sync::oneshot;
@@ -24,7 +24,8 @@ const CREATION_GRACE: Duration = Duration::from_secs(2);
 pub(super) struct Shared {
     pub tus: TusClient,
     pub wix: WixMediaClient,
-    pub poll_delays: Vec<Duration>,
+    /// Asks Wix about every file still processing, together.
+    pub poller: super::poller::Poller,
     pub poll_timeout: Duration,
     /// Waits between finalizes refused by a rate limit.
     pub api_retry: crate::retry::RetryPolicy,
@@ -275,7 +276,7 @@ fn session_urls(s: &Session) -> Result<(Url, Url), Stop> {
 /// What a FAILED upload says when Wix gives no reason.
 const UPLOAD_FAILED: &str = "Wix could not process the file; check that its type is supported";
 
-/// Polls get-file-by-id with growing delays until READY or FAILED (`otherwise` is the message
+/// Waits, through the shared poller, until Wix says READY or FAILED (`otherwise` is the message
 /// when Wix says FAILED without a reason, as it documents none).
 pub(super) async fn poll_ready(
     shared: &Shared,
@@ -283,43 +284,25 @@ pub(super) async fn poll_ready(
     otherwise: &str,
     cancel: &CancellationToken,
 ) -> Result<wix_media::FileDescriptor, Stop> {
-    let started = Instant::now();
-    let mut i = 0;
-    loop {
-        let desc = tokio::select! {
-            r = shared.wix.get_file(file_id) => r.map_err(|e| stop_for_wix_error("Wix could not report the file's status", e))?,
-            _ = cancel.cancelled() => return Err(Stop::Interrupted),
-        };
-        match desc.operation_status {
-            Some(OperationStatus::Ready) => return Ok(desc),
-            Some(OperationStatus::Failed) => {
-                return Err(match &desc.failure_reason {
-                    Some(why) => failed(
-                        &crate::text::printable(&format!("Wix could not process the file: {why}")),
-                        "operationStatus FAILED",
-                    ),
-                    None => failed(otherwise, "operationStatus FAILED"),
-                });
-            }
-            _ => {}
+    let desc = tokio::select! {
+        r = shared.poller.wait(file_id) => {
+            r.map_err(|e| stop_for_wix_error("Wix could not report the file's status", e))?
         }
-        if started.elapsed() >= shared.poll_timeout {
+        _ = tokio::time::sleep(shared.poll_timeout) => {
             return Err(failed(
                 "Wix is still processing the file; it will appear in the Media Manager when ready",
-                "gave up polling get-file-by-id",
+                "gave up polling get-files",
             ));
         }
-        let delay = shared
-            .poll_delays
-            .get(i)
-            .or(shared.poll_delays.last())
-            .copied()
-            .unwrap_or(Duration::from_secs(1));
-        i += 1;
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = cancel.cancelled() => return Err(Stop::Interrupted),
-        }
+        _ = cancel.cancelled() => return Err(Stop::Interrupted),
+    };
+    match (&desc.operation_status, &desc.failure_reason) {
+        (Some(OperationStatus::Failed), Some(why)) => Err(failed(
+            &crate::text::printable(&format!("Wix could not process the file: {why}")),
+            "operationStatus FAILED",
+        )),
+        (Some(OperationStatus::Failed), None) => Err(failed(otherwise, "operationStatus FAILED")),
+        _ => Ok(desc),
     }
 }
 

@@ -218,6 +218,10 @@ pub async fn get_file_by_path(State(app): State<AppState>, Path(id): Path<String
 }
 
 fn one_file(app: &AppState, id: &str) -> Response {
+    app.inner
+        .stats
+        .status_requests
+        .fetch_add(1, Ordering::SeqCst);
     let id = wix_uri_id(id);
     match app.with(|s| s.files.get(&id).cloned()) {
         Some(f) => Json(json!({ "file": descriptor(app, &f) })).into_response(),
@@ -244,6 +248,10 @@ pub struct GetFilesBody {
 const GET_FILES_MAX: usize = 100;
 
 pub async fn get_files(State(app): State<AppState>, Json(b): Json<GetFilesBody>) -> Response {
+    app.inner
+        .stats
+        .status_requests
+        .fetch_add(1, Ordering::SeqCst);
     if b.file_ids.len() > GET_FILES_MAX {
         return violation(
             "fileIds",

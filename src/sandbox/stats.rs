@@ -26,6 +26,8 @@ pub struct Stats {
     /// REST calls that passed the API-key check, and those refused by the rate limit.
     pub rest_requests: AtomicU64,
     pub rate_limited: AtomicU64,
+    /// get-file-by-id (either path) and get-files calls: how often a client asks for status.
+    pub status_requests: AtomicU64,
     /// Finalizes of a token that already made its file, refused with 429 (`wix` profile).
     pub finalize_refused: AtomicU64,
     /// One-PUT uploads received (`PUT /upload/{token}`), answered or not.
@@ -65,6 +67,7 @@ impl Stats {
             "uploadsTerminated": Self::get(&self.uploads_terminated),
             "transformsPeak": Self::get(&self.transforms_peak),
             "restRequests": Self::get(&self.rest_requests),
+            "statusRequests": Self::get(&self.status_requests),
             "rateLimited": Self::get(&self.rate_limited),
             "finalizeRefused": Self::get(&self.finalize_refused),
             "plainPuts": Self::get(&self.plain_puts),

@@ -344,7 +344,7 @@ async fn junk_answers_fail_clearly() {
     let file = random_file(env.dir.path(), "f.bin", 5000);
     env.sandbox
         .faults
-        .add(Rule::nth(Some(Method::GET), "get-file-by-id", 1, FaultKind::JunkBody).times(100));
+        .add(Rule::nth(Some(Method::POST), "get-files", 1, FaultKind::JunkBody).times(100));
     let (handle, mut events, ids) = start_and_add(env.engine_config("data"), vec![file]).await;
     let err = events.finish(&ids, 30).await[0].failed().clone();
     assert!(

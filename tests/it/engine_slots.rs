@@ -43,3 +43,33 @@ async fn a_file_being_processed_does_not_hold_the_only_slot() {
     }
     handle.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_poller_asks_about_every_processing_file_together() {
+    // 24 files processing for 2 s each, polled every 100 ms: a poll per file would be about
+    // 24 × 20 = 480 status requests; one shared get-files poller needs about 20-30.
+    let env = Env::start_with(|c| c.processing_delay = Duration::from_secs(2)).await;
+    let paths: Vec<_> = (0..24)
+        .map(|i| random_file(env.dir.path(), &format!("p{i}.bin"), 20_000))
+        .collect();
+    let mut cfg = env.engine_config("data");
+    cfg.parallel = 16;
+    cfg.poll_delays = vec![Duration::from_millis(100)];
+    let (handle, rx) = wixup::engine::start(cfg, None).expect("engine");
+    let mut events = Events::new(rx);
+    handle.send(Command::AddFiles {
+        request: 1,
+        paths,
+        destination: Default::default(),
+    });
+    let (ids, _, _) = events.added().await;
+    for o in events.finish(&ids, 60).await {
+        assert_eq!(o.done().verified, Verification::Verified);
+    }
+    let asked = env.stat(|s| &s.status_requests);
+    assert!(
+        asked <= 60,
+        "{asked} status requests for 24 files: they are not asked about together"
+    );
+    handle.shutdown().await;
+}

@@ -15,6 +15,7 @@ use crate::engine::config::{EngineConfig, StartError};
 use crate::engine::event::{Event, Notifier};
 use crate::engine::job::{Destination, Job, JobId, JobState};
 use crate::engine::journal::Journal;
+use crate::engine::poller::Poller;
 use crate::engine::report::Report;
 use crate::engine::walk::Candidate;
 use crate::engine::worker::{self, Shared};
@@ -40,10 +41,11 @@ pub(crate) fn spawn(
         config.api_retry.clone(),
     )
     .map_err(|e| StartError::Http(e.to_string()))?;
+    let poller = Poller::spawn(wix.clone(), config.poll_delays.clone());
     let shared = Arc::new(Shared {
         tus,
         wix,
-        poll_delays: config.poll_delays.clone(),
+        poller,
         poll_timeout: config.poll_timeout,
         api_retry: config.api_retry.clone(),
     });

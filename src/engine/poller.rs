@@ -1,0 +1,177 @@
+//! One poller for every file Wix is still processing: whoever waits for a file registers its id,
+//! and a single task asks `get-files` about all the due ones together (at most
+//! [`GET_FILES_MAX`] ids a call), each file on its own growing delay. A batch of 300 photos costs
+//! a few calls a second at most, not 300; slow processing (minutes for a video) costs one id in a
+//! shared call.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::wix_media::{self, FileDescriptor, OperationStatus, WixMediaClient};
+
+/// The most ids one `get-files` call names (Wix's cap is about 100).
+pub const GET_FILES_MAX: usize = 100;
+
+/// A file due this soon is asked about with the ones due now: one call instead of two.
+const COALESCE: Duration = Duration::from_millis(250);
+
+/// How a wait ends: the file READY or FAILED, or the error that stopped asking about it.
+pub(super) type Answer = Result<FileDescriptor, Arc<wix_media::Error>>;
+
+struct Watch {
+    file_id: String,
+    answer: oneshot::Sender<Answer>,
+}
+
+/// The handle workers wait through; the task ends when every handle is gone.
+#[derive(Clone)]
+pub(super) struct Poller {
+    watches: mpsc::UnboundedSender<Watch>,
+}
+
+impl Poller {
+    /// Starts the poller's task on the current runtime. `delays` are the waits before each
+    /// successive poll of one file; the last one repeats.
+    pub(super) fn spawn(wix: WixMediaClient, delays: Vec<Duration>) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run(wix, delays, rx));
+        Poller { watches: tx }
+    }
+
+    /// Waits until Wix says the file is READY or FAILED (the caller bounds how long, and may
+    /// drop this future at any time: the poller then forgets the file).
+    pub(super) async fn wait(&self, file_id: &str) -> Answer {
+        let (tx, rx) = oneshot::channel();
+        let watch = Watch {
+            file_id: file_id.to_string(),
+            answer: tx,
+        };
+        if self.watches.send(watch).is_err() {
+            return Err(stopped());
+        }
+        rx.await.unwrap_or_else(|_| Err(stopped()))
+    }
+}
+
+/// One file being waited for (several waiters of one id share it).
+struct Pending {
+    waiters: Vec<oneshot::Sender<Answer>>,
+    polls: usize,
+    due: Instant,
+}
+
+async fn run(wix: WixMediaClient, delays: Vec<Duration>, mut rx: mpsc::UnboundedReceiver<Watch>) {
+    let delay_after = |polls: usize| {
+        delays
+            .get(polls.saturating_sub(1))
+            .or(delays.last())
+            .copied()
+            .unwrap_or(Duration::from_secs(1))
+    };
+    let mut pending: HashMap<String, Pending> = HashMap::new();
+    loop {
+        let next_due = pending.values().map(|p| p.due).min();
+        let watch = match next_due {
+            Some(due) => tokio::select! {
+                w = rx.recv() => w,
+                _ = tokio::time::sleep_until(due.into()) => None,
+            },
+            None => match rx.recv().await {
+                Some(w) => Some(w),
+                None => return,
+            },
+        };
+        if let Some(w) = watch {
+            // The first poll comes at once (with whatever else is due), then on its delays.
+            let due = Instant::now();
+            pending
+                .entry(w.file_id)
+                .or_insert_with(|| Pending {
+                    waiters: Vec::new(),
+                    polls: 0,
+                    due,
+                })
+                .waiters
+                .push(w.answer);
+            continue;
+        }
+        // Waiters that gave up (paused, cancelled, timed out) are forgotten.
+        pending.retain(|_, p| {
+            p.waiters.retain(|w| !w.is_closed());
+            !p.waiters.is_empty()
+        });
+        let horizon = Instant::now() + COALESCE;
+        let mut due: Vec<String> = pending
+            .iter()
+            .filter(|(_, p)| p.due <= horizon)
+            .map(|(id, _)| id.clone())
+            .collect();
+        due.sort_by_key(|id| pending.get(id).map(|p| p.due));
+        for ids in due.chunks(GET_FILES_MAX) {
+            let answers = ask(&wix, ids).await;
+            for (id, answer) in answers {
+                match answer {
+                    Some(answer) => {
+                        if let Some(p) = pending.remove(&id) {
+                            for w in p.waiters {
+                                let _ = w.send(answer.clone());
+                            }
+                        }
+                    }
+                    None => {
+                        if let Some(p) = pending.get_mut(&id) {
+                            p.polls += 1;
+                            p.due = Instant::now() + delay_after(p.polls);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What one round says about each id: `Some` ends its wait (READY, FAILED, or an error),
+/// `None` means still processing.
+async fn ask(wix: &WixMediaClient, ids: &[String]) -> Vec<(String, Option<Answer>)> {
+    let files = match wix.get_files(ids).await {
+        Ok(files) => files,
+        // Retries are the transport's; what is left is final for every file asked about.
+        Err(e) => {
+            let e = Arc::new(e);
+            return ids
+                .iter()
+                .map(|id| (id.clone(), Some(Err(e.clone()))))
+                .collect();
+        }
+    };
+    let mut by_id: HashMap<&str, &FileDescriptor> =
+        files.iter().map(|f| (f.id.as_str(), f)).collect();
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let answer = match by_id.remove(id.as_str()) {
+            Some(f) => settled(f).then(|| Ok(f.clone())),
+            // Left out of the answer: asked alone, Wix says why (gone, no access) or that it
+            // is there after all.
+            None => match wix.get_file(id).await {
+                Ok(f) => settled(&f).then_some(Ok(f)),
+                Err(e) => Some(Err(Arc::new(e))),
+            },
+        };
+        out.push((id.clone(), answer));
+    }
+    out
+}
+
+fn settled(f: &FileDescriptor) -> bool {
+    matches!(
+        f.operation_status,
+        Some(OperationStatus::Ready | OperationStatus::Failed)
+    )
+}
+
+fn stopped() -> Arc<wix_media::Error> {
+    Arc::new(wix_media::Error::BadResponse("the poller stopped".into()))
+}
