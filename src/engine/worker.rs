@@ -31,15 +31,37 @@ pub(super) struct Shared {
     pub api_retry: crate::retry::RetryPolicy,
 }
 
+/// When a worker may start sending: at once, or when the scheduler gives it a slot. Until then
+/// it only prepares (the REST calls and the tus creation, saved in the journal), so the link
+/// never idles between files.
+pub(super) enum Gate {
+    Open,
+    Closed(oneshot::Receiver<()>),
+}
+
+impl Gate {
+    /// Waits for the slot; `Interrupted` when the job was paused, cancelled or shut down first.
+    async fn pass(self, cancel: &CancellationToken) -> Result<(), Stop> {
+        match self {
+            Gate::Open => Ok(()),
+            Gate::Closed(rx) => tokio::select! {
+                r = rx => r.map_err(|_| Stop::Interrupted),
+                _ = cancel.cancelled() => Err(Stop::Interrupted),
+            },
+        }
+    }
+}
+
 /// Runs one job to the end and reports how it ended.
 pub(super) async fn run(
     shared: Arc<Shared>,
     job: Job,
     reports: Reports,
     cancel: CancellationToken,
+    gate: Gate,
 ) {
     let id = job.id;
-    let outcome = upload(&shared, job, &reports, &cancel).await;
+    let outcome = upload(&shared, job, &reports, &cancel, gate).await;
     let _ = reports.send(Report::Finished { id, outcome });
 }
 
@@ -48,6 +70,7 @@ async fn upload(
     job: Job,
     reports: &Reports,
     cancel: &CancellationToken,
+    gate: Gate,
 ) -> Result<JobResult, Stop> {
     let id = job.id;
     let file = FileSource {
@@ -62,25 +85,38 @@ async fn upload(
     let mut restarted = false;
     let mut finalized = None;
 
+    let mut known_offset = None;
     if file_id.is_none() {
         // Before anything is created on the server: a file that cannot be read fails now.
         file.check_readable().await.map_err(stop_for_tus_error)?;
         check_file(&file).await?;
+        // 1–2a, ahead of the slot: the upload URL and the tus creation.
+        known_offset = ensure_session(
+            shared,
+            &job,
+            &file,
+            &mut session,
+            &progress,
+            reports,
+            cancel,
+        )
+        .await?;
     }
+    gate.pass(cancel).await?;
     while file_id.is_none() {
         // 1–2: a server-side upload, new or resumed.
-        let mut known_offset = None;
-        if session
-            .as_ref()
-            .is_none_or(|s| s.is_expired(SystemTime::now()))
+        if let Some(o) = ensure_session(
+            shared,
+            &job,
+            &file,
+            &mut session,
+            &progress,
+            reports,
+            cancel,
+        )
+        .await?
         {
-            let s = new_session(shared, &job, &file, progress.clone(), cancel).await?;
-            known_offset = Some(s.1);
-            session = Some(s.0.clone());
-            persist_session(reports, id, Some(s.0)).await;
-            if cancel.is_cancelled() {
-                return Err(Stop::Interrupted);
-            }
+            known_offset = Some(o);
         }
         let s = session
             .clone()
@@ -92,7 +128,7 @@ async fn upload(
                 &endpoint,
                 &upload_url,
                 &file,
-                known_offset,
+                known_offset.take(),
                 progress.clone(),
                 cancel,
             )
@@ -189,6 +225,32 @@ async fn upload(
         media_type: desc.media_type.as_ref().map(|m| m.as_str().to_string()),
         origin: OriginKind::Upload,
     })
+}
+
+/// A server-side upload to send to: the one the job has, or (none, or expired) a new one, saved
+/// in the journal before anything is sent. The offset the creation reported, when it is new.
+async fn ensure_session(
+    shared: &Shared,
+    job: &Job,
+    file: &FileSource,
+    session: &mut Option<Session>,
+    progress: &Arc<JobProgress>,
+    reports: &Reports,
+    cancel: &CancellationToken,
+) -> Result<Option<u64>, Stop> {
+    if session
+        .as_ref()
+        .is_some_and(|s| !s.is_expired(SystemTime::now()))
+    {
+        return Ok(None);
+    }
+    let (s, offset) = new_session(shared, job, file, progress.clone(), cancel).await?;
+    *session = Some(s.clone());
+    persist_session(reports, job.id, Some(s)).await;
+    if cancel.is_cancelled() {
+        return Err(Stop::Interrupted);
+    }
+    Ok(Some(offset))
 }
 
 /// Steps 1 and 2a: a tus endpoint and token from Wix (its "upload URL"), then the tus creation

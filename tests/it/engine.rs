@@ -340,7 +340,8 @@ async fn a_wrong_key_fails_the_job_with_a_fix_and_never_leaks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn junk_answers_fail_clearly() {
-    let env = Env::start().await;
+    // Processing outlasts the finalize, so the file's status must be asked for.
+    let env = Env::start_with(|c| c.processing_delay = Duration::from_secs(2)).await;
     let file = random_file(env.dir.path(), "f.bin", 5000);
     env.sandbox
         .faults

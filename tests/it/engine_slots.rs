@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
+use axum::http::Method;
 use wixup::engine::{Command, JobState, Verification};
+use wixup::sandbox::{FaultKind, Rule};
 
 use super::support::{Env, Events, random_file, wait_until};
 
@@ -71,5 +73,108 @@ async fn one_poller_asks_about_every_processing_file_together() {
         asked <= 60,
         "{asked} status requests for 24 files: they are not asked about together"
     );
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_file_is_prepared_while_one_sends() {
+    // One slot; the first PATCH takes 1.5 s. Meanwhile the second file already has its upload
+    // URL and tus upload (saved in the journal), so it sends the moment the slot frees; the
+    // third waits (the look-ahead is as deep as the parallelism).
+    let env = Env::start().await;
+    env.sandbox.faults.add(Rule::nth(
+        Some(Method::PATCH),
+        "",
+        1,
+        FaultKind::Latency(Duration::from_millis(1500)),
+    ));
+    let paths: Vec<_> = (0..3)
+        .map(|i| random_file(env.dir.path(), &format!("n{i}.bin"), 100_000))
+        .collect();
+    let mut cfg = env.engine_config("data");
+    cfg.parallel = 1;
+    let (handle, rx) = wixup::engine::start(cfg, None).expect("engine");
+    let mut events = Events::new(rx);
+    handle.send(Command::AddFiles {
+        request: 1,
+        paths,
+        destination: Default::default(),
+    });
+    let (ids, _, _) = events.added().await;
+    wait_until(
+        "the second file was not prepared while the first one sent",
+        Duration::from_secs(1),
+        || env.stat(|s| &s.uploads_created) == 2,
+    )
+    .await;
+    let jobs = handle.snapshot().await;
+    assert_eq!(
+        jobs[0].state,
+        JobState::Uploading,
+        "the first file is sending"
+    );
+    assert_eq!(jobs[1].state, JobState::Queued, "waiting for the slot");
+    assert!(jobs[1].session.is_some(), "its upload is in the journal");
+    assert!(jobs[2].session.is_none(), "one file ahead, not more");
+    for o in events.finish(&ids, 30).await {
+        assert_eq!(o.done().verified, Verification::Verified);
+    }
+    assert_eq!(env.stat(|s| &s.uploads_created), 3);
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_refused_while_prepared_ahead_fails_and_the_batch_goes_on() {
+    // One slot; while the first file sends, the second's upload URL is refused for good.
+    let env = Env::start().await;
+    env.sandbox.faults.add(Rule::nth(
+        Some(Method::PATCH),
+        "",
+        1,
+        FaultKind::Latency(Duration::from_millis(1500)),
+    ));
+    let paths: Vec<_> = (0..3)
+        .map(|i| random_file(env.dir.path(), &format!("r{i}.bin"), 50_000))
+        .collect();
+    let mut cfg = env.engine_config("data");
+    cfg.parallel = 1;
+    let (handle, rx) = wixup::engine::start(cfg, None).expect("engine");
+    let mut events = Events::new(rx);
+    handle.send(Command::AddFiles {
+        request: 1,
+        paths: vec![paths[0].clone()],
+        destination: Default::default(),
+    });
+    let (mut ids, _, _) = events.added().await;
+    wait_until(
+        "the first file never started",
+        Duration::from_secs(5),
+        || env.stat(|s| &s.uploads_created) == 1,
+    )
+    .await;
+    // From now on: the next upload URL asked for is refused.
+    env.sandbox.faults.add(Rule::nth(
+        Some(Method::POST),
+        "generate-resumable-upload-url",
+        1,
+        FaultKind::Status {
+            status: 400,
+            retry_after_secs: None,
+        },
+    ));
+    handle.send(Command::AddFiles {
+        request: 2,
+        paths: paths[1..].to_vec(),
+        destination: Default::default(),
+    });
+    ids.extend(events.added().await.0);
+    let outs = events.finish(&ids, 30).await;
+    outs[0].done();
+    assert!(
+        outs[1].failed().message.contains("upload URL"),
+        "{}",
+        outs[1].failed().message
+    );
+    outs[2].done();
     handle.shutdown().await;
 }

@@ -30,7 +30,12 @@ async fn rest_requires_key_and_site_with_a_wix_error_body() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tus_rules_409_415_412_token_and_incomplete_finalize() {
-    let env = Env::start_with(tus_full).await;
+    // Processing outlasts the test: the finalize answers are PENDING however loaded the machine.
+    let env = Env::start_with(|c| {
+        tus_full(c);
+        c.processing_delay = std::time::Duration::from_secs(30);
+    })
+    .await;
     let (upload_url, tok) = token(&env).await;
     let c = http();
     // Creation needs a token this sandbox issued.

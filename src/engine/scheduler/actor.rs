@@ -18,9 +18,13 @@ use crate::engine::journal::Journal;
 use crate::engine::poller::Poller;
 use crate::engine::report::Report;
 use crate::engine::walk::Candidate;
-use crate::engine::worker::{self, Shared};
+use crate::engine::worker::{self, Gate, Shared};
 use crate::tus::TusClient;
 use crate::wix_media::WixMediaClient;
+
+/// The most files prepared ahead of a free slot (their upload URLs live for days; a handful
+/// ahead is enough to hide the REST calls between files).
+const MAX_LOOKAHEAD: usize = 8;
 
 /// How often progress events go out at most, per job.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
@@ -60,6 +64,7 @@ pub(crate) fn spawn(
         unfinished_by_path: HashMap::new(),
         held: HashSet::new(),
         running: HashMap::new(),
+        gates: HashMap::new(),
         meters: HashMap::new(),
         parallel: config
             .parallel
@@ -104,6 +109,8 @@ pub(super) struct Scheduler {
     pub(super) held: HashSet<JobId>,
     /// Jobs with a worker running, and the token that stops it.
     pub(super) running: HashMap<JobId, CancellationToken>,
+    /// Workers preparing ahead of a slot (their jobs still queued), and what lets them send.
+    pub(super) gates: HashMap<JobId, oneshot::Sender<()>>,
     /// Runtime-only progress figures of jobs that ran in this process.
     pub(super) meters: HashMap<JobId, ProgressMeter>,
     /// How many workers may run at once.
@@ -192,51 +199,87 @@ impl Scheduler {
         true
     }
 
-    /// Starts queued imports (they take no upload slot), then queued uploads while slots are
-    /// free, oldest first. A slot is a transfer: a job whose bytes are all sent (finalizing, or
-    /// waiting for Wix to process it) frees its slot, so slow processing never stops other
-    /// files from sending.
+    /// Starts queued imports (they take no upload slot), then gives free upload slots to queued
+    /// files, oldest first, then prepares the next ones ahead of a slot. A slot is a transfer:
+    /// a job whose bytes are all sent (finalizing, or waiting for Wix to process it) frees its
+    /// slot, so slow processing never stops other files from sending; and a file waiting for a
+    /// slot already has its upload URL and tus upload, so the link never idles between files.
     pub(super) fn schedule(&mut self) {
         self.schedule_links();
-        loop {
-            let uploading = self
-                .running
-                .keys()
-                .filter(|id| {
-                    self.jobs.get(id).is_none_or(|j| {
-                        !j.origin.is_link()
-                            && !matches!(j.state, JobState::Finalizing | JobState::Processing)
-                    })
-                })
-                .count();
-            if uploading >= self.parallel {
-                break;
+        let mut uploading = self
+            .running
+            .keys()
+            .filter(|id| {
+                self.jobs
+                    .get(id)
+                    .is_none_or(|j| !j.origin.is_link() && j.state == JobState::Uploading)
+            })
+            .count();
+        let lookahead = self.parallel.min(MAX_LOOKAHEAD);
+        let mut candidates = self
+            .jobs
+            .values()
+            .filter(|j| {
+                j.state == JobState::Queued && !j.origin.is_link() && !self.held.contains(&j.id)
+            })
+            .map(|j| j.id);
+        let mut to_open = Vec::new();
+        let mut to_start = Vec::new();
+        let mut to_prepare = Vec::new();
+        let mut preparing = self.gates.len();
+        while uploading < self.parallel {
+            let Some(id) = candidates.next() else { break };
+            if self.gates.contains_key(&id) {
+                to_open.push(id);
+            } else if !self.running.contains_key(&id) {
+                to_start.push(id);
+            } else {
+                continue; // a stopped worker still winding down: started again once it ended
             }
-            let next = self
-                .jobs
-                .values()
-                .find(|j| {
-                    j.state == JobState::Queued
-                        && !j.origin.is_link()
-                        && !self.held.contains(&j.id)
-                        && !self.running.contains_key(&j.id)
-                })
-                .map(|j| j.id);
-            let Some(id) = next else { break };
-            self.set_state(id, JobState::Uploading);
-            let Some(job) = self.jobs.get(&id).cloned() else {
-                break;
-            };
-            let cancel = CancellationToken::new();
-            self.running.insert(id, cancel.clone());
-            self.meters.entry(id).or_default().start(Instant::now());
-            tokio::spawn(worker::run(
-                self.shared.clone(),
-                job,
-                self.reports_tx.clone(),
-                cancel,
-            ));
+            uploading += 1;
         }
+        if uploading >= self.parallel {
+            for id in candidates {
+                if preparing >= lookahead {
+                    break;
+                }
+                if !self.running.contains_key(&id) {
+                    to_prepare.push(id);
+                    preparing += 1;
+                }
+            }
+        }
+        for id in to_open {
+            if let Some(gate) = self.gates.remove(&id) {
+                self.set_state(id, JobState::Uploading);
+                let _ = gate.send(());
+            }
+        }
+        for id in to_start {
+            self.set_state(id, JobState::Uploading);
+            self.start_worker(id, Gate::Open);
+        }
+        for id in to_prepare {
+            let (tx, rx) = oneshot::channel();
+            self.gates.insert(id, tx);
+            self.start_worker(id, Gate::Closed(rx));
+        }
+    }
+
+    fn start_worker(&mut self, id: JobId, gate: Gate) {
+        let Some(job) = self.jobs.get(&id).cloned() else {
+            return;
+        };
+        let cancel = CancellationToken::new();
+        self.running.insert(id, cancel.clone());
+        self.meters.entry(id).or_default().start(Instant::now());
+        tokio::spawn(worker::run(
+            self.shared.clone(),
+            job,
+            self.reports_tx.clone(),
+            cancel,
+            gate,
+        ));
     }
 
     pub(super) fn stop_worker(&mut self, id: JobId) {

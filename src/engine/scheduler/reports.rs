@@ -78,16 +78,24 @@ impl Scheduler {
             }
             Report::Finished { id, outcome } => {
                 self.running.remove(&id);
-                self.finished(id, outcome);
+                let preparing = self.gates.remove(&id).is_some();
+                self.finished(id, outcome, preparing);
             }
         }
     }
 
-    pub(super) fn finished(&mut self, id: JobId, outcome: Result<JobResult, Stop>) {
+    /// `preparing`: the worker was still preparing ahead of a slot (its job queued).
+    pub(super) fn finished(
+        &mut self,
+        id: JobId,
+        outcome: Result<JobResult, Stop>,
+        preparing: bool,
+    ) {
         let Some(state) = self.jobs.get(&id).map(|j| j.state) else {
             return;
         };
-        if !state.is_active() {
+        let ours = state.is_active() || (preparing && state == JobState::Queued);
+        if !ours {
             return; // paused or cancelled meanwhile: the command already set the state
         }
         match outcome {
