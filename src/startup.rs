@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::Url;
 
 use crate::config::{self, Backend, ChosenBy, ConfigError, Env};
-use crate::engine::{EngineConfig, MAX_PARALLEL, StartMode};
+use crate::engine::{EngineConfig, MAX_PARALLEL, Parallelism, StartMode};
 use crate::sandbox::{self, SandboxConfig, SandboxHandle};
 use crate::settings::{SecretStore, Settings, SettingsError};
 use crate::tus::ChunkSize;
@@ -192,8 +192,8 @@ pub async fn release(sandbox: SandboxHandle) {
 /// What a front end decides about the engine; everything else comes from the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EngineOptions {
-    /// Uploads at once, 1..=[`MAX_PARALLEL`].
-    pub parallel: usize,
+    /// Uploads sending at once: adapting, or fixed (1..=[`MAX_PARALLEL`]).
+    pub parallel: Parallelism,
     pub chunk_size: ChunkSize,
     pub start: StartMode,
 }
@@ -202,7 +202,7 @@ impl EngineOptions {
     /// What the saved settings ask for (the window).
     pub fn from_settings(settings: &Settings, start: StartMode) -> EngineOptions {
         EngineOptions {
-            parallel: settings.parallel,
+            parallel: settings.parallelism(),
             chunk_size: settings
                 .chunk_size_bytes
                 .map_or(ChunkSize::Adaptive, ChunkSize::Fixed),
@@ -219,7 +219,10 @@ impl Connection {
             self.base.clone(),
             self.credentials.clone(),
         );
-        cfg.parallel = options.parallel.clamp(1, MAX_PARALLEL);
+        cfg.parallel = match options.parallel {
+            Parallelism::Fixed(n) => Parallelism::Fixed(n.clamp(1, MAX_PARALLEL)),
+            auto => auto,
+        };
         cfg.tus.chunk_size = options.chunk_size;
         cfg.start = options.start;
         cfg
@@ -233,6 +236,7 @@ mod tests {
     #[test]
     fn options_from_settings_are_clamped_into_the_engine_config() {
         let settings = Settings {
+            parallel_auto: false,
             parallel: 99,
             chunk_size_bytes: Some(1 << 20),
             ..Settings::default()
@@ -247,11 +251,12 @@ mod tests {
         };
         let options = EngineOptions::from_settings(&settings, StartMode::Continue);
         let cfg = conn.engine_config(Path::new("/data"), options);
-        assert_eq!(cfg.parallel, MAX_PARALLEL);
+        assert_eq!(cfg.parallel, Parallelism::Fixed(MAX_PARALLEL));
         assert_eq!(cfg.tus.chunk_size, ChunkSize::Fixed(1 << 20));
         assert_eq!(cfg.start, StartMode::Continue);
         assert_eq!(cfg.api_base.as_str(), "http://127.0.0.1:9/");
         let none = Settings {
+            parallel_auto: false,
             parallel: 0,
             ..Settings::default()
         };
@@ -259,7 +264,13 @@ mod tests {
             Path::new("/data"),
             EngineOptions::from_settings(&none, StartMode::Hold),
         );
-        assert_eq!((cfg.parallel, cfg.tus.chunk_size), (1, ChunkSize::Adaptive));
+        assert_eq!(
+            (cfg.parallel, cfg.tus.chunk_size),
+            (Parallelism::Fixed(1), ChunkSize::Adaptive)
+        );
+        // Saved settings without the choice (older files) and new ones adapt.
+        let auto = EngineOptions::from_settings(&Settings::default(), StartMode::Hold);
+        assert_eq!(auto.parallel, Parallelism::Auto);
     }
 
     #[tokio::test]

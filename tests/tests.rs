@@ -13,6 +13,7 @@ mod it {
     mod cli_hardening;
     mod cli_import;
     mod engine;
+    mod engine_auto;
     mod engine_races;
     mod engine_slots;
     #[cfg(feature = "gui")]

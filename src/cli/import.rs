@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::connection::{DestinationArgs, OutputArgs, connect};
 use super::report::{self, Adding};
-use crate::engine::{DEFAULT_PARALLEL, Destination, StartMode};
+use crate::engine::{Destination, StartMode};
 use crate::paths;
 use crate::startup::EngineOptions;
 use crate::tus::ChunkSize;
@@ -28,7 +28,7 @@ pub(super) async fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir();
     let conn = connect(&data_dir).await?;
     let options = EngineOptions {
-        parallel: DEFAULT_PARALLEL,
+        parallel: crate::engine::Parallelism::Auto,
         chunk_size: ChunkSize::Adaptive,
         // Other unfinished jobs in the journal stay as they are (`wixup resume` runs them).
         start: StartMode::Hold,

@@ -14,7 +14,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use reqwest::Url;
 
-use crate::engine::{DEFAULT_PARALLEL, Destination, MAX_PARALLEL, StartMode};
+use crate::engine::{Destination, Parallelism, StartMode};
 use crate::sandbox::{self, SandboxConfig};
 use crate::startup::EngineOptions;
 use crate::tus::{ChunkSize, FileSource, TusClient, TusConfig};
@@ -59,9 +59,10 @@ pub enum Command {
 pub struct UploadArgs {
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Uploads running at once.
-    #[arg(long, default_value_t = DEFAULT_PARALLEL as u16, value_parser = clap::value_parser!(u16).range(1..=MAX_PARALLEL as i64))]
-    pub parallel: u16,
+    /// Files sending at once: `auto` (start at 3, add more while they speed things up, fewer
+    /// when Wix pushes back) or a number from 1 to 16.
+    #[arg(long, default_value_t = Parallelism::Auto)]
+    pub parallel: Parallelism,
     /// Fixed PATCH size such as 8MiB, 512KiB or a byte count: at least 256 KiB, rounded to a
     /// multiple of 256 KiB (default: adapts to the link).
     #[arg(long, value_parser = size::parse_chunk_size)]
@@ -197,7 +198,7 @@ async fn upload(a: UploadArgs) -> anyhow::Result<ExitCode> {
         None => ChunkSize::Adaptive,
     };
     let options = EngineOptions {
-        parallel: a.parallel.into(),
+        parallel: a.parallel,
         chunk_size,
         start: StartMode::Hold,
     };
@@ -218,7 +219,7 @@ async fn resume(a: ResumeArgs) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir();
     let conn = connect(&data_dir).await?;
     let options = EngineOptions {
-        parallel: DEFAULT_PARALLEL,
+        parallel: Parallelism::Auto,
         chunk_size: ChunkSize::Adaptive,
         start: StartMode::ContinueAll,
     };

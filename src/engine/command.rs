@@ -31,7 +31,7 @@ pub enum Command {
     ResumeAll,
     RetryFailed,
     ClearFinished,
-    SetParallelism(usize),
+    SetParallelism(super::config::Parallelism),
     /// Every job as the engine knows it.
     Snapshot(oneshot::Sender<Vec<Job>>),
     /// Stop workers, flush the journal, then answer.

@@ -13,8 +13,56 @@ use crate::wix_media::Credentials;
 /// The most uploads that run at once: the Settings window's limit, `--parallel`'s, and the
 /// engine's own clamp.
 pub const MAX_PARALLEL: usize = 16;
-/// Uploads at once unless Settings or `--parallel` say otherwise.
+/// Uploads at once to start with: where "auto" begins, and the fixed default of older settings.
 pub const DEFAULT_PARALLEL: usize = 3;
+
+/// How many files send at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Parallelism {
+    /// Start at [`DEFAULT_PARALLEL`] and add transfers while the total goodput grows, up to
+    /// [`MAX_PARALLEL`]; fewer when the server pushes back (429, errors). The default.
+    #[default]
+    Auto,
+    /// Exactly this many (clamped to 1..=[`MAX_PARALLEL`]).
+    Fixed(usize),
+}
+
+impl Parallelism {
+    /// How many run at first.
+    pub fn initial(self) -> usize {
+        match self {
+            Parallelism::Auto => DEFAULT_PARALLEL,
+            Parallelism::Fixed(n) => n.clamp(1, MAX_PARALLEL),
+        }
+    }
+}
+
+impl std::fmt::Display for Parallelism {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Parallelism::Auto => f.write_str("auto"),
+            Parallelism::Fixed(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Parallelism {
+    type Err = String;
+
+    /// `auto`, or a number from 1 to [`MAX_PARALLEL`].
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("auto") {
+            return Ok(Parallelism::Auto);
+        }
+        match s.parse::<usize>() {
+            Ok(n) if (1..=MAX_PARALLEL).contains(&n) => Ok(Parallelism::Fixed(n)),
+            _ => Err(format!(
+                "expected auto or a number from 1 to {MAX_PARALLEL}"
+            )),
+        }
+    }
+}
 
 /// Everything the engine needs, already validated.
 #[derive(Debug, Clone)]
@@ -24,8 +72,8 @@ pub struct EngineConfig {
     /// `https://www.wixapis.com`, or a sandbox.
     pub api_base: Url,
     pub credentials: Credentials,
-    /// Uploads running at once (clamped to 1..=[`MAX_PARALLEL`]).
-    pub parallel: usize,
+    /// Uploads sending at once: adapting (the default) or fixed.
+    pub parallel: Parallelism,
     pub tus: TusConfig,
     /// Retries of REST calls (upload URL, finalize, file status).
     pub api_retry: RetryPolicy,
@@ -44,7 +92,7 @@ impl EngineConfig {
             data_dir,
             api_base,
             credentials,
-            parallel: DEFAULT_PARALLEL,
+            parallel: Parallelism::Auto,
             tus: TusConfig::default(),
             api_retry: RetryPolicy::default(),
             poll_delays: [500, 1000, 2000, 5000, 10_000]

@@ -22,7 +22,9 @@ mod walk;
 mod worker;
 
 pub use command::Command;
-pub use config::{DEFAULT_PARALLEL, EngineConfig, MAX_PARALLEL, StartError, StartMode};
+pub use config::{
+    DEFAULT_PARALLEL, EngineConfig, MAX_PARALLEL, Parallelism, StartError, StartMode,
+};
 pub use describe::describe_wix_error;
 pub use event::{Event, Notifier};
 pub use handle::{EngineHandle, start};

@@ -90,7 +90,7 @@ impl App {
             reconnect,
             note,
         } = outcome;
-        let parallel = settings.parallel;
+        let parallel = settings.parallelism();
         self.settings = settings;
         self.view.messages.notice(note);
         if reconnect || self.services.engine().is_none() {

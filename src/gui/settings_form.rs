@@ -107,8 +107,18 @@ pub fn form_ui(ui: &mut egui::Ui, form: &mut Form, status: &FormStatus<'_>) -> V
     );
     ui.horizontal(|ui| {
         ui.label("Parallel uploads");
-        let r = ui.add(egui::DragValue::new(&mut form.draft.parallel).range(1..=MAX_PARALLEL));
-        a11y(&r, egui::Role::SpinButton, "Parallel uploads".into());
+        ui.checkbox(&mut form.draft.parallel_auto, "Auto");
+        if form.draft.parallel_auto {
+            ui.label(
+                RichText::new(format!(
+                    "adds uploads while they speed things up (up to {MAX_PARALLEL})"
+                ))
+                .weak(),
+            );
+        } else {
+            let r = ui.add(egui::DragValue::new(&mut form.draft.parallel).range(1..=MAX_PARALLEL));
+            a11y(&r, egui::Role::SpinButton, "Parallel uploads".into());
+        }
     });
     ui.horizontal(|ui| {
         ui.checkbox(&mut form.chunk_fixed, "Fixed chunk size");

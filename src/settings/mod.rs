@@ -45,11 +45,30 @@ pub struct Settings {
     /// …or into this path, created when missing.
     pub folder_path: Option<String>,
     pub private: bool,
+    /// Adapt how many files send at once (the default; older files without it adapt too).
+    #[serde(default = "yes")]
+    pub parallel_auto: bool,
+    /// How many files send at once when not adapting.
     pub parallel: usize,
     /// A fixed PATCH size in bytes; `None` adapts to the link. Saved as `chunk_size`, the name
     /// files written before the unit was in the name use.
     #[serde(rename = "chunk_size")]
     pub chunk_size_bytes: Option<u64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Settings {
+    /// What the engine is told.
+    pub fn parallelism(&self) -> crate::engine::Parallelism {
+        if self.parallel_auto {
+            crate::engine::Parallelism::Auto
+        } else {
+            crate::engine::Parallelism::Fixed(self.parallel)
+        }
+    }
 }
 
 impl Default for Settings {
@@ -62,6 +81,7 @@ impl Default for Settings {
             folder_name: None,
             folder_path: None,
             private: false,
+            parallel_auto: true,
             parallel: DEFAULT_PARALLEL,
             chunk_size_bytes: None,
         }

@@ -88,10 +88,19 @@ impl WixMediaClient {
                 http,
                 retry,
                 idle_timeout,
+                pushbacks: Default::default(),
             },
             base,
             credentials,
         })
+    }
+
+    /// How many 429 and 503 answers this client (and its clones) met: the server asking for
+    /// fewer requests.
+    pub fn pushbacks(&self) -> u64 {
+        self.transport
+            .pushbacks
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn base(&self) -> &Url {

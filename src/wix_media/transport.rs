@@ -20,6 +20,8 @@ pub(super) struct Transport {
     pub retry: RetryPolicy,
     /// A call whose server sends nothing for this long is stalled (named in the error).
     pub idle_timeout: Duration,
+    /// 429 and 503 answers so far, shared by every clone: the server asking for less.
+    pub pushbacks: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Transport {
@@ -113,6 +115,10 @@ impl Transport {
             body.extend_from_slice(&chunk);
         }
         let body = body.freeze();
+        if matches!(status, 429 | 503) {
+            self.pushbacks
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         if (200..300).contains(&status) {
             Ok(body)
         } else {

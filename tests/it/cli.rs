@@ -131,6 +131,7 @@ async fn usage_errors_exit_2() {
         vec!["upload", "--parallel", "0", "x"],
         // Above the Settings window's limit (the engine's too).
         vec!["upload", "--parallel", "17", "x"],
+        vec!["upload", "--parallel", "some", "x"],
         vec!["frobnicate"],
     ] {
         let mut c = wixup(&env, "data");

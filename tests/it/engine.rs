@@ -540,7 +540,7 @@ async fn pause_all_resume_all_and_parallelism() {
         .collect();
     env.slow_patches(40);
     let mut cfg = env.slow_engine_config("data");
-    cfg.parallel = 1;
+    cfg.parallel = wixup::engine::Parallelism::Fixed(1);
     let (handle, mut events, ids) = start_and_add(cfg, files).await;
     events.wait_acknowledged(1).await;
     handle.send(Command::PauseAll);
@@ -555,7 +555,9 @@ async fn pause_all_resume_all_and_parallelism() {
             .all(|j| j.state == JobState::Paused)
     );
     let before_resume = events.seen.len();
-    handle.send(Command::SetParallelism(2));
+    handle.send(Command::SetParallelism(wixup::engine::Parallelism::Fixed(
+        2,
+    )));
     handle.send(Command::ResumeAll);
     events.finish(&ids, 60).await;
     // Exactly two sending at once after the change: more breaks the limit, one means the

@@ -17,7 +17,7 @@ async fn a_file_being_processed_does_not_hold_the_only_slot() {
     let a = random_file(env.dir.path(), "a.bin", 300_000);
     let b = random_file(env.dir.path(), "b.bin", 300_000);
     let mut cfg = env.engine_config("data");
-    cfg.parallel = 1;
+    cfg.parallel = wixup::engine::Parallelism::Fixed(1);
     cfg.poll_delays = vec![Duration::from_millis(50)];
     let (handle, rx) = wixup::engine::start(cfg, None).expect("engine");
     let mut events = Events::new(rx);
@@ -55,7 +55,7 @@ async fn one_poller_asks_about_every_processing_file_together() {
         .map(|i| random_file(env.dir.path(), &format!("p{i}.bin"), 20_000))
         .collect();
     let mut cfg = env.engine_config("data");
-    cfg.parallel = 16;
+    cfg.parallel = wixup::engine::Parallelism::Fixed(16);
     cfg.poll_delays = vec![Duration::from_millis(100)];
     let (handle, rx) = wixup::engine::start(cfg, None).expect("engine");
     let mut events = Events::new(rx);
@@ -92,7 +92,7 @@ async fn the_next_file_is_prepared_while_one_sends() {
         .map(|i| random_file(env.dir.path(), &format!("n{i}.bin"), 100_000))
         .collect();
     let mut cfg = env.engine_config("data");
-    cfg.parallel = 1;
+    cfg.parallel = wixup::engine::Parallelism::Fixed(1);
     let (handle, rx) = wixup::engine::start(cfg, None).expect("engine");
     let mut events = Events::new(rx);
     handle.send(Command::AddFiles {
@@ -137,7 +137,7 @@ async fn a_file_refused_while_prepared_ahead_fails_and_the_batch_goes_on() {
         .map(|i| random_file(env.dir.path(), &format!("r{i}.bin"), 50_000))
         .collect();
     let mut cfg = env.engine_config("data");
-    cfg.parallel = 1;
+    cfg.parallel = wixup::engine::Parallelism::Fixed(1);
     let (handle, rx) = wixup::engine::start(cfg, None).expect("engine");
     let mut events = Events::new(rx);
     handle.send(Command::AddFiles {

@@ -151,3 +151,46 @@ fn a_reconnect_while_connecting_waits_for_the_attempt_in_flight() {
         "the settings saved last are the ones connected"
     );
 }
+
+#[test]
+fn parallel_uploads_are_auto_by_default_and_can_be_fixed() {
+    let rt = runtime();
+    let env = rt.block_on(Env::start());
+    let data = env.path("app");
+    let mut h = harness(site_options(&rt, &env, &data, None));
+    connected(&mut h);
+    h.get_by_label("Settings").click();
+    h.run_steps(2);
+    let auto = h.get_by_role_and_label(egui::Role::CheckBox, "Auto");
+    assert_eq!(
+        auto.accesskit_node().toggled(),
+        Some(egui::accesskit::Toggled::True),
+        "Auto is the default"
+    );
+    assert!(
+        h.query_by_role_and_label(egui::Role::SpinButton, "Parallel uploads")
+            .is_none(),
+        "no number to pick while Auto"
+    );
+    auto.click();
+    h.run_steps(2);
+    assert!(
+        h.query_by_role_and_label(egui::Role::SpinButton, "Parallel uploads")
+            .is_some(),
+        "a number to pick once Auto is off"
+    );
+    h.get_by_label("Save").click();
+    until(&mut h, "settings.json with a fixed number", 10, |_| {
+        std::fs::read_to_string(data.join("settings.json"))
+            .is_ok_and(|s| s.contains("\"parallel_auto\": false"))
+    });
+    h.run_steps(3);
+    h.get_by_label("Settings").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.get_by_role_and_label(egui::Role::CheckBox, "Auto")
+            .accesskit_node()
+            .toggled(),
+        Some(egui::accesskit::Toggled::False)
+    );
+}

@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::meter::ProgressMeter;
+use super::tuner::Tuner;
 use crate::engine::command::Command;
 use crate::engine::config::{EngineConfig, StartError};
 use crate::engine::event::{Event, Notifier};
@@ -66,9 +67,8 @@ pub(crate) fn spawn(
         running: HashMap::new(),
         gates: HashMap::new(),
         meters: HashMap::new(),
-        parallel: config
-            .parallel
-            .clamp(1, crate::engine::config::MAX_PARALLEL),
+        tuner: Tuner::new(config.parallel, Instant::now()),
+        saturated: false,
         events,
         notifier,
         reports_tx,
@@ -113,8 +113,10 @@ pub(super) struct Scheduler {
     pub(super) gates: HashMap<JobId, oneshot::Sender<()>>,
     /// Runtime-only progress figures of jobs that ran in this process.
     pub(super) meters: HashMap<JobId, ProgressMeter>,
-    /// How many workers may run at once.
-    pub(super) parallel: usize,
+    /// How many files may send at once (adapting, or fixed).
+    pub(super) tuner: Tuner,
+    /// At the last scheduling, every slot was sending and files were waiting.
+    pub(super) saturated: bool,
     /// The front end's event queue.
     pub(super) events: mpsc::UnboundedSender<Event>,
     /// Called after each event is queued, to wake a front end.
@@ -150,6 +152,10 @@ impl Scheduler {
                 Some(w) = walks.recv() => self.walked(w),
                 _ = tick.tick() => {
                     self.flush_progress();
+                    let pushbacks = self.shared.wix.pushbacks();
+                    if let Some(n) = self.tuner.tick(Instant::now(), self.saturated, pushbacks) {
+                        tracing::info!(transfers = n, "parallelism adapted");
+                    }
                     if self.dirty {
                         self.save().await;
                     }
@@ -215,7 +221,8 @@ impl Scheduler {
                     .is_none_or(|j| !j.origin.is_link() && j.state == JobState::Uploading)
             })
             .count();
-        let lookahead = self.parallel.min(MAX_LOOKAHEAD);
+        let parallel = self.tuner.limit();
+        let lookahead = parallel.min(MAX_LOOKAHEAD);
         let mut candidates = self
             .jobs
             .values()
@@ -227,7 +234,7 @@ impl Scheduler {
         let mut to_start = Vec::new();
         let mut to_prepare = Vec::new();
         let mut preparing = self.gates.len();
-        while uploading < self.parallel {
+        while uploading < parallel {
             let Some(id) = candidates.next() else { break };
             if self.gates.contains_key(&id) {
                 to_open.push(id);
@@ -238,8 +245,10 @@ impl Scheduler {
             }
             uploading += 1;
         }
-        if uploading >= self.parallel {
+        let mut waiting = false;
+        if uploading >= parallel {
             for id in candidates {
+                waiting = true;
                 if preparing >= lookahead {
                     break;
                 }
@@ -249,6 +258,7 @@ impl Scheduler {
                 }
             }
         }
+        self.saturated = uploading >= parallel && (waiting || !self.gates.is_empty());
         for id in to_open {
             if let Some(gate) = self.gates.remove(&id) {
                 self.set_state(id, JobState::Uploading);

@@ -85,9 +85,7 @@ impl Scheduler {
                     self.emit(Event::Removed(id));
                 }
             }
-            Command::SetParallelism(n) => {
-                self.parallel = n.clamp(1, crate::engine::config::MAX_PARALLEL)
-            }
+            Command::SetParallelism(p) => self.tuner.set_mode(p, std::time::Instant::now()),
             Command::Snapshot(tx) => {
                 let _ = tx.send(self.jobs.values().cloned().collect());
             }

@@ -39,6 +39,11 @@ impl ProgressMeter {
         self.sample = None;
     }
 
+    /// The highest offset sent in this run.
+    pub(super) fn sent_bytes(&self) -> u64 {
+        self.sent_bytes
+    }
+
     /// Bytes up to `offset` went out at `now`: update the smoothed speed.
     pub(super) fn sent(&mut self, offset: u64, now: Instant) {
         match self.sample {

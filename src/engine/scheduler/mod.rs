@@ -9,5 +9,6 @@ mod links;
 mod meter;
 mod persist;
 mod reports;
+mod tuner;
 
 pub(super) use actor::spawn;

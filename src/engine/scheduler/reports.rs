@@ -12,11 +12,11 @@ use super::actor::Scheduler;
 impl Scheduler {
     pub(super) async fn report(&mut self, r: Report) {
         match r {
-            Report::Sent { id, offset } => self
-                .meters
-                .entry(id)
-                .or_default()
-                .sent(offset, Instant::now()),
+            Report::Sent { id, offset } => {
+                let meter = self.meters.entry(id).or_default();
+                self.tuner.sent(offset.saturating_sub(meter.sent_bytes()));
+                meter.sent(offset, Instant::now());
+            }
             Report::Acknowledged { id, offset } => {
                 if let Some(job) = self.jobs.get_mut(&id)
                     && offset > job.acknowledged_bytes
@@ -30,12 +30,15 @@ impl Scheduler {
                 attempt,
                 delay,
                 reason,
-            } => self.emit(Event::Retrying {
-                id,
-                attempt,
-                delay,
-                reason,
-            }),
+            } => {
+                self.tuner.pushed_back();
+                self.emit(Event::Retrying {
+                    id,
+                    attempt,
+                    delay,
+                    reason,
+                });
+            }
             Report::Phase { id, state } => {
                 self.set_state(id, state);
             }
