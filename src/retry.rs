@@ -59,17 +59,47 @@ impl RetryPolicy {
     }
 }
 
+/// How long one operation may wait out a server that says "too many requests" (429): a rate
+/// limit is a queue, not a failure, so it is not bounded by the retry count but by time.
+pub const THROTTLED_BUDGET: Duration = Duration::from_secs(15 * 60);
+/// The shortest wait after a 429 (a policy of immediate retries must not spin on one).
+const MIN_THROTTLED_DELAY: Duration = Duration::from_millis(250);
+
 /// The retries of one operation: which attempt this is, against a [`RetryPolicy`].
 #[derive(Debug, Clone)]
 pub struct Backoff {
     policy: RetryPolicy,
     /// Retries granted since the start or the last [`Backoff::reset`].
     attempt: usize,
+    /// Time waited so far because the server was rate limiting.
+    throttled_for: Duration,
 }
 
 impl Backoff {
     pub fn new(policy: RetryPolicy) -> Self {
-        Self { policy, attempt: 0 }
+        Self {
+            policy,
+            attempt: 0,
+            throttled_for: Duration::ZERO,
+        }
+    }
+
+    /// The wait before retrying a call the server refused as too many (429): its
+    /// `Retry-After`, or the policy's delay (its last one once used up), at least 250 ms;
+    /// `None` once [`THROTTLED_BUDGET`] has been waited.
+    pub fn next_throttled_delay(&mut self, retry_after: Option<Duration>) -> Option<Duration> {
+        if self.throttled_for >= THROTTLED_BUDGET {
+            return None;
+        }
+        let last = self.policy.delays.len().saturating_sub(1);
+        let delay = self
+            .policy
+            .delay(self.attempt.min(last), retry_after)
+            .unwrap_or(Duration::from_secs(1))
+            .max(MIN_THROTTLED_DELAY);
+        self.attempt += 1;
+        self.throttled_for += delay;
+        Some(delay)
     }
 
     /// The wait before retrying a failure, counting the retry; `None` when the failure is final
@@ -134,6 +164,28 @@ mod tests {
             assert!(*got >= want && *got <= want * 1.2 + 1e-9, "{got} vs {want}");
         }
         assert_eq!(p.delay(6, None), None);
+    }
+
+    #[test]
+    fn a_rate_limit_is_waited_out_by_time_not_by_count() {
+        let mut b = Backoff::new(RetryPolicy::immediate(2));
+        // Far more retries than the policy's two, each at least the floor, then the budget ends.
+        let mut waited = Duration::ZERO;
+        let mut n = 0;
+        while let Some(d) = b.next_throttled_delay(None) {
+            assert!(d >= MIN_THROTTLED_DELAY);
+            waited += d;
+            n += 1;
+        }
+        assert!(
+            n > 100 && waited >= THROTTLED_BUDGET,
+            "{n} retries, {waited:?}"
+        );
+        let mut b = Backoff::new(RetryPolicy::immediate(2));
+        assert_eq!(
+            b.next_throttled_delay(Some(Duration::from_secs(7))),
+            Some(Duration::from_secs(7))
+        );
     }
 
     #[test]

@@ -59,7 +59,7 @@ pub(super) async fn finalize(
             }
         }
         // Not made yet: the 429 was a rate limit.
-        let Some(delay) = backoff.next_delay(true, err.retry_after()) else {
+        let Some(delay) = backoff.next_throttled_delay(err.retry_after()) else {
             return Err(stop_for_wix_error(
                 "Wix keeps refusing to finish the upload; Retry later",
                 err,

@@ -50,7 +50,12 @@ impl Transport {
         err: Error,
         backoff: &mut Backoff,
     ) -> Result<(), Error> {
-        let Some(delay) = backoff.next_delay(err.is_retryable(), err.retry_after()) else {
+        let next = if err.status() == Some(429) {
+            backoff.next_throttled_delay(err.retry_after())
+        } else {
+            backoff.next_delay(err.is_retryable(), err.retry_after())
+        };
+        let Some(delay) = next else {
             return Err(err);
         };
         let attempt = backoff.attempt();

@@ -107,3 +107,38 @@ async fn auto_takes_transfers_back_when_the_server_pushes_back() {
     let most = most_at_once(&env, Parallelism::Auto, 60).await;
     assert!(most <= 4, "auto climbed to {most} while Wix answered 429");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_under_a_rate_limit_completes_without_a_failure() {
+    // 40 files against 15 REST calls per 3 s: far more calls than the window lets through at
+    // once. Counted as plain retries (two here), the refusals would fail files; a rate limit
+    // is a queue: every file completes, once.
+    let env = Env::start_with(|c| {
+        c.rate_limit = Some(wixup::sandbox::RateLimit {
+            calls: 15,
+            per: Duration::from_secs(3),
+        })
+    })
+    .await;
+    let paths: Vec<_> = (0..40)
+        .map(|i| random_file(env.dir.path(), &format!("l{i}.bin"), 10_000))
+        .collect();
+    let mut cfg = env.engine_config("data");
+    cfg.api_retry = wixup::retry::RetryPolicy::immediate(2);
+    cfg.poll_delays = vec![Duration::from_millis(500)];
+    cfg.poll_timeout = Duration::from_secs(120);
+    let (handle, rx) = wixup::engine::start(cfg, None).expect("engine");
+    let mut events = Events::new(rx);
+    handle.send(Command::AddFiles {
+        request: 1,
+        paths,
+        destination: Default::default(),
+    });
+    let (ids, _, _) = events.added().await;
+    for o in events.finish(&ids, 120).await {
+        o.done();
+    }
+    assert!(env.stat(|s| &s.rate_limited) > 0, "the limit was hit");
+    assert_eq!(env.stat(|s| &s.files_created), 40, "each file made once");
+    handle.shutdown().await;
+}
