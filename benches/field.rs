@@ -45,7 +45,7 @@ struct Args {
     /// Rounds per work; the median is reported.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
-    /// Only these works (comma-separated): a, b, c, a250.
+    /// Only these works (comma-separated): a, b, r, j, c, a250.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// The `wixup` binary to measure (default: the one this `cargo bench` built).
@@ -65,6 +65,11 @@ pub struct Work {
     /// Photos (small real JPEGs padded to size) or one random `.bin`.
     pub photos: bool,
     pub link: link::Spec,
+    /// `wixup serve --rate-limit CALLS/SECSs`: REST calls let through per window.
+    pub rate_limit: Option<(u64, u64)>,
+    /// Who runs it: the three, or Wixup alone where the others have nothing to show (a rate
+    /// limit the docs' script does not wait out; journal bytes only Wixup writes).
+    pub contenders: &'static [Contender],
 }
 
 impl Work {
@@ -75,6 +80,21 @@ impl Work {
     /// The link's own time: every payload byte at the uplink rate.
     pub fn link_secs(&self) -> f64 {
         self.bytes() as f64 / self.link.up_rate
+    }
+
+    /// The fewest REST calls a client needs: one upload URL per file (plus a finalize per file
+    /// at or above Wix's 10 MB one-PUT advice), and one status call per 100 files.
+    pub fn least_rest_calls(&self) -> u64 {
+        let per_file = if self.size < 10_000_000 { 1 } else { 2 };
+        let files = self.files as u64;
+        per_file * files + files.div_ceil(100)
+    }
+
+    /// The earliest the last of `calls` REST calls can be let through by the rate limit: a
+    /// window lets `n` through, so call `k` (0-based) waits for window `k / n`.
+    pub fn limit_secs(&self, calls: u64) -> Option<f64> {
+        let (n, per) = self.rate_limit?;
+        Some((calls.saturating_sub(1) / n.max(1)) as f64 * per as f64)
     }
 }
 
@@ -90,6 +110,8 @@ fn works(short: bool) -> Vec<Work> {
         up_rate: 20.0 * MBIT,
     };
     let (a, b) = if short { (10, 60) } else { (40, 300) };
+    let all = &Contender::ALL;
+    let alone = &[Contender::Wixup];
     let mut w = vec![
         Work {
             name: "a",
@@ -97,6 +119,8 @@ fn works(short: bool) -> Vec<Work> {
             size: 2_500_000,
             photos: true,
             link: near,
+            rate_limit: None,
+            contenders: all,
         },
         Work {
             name: "b",
@@ -104,6 +128,28 @@ fn works(short: bool) -> Vec<Work> {
             size: 100_000,
             photos: true,
             link: near,
+            rate_limit: None,
+            contenders: all,
+        },
+        // Wix states 200 requests a minute for apps: a batch that needs more waits.
+        Work {
+            name: "r",
+            files: if short { 80 } else { 300 },
+            size: 100_000,
+            photos: true,
+            link: near,
+            rate_limit: Some(if short { (60, 60) } else { (200, 60) }),
+            contenders: alone,
+        },
+        // Many small files: what the journal writes grows with the files, not their square.
+        Work {
+            name: "j",
+            files: if short { 1000 } else { 10_000 },
+            size: 1000,
+            photos: false,
+            link: near,
+            rate_limit: None,
+            contenders: alone,
         },
     ];
     if !short {
@@ -114,6 +160,8 @@ fn works(short: bool) -> Vec<Work> {
             size: 2_500_000,
             photos: true,
             link: far,
+            rate_limit: None,
+            contenders: all,
         });
         w.push(Work {
             name: "c",
@@ -121,6 +169,8 @@ fn works(short: bool) -> Vec<Work> {
             size: 1 << 30,
             photos: false,
             link: near,
+            rate_limit: None,
+            contenders: all,
         });
     }
     w
@@ -159,7 +209,7 @@ fn run(args: Args) -> R<()> {
             .find(|o| !chosen.iter().any(|w| w.name == *o))
         {
             return Err(format!(
-                "--only {bad}: no such work here (a, b, c, a250; --short has a, b)"
+                "--only {bad}: no such work here (a, b, r, j, c, a250; --short has a, b, r, j)"
             ));
         }
         chosen.retain(|w| args.only.iter().any(|o| o == w.name));
@@ -200,6 +250,9 @@ fn run_work(
     if work.photos {
         let parts = files::photos(&files_dir, work.files, work.size, 42)?;
         files::concat(&parts, &whole)?;
+    } else if work.files > 1 {
+        let parts = files::randoms(&files_dir, work.files, work.size, 42)?;
+        files::concat(&parts, &whole)?;
     } else {
         files::random(&files_dir.join("big.bin"), work.size, 42)?;
         std::fs::hard_link(files_dir.join("big.bin"), &whole).map_err(|e| e.to_string())?;
@@ -211,7 +264,7 @@ fn run_work(
         "http://{}",
         listener.local_addr().map_err(|e| e.to_string())?
     );
-    let sandbox = Sandbox::start(wixup, &dir.path().join("sandbox"), &proxy)?;
+    let sandbox = Sandbox::start(wixup, &dir.path().join("sandbox"), &proxy, work.rate_limit)?;
     let counters = Arc::new(link::Counters::default());
     let link_task = rt.spawn(link::serve(
         listener,
@@ -234,7 +287,7 @@ fn run_work(
     );
     // Slow links and many files take longer; a stuck client still ends.
     let timeout = Duration::from_secs_f64(60.0 + 10.0 * work.link_secs() + 0.5 * work.files as f64);
-    let mut samples: Samples = Contender::ALL.iter().map(|c| (*c, Vec::new())).collect();
+    let mut samples: Samples = work.contenders.iter().map(|c| (*c, Vec::new())).collect();
     for round in 0..rounds {
         for (c, list) in samples.iter_mut() {
             let scratch = dir.path().join(format!("run-{round}-{c:?}"));
@@ -266,6 +319,8 @@ fn run_work(
                 diff("patchRequests"),
                 diff("finalizeRequests"),
                 diff("uploadsCreated"),
+                diff("plainPuts"),
+                diff("rateLimited"),
             ];
             s.link = [0, 1, 2].map(|i| link_after[i] - link_before[i]);
             match c {

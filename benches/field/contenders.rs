@@ -41,8 +41,8 @@ pub struct Sample {
     /// settings; tmpfs would count nothing.
     pub fs_written: u64,
     /// Sandbox counters after minus before: restRequests, patchRequests, finalizeRequests,
-    /// uploadsCreated.
-    pub requests: [u64; 4],
+    /// uploadsCreated, plainPuts, rateLimited.
+    pub requests: [u64; 6],
     /// The link's counters after minus before: connections, uplink bytes, downlink bytes.
     pub link: [u64; 3],
     /// CPU seconds the link (this process) spent during the run.
@@ -194,7 +194,7 @@ pub fn timed(cmd: Command, scratch: &Path, timeout: Duration) -> R<(Sample, Stri
             cpu_secs: f[1] + f[2],
             rss_kib: f[3] as u64,
             fs_written: f[4] as u64 * 512,
-            requests: [0; 4],
+            requests: [0; 6],
             link: [0; 3],
             link_cpu: 0.0,
             patch_secs: stdout

@@ -58,6 +58,17 @@ pub fn random(path: &Path, size: u64, seed: u64) -> R<()> {
     f.flush().map_err(|e| e.to_string())
 }
 
+/// `count` files of random bytes, `doc-NNNNN.bin`.
+pub fn randoms(dir: &Path, count: usize, size: u64, seed: u64) -> R<Vec<PathBuf>> {
+    (0..count)
+        .map(|i| {
+            let path = dir.join(format!("doc-{i:05}.bin"));
+            random(&path, size, seed + i as u64)?;
+            Ok(path)
+        })
+        .collect()
+}
+
 /// The files one after another in one file: what the raw PATCH sends.
 pub fn concat(parts: &[PathBuf], to: &Path) -> R<()> {
     let mut out = std::io::BufWriter::new(std::fs::File::create(to).map_err(|e| e.to_string())?);

@@ -45,20 +45,24 @@ pub fn work(w: &Work, samples: &Samples) {
         of(samples, Contender::Wixup).len()
     );
     println!(
-        "| contender | median wall s | link utilization | REST/file | PATCH/file | finalize/file | tus creations/file | connections | uplink bytes/payload | client CPU-s | peak RSS MiB | link CPU-s |"
+        "| contender | median wall s | link utilization | REST/file | PATCH/file | finalize/file | tus creations/file | one-PUTs/file | 429s | connections | uplink bytes/payload | client CPU-s | peak RSS MiB | link CPU-s |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!(
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    );
     for (c, s) in samples {
         let wall = med(s, |x| x.secs);
         let per = |i: usize| med(s, |x| x.requests[i] as f64) / n;
         println!(
-            "| {} | {wall:.2} | {:.0} % | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:.4} | {:.2} | {:.1} | {:.2} |",
+            "| {} | {wall:.2} | {:.0} % | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {:.4} | {:.2} | {:.1} | {:.2} |",
             c.label(),
             100.0 * link / wall,
             per(0),
             per(1),
             per(2),
             per(3),
+            per(4),
+            per(5) * n,
             med(s, |x| x.link[0] as f64),
             med(s, |x| x.link[1] as f64) / w.bytes() as f64,
             med(s, |x| x.cpu_secs),
@@ -67,11 +71,30 @@ pub fn work(w: &Work, samples: &Samples) {
         );
     }
     let wall = |c| med(of(samples, c), |x| x.secs);
-    let (wx, js, raw) = (
-        wall(Contender::Wixup),
-        wall(Contender::TusJs),
-        wall(Contender::RawPatch),
+    let wx = wall(Contender::Wixup);
+    if let Some((calls, per)) = w.rate_limit {
+        let made = med(of(samples, Contender::Wixup), |x| x.requests[0] as f64) as u64;
+        let least = w.least_rest_calls();
+        let (t_made, t_least) = (
+            w.limit_secs(made).unwrap_or(f64::NAN),
+            w.limit_secs(least).unwrap_or(f64::NAN),
+        );
+        println!(
+            "rate limit {calls} calls / {per} s: wixup made {made} REST calls (the limit lets the last through at {t_made:.0} s); the fewest this work needs is {least} ({t_least:.0} s); wixup took {wx:.1} s = {:.2}x the limit's time for the fewest calls",
+            wx / t_least.max(1.0)
+        );
+    }
+    let written = med(of(samples, Contender::Wixup), |x| x.fs_written as f64);
+    println!(
+        "wixup wrote {:.0} bytes to its data dir's file system (median, ru_oublock x 512, page-granular), {:.0} per file",
+        written,
+        written / n
     );
+    if samples.len() < Contender::ALL.len() {
+        println!("wixup / link = {:.2}x", wx / link);
+        return;
+    }
+    let (js, raw) = (wall(Contender::TusJs), wall(Contender::RawPatch));
     println!(
         "wixup / link = {:.2}x; wixup / tus-js-client flow = {:.2}x (per round {:.2}x); wixup / raw PATCH = {:.2}x (per round {:.2}x); raw PATCH reaches {:.0} % of the link",
         wx / link,
@@ -87,12 +110,6 @@ pub fn work(w: &Work, samples: &Samples) {
     println!(
         "the raw PATCH request alone (new connection included) took {patch:.2} s: {:.1} % of the link's rate",
         100.0 * link / patch
-    );
-    let written = med(of(samples, Contender::Wixup), |x| x.fs_written as f64);
-    println!(
-        "wixup wrote {:.0} bytes to its data dir's file system (median, ru_oublock x 512, page-granular), {:.0} per file",
-        written,
-        written / n
     );
 }
 

@@ -16,17 +16,28 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    pub fn start(wixup: &Path, data: &Path, public: &str) -> R<Self> {
-        let mut child = Command::new(wixup)
-            .args([
-                "serve",
-                "--profile",
-                "wix",
-                "--addr",
-                "127.0.0.1:0",
-                "--public-url",
-                public,
-            ])
+    /// `rate_limit`: (calls, seconds) for `--rate-limit`.
+    pub fn start(
+        wixup: &Path,
+        data: &Path,
+        public: &str,
+        rate_limit: Option<(u64, u64)>,
+    ) -> R<Self> {
+        let mut cmd = Command::new(wixup);
+        cmd.args([
+            "serve",
+            "--profile",
+            "wix",
+            "--addr",
+            "127.0.0.1:0",
+            "--public-url",
+            public,
+        ]);
+        if let Some((n, secs)) = rate_limit {
+            cmd.arg("--rate-limit")
+                .arg(format!("{}/min", n * 60 / secs.max(1)));
+        }
+        let mut child = cmd
             .arg("--data-dir")
             .arg(data)
             .stdin(Stdio::null())
