@@ -119,9 +119,6 @@ impl Thread {
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => ending = true,
             }
-            if !self.options.delay.is_zero() {
-                std::thread::sleep(self.options.delay);
-            }
             loop {
                 match rx.try_recv() {
                     Ok(msg) => self.take(msg),
@@ -162,6 +159,9 @@ impl Thread {
     fn write(&mut self) {
         if !self.pending.is_empty() {
             let changes: Vec<Change> = std::mem::take(&mut self.pending).into_values().collect();
+            if !self.options.delay.is_zero() {
+                std::thread::sleep(self.options.delay); // the test hook: a slow disk
+            }
             let before = self.journal.bytes_written();
             let result = self.journal.write(&changes, self.next_id);
             let written = self.journal.bytes_written() - before;
