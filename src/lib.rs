@@ -21,7 +21,8 @@
 //!   scheduler/     the actor: actor (loop, scheduling), commands, reports, persist, meter
 //!   worker         one upload: upload URL → tus → finalize → poll until READY
 //!   walk, job      folders into files; a job, its states and its tus session
-//!   journal        the queue on disk (versioned, migrated, each entry on its own)
+//!   journal/       the queue on disk: an append-only log (versioned, migrated, compacted)
+//!                  and the writer thread that coalesces saves
 //!   describe       errors → the sentence a person reads (written once, here)
 //!   progress       what the tus client reports, turned into job progress and checksums
 //!

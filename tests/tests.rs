@@ -26,6 +26,7 @@ mod it {
     mod import_engine;
     mod import_sandbox;
     mod interop;
+    mod journal;
     pub mod links;
     mod sandbox;
     mod sandbox_hardening;

@@ -1,6 +1,8 @@
 //! What the engine is started with, and why a start can fail.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use reqwest::Url;
@@ -83,6 +85,12 @@ pub struct EngineConfig {
     pub poll_timeout: Duration,
     /// Which jobs from the journal to continue at start.
     pub start: StartMode,
+    /// Bytes the engine's journal writer wrote (records, compactions, the first log), added up
+    /// as it writes them; clones of a config share it. Read it to see what the journal costs.
+    pub journal_bytes_written: Arc<AtomicU64>,
+    /// A test hook, zero in real use: the journal writer waits this long before each write, as
+    /// a slow disk would (the engine must go on meanwhile).
+    pub journal_write_delay: Duration,
 }
 
 impl EngineConfig {
@@ -101,6 +109,8 @@ impl EngineConfig {
                 .collect(),
             poll_timeout: Duration::from_secs(30 * 60),
             start: StartMode::Continue,
+            journal_bytes_written: Arc::default(),
+            journal_write_delay: Duration::ZERO,
         }
     }
 }

@@ -8,7 +8,9 @@ use std::time::Duration;
 use axum::http::Method;
 use wixup::sandbox::{FaultKind, Rule};
 
-use super::support::{Env, each_profile, exits_with, get, oriented_jpeg, random_file, wait_until};
+use super::support::{
+    Env, each_profile, exits_with, get, journal_table, oriented_jpeg, random_file, wait_until,
+};
 
 pub(super) fn wixup(env: &Env, data: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_wixup"));
@@ -222,14 +224,8 @@ async fn a_second_wixup_on_the_same_data_dir_says_so() {
     );
     first.kill().expect("kill");
     let _ = first.wait();
-    let journal: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(env.path("data/journal.json")).expect("journal"))
-            .expect("intact JSON");
-    assert_eq!(
-        journal["jobs"].as_array().map(Vec::len),
-        Some(1),
-        "never corrupted"
-    );
+    let (_, jobs) = journal_table(&env.path("data"));
+    assert_eq!(jobs.len(), 1, "never corrupted");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -260,7 +256,7 @@ async fn the_api_key_appears_in_no_log_journal_or_error() {
         );
         assert!(all.len() > 1000, "trace logging was on");
         assert!(!all.contains("canary-key"), "the key leaked into output");
-        let journal = std::fs::read_to_string(env.path("data/journal.json")).expect("journal");
+        let journal = std::fs::read_to_string(env.path("data/journal.jsonl")).expect("journal");
         assert!(
             !journal.contains("canary-key"),
             "the key leaked into the journal"
@@ -291,12 +287,8 @@ async fn upload_tokens_never_reach_the_logs() {
     // Killed mid-upload, so the journal still holds the session and its token.
     child.kill().expect("kill -9");
     let _ = child.wait();
-    let journal: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(env.path("data/journal.json")).expect("journal"))
-            .expect("json");
-    let tokens: Vec<String> = journal["jobs"]
-        .as_array()
-        .expect("jobs")
+    let (_, jobs) = journal_table(&env.path("data"));
+    let tokens: Vec<String> = jobs
         .iter()
         .filter_map(|j| j["session"]["upload_token"].as_str().map(String::from))
         .collect();

@@ -6,7 +6,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use super::cli::{json_lines, run, wixup};
-use super::support::{Env, exits_with, get, poll_until, random_file, wait_until};
+use super::support::{
+    Env, append_record, exits_with, get, journal_table, poll_until, random_file, wait_until,
+};
 
 /// `caf\xe9.txt`: a Latin-1 name from an old USB stick, not UTF-8.
 #[cfg(unix)]
@@ -85,7 +87,7 @@ async fn kill_9_mid_batch_with_a_non_utf8_name_then_resume_finishes_both() {
     child.kill().expect("kill -9");
     let _ = child.wait();
     assert!(
-        env.path("data").join("journal.json").exists(),
+        env.path("data").join("journal.jsonl").exists(),
         "the journal was written"
     );
     env.sandbox.faults.clear();
@@ -144,13 +146,11 @@ async fn a_journal_entry_from_a_newer_wixup_is_kept_aside_and_the_rest_resume() 
     let _ = child.wait();
     env.sandbox.faults.clear();
     // A newer Wixup wrote a state this one does not know into one entry.
-    let journal = env.path("data").join("journal.json");
-    let mut doc: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&journal).expect("read")).expect("json");
-    let jobs = doc["jobs"].as_array_mut().expect("jobs");
+    let data = env.path("data");
+    let (_, mut jobs) = journal_table(&data);
     assert_eq!(jobs.len(), 2);
     jobs[1]["state"] = "teleporting".into();
-    std::fs::write(&journal, serde_json::to_vec(&doc).expect("enc")).expect("write");
+    append_record(&data, &serde_json::json!({ "job": jobs[1] }));
 
     let mut c = wixup(&env, "data");
     c.args(["resume", "--json"]);
@@ -178,16 +178,7 @@ async fn a_journal_entry_from_a_newer_wixup_is_kept_aside_and_the_rest_resume() 
         serde_json::from_slice(&std::fs::read(aside[0].path()).expect("read")).expect("json");
     assert_eq!(kept[0]["state"], "teleporting");
     // With nothing else left, resume says the set-aside entry was not resumed: not "all done".
-    std::fs::write(&journal, {
-        let mut d: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&journal).expect("read")).expect("json");
-        d["jobs"]
-            .as_array_mut()
-            .expect("jobs")
-            .push(kept[0].clone());
-        serde_json::to_vec(&d).expect("enc")
-    })
-    .expect("write");
+    append_record(&data, &serde_json::json!({ "job": kept[0] }));
     let mut c = wixup(&env, "data");
     c.arg("resume");
     let out = run(c).await;

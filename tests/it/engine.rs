@@ -7,7 +7,10 @@ use axum::http::Method;
 use wixup::engine::{self, Command, Event, JobState, StartMode, Verification};
 use wixup::sandbox::{FaultKind, Rule};
 
-use super::support::{Env, Events, each_profile, get, random_file, start_and_add, wait_until};
+use super::support::{
+    Env, Events, each_profile, get, journal_path, journal_table, random_file, start_and_add,
+    wait_until,
+};
 
 each_profile! {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -334,7 +337,7 @@ async fn a_wrong_key_fails_the_job_with_a_fix_and_never_leaks() {
     );
     assert_eq!(err.status, Some(403));
     handle.shutdown().await;
-    let journal = std::fs::read_to_string(env.path("data/journal.json")).expect("journal");
+    let journal = std::fs::read_to_string(env.path("data/journal.jsonl")).expect("journal");
     assert!(!journal.contains(secret) && !format!("{err:?}").contains(secret));
 }
 
@@ -395,7 +398,7 @@ async fn the_journal_is_private_versioned_and_locked() {
     handle.shutdown().await;
     drop(handle);
     drop(events);
-    let path = env.path("data/journal.json");
+    let path = env.path("data/journal.jsonl");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -404,10 +407,9 @@ async fn the_journal_is_private_versioned_and_locked() {
             0o600
         );
     }
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
-    assert_eq!(v["schema_version"], 2);
-    assert_eq!(v["jobs"][0]["state"], "done");
+    let (header, jobs) = journal_table(&env.path("data"));
+    assert_eq!(header["schema_version"], 3);
+    assert_eq!(jobs[0]["state"], "done");
     // A corrupt journal is kept aside, never lost.
     std::fs::write(&path, b"{ not json").expect("corrupt");
     let (h, mut rx) = wait_until(
@@ -649,9 +651,8 @@ async fn a_journal_of_schema_1_resumes_from_the_server_offset() {
     drop(events);
     // The journal as the previous release wrote it, byte for byte in shape: schema 1, the tus
     // creation endpoint under `upload_url` and the tus upload URL under `location`.
-    let path = env.path("data/journal.json");
-    let now: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).expect("journal")).expect("json");
+    let (header, jobs) = journal_table(&env.path("data"));
+    let now = serde_json::json!({ "next_id": header["next_id"], "jobs": jobs });
     let (job, session) = (&now["jobs"][0], &now["jobs"][0]["session"]);
     let (endpoint, upload_url) = (&session["endpoint"], &session["upload_url"]);
     assert!(endpoint.is_string() && upload_url.is_string(), "{now:#}");
@@ -698,7 +699,8 @@ async fn a_journal_of_schema_1_resumes_from_the_server_offset() {
         expires = session["expires_unix"],
         token = session["upload_token"],
     );
-    std::fs::write(&path, schema_1).expect("write the old journal");
+    std::fs::write(env.path("data/journal.json"), schema_1).expect("write the old journal");
+    std::fs::remove_file(journal_path(&env.path("data"))).expect("only the old one");
     env.sandbox.faults.clear();
     let before = env.stat(|s| &s.bytes_received);
     let uploads_before = env.stat(|s| &s.uploads_created);
@@ -731,10 +733,10 @@ async fn a_journal_of_schema_1_resumes_from_the_server_offset() {
         "the saved upload was continued, not created anew"
     );
     handle.shutdown().await;
-    let written: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).expect("journal")).expect("json");
-    assert_eq!(
-        written["schema_version"], 2,
-        "written back in the new schema"
+    let (written, _) = journal_table(&env.path("data"));
+    assert_eq!(written["schema_version"], 3, "written back as the log");
+    assert!(
+        !env.path("data/journal.json").exists(),
+        "the old journal was migrated and removed"
     );
 }

@@ -7,11 +7,13 @@
 
 mod encode;
 mod exit;
+mod journal;
 mod site;
 mod wait;
 
 pub use encode::{b64, sha256_file, sha256_hex};
 pub use exit::{exits_failing, exits_with};
+pub use journal::{append_record, journal_path, journal_table};
 pub use wait::{poll_until, poll_until_blocking, wait_until, wait_until_blocking};
 
 use std::collections::HashMap;

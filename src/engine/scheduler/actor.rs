@@ -1,7 +1,7 @@
 //! The actor's core: the job table, the loop that receives commands, worker reports and walked
 //! paths, and the scheduling of workers within the parallelism limit.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,7 +15,7 @@ use crate::engine::command::Command;
 use crate::engine::config::{EngineConfig, StartError};
 use crate::engine::event::{Event, Notifier};
 use crate::engine::job::{Destination, Job, JobId, JobState};
-use crate::engine::journal::Journal;
+use crate::engine::journal::{Journal, JournalWriter, WriterOptions};
 use crate::engine::poller::Poller;
 use crate::engine::report::Report;
 use crate::engine::walk::Candidate;
@@ -54,6 +54,19 @@ pub(crate) fn spawn(
         poll_timeout: config.poll_timeout,
         api_retry: config.api_retry.clone(),
     });
+    let journal = JournalWriter::spawn(
+        journal,
+        WriterOptions {
+            delay: config.journal_write_delay,
+            written: config.journal_bytes_written.clone(),
+            events: events.clone(),
+            notifier: notifier.clone(),
+        },
+    )
+    .map_err(|source| crate::engine::journal::JournalError::Io {
+        dir: config.data_dir.clone(),
+        source,
+    })?;
     let (reports_tx, reports_rx) = mpsc::unbounded_channel();
     let (walks_tx, walks_rx) = mpsc::unbounded_channel();
     let mut s = Scheduler {
@@ -73,8 +86,7 @@ pub(crate) fn spawn(
         notifier,
         reports_tx,
         walks_tx,
-        dirty: false,
-        journal_failed: false,
+        dirty: BTreeSet::new(),
         shutdown: None,
     };
     s.load(loaded, config.start);
@@ -97,8 +109,8 @@ pub(super) struct Scheduler {
     pub(super) shared: Arc<Shared>,
     /// For the history file, next to the journal.
     pub(super) data_dir: PathBuf,
-    /// Where the table is saved; holding it holds the data dir's lock.
-    pub(super) journal: Journal,
+    /// Where the table's changes are saved, off the actor; it holds the data dir's lock.
+    pub(super) journal: JournalWriter,
     /// The id the next added file gets (ids are never reused, so the journal keeps it).
     pub(super) next_id: u64,
     /// Every job, ordered by id: the oldest queued job starts first.
@@ -125,10 +137,8 @@ pub(super) struct Scheduler {
     pub(super) reports_tx: mpsc::UnboundedSender<Report>,
     /// Where the blocking walk of an `AddFiles` sends its result.
     pub(super) walks_tx: mpsc::UnboundedSender<Walked>,
-    /// The table changed since the journal was last saved (saved on the next tick).
-    pub(super) dirty: bool,
-    /// The last save failed: the person was told once, not at every tick.
-    pub(super) journal_failed: bool,
+    /// Jobs changed (or removed) since their last save (saved on the next tick).
+    pub(super) dirty: BTreeSet<JobId>,
     /// Set once shutting down: answered when the last worker stopped and the journal is saved.
     pub(super) shutdown: Option<oneshot::Sender<()>>,
 }
@@ -156,20 +166,18 @@ impl Scheduler {
                     if let Some(n) = self.tuner.tick(Instant::now(), self.saturated, pushbacks) {
                         tracing::info!(transfers = n, "parallelism adapted");
                     }
-                    if self.dirty {
-                        self.save().await;
+                    if !self.dirty.is_empty() {
+                        self.save(None);
                     }
                 }
             }
             if self.shutdown.is_some() {
                 if self.running.is_empty() {
-                    self.save().await;
-                    // Release the journal and its lock before saying we are done, so the
-                    // caller can start another engine on the same data dir at once.
-                    let done = self.shutdown.take();
-                    drop(self);
-                    if let Some(done) = done {
-                        let _ = done.send(());
+                    self.save(None);
+                    // The writer answers once all is on disk and it let go of the journal and
+                    // its lock, so the caller can start another engine on the same data dir.
+                    if let Some(done) = self.shutdown.take() {
+                        self.journal.close(done);
                     }
                     return;
                 }
@@ -200,7 +208,7 @@ impl Scheduler {
         } else {
             self.unfinished_by_path.insert(job.path.clone(), id);
         }
-        self.dirty = true;
+        self.dirty.insert(id);
         self.emit(Event::StateChanged { id, state: to });
         true
     }

@@ -46,7 +46,7 @@ impl Scheduler {
                         self.unfinished_by_path.remove(&job.path);
                     }
                     self.meters.remove(&id);
-                    self.dirty = true;
+                    self.dirty.insert(id);
                     self.emit(Event::Removed(id));
                 }
             }
@@ -81,7 +81,7 @@ impl Scheduler {
                 for id in done {
                     self.jobs.remove(&id);
                     self.meters.remove(&id);
-                    self.dirty = true;
+                    self.dirty.insert(id);
                     self.emit(Event::Removed(id));
                 }
             }
@@ -129,6 +129,7 @@ impl Scheduler {
         self.set_state(id, JobState::Cancelled);
         if let Some(job) = self.jobs.get_mut(&id) {
             job.session = None;
+            self.dirty.insert(id);
         }
         if let Some(s) = session {
             self.terminate(s);
@@ -171,6 +172,7 @@ impl Scheduler {
                 job.identity = identity;
                 job.session = None;
                 job.acknowledged_bytes = 0;
+                self.dirty.insert(id);
             }
         }
         if let Some(other) = self.unfinished_by_path.get(&path)
@@ -180,6 +182,7 @@ impl Scheduler {
         }
         if let Some(job) = self.jobs.get_mut(&id) {
             job.error = None;
+            self.dirty.insert(id);
         }
         self.set_state(id, JobState::Queued);
     }
@@ -232,9 +235,9 @@ impl Scheduler {
             self.unfinished_by_path.insert(job.path.clone(), id);
             self.emit(Event::JobAdded(Box::new(job.clone())));
             self.jobs.insert(id, job);
+            self.dirty.insert(id);
             added.push(id);
         }
-        self.dirty = true;
         self.emit(Event::FilesAdded {
             request: w.request,
             added,

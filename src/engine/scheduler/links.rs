@@ -85,9 +85,9 @@ impl Scheduler {
             self.unfinished_by_path.insert(path, id);
             self.emit(Event::JobAdded(Box::new(job.clone())));
             self.jobs.insert(id, job);
+            self.dirty.insert(id);
             added.push(id);
         }
-        self.dirty = true;
         self.emit(Event::FilesAdded {
             request,
             added,

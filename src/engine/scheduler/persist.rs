@@ -1,9 +1,11 @@
-//! The journal side of the actor: the jobs it held at start, and saving the table.
+//! The journal side of the actor: the jobs it held at start, and saving what changed.
+
+use tokio::sync::oneshot;
 
 use crate::engine::config::StartMode;
 use crate::engine::event::Event;
-use crate::engine::job::{Job, JobState};
-use crate::engine::journal::Loaded;
+use crate::engine::job::JobState;
+use crate::engine::journal::{Change, Loaded};
 
 use super::actor::Scheduler;
 
@@ -38,32 +40,17 @@ impl Scheduler {
         }
     }
 
-    pub(super) async fn save(&mut self) {
-        self.dirty = false;
-        let jobs: Vec<&Job> = self.jobs.values().collect();
-        let bytes = self.journal.encode(&jobs, self.next_id);
-        let path = self.journal.path().to_path_buf();
-        // The write and fsync happen off the async threads; the actor waits for them, so a
-        // critical entry (a new upload URL) is on disk before the worker sends a byte.
-        let result = match bytes {
-            Ok(bytes) => {
-                tokio::task::spawn_blocking(move || crate::fs::write_atomic(&path, &bytes))
-                    .await
-                    .unwrap_or_else(|e| Err(std::io::Error::other(e)))
-            }
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(()) => self.journal_failed = false,
-            Err(e) => {
-                tracing::warn!(error = %e, journal = %self.journal.path().display(), "cannot write the journal");
-                if !self.journal_failed {
-                    self.journal_failed = true;
-                    self.emit(Event::JournalError(format!(
-                        "cannot save the upload journal ({e}); uploads go on but may not resume after a restart"
-                    )));
-                }
-            }
-        }
+    /// Hands the changed jobs to the journal writer and goes on at once: the actor never waits
+    /// for the disk. `saved` is answered after the fsync that covered them, so a worker that
+    /// waits on it (a new upload URL, a file id) goes on only once its record is on disk.
+    pub(super) fn save(&mut self, saved: Option<oneshot::Sender<()>>) {
+        let changes = std::mem::take(&mut self.dirty)
+            .into_iter()
+            .map(|id| match self.jobs.get(&id) {
+                Some(job) => Change::Put(Box::new(job.clone())),
+                None => Change::Remove(id),
+            })
+            .collect();
+        self.journal.save(changes, self.next_id, saved);
     }
 }

@@ -22,6 +22,7 @@ impl Scheduler {
                     && offset > job.acknowledged_bytes
                 {
                     job.acknowledged_bytes = offset;
+                    self.dirty.insert(id);
                 }
                 self.meters.entry(id).or_default().changed = true;
             }
@@ -62,21 +63,21 @@ impl Scheduler {
                     }
                     job.session = session;
                 }
-                self.save().await;
-                let _ = saved.send(());
+                self.dirty.insert(id);
+                self.save(Some(saved));
             }
             Report::FileId { id, file_id, saved } => {
                 if let Some(job) = self.jobs.get_mut(&id) {
                     job.file_id = Some(file_id);
                     job.acknowledged_bytes = job.size_bytes;
                 }
-                self.save().await;
-                let _ = saved.send(());
+                self.dirty.insert(id);
+                self.save(Some(saved));
             }
             Report::FileFailed { id } => {
                 if let Some(job) = self.jobs.get_mut(&id) {
                     job.file_id = None;
-                    self.dirty = true;
+                    self.dirty.insert(id);
                 }
             }
             Report::Finished { id, outcome } => {
@@ -107,6 +108,7 @@ impl Scheduler {
                     job.result = Some(result.clone());
                     job.error = None;
                     job.session = None; // single-use; nothing left to resume
+                    self.dirty.insert(id);
                 }
                 self.flush_one(id);
                 if self.set_state(id, JobState::Done) {
@@ -130,6 +132,7 @@ impl Scheduler {
             Err(Stop::Failed(error)) => {
                 if let Some(job) = self.jobs.get_mut(&id) {
                     job.error = Some(error.clone());
+                    self.dirty.insert(id);
                 }
                 if self.set_state(id, JobState::Failed) {
                     self.emit(Event::Failed { id, error });
