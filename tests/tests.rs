@@ -26,6 +26,8 @@ mod it {
     mod import_sandbox;
     mod interop;
     pub mod links;
+    mod one_put;
+    mod one_put_cli;
     mod sandbox;
     mod sandbox_hardening;
     mod sandbox_records;

@@ -35,7 +35,14 @@ pub struct EngineConfig {
     pub poll_timeout: Duration,
     /// Which jobs from the journal to continue at start.
     pub start: StartMode,
+    /// Files smaller than this take the one-PUT path (`generate-upload-url`, then one PUT of
+    /// the bytes: two requests instead of five); bigger ones, and any a one-PUT was refused
+    /// for, the resumable flow. 0: every file goes resumable.
+    pub one_put_below: u64,
 }
+
+/// Wix's advice: the resumable flow above 10 MB.
+pub const DEFAULT_ONE_PUT_BELOW: u64 = 10_000_000;
 
 impl EngineConfig {
     /// Defaults for everything but the backend.
@@ -53,6 +60,7 @@ impl EngineConfig {
                 .collect(),
             poll_timeout: Duration::from_secs(30 * 60),
             start: StartMode::Continue,
+            one_put_below: DEFAULT_ONE_PUT_BELOW,
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod history;
 mod import;
 pub mod job;
 pub mod journal;
+mod one_put;
 mod progress;
 mod report;
 mod scheduler;
@@ -21,13 +22,15 @@ mod walk;
 mod worker;
 
 pub use command::Command;
-pub use config::{DEFAULT_PARALLEL, EngineConfig, MAX_PARALLEL, StartError, StartMode};
+pub use config::{
+    DEFAULT_ONE_PUT_BELOW, DEFAULT_PARALLEL, EngineConfig, MAX_PARALLEL, StartError, StartMode,
+};
 pub use describe::describe_wix_error;
 pub use event::{Event, Notifier};
 pub use handle::{EngineHandle, start};
 pub use import::parse_link;
 pub use job::{
-    Destination, Job, JobError, JobId, JobResult, JobState, Origin, OriginKind, Session,
-    Verification,
+    Destination, Job, JobError, JobId, JobResult, JobState, Origin, OriginKind, PlainSession,
+    Session, Verification,
 };
 pub use journal::JournalError;

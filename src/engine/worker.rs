@@ -1,21 +1,21 @@
 //! One upload, start to finish: a tus endpoint and token from Wix → tus creation → PATCH loop →
-//! finalize → poll until READY → MD5 check. Reports to the scheduler; never touches the job table
+//! finalize → poll until READY → MD5 check; a small file takes one PUT instead (`one_put`). Reports to the scheduler; never touches the job table
 //! itself.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::Url;
-use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use super::describe::{failed, stop_for_tus_error, stop_for_wix_error};
 use super::finalize::{Finalized, finalize};
 use super::job::{Job, JobId, JobResult, JobState, OriginKind, Session, Verification};
+use super::one_put::{self, OnePut, upload_request};
 use super::progress::JobProgress;
-use super::report::{Report, Reports, Stop};
+use super::report::{self, Report, Reports, Stop};
 use crate::tus::{self, FileSource, TusClient};
-use crate::wix_media::{self, OperationStatus, UploadRequest, UploadTarget, WixMediaClient};
+use crate::wix_media::{self, OperationStatus, UploadTarget, WixMediaClient};
 
 /// How long a creation request in flight may still finish after Pause or Cancel.
 const CREATION_GRACE: Duration = Duration::from_secs(2);
@@ -28,6 +28,10 @@ pub(super) struct Shared {
     pub poll_timeout: Duration,
     /// Waits between finalizes refused by a rate limit.
     pub api_retry: crate::retry::RetryPolicy,
+    /// Files smaller than this take the one-PUT path (0: none).
+    pub one_put_below: u64,
+    /// A one-PUT that moves no byte for this long is stalled (as a tus PATCH).
+    pub put_idle: Duration,
 }
 
 /// Runs one job to the end and reports how it ended.
@@ -65,6 +69,20 @@ async fn upload(
         // Before anything is created on the server: a file that cannot be read fails now.
         file.check_readable().await.map_err(stop_for_tus_error)?;
         check_file(&file).await?;
+    }
+    // Small files: one PUT, unless a resumable upload is already under way.
+    if file_id.is_none() && one_put::takes(shared.one_put_below, &job) {
+        let ctx = one_put::Ctx {
+            wix: &shared.wix,
+            retry: &shared.api_retry,
+            put_idle: shared.put_idle,
+        };
+        match one_put::run(&ctx, &job, &file, progress.clone(), reports, cancel).await? {
+            OnePut::File(d) => (file_id, finalized) = made(reports, id, d).await,
+            OnePut::Refused(e) => {
+                tracing::info!(%id, error = %e, "one-PUT refused; sending the file resumably");
+            }
+        }
     }
     while file_id.is_none() {
         // 1–2: a server-side upload, new or resumed.
@@ -121,15 +139,7 @@ async fn upload(
         };
         match finalize(&shared.wix, &shared.api_retry, &job, &s, &target, cancel).await? {
             Finalized::File(d) if !d.id.is_empty() => {
-                let (tx, rx) = oneshot::channel();
-                let _ = reports.send(Report::FileId {
-                    id,
-                    file_id: d.id.clone(),
-                    saved: tx,
-                });
-                let _ = rx.await;
-                file_id = Some(d.id.clone());
-                finalized = Some(d);
+                (file_id, finalized) = made(reports, id, d).await;
             }
             Finalized::File(_) => {
                 return Err(failed("Wix finalized the upload but gave no file id", ""));
@@ -199,15 +209,7 @@ async fn new_session(
     progress: Arc<JobProgress>,
     cancel: &CancellationToken,
 ) -> Result<(Session, u64), Stop> {
-    let req = UploadRequest {
-        mime_type: job.mime_type.clone(),
-        file_name: job.name.clone(),
-        size_in_bytes: job.size_bytes,
-        parent_folder_id: job.destination.folder_id.clone(),
-        file_path: job.destination.path.clone(),
-        private: job.destination.private,
-        upload_protocol: "TUS",
-    };
+    let req = upload_request(job);
     let target = tokio::select! {
         r = shared.wix.generate_resumable_upload_url(&req) => {
             r.map_err(|e| stop_for_wix_error("Wix did not hand out an upload URL", e))?
@@ -254,14 +256,25 @@ async fn new_session(
     ))
 }
 
-async fn persist_session(reports: &Reports, id: JobId, session: Option<Session>) {
-    let (tx, rx) = oneshot::channel();
-    let _ = reports.send(Report::Session {
+/// The file is made: its id is journaled (so a restart polls it instead of uploading again)
+/// before the worker goes on. Returns the id and the descriptor, for the worker to keep.
+async fn made(
+    reports: &Reports,
+    id: JobId,
+    d: Box<wix_media::FileDescriptor>,
+) -> (Option<String>, Option<Box<wix_media::FileDescriptor>>) {
+    let file_id = d.id.clone();
+    report::send_saved(reports, |saved| Report::FileId {
         id,
-        session,
-        saved: tx,
-    });
-    let _ = rx.await;
+        file_id: file_id.clone(),
+        saved,
+    })
+    .await;
+    (Some(file_id), Some(d))
+}
+
+async fn persist_session(reports: &Reports, id: JobId, session: Option<Session>) {
+    report::send_saved(reports, |saved| Report::Session { id, session, saved }).await;
 }
 
 fn session_urls(s: &Session) -> Result<(Url, Url), Stop> {

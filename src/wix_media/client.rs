@@ -19,7 +19,8 @@ pub struct Credentials {
     pub site_id: String,
 }
 
-/// What `generate-resumable-upload-url` needs to know about a file.
+/// What `generate-resumable-upload-url` (and, without `uploadProtocol`, `generate-upload-url`)
+/// needs to know about a file.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UploadRequest {
@@ -83,9 +84,17 @@ impl WixMediaClient {
             .user_agent(concat!("wixup/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Network(e.without_url()))?;
+        let upload_http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(15))
+            .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("wixup/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Network(e.without_url()))?;
         Ok(Self {
             transport: Transport {
                 http,
+                upload_http,
                 retry,
                 idle_timeout,
             },
@@ -362,8 +371,8 @@ impl WixMediaClient {
 
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
-struct FileAnswer {
-    file: Option<FileDescriptor>,
+pub(super) struct FileAnswer {
+    pub(super) file: Option<FileDescriptor>,
 }
 
 /// `nextCursor: {cursors: {next}, hasNext}`.

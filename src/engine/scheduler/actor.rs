@@ -46,6 +46,8 @@ pub(crate) fn spawn(
         poll_delays: config.poll_delays.clone(),
         poll_timeout: config.poll_timeout,
         api_retry: config.api_retry.clone(),
+        one_put_below: config.one_put_below,
+        put_idle: config.tus.idle_timeout,
     });
     let (reports_tx, reports_rx) = mpsc::unbounded_channel();
     let (walks_tx, walks_rx) = mpsc::unbounded_channel();

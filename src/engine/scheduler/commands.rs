@@ -221,6 +221,7 @@ impl Scheduler {
                 destination: w.destination.clone(),
                 state: JobState::Queued,
                 session: None,
+                plain: None,
                 file_id: None,
                 acknowledged_bytes: 0,
                 result: None,

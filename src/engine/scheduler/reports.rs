@@ -62,6 +62,13 @@ impl Scheduler {
                 self.save().await;
                 let _ = saved.send(());
             }
+            Report::Plain { id, plain, saved } => {
+                if let Some(job) = self.jobs.get_mut(&id) {
+                    job.plain = plain;
+                }
+                self.save().await;
+                let _ = saved.send(());
+            }
             Report::FileId { id, file_id, saved } => {
                 if let Some(job) = self.jobs.get_mut(&id) {
                     job.file_id = Some(file_id);
