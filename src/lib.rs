@@ -20,6 +20,8 @@
 //!                drain Events (command, event, handle)
 //!   scheduler/     the actor: actor (loop, scheduling), commands, reports, persist, meter
 //!   worker         one upload: upload URL → tus → finalize → poll until READY
+//!   one_put        small files: generate-upload-url (prepare) → one PUT (transfer); a lost
+//!                  answer is looked for on the site before anything is sent again
 //!   walk, job      folders into files; a job, its states and its tus session
 //!   journal        the queue on disk (versioned, migrated, each entry on its own)
 //!   describe       errors → the sentence a person reads (written once, here)

@@ -238,3 +238,23 @@ async fn a_refused_put_falls_back_to_tus(profile) {
     assert!(j["jobs"][0]["plain"].is_null(), "the job took the resumable path");
 }
 }
+
+each_profile! {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_put_times_out_like_a_patch(profile) {
+    let env = Env::start_as(profile).await;
+    // The file is made, then the answer never comes: the stall limit ends the PUT, and the
+    // file is found.
+    env.sandbox.faults.add(put_fault(FaultKind::Stall(Duration::from_secs(60))));
+    let file = random_file(env.dir.path(), "stall.bin", 300_000);
+    let mut cfg = env.engine_config("data");
+    cfg.tus.idle_timeout = Duration::from_secs(1);
+    let started = std::time::Instant::now();
+    let (handle, mut events, ids) = start_and_add(cfg, vec![file.clone()]).await;
+    let r = events.finish(&ids, 15).await[0].done().clone();
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    same_bytes(r.url.as_deref(), &file).await;
+    assert_eq!(env.stat(|s| &s.files_created), 1);
+    handle.shutdown().await;
+}
+}
