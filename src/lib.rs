@@ -20,6 +20,8 @@
 //!                drain Events (command, event, handle)
 //!   scheduler/     the actor: actor (loop, scheduling), commands, reports, persist, meter
 //!   worker         one upload: upload URL → tus → finalize → poll until READY
+//!   one_put        small files: generate-upload-url (prepare) → one PUT (transfer); a lost
+//!                  answer is looked for on the site before anything is sent again
 //!   walk, job      folders into files; a job, its states and its tus session
 //!   journal/       the queue on disk: an append-only log (versioned, migrated, compacted)
 //!                  and the writer thread that coalesces saves
@@ -30,8 +32,8 @@
 //! tus/           our tus 1.0 client. Pure: status (what each status means, in one table),
 //!                machine (discovery, creation, transfer: state + answer → next step), step,
 //!                protocol (headers, metadata, offsets). I/O: client (the loop that executes
-//!                steps), wire (requests, under watchdog's stall check), body (streams a file
-//!                range), chunk, file; error (one flat enum whose predicates drive retries)
+//!                steps), wire (requests, under file_stream's stall check and body), checksum,
+//!                chunk, file; error (one flat enum whose predicates drive retries)
 //! wix_media/     the Wix Media Manager REST client: upload URLs, finalize, files, folders
 //! retry          the retry schedule, count and sleep both clients use
 //!
@@ -41,6 +43,8 @@
 //!
 //! low helpers (import no feature module) ───────────────────────────────────────────────────
 //! fs             atomic writes (unique temp file, fsync, rename)
+//! file_stream    a file range streamed as a request body (read ahead, progress and MD5 taps,
+//!                trailers) and the stall watchdog: shared by tus and the one-PUT upload
 //! imaging        bounded image decoding (sandbox transforms, window previews)
 //! units, size    sizes, speeds and times left as people read them; parsing `8MiB`
 //! paths          where data lives (journal, settings, sandbox storage)
@@ -79,6 +83,7 @@
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod file_stream;
 pub mod fs;
 #[cfg(feature = "gui")]
 pub mod gui;

@@ -28,6 +28,8 @@ mod it {
     mod interop;
     mod journal;
     pub mod links;
+    mod one_put;
+    mod one_put_cli;
     mod sandbox;
     mod sandbox_hardening;
     mod sandbox_records;

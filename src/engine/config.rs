@@ -91,7 +91,14 @@ pub struct EngineConfig {
     /// A test hook, zero in real use: the journal writer waits this long before each write, as
     /// a slow disk would (the engine must go on meanwhile).
     pub journal_write_delay: Duration,
+    /// Files smaller than this take the one-PUT path (`generate-upload-url`, then one PUT of
+    /// the bytes: two requests instead of five); bigger ones, and any a one-PUT was refused
+    /// for, the resumable flow. 0: every file goes resumable.
+    pub one_put_below: u64,
 }
+
+/// Wix's advice: the resumable flow above 10 MB.
+pub const DEFAULT_ONE_PUT_BELOW: u64 = 10_000_000;
 
 impl EngineConfig {
     /// Defaults for everything but the backend.
@@ -111,6 +118,7 @@ impl EngineConfig {
             start: StartMode::Continue,
             journal_bytes_written: Arc::default(),
             journal_write_delay: Duration::ZERO,
+            one_put_below: DEFAULT_ONE_PUT_BELOW,
         }
     }
 }

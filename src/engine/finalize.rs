@@ -44,7 +44,7 @@ pub(super) async fn finalize(
             Err(e) => return Err(stop_for_wix_error("Wix could not finish the upload", e)),
         };
         let found = tokio::select! {
-            r = find_made(wix, job, session) => r,
+            r = find_made(wix, job, session.created_unix) => r,
             _ = cancel.cancelled() => return Err(Stop::Interrupted),
         };
         match found {
@@ -72,11 +72,11 @@ pub(super) async fn finalize(
     }
 }
 
-/// The file this upload made, if it is on the site.
-async fn find_made(
+/// The file this upload (begun at `since_unix`) made, if it is on the site.
+pub(super) async fn find_made(
     wix: &WixMediaClient,
     job: &Job,
-    session: &Session,
+    since_unix: Option<u64>,
 ) -> Result<Option<FileDescriptor>, wix_media::Error> {
     let dest = &job.destination;
     let place = match (&dest.path, &dest.folder_id) {
@@ -86,7 +86,7 @@ async fn find_made(
     let wanted = Wanted {
         display_name: &job.name,
         size_bytes: job.size_bytes,
-        since_unix: session.created_unix,
+        since_unix,
     };
     wix.find_file(place, wanted).await
 }

@@ -111,6 +111,21 @@ impl Session {
     }
 }
 
+/// A one-PUT upload (files below [`EngineConfig::one_put_below`](super::EngineConfig)): the
+/// one-time URL `generate-upload-url` handed out. It is on disk before the PUT's first byte,
+/// and stays after the file is made, so the journal says which path the job took (`plain`
+/// set: one-PUT; `session` set: resumable). A job that starts with one found in the journal
+/// may have been sent already (its answer lost to a crash or a pause): the file is looked for
+/// first, and only when it is not on the site does the upload start over with a new URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlainSession {
+    /// `PUT` the bytes here (Wix's `uploadUrl`, about 2.8 KB; one-time).
+    pub upload_url: String,
+    /// When it was handed out, as seconds since the Unix epoch: a file this PUT made is no
+    /// older.
+    pub created_unix: u64,
+}
+
 /// Whether the server's hash matched the local file's MD5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -235,6 +250,10 @@ pub struct Job {
     pub destination: Destination,
     pub state: JobState,
     pub session: Option<Session>,
+    /// The one-PUT upload's URL, when the job took that path (absent in journals of older
+    /// versions: none).
+    #[serde(default)]
+    pub plain: Option<PlainSession>,
     /// The finalized file's id, once known (so a restart polls instead of uploading again).
     pub file_id: Option<String>,
     /// Bytes the server acknowledged, as last seen.

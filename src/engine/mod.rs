@@ -14,23 +14,27 @@ pub mod history;
 mod import;
 pub mod job;
 pub mod journal;
+mod one_put;
 mod poller;
 mod progress;
 mod report;
 mod scheduler;
+mod session;
+mod shared;
 mod walk;
 mod worker;
 
 pub use command::Command;
 pub use config::{
-    DEFAULT_PARALLEL, EngineConfig, MAX_PARALLEL, Parallelism, StartError, StartMode,
+    DEFAULT_ONE_PUT_BELOW, DEFAULT_PARALLEL, EngineConfig, MAX_PARALLEL, Parallelism, StartError,
+    StartMode,
 };
 pub use describe::describe_wix_error;
 pub use event::{Event, Notifier};
 pub use handle::{EngineHandle, start};
 pub use import::parse_link;
 pub use job::{
-    Destination, Job, JobError, JobId, JobResult, JobState, Origin, OriginKind, Session,
-    Verification,
+    Destination, Job, JobError, JobId, JobResult, JobState, Origin, OriginKind, PlainSession,
+    Session, Verification,
 };
 pub use journal::JournalError;

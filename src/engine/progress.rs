@@ -13,7 +13,7 @@ use md5::Digest as _;
 
 use super::job::JobId;
 use super::report::{Report, Reports};
-use crate::tus::{self, FileSource, Progress};
+use crate::tus::{self, FileSource, Observer, Progress};
 
 /// Forwards tus progress to the scheduler (throttled) and hashes the bytes as they stream.
 pub(super) struct JobProgress {
@@ -126,7 +126,7 @@ impl JobProgress {
     }
 }
 
-impl Progress for JobProgress {
+impl Observer for JobProgress {
     fn sent(&self, offset: u64) {
         let now = Instant::now();
         if let Ok(mut last) = self.last_sent_report.lock() {
@@ -141,6 +141,12 @@ impl Progress for JobProgress {
         });
     }
 
+    fn data(&self, offset: u64, bytes: &Bytes) {
+        self.md5.feed(offset, bytes);
+    }
+}
+
+impl Progress for JobProgress {
     fn acknowledged(&self, offset: u64) {
         let _ = self.reports.send(Report::Acknowledged {
             id: self.id,
@@ -155,10 +161,6 @@ impl Progress for JobProgress {
             delay,
             reason: error.to_string(),
         });
-    }
-
-    fn data(&self, offset: u64, bytes: &Bytes) {
-        self.md5.feed(offset, bytes);
     }
 }
 

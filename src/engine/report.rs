@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::job::{JobError, JobId, JobResult, JobState, Session};
+use super::job::{JobError, JobId, JobResult, JobState, PlainSession, Session};
 
 /// A worker's messages to the scheduler.
 pub(super) enum Report {
@@ -26,6 +26,12 @@ pub(super) enum Report {
     Session {
         id: JobId,
         session: Option<Session>,
+        saved: oneshot::Sender<()>,
+    },
+    /// A one-PUT upload URL (or none): persisted before its first byte is sent.
+    Plain {
+        id: JobId,
+        plain: Option<PlainSession>,
         saved: oneshot::Sender<()>,
     },
     /// The finalized file's id: persisted, so a restart polls instead of uploading again.
@@ -53,3 +59,14 @@ pub(super) enum Stop {
 }
 
 pub(super) type Reports = mpsc::UnboundedSender<Report>;
+
+/// Sends the report `make` builds around a `saved` handshake, and waits until the scheduler
+/// has journaled it (or is gone).
+pub(super) async fn send_saved(
+    reports: &Reports,
+    make: impl FnOnce(oneshot::Sender<()>) -> Report,
+) {
+    let (tx, rx) = oneshot::channel();
+    let _ = reports.send(make(tx));
+    let _ = rx.await;
+}

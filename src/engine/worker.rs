@@ -1,35 +1,22 @@
 //! One upload, start to finish: a tus endpoint and token from Wix → tus creation → PATCH loop →
-//! finalize → poll until READY → MD5 check. Reports to the scheduler; never touches the job table
+//! finalize → poll until READY → MD5 check; a small file takes one PUT instead (`one_put`). Reports to the scheduler; never touches the job table
 //! itself.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
-use reqwest::Url;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use super::describe::{failed, stop_for_tus_error, stop_for_wix_error};
 use super::finalize::{Finalized, finalize};
-use super::job::{Job, JobId, JobResult, JobState, OriginKind, Session, Verification};
+use super::job::{Job, JobId, JobResult, JobState, OriginKind, Verification};
+use super::one_put::{self, OnePut};
 use super::progress::JobProgress;
-use super::report::{Report, Reports, Stop};
-use crate::tus::{self, FileSource, TusClient};
-use crate::wix_media::{self, OperationStatus, UploadRequest, UploadTarget, WixMediaClient};
-
-/// How long a creation request in flight may still finish after Pause or Cancel.
-const CREATION_GRACE: Duration = Duration::from_secs(2);
-
-/// What workers share.
-pub(super) struct Shared {
-    pub tus: TusClient,
-    pub wix: WixMediaClient,
-    /// Asks Wix about every file still processing, together.
-    pub poller: super::poller::Poller,
-    pub poll_timeout: Duration,
-    /// Waits between finalizes refused by a rate limit.
-    pub api_retry: crate::retry::RetryPolicy,
-}
+use super::report::{self, Report, Reports, Stop};
+use super::session::{ensure_session, persist_session, session_urls};
+pub(super) use super::shared::Shared;
+use crate::tus::{self, FileSource};
+use crate::wix_media::{self, OperationStatus, UploadTarget};
 
 /// When a worker may start sending: at once, or when the scheduler gives it a slot. Until then
 /// it only prepares (the REST calls and the tus creation, saved in the journal), so the link
@@ -85,24 +72,54 @@ async fn upload(
     let mut restarted = false;
     let mut finalized = None;
 
+    let one_put_ctx = one_put::Ctx {
+        wix: &shared.wix,
+        retry: &shared.api_retry,
+        put_idle: shared.put_idle,
+    };
+    // Small files: one PUT, unless a resumable upload is already under way.
+    let one_put = file_id.is_none() && one_put::takes(shared.one_put_below, &job);
     let mut known_offset = None;
+    let mut prepared = None;
     if file_id.is_none() {
         // Before anything is created on the server: a file that cannot be read fails now.
         file.check_readable().await.map_err(stop_for_tus_error)?;
         check_file(&file).await?;
-        // 1–2a, ahead of the slot: the upload URL and the tus creation.
-        known_offset = ensure_session(
-            shared,
+        // Ahead of the slot: the upload URL (and for tus, the creation), journaled.
+        if !one_put {
+            known_offset = ensure_session(
+                shared,
+                &job,
+                &file,
+                &mut session,
+                &progress,
+                reports,
+                cancel,
+            )
+            .await?;
+        } else if job.plain.is_none() {
+            prepared = Some(one_put::prepare(&one_put_ctx, &job, reports, cancel).await?);
+        }
+    }
+    gate.pass(cancel).await?;
+    if one_put {
+        let sent = one_put::run(
+            &one_put_ctx,
             &job,
             &file,
-            &mut session,
-            &progress,
+            prepared,
+            progress.clone(),
             reports,
             cancel,
         )
         .await?;
+        match sent {
+            OnePut::File(d) => (file_id, finalized) = made(reports, id, d).await,
+            OnePut::Refused(e) => {
+                tracing::info!(%id, error = %e, "one-PUT refused; sending the file resumably");
+            }
+        }
     }
-    gate.pass(cancel).await?;
     while file_id.is_none() {
         // 1–2: a server-side upload, new or resumed.
         if let Some(o) = ensure_session(
@@ -158,15 +175,7 @@ async fn upload(
         };
         match finalize(&shared.wix, &shared.api_retry, &job, &s, &target, cancel).await? {
             Finalized::File(d) if !d.id.is_empty() => {
-                let (tx, rx) = oneshot::channel();
-                let _ = reports.send(Report::FileId {
-                    id,
-                    file_id: d.id.clone(),
-                    saved: tx,
-                });
-                let _ = rx.await;
-                file_id = Some(d.id.clone());
-                finalized = Some(d);
+                (file_id, finalized) = made(reports, id, d).await;
             }
             Finalized::File(_) => {
                 return Err(failed("Wix finalized the upload but gave no file id", ""));
@@ -227,112 +236,21 @@ async fn upload(
     })
 }
 
-/// A server-side upload to send to: the one the job has, or (none, or expired) a new one, saved
-/// in the journal before anything is sent. The offset the creation reported, when it is new.
-async fn ensure_session(
-    shared: &Shared,
-    job: &Job,
-    file: &FileSource,
-    session: &mut Option<Session>,
-    progress: &Arc<JobProgress>,
+/// The file is made: its id is journaled (so a restart polls it instead of uploading again)
+/// before the worker goes on. Returns the id and the descriptor, for the worker to keep.
+async fn made(
     reports: &Reports,
-    cancel: &CancellationToken,
-) -> Result<Option<u64>, Stop> {
-    if session
-        .as_ref()
-        .is_some_and(|s| !s.is_expired(SystemTime::now()))
-    {
-        return Ok(None);
-    }
-    let (s, offset) = new_session(shared, job, file, progress.clone(), cancel).await?;
-    *session = Some(s.clone());
-    persist_session(reports, job.id, Some(s)).await;
-    if cancel.is_cancelled() {
-        return Err(Stop::Interrupted);
-    }
-    Ok(Some(offset))
-}
-
-/// Steps 1 and 2a: a tus endpoint and token from Wix (its "upload URL"), then the tus creation
-/// request, which says where the upload lives (the tus upload URL).
-async fn new_session(
-    shared: &Shared,
-    job: &Job,
-    file: &FileSource,
-    progress: Arc<JobProgress>,
-    cancel: &CancellationToken,
-) -> Result<(Session, u64), Stop> {
-    let req = UploadRequest {
-        mime_type: job.mime_type.clone(),
-        file_name: job.name.clone(),
-        size_in_bytes: job.size_bytes,
-        parent_folder_id: job.destination.folder_id.clone(),
-        file_path: job.destination.path.clone(),
-        private: job.destination.private,
-        upload_protocol: "TUS",
-    };
-    let target = tokio::select! {
-        r = shared.wix.generate_resumable_upload_url(&req) => {
-            r.map_err(|e| stop_for_wix_error("Wix did not hand out an upload URL", e))?
-        }
-        _ = cancel.cancelled() => return Err(Stop::Interrupted),
-    };
-    let metadata = [
-        ("filename", job.name.as_str()),
-        ("contentType", job.mime_type.as_str()),
-        ("token", target.upload_token.as_str()),
-    ];
-    // The creation request is not abandoned the moment Pause or Cancel lands: the server may
-    // have made the upload already, and only its answer says where it is. Once it is known,
-    // the scheduler keeps it (paused) or terminates it (cancelled). The grace is bounded, so a
-    // silent or failing server never holds up Cancel, Pause or quitting for longer.
-    let shield = CancellationToken::new();
-    let grace = {
-        let (cancel, shield) = (cancel.clone(), shield.clone());
-        tokio::spawn(async move {
-            cancel.cancelled().await;
-            tokio::time::sleep(CREATION_GRACE).await;
-            shield.cancel();
-        })
-    };
-    let created = shared
-        .tus
-        .create(&target.endpoint, file, &metadata, progress, &shield)
-        .await;
-    grace.abort();
-    let created = created.map_err(stop_for_tus_error)?;
-    Ok((
-        Session {
-            endpoint: target.endpoint.to_string(),
-            upload_token: target.upload_token,
-            upload_url: created.url.to_string(),
-            created_unix: Some(unix_now()),
-            expires_unix: created.expires.and_then(|e| {
-                e.duration_since(SystemTime::UNIX_EPOCH)
-                    .ok()
-                    .map(|d| d.as_secs())
-            }),
-        },
-        created.offset,
-    ))
-}
-
-async fn persist_session(reports: &Reports, id: JobId, session: Option<Session>) {
-    let (tx, rx) = oneshot::channel();
-    let _ = reports.send(Report::Session {
+    id: JobId,
+    d: Box<wix_media::FileDescriptor>,
+) -> (Option<String>, Option<Box<wix_media::FileDescriptor>>) {
+    let file_id = d.id.clone();
+    report::send_saved(reports, |saved| Report::FileId {
         id,
-        session,
-        saved: tx,
-    });
-    let _ = rx.await;
-}
-
-fn session_urls(s: &Session) -> Result<(Url, Url), Stop> {
-    let bad = |_| failed("the saved upload URL is not valid; retry to start anew", "");
-    Ok((
-        Url::parse(&s.endpoint).map_err(bad)?,
-        Url::parse(&s.upload_url).map_err(bad)?,
-    ))
+        file_id: file_id.clone(),
+        saved,
+    })
+    .await;
+    (Some(file_id), Some(d))
 }
 
 /// What a FAILED upload says when Wix gives no reason.
@@ -374,11 +292,4 @@ async fn check_file(file: &FileSource) -> Result<(), Stop> {
         Ok(()) => Ok(()),
         Err(e) => Err(stop_for_tus_error(e)),
     }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use super::error::Error;
+use crate::file_stream::Observer;
 
 /// Which file a path named, beyond its size and modification time: a file renamed over
 /// another (a new inode), or edited with its time put back (a new change time), is another file
@@ -82,21 +83,17 @@ impl FileSource {
     }
 }
 
-/// Observes an upload. Every method has an empty default.
-pub trait Progress: Send + Sync {
-    /// Bytes up to `offset` were handed to the connection (may run ahead of the server).
-    fn sent(&self, _offset: u64) {}
+/// Observes an upload: the bytes as they stream ([`Observer`]), and what the server confirmed.
+/// Every method has an empty default.
+pub trait Progress: Observer {
     /// The server acknowledged bytes up to `offset`. It grows within one `upload` call; when a
     /// gone upload is created anew, the offsets reported start over from 0.
     fn acknowledged(&self, _offset: u64) {}
     /// A transient failure; the client will retry after `delay`.
     fn retrying(&self, _error: &Error, _attempt: usize, _delay: Duration) {}
-    /// Bytes read from the file at `offset`, as they are sent (for hashing on the fly). Called
-    /// on the reader thread; cloning `bytes` is cheap and shares the buffer, which returns to the
-    /// reader's pool once every clone is dropped, so an observer may hash it on another thread.
-    fn data(&self, _offset: u64, _bytes: &bytes::Bytes) {}
 }
 
 /// A [`Progress`] that ignores everything.
 pub struct NoProgress;
+impl Observer for NoProgress {}
 impl Progress for NoProgress {}

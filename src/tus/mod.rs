@@ -13,7 +13,7 @@
 //! `md5`, the first the server offers in that order; as a trailer when it offers
 //! `checksum-trailer`), and expiration (`Upload-Expires`).
 
-mod body;
+mod checksum;
 pub mod chunk;
 pub mod client;
 pub mod error;
@@ -22,9 +22,9 @@ mod machine;
 pub mod protocol;
 mod status;
 mod step;
-mod watchdog;
 mod wire;
 
+pub use crate::file_stream::Observer;
 pub use chunk::ChunkSize;
 pub use client::{FileSource, Progress, TusClient, TusConfig};
 pub use error::Error;

@@ -9,14 +9,14 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::{Method, Url};
 use tokio_util::sync::CancellationToken;
 
-use super::body::{self, StreamState};
+use super::checksum::{Hasher, digest_range};
 use super::error::Error;
 use super::file::{FileSource, Progress};
 use super::machine::{Options, Post, Resume};
 use super::protocol::{self, Checksum, OFFSET_CONTENT_TYPE, TUS_VERSION};
 use super::status;
 use super::step::Reply;
-use super::watchdog::watch;
+use crate::file_stream::{self as body, Interrupted, StreamState, Trailer, watch};
 
 /// The HTTP side of the client: the connection pool and the stall limit.
 pub(super) struct Wire {
@@ -95,7 +95,7 @@ impl Wire {
         let headers = resp.headers().clone();
         let elapsed = started.elapsed();
         let message = if status::meaning(method, status).wants_message() {
-            let text = async { Ok(resp.text().await.unwrap_or_default()) };
+            let text = async { Ok::<_, Error>(resp.text().await.unwrap_or_default()) };
             watch(text, None, idle, cancel).await?
         } else {
             String::new()
@@ -220,7 +220,7 @@ impl Transfer<'_> {
         match self.checksum {
             Checksum::None => req = req.header("Content-Length", len),
             Checksum::Header(alg) => {
-                let digest = body::digest_range(file.path.clone(), offset, len, alg).await?;
+                let digest = digest_range(file.path.clone(), offset, len, alg).await?;
                 req = req
                     .header("Content-Length", len)
                     .header("Upload-Checksum", protocol::checksum_header(alg, &digest));
@@ -228,7 +228,7 @@ impl Transfer<'_> {
             Checksum::Trailer(alg) => {
                 // Chunked, with the checksum computed while reading and sent after the data.
                 req = req.header("Trailer", "Upload-Checksum");
-                trailer = Some(alg);
+                trailer = Some(Box::new(Hasher::new(alg)) as Box<dyn Trailer>);
             }
         }
         let (body, state) = body::range_body(
@@ -261,4 +261,13 @@ fn ended_early(state: &StreamState, file: &FileSource) -> Result<(), Error> {
         });
     }
     Ok(())
+}
+
+impl From<Interrupted> for Error {
+    fn from(i: Interrupted) -> Self {
+        match i {
+            Interrupted::Stalled(idle) => Error::Stalled(idle),
+            Interrupted::Cancelled => Error::Cancelled,
+        }
+    }
 }

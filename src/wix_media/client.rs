@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::error::Error;
 use super::transport::Transport;
-use super::types::{FileDescriptor, Folder, Page};
+use super::types::{FileDescriptor, Page};
 use crate::redact::ApiKey;
 use crate::retry::{Backoff, RetryPolicy};
 
@@ -19,7 +19,8 @@ pub struct Credentials {
     pub site_id: String,
 }
 
-/// What `generate-resumable-upload-url` needs to know about a file.
+/// What `generate-resumable-upload-url` (and, without `uploadProtocol`, `generate-upload-url`)
+/// needs to know about a file.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UploadRequest {
@@ -83,9 +84,17 @@ impl WixMediaClient {
             .user_agent(concat!("wixup/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Network(e.without_url()))?;
+        let upload_http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(15))
+            .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("wixup/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Network(e.without_url()))?;
         Ok(Self {
             transport: Transport {
                 http,
+                upload_http,
                 retry,
                 idle_timeout,
                 pushbacks: Default::default(),
@@ -261,124 +270,18 @@ impl WixMediaClient {
             next_cursor: a.next_cursor.and_then(Cursor::next),
         })
     }
-
-    /// One page of the folders under `parent_folder_id` (`media-root` when `None`).
-    pub async fn list_folders(
-        &self,
-        parent_folder_id: Option<&str>,
-        cursor: Option<&str>,
-    ) -> Result<Page<Folder>, Error> {
-        #[derive(serde::Deserialize, Default)]
-        #[serde(default, rename_all = "camelCase")]
-        struct Answer {
-            folders: Vec<Folder>,
-            next_cursor: Option<Cursor>,
-        }
-        let mut url = self.api_url("/site-media/v1/folders")?;
-        {
-            let mut q = url.query_pairs_mut();
-            if let Some(p) = parent_folder_id {
-                q.append_pair("parentFolderId", p);
-            }
-            if let Some(c) = cursor {
-                q.append_pair("paging.cursor", c);
-            }
-        }
-        let a: Answer = self
-            .transport
-            .call("list folders", || self.api(Method::GET, url.clone()))
-            .await?;
-        Ok(Page {
-            items: a.folders,
-            next_cursor: a.next_cursor.and_then(Cursor::next),
-        })
-    }
-
-    /// Creates a folder. A POST is not safe to repeat: it is retried at once only when the
-    /// request surely never reached the server (no connection, or 429); after any other
-    /// failure that may have created it (a reset, a stall, a 5xx), the folder is looked up
-    /// by name first, so a lost answer never makes a second folder.
-    pub async fn create_folder(
-        &self,
-        display_name: &str,
-        parent_folder_id: Option<&str>,
-    ) -> Result<Folder, Error> {
-        #[derive(serde::Deserialize, Default)]
-        #[serde(default)]
-        struct Answer {
-            folder: Option<Folder>,
-        }
-        let url = self.api_url("/site-media/v1/folders")?;
-        let mut body = serde_json::json!({ "displayName": display_name });
-        if let Some(p) = parent_folder_id {
-            body["parentFolderId"] = p.into();
-        }
-        let mut backoff = Backoff::new(self.transport.retry.clone());
-        loop {
-            let err = match self
-                .transport
-                .call_once::<Answer>(
-                    "create folder",
-                    self.api(Method::POST, url.clone()).json(&body),
-                )
-                .await
-            {
-                Ok(a) => {
-                    return a.folder.ok_or_else(|| {
-                        Error::BadResponse("create folder: no folder in the answer".into())
-                    });
-                }
-                Err(e) => e,
-            };
-            if err.is_retryable()
-                && !err.surely_not_received()
-                && let Some(existing) = self.find_folder(display_name, parent_folder_id).await?
-            {
-                return Ok(existing);
-            }
-            self.transport
-                .wait_to_retry("create folder", err, &mut backoff)
-                .await?;
-        }
-    }
-
-    /// The folder called `display_name` directly under `parent_folder_id`, if there is one.
-    pub(super) async fn find_folder(
-        &self,
-        display_name: &str,
-        parent_folder_id: Option<&str>,
-    ) -> Result<Option<Folder>, Error> {
-        let mut cursor = None;
-        for _ in 0..50 {
-            let page = self
-                .list_folders(parent_folder_id, cursor.as_deref())
-                .await?;
-            if let Some(f) = page
-                .items
-                .into_iter()
-                .find(|f| f.display_name.as_deref() == Some(display_name))
-            {
-                return Ok(Some(f));
-            }
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
-        Ok(None)
-    }
 }
 
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
-struct FileAnswer {
-    file: Option<FileDescriptor>,
+pub(super) struct FileAnswer {
+    pub(super) file: Option<FileDescriptor>,
 }
 
 /// `nextCursor: {cursors: {next}, hasNext}`.
 #[derive(serde::Deserialize, Default)]
 #[serde(default, rename_all = "camelCase")]
-struct Cursor {
+pub(super) struct Cursor {
     cursors: Option<CursorInner>,
     has_next: Option<bool>,
 }
@@ -390,7 +293,7 @@ struct CursorInner {
 }
 
 impl Cursor {
-    fn next(self) -> Option<String> {
+    pub(super) fn next(self) -> Option<String> {
         if self.has_next == Some(false) {
             return None;
         }

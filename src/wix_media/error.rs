@@ -46,6 +46,14 @@ pub enum Error {
     /// Redirects went round in circles or too far.
     #[error("the server at {host} keeps redirecting (too many redirects)")]
     Redirects { host: String },
+
+    /// The file being sent could not be read to its end (the one-PUT upload).
+    #[error("could not read the file: {0}")]
+    LocalFile(#[source] std::io::Error),
+
+    /// The request's owner stopped it (pause, cancel, shutdown).
+    #[error("cancelled")]
+    Cancelled,
 }
 
 fn fmt_message(m: &str) -> String {

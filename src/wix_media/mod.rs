@@ -1,7 +1,8 @@
-//! The Wix Media Manager REST client: resumable upload URLs, finalize, file descriptors, folders.
+//! The Wix Media Manager REST client: resumable and one-PUT upload URLs, the one-PUT upload itself,
+//! finalize, file descriptors, folders.
 //!
-//! `Authorization` and `wix-site-id` are sent to the API host only; the upload host (tus and
-//! finalize) is authorized by the single-use upload token instead.
+//! `Authorization` and `wix-site-id` are sent to the API host only; the upload host (tus,
+//! finalize and the one-PUT upload) is authorized by the single-use upload token instead.
 
 /// The base of Wix's REST API: where production uploads go unless `WIXUP_API_BASE` or Settings
 /// point elsewhere.
@@ -10,7 +11,9 @@ pub const PRODUCTION_BASE: &str = "https://www.wixapis.com";
 pub mod client;
 pub mod error;
 mod find;
+mod folders;
 pub mod import;
+mod plain;
 mod transport;
 pub mod types;
 
@@ -18,4 +21,5 @@ pub use client::{Credentials, UploadRequest, UploadTarget, WixMediaClient};
 pub use error::Error;
 pub use find::{Place, Wanted};
 pub use import::{BULK_IMPORT_MAX, ImportRefused, ImportRequest};
+pub use plain::PutFile;
 pub use types::{FileDescriptor, Folder, MediaType, OperationStatus, Page};

@@ -16,6 +16,9 @@ const MAX_ANSWER_BYTES: u64 = 8 << 20;
 #[derive(Clone)]
 pub(super) struct Transport {
     pub http: reqwest::Client,
+    /// For the one-PUT upload's body: no total or read timeout (the body may take minutes on a
+    /// slow link); its stalls are caught by [`crate::file_stream::watch`].
+    pub upload_http: reqwest::Client,
     /// Delays between retries of transient failures.
     pub retry: RetryPolicy,
     /// A call whose server sends nothing for this long is stalled (named in the error).
@@ -77,7 +80,7 @@ impl Transport {
         })
     }
 
-    async fn try_call(&self, req: reqwest::RequestBuilder) -> Result<bytes::Bytes, Error> {
+    pub async fn try_call(&self, req: reqwest::RequestBuilder) -> Result<bytes::Bytes, Error> {
         let host = req
             .try_clone()
             .and_then(|r| r.build().ok())

@@ -1,5 +1,5 @@
 //! The must-show chaos check: the sandbox behind a proxy that cuts TCP connections at random.
-//! Every file still completes byte-identical, each finalized exactly once.
+//! Every file still completes byte-identical, each made exactly once (one-PUT or tus).
 
 use std::time::Duration;
 
@@ -39,6 +39,8 @@ async fn random_connection_cuts_never_lose_or_duplicate_a_file(profile) {
     let mut cfg = env.engine_config("data");
     cfg.api_base = format!("http://{}", proxy.addr).parse().expect("url");
     cfg.tus.chunk_size = wixup::tus::ChunkSize::Fixed(1 << 20);
+    // Both paths under the cuts: up to 2 MiB one PUT each, 5 and 9 MiB resumable.
+    cfg.one_put_below = 4 << 20;
     cfg.tus.retry = wixup::retry::RetryPolicy {
         delays: vec![Duration::from_millis(20); 12],
         jitter: 0.0,
@@ -64,8 +66,10 @@ async fn random_connection_cuts_never_lose_or_duplicate_a_file(profile) {
     assert_eq!(
         env.stat(|s| &s.files_created),
         paths.len() as u64,
-        "each file finalized once"
+        "each file made once"
     );
+    assert!(env.stat(|s| &s.plain_puts) >= 4, "the small files went one-PUT");
+    assert!(env.stat(|s| &s.uploads_created) >= 2, "the big ones resumably");
     let cuts = proxy.cuts_done.load(std::sync::atomic::Ordering::SeqCst);
     assert!(cuts >= 5, "the proxy really cut connections ({cuts})");
     eprintln!(

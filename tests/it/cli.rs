@@ -58,6 +58,18 @@ pub(super) async fn upload_then_kill_9(env: &Env, file: &Path, bytes: u64) {
     let _ = child.wait();
 }
 
+/// `wixup resume --json`, which must exit 0 with one verified file: its JSON line.
+pub(super) async fn resume_one(env: &Env) -> serde_json::Value {
+    let mut c = wixup(env, "data");
+    c.args(["resume", "--json"]);
+    let out = run(c).await;
+    exits_with(&out, 0);
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["verified"], true);
+    lines[0].clone()
+}
+
 pub(super) fn json_lines(out: &Output) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -193,7 +205,7 @@ async fn kill_9_then_resume_completes_and_resends_at_most_one_chunk(profile) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_wixup_on_the_same_data_dir_says_so() {
     let env = Env::start().await;
-    let file = random_file(env.dir.path(), "slow.bin", 8 << 20);
+    let file = random_file(env.dir.path(), "slow.bin", 11 << 20); // tus: above the one-PUT threshold
     env.sandbox.faults.add(
         Rule::nth(
             Some(Method::PATCH),
@@ -270,7 +282,8 @@ async fn the_api_key_appears_in_no_log_journal_or_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upload_tokens_never_reach_the_logs() {
     let env = Env::start().await;
-    let file = random_file(env.dir.path(), "t.bin", 6 << 20);
+    // Above the one-PUT threshold: a tus upload, whose token the journal holds.
+    let file = random_file(env.dir.path(), "t.bin", 11 << 20);
     env.slow_patches(100);
     let log = env.path("trace.log");
     let mut c = wixup(&env, "data");
@@ -468,7 +481,8 @@ async fn a_taken_sandbox_port_is_announced_and_another_is_used() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploading_an_interrupted_file_again_continues_it() {
     let env = Env::start().await;
-    let size: u64 = 8 << 20;
+    // Above the one-PUT threshold (10 MB): a resumable upload, continued from its offset.
+    let size: u64 = 12 << 20;
     let chunk: u64 = 1 << 20;
     let file = random_file(env.dir.path(), "again.bin", size as usize);
     env.slow_patches(80);

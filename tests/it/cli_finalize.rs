@@ -14,7 +14,8 @@ each_profile! {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_finalize_then_resume_lists_exactly_one_file(profile) {
     let env = Env::start_as(profile).await;
-    let file = random_file(env.dir.path(), "f.bin", 3 << 20);
+    // Above the one-PUT threshold (10 MB): resumable, with a finalize.
+    let file = random_file(env.dir.path(), "f.bin", 11 << 20);
     // The first finalize pauses after moving the bytes: the client dies right then.
     env.sandbox.faults.add(Rule::nth(
         Some(Method::PUT),

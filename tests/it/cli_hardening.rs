@@ -272,7 +272,8 @@ async fn an_unreadable_file_fails_at_once_naming_it_and_nothing_is_created() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chunk_sizes_below_256_kib_are_refused_and_others_rounded_to_whole_units() {
     let env = Env::start().await;
-    let file = random_file(env.dir.path(), "c.bin", 5 << 20);
+    // Above the one-PUT threshold: sent with tus, in chunks.
+    let file = random_file(env.dir.path(), "c.bin", 11 << 20);
     // Small, so that a Wixup that took the size would end quickly (in one creation request).
     let small = random_file(env.dir.path(), "small.bin", 4 << 10);
     let mut c = wixup(&env, "data");
@@ -283,7 +284,7 @@ async fn chunk_sizes_below_256_kib_are_refused_and_others_rounded_to_whole_units
     assert!(stderr.contains("at least 256 KiB"), "{stderr}");
     assert_eq!(env.stat(|s| &s.bytes_received), 0, "nothing sent");
 
-    // 1,000,000 bytes becomes 1 MiB: a 5 MiB file goes in 5 PATCHes, not 6.
+    // 1,000,000 bytes becomes 1 MiB: an 11 MiB file goes in 11 PATCHes, not 12.
     let mut c = wixup(&env, "data");
     c.args(["upload", "--json", "--chunk-size", "1000000"])
         .arg(&file);
@@ -294,7 +295,7 @@ async fn chunk_sizes_below_256_kib_are_refused_and_others_rounded_to_whole_units
         stderr.contains("rounded to 1.0 MiB"),
         "the rounding is said: {stderr}"
     );
-    assert_eq!(env.stat(|s| &s.patch_requests), 5);
+    assert_eq!(env.stat(|s| &s.patch_requests), 11);
     assert_eq!(json_lines(&out)[0]["verified"], true);
 }
 

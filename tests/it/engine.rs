@@ -64,7 +64,8 @@ async fn happy_path_files_folders_empty_and_images(profile) {
         "no credentials to the upload host"
     );
     assert_eq!(env.stat(|s| &s.files_created), 4);
-    // States went through the documented sequence.
+    assert_eq!(env.stat(|s| &s.plain_puts), 4, "small files: one PUT each");
+    // States went through the documented sequence (one-PUT: no finalize step).
     let states: Vec<JobState> = events
         .seen
         .iter()
@@ -75,12 +76,7 @@ async fn happy_path_files_folders_empty_and_images(profile) {
         .collect();
     assert_eq!(
         states,
-        [
-            JobState::Uploading,
-            JobState::Finalizing,
-            JobState::Processing,
-            JobState::Done
-        ]
+        [JobState::Uploading, JobState::Processing, JobState::Done]
     );
     handle.shutdown().await;
 }
@@ -180,7 +176,7 @@ async fn an_expired_token_gets_a_fresh_upload_once(profile) {
         1,
         FaultKind::Latency(Duration::from_millis(4500)),
     ));
-    let (handle, mut events, ids) = start_and_add(env.engine_config("data"), vec![file]).await;
+    let (handle, mut events, ids) = start_and_add(env.tus_engine_config("data"), vec![file]).await;
     let out = events.finish(&ids, 60).await;
     assert_eq!(out[0].done().verified, Verification::Verified);
     assert_eq!(env.stat(|s| &s.files_created), 1);
@@ -371,7 +367,7 @@ async fn a_lost_finalize_answer_never_creates_a_duplicate(profile) {
         1,
         FaultKind::DropConnection { after_bytes: 0 },
     ));
-    let (handle, mut events, ids) = start_and_add(env.engine_config("data"), vec![file]).await;
+    let (handle, mut events, ids) = start_and_add(env.tus_engine_config("data"), vec![file]).await;
     events.finish(&ids, 30).await[0].done();
     assert_eq!(env.stat(|s| &s.finalize_requests), 2);
     assert_eq!(env.stat(|s| &s.files_created), 1);

@@ -21,7 +21,7 @@ async fn an_upload_created_just_as_cancel_lands_is_terminated() {
         1,
         FaultKind::Stall(Duration::from_millis(1500)),
     ));
-    let cfg = env.engine_config("data");
+    let cfg = env.tus_engine_config("data");
     let (handle, mut events, ids) = start_and_add(cfg, vec![file]).await;
     wait_until("no upload was created", Duration::from_secs(20), || {
         env.stat(|s| &s.uploads_created) > 0
@@ -98,7 +98,7 @@ async fn cancel_and_shutdown_during_a_creation_that_never_answers_stay_quick() {
         )
         .times(u64::MAX / 2),
     );
-    let cfg = env.engine_config("data");
+    let cfg = env.tus_engine_config("data");
     let (handle, mut events, ids) = start_and_add(cfg, vec![file]).await;
     wait_until("no upload was created", Duration::from_secs(20), || {
         env.stat(|s| &s.uploads_created) > 0

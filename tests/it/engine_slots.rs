@@ -76,15 +76,20 @@ async fn one_poller_asks_about_every_processing_file_together() {
     handle.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_next_file_is_prepared_while_one_sends() {
-    // One slot; the first PATCH takes 1.5 s. Meanwhile the second file already has its upload
-    // URL and tus upload (saved in the journal), so it sends the moment the slot frees; the
-    // third waits (the look-ahead is as deep as the parallelism).
+/// One slot; the first file's bytes take 1.5 s to be taken. Meanwhile the second file already
+/// has its upload URL (and, resumable, its tus upload), saved in the journal, so it sends the
+/// moment the slot frees; the third waits (the look-ahead is as deep as the parallelism).
+async fn next_file_prepared(one_put_below: u64) {
     let env = Env::start().await;
+    // The request that carries the first file's bytes: its one PUT, or its PATCH.
+    let sends = if one_put_below > 0 {
+        Method::PUT
+    } else {
+        Method::PATCH
+    };
     env.sandbox.faults.add(Rule::nth(
-        Some(Method::PATCH),
-        "",
+        Some(sends),
+        "/upload/",
         1,
         FaultKind::Latency(Duration::from_millis(1500)),
     ));
@@ -93,6 +98,7 @@ async fn the_next_file_is_prepared_while_one_sends() {
         .collect();
     let mut cfg = env.engine_config("data");
     cfg.parallel = wixup::engine::Parallelism::Fixed(1);
+    cfg.one_put_below = one_put_below;
     let (handle, rx) = wixup::engine::start(cfg, None).expect("engine");
     let mut events = Events::new(rx);
     handle.send(Command::AddFiles {
@@ -101,26 +107,37 @@ async fn the_next_file_is_prepared_while_one_sends() {
         destination: Default::default(),
     });
     let (ids, _, _) = events.added().await;
-    wait_until(
-        "the second file was not prepared while the first one sent",
-        Duration::from_secs(1),
-        || env.stat(|s| &s.uploads_created) == 2,
-    )
-    .await;
-    let jobs = handle.snapshot().await;
+    let prepared = |j: &wixup::engine::Job| j.session.is_some() || j.plain.is_some();
+    let started = std::time::Instant::now();
+    let jobs = loop {
+        let jobs = handle.snapshot().await;
+        if prepared(&jobs[1]) || started.elapsed() > Duration::from_secs(1) {
+            break jobs;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert_eq!(
         jobs[0].state,
         JobState::Uploading,
         "the first file is sending"
     );
     assert_eq!(jobs[1].state, JobState::Queued, "waiting for the slot");
-    assert!(jobs[1].session.is_some(), "its upload is in the journal");
-    assert!(jobs[2].session.is_none(), "one file ahead, not more");
+    assert!(prepared(&jobs[1]), "its upload URL is in the journal");
+    assert!(!prepared(&jobs[2]), "one file ahead, not more");
     for o in events.finish(&ids, 30).await {
         assert_eq!(o.done().verified, Verification::Verified);
     }
-    assert_eq!(env.stat(|s| &s.uploads_created), 3);
     handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_file_is_prepared_while_one_sends() {
+    next_file_prepared(wixup::engine::DEFAULT_ONE_PUT_BELOW).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_resumable_file_is_prepared_while_one_sends() {
+    next_file_prepared(0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -128,8 +145,8 @@ async fn a_file_refused_while_prepared_ahead_fails_and_the_batch_goes_on() {
     // One slot; while the first file sends, the second's upload URL is refused for good.
     let env = Env::start().await;
     env.sandbox.faults.add(Rule::nth(
-        Some(Method::PATCH),
-        "",
+        Some(Method::PUT),
+        "/upload/",
         1,
         FaultKind::Latency(Duration::from_millis(1500)),
     ));
@@ -149,13 +166,13 @@ async fn a_file_refused_while_prepared_ahead_fails_and_the_batch_goes_on() {
     wait_until(
         "the first file never started",
         Duration::from_secs(5),
-        || env.stat(|s| &s.uploads_created) == 1,
+        || env.stat(|s| &s.rest_requests) >= 1,
     )
     .await;
     // From now on: the next upload URL asked for is refused.
     env.sandbox.faults.add(Rule::nth(
         Some(Method::POST),
-        "generate-resumable-upload-url",
+        "upload-url",
         1,
         FaultKind::Status {
             status: 400,

@@ -62,8 +62,10 @@ fn options(rt: &Runtime, data_dir: &Path, secrets: SecretStore, chunk: Option<u6
         c.tus.idle_timeout = Duration::from_secs(5);
         c.api_retry = RetryPolicy::immediate(6);
         c.poll_delays = vec![Duration::from_millis(10)];
+        // A fixed chunk is for tests of tus uploads: every file goes resumably then.
         if let Some(size) = chunk {
             c.tus.chunk_size = wixup::tus::ChunkSize::Fixed(size);
+            c.one_put_below = 0;
         }
     }));
     o
@@ -284,7 +286,8 @@ fn an_injected_failure_shows_retry_which_then_succeeds() {
     env.sandbox.faults.add(
         sandbox::Rule::nth(
             Some(axum::http::Method::POST),
-            "generate-resumable-upload-url",
+            // The first upload URL asked for, one-PUT (this small file) or resumable.
+            "upload-url",
             1,
             sandbox::FaultKind::Status {
                 status: 400,
@@ -569,6 +572,7 @@ fn global_problems_show_a_banner_that_says_the_fix() {
             jitter: 0.0,
         };
         c.tus.chunk_size = wixup::tus::ChunkSize::Fixed(256 << 10);
+        c.one_put_below = 0;
         c.poll_delays = vec![Duration::from_millis(10)];
     }));
     env.sandbox.faults.add(

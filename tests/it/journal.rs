@@ -79,6 +79,7 @@ fn job(id: u64, state: JobState) -> Job {
             expires_unix: Some(1_796_772_641),
             created_unix: Some(1_796_167_841),
         }),
+        plain: None,
         file_id: (state == JobState::Done).then(|| format!("abc_{id:032x}~mv2.jpg")),
         acknowledged_bytes: if state == JobState::Done {
             2_500_000

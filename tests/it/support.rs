@@ -72,9 +72,18 @@ impl Env {
         );
     }
 
-    /// [`Env::engine_config`] with small fixed chunks, for uploads that take a while.
-    pub fn slow_engine_config(&self, data_dir: &str) -> EngineConfig {
+    /// [`Env::engine_config`] with every file sent resumably (tus), however small: for tests
+    /// about the resumable flow (creation, PATCH, finalize).
+    pub fn tus_engine_config(&self, data_dir: &str) -> EngineConfig {
         let mut c = self.engine_config(data_dir);
+        c.one_put_below = 0;
+        c
+    }
+
+    /// [`Env::engine_config`] with small fixed chunks, for tus uploads that take a while (so
+    /// every file goes resumably, however small: these tests are about tus).
+    pub fn slow_engine_config(&self, data_dir: &str) -> EngineConfig {
+        let mut c = self.tus_engine_config(data_dir);
         c.tus.chunk_size = wixup::tus::ChunkSize::Fixed(256 * 1024);
         c
     }

@@ -70,6 +70,8 @@ struct Seen {
     retries: AtomicU64,
 }
 
+impl tus::Observer for Seen {}
+
 impl Progress for Seen {
     fn acknowledged(&self, offset: u64) {
         let prev = self.acknowledged.swap(offset, Ordering::SeqCst);

@@ -36,7 +36,12 @@ async fn a_lost_finalize_answer_into_a_folder_path_is_found_not_uploaded_again()
         path: Some("/shoots/2026".into()),
         ..Default::default()
     };
-    let (h, first) = upload(env.engine_config("one"), vec![file.clone()], dest.clone()).await;
+    let (h, first) = upload(
+        env.tus_engine_config("one"),
+        vec![file.clone()],
+        dest.clone(),
+    )
+    .await;
     let older = first[0].done().file_id.clone();
     h.shutdown().await;
     // Made a moment apart: the search takes the newest.
@@ -49,7 +54,7 @@ async fn a_lost_finalize_answer_into_a_folder_path_is_found_not_uploaded_again()
         1,
         FaultKind::DropConnection { after_bytes: 0 },
     ));
-    let (h, out) = upload(env.engine_config("two"), vec![file], dest).await;
+    let (h, out) = upload(env.tus_engine_config("two"), vec![file], dest).await;
     let done = out[0].done();
     assert_eq!(done.verified, Verification::Verified);
     assert_ne!(done.file_id, older, "its own file, not the older one");
@@ -70,7 +75,7 @@ async fn a_rate_limit_is_waited_out_with_and_without_retry_after() {
     let files: Vec<_> = (0..5)
         .map(|i| random_file(env.dir.path(), &format!("r{i}.bin"), 20_000))
         .collect();
-    let mut cfg = env.engine_config("data");
+    let mut cfg = env.tus_engine_config("data");
     // Without Retry-After the client backs off on its own.
     cfg.api_retry = wixup::retry::RetryPolicy {
         delays: vec![Duration::from_millis(300); 8],
@@ -90,7 +95,12 @@ async fn a_file_over_its_types_limit_fails_with_the_servers_reason() {
     let env =
         Env::start_with(|c| c.type_limits = TypeLimits::parse("image=50KB").expect("limits")).await;
     let big = random_file(env.dir.path(), "big.jpg", 80_000);
-    let (h, out) = upload(env.engine_config("data"), vec![big], Destination::default()).await;
+    let (h, out) = upload(
+        env.tus_engine_config("data"),
+        vec![big],
+        Destination::default(),
+    )
+    .await;
     let err = out[0].failed();
     let text = format!("{} {}", err.message, err.detail);
     assert!(
@@ -105,7 +115,7 @@ async fn a_file_over_its_types_limit_fails_with_the_servers_reason() {
 async fn an_html_refusal_reads_as_a_sentence() {
     let env = Env::start_with(|c| c.html_errors = true).await;
     let file = random_file(env.dir.path(), "f.bin", 5000);
-    let mut cfg = env.engine_config("data");
+    let mut cfg = env.tus_engine_config("data");
     cfg.credentials.api_key = wixup::redact::ApiKey::new("IST.wrong");
     let (h, out) = upload(cfg, vec![file], Destination::default()).await;
     let err = out[0].failed();
@@ -123,7 +133,7 @@ async fn an_html_refusal_reads_as_a_sentence() {
 async fn every_non_final_patch_is_whole_256k_units() {
     let env = Env::start_with(|c| c.strict_chunks = true).await;
     let file = random_file(env.dir.path(), "c.bin", (3 << 20) + 12_345);
-    let mut cfg = env.engine_config("data");
+    let mut cfg = env.tus_engine_config("data");
     cfg.tus.chunk_size = wixup::tus::ChunkSize::Fixed(1 << 20);
     let (h, out) = upload(cfg, vec![file.clone()], Destination::default()).await;
     assert_eq!(out[0].done().verified, Verification::Verified);
@@ -131,7 +141,7 @@ async fn every_non_final_patch_is_whole_256k_units() {
     h.shutdown().await;
     // Adaptive chunks too.
     let (h, out) = upload(
-        env.engine_config("adaptive"),
+        env.tus_engine_config("adaptive"),
         vec![file],
         Destination::default(),
     )
@@ -158,7 +168,7 @@ async fn a_server_that_refuses_options_gets_core_tus_and_creation_only() {
     // Small enough that creation-with-upload would carry it, were it assumed.
     let file = random_file(env.dir.path(), "o.bin", 10_000);
     let (h, out) = upload(
-        env.engine_config("data"),
+        env.tus_engine_config("data"),
         vec![file],
         Destination::default(),
     )

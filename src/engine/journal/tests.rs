@@ -182,7 +182,7 @@ fn compaction_keeps_the_log_near_its_live_size_and_the_table_as_it_was() {
     let one = super::record::encode(&Change::Put(Box::new(jobs[0].clone())))
         .unwrap()
         .len() as u64;
-    for round in 0..12_000u64 {
+    for round in 0..30_000u64 {
         let job = &mut jobs[(round % 20) as usize];
         job.acknowledged_bytes = round;
         journal
@@ -191,7 +191,7 @@ fn compaction_keeps_the_log_near_its_live_size_and_the_table_as_it_was() {
     }
     let size = std::fs::metadata(dir.path().join(FILE_NAME)).unwrap().len();
     // Records with a shorter offset are a few bytes shorter than `one`.
-    let appended = 12_000 * (one - 8);
+    let appended = 30_000 * (one - 8);
     assert!(journal.bytes_written() >= appended);
     assert!(
         size <= (4 << 20) + 2 * one && size < appended / 2,

@@ -53,6 +53,8 @@ pub(crate) fn spawn(
         poller,
         poll_timeout: config.poll_timeout,
         api_retry: config.api_retry.clone(),
+        one_put_below: config.one_put_below,
+        put_idle: config.tus.idle_timeout,
     });
     let journal = JournalWriter::spawn(
         journal,

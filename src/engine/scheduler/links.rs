@@ -73,6 +73,7 @@ impl Scheduler {
                 destination: destination.clone(),
                 state: JobState::Queued,
                 session: None,
+                plain: None,
                 file_id: None,
                 acknowledged_bytes: 0,
                 result: None,

@@ -66,6 +66,13 @@ impl Scheduler {
                 self.dirty.insert(id);
                 self.save(Some(saved));
             }
+            Report::Plain { id, plain, saved } => {
+                if let Some(job) = self.jobs.get_mut(&id) {
+                    job.plain = plain;
+                }
+                self.dirty.insert(id);
+                self.save(Some(saved));
+            }
             Report::FileId { id, file_id, saved } => {
                 if let Some(job) = self.jobs.get_mut(&id) {
                     job.file_id = Some(file_id);

@@ -2,8 +2,8 @@
 //!
 //! A reader on the blocking pool reads ahead into a small bounded queue of 256 KiB buffers, so
 //! disk reads overlap socket writes and memory stays flat whatever the file size. The reader also
-//! feeds the [`Progress::data`] tap and, in trailer mode, the tus checksum, so hashing costs no
-//! second pass over the file and never runs on the async threads.
+//! feeds the [`Observer::data`] tap and, when asked, a [`Trailer`] (the tus checksum), so hashing
+//! costs no second pass over the file and never runs on the async threads.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
@@ -15,12 +15,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body::Frame;
-use md5::Digest as _;
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::HeaderMap;
 use tokio::sync::mpsc;
 
-use super::file::Progress;
-use super::protocol::{self, ChecksumAlgorithm};
+use super::observer::Observer;
 
 /// Bytes per read and per body frame. Small enough that a buffer is still in the CPU's L2
 /// cache (512 KiB per core here) when the socket copies it: with 1 MiB buffers the copy came from
@@ -29,12 +27,12 @@ use super::protocol::{self, ChecksumAlgorithm};
 const BUF: usize = 256 * 1024;
 /// Buffers read ahead of the socket (2 MiB).
 const QUEUE: usize = 8;
-/// Buffers kept for reuse: the read-ahead queue, the ones the connection and a [`Progress::data`]
+/// Buffers kept for reuse: the read-ahead queue, the ones the connection and an [`Observer::data`]
 /// observer (the engine's MD5 thread) still hold, and one being filled.
 const POOLED: usize = 2 * QUEUE + 4;
 
 /// Shared between a streamed body and the request's watchdog.
-pub(super) struct StreamState {
+pub struct StreamState {
     /// Nanoseconds after `base` of the last frame handed to the connection.
     last_nanos: AtomicU64,
     base: Instant,
@@ -57,21 +55,29 @@ impl StreamState {
     }
 }
 
+/// What follows the data of a body: HTTP trailers computed from the bytes as they are read
+/// (the tus checksum). Runs on the reader thread.
+pub trait Trailer: Send + 'static {
+    fn update(&mut self, bytes: &[u8]);
+    /// The trailers, once every byte went through [`Trailer::update`].
+    fn finish(self: Box<Self>) -> std::io::Result<HeaderMap>;
+}
+
 enum Msg {
     Data(Bytes),
-    /// The range is complete; the digest when a trailer checksum was asked for.
-    Done(Option<(ChecksumAlgorithm, Vec<u8>)>),
+    /// The range is complete; the trailers when a [`Trailer`] was given.
+    Done(Option<std::io::Result<HeaderMap>>),
     Failed(std::io::Error),
 }
 
-/// A body streaming `len` bytes of `path` from `offset`. With `trailer`, the `Upload-Checksum`
-/// of the range is sent as an HTTP trailer after the data.
-pub(super) fn range_body(
+/// A body streaming `len` bytes of `path` from `offset`, telling `progress` as bytes are read
+/// and sent. With `trailer`, its trailers are sent after the data (chunked).
+pub fn range_body<O: Observer + ?Sized + 'static>(
     path: PathBuf,
     offset: u64,
     len: u64,
-    trailer: Option<ChecksumAlgorithm>,
-    progress: Arc<dyn Progress>,
+    trailer: Option<Box<dyn Trailer>>,
+    progress: Arc<O>,
 ) -> (reqwest::Body, Arc<StreamState>) {
     let state = Arc::new(StreamState {
         last_nanos: AtomicU64::new(0),
@@ -152,15 +158,14 @@ fn fill(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 /// Reads the range into the queue until done, failed, or the body was dropped.
-fn read_ahead(
+fn read_ahead<O: Observer + ?Sized>(
     path: PathBuf,
     offset: u64,
     len: u64,
-    trailer: Option<ChecksumAlgorithm>,
-    progress: Arc<dyn Progress>,
+    mut hasher: Option<Box<dyn Trailer>>,
+    progress: Arc<O>,
     tx: mpsc::Sender<Msg>,
 ) {
-    let mut hasher = trailer.map(Hasher::new);
     let pool = Pool::default();
     let result = (|| -> std::io::Result<()> {
         let mut f = std::fs::File::open(&path)?;
@@ -195,83 +200,46 @@ fn read_ahead(
     let _ = tx.blocking_send(last);
 }
 
-enum Hasher {
-    Crc32(ChecksumAlgorithm, crc32fast::Hasher),
-    Sha1(ChecksumAlgorithm, sha1::Sha1),
-    Md5(ChecksumAlgorithm, md5::Md5),
-}
-
-impl Hasher {
-    fn new(a: ChecksumAlgorithm) -> Self {
-        match a {
-            ChecksumAlgorithm::Crc32 => Hasher::Crc32(a, crc32fast::Hasher::new()),
-            ChecksumAlgorithm::Sha1 => Hasher::Sha1(a, sha1::Sha1::new()),
-            ChecksumAlgorithm::Md5 => Hasher::Md5(a, md5::Md5::new()),
-        }
-    }
-
-    fn update(&mut self, b: &[u8]) {
-        match self {
-            Hasher::Crc32(_, h) => h.update(b),
-            Hasher::Sha1(_, h) => h.update(b),
-            Hasher::Md5(_, h) => h.update(b),
-        }
-    }
-
-    fn finish(self) -> (ChecksumAlgorithm, Vec<u8>) {
-        match self {
-            Hasher::Crc32(a, h) => (a, h.finalize().to_be_bytes().to_vec()),
-            Hasher::Sha1(a, h) => (a, h.finalize().to_vec()),
-            Hasher::Md5(a, h) => (a, h.finalize().to_vec()),
-        }
-    }
-}
-
-/// Digest of a file range, for an `Upload-Checksum` header sent before the body (servers that
-/// offer `checksum` without `checksum-trailer`). Runs on the blocking pool.
-pub(super) async fn digest_range(
-    path: PathBuf,
+/// Feeds `len` bytes of `path` from `offset` to `f`, in buffers, and fails when the file ends
+/// before the range does. Blocking: run it on the blocking pool.
+pub fn fold_range(
+    path: &std::path::Path,
     offset: u64,
     len: u64,
-    alg: ChecksumAlgorithm,
-) -> std::io::Result<Vec<u8>> {
-    tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
-        let mut f = std::fs::File::open(path)?;
-        f.seek(SeekFrom::Start(offset))?;
-        let mut f = f.take(len);
-        let mut buf = vec![0u8; BUF];
-        let mut h = Hasher::new(alg);
-        let mut total = 0u64;
-        loop {
-            let n = fill(&mut f, &mut buf)?;
-            if n == 0 {
-                break;
-            }
-            total += n as u64;
-            h.update(&buf[..n]);
+    mut f: impl FnMut(&[u8]),
+) -> std::io::Result<()> {
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut file = file.take(len);
+    let mut buf = vec![0u8; BUF];
+    let mut total = 0u64;
+    loop {
+        let n = fill(&mut file, &mut buf)?;
+        if n == 0 {
+            break;
         }
-        if total < len {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "file ended early",
-            ));
-        }
-        Ok(h.finish().1)
-    })
-    .await
-    .map_err(std::io::Error::other)?
+        total += n as u64;
+        f(&buf[..n]);
+    }
+    if total < len {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "file ended early",
+        ));
+    }
+    Ok(())
 }
 
-struct RangeBody {
+struct RangeBody<O: ?Sized> {
     rx: mpsc::Receiver<Msg>,
     offset: u64,
     remaining: u64,
     state: Arc<StreamState>,
-    progress: Arc<dyn Progress>,
+    progress: Arc<O>,
     finished: bool,
 }
 
-impl http_body::Body for RangeBody {
+impl<O: Observer + ?Sized + 'static> http_body::Body for RangeBody<O> {
     type Data = Bytes;
     type Error = std::io::Error;
 
@@ -303,16 +271,8 @@ impl http_body::Body for RangeBody {
                     ))));
                 }
                 match digest {
-                    Some((alg, d)) => {
-                        let mut trailers = HeaderMap::new();
-                        match HeaderValue::from_str(&protocol::checksum_header(alg, &d)) {
-                            Ok(v) => {
-                                trailers.insert("upload-checksum", v);
-                                Poll::Ready(Some(Ok(Frame::trailers(trailers))))
-                            }
-                            Err(e) => Poll::Ready(Some(Err(std::io::Error::other(e)))),
-                        }
-                    }
+                    Some(Ok(trailers)) => Poll::Ready(Some(Ok(Frame::trailers(trailers)))),
+                    Some(Err(e)) => Poll::Ready(Some(Err(e))),
                     None => Poll::Ready(None),
                 }
             }

@@ -1,0 +1,225 @@
+//! The one-PUT path for small files: `generate-upload-url`, then one `PUT` of the raw bytes
+//! (two requests where the resumable flow takes five). Two steps, so a scheduler can run the
+//! first ahead of a free slot: [`prepare`] (REST only: the URL, journaled before any byte goes)
+//! and [`transfer`] (the PUT).
+//!
+//! The URL is one-time, and a PUT whose answer was lost (a cut connection, a 5xx or a stall
+//! after the body went, a crash, a pause) may have made the file. So the file is first looked
+//! for where it went, by name and size, among the files made since the URL was handed out:
+//! found, it is adopted; not found, the upload starts over with a new URL. A 429 is looked into
+//! the same way (a used URL is refused with it) and otherwise waited out as a rate limit. Any
+//! other refusal (4xx) hands the job to the resumable flow.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use reqwest::Url;
+use tokio_util::sync::CancellationToken;
+
+use super::describe::{failed, stop_for_tus_error, stop_for_wix_error};
+use super::finalize::find_made;
+use super::job::{Job, PlainSession};
+use super::progress::JobProgress;
+use super::report::{self, Report, Reports, Stop};
+use crate::retry::{self, Backoff, RetryPolicy};
+use crate::tus::FileSource;
+use crate::wix_media::{self, FileDescriptor, PutFile, UploadRequest, WixMediaClient};
+
+/// What the one-PUT path uses of what workers share.
+pub(super) struct Ctx<'a> {
+    pub wix: &'a WixMediaClient,
+    /// Waits between PUTs that were lost or rate-limited.
+    pub retry: &'a RetryPolicy,
+    /// A PUT that moves no byte for this long is stalled (as a tus PATCH).
+    pub put_idle: Duration,
+}
+
+/// How the one-PUT path ended when it did not stop the job.
+pub(super) enum OnePut {
+    /// The file, from the PUT's answer or found on the site.
+    File(Box<FileDescriptor>),
+    /// Refused (a 4xx other than 429): the job goes the resumable way.
+    Refused(wix_media::Error),
+}
+
+/// Whether `job` takes the one-PUT path: a file below the threshold with no resumable upload
+/// under way.
+pub(super) fn takes(one_put_below: u64, job: &Job) -> bool {
+    job.session.is_none() && job.size_bytes < one_put_below
+}
+
+/// Runs the one-PUT path to the file (or to a refusal). `prepared`: a URL [`prepare`] just
+/// handed out (ahead of the slot), never used. A URL already in the journal may have been used
+/// by a PUT whose answer was lost, so the file is looked for before anything is sent.
+pub(super) async fn run(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    file: &FileSource,
+    prepared: Option<PlainSession>,
+    progress: Arc<JobProgress>,
+    reports: &Reports,
+    cancel: &CancellationToken,
+) -> Result<OnePut, Stop> {
+    let mut backoff = Backoff::new(ctx.retry.clone());
+    // The URL in the journal was (or may have been) used: the file may be on the site.
+    let mut maybe_made = prepared.is_none() && job.plain.is_some();
+    let mut plain = prepared.or_else(|| job.plain.clone());
+    loop {
+        if maybe_made && let Some(p) = plain.take() {
+            if let Some(d) = look_for(ctx, job, &p, cancel).await? {
+                tracing::info!(id = %job.id, file = %d.id, "one-PUT answer lost; the file is on the site");
+                return Ok(OnePut::File(Box::new(d)));
+            }
+            tracing::info!(id = %job.id, "one-PUT interrupted and its file is not on the site; starting over");
+        }
+        let p = match plain.take() {
+            Some(p) => p,
+            None => prepare(ctx, job, reports, cancel).await?,
+        };
+        check(file).await?;
+        let err = match transfer(ctx, job, file, &p, progress.clone(), cancel).await {
+            Ok(d) => {
+                check(file).await?;
+                return Ok(OnePut::File(Box::new(d)));
+            }
+            Err(wix_media::Error::Cancelled) => return Err(Stop::Interrupted),
+            Err(wix_media::Error::LocalFile(e)) => {
+                return Err(failed(
+                    "the file got shorter while it was uploading; add it again",
+                    &e.to_string(),
+                ));
+            }
+            Err(e) if e.status() == Some(429) => {
+                if let Some(d) = look_for(ctx, job, &p, cancel).await? {
+                    return Ok(OnePut::File(Box::new(d)));
+                }
+                // Not made: a rate limit. The same URL goes again.
+                plain = Some(p);
+                maybe_made = false;
+                e
+            }
+            Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => {
+                report::send_saved(reports, |saved| Report::Plain {
+                    id: job.id,
+                    plain: None,
+                    saved,
+                })
+                .await;
+                return Ok(OnePut::Refused(e));
+            }
+            // Lost on the way (a cut, a stall, a 5xx, an unreadable answer): maybe made.
+            Err(e) => {
+                plain = Some(p);
+                maybe_made = true;
+                e
+            }
+        };
+        let Some(delay) = backoff.next_delay(true, err.retry_after()) else {
+            return Err(stop_for_wix_error("Wix did not take the file", err));
+        };
+        let _ = reports.send(Report::Retrying {
+            id: job.id,
+            attempt: backoff.attempt(),
+            delay,
+            reason: err.to_string(),
+        });
+        if !retry::wait(delay, cancel).await {
+            return Err(Stop::Interrupted);
+        }
+    }
+}
+
+/// Step 1: a one-time upload URL from Wix (REST only, no file bytes), journaled through the
+/// `saved` handshake before this returns, so it is on disk before the first byte is sent.
+pub(super) async fn prepare(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    reports: &Reports,
+    cancel: &CancellationToken,
+) -> Result<PlainSession, Stop> {
+    let created_unix = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let req = upload_request(job);
+    let url = tokio::select! {
+        r = ctx.wix.generate_upload_url(&req) => {
+            r.map_err(|e| stop_for_wix_error("Wix did not hand out an upload URL", e))?
+        }
+        _ = cancel.cancelled() => return Err(Stop::Interrupted),
+    };
+    let plain = PlainSession {
+        upload_url: url.to_string(),
+        created_unix,
+    };
+    let saved = plain.clone();
+    report::send_saved(reports, |tx| Report::Plain {
+        id: job.id,
+        plain: Some(saved),
+        saved: tx,
+    })
+    .await;
+    Ok(plain)
+}
+
+/// Step 2: the PUT of the whole file to the prepared URL, progress and MD5 as it streams.
+pub(super) async fn transfer(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    file: &FileSource,
+    plain: &PlainSession,
+    progress: Arc<JobProgress>,
+    cancel: &CancellationToken,
+) -> Result<FileDescriptor, wix_media::Error> {
+    let url = Url::parse(&plain.upload_url)
+        .map_err(|_| wix_media::Error::BadResponse("the saved upload URL is not valid".into()))?;
+    let put = PutFile {
+        path: &file.path,
+        len: file.len,
+        name: &job.name,
+        mime_type: &job.mime_type,
+    };
+    let d = ctx
+        .wix
+        .put_file(&url, put, progress, ctx.put_idle, cancel)
+        .await?;
+    if d.id.is_empty() {
+        return Err(wix_media::Error::BadResponse(
+            "Wix took the file but gave no file id".into(),
+        ));
+    }
+    Ok(d)
+}
+
+/// The file a PUT to `plain` made, if it is on the site. A failed look is no answer: the caller
+/// goes on as if it was not found only when the site said so.
+async fn look_for(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    plain: &PlainSession,
+    cancel: &CancellationToken,
+) -> Result<Option<FileDescriptor>, Stop> {
+    let found = tokio::select! {
+        r = find_made(ctx.wix, job, Some(plain.created_unix)) => r,
+        _ = cancel.cancelled() => return Err(Stop::Interrupted),
+    };
+    found.map_err(|e| stop_for_wix_error("Wix could not say whether the file was made", e))
+}
+
+/// The file must still be the one queued (size, time, identity).
+async fn check(file: &FileSource) -> Result<(), Stop> {
+    file.check_unchanged().await.map_err(stop_for_tus_error)
+}
+
+/// What Wix needs to know about the job's file to hand out an upload URL.
+pub(super) fn upload_request(job: &Job) -> UploadRequest {
+    UploadRequest {
+        mime_type: job.mime_type.clone(),
+        file_name: job.name.clone(),
+        size_in_bytes: job.size_bytes,
+        parent_folder_id: job.destination.folder_id.clone(),
+        file_path: job.destination.path.clone(),
+        private: job.destination.private,
+        upload_protocol: "TUS",
+    }
+}
