@@ -50,6 +50,23 @@ pub(super) enum Report {
     },
 }
 
+impl Report {
+    /// The job it is about.
+    pub(super) fn id(&self) -> JobId {
+        match self {
+            Report::Sent { id, .. }
+            | Report::Acknowledged { id, .. }
+            | Report::Retrying { id, .. }
+            | Report::Phase { id, .. }
+            | Report::Session { id, .. }
+            | Report::Plain { id, .. }
+            | Report::FileId { id, .. }
+            | Report::FileFailed { id }
+            | Report::Finished { id, .. } => *id,
+        }
+    }
+}
+
 /// Why a worker stopped without a result.
 #[derive(Debug)]
 pub(super) enum Stop {

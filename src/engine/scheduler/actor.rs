@@ -1,7 +1,6 @@
 //! The actor's core: the job table, the loop that receives commands, worker reports and walked
 //! paths, and the scheduling of workers within the parallelism limit.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,12 +8,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::meter::ProgressMeter;
+use super::table::{JobTable, Worker};
 use super::tuner::Tuner;
 use crate::engine::command::Command;
 use crate::engine::config::{EngineConfig, StartError};
 use crate::engine::event::{Event, Notifier};
-use crate::engine::job::{Destination, Job, JobId, JobState};
+use crate::engine::job::{Destination, JobId, JobState};
 use crate::engine::journal::{Journal, JournalWriter, WriterOptions};
 use crate::engine::poller::Poller;
 use crate::engine::report::Report;
@@ -76,19 +75,13 @@ pub(crate) fn spawn(
         data_dir: config.data_dir.clone(),
         journal,
         next_id: 1,
-        jobs: BTreeMap::new(),
-        unfinished_by_path: HashMap::new(),
-        held: HashSet::new(),
-        running: HashMap::new(),
-        gates: HashMap::new(),
-        meters: HashMap::new(),
+        table: JobTable::default(),
         tuner: Tuner::new(config.parallel, Instant::now()),
         saturated: false,
         events,
         notifier,
         reports_tx,
         walks_tx,
-        dirty: BTreeSet::new(),
         shutdown: None,
     };
     s.load(loaded, config.start);
@@ -115,18 +108,8 @@ pub(super) struct Scheduler {
     pub(super) journal: JournalWriter,
     /// The id the next added file gets (ids are never reused, so the journal keeps it).
     pub(super) next_id: u64,
-    /// Every job, ordered by id: the oldest queued job starts first.
-    pub(super) jobs: BTreeMap<JobId, Job>,
-    /// Unfinished jobs by canonical path, to report a file added twice only once.
-    pub(super) unfinished_by_path: HashMap<PathBuf, JobId>,
-    /// Journal jobs left untouched in `StartMode::Hold`.
-    pub(super) held: HashSet<JobId>,
-    /// Jobs with a worker running, and the token that stops it.
-    pub(super) running: HashMap<JobId, CancellationToken>,
-    /// Workers preparing ahead of a slot (their jobs still queued), and what lets them send.
-    pub(super) gates: HashMap<JobId, oneshot::Sender<()>>,
-    /// Runtime-only progress figures of jobs that ran in this process.
-    pub(super) meters: HashMap<JobId, ProgressMeter>,
+    /// Every job, with its worker, live figures and whether it is held.
+    pub(super) table: JobTable,
     /// How many files may send at once (adapting, or fixed).
     pub(super) tuner: Tuner,
     /// At the last scheduling, every slot was sending and files were waiting.
@@ -139,8 +122,6 @@ pub(super) struct Scheduler {
     pub(super) reports_tx: mpsc::UnboundedSender<Report>,
     /// Where the blocking walk of an `AddFiles` sends its result.
     pub(super) walks_tx: mpsc::UnboundedSender<Walked>,
-    /// Jobs changed (or removed) since their last save (saved on the next tick).
-    pub(super) dirty: BTreeSet<JobId>,
     /// Set once shutting down: answered when the last worker stopped and the journal is saved.
     pub(super) shutdown: Option<oneshot::Sender<()>>,
 }
@@ -168,13 +149,13 @@ impl Scheduler {
                     if let Some(n) = self.tuner.tick(Instant::now(), self.saturated, pushbacks) {
                         tracing::info!(transfers = n, "parallelism adapted");
                     }
-                    if !self.dirty.is_empty() {
+                    if self.table.has_dirty() {
                         self.save(None);
                     }
                 }
             }
             if self.shutdown.is_some() {
-                if self.running.is_empty() {
+                if self.table.running().next().is_none() {
                     self.save(None);
                     // The writer answers once all is on disk and it let go of the journal and
                     // its lock, so the caller can start another engine on the same data dir.
@@ -197,20 +178,11 @@ impl Scheduler {
         }
     }
 
+    /// Moves a job to another state, by the table's rules, and says so to the front end.
     pub(super) fn set_state(&mut self, id: JobId, to: JobState) -> bool {
-        let Some(job) = self.jobs.get_mut(&id) else {
-            return false;
-        };
-        if !job.state.can_become(to) {
+        if !self.table.transition(id, to) {
             return false;
         }
-        job.state = to;
-        if to.is_finished() {
-            self.unfinished_by_path.remove(&job.path);
-        } else {
-            self.unfinished_by_path.insert(job.path.clone(), id);
-        }
-        self.dirty.insert(id);
         self.emit(Event::StateChanged { id, state: to });
         true
     }
@@ -223,76 +195,91 @@ impl Scheduler {
     pub(super) fn schedule(&mut self) {
         self.schedule_links();
         let mut uploading = self
-            .running
-            .keys()
-            .filter(|id| {
-                self.jobs
-                    .get(id)
-                    .is_none_or(|j| !j.origin.is_link() && j.state == JobState::Uploading)
-            })
+            .table
+            .running()
+            .filter(|e| !e.job.origin.is_link() && e.job.state == JobState::Uploading)
             .count();
+        let mut preparing = self.table.running().filter(|e| e.is_preparing()).count();
         let parallel = self.tuner.limit();
         let lookahead = parallel.min(MAX_LOOKAHEAD);
-        let mut candidates = self
-            .jobs
-            .values()
-            .filter(|j| {
-                j.state == JobState::Queued && !j.origin.is_link() && !self.held.contains(&j.id)
-            })
-            .map(|j| j.id);
         let mut to_open = Vec::new();
         let mut to_start = Vec::new();
         let mut to_prepare = Vec::new();
-        let mut preparing = self.gates.len();
-        while uploading < parallel {
-            let Some(id) = candidates.next() else { break };
-            if self.gates.contains_key(&id) {
-                to_open.push(id);
-            } else if !self.running.contains_key(&id) {
-                to_start.push(id);
-            } else {
-                continue; // a stopped worker still winding down: started again once it ended
-            }
-            uploading += 1;
-        }
         let mut waiting = false;
-        if uploading >= parallel {
-            for id in candidates {
-                waiting = true;
-                if preparing >= lookahead {
-                    break;
+        {
+            let mut candidates = self
+                .table
+                .queued()
+                .filter(|e| !e.job.origin.is_link() && !e.held);
+            while uploading < parallel {
+                let Some(e) = candidates.next() else { break };
+                if e.is_preparing() {
+                    to_open.push(e.job.id);
+                } else if e.worker.is_none() {
+                    to_start.push(e.job.id);
+                } else {
+                    continue; // a stopped worker still winding down: started again once it ended
                 }
-                if !self.running.contains_key(&id) {
-                    to_prepare.push(id);
-                    preparing += 1;
+                uploading += 1;
+            }
+            if uploading >= parallel {
+                for e in candidates {
+                    waiting = true;
+                    if preparing >= lookahead {
+                        break;
+                    }
+                    if e.worker.is_none() {
+                        to_prepare.push(e.job.id);
+                        preparing += 1;
+                    }
                 }
             }
         }
-        self.saturated = uploading >= parallel && (waiting || !self.gates.is_empty());
+        self.saturated = uploading >= parallel && (waiting || preparing > 0);
         for id in to_open {
-            if let Some(gate) = self.gates.remove(&id) {
+            let gate = self
+                .table
+                .entry_mut(id)
+                .and_then(|e| e.worker.as_mut())
+                .and_then(|w| w.gate.take());
+            if let Some(gate) = gate {
                 self.set_state(id, JobState::Uploading);
                 let _ = gate.send(());
             }
         }
         for id in to_start {
             self.set_state(id, JobState::Uploading);
-            self.start_worker(id, Gate::Open);
+            self.start_worker(id, None);
         }
         for id in to_prepare {
-            let (tx, rx) = oneshot::channel();
-            self.gates.insert(id, tx);
-            self.start_worker(id, Gate::Closed(rx));
+            self.start_worker(id, Some(oneshot::channel()));
         }
     }
 
-    fn start_worker(&mut self, id: JobId, gate: Gate) {
-        let Some(job) = self.jobs.get(&id).cloned() else {
+    /// Spawns the worker of `id`: sending at once, or (`gate`) preparing until the gate opens.
+    fn start_worker(
+        &mut self,
+        id: JobId,
+        gate: Option<(oneshot::Sender<()>, oneshot::Receiver<()>)>,
+    ) {
+        let Some(job) = self.table.job(id).cloned() else {
             return;
         };
         let cancel = CancellationToken::new();
-        self.running.insert(id, cancel.clone());
-        self.meters.entry(id).or_default().start(Instant::now());
+        let (opener, gate) = match gate {
+            Some((tx, rx)) => (Some(tx), Gate::Closed(rx)),
+            None => (None, Gate::Open),
+        };
+        self.table.started(
+            id,
+            Worker {
+                cancel: cancel.clone(),
+                gate: opener,
+            },
+        );
+        if let Some(e) = self.table.entry_mut(id) {
+            e.meter.start(Instant::now());
+        }
         tokio::spawn(worker::run(
             self.shared.clone(),
             job,
@@ -303,19 +290,21 @@ impl Scheduler {
     }
 
     pub(super) fn stop_worker(&mut self, id: JobId) {
-        if let Some(c) = self.running.get(&id) {
-            c.cancel();
+        if let Some(w) = self.table.entry(id).and_then(|e| e.worker.as_ref()) {
+            w.cancel.cancel();
         }
     }
 
     pub(super) fn ids(&self) -> Vec<JobId> {
-        self.jobs.keys().copied().collect()
+        self.table.ids()
     }
 
     pub(super) fn begin_shutdown(&mut self, done: Option<oneshot::Sender<()>>) {
         // Workers stop; their jobs keep their state, so the next start continues them.
-        for c in self.running.values() {
-            c.cancel();
+        for e in self.table.running() {
+            if let Some(w) = &e.worker {
+                w.cancel.cancel();
+            }
         }
         let (tx, _) = oneshot::channel();
         self.shutdown = Some(done.unwrap_or(tx));

@@ -40,13 +40,10 @@ impl Scheduler {
             Command::Retry(id) => self.retry(id).await,
             Command::Remove(id) => {
                 self.cancel(id);
-                self.held.remove(&id);
-                if let Some(job) = self.jobs.remove(&id) {
-                    if self.unfinished_by_path.get(&job.path) == Some(&id) {
-                        self.unfinished_by_path.remove(&job.path);
-                    }
-                    self.meters.remove(&id);
-                    self.dirty.insert(id);
+                // Whatever it was doing (finalizing, processing), its worker stops; reports it
+                // still sends find no job and change nothing.
+                self.stop_worker(id);
+                if self.table.remove(id).is_some() {
                     self.emit(Event::Removed(id));
                 }
             }
@@ -63,8 +60,8 @@ impl Scheduler {
             Command::RetryFailed => {
                 for id in self.ids() {
                     if self
-                        .jobs
-                        .get(&id)
+                        .table
+                        .job(id)
                         .is_some_and(|j| j.state == JobState::Failed)
                     {
                         self.retry(id).await;
@@ -73,33 +70,32 @@ impl Scheduler {
             }
             Command::ClearFinished => {
                 let done: Vec<JobId> = self
-                    .jobs
-                    .values()
+                    .table
+                    .jobs()
                     .filter(|j| matches!(j.state, JobState::Done | JobState::Cancelled))
                     .map(|j| j.id)
                     .collect();
                 for id in done {
-                    self.jobs.remove(&id);
-                    self.meters.remove(&id);
-                    self.dirty.insert(id);
+                    self.stop_worker(id);
+                    self.table.remove(id);
                     self.emit(Event::Removed(id));
                 }
             }
             Command::SetParallelism(p) => self.tuner.set_mode(p, std::time::Instant::now()),
             Command::Snapshot(tx) => {
-                let _ = tx.send(self.jobs.values().cloned().collect());
+                let _ = tx.send(self.table.jobs().cloned().collect());
             }
             Command::Shutdown(done) => self.begin_shutdown(Some(done)),
         }
     }
 
     pub(super) fn pause(&mut self, id: JobId) {
-        let Some(state) = self.jobs.get(&id).map(|j| j.state) else {
+        let Some(state) = self.table.job(id).map(|j| j.state) else {
             return;
         };
         // Finalizing and processing are short and not resumable mid-way: let them finish.
         if matches!(state, JobState::Queued | JobState::Uploading) {
-            self.held.remove(&id);
+            self.release_held(id);
             self.set_state(id, JobState::Paused);
             self.stop_worker(id);
         }
@@ -107,29 +103,30 @@ impl Scheduler {
 
     pub(super) fn resume(&mut self, id: JobId) {
         if self
-            .jobs
-            .get(&id)
+            .table
+            .job(id)
             .is_some_and(|j| j.state == JobState::Paused)
         {
-            self.held.remove(&id);
+            self.release_held(id);
             self.set_state(id, JobState::Queued);
         }
     }
 
     pub(super) fn cancel(&mut self, id: JobId) {
-        let Some(job) = self.jobs.get(&id) else {
+        let Some(job) = self.table.job(id) else {
             return;
         };
-        if job.state.is_finished() {
+        // Finalizing and processing are all but done: they cannot be cancelled (Remove stops
+        // them), and a finished job has nothing left to cancel.
+        if !job.state.can_become(JobState::Cancelled) {
             return;
         }
         let session = job.session.clone();
         self.stop_worker(id);
-        self.held.remove(&id);
+        self.release_held(id);
         self.set_state(id, JobState::Cancelled);
-        if let Some(job) = self.jobs.get_mut(&id) {
+        if let Some(job) = self.table.job_mut(id) {
             job.session = None;
-            self.dirty.insert(id);
         }
         if let Some(s) = session {
             self.terminate(s);
@@ -151,7 +148,7 @@ impl Scheduler {
     }
 
     pub(super) async fn retry(&mut self, id: JobId) {
-        let Some(job) = self.jobs.get(&id) else {
+        let Some(job) = self.table.job(id) else {
             return;
         };
         if !matches!(job.state, JobState::Failed | JobState::Cancelled) {
@@ -162,27 +159,28 @@ impl Scheduler {
         if let Ok(meta) = tokio::fs::metadata(&path).await {
             let mtime = meta.modified().ok().and_then(unix_nanos);
             let identity = crate::tus::FileIdentity::of(&meta);
-            if let Some(job) = self.jobs.get_mut(&id)
-                && (meta.len() != job.size_bytes
+            let edited = self.table.job(id).is_some_and(|job| {
+                meta.len() != job.size_bytes
                     || mtime != job.mtime_unix_nanos
-                    || (job.identity.is_some() && identity != job.identity))
-            {
+                    || (job.identity.is_some() && identity != job.identity)
+            });
+            if edited && let Some(job) = self.table.job_mut(id) {
                 job.size_bytes = meta.len();
                 job.mtime_unix_nanos = mtime;
                 job.identity = identity;
                 job.session = None;
+                // A one-PUT URL of the old content: the new content gets its own.
+                job.plain = None;
                 job.acknowledged_bytes = 0;
-                self.dirty.insert(id);
             }
         }
-        if let Some(other) = self.unfinished_by_path.get(&path)
-            && *other != id
+        if let Some(other) = self.table.unfinished_at(&path)
+            && other != id
         {
             return; // the same file is already queued again
         }
-        if let Some(job) = self.jobs.get_mut(&id) {
+        if let Some(job) = self.table.job_mut(id) {
             job.error = None;
-            self.dirty.insert(id);
         }
         self.set_state(id, JobState::Queued);
     }
@@ -191,7 +189,7 @@ impl Scheduler {
         let mut added = Vec::new();
         let mut duplicates = Vec::new();
         for c in w.files {
-            if let Some(existing) = self.unfinished_by_path.get(&c.path).copied() {
+            if let Some(existing) = self.table.unfinished_at(&c.path) {
                 // A held job (an interrupted `wixup upload` of the same file) is picked up
                 // again and continues from the server's offset, instead of being skipped.
                 if self.pick_up_held(existing) {
@@ -233,10 +231,8 @@ impl Scheduler {
                     .unwrap_or(0),
                 path: c.path,
             };
-            self.unfinished_by_path.insert(job.path.clone(), id);
             self.emit(Event::JobAdded(Box::new(job.clone())));
-            self.jobs.insert(id, job);
-            self.dirty.insert(id);
+            self.table.insert(job, false);
             added.push(id);
         }
         self.emit(Event::FilesAdded {
@@ -253,19 +249,26 @@ impl Scheduler {
     /// kept the state it had when its process stopped (uploading, paused, failed…). `false`
     /// when the job is not held.
     pub(super) fn pick_up_held(&mut self, id: JobId) -> bool {
-        if !self.held.remove(&id) {
+        if !self.release_held(id) {
             return false;
         }
         if self
-            .jobs
-            .get(&id)
+            .table
+            .job(id)
             .is_some_and(|j| j.state != JobState::Queued)
         {
             self.set_state(id, JobState::Queued);
         }
-        if let Some(job) = self.jobs.get(&id) {
+        if let Some(job) = self.table.job(id) {
             self.emit(Event::JobAdded(Box::new(job.clone())));
         }
         true
+    }
+
+    /// The job is no longer held (a command touched it); `false` when it was not.
+    fn release_held(&mut self, id: JobId) -> bool {
+        self.table
+            .entry_mut(id)
+            .is_some_and(|e| std::mem::replace(&mut e.held, false))
     }
 }

@@ -9,6 +9,7 @@ use reqwest::Url;
 use tokio_util::sync::CancellationToken;
 
 use super::actor::Scheduler;
+use super::table::Worker;
 use crate::engine::event::Event;
 use crate::engine::import::parse_link;
 use crate::engine::job::{Destination, Job, JobId, JobState, Origin};
@@ -44,7 +45,7 @@ impl Scheduler {
                 continue;
             };
             let path = PathBuf::from(url.as_str());
-            if let Some(existing) = self.unfinished_by_path.get(&path).copied() {
+            if let Some(existing) = self.table.unfinished_at(&path) {
                 // An interrupted `wixup import` of the same link: it continues (polled when
                 // Wix already has its file, never imported twice).
                 if self.pick_up_held(existing) {
@@ -83,10 +84,8 @@ impl Scheduler {
                     .map(|d| d.as_secs())
                     .unwrap_or(0),
             };
-            self.unfinished_by_path.insert(path, id);
             self.emit(Event::JobAdded(Box::new(job.clone())));
-            self.jobs.insert(id, job);
-            self.dirty.insert(id);
+            self.table.insert(job, false);
             added.push(id);
         }
         self.emit(Event::FilesAdded {
@@ -101,22 +100,17 @@ impl Scheduler {
     /// [`BULK_IMPORT_MAX`] (one import call each), those with one to be polled.
     pub(super) fn schedule_links(&mut self) {
         let ready: Vec<JobId> = self
-            .jobs
-            .values()
-            .filter(|j| {
-                j.origin.is_link()
-                    && j.state == JobState::Queued
-                    && !self.held.contains(&j.id)
-                    && !self.running.contains_key(&j.id)
-            })
-            .map(|j| j.id)
+            .table
+            .queued()
+            .filter(|e| e.job.origin.is_link() && !e.held && e.worker.is_none())
+            .map(|e| e.job.id)
             .collect();
         if ready.is_empty() {
             return;
         }
         let (fresh, known): (Vec<JobId>, Vec<JobId>) = ready
             .into_iter()
-            .partition(|id| self.jobs.get(id).is_some_and(|j| j.file_id.is_none()));
+            .partition(|id| self.table.job(*id).is_some_and(|j| j.file_id.is_none()));
         for batch in fresh.chunks(BULK_IMPORT_MAX) {
             self.start_batch(batch);
         }
@@ -129,12 +123,20 @@ impl Scheduler {
         let mut batch = Vec::with_capacity(ids.len());
         for &id in ids {
             self.set_state(id, JobState::Uploading);
-            let Some(job) = self.jobs.get(&id).cloned() else {
+            let Some(job) = self.table.job(id).cloned() else {
                 continue;
             };
             let cancel = CancellationToken::new();
-            self.running.insert(id, cancel.clone());
-            self.meters.entry(id).or_default().start(Instant::now());
+            self.table.started(
+                id,
+                Worker {
+                    cancel: cancel.clone(),
+                    gate: None,
+                },
+            );
+            if let Some(e) = self.table.entry_mut(id) {
+                e.meter.start(Instant::now());
+            }
             batch.push((job, cancel));
         }
         if !batch.is_empty() {

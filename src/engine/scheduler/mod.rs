@@ -9,6 +9,7 @@ mod links;
 mod meter;
 mod persist;
 mod reports;
+mod table;
 mod tuner;
 
 pub(super) use actor::spawn;

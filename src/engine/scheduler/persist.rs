@@ -26,17 +26,15 @@ impl Scheduler {
             }));
         }
         for mut job in loaded.jobs {
-            if mode == StartMode::Hold && !job.state.is_finished() {
-                self.held.insert(job.id);
-            } else if job.state.is_active()
-                || (mode == StartMode::ContinueAll && job.state == JobState::Paused)
+            let held = mode == StartMode::Hold && !job.state.is_finished();
+            if !held
+                && (job.state.is_active()
+                    || (mode == StartMode::ContinueAll && job.state == JobState::Paused))
             {
+                // What ran when the last process stopped runs again (as loaded, not a move).
                 job.state = JobState::Queued;
             }
-            if !job.state.is_finished() {
-                self.unfinished_by_path.insert(job.path.clone(), job.id);
-            }
-            self.jobs.insert(job.id, job);
+            self.table.insert(job, held);
         }
     }
 
@@ -44,9 +42,11 @@ impl Scheduler {
     /// for the disk. `saved` is answered after the fsync that covered them, so a worker that
     /// waits on it (a new upload URL, a file id) goes on only once its record is on disk.
     pub(super) fn save(&mut self, saved: Option<oneshot::Sender<()>>) {
-        let changes = std::mem::take(&mut self.dirty)
+        let changes = self
+            .table
+            .take_dirty()
             .into_iter()
-            .map(|id| match self.jobs.get(&id) {
+            .map(|id| match self.table.job(id) {
                 Some(job) => Change::Put(Box::new(job.clone())),
                 None => Change::Remove(id),
             })

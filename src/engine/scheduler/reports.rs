@@ -11,20 +11,33 @@ use super::actor::Scheduler;
 
 impl Scheduler {
     pub(super) async fn report(&mut self, r: Report) {
+        // Reports come from a job's own worker; one from a job without a worker (removed, or
+        // a stale one) changes nothing but what must still happen on the server.
+        let id = r.id();
+        if !self.table.is_running(id) {
+            tracing::debug!(%id, "a report from a job with no worker; ignored");
+            self.stale_report(r);
+            return;
+        }
         match r {
             Report::Sent { id, offset } => {
-                let meter = self.meters.entry(id).or_default();
-                self.tuner.sent(offset.saturating_sub(meter.sent_bytes()));
-                meter.sent(offset, Instant::now());
+                if let Some(e) = self.table.entry_mut(id) {
+                    self.tuner.sent(offset.saturating_sub(e.meter.sent_bytes()));
+                    e.meter.sent(offset, Instant::now());
+                }
             }
             Report::Acknowledged { id, offset } => {
-                if let Some(job) = self.jobs.get_mut(&id)
-                    && offset > job.acknowledged_bytes
+                if self
+                    .table
+                    .job(id)
+                    .is_some_and(|j| offset > j.acknowledged_bytes)
+                    && let Some(job) = self.table.job_mut(id)
                 {
                     job.acknowledged_bytes = offset;
-                    self.dirty.insert(id);
                 }
-                self.meters.entry(id).or_default().changed = true;
+                if let Some(e) = self.table.entry_mut(id) {
+                    e.meter.changed = true;
+                }
             }
             Report::Retrying {
                 id,
@@ -41,57 +54,76 @@ impl Scheduler {
                 });
             }
             Report::Phase { id, state } => {
-                self.set_state(id, state);
+                // Only a job that is still the worker's to move (not paused or cancelled
+                // meanwhile: the command already set its state).
+                if self.table.job(id).is_some_and(|j| j.state.is_active()) {
+                    self.set_state(id, state);
+                }
             }
             Report::Session { id, session, saved } => {
                 let wanted = self
-                    .jobs
-                    .get(&id)
+                    .table
+                    .job(id)
                     .is_some_and(|j| j.state != JobState::Cancelled);
                 if !wanted {
-                    // Created just as Cancel (or Remove) landed: nobody will resume it, so it
-                    // must not linger on the server.
+                    // Created just as Cancel landed: nobody will resume it, so it must not
+                    // linger on the server.
                     if let Some(s) = session {
                         self.terminate(s);
                     }
                     let _ = saved.send(());
                     return;
                 }
-                if let Some(job) = self.jobs.get_mut(&id) {
+                if let Some(job) = self.table.job_mut(id) {
                     if session.is_none() {
                         job.acknowledged_bytes = 0;
                     }
                     job.session = session;
                 }
-                self.dirty.insert(id);
                 self.save(Some(saved));
             }
             Report::Plain { id, plain, saved } => {
-                if let Some(job) = self.jobs.get_mut(&id) {
+                if let Some(job) = self.table.job_mut(id) {
                     job.plain = plain;
                 }
-                self.dirty.insert(id);
                 self.save(Some(saved));
             }
             Report::FileId { id, file_id, saved } => {
-                if let Some(job) = self.jobs.get_mut(&id) {
+                if let Some(job) = self.table.job_mut(id) {
                     job.file_id = Some(file_id);
                     job.acknowledged_bytes = job.size_bytes;
                 }
-                self.dirty.insert(id);
                 self.save(Some(saved));
             }
             Report::FileFailed { id } => {
-                if let Some(job) = self.jobs.get_mut(&id) {
+                if let Some(job) = self.table.job_mut(id) {
                     job.file_id = None;
-                    self.dirty.insert(id);
                 }
             }
             Report::Finished { id, outcome } => {
-                self.running.remove(&id);
-                let preparing = self.gates.remove(&id).is_some();
+                let preparing = self
+                    .table
+                    .worker_ended(id)
+                    .is_some_and(|w| w.gate.is_some());
                 self.finished(id, outcome, preparing);
             }
+        }
+    }
+
+    /// A report no worker of the table sent (its job was removed): a new server-side upload is
+    /// ended, and a worker waiting for its save is let go.
+    fn stale_report(&mut self, r: Report) {
+        match r {
+            Report::Session { session, saved, .. } => {
+                if let Some(s) = session {
+                    self.terminate(s);
+                }
+                let _ = saved.send(());
+            }
+            Report::Plain { saved, .. } | Report::FileId { saved, .. } => {
+                let _ = saved.send(());
+            }
+            _ => {}
         }
     }
 
@@ -102,7 +134,7 @@ impl Scheduler {
         outcome: Result<JobResult, Stop>,
         preparing: bool,
     ) {
-        let Some(state) = self.jobs.get(&id).map(|j| j.state) else {
+        let Some(state) = self.table.job(id).map(|j| j.state) else {
             return;
         };
         let ours = state.is_active() || (preparing && state == JobState::Queued);
@@ -111,15 +143,14 @@ impl Scheduler {
         }
         match outcome {
             Ok(result) => {
-                if let Some(job) = self.jobs.get_mut(&id) {
+                if let Some(job) = self.table.job_mut(id) {
                     job.result = Some(result.clone());
                     job.error = None;
                     job.session = None; // single-use; nothing left to resume
-                    self.dirty.insert(id);
                 }
                 self.flush_one(id);
                 if self.set_state(id, JobState::Done) {
-                    if let Some(job) = self.jobs.get(&id) {
+                    if let Some(job) = self.table.job(id) {
                         let entry = HistoryEntry::new(job, &result);
                         let dir = self.data_dir.clone();
                         tokio::task::spawn_blocking(move || {
@@ -137,9 +168,8 @@ impl Scheduler {
                 }
             }
             Err(Stop::Failed(error)) => {
-                if let Some(job) = self.jobs.get_mut(&id) {
+                if let Some(job) = self.table.job_mut(id) {
                     job.error = Some(error.clone());
-                    self.dirty.insert(id);
                 }
                 if self.set_state(id, JobState::Failed) {
                     self.emit(Event::Failed { id, error });
@@ -150,10 +180,10 @@ impl Scheduler {
 
     pub(super) fn flush_progress(&mut self) {
         let changed: Vec<JobId> = self
-            .meters
-            .iter()
-            .filter(|(_, m)| m.changed)
-            .map(|(id, _)| *id)
+            .table
+            .entries()
+            .filter(|e| e.meter.changed)
+            .map(|e| e.job.id)
             .collect();
         for id in changed {
             self.flush_one(id);
@@ -161,13 +191,11 @@ impl Scheduler {
     }
 
     pub(super) fn flush_one(&mut self, id: JobId) {
-        let Some(job) = self.jobs.get(&id) else {
+        let Some(e) = self.table.entry_mut(id) else {
             return;
         };
-        let Some(meter) = self.meters.get_mut(&id) else {
-            return;
-        };
-        let event = meter.progress(id, job.acknowledged_bytes, job.size_bytes, Instant::now());
+        let (done, size) = (e.job.acknowledged_bytes, e.job.size_bytes);
+        let event = e.meter.progress(id, done, size, Instant::now());
         self.emit(event);
     }
 }
