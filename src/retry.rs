@@ -71,7 +71,9 @@ pub struct Backoff {
     policy: RetryPolicy,
     /// Retries granted since the start or the last [`Backoff::reset`].
     attempt: usize,
-    /// Time waited so far because the server was rate limiting.
+    /// Retries after a 429 (counted apart: a rate limit must not use up the retries of
+    /// failures), and the time waited for them.
+    throttled: usize,
     throttled_for: Duration,
 }
 
@@ -80,6 +82,7 @@ impl Backoff {
         Self {
             policy,
             attempt: 0,
+            throttled: 0,
             throttled_for: Duration::ZERO,
         }
     }
@@ -94,10 +97,10 @@ impl Backoff {
         let last = self.policy.delays.len().saturating_sub(1);
         let delay = self
             .policy
-            .delay(self.attempt.min(last), retry_after)
+            .delay(self.throttled.min(last), retry_after)
             .unwrap_or(Duration::from_secs(1))
             .max(MIN_THROTTLED_DELAY);
-        self.attempt += 1;
+        self.throttled += 1;
         self.throttled_for += delay;
         Some(delay)
     }
@@ -118,9 +121,9 @@ impl Backoff {
         Some(delay)
     }
 
-    /// Retries granted so far (1 for the first retry).
+    /// Retries granted so far (1 for the first retry), rate-limited ones included.
     pub fn attempt(&self) -> usize {
-        self.attempt
+        self.attempt + self.throttled
     }
 
     /// The operation made progress: the next failure starts the schedule again.
@@ -181,6 +184,10 @@ mod tests {
             n > 100 && waited >= THROTTLED_BUDGET,
             "{n} retries, {waited:?}"
         );
+        // Being rate limited leaves the retries of failures untouched.
+        assert_eq!(b.next_delay(true, None), Some(Duration::ZERO));
+        assert_eq!(b.next_delay(true, None), Some(Duration::ZERO));
+        assert_eq!(b.next_delay(true, None), None);
         let mut b = Backoff::new(RetryPolicy::immediate(2));
         assert_eq!(
             b.next_throttled_delay(Some(Duration::from_secs(7))),

@@ -4,11 +4,12 @@
 //! and [`transfer`] (the PUT).
 //!
 //! The URL is one-time, and a PUT whose answer was lost (a cut connection, a 5xx or a stall
-//! after the body went, a crash, a pause) may have made the file. So the file is first looked
-//! for where it went, by name and size, among the files made since the URL was handed out:
-//! found, it is adopted; not found, the upload starts over with a new URL. A 429 is looked into
-//! the same way (a used URL is refused with it) and otherwise waited out as a rate limit. Any
-//! other refusal (4xx) hands the job to the resumable flow.
+//! after the body went, a crash, a pause) may have made the file. So the file is looked for
+//! where it went, by name and size, among the files made since the URL was handed out: found,
+//! it is adopted; not found, the bytes go again to the same URL, never to a new one (a listing
+//! that lags would otherwise let a second copy be made). Wix refuses a used URL with 429: after
+//! a possible loss that means "look again"; otherwise it is a rate limit, waited out by time.
+//! Any other refusal (4xx) hands the job to the resumable flow.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -49,8 +50,12 @@ pub(super) fn takes(one_put_below: u64, job: &Job) -> bool {
 }
 
 /// Runs the one-PUT path to the file (or to a refusal). `prepared`: a URL [`prepare`] just
-/// handed out (ahead of the slot), never used. A URL already in the journal may have been used
-/// by a PUT whose answer was lost, so the file is looked for before anything is sent.
+/// handed out (ahead of the slot), never used.
+///
+/// A URL whose PUT may have made the file (its answer was lost, or the URL comes from the
+/// journal) is never traded for a new one: the file is looked for, and when it is not (yet)
+/// listed the same URL is sent again. Wix refuses a used URL (429), so a second copy can never
+/// be made however late the listing shows the first.
 pub(super) async fn run(
     ctx: &Ctx<'_>,
     job: &Job,
@@ -61,21 +66,21 @@ pub(super) async fn run(
     cancel: &CancellationToken,
 ) -> Result<OnePut, Stop> {
     let mut backoff = Backoff::new(ctx.retry.clone());
-    // The URL in the journal was (or may have been) used: the file may be on the site.
-    let mut maybe_made = prepared.is_none() && job.plain.is_some();
+    let mut used = prepared.is_none() && job.plain.is_some();
+    // Look before sending: the last PUT to this URL may have made the file.
+    let mut look = used;
     let mut plain = prepared.or_else(|| job.plain.clone());
     loop {
-        if maybe_made && let Some(p) = plain.take() {
-            if let Some(d) = look_for(ctx, job, &p, cancel).await? {
-                tracing::info!(id = %job.id, file = %d.id, "one-PUT answer lost; the file is on the site");
-                return Ok(OnePut::File(Box::new(d)));
-            }
-            tracing::info!(id = %job.id, "one-PUT interrupted and its file is not on the site; starting over");
-        }
         let p = match plain.take() {
             Some(p) => p,
             None => prepare(ctx, job, reports, cancel).await?,
         };
+        if std::mem::take(&mut look)
+            && let Some(d) = look_for(ctx, job, &p, cancel).await?
+        {
+            tracing::info!(id = %job.id, file = %d.id, "one-PUT answer lost; the file is on the site");
+            return Ok(OnePut::File(Box::new(d)));
+        }
         check(file).await?;
         let err = match transfer(ctx, job, file, &p, progress.clone(), cancel).await {
             Ok(d) => {
@@ -90,15 +95,24 @@ pub(super) async fn run(
                 ));
             }
             Err(e) if e.status() == Some(429) => {
-                if let Some(d) = look_for(ctx, job, &p, cancel).await? {
+                // A used URL is refused like a rate limit: the file may be there.
+                if used && let Some(d) = look_for(ctx, job, &p, cancel).await? {
                     return Ok(OnePut::File(Box::new(d)));
                 }
-                // Not made: a rate limit. The same URL goes again.
                 plain = Some(p);
-                maybe_made = false;
-                e
+                let Some(delay) = backoff.next_throttled_delay(e.retry_after()) else {
+                    return Err(stop_for_wix_error(
+                        "Wix keeps refusing the file; Retry later",
+                        e,
+                    ));
+                };
+                wait(reports, job, &backoff, delay, &e, cancel).await?;
+                continue;
             }
             Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => {
+                if used && let Some(d) = look_for(ctx, job, &p, cancel).await? {
+                    return Ok(OnePut::File(Box::new(d)));
+                }
                 report::send_saved(reports, |saved| Report::Plain {
                     id: job.id,
                     plain: None,
@@ -107,25 +121,41 @@ pub(super) async fn run(
                 .await;
                 return Ok(OnePut::Refused(e));
             }
-            // Lost on the way (a cut, a stall, a 5xx, an unreadable answer): maybe made.
+            // Lost on the way (a cut, a stall, a 5xx, an unreadable answer): maybe made, so
+            // the same URL goes again.
             Err(e) => {
                 plain = Some(p);
-                maybe_made = true;
+                used = true;
+                look = true;
                 e
             }
         };
         let Some(delay) = backoff.next_delay(true, err.retry_after()) else {
             return Err(stop_for_wix_error("Wix did not take the file", err));
         };
-        let _ = reports.send(Report::Retrying {
-            id: job.id,
-            attempt: backoff.attempt(),
-            delay,
-            reason: err.to_string(),
-        });
-        if !retry::wait(delay, cancel).await {
-            return Err(Stop::Interrupted);
-        }
+        wait(reports, job, &backoff, delay, &err, cancel).await?;
+    }
+}
+
+/// Says a retry is coming, and waits for it.
+async fn wait(
+    reports: &Reports,
+    job: &Job,
+    backoff: &Backoff,
+    delay: Duration,
+    err: &wix_media::Error,
+    cancel: &CancellationToken,
+) -> Result<(), Stop> {
+    let _ = reports.send(Report::Retrying {
+        id: job.id,
+        attempt: backoff.attempt(),
+        delay,
+        reason: err.to_string(),
+    });
+    if retry::wait(delay, cancel).await {
+        Ok(())
+    } else {
+        Err(Stop::Interrupted)
     }
 }
 

@@ -56,11 +56,27 @@ impl Poller {
     }
 }
 
+/// Rounds in a row a file's status could not be had (transient failures, each already retried
+/// by the transport) before its waiters are told.
+const FAILED_ROUNDS: u32 = 3;
+
 /// One file being waited for (several waiters of one id share it).
 struct Pending {
     waiters: Vec<oneshot::Sender<Answer>>,
     polls: usize,
     due: Instant,
+    /// Rounds in a row that failed for it.
+    failed: u32,
+}
+
+/// What one round learned about a file.
+enum Heard {
+    /// READY, FAILED, or an error that will not go away (gone, no access): the wait ends.
+    Settled(Box<Answer>),
+    /// Still processing.
+    Processing,
+    /// Nothing, this time (the call failed even after its retries).
+    Nothing(Arc<wix_media::Error>),
 }
 
 async fn run(wix: WixMediaClient, delays: Vec<Duration>, mut rx: mpsc::UnboundedReceiver<Watch>) {
@@ -93,6 +109,7 @@ async fn run(wix: WixMediaClient, delays: Vec<Duration>, mut rx: mpsc::Unbounded
                     waiters: Vec::new(),
                     polls: 0,
                     due,
+                    failed: 0,
                 })
                 .waiters
                 .push(w.answer);
@@ -112,8 +129,21 @@ async fn run(wix: WixMediaClient, delays: Vec<Duration>, mut rx: mpsc::Unbounded
         due.sort_by_key(|id| pending.get(id).map(|p| p.due));
         for ids in due.chunks(GET_FILES_MAX) {
             let answers = ask(&wix, ids).await;
-            for (id, answer) in answers {
-                match answer {
+            for (id, heard) in answers {
+                let settled = match heard {
+                    Heard::Settled(answer) => Some(*answer),
+                    Heard::Processing => {
+                        if let Some(p) = pending.get_mut(&id) {
+                            p.failed = 0;
+                        }
+                        None
+                    }
+                    Heard::Nothing(e) => pending.get_mut(&id).and_then(|p| {
+                        p.failed += 1;
+                        (p.failed >= FAILED_ROUNDS).then_some(Err(e))
+                    }),
+                };
+                match settled {
                     Some(answer) => {
                         if let Some(p) = pending.remove(&id) {
                             for w in p.waiters {
@@ -133,17 +163,23 @@ async fn run(wix: WixMediaClient, delays: Vec<Duration>, mut rx: mpsc::Unbounded
     }
 }
 
-/// What one round says about each id: `Some` ends its wait (READY, FAILED, or an error),
-/// `None` means still processing.
-async fn ask(wix: &WixMediaClient, ids: &[String]) -> Vec<(String, Option<Answer>)> {
+/// What one round learned about each id. A call refused for good (a 4xx: one odd id can
+/// spoil a batch) is asked again id by id, so each file gets its own answer; a call that failed
+/// for now says nothing, and the files are asked about again on their next round.
+async fn ask(wix: &WixMediaClient, ids: &[String]) -> Vec<(String, Heard)> {
     let files = match wix.get_files(ids).await {
         Ok(files) => files,
-        // Retries are the transport's; what is left is final for every file asked about.
+        Err(e)
+            if e.status()
+                .is_some_and(|s| (400..500).contains(&s) && s != 429) =>
+        {
+            Vec::new()
+        }
         Err(e) => {
             let e = Arc::new(e);
             return ids
                 .iter()
-                .map(|id| (id.clone(), Some(Err(e.clone()))))
+                .map(|id| (id.clone(), Heard::Nothing(e.clone())))
                 .collect();
         }
     };
@@ -151,18 +187,24 @@ async fn ask(wix: &WixMediaClient, ids: &[String]) -> Vec<(String, Option<Answer
         files.iter().map(|f| (f.id.as_str(), f)).collect();
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        let answer = match by_id.remove(id.as_str()) {
-            Some(f) => settled(f).then(|| Ok(f.clone())),
+        let heard = match by_id.remove(id.as_str()) {
+            Some(f) => heard(Ok(f.clone())),
             // Left out of the answer: asked alone, Wix says why (gone, no access) or that it
             // is there after all.
-            None => match wix.get_file(id).await {
-                Ok(f) => settled(&f).then_some(Ok(f)),
-                Err(e) => Some(Err(Arc::new(e))),
-            },
+            None => heard(wix.get_file(id).await),
         };
-        out.push((id.clone(), answer));
+        out.push((id.clone(), heard));
     }
     out
+}
+
+fn heard(r: Result<FileDescriptor, wix_media::Error>) -> Heard {
+    match r {
+        Ok(f) if settled(&f) => Heard::Settled(Box::new(Ok(f))),
+        Ok(_) => Heard::Processing,
+        Err(e) if e.is_retryable() => Heard::Nothing(Arc::new(e)),
+        Err(e) => Heard::Settled(Box::new(Err(Arc::new(e)))),
+    }
 }
 
 fn settled(f: &FileDescriptor) -> bool {

@@ -34,6 +34,9 @@ pub struct SandboxConfig {
     pub token_ttl: Duration,
     /// How long a finalized file stays PENDING.
     pub processing_delay: Duration,
+    /// The most files one page of the file listing holds, whatever the client asks (Wix's cap
+    /// is 100; a server may give fewer).
+    pub list_page_max: usize,
     /// Offer `checksum-trailer` (checksums sent after the data) besides `checksum` (`tus-full`
     /// only: the `wix` profile offers no checksum).
     pub checksum_trailer: bool,
@@ -81,6 +84,7 @@ impl SandboxConfig {
             upload_ttl: Duration::from_secs(7 * 24 * 3600),
             token_ttl: Duration::from_secs(7 * 24 * 3600),
             processing_delay: Duration::from_millis(300),
+            list_page_max: 100,
             checksum_trailer: true,
             checksum_algorithms: ["crc32", "sha1", "md5"].map(String::from).to_vec(),
             transform_cache_bytes: 256 * 1024 * 1024,

@@ -35,9 +35,10 @@ pub enum FaultKind {
     BogusOffset(String),
     /// Wait this long after handling, before answering (a stall: no bytes move).
     Stall(Duration),
-    /// Wait this long in the middle of handling: finalize waits after moving the upload's
-    /// bytes, before recording the file, so a client that gives up or dies then catches the
-    /// server mid-way. Other requests ignore it.
+    /// Wait this long in the middle of handling: finalize (after moving the upload's bytes)
+    /// and a one-PUT (after receiving them) wait before recording the file, and finish even
+    /// when the client is gone, so a client that gives up or dies then catches the server
+    /// mid-way. Other requests ignore it.
     PauseMidway(Duration),
 }
 

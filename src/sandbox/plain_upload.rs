@@ -17,6 +17,7 @@ use serde_json::json;
 use tokio::io::AsyncWriteExt as _;
 
 use super::descriptor::descriptor;
+use super::faults::Midway;
 use super::file_facts::dimensions;
 use super::reply::wix_error;
 use super::state::AppState;
@@ -68,24 +69,30 @@ pub async fn put(
             "the upload URL expired; request a new one",
         );
     }
-    // One PUT at a time per URL: a second one waits and finds the file made.
-    let lock = app.inner.finalize_locks.entry(&token);
-    let guard = lock.lock().await;
-    let made = app.with(|s| s.tokens.get(&token).and_then(|t| t.file_id.clone()));
-    let answer = match made {
-        Some(_) => Err(wix_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "RESOURCE_EXHAUSTED",
-            "the one-time upload URL was already used",
-        )),
-        None => receive_and_store(&app, &token, &rec, q.filename, req).await,
-    };
-    drop(guard);
-    app.inner.finalize_locks.release(&token, lock);
-    match answer {
-        Ok(f) => Json(json!({ "file": descriptor(&app, &f) })).into_response(),
-        Err(r) => r,
-    }
+    // The rest runs on its own, as a server finishes a request whose client went away: a
+    // client that gave up waiting may find the file made later. One PUT at a time per URL: a
+    // second one waits and finds the file made.
+    let pause = req.extensions().get::<Midway>().map(|m| m.0);
+    let work = tokio::spawn(async move {
+        let lock = app.inner.finalize_locks.entry(&token);
+        let guard = lock.lock().await;
+        let made = app.with(|s| s.tokens.get(&token).and_then(|t| t.file_id.clone()));
+        let answer = match made {
+            Some(_) => Err(wix_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RESOURCE_EXHAUSTED",
+                "the one-time upload URL was already used",
+            )),
+            None => receive_and_store(&app, &token, &rec, q.filename, req, pause).await,
+        };
+        drop(guard);
+        app.inner.finalize_locks.release(&token, lock);
+        match answer {
+            Ok(f) => Json(json!({ "file": descriptor(&app, &f) })).into_response(),
+            Err(r) => r,
+        }
+    });
+    work.await.unwrap_or_else(|_| storage())
 }
 
 async fn receive_and_store(
@@ -94,6 +101,7 @@ async fn receive_and_store(
     rec: &super::store::TokenRec,
     filename: Option<String>,
     req: Request,
+    pause: Option<std::time::Duration>,
 ) -> Result<FileRec, Response> {
     let cfg = &app.inner.config;
     let part = app.inner.dirs.upload(&format!("plain-{}", random_hex(8)));
@@ -151,6 +159,11 @@ async fn receive_and_store(
         return cut(&part, storage());
     }
     drop(out);
+    // A fault: the bytes are in, the file not yet made (a client that gives up now must not
+    // conclude it never will be).
+    if let Some(d) = pause {
+        tokio::time::sleep(d).await;
+    }
     let name = filename
         .filter(|n| !n.is_empty())
         .or(rec.file_name.clone())

@@ -55,12 +55,21 @@ const MAX_LIMIT: usize = 100;
 /// One page of `items` for `q`, and the `nextCursor` JSON that leads to the next page. A
 /// cursor is the index of the page's first item; one that does not parse starts over.
 pub(super) fn page<T>(items: Vec<T>, q: &ListQuery) -> (Vec<T>, Value) {
+    page_of_at_most(items, q, MAX_LIMIT)
+}
+
+/// [`page`], with pages of at most `max` items whatever the query asks (a server may give
+/// fewer than asked).
+pub(super) fn page_of_at_most<T>(items: Vec<T>, q: &ListQuery, max: usize) -> (Vec<T>, Value) {
     let start: usize = q
         .cursor
         .as_deref()
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let limit = q.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+    let limit = q
+        .limit
+        .unwrap_or(DEFAULT_LIMIT)
+        .clamp(1, max.clamp(1, MAX_LIMIT));
     let total = items.len();
     let end = start.saturating_add(limit).min(total);
     let has_next = end < total;

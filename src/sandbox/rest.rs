@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::descriptor::descriptor;
 use super::folders::resolve_folder;
 use super::ids::mint_file_id;
-use super::reply::{ListQuery, page, violation, wix_error};
+use super::reply::{ListQuery, page_of_at_most, violation, wix_error};
 use super::state::AppState;
 use super::store::{FileRec, Key, ROOT, TokenRec, now_unix, random_hex};
 
@@ -278,7 +278,7 @@ pub async fn list_files(State(app): State<AppState>, Query(q): Query<ListQuery>)
             .collect()
     });
     files.sort_by_key(|f| std::cmp::Reverse(f.seq));
-    let (files, cursor) = page(files, &q);
+    let (files, cursor) = page_of_at_most(files, &q, app.inner.config.list_page_max);
     let files: Vec<Value> = files.iter().map(|f| descriptor(&app, f)).collect();
     Json(json!({ "files": files, "nextCursor": cursor })).into_response()
 }

@@ -125,8 +125,18 @@ impl Settings {
     pub fn load(data_dir: &Path) -> Result<Settings, SettingsError> {
         let path = data_dir.join(FILE);
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|error| SettingsError::Invalid { path, error }),
+            Ok(bytes) => {
+                let mut settings: Settings = serde_json::from_slice(&bytes)
+                    .map_err(|error| SettingsError::Invalid { path, error })?;
+                // Written before Auto existed: a number other than the old default was
+                // someone's choice, and stays it.
+                let chose = serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .is_ok_and(|v| v.get("parallel_auto").is_none());
+                if chose && settings.parallel != DEFAULT_PARALLEL {
+                    settings.parallel_auto = false;
+                }
+                Ok(settings)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
             Err(error) => Err(SettingsError::Read { path, error }),
         }
@@ -274,9 +284,22 @@ mod tests {
         .expect("write");
         let s = Settings::load(dir.path()).expect("load");
         assert_eq!((s.chunk_size_bytes, s.parallel), (Some(1 << 20), 5));
+        assert!(
+            !s.parallel_auto,
+            "a number chosen before Auto existed stays chosen"
+        );
         s.save(dir.path()).expect("save");
         let saved = std::fs::read_to_string(dir.path().join(FILE)).expect("read");
         assert!(saved.contains("\"chunk_size\": 1048576"), "{saved}");
+        // The old default, and files that say so, adapt.
+        std::fs::write(dir.path().join(FILE), r#"{"parallel": 3}"#).expect("write");
+        assert!(Settings::load(dir.path()).expect("load").parallel_auto);
+        std::fs::write(
+            dir.path().join(FILE),
+            r#"{"parallel": 5, "parallel_auto": true}"#,
+        )
+        .expect("write");
+        assert!(Settings::load(dir.path()).expect("load").parallel_auto);
 
         std::fs::write(dir.path().join(FILE), "{ not json").expect("write");
         let e = Settings::load(dir.path()).expect_err("invalid");

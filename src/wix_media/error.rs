@@ -43,6 +43,13 @@ pub enum Error {
     #[error("the server at {host} sent an answer of more than {} MiB, far more than Wix sends", .limit_bytes >> 20)]
     TooLarge { host: String, limit_bytes: u64 },
 
+    /// A search for a file stopped at its page limit before it could tell whether the file is
+    /// there: neither "found" nor "not there".
+    #[error(
+        "more than {files} files were added where this file went since its upload began; cannot tell whether it is among them"
+    )]
+    Undecided { files: u32 },
+
     /// Redirects went round in circles or too far.
     #[error("the server at {host} keeps redirecting (too many redirects)")]
     Redirects { host: String },

@@ -52,6 +52,7 @@ impl WixMediaClient {
             .map(|s| i64::try_from(s).unwrap_or(i64::MAX / 2_000) * 1000 - CLOCK_SLACK_MS);
         let mut cursor = None;
         let mut best: Option<(i64, FileDescriptor)> = None;
+        let mut complete = false;
         for _ in 0..MAX_PAGES {
             let page = self
                 .list_files(folder.as_deref(), cursor.as_deref(), 100)
@@ -82,10 +83,21 @@ impl WixMediaClient {
             }
             match page.next_cursor {
                 Some(c) if !older => cursor = Some(c),
-                _ => break,
+                _ => {
+                    complete = true;
+                    break;
+                }
             }
         }
-        Ok(best.map(|(_, f)| f))
+        match best {
+            Some((_, f)) => Ok(Some(f)),
+            None if complete => Ok(None),
+            // Not found in the pages read, and more were left: "not there" would be a guess,
+            // and a wrong one makes a second copy.
+            None => Err(Error::Undecided {
+                files: (MAX_PAGES * 100) as u32,
+            }),
+        }
     }
 
     /// The id of the folder at `path` (`/a/b`), when every part of it exists.

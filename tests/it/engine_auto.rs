@@ -54,15 +54,16 @@ async fn sample(handle: &EngineHandle, ids: &[JobId], limit: Duration) -> usize 
     most
 }
 
-/// Every request to the upload host (a one-PUT, or tus) waits 300 ms at the server: each
-/// file's time is round trips, so more files at once finish the batch sooner.
+/// Every request to the upload host (a one-PUT, or tus) waits 600 ms at the server (far more
+/// than a loaded machine adds): each file's time is round trips, so more files at once finish
+/// the batch sooner.
 fn slow_patches(env: &Env) {
     env.sandbox.faults.add(
         Rule::nth(
             None,
             "/upload/",
             1,
-            FaultKind::Latency(Duration::from_millis(300)),
+            FaultKind::Latency(Duration::from_millis(600)),
         )
         .times(10_000),
     );

@@ -195,3 +195,49 @@ async fn a_file_refused_while_prepared_ahead_fails_and_the_batch_goes_on() {
     outs[2].done();
     handle.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_call_that_fails_fails_no_file() {
+    // Processing takes 1 s. get-files first fails past its retries (503 seven times: the
+    // test's six retries and one more), then refuses the batch (400) once: the files are
+    // asked about again, then one by one, and all end READY.
+    let env = Env::start_with(|c| c.processing_delay = Duration::from_secs(1)).await;
+    env.sandbox.faults.add(
+        Rule::nth(
+            Some(Method::POST),
+            "get-files",
+            1,
+            FaultKind::Status {
+                status: 503,
+                retry_after_secs: None,
+            },
+        )
+        .times(7),
+    );
+    env.sandbox.faults.add(Rule::nth(
+        Some(Method::POST),
+        "get-files",
+        8,
+        FaultKind::Status {
+            status: 400,
+            retry_after_secs: None,
+        },
+    ));
+    let paths: Vec<_> = (0..5)
+        .map(|i| random_file(env.dir.path(), &format!("q{i}.bin"), 20_000))
+        .collect();
+    let mut cfg = env.engine_config("data");
+    cfg.poll_delays = vec![Duration::from_millis(100)];
+    let (handle, rx) = wixup::engine::start(cfg, None).expect("engine");
+    let mut events = Events::new(rx);
+    handle.send(Command::AddFiles {
+        request: 1,
+        paths,
+        destination: Default::default(),
+    });
+    let (ids, _, _) = events.added().await;
+    for o in events.finish(&ids, 30).await {
+        assert_eq!(o.done().verified, Verification::Verified);
+    }
+    handle.shutdown().await;
+}

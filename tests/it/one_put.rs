@@ -259,3 +259,46 @@ async fn a_stalled_put_times_out_like_a_patch(profile) {
     handle.shutdown().await;
 }
 }
+
+each_profile! {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_listed_late_after_a_lost_answer_is_never_made_twice(profile) {
+    let env = Env::start_as(profile).await;
+    // The bytes are in, but the site makes the file 3 s later; the client gives up after 1 s
+    // of silence and finds nothing listed yet. A new URL would make a second copy; the same
+    // URL waits for the first PUT and is refused (or answered with its file).
+    env.sandbox.faults.add(put_fault(FaultKind::PauseMidway(Duration::from_secs(3))));
+    let file = random_file(env.dir.path(), "late.bin", 300_000);
+    let mut cfg = env.engine_config("data");
+    cfg.tus.idle_timeout = Duration::from_secs(1);
+    let (handle, mut events, ids) = start_and_add(cfg, vec![file.clone()]).await;
+    let r = events.finish(&ids, 30).await[0].done().clone();
+    same_bytes(r.url.as_deref(), &file).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(env.stat(|s| &s.files_created), 1, "one copy on the site");
+    handle.shutdown().await;
+}
+}
+
+each_profile! {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limited_put_is_waited_out_past_the_retry_count(profile) {
+    let env = Env::start_as(profile).await;
+    // Ten 429s in a row on the PUT: more than the two retries failures get.
+    env.sandbox.faults.add(
+        put_fault(FaultKind::Status {
+            status: 429,
+            retry_after_secs: Some(0),
+        })
+        .times(10),
+    );
+    let file = random_file(env.dir.path(), "busy.bin", 50_000);
+    let mut cfg = env.engine_config("data");
+    cfg.api_retry = wixup::retry::RetryPolicy::immediate(2);
+    let (handle, mut events, ids) = start_and_add(cfg, vec![file.clone()]).await;
+    let r = events.finish(&ids, 30).await[0].done().clone();
+    same_bytes(r.url.as_deref(), &file).await;
+    assert_eq!(env.stat(|s| &s.files_created), 1);
+    handle.shutdown().await;
+}
+}

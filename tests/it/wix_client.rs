@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::http::Method;
 use wixup::engine::{self, Command, Destination, Verification};
 use wixup::sandbox::{FaultKind, RateLimit, Rule, TypeLimits};
+use wixup::wix_media::{Error, Place, Wanted};
 
 use super::support::{Env, Events, random_file};
 
@@ -185,4 +186,52 @@ async fn a_server_that_refuses_options_gets_core_tus_and_creation_only() {
         "no checksum assumed"
     );
     h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_that_runs_out_of_pages_says_it_cannot_tell() {
+    // Pages of 2: the 45 files made since the upload began take 23 pages, more than a search
+    // reads. A file not among the pages read may still be there: "not found" would be a guess
+    // that makes a second copy.
+    let env = Env::start_with(|c| c.list_page_max = 2).await;
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let paths: Vec<_> = (0..45)
+        .map(|i| random_file(env.dir.path(), &format!("s{i:02}.bin"), 1_000))
+        .collect();
+    let (handle, mut events, ids) =
+        super::support::start_and_add(env.engine_config("data"), paths).await;
+    events.finish(&ids, 60).await;
+    handle.shutdown().await;
+    let wix = wixup::wix_media::WixMediaClient::new(
+        env.base(),
+        wixup::wix_media::Credentials {
+            api_key: wixup::redact::ApiKey::new(wixup::sandbox::DEFAULT_API_KEY),
+            site_id: wixup::sandbox::DEFAULT_SITE_ID.into(),
+        },
+        wixup::retry::RetryPolicy::immediate(2),
+    )
+    .expect("client");
+    let find = |name: &'static str| {
+        let wix = wix.clone();
+        async move {
+            wix.find_file(
+                Place::Folder(None),
+                Wanted {
+                    display_name: name,
+                    size_bytes: 1_000,
+                    since_unix: Some(since),
+                },
+            )
+            .await
+        }
+    };
+    let newest = find("s44.bin").await.expect("found on the first page");
+    assert!(newest.is_some());
+    match find("absent.bin").await {
+        Err(Error::Undecided { .. }) => {}
+        other => panic!("a search that stopped early said {other:?}"),
+    }
 }

@@ -15,6 +15,8 @@ const GROWTH: f64 = 1.05;
 const FLAT_WINDOWS: u32 = 2;
 /// How long a settled count stays before another one is tried.
 const SETTLED_FOR: Duration = Duration::from_secs(15);
+/// The least time between two cuts for push-back.
+const CUT_SPACING: Duration = Duration::from_secs(3);
 /// How long after a push-back no transfer is added.
 const PUSHED_BACK_FOR: Duration = Duration::from_secs(10);
 
@@ -35,6 +37,8 @@ pub(super) struct Tuner {
     added: bool,
     /// No transfer is added before this.
     quiet_until: Option<Instant>,
+    /// When the count was last cut for push-back.
+    cut_at: Option<Instant>,
 }
 
 impl Tuner {
@@ -50,6 +54,7 @@ impl Tuner {
             flat: 0,
             added: false,
             quiet_until: None,
+            cut_at: None,
         }
     }
 
@@ -57,7 +62,11 @@ impl Tuner {
         self.limit
     }
 
+    /// A new choice from Settings or a front end; the same one again keeps what was learned.
     pub(super) fn set_mode(&mut self, mode: Parallelism, now: Instant) {
+        if mode == self.mode {
+            return;
+        }
         *self = Tuner {
             rest_pushbacks: self.rest_pushbacks,
             ..Tuner::new(mode, now)
@@ -94,14 +103,20 @@ impl Tuner {
         self.window_bytes = 0;
         self.window_pushbacks = 0;
         let before = self.limit;
-        if pushbacks > 0 {
+        let cut_lately = self
+            .cut_at
+            .is_some_and(|c| now.duration_since(c) < CUT_SPACING);
+        if pushbacks > 0 && !cut_lately {
             // The server wants less: a quarter fewer (at least one), and relearn from there.
+            // Transfers under way still finish, so their push-back keeps coming for a while:
+            // one cut per spacing, not one per window.
+            self.cut_at = Some(now);
             self.limit = self.limit.saturating_sub((self.limit / 4).max(1)).max(1);
             self.best = 0.0;
             self.flat = 0;
             self.added = false;
             self.quiet_until = Some(now + PUSHED_BACK_FOR);
-        } else if !saturated || self.quiet_until.is_some_and(|q| now < q) {
+        } else if pushbacks > 0 || !saturated || self.quiet_until.is_some_and(|q| now < q) {
             // Nothing to learn while slots sit idle, or while settled.
         } else if goodput >= self.best * GROWTH {
             self.best = self.best.max(goodput);
@@ -181,6 +196,26 @@ mod tests {
         t.pushed_back();
         t.tick(later + WINDOW, true, 5);
         assert!(t.limit() < grown - (grown / 4).max(1) || t.limit() == 1);
+    }
+
+    #[test]
+    fn push_back_that_keeps_coming_cuts_once_per_spacing_not_every_window() {
+        let t0 = Instant::now();
+        let mut t = Tuner::new(Parallelism::Fixed(8), t0);
+        t.set_mode(Parallelism::Auto, t0);
+        let mut now = run(&mut t, t0, 8, |n| (n as u64) << 20);
+        let grown = t.limit();
+        // 429s every window for 2 s: one cut, not two.
+        for _ in 0..2 {
+            t.pushed_back();
+            now += WINDOW;
+            t.tick(now, true, 0);
+        }
+        assert_eq!(t.limit(), grown - (grown / 4).max(1));
+        // The same choice again keeps what was learned.
+        let learned = t.limit();
+        t.set_mode(Parallelism::Auto, now);
+        assert_eq!(t.limit(), learned);
     }
 
     #[test]
