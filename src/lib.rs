@@ -18,8 +18,12 @@
 //! the engine ─────────────────────────────────────────────────────────────────────────────
 //! engine/        the queue, one actor owning the job table; front ends send Commands and
 //!                drain Events (command, event, handle)
-//!   scheduler/     the actor: actor (loop, scheduling), commands, reports, persist, meter
-//!   worker         one upload: upload URL → tus → finalize → poll until READY
+//!   scheduler/     the actor: actor (loop; slots, and files prepared ahead of one), table
+//!                  (one entry per job; the state rules), commands, reports, persist, meter,
+//!                  tuner (parallelism that adapts to goodput and push-back), links
+//!   worker         one upload: prepare (upload URL, tus creation: session) → wait for a
+//!                  slot → tus or one PUT → finalize → wait for READY; shared: what workers use
+//!   poller         one get-files poller for every file Wix is still processing
 //!   one_put        small files: generate-upload-url (prepare) → one PUT (transfer); a lost
 //!                  answer is looked for on the site before anything is sent again
 //!   walk, job      folders into files; a job, its states and its tus session
@@ -62,8 +66,9 @@
 //!    applies it, and `App::add_paths` (`gui/app.rs`) sends [`engine::Command::AddFiles`]
 //!    through the [`engine::EngineHandle`] (never blocking).
 //! 2. The actor (`engine/scheduler/commands.rs`) walks folders (`engine/walk.rs`), makes a
-//!    [`engine::Job`] per file, writes the journal (`scheduler/persist.rs`) and, within the
-//!    parallel limit, spawns a worker (`scheduler/actor.rs`).
+//!    [`engine::Job`] per file in its table (`scheduler/table.rs`), hands the change to the
+//!    journal's writer (`scheduler/persist.rs`) and, within the parallel limit (`tuner.rs`),
+//!    spawns a worker (`scheduler/actor.rs`), or one that prepares ahead of a free slot.
 //! 3. The worker (`engine/worker.rs`) checks the file is readable (`tus/file.rs`), asks Wix for
 //!    an upload URL and token ([`wix_media::WixMediaClient`]), and creates the tus upload or
 //!    resumes the journal's ([`tus::TusClient`]): `tus/machine.rs` decides each request and
@@ -72,9 +77,11 @@
 //! 4. Progress flows back as reports (`engine/report.rs`, `engine/progress.rs`) that the actor
 //!    (`scheduler/reports.rs`) turns into [`engine::Event`]s; the window mirrors them
 //!    (`gui/queue.rs`) and draws one row each (`gui/rows.rs`).
-//! 5. When the bytes are in, the worker finalizes (`PUT {uploadUrl}/{uploadToken}`) and polls
-//!    get-file-by-id until READY; the job ends `Done` with the file's URL and thumbnail, which
-//!    the row shows with a Copy button (`gui/thumbs.rs` fetches the thumbnail off the UI thread).
+//! 5. When the bytes are in, the worker finalizes (`PUT {uploadUrl}/{uploadToken}`; a small
+//!    file's one PUT made it already), frees its slot and waits for READY through the shared
+//!    poller (`engine/poller.rs`, get-files); the job ends `Done` with the file's URL and
+//!    thumbnail, which the row shows with a Copy button (`gui/thumbs.rs` fetches the thumbnail
+//!    off the UI thread).
 //!
 //! On the other side of the HTTP, the sandbox answers the same steps: `sandbox/rest.rs` (upload
 //! URL, files), `sandbox/tus_server.rs` (tus), `sandbox/finalize.rs`, `sandbox/media.rs` (the

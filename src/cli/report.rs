@@ -114,6 +114,8 @@ pub async fn run(
 struct Reporter {
     json: bool,
     multi: MultiProgress,
+    /// How many of the batch's files are done, above the bars of those that move.
+    overall: ProgressBar,
     bars: HashMap<JobId, ProgressBar>,
     jobs: HashMap<JobId, Job>,
     waiting: HashSet<JobId>,
@@ -122,9 +124,17 @@ struct Reporter {
 
 impl Reporter {
     fn new(json: bool) -> Self {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let overall = multi.add(
+            ProgressBar::new(0).with_style(
+                ProgressStyle::with_template("{pos}/{len} files finished")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ),
+        );
         Self {
             json,
-            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+            multi,
+            overall,
             bars: HashMap::new(),
             jobs: HashMap::new(),
             waiting: HashSet::new(),
@@ -132,8 +142,29 @@ impl Reporter {
         }
     }
 
+    /// A job to report on: its bar appears when it starts (a batch of thousands shows the few
+    /// that move, not thousands of waiting bars redrawn at every step).
     fn track(&mut self, job: &Job) {
-        self.waiting.insert(job.id);
+        if self.waiting.insert(job.id) {
+            self.overall.inc_length(1);
+        }
+        self.jobs.insert(job.id, job.clone());
+        if job.state.is_active() {
+            self.bar(job.id);
+        }
+    }
+
+    /// The bar of a job, made when first needed.
+    fn bar(&mut self, id: JobId) -> Option<&ProgressBar> {
+        if !self.bars.contains_key(&id) {
+            let job = self.jobs.get(&id)?;
+            let bar = self.new_bar(job);
+            self.bars.insert(id, bar);
+        }
+        self.bars.get(&id)
+    }
+
+    fn new_bar(&self, job: &Job) -> ProgressBar {
         let style = ProgressStyle::with_template(
             "{prefix:30!} [{bar:28}] {percent:>3}% {binary_bytes:>10}/{binary_total_bytes:<10} {msg}",
         )
@@ -144,8 +175,7 @@ impl Reporter {
             .add(ProgressBar::new(job.size_bytes.max(1)).with_style(style));
         bar.set_prefix(printable(&job.name).into_owned());
         bar.set_position(job.acknowledged_bytes);
-        self.bars.insert(job.id, bar);
-        self.jobs.insert(job.id, job.clone());
+        bar
     }
 
     fn note(&self, text: &str) {
@@ -162,7 +192,7 @@ impl Reporter {
                 eta,
                 ..
             } => {
-                if let Some(bar) = self.bars.get(&id) {
+                if let Some(bar) = self.bar(id) {
                     bar.set_position(acknowledged_bytes);
                     let mut msg = String::new();
                     if let Some(s) = bytes_per_sec {
@@ -175,16 +205,18 @@ impl Reporter {
                 }
             }
             Event::StateChanged { id, state } => {
-                if let Some(bar) = self.bars.get(&id) {
+                let link = self.jobs.get(&id).is_some_and(|j| j.origin.is_link());
+                let bar = if state.is_active() {
+                    self.bar(id)
+                } else {
+                    self.bars.get(&id)
+                };
+                if let Some(bar) = bar {
                     match state {
                         JobState::Finalizing => bar.set_message("finishing…"),
                         JobState::Processing => bar.set_message("processing on Wix…"),
                         JobState::Paused => bar.set_message("paused"),
-                        JobState::Uploading
-                            if self.jobs.get(&id).is_some_and(|j| j.origin.is_link()) =>
-                        {
-                            bar.set_message("asking Wix to import…")
-                        }
+                        JobState::Uploading if link => bar.set_message("asking Wix to import…"),
                         _ => {}
                     }
                 }
@@ -206,7 +238,9 @@ impl Reporter {
                 if let Some(bar) = self.bars.remove(&id) {
                     bar.finish_and_clear();
                 }
-                self.waiting.remove(&id);
+                if self.waiting.remove(&id) {
+                    self.overall.inc(1);
+                }
                 if self.json {
                     let mut line = json!({
                         "id": result.file_id,
@@ -242,7 +276,9 @@ impl Reporter {
                 if let Some(bar) = self.bars.remove(&id) {
                     bar.finish_and_clear();
                 }
-                self.waiting.remove(&id);
+                if self.waiting.remove(&id) {
+                    self.overall.inc(1);
+                }
                 self.fail(
                     &job.path,
                     job.origin.is_link(),

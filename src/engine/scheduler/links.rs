@@ -101,8 +101,8 @@ impl Scheduler {
     pub(super) fn schedule_links(&mut self) {
         let ready: Vec<JobId> = self
             .table
-            .queued()
-            .filter(|e| e.job.origin.is_link() && !e.held && e.worker.is_none())
+            .queued_links()
+            .filter(|e| !e.held && e.worker.is_none())
             .map(|e| e.job.id)
             .collect();
         if ready.is_empty() {

@@ -83,6 +83,9 @@ impl Scheduler {
                 self.save(Some(saved));
             }
             Report::Plain { id, plain, saved } => {
+                if let Some(e) = self.table.entry_mut(id) {
+                    e.fresh_plain = plain.is_some() && e.is_preparing();
+                }
                 if let Some(job) = self.table.job_mut(id) {
                     job.plain = plain;
                 }
@@ -137,6 +140,19 @@ impl Scheduler {
         let Some(state) = self.table.job(id).map(|j| j.state) else {
             return;
         };
+        let unused = self
+            .table
+            .entry_mut(id)
+            .is_some_and(|e| std::mem::take(&mut e.fresh_plain));
+        if preparing
+            && unused
+            && let Some(job) = self.table.job_mut(id)
+        {
+            // Its one-PUT URL came while it prepared, and its gate never opened: no PUT went
+            // there. The next run asks for a new URL instead of searching the site for a file
+            // that cannot be there. (A URL from the journal may have been used: it stays.)
+            job.plain = None;
+        }
         let ours = state.is_active() || (preparing && state == JobState::Queued);
         if !ours {
             return; // paused or cancelled meanwhile: the command already set the state

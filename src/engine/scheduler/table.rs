@@ -28,6 +28,8 @@ pub(super) struct Entry {
     pub(super) meter: ProgressMeter,
     /// A journal job left untouched in `StartMode::Hold`.
     pub(super) held: bool,
+    /// Its one-PUT URL was handed out to the worker preparing it now (so no PUT used it yet).
+    pub(super) fresh_plain: bool,
 }
 
 impl Entry {
@@ -45,8 +47,10 @@ pub(super) struct JobTable {
     unfinished_by_path: HashMap<PathBuf, JobId>,
     /// Entries changed (or removed) since the journal was last given them.
     dirty: BTreeSet<JobId>,
-    /// Queued jobs, oldest first: what scheduling looks at, however many are done.
+    /// Queued files and queued links, oldest first: what scheduling looks at, however many
+    /// jobs are done (or of the other kind).
     queued: BTreeSet<JobId>,
+    queued_links: BTreeSet<JobId>,
     /// Jobs with a worker.
     running: BTreeSet<JobId>,
 }
@@ -59,7 +63,7 @@ impl JobTable {
             self.unfinished_by_path.insert(job.path.clone(), id);
         }
         if job.state == JobState::Queued {
-            self.queued.insert(id);
+            self.queue_of(&job).insert(id);
         }
         let previous = self.entries.insert(
             id,
@@ -68,6 +72,7 @@ impl JobTable {
                 worker: None,
                 meter: ProgressMeter::default(),
                 held,
+                fresh_plain: false,
             },
         );
         debug_assert!(previous.is_none(), "job {id} added twice");
@@ -81,6 +86,7 @@ impl JobTable {
             self.unfinished_by_path.remove(&entry.job.path);
         }
         self.queued.remove(&id);
+        self.queued_links.remove(&id);
         self.running.remove(&id);
         self.dirty.insert(id);
         Some(entry)
@@ -139,10 +145,15 @@ impl JobTable {
             return false;
         }
         entry.job.state = to;
-        if to == JobState::Queued {
-            self.queued.insert(id);
+        let queue = if entry.job.origin.is_link() {
+            &mut self.queued_links
         } else {
-            self.queued.remove(&id);
+            &mut self.queued
+        };
+        if to == JobState::Queued {
+            queue.insert(id);
+        } else {
+            queue.remove(&id);
         }
         if to.is_finished() {
             if self.unfinished_by_path.get(&entry.job.path) == Some(&id) {
@@ -180,9 +191,24 @@ impl JobTable {
         self.running.iter().filter_map(|id| self.entries.get(id))
     }
 
-    /// Queued jobs, oldest first.
+    /// Queued files (not links), oldest first.
     pub(super) fn queued(&self) -> impl Iterator<Item = &Entry> {
         self.queued.iter().filter_map(|id| self.entries.get(id))
+    }
+
+    /// Queued links, oldest first.
+    pub(super) fn queued_links(&self) -> impl Iterator<Item = &Entry> {
+        self.queued_links
+            .iter()
+            .filter_map(|id| self.entries.get(id))
+    }
+
+    fn queue_of(&mut self, job: &Job) -> &mut BTreeSet<JobId> {
+        if job.origin.is_link() {
+            &mut self.queued_links
+        } else {
+            &mut self.queued
+        }
     }
 
     /// The entries to hand the journal, and forget.
