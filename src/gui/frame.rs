@@ -73,7 +73,9 @@ impl App {
         self.flows.settings_window.ui(ctx);
         let mut actions: Vec<AppAction> = self.flows.link_dialog.ui(ctx).into_iter().collect();
         actions.extend(quit_dialog_ui(ctx, &self.flows.quit).map(AppAction::Quit));
-        hover_overlay(ctx, &self.settings.destination_label());
+        // The empty state shows where a drop goes itself, on the Queue tab.
+        let zone_shown = self.queue.is_empty() && self.prefs.tab == Tab::Queue;
+        hover_overlay(ctx, &self.settings.destination_label(), zone_shown);
         actions
     }
 }

@@ -52,6 +52,7 @@ use std::path::PathBuf;
 pub use app::App;
 pub use backend::{Target, Tune};
 pub use queue::{Queue, Row, Totals};
+pub use rows::ROW_HEIGHT;
 pub use services::AppOptions;
 pub use thumbs::decode as decode_thumbnail;
 

@@ -10,6 +10,7 @@ use crate::units::format_bytes;
 
 use super::format::{self, Tone};
 use super::queue::Row;
+use super::style;
 use super::thumbs::{Key, Source, Thumbs};
 
 pub const ROW_HEIGHT: f32 = 60.0;
@@ -114,7 +115,7 @@ pub fn row_ui(
             ) {
                 (JobState::Done, Some(url)) => {
                     ui.add(
-                        egui::Label::new(RichText::new(url).monospace().small())
+                        egui::Label::new(RichText::new(url).monospace().size(style::DETAIL_SIZE))
                             .selectable(true)
                             .truncate(),
                     );
@@ -126,7 +127,7 @@ pub fn row_ui(
                         egui::Label::new(
                             RichText::new(format!("🔗 {}", crate::text::printable(link)))
                                 .monospace()
-                                .small()
+                                .size(style::DETAIL_SIZE)
                                 .weak(),
                         )
                         .truncate(),
@@ -134,7 +135,11 @@ pub fn row_ui(
                 }
                 _ => progress(ui, row, tone, text_width),
             }
-            let label = ui.label(RichText::new(status).small().color(tone_color(ui, tone)));
+            let label = ui.label(
+                RichText::new(status)
+                    .size(style::DETAIL_SIZE)
+                    .color(tone_color(ui, tone)),
+            );
             if let Some(e) = &row.job.error {
                 label.on_hover_text(&e.detail);
             } else if row.job.state == JobState::Done {

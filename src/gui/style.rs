@@ -10,6 +10,10 @@ pub const SANDBOX: Color32 = Color32::from_rgb(217, 119, 6);
 /// A real Wix site.
 pub const SITE: Color32 = Color32::from_rgb(22, 163, 74);
 
+/// The size of a row's URL and status lines: one step above egui's small text (9 pt), which is
+/// hard to read at 100 % scale; the three lines of a row still fit its fixed height.
+pub const DETAIL_SIZE: f32 = 11.5;
+
 pub const ICON_PNG: &[u8] = include_bytes!("../../assets/icon-256.png");
 const DROP_PNG: &[u8] = include_bytes!("../../assets/drop.png");
 

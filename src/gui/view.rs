@@ -255,11 +255,14 @@ pub fn drop_zone_ui(
         ui.add(egui::Image::from_texture(tex).fit_to_exact_size(vec2(120.0, 120.0)));
     }
     ui.add_space(8.0);
-    ui.label(
-        RichText::new("Drop photos and files here")
-            .size(22.0)
-            .strong(),
-    );
+    // While files hover, the zone itself says where they go (the overlay stays away from an
+    // empty queue), so one message shows, never two on top of each other.
+    let title = if hovering {
+        drop_message(destination)
+    } else {
+        "Drop photos and files here".to_string()
+    };
+    ui.label(RichText::new(title).size(22.0).strong());
     ui.label(
         RichText::new(format!(
             "They upload to {destination}, and can be paused and resumed."
@@ -294,9 +297,14 @@ pub fn drop_zone_ui(
     out
 }
 
-/// Dims the window while files hover over it, saying where they will go.
-pub fn hover_overlay(ctx: &egui::Context, destination: &str) {
-    if ctx.input(|i| i.raw.hovered_files.is_empty()) {
+fn drop_message(destination: &str) -> String {
+    format!("Drop to upload to {destination}")
+}
+
+/// Dims the window while files hover over a queue that has rows, saying where they will go. An
+/// empty queue's drop zone says it itself ([`drop_zone_ui`]).
+pub fn hover_overlay(ctx: &egui::Context, destination: &str, queue_empty: bool) {
+    if queue_empty || ctx.input(|i| i.raw.hovered_files.is_empty()) {
         return;
     }
     let rect = ctx.content_rect();
@@ -314,7 +322,7 @@ pub fn hover_overlay(ctx: &egui::Context, destination: &str) {
     painter.text(
         rect.center(),
         egui::Align2::CENTER_CENTER,
-        format!("Drop to upload to {destination}"),
+        drop_message(destination),
         egui::FontId::proportional(24.0),
         egui::Color32::WHITE,
     );
