@@ -19,6 +19,8 @@ mod it {
     #[cfg(feature = "gui")]
     mod gui;
     #[cfg(feature = "gui")]
+    mod gui_history;
+    #[cfg(feature = "gui")]
     mod gui_import;
     #[cfg(feature = "gui")]
     mod gui_polish;

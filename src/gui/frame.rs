@@ -50,7 +50,9 @@ impl App {
             let trouble = self.queue.totals().connection_trouble();
             actions.extend(messages_ui(ui, &self.view.messages, failed, trouble));
             match self.prefs.tab {
-                Tab::History => self.history.ui(ui, &self.prefs.history_search),
+                Tab::History => self
+                    .history
+                    .ui(ui, &self.prefs.history_search, &mut self.thumbs),
                 Tab::Queue if self.queue.is_empty() => {
                     let art = self.view.illustration.as_ref();
                     actions.extend(drop_zone_ui(ui, art, &destination));

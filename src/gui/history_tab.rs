@@ -1,42 +1,56 @@
-//! The History tab: finished uploads from this and earlier runs (`history.jsonl`), searchable by
-//! name, each with its URL and a Copy button. Loaded on the runtime, filtered on the UI thread
-//! (a substring match over names is microseconds even for thousands of entries).
+//! The History tab: a small library of finished uploads from this and earlier runs
+//! (`history.jsonl`): thumbnails from the disk cache, local dates, a name search and a day
+//! filter, the Copy forms of a finished row, and a selection (click, Ctrl/Shift+click, Ctrl+A).
+//! Loaded and prepared on the runtime (dates formatted, names lowercased), filtered on the UI
+//! thread only when the search or the day changes; only visible entries are drawn.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use egui::RichText;
 use jiff::tz::TimeZone;
 use poll_promise::Promise;
 
 use crate::engine::history::{self, HistoryEntry};
-use crate::units::format_bytes;
 
+use super::history_rows::{ENTRY_HEIGHT, EntryAction, Shown, entry_ui};
 use super::rows::a11y;
+use super::thumbs::Thumbs;
 
-/// A finished load: the entries and the computer's time zone, or why the file cannot be read.
-type Loaded = Result<(Vec<HistoryEntry>, TimeZone), String>;
+/// A finished load: the entries ready to show and the days they fall on (newest first), or why
+/// the file cannot be read.
+type Loaded = Result<(Vec<Shown>, Vec<String>), String>;
 
 pub struct History {
-    entries: Vec<HistoryEntry>,
+    entries: Vec<Shown>,
+    /// Local days with at least one upload, newest first.
+    days: Vec<String>,
     loading: Option<Promise<Loaded>>,
-    /// The computer's time zone, read with the entries (off the UI thread): dates show in it.
-    zone: TimeZone,
     error: Option<String>,
-    /// Indices into `entries` matching the search (which the saved preferences hold).
+    /// Show only this local day.
+    pub day: Option<String>,
+    /// Indices into `entries` matching the search and the day, newest first.
     filtered: Vec<usize>,
-    filtered_for: Option<String>,
-    copied: Option<(usize, std::time::Instant)>,
+    filtered_for: Option<(String, Option<String>)>,
+    /// Selected entries (indices into `entries`) and where a Shift+click range starts.
+    selected: BTreeSet<usize>,
+    anchor: Option<usize>,
+    copied: Option<(Option<usize>, &'static str, Instant)>,
 }
 
 impl History {
     pub fn new() -> Self {
         History {
             entries: Vec::new(),
+            days: Vec::new(),
             loading: None,
-            zone: TimeZone::UTC,
             error: None,
+            day: None,
             filtered: Vec::new(),
             filtered_for: None,
+            selected: BTreeSet::new(),
+            anchor: None,
             copied: None,
         }
     }
@@ -47,7 +61,7 @@ impl History {
         let ctx = ctx.clone();
         rt.spawn(async move {
             let r = tokio::task::spawn_blocking(move || {
-                history::load(&dir).map(|entries| (entries, TimeZone::system()))
+                history::load(&dir).map(|entries| prepare(entries, &TimeZone::system()))
             })
             .await
             .map_err(|e| e.to_string())
@@ -66,9 +80,14 @@ impl History {
     pub fn poll(&mut self) {
         if let Some(p) = self.loading.take() {
             match p.try_take() {
-                Ok(Ok((entries, zone))) => {
+                Ok(Ok((entries, days))) => {
+                    // A reload can reorder entries: a selection by index would point elsewhere.
+                    if entries.len() != self.entries.len() {
+                        self.selected.clear();
+                        self.anchor = None;
+                    }
                     self.entries = entries;
-                    self.zone = zone;
+                    self.days = days;
                     self.filtered_for = None;
                     self.error = None;
                 }
@@ -79,23 +98,58 @@ impl History {
     }
 
     fn refilter(&mut self, search: &str) {
-        if self.filtered_for.as_deref() == Some(search) {
+        let key = (search.to_string(), self.day.clone());
+        if self.filtered_for.as_ref() == Some(&key) {
             return;
         }
         let needle = search.trim().to_lowercase();
+        let day = self.day.as_deref();
         self.filtered = self
             .entries
             .iter()
             .enumerate()
-            .filter(|(_, e)| needle.is_empty() || e.name.to_lowercase().contains(&needle))
+            .filter(|(_, s)| needle.is_empty() || s.lower.contains(&needle))
+            .filter(|(_, s)| day.is_none_or(|d| s.day == d))
             .map(|(i, _)| i)
             .collect();
-        self.filtered_for = Some(search.to_string());
+        // What the filter hides is no longer selected (Copy takes what is seen).
+        let seen: BTreeSet<usize> = self.filtered.iter().copied().collect();
+        self.selected.retain(|i| seen.contains(i));
+        self.filtered_for = Some(key);
     }
 
-    /// The entries whose name contains `search`; a Copy click copies at once (it is the
-    /// clipboard, not the engine, and concerns only this tab).
-    pub fn ui(&mut self, ui: &mut egui::Ui, search: &str) {
+    fn select(&mut self, at: usize, mods: egui::Modifiers) {
+        let i = self.filtered[at];
+        if mods.shift {
+            let from = self
+                .anchor
+                .and_then(|a| self.filtered.iter().position(|&x| x == a))
+                .unwrap_or(at);
+            let (lo, hi) = (from.min(at), from.max(at));
+            if !mods.command {
+                self.selected.clear();
+            }
+            self.selected.extend(self.filtered[lo..=hi].iter().copied());
+            return;
+        }
+        if mods.command {
+            if !self.selected.remove(&i) {
+                self.selected.insert(i);
+            }
+        } else {
+            self.selected.clear();
+            self.selected.insert(i);
+        }
+        self.anchor = Some(i);
+    }
+
+    fn select_all(&mut self) {
+        self.selected = self.filtered.iter().copied().collect();
+    }
+
+    /// The filter bar and the entries. A Copy click copies at once (it is the clipboard, not
+    /// the engine, and concerns only this tab).
+    pub fn ui(&mut self, ui: &mut egui::Ui, search: &str, thumbs: &mut Thumbs) {
         self.refilter(search);
         if let Some(e) = &self.error {
             ui.label(RichText::new(e).color(ui.visuals().error_fg_color));
@@ -106,82 +160,103 @@ impl History {
             });
             return;
         }
+        self.filter_bar(ui);
         if self.filtered.is_empty() {
             ui.label(format!("No finished upload matches \"{}\".", search.trim()));
             return;
         }
+        let typing = ui.ctx().egui_wants_keyboard_input();
+        if !typing && ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::A)) {
+            self.select_all();
+        }
         let copied = self
             .copied
-            .filter(|(_, t)| t.elapsed().as_secs_f32() < 1.5)
-            .map(|(i, _)| i);
-        let mut copy = None;
-        let row_h = 40.0;
-        egui::ScrollArea::vertical().auto_shrink(false).show_rows(
-            ui,
-            row_h,
-            self.filtered.len(),
-            |ui, range| {
-                for &i in &self.filtered[range] {
-                    let e = &self.entries[i];
-                    ui.allocate_ui(egui::vec2(ui.available_width(), row_h), |ui| {
-                        ui.horizontal(|ui| {
-                            ui.vertical(|ui| {
-                                ui.horizontal(|ui| {
-                                    ui.label(
-                                        RichText::new(crate::text::printable(&e.name)).strong(),
-                                    )
-                                    .on_hover_text(crate::os_path::lossy(&e.path));
-                                    ui.label(RichText::new(format_bytes(e.size_bytes)).weak());
-                                    ui.label(
-                                        RichText::new(when(e.finished_unix, &self.zone)).weak(),
-                                    );
-                                    if e.origin == crate::engine::OriginKind::Import {
-                                        let from = e.source_url.as_deref().unwrap_or_default();
-                                        ui.label(RichText::new("🔗 imported").weak())
-                                            .on_hover_text(crate::text::printable(from));
-                                    }
-                                });
-                                if let Some(url) = &e.url {
-                                    ui.add(
-                                        egui::Label::new(RichText::new(url).monospace().small())
-                                            .selectable(true)
-                                            .truncate(),
-                                    );
-                                }
-                            });
-                            if let Some(url) = &e.url {
-                                ui.with_layout(
-                                    egui::Layout::right_to_left(egui::Align::Center),
-                                    |ui| {
-                                        let text = if copied == Some(i) {
-                                            "✔ Copied"
-                                        } else {
-                                            "🗐 Copy URL"
-                                        };
-                                        let r = ui.button(text);
-                                        a11y(
-                                            &r,
-                                            egui::Role::Button,
-                                            format!("Copy URL of {}", e.name),
-                                        );
-                                        if r.clicked() {
-                                            copy = Some((i, url.clone()));
-                                        }
-                                    },
-                                );
-                            }
-                        });
-                    });
+            .filter(|(_, _, t)| t.elapsed() < Duration::from_millis(1500));
+        let mut actions = Vec::new();
+        egui::ScrollArea::vertical()
+            .id_salt("history")
+            .auto_shrink(false)
+            .show_rows(ui, ENTRY_HEIGHT, self.filtered.len(), |ui, range| {
+                for at in range {
+                    let i = self.filtered[at];
+                    let what = copied.filter(|c| c.0 == Some(i)).map(|c| c.1);
+                    let sel = self.selected.contains(&i);
+                    for a in entry_ui(ui, &self.entries[i], sel, what, thumbs) {
+                        actions.push((at, a));
+                    }
                 }
-            },
-        );
-        if let Some((i, url)) = copy {
-            ui.ctx().copy_text(url);
-            self.copied = Some((i, std::time::Instant::now()));
-            ui.ctx()
-                .request_repaint_after(std::time::Duration::from_millis(1600));
+            });
+        for (at, a) in actions {
+            match a {
+                EntryAction::Select(mods) => self.select(at, mods),
+                EntryAction::Copy { text, what } => {
+                    self.copy(ui.ctx(), Some(self.filtered[at]), text, what)
+                }
+            }
         }
     }
+
+    fn filter_bar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let current = self.day.clone().unwrap_or_else(|| "Any day".into());
+            let combo = egui::ComboBox::from_id_salt("history-day")
+                .selected_text(current)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.day, None, "Any day");
+                    for d in &self.days {
+                        ui.selectable_value(&mut self.day, Some(d.clone()), d);
+                    }
+                });
+            a11y(&combo.response, egui::Role::ComboBox, "Day".into());
+            let shown = self.filtered.len();
+            let label = match self.selected.len() {
+                0 => format!("{shown} shown"),
+                n => format!("{n} of {shown} selected"),
+            };
+            ui.label(RichText::new(label).weak());
+            if let Some((None, what, t)) = self.copied
+                && t.elapsed() < Duration::from_millis(1500)
+            {
+                ui.label(
+                    RichText::new(format!("✔ Copied {what}")).color(ui.visuals().hyperlink_color),
+                );
+            }
+        });
+    }
+
+    /// Puts `text` on the clipboard; the feedback shows on the entry (`Some`) or the bar.
+    pub fn copy(
+        &mut self,
+        ctx: &egui::Context,
+        at: Option<usize>,
+        text: String,
+        what: &'static str,
+    ) {
+        ctx.copy_text(text);
+        self.copied = Some((at, what, Instant::now()));
+        ctx.request_repaint_after(Duration::from_millis(1600));
+    }
+}
+
+/// Formats what each entry shows, once, and lists the days (newest first).
+fn prepare(entries: Vec<HistoryEntry>, zone: &TimeZone) -> (Vec<Shown>, Vec<String>) {
+    let shown: Vec<Shown> = entries
+        .into_iter()
+        .map(|entry| {
+            let when = when(entry.finished_unix, zone);
+            let day = when.get(..10).unwrap_or_default().to_string();
+            let lower = entry.name.to_lowercase();
+            Shown {
+                entry,
+                when,
+                day,
+                lower,
+            }
+        })
+        .collect();
+    let days: BTreeSet<&String> = shown.iter().map(|s| &s.day).collect();
+    let days = days.into_iter().rev().cloned().collect();
+    (shown, days)
 }
 
 /// "2026-11-25 15:03 CET": when an upload finished, in the computer's time zone.

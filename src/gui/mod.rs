@@ -32,6 +32,7 @@ mod apply;
 mod backend;
 mod format;
 mod frame;
+mod history_rows;
 mod history_tab;
 mod input;
 mod link_dialog;

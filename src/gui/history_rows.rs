@@ -1,0 +1,179 @@
+//! One History entry, drawn: the server's thumbnail (from the disk cache), name, size, local
+//! date, the URL, and the same Copy forms as a finished row. Clicks come back as actions.
+
+use egui::{Align, Layout, Rect, RichText, Sense, UiBuilder, vec2};
+
+use crate::engine::OriginKind;
+use crate::engine::history::HistoryEntry;
+use crate::units::format_bytes;
+
+use super::format;
+use super::rows::a11y;
+use super::style;
+use super::thumbs::{Key, Source, Thumbs};
+
+/// Every entry is this tall, so 10,000 scroll as fast as 10 (only the visible ones are drawn).
+pub const ENTRY_HEIGHT: f32 = 52.0;
+const THUMB: f32 = 40.0;
+
+/// An entry with what its row shows, worked out once when the history loads (never per frame).
+pub struct Shown {
+    pub entry: HistoryEntry,
+    /// "2026-11-25 15:03 CET", in the computer's time zone.
+    pub when: String,
+    /// "2026-11-25", the local day (what the day filter lists).
+    pub day: String,
+    /// The name, lowercased, for the search.
+    pub lower: String,
+}
+
+/// What a click on an entry asks for.
+pub enum EntryAction {
+    /// Clicked: with the modifiers held (Ctrl toggles, Shift extends).
+    Select(egui::Modifiers),
+    /// Copy this text; `what` names the form for the "Copied" feedback.
+    Copy { text: String, what: &'static str },
+}
+
+pub fn entry_ui(
+    ui: &mut egui::Ui,
+    shown: &Shown,
+    selected: bool,
+    copied: Option<&'static str>,
+    thumbs: &mut Thumbs,
+) -> Vec<EntryAction> {
+    let mut out = Vec::new();
+    let e = &shown.entry;
+    let (rect, resp) =
+        ui.allocate_exact_size(vec2(ui.available_width(), ENTRY_HEIGHT), Sense::click());
+    a11y(&resp, egui::Role::Row, format!("History entry {}", e.name));
+    if resp.clicked() {
+        out.push(EntryAction::Select(ui.input(|i| i.modifiers)));
+    }
+    let v = ui.visuals().clone();
+    if selected {
+        ui.painter()
+            .rect_filled(rect, 6.0, v.selection.bg_fill.gamma_multiply(0.35));
+    } else if resp.hovered() {
+        ui.painter()
+            .rect_filled(rect, 6.0, v.widgets.hovered.weak_bg_fill);
+    }
+    let mut child = ui.new_child(
+        UiBuilder::new()
+            .max_rect(rect.shrink2(vec2(8.0, 3.0)))
+            .layout(Layout::left_to_right(Align::Center)),
+    );
+    let ui = &mut child;
+    thumbnail(ui, e, thumbs);
+    let text_width = (ui.available_width() - 190.0).max(120.0);
+    ui.allocate_ui_with_layout(
+        vec2(text_width, ENTRY_HEIGHT - 6.0),
+        Layout::top_down(Align::Min),
+        |ui| {
+            ui.spacing_mut().item_spacing.y = 2.0;
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(crate::text::printable(&e.name)).strong())
+                    .on_hover_text(crate::os_path::lossy(&e.path));
+                ui.label(RichText::new(format_bytes(e.size_bytes)).weak());
+                ui.label(RichText::new(&shown.when).weak());
+                if e.origin == OriginKind::Import {
+                    let from = e.source_url.as_deref().unwrap_or_default();
+                    ui.label(RichText::new("🔗 imported").weak())
+                        .on_hover_text(crate::text::printable(from));
+                }
+            });
+            if let Some(url) = &e.url {
+                ui.add(
+                    // Not selectable: a click anywhere on the entry selects it (Copy copies).
+                    egui::Label::new(RichText::new(url).monospace().size(style::DETAIL_SIZE))
+                        .selectable(false)
+                        .truncate(),
+                );
+            }
+        },
+    );
+    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+        copy_buttons(ui, e, copied, &mut out)
+    });
+    out
+}
+
+fn thumbnail(ui: &mut egui::Ui, e: &HistoryEntry, thumbs: &mut Thumbs) {
+    let (rect, _) = ui.allocate_exact_size(vec2(THUMB, THUMB), Sense::hover());
+    let tex = e.thumbnail_url.as_ref().and_then(|url| {
+        let url = url.clone();
+        thumbs
+            .get(Key::Remote(url.clone()), || Source::Url(url))
+            .cloned()
+    });
+    match tex {
+        Some(t) => {
+            let size = t.size_vec2();
+            let scale = THUMB / size.x.max(size.y).max(1.0);
+            egui::Image::from_texture(&t)
+                .corner_radius(4.0)
+                .paint_at(ui, Rect::from_center_size(rect.center(), size * scale));
+        }
+        None => {
+            ui.painter()
+                .rect_filled(rect, 4.0, ui.visuals().faint_bg_color);
+        }
+    }
+}
+
+fn copy_buttons(
+    ui: &mut egui::Ui,
+    e: &HistoryEntry,
+    copied: Option<&'static str>,
+    out: &mut Vec<EntryAction>,
+) {
+    let Some(url) = e.url.clone() else {
+        return;
+    };
+    let name = &e.name;
+    let menu = ui.menu_button("⏷", |ui| {
+        let mut item = |ui: &mut egui::Ui, label: &str, what: &'static str, text: String| {
+            if ui.button(label).clicked() {
+                out.push(EntryAction::Copy { text, what });
+                ui.close();
+            }
+        };
+        item(
+            ui,
+            "Copy Markdown",
+            "Markdown",
+            format::markdown(name, &url),
+        );
+        item(
+            ui,
+            "Copy HTML <img>",
+            "HTML",
+            format::html_img(name, &url, e.image_size),
+        );
+        if let (true, Some(size)) = (e.mime_type.starts_with("image/"), e.image_size) {
+            item(
+                ui,
+                "Copy wix:image URI",
+                "wix:image URI",
+                format::wix_image_uri(&e.file_id, name, size),
+            );
+        }
+    });
+    a11y(
+        &menu.response,
+        egui::Role::Button,
+        format!("More copy formats for {name}"),
+    );
+    let text = match copied {
+        Some(what) => format!("✔ Copied {what}"),
+        None => "🗐 Copy URL".to_string(),
+    };
+    let r = ui.button(text);
+    a11y(&r, egui::Role::Button, format!("Copy URL of {name}"));
+    if r.clicked() {
+        out.push(EntryAction::Copy {
+            text: url,
+            what: "URL",
+        });
+    }
+}
