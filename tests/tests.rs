@@ -21,6 +21,8 @@ mod it {
     #[cfg(feature = "gui")]
     mod gui_import;
     #[cfg(feature = "gui")]
+    mod gui_notify;
+    #[cfg(feature = "gui")]
     mod gui_settings;
     mod import_client;
     mod import_engine;

@@ -35,6 +35,7 @@ mod frame;
 mod history_tab;
 mod input;
 mod link_dialog;
+mod notify;
 mod prefs;
 mod queue;
 mod queue_view;
@@ -51,6 +52,7 @@ use std::path::PathBuf;
 
 pub use app::App;
 pub use backend::{Target, Tune};
+pub use notify::{DesktopNotifier, Freedesktop};
 pub use queue::{Queue, Row, Totals};
 pub use services::AppOptions;
 pub use thumbs::decode as decode_thumbnail;
