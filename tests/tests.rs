@@ -23,6 +23,8 @@ mod it {
     #[cfg(feature = "gui")]
     mod gui_import;
     #[cfg(feature = "gui")]
+    mod gui_notify;
+    #[cfg(feature = "gui")]
     mod gui_polish;
     #[cfg(feature = "gui")]
     mod gui_settings;

@@ -15,6 +15,7 @@ use super::action::AppAction;
 use super::backend::Target;
 use super::history_tab::History;
 use super::link_dialog::LinkDialog;
+use super::notify::{self, BatchTracker};
 use super::prefs::{Tab, UiPrefs};
 use super::queue::Queue;
 use super::queue_view::QueueView;
@@ -37,6 +38,8 @@ pub struct App {
     /// Saved between runs in eframe's storage.
     pub(super) prefs: UiPrefs,
     pub(super) flows: Flows,
+    /// The files that ended since the queue was last idle, for the desktop notification.
+    pub(super) batch: BatchTracker,
 }
 
 /// What the window shows apart from the jobs themselves; lost on quit, harmlessly.
@@ -105,6 +108,7 @@ impl App {
             view,
             prefs: UiPrefs::load(cc.storage),
             flows,
+            batch: BatchTracker::default(),
         };
         // The history (for a History tab left open last time) loads once connected.
         app.services.connect();
@@ -229,6 +233,14 @@ impl App {
             self.services.ctx.request_repaint();
         }
         let finished = batch.iter().any(|e| matches!(e, Event::Finished { .. }));
+        let ended: Vec<_> = batch
+            .iter()
+            .filter_map(|e| match e {
+                Event::Finished { id, .. } => Some((*id, true)),
+                Event::Failed { id, .. } => Some((*id, false)),
+                _ => None,
+            })
+            .collect();
         for e in &batch {
             if let Event::Removed(id) = e {
                 self.thumbs.forget(*id);
@@ -239,6 +251,10 @@ impl App {
         }
         for n in self.queue.apply(batch, Instant::now()) {
             self.view.messages.show(n);
+        }
+        for (id, done) in ended {
+            let image = self.queue.get(id).is_some_and(|r| r.is_image());
+            self.batch.ended(id, image, done);
         }
         if finished {
             self.reload_history();
@@ -255,6 +271,18 @@ impl App {
             None => true,
         });
         self.add_paths(picked);
+    }
+
+    /// A batch that finished while the window was in the background: one notification.
+    fn notify_batch(&mut self, ctx: &egui::Context, busy: bool) {
+        let Some(summary) = self.batch.settle(busy) else {
+            return;
+        };
+        if self.settings.notify_when_done && notify::in_background(ctx) {
+            let ctx = ctx.clone();
+            let on_click = Box::new(move || notify::raise(&ctx));
+            self.services.opts.notifier.notify(summary.text(), on_click);
+        }
     }
 
     /// Whether it is safe to close now (tests check the quit flow with it).
@@ -279,6 +307,7 @@ impl eframe::App for App {
         }
         let connected = self.services.engine().is_some();
         let busy = self.queue.totals().busy();
+        self.notify_batch(ctx, busy);
         if let Some(step) = self.flows.quit.on_close(ctx, connected, busy) {
             self.apply(ctx, AppAction::Quit(step));
         }

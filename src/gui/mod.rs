@@ -36,6 +36,7 @@ mod history_rows;
 mod history_tab;
 mod input;
 mod link_dialog;
+mod notify;
 mod prefs;
 mod queue;
 mod queue_view;
@@ -52,6 +53,7 @@ use std::path::PathBuf;
 
 pub use app::App;
 pub use backend::{Target, Tune};
+pub use notify::{DesktopNotifier, Freedesktop};
 pub use queue::{Queue, Row, Totals};
 pub use rows::ROW_HEIGHT;
 pub use services::AppOptions;

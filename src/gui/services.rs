@@ -27,6 +27,8 @@ pub struct AppOptions {
     pub initial_paths: Vec<PathBuf>,
     pub sandbox_port: u16,
     pub tune: Option<Tune>,
+    /// Where "N photos uploaded" goes when a batch finishes in the background.
+    pub notifier: Arc<dyn super::notify::DesktopNotifier>,
 }
 
 impl AppOptions {
@@ -39,6 +41,7 @@ impl AppOptions {
             initial_paths: Vec::new(),
             sandbox_port,
             tune: None,
+            notifier: Arc::new(super::notify::Freedesktop::default()),
         }
     }
 }

@@ -134,6 +134,10 @@ pub fn form_ui(ui: &mut egui::Ui, form: &mut Form, status: &FormStatus<'_>) -> V
         }
     });
     form.draft.chunk_size_bytes = form.chunk_fixed.then(|| u64::from(form.chunk_mib) << 20);
+    ui.checkbox(
+        &mut form.draft.notify_when_done,
+        "Notify when a batch finishes",
+    );
     ui.separator();
     out.extend(footer(ui, form, status));
     out

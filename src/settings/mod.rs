@@ -54,6 +54,10 @@ pub struct Settings {
     /// files written before the unit was in the name use.
     #[serde(rename = "chunk_size")]
     pub chunk_size_bytes: Option<u64>,
+    /// A desktop notification when a batch finishes while the window is in the background
+    /// (on by default; files written before it notify too).
+    #[serde(default = "yes")]
+    pub notify_when_done: bool,
 }
 
 fn yes() -> bool {
@@ -84,6 +88,7 @@ impl Default for Settings {
             parallel_auto: true,
             parallel: DEFAULT_PARALLEL,
             chunk_size_bytes: None,
+            notify_when_done: true,
         }
     }
 }
