@@ -54,6 +54,9 @@ pub struct Settings {
     /// files written before the unit was in the name use.
     #[serde(rename = "chunk_size")]
     pub chunk_size_bytes: Option<u64>,
+    /// Skip files already on the site (same bytes as a finished upload that is still there).
+    #[serde(default = "yes")]
+    pub dedupe: bool,
 }
 
 fn yes() -> bool {
@@ -84,6 +87,7 @@ impl Default for Settings {
             parallel_auto: true,
             parallel: DEFAULT_PARALLEL,
             chunk_size_bytes: None,
+            dedupe: true,
         }
     }
 }
