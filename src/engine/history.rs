@@ -68,7 +68,10 @@ impl HistoryEntry {
             origin: job.origin.kind(),
             source_url: job.origin.url().map(str::to_string),
             site: None,
-            source_md5: result.source_md5.clone().or_else(|| result.local_md5.clone()),
+            source_md5: result
+                .source_md5
+                .clone()
+                .or_else(|| result.local_md5.clone()),
         }
     }
 }

@@ -113,7 +113,11 @@ async fn same_size_and_name_with_other_bytes_uploads_and_other_files_are_not_has
     let r = run_once(cfg.clone(), &changed).await;
     assert!(r.already.is_none());
     assert_ne!(r.file_id, first.file_id);
-    assert_eq!(hashed.load(Ordering::SeqCst), 1, "the look-alike was hashed");
+    assert_eq!(
+        hashed.load(Ordering::SeqCst),
+        1,
+        "the look-alike was hashed"
+    );
 
     // Another size, or another name with the same bytes: not hashed, sent at once.
     let unrelated = random_file(dir, "unrelated.bin", 50_001);

@@ -166,7 +166,10 @@ impl Scheduler {
                 }
                 self.flush_one(id);
                 if self.set_state(id, JobState::Done) {
-                    let entry = self.table.job(id).map(|job| HistoryEntry::new(job, &result));
+                    let entry = self
+                        .table
+                        .job(id)
+                        .map(|job| HistoryEntry::new(job, &result));
                     if let Some(mut entry) = entry {
                         entry.site = Some(self.site.clone());
                         self.remember(&entry);
