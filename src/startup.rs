@@ -196,6 +196,8 @@ pub struct EngineOptions {
     pub parallel: Parallelism,
     pub chunk_size: ChunkSize,
     pub start: StartMode,
+    /// Files already on the site are not sent again.
+    pub dedupe: bool,
 }
 
 impl EngineOptions {
@@ -207,6 +209,7 @@ impl EngineOptions {
                 .chunk_size_bytes
                 .map_or(ChunkSize::Adaptive, ChunkSize::Fixed),
             start,
+            dedupe: settings.dedupe,
         }
     }
 }
@@ -225,6 +228,7 @@ impl Connection {
         };
         cfg.tus.chunk_size = options.chunk_size;
         cfg.start = options.start;
+        cfg.dedupe = options.dedupe;
         cfg
     }
 }

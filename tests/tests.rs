@@ -12,6 +12,7 @@ mod it {
     mod cli_finalize;
     mod cli_hardening;
     mod cli_import;
+    mod dedupe;
     mod engine;
     mod engine_auto;
     mod engine_races;

@@ -67,6 +67,10 @@ pub struct UploadArgs {
     /// multiple of 256 KiB (default: adapts to the link).
     #[arg(long, value_parser = size::parse_chunk_size)]
     pub chunk_size: Option<size::ChunkArg>,
+    /// Send every file, even one already on the site (by default a file whose size, name and
+    /// MD5 match a finished upload to this site that is still there is not sent again).
+    #[arg(long)]
+    pub no_dedupe: bool,
     #[command(flatten)]
     pub destination: DestinationArgs,
     /// Files and folders to upload.
@@ -201,6 +205,7 @@ async fn upload(a: UploadArgs) -> anyhow::Result<ExitCode> {
         parallel: a.parallel,
         chunk_size,
         start: StartMode::Hold,
+        dedupe: !a.no_dedupe,
     };
     let cfg = conn.engine_config(&data_dir, options);
     let destination = Destination::from(a.destination);
@@ -222,6 +227,7 @@ async fn resume(a: ResumeArgs) -> anyhow::Result<ExitCode> {
         parallel: Parallelism::Auto,
         chunk_size: ChunkSize::Adaptive,
         start: StartMode::ContinueAll,
+        dedupe: true,
     };
     let cfg = conn.engine_config(&data_dir, options);
     let code = report::run(cfg, a.output.json, None).await;

@@ -252,6 +252,9 @@ impl Reporter {
                         "status": "done",
                         "origin": result.origin.as_str(),
                     });
+                    if result.already.is_some() {
+                        line["already_uploaded"] = json!(true);
+                    }
                     source(&mut line, &job.path, job.origin.is_link());
                     self.line(line);
                 }
@@ -259,6 +262,11 @@ impl Reporter {
                     Some(true) => " (verified)",
                     Some(false) => " (HASH MISMATCH: the server's copy differs)",
                     None => "",
+                };
+                let mark = if result.already.is_some() {
+                    " (already on your site; not sent again)"
+                } else {
+                    mark
                 };
                 self.note(&format!(
                     "✓ {} → {}{mark}",

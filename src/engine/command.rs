@@ -27,6 +27,10 @@ pub enum Command {
     Cancel(JobId),
     Retry(JobId),
     Remove(JobId),
+    /// A file found on the site already (its result has `already`): upload it anew, without
+    /// looking for it again. The row is replaced by a new job ([`Event::Removed`], then
+    /// [`Event::JobAdded`](super::Event::JobAdded)).
+    UploadAgain(JobId),
     PauseAll,
     ResumeAll,
     RetryFailed,

@@ -33,6 +33,17 @@ pub struct HistoryEntry {
     /// The link an imported file came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_url: Option<String>,
+    /// The site it went to ([`site_key`]); absent in older histories: never matched by dedupe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    /// The MD5 of the original file's bytes (hex); absent in older histories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_md5: Option<String>,
+}
+
+/// Which site a history entry belongs to: the API base and the site id.
+pub fn site_key(api_base: &reqwest::Url, site_id: &str) -> String {
+    format!("{} {site_id}", api_base.as_str().trim_end_matches('/'))
 }
 
 impl HistoryEntry {
@@ -56,6 +67,11 @@ impl HistoryEntry {
                 .unwrap_or(0),
             origin: job.origin.kind(),
             source_url: job.origin.url().map(str::to_string),
+            site: None,
+            source_md5: result
+                .source_md5
+                .clone()
+                .or_else(|| result.local_md5.clone()),
         }
     }
 }

@@ -59,7 +59,8 @@ impl JobState {
         use JobState::*;
         match (self, to) {
             (a, b) if a == b => false,
-            (Queued, Uploading | Paused | Cancelled | Failed) => true,
+            // Done: the same bytes were found on the site already (nothing sent).
+            (Queued, Uploading | Paused | Cancelled | Failed | Done) => true,
             (Uploading, Queued | Paused | Finalizing | Processing | Failed | Cancelled) => true,
             (Paused, Queued | Cancelled) => true,
             (Finalizing, Processing | Queued | Uploading | Failed | Done) => true,
@@ -215,6 +216,20 @@ pub struct JobResult {
     /// Uploaded or imported (absent in journals of older versions: uploaded).
     #[serde(default)]
     pub origin: OriginKind,
+    /// The MD5 of the original file when the bytes sent differ from it (set by the step that
+    /// changes them); `None`: `local_md5` is the file's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_md5: Option<String>,
+    /// Set when nothing was sent: the same bytes were already on the site (from the history).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub already: Option<AlreadyThere>,
+}
+
+/// A file found on the site already: an earlier upload of the same bytes, still there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlreadyThere {
+    /// When the earlier upload finished, seconds since the Unix epoch.
+    pub uploaded_unix: u64,
 }
 
 /// Why a job failed: a sentence for the row, and the detail for a tooltip or a log.

@@ -6,6 +6,7 @@
 
 mod command;
 mod config;
+mod dedupe;
 mod describe;
 mod event;
 mod finalize;
@@ -34,7 +35,7 @@ pub use event::{Event, Notifier};
 pub use handle::{EngineHandle, start};
 pub use import::parse_link;
 pub use job::{
-    Destination, Job, JobError, JobId, JobResult, JobState, Origin, OriginKind, PlainSession,
-    Session, Verification,
+    AlreadyThere, Destination, Job, JobError, JobId, JobResult, JobState, Origin, OriginKind,
+    PlainSession, Session, Verification,
 };
 pub use journal::JournalError;

@@ -233,6 +233,8 @@ async fn upload(
         verified,
         media_type: desc.media_type.as_ref().map(|m| m.as_str().to_string()),
         origin: OriginKind::Upload,
+        source_md5: None,
+        already: None,
     })
 }
 

@@ -174,6 +174,7 @@ fn build(
             post(import::bulk_import),
         )
         .route("/site-media/v1/files", get(rest::list_files))
+        .route("/site-media/v1/bulk/files/delete", post(rest::bulk_delete))
         .route(
             "/site-media/v1/folders",
             get(folders::list_folders).post(folders::create_folder),

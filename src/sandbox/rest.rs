@@ -282,3 +282,25 @@ pub async fn list_files(State(app): State<AppState>, Query(q): Query<ListQuery>)
     let files: Vec<Value> = files.iter().map(|f| descriptor(&app, f)).collect();
     Json(json!({ "files": files, "nextCursor": cursor })).into_response()
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkDeleteBody {
+    #[serde(default)]
+    file_ids: Vec<String>,
+}
+
+/// `POST /site-media/v1/bulk/files/delete`: the files leave the Media Manager (trashed or
+/// deleted for good, the sandbox treats both alike: get-file-by-id no longer finds them).
+/// Kept in memory only: a sandbox started again from its records has them back.
+pub async fn bulk_delete(State(app): State<AppState>, Json(b): Json<BulkDeleteBody>) -> Response {
+    if b.file_ids.is_empty() {
+        return violation("fileIds", "is required");
+    }
+    app.with(|s| {
+        for id in &b.file_ids {
+            s.files.remove(&wix_uri_id(id));
+        }
+    });
+    Json(json!({})).into_response()
+}

@@ -58,6 +58,9 @@ pub struct Settings {
     /// (on by default; files written before it notify too).
     #[serde(default = "yes")]
     pub notify_when_done: bool,
+    /// Skip files already on the site (same bytes as a finished upload that is still there).
+    #[serde(default = "yes")]
+    pub dedupe: bool,
 }
 
 fn yes() -> bool {
@@ -89,6 +92,7 @@ impl Default for Settings {
             parallel: DEFAULT_PARALLEL,
             chunk_size_bytes: None,
             notify_when_done: true,
+            dedupe: true,
         }
     }
 }

@@ -8,11 +8,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use super::already::Checked;
 use super::table::{JobTable, Worker};
 use super::tuner::Tuner;
 use crate::engine::command::Command;
 use crate::engine::config::{EngineConfig, StartError};
+use crate::engine::dedupe::Index;
 use crate::engine::event::{Event, Notifier};
+use crate::engine::history;
 use crate::engine::job::{Destination, JobId, JobState};
 use crate::engine::journal::{Journal, JournalWriter, WriterOptions};
 use crate::engine::poller::Poller;
@@ -70,6 +73,8 @@ pub(crate) fn spawn(
     })?;
     let (reports_tx, reports_rx) = mpsc::unbounded_channel();
     let (walks_tx, walks_rx) = mpsc::unbounded_channel();
+    let (checks_tx, checks_rx) = mpsc::unbounded_channel();
+    let site = history::site_key(&config.api_base, &config.credentials.site_id);
     let mut s = Scheduler {
         shared,
         data_dir: config.data_dir.clone(),
@@ -83,9 +88,29 @@ pub(crate) fn spawn(
         reports_tx,
         walks_tx,
         shutdown: None,
+        site: site.clone(),
+        dedupe: None,
+        checks_tx,
     };
     s.load(loaded, config.start);
-    tokio::spawn(s.run(commands, reports_rx, walks_rx));
+    let dedupe = config
+        .dedupe
+        .then(|| (config.data_dir.clone(), site, config.dedupe_hashed.clone()));
+    tokio::spawn(async move {
+        if let Some((dir, site, hashed)) = dedupe {
+            // Read once, off the actor's thread, before the first command is applied.
+            let entries = tokio::task::spawn_blocking(move || history::load(&dir))
+                .await
+                .ok()
+                .and_then(|r| {
+                    r.map_err(|e| tracing::warn!(error = %e, "cannot read the upload history"))
+                        .ok()
+                })
+                .unwrap_or_default();
+            s.dedupe = Some(Index::new(site, entries, hashed));
+        }
+        s.run(commands, reports_rx, walks_rx, checks_rx).await
+    });
     Ok(())
 }
 
@@ -124,6 +149,12 @@ pub(super) struct Scheduler {
     pub(super) walks_tx: mpsc::UnboundedSender<Walked>,
     /// Set once shutting down: answered when the last worker stopped and the journal is saved.
     pub(super) shutdown: Option<oneshot::Sender<()>>,
+    /// This site's key in the history.
+    pub(super) site: String,
+    /// Earlier uploads to this site, when dedupe is on.
+    pub(super) dedupe: Option<Index>,
+    /// Where a check for an earlier upload of a file sends its answer.
+    pub(super) checks_tx: mpsc::UnboundedSender<Checked>,
 }
 
 impl Scheduler {
@@ -132,6 +163,7 @@ impl Scheduler {
         mut commands: mpsc::UnboundedReceiver<Command>,
         mut reports: mpsc::UnboundedReceiver<Report>,
         mut walks: mpsc::UnboundedReceiver<Walked>,
+        mut checks: mpsc::UnboundedReceiver<Checked>,
     ) {
         let mut tick = tokio::time::interval(PROGRESS_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -143,6 +175,7 @@ impl Scheduler {
                 },
                 Some(r) = reports.recv() => self.report(r).await,
                 Some(w) = walks.recv() => self.walked(w),
+                Some(c) = checks.recv() => self.checked(c),
                 _ = tick.tick() => {
                     self.flush_progress();
                     let pushbacks = self.shared.wix.pushbacks();

@@ -47,6 +47,7 @@ impl Scheduler {
                     self.emit(Event::Removed(id));
                 }
             }
+            Command::UploadAgain(id) => self.upload_again(id),
             Command::PauseAll => {
                 for id in self.ids() {
                     self.pause(id);
@@ -231,8 +232,14 @@ impl Scheduler {
                     .unwrap_or(0),
                 path: c.path,
             };
+            let check = self
+                .may_be_there(job.size_bytes, &job.name)
+                .then(|| (job.path.clone(), job.size_bytes, job.name.clone()));
             self.emit(Event::JobAdded(Box::new(job.clone())));
             self.table.insert(job, false);
+            if let Some((path, size, name)) = check {
+                self.check_already(id, path, size, &name);
+            }
             added.push(id);
         }
         self.emit(Event::FilesAdded {

@@ -4,6 +4,7 @@
 //! `actor` holds the table and the loop; the other files add its methods by concern.
 
 mod actor;
+mod already;
 mod commands;
 mod links;
 mod meter;

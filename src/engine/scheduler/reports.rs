@@ -166,8 +166,13 @@ impl Scheduler {
                 }
                 self.flush_one(id);
                 if self.set_state(id, JobState::Done) {
-                    if let Some(job) = self.table.job(id) {
-                        let entry = HistoryEntry::new(job, &result);
+                    let entry = self
+                        .table
+                        .job(id)
+                        .map(|job| HistoryEntry::new(job, &result));
+                    if let Some(mut entry) = entry {
+                        entry.site = Some(self.site.clone());
+                        self.remember(&entry);
                         let dir = self.data_dir.clone();
                         tokio::task::spawn_blocking(move || {
                             if let Err(e) = history::append(&dir, &entry) {
