@@ -99,6 +99,8 @@ fn main() {
             finished_unix: 1_790_000_000 + i * 864,
             origin: wixup::engine::OriginKind::Upload,
             source_url: None,
+            site: None,
+            source_md5: None,
             name,
         };
         wixup::engine::history::append(&data, &entry).unwrap();

@@ -88,6 +88,8 @@ fn entry(name: &str, finished_unix: u64) -> HistoryEntry {
         finished_unix,
         origin: OriginKind::Upload,
         source_url: None,
+        site: None,
+        source_md5: None,
     }
 }
 
