@@ -17,6 +17,12 @@ use super::history::HistoryEntry;
 use super::job::{AlreadyThere, JobResult, OriginKind};
 use crate::wix_media::WixMediaClient;
 
+/// The answer of one check: the earlier upload's result, or `None` (upload it).
+pub(super) struct Checked {
+    pub(super) id: super::job::JobId,
+    pub(super) found: Option<JobResult>,
+}
+
 /// Files hashed at once.
 const HASHING_AT_ONCE: usize = 2;
 

@@ -8,12 +8,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::already::Checked;
 use super::table::{JobTable, Worker};
 use super::tuner::Tuner;
 use crate::engine::command::Command;
 use crate::engine::config::{EngineConfig, StartError};
-use crate::engine::dedupe::Index;
+use crate::engine::dedupe::{Checked, Index};
 use crate::engine::event::{Event, Notifier};
 use crate::engine::history;
 use crate::engine::job::{Destination, JobId, JobState};

@@ -5,14 +5,9 @@ use std::ops::Not as _;
 use std::path::PathBuf;
 
 use super::actor::Scheduler;
+use crate::engine::dedupe::Checked;
 use crate::engine::event::Event;
-use crate::engine::job::{JobId, JobResult, JobState};
-
-/// The answer of one check: the earlier upload's result, or `None` (upload it).
-pub(in crate::engine::scheduler) struct Checked {
-    id: JobId,
-    found: Option<JobResult>,
-}
+use crate::engine::job::{JobId, JobState};
 
 impl Scheduler {
     /// Earlier uploads this new file may be (same size and name, this site); empty when dedupe
