@@ -196,6 +196,8 @@ pub struct EngineOptions {
     pub parallel: Parallelism,
     pub chunk_size: ChunkSize,
     pub start: StartMode,
+    /// Remove GPS tags from photos before upload.
+    pub strip_location: bool,
 }
 
 impl EngineOptions {
@@ -207,6 +209,7 @@ impl EngineOptions {
                 .chunk_size_bytes
                 .map_or(ChunkSize::Adaptive, ChunkSize::Fixed),
             start,
+            strip_location: settings.strip_location,
         }
     }
 }
@@ -225,6 +228,7 @@ impl Connection {
         };
         cfg.tus.chunk_size = options.chunk_size;
         cfg.start = options.start;
+        cfg.strip_location = options.strip_location;
         cfg
     }
 }

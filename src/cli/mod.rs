@@ -67,6 +67,10 @@ pub struct UploadArgs {
     /// multiple of 256 KiB (default: adapts to the link).
     #[arg(long, value_parser = size::parse_chunk_size)]
     pub chunk_size: Option<size::ChunkArg>,
+    /// Send photos with their GPS tags (by default the location is removed from JPEG, PNG and
+    /// WebP metadata before upload; the files on disk are never changed).
+    #[arg(long)]
+    pub keep_location: bool,
     #[command(flatten)]
     pub destination: DestinationArgs,
     /// Files and folders to upload.
@@ -201,6 +205,7 @@ async fn upload(a: UploadArgs) -> anyhow::Result<ExitCode> {
         parallel: a.parallel,
         chunk_size,
         start: StartMode::Hold,
+        strip_location: !a.keep_location,
     };
     let cfg = conn.engine_config(&data_dir, options);
     let destination = Destination::from(a.destination);
@@ -222,6 +227,7 @@ async fn resume(a: ResumeArgs) -> anyhow::Result<ExitCode> {
         parallel: Parallelism::Auto,
         chunk_size: ChunkSize::Adaptive,
         start: StartMode::ContinueAll,
+        strip_location: true,
     };
     let cfg = conn.engine_config(&data_dir, options);
     let code = report::run(cfg, a.output.json, None).await;

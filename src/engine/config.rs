@@ -95,6 +95,8 @@ pub struct EngineConfig {
     /// the bytes: two requests instead of five); bigger ones, and any a one-PUT was refused
     /// for, the resumable flow. 0: every file goes resumable.
     pub one_put_below: u64,
+    /// Remove GPS tags from JPEG, PNG and WebP photos before upload (default: on).
+    pub strip_location: bool,
 }
 
 /// Wix's advice: the resumable flow above 10 MB.
@@ -119,6 +121,7 @@ impl EngineConfig {
             journal_bytes_written: Arc::default(),
             journal_write_delay: Duration::ZERO,
             one_put_below: DEFAULT_ONE_PUT_BELOW,
+            strip_location: true,
         }
     }
 }

@@ -166,6 +166,8 @@ async fn follow(
         verified: Verification::Unknown,
         media_type: desc.media_type.as_ref().map(|m| m.as_str().to_string()),
         origin: OriginKind::Import,
+        location_removed: false,
+        source_md5: None,
     })
 }
 

@@ -215,6 +215,12 @@ pub struct JobResult {
     /// Uploaded or imported (absent in journals of older versions: uploaded).
     #[serde(default)]
     pub origin: OriginKind,
+    /// GPS tags were removed from the bytes sent (the file on disk kept them).
+    #[serde(default)]
+    pub location_removed: bool,
+    /// MD5 of the original file on disk, when it was read to stage a copy.
+    #[serde(default)]
+    pub source_md5: Option<String>,
 }
 
 /// Why a job failed: a sentence for the row, and the detail for a tooltip or a log.

@@ -21,6 +21,7 @@ mod report;
 mod scheduler;
 mod session;
 mod shared;
+pub mod stage;
 mod walk;
 mod worker;
 

@@ -54,6 +54,9 @@ pub struct Settings {
     /// files written before the unit was in the name use.
     #[serde(rename = "chunk_size")]
     pub chunk_size_bytes: Option<u64>,
+    /// "Remove location from photos": GPS tags are removed before upload (on when absent).
+    #[serde(default = "yes")]
+    pub strip_location: bool,
 }
 
 fn yes() -> bool {
@@ -84,6 +87,7 @@ impl Default for Settings {
             parallel_auto: true,
             parallel: DEFAULT_PARALLEL,
             chunk_size_bytes: None,
+            strip_location: true,
         }
     }
 }

@@ -100,6 +100,8 @@ fn job(id: u64, state: JobState) -> Job {
             media_type: Some("IMAGE".into()),
             image_size: Some((4000, 3000)),
             origin: Default::default(),
+            location_removed: false,
+            source_md5: None,
         }),
         error: None,
         added_unix: 1_796_167_841,
