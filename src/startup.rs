@@ -198,6 +198,8 @@ pub struct EngineOptions {
     pub start: StartMode,
     /// Files already on the site are not sent again.
     pub dedupe: bool,
+    /// Remove GPS tags from photos before upload.
+    pub strip_location: bool,
 }
 
 impl EngineOptions {
@@ -210,6 +212,7 @@ impl EngineOptions {
                 .map_or(ChunkSize::Adaptive, ChunkSize::Fixed),
             start,
             dedupe: settings.dedupe,
+            strip_location: settings.strip_location,
         }
     }
 }
@@ -229,6 +232,7 @@ impl Connection {
         cfg.tus.chunk_size = options.chunk_size;
         cfg.start = options.start;
         cfg.dedupe = options.dedupe;
+        cfg.strip_location = options.strip_location;
         cfg
     }
 }

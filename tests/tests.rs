@@ -35,6 +35,7 @@ mod it {
     mod interop;
     mod journal;
     pub mod links;
+    mod location;
     mod one_put;
     mod one_put_cli;
     mod sandbox;

@@ -71,6 +71,10 @@ pub struct UploadArgs {
     /// MD5 match a finished upload to this site that is still there is not sent again).
     #[arg(long)]
     pub no_dedupe: bool,
+    /// Send photos with their GPS tags (by default the location is removed from JPEG, PNG and
+    /// WebP metadata before upload; the files on disk are never changed).
+    #[arg(long)]
+    pub keep_location: bool,
     #[command(flatten)]
     pub destination: DestinationArgs,
     /// Files and folders to upload.
@@ -206,6 +210,7 @@ async fn upload(a: UploadArgs) -> anyhow::Result<ExitCode> {
         chunk_size,
         start: StartMode::Hold,
         dedupe: !a.no_dedupe,
+        strip_location: !a.keep_location,
     };
     let cfg = conn.engine_config(&data_dir, options);
     let destination = Destination::from(a.destination);
@@ -228,6 +233,7 @@ async fn resume(a: ResumeArgs) -> anyhow::Result<ExitCode> {
         chunk_size: ChunkSize::Adaptive,
         start: StartMode::ContinueAll,
         dedupe: true,
+        strip_location: true,
     };
     let cfg = conn.engine_config(&data_dir, options);
     let code = report::run(cfg, a.output.json, None).await;

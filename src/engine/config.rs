@@ -101,6 +101,8 @@ pub struct EngineConfig {
     /// Files hashed before sending, to look for them in the history, added up; clones of a
     /// config share it. Only files whose size and name match an entry are hashed.
     pub dedupe_hashed: Arc<AtomicU64>,
+    /// Remove GPS tags from JPEG, PNG and WebP photos before upload (default: on).
+    pub strip_location: bool,
 }
 
 /// Wix's advice: the resumable flow above 10 MB.
@@ -127,6 +129,7 @@ impl EngineConfig {
             one_put_below: DEFAULT_ONE_PUT_BELOW,
             dedupe: true,
             dedupe_hashed: Arc::default(),
+            strip_location: true,
         }
     }
 }

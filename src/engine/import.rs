@@ -168,6 +168,7 @@ async fn follow(
         origin: OriginKind::Import,
         source_md5: None,
         already: None,
+        location_removed: false,
     })
 }
 

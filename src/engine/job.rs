@@ -220,6 +220,9 @@ pub struct JobResult {
     /// changes them); `None`: `local_md5` is the file's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_md5: Option<String>,
+    /// GPS tags were removed from the bytes sent (the file on disk kept them).
+    #[serde(default)]
+    pub location_removed: bool,
     /// Set when nothing was sent: the same bytes were already on the site (from the history).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub already: Option<AlreadyThere>,

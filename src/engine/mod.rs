@@ -22,6 +22,7 @@ mod report;
 mod scheduler;
 mod session;
 mod shared;
+pub mod stage;
 mod walk;
 mod worker;
 

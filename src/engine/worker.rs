@@ -15,6 +15,7 @@ use super::progress::JobProgress;
 use super::report::{self, Report, Reports, Stop};
 use super::session::{ensure_session, persist_session, session_urls};
 pub(super) use super::shared::Shared;
+use super::stage::{remove_staged, stage};
 use crate::tus::{self, FileSource};
 use crate::wix_media::{self, OperationStatus, UploadTarget};
 
@@ -66,6 +67,23 @@ async fn upload(
         mtime: job.mtime(),
         identity: job.identity,
     };
+    let mut job = job;
+    let mut location_removed = false;
+    let mut source_md5 = None;
+    let file = if shared.strip_location && job.file_id.is_none() {
+        // The original must still be the file queued before its copy is made or reused.
+        file.check_readable().await.map_err(stop_for_tus_error)?;
+        check_file(&file).await?;
+        let resuming = job.session.is_some() || job.plain.is_some();
+        let s = stage(&shared.data_dir, id, &job.mime_type, file, resuming).await?;
+        location_removed = s.location_removed;
+        source_md5 = s.source_md5;
+        job.size_bytes = s.source.len;
+        s.source
+    } else {
+        file
+    };
+    let job = job;
     let progress = Arc::new(JobProgress::new(id, reports.clone()));
     let mut file_id = job.file_id.clone();
     let mut session = job.session.clone();
@@ -211,6 +229,9 @@ async fn upload(
 
     // Integrity: the local MD5 against the server's hash.
     let local_md5 = progress.finish_md5(&file).await.ok();
+    if location_removed {
+        remove_staged(&shared.data_dir, id);
+    }
     let verified = match (&desc.hash, &local_md5) {
         (Some(h), Some(l)) if !h.is_empty() => {
             if h.eq_ignore_ascii_case(l) {
@@ -233,7 +254,8 @@ async fn upload(
         verified,
         media_type: desc.media_type.as_ref().map(|m| m.as_str().to_string()),
         origin: OriginKind::Upload,
-        source_md5: None,
+        location_removed,
+        source_md5,
         already: None,
     })
 }

@@ -61,6 +61,9 @@ pub struct Settings {
     /// Skip files already on the site (same bytes as a finished upload that is still there).
     #[serde(default = "yes")]
     pub dedupe: bool,
+    /// "Remove location from photos": GPS tags are removed before upload (on when absent).
+    #[serde(default = "yes")]
+    pub strip_location: bool,
 }
 
 fn yes() -> bool {
@@ -93,6 +96,7 @@ impl Default for Settings {
             chunk_size_bytes: None,
             notify_when_done: true,
             dedupe: true,
+            strip_location: true,
         }
     }
 }

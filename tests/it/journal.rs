@@ -102,6 +102,7 @@ fn job(id: u64, state: JobState) -> Job {
             origin: Default::default(),
             source_md5: None,
             already: None,
+            location_removed: false,
         }),
         error: None,
         added_unix: 1_796_167_841,

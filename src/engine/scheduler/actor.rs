@@ -56,6 +56,8 @@ pub(crate) fn spawn(
         api_retry: config.api_retry.clone(),
         one_put_below: config.one_put_below,
         put_idle: config.tus.idle_timeout,
+        strip_location: config.strip_location,
+        data_dir: config.data_dir.clone(),
     });
     let journal = JournalWriter::spawn(
         journal,

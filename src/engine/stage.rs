@@ -1,0 +1,185 @@
+//! Location stays private: a JPEG, PNG or WebP that carries GPS tags is sent from a copy without
+//! them (every other tag and the pixel bytes untouched), staged in `<data_dir>/staged/`. The file
+//! on disk is never modified; files without GPS are sent from the original, unchanged.
+
+use std::path::{Path, PathBuf};
+
+use little_exif::filetype::FileExtension;
+use little_exif::ifd::ExifTagGroup;
+use little_exif::metadata::Metadata;
+use md5::Digest as _;
+
+use super::describe::failed;
+use super::job::JobId;
+use super::report::Stop;
+use crate::tus::FileSource;
+
+/// What staging gave the worker: the source to send, and what the row and history show.
+pub(super) struct Staged {
+    /// The bytes to send: the stripped copy, or the original.
+    pub source: FileSource,
+    /// Whether GPS tags were removed (the source is the copy).
+    pub location_removed: bool,
+    /// MD5 of the original file on disk.
+    pub source_md5: Option<String>,
+}
+
+/// Where the stripped copy of a job lives.
+pub(super) fn staged_path(data_dir: &Path, id: JobId, ext: &str) -> PathBuf {
+    data_dir.join("staged").join(format!("{id}.{ext}"))
+}
+
+fn kind_of(path: &Path, mime: &str) -> Option<(FileExtension, &'static str)> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    match (mime, ext.as_str()) {
+        ("image/jpeg", _) | (_, "jpg" | "jpeg") => Some((FileExtension::JPEG, "jpg")),
+        ("image/png", _) | (_, "png") => Some((
+            FileExtension::PNG {
+                as_zTXt_chunk: false,
+            },
+            "png",
+        )),
+        ("image/webp", _) | (_, "webp") => Some((FileExtension::WEBP, "webp")),
+        _ => None,
+    }
+}
+
+/// Whether the bytes carry an EXIF block at all (the markers of JPEG APP1, PNG eXIf, WebP EXIF).
+fn has_exif_marker(bytes: &[u8]) -> bool {
+    [
+        &b"Exif\0\0"[..],
+        b"eXIf",
+        b"EXIF",
+        b"zTXtRaw profile type exif",
+    ]
+    .iter()
+    .any(|m| bytes.windows(m.len()).any(|w| w == *m))
+}
+
+/// Number of GPS tags in the metadata.
+pub fn gps_tag_count(meta: &Metadata) -> usize {
+    meta.get_ifds()
+        .iter()
+        .filter(|ifd| ifd.get_ifd_type() == ExifTagGroup::GPS)
+        .map(|ifd| ifd.get_tags().len())
+        .sum()
+}
+
+/// The bytes without their GPS tags; `Ok(None)` when they carry none. Fails when the metadata
+/// has an EXIF block that cannot be read or written back.
+pub fn strip_gps(bytes: &[u8], kind: FileExtension) -> Result<Option<Vec<u8>>, String> {
+    let buf = bytes.to_vec();
+    let mut meta = match Metadata::new_from_vec(&buf, kind) {
+        Ok(m) => m,
+        Err(_) if !has_exif_marker(bytes) => return Ok(None),
+        Err(e) => return Err(format!("its metadata could not be read: {e}")),
+    };
+    if gps_tag_count(&meta) == 0 {
+        return Ok(None);
+    }
+    let hexes: Vec<u16> = meta
+        .get_ifds()
+        .iter()
+        .filter(|ifd| ifd.get_ifd_type() == ExifTagGroup::GPS)
+        .flat_map(|ifd| ifd.get_tags().iter().map(|t| t.as_u16()))
+        .collect();
+    for hex in hexes {
+        meta.remove_tag_by_hex_group(hex, ExifTagGroup::GPS);
+    }
+    let mut out = buf;
+    meta.write_to_vec(&mut out, kind)
+        .map_err(|e| format!("its metadata could not be written: {e}"))?;
+    // PNG and WebP writers rebuild chunks: the picture must come out the same.
+    if !matches!(kind, FileExtension::JPEG) && !same_pixels(bytes, &out) {
+        return Err("removing its location would change the picture".into());
+    }
+    // Never send GPS silently: read the result back.
+    match Metadata::new_from_vec(&out, kind) {
+        Ok(m) if gps_tag_count(&m) == 0 => Ok(Some(out)),
+        Ok(_) => Err("its GPS tags could not be removed".into()),
+        Err(e) => Err(format!("the copy without location could not be read: {e}")),
+    }
+}
+
+fn same_pixels(a: &[u8], b: &[u8]) -> bool {
+    match (image::load_from_memory(a), image::load_from_memory(b)) {
+        (Ok(a), Ok(b)) => a.to_rgba8() == b.to_rgba8(),
+        _ => false,
+    }
+}
+
+/// Decides what the worker sends for `original`. `resuming`: a session exists, so a copy staged
+/// before is reused as it is (the same bytes the server already has).
+pub(super) async fn stage(
+    data_dir: &Path,
+    id: JobId,
+    mime: &str,
+    original: FileSource,
+    resuming: bool,
+) -> Result<Staged, Stop> {
+    let Some((kind, ext)) = kind_of(&original.path, mime) else {
+        return Ok(Staged {
+            source: original,
+            location_removed: false,
+            source_md5: None,
+        });
+    };
+    let copy = staged_path(data_dir, id, ext);
+    let name = crate::text::printable(&original.path.display().to_string()).to_string();
+    let path = original.path.clone();
+    let job = tokio::task::spawn_blocking(move || -> Result<Staged, String> {
+        let bytes = std::fs::read(&path).map_err(|e| format!("it could not be read: {e}"))?;
+        let md5 = hex(&md5::Md5::digest(&bytes));
+        let stripped = strip_gps(&bytes, kind)?;
+        let Some(stripped) = stripped else {
+            let _ = std::fs::remove_file(&copy);
+            return Ok(Staged {
+                source: original,
+                location_removed: false,
+                source_md5: Some(md5),
+            });
+        };
+        let reuse = resuming && std::fs::read(&copy).is_ok_and(|old| old == stripped);
+        if !reuse {
+            if let Some(dir) = copy.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("its copy could not be staged: {e}"))?;
+            }
+            crate::fs::write_atomic(&copy, &stripped)
+                .map_err(|e| format!("its copy could not be staged: {e}"))?;
+        }
+        let source = FileSource::open(&copy)
+            .map_err(|e| format!("its staged copy could not be opened: {e}"))?;
+        Ok(Staged {
+            source,
+            location_removed: true,
+            source_md5: Some(md5),
+        })
+    })
+    .await
+    .map_err(|e| failed("internal: staging stopped", &e.to_string()))?;
+    job.map_err(|why| {
+        failed(
+            &format!(
+                "Could not remove the location from {name} ({why}); it was not sent. \
+                 Upload it with --keep-location (or turn off \"Remove location from photos\") \
+                 to send it as it is."
+            ),
+            "location stripping failed",
+        )
+    })
+}
+
+/// Deletes a job's staged copy, if any.
+pub(super) fn remove_staged(data_dir: &Path, id: JobId) {
+    for ext in ["jpg", "png", "webp"] {
+        let _ = std::fs::remove_file(staged_path(data_dir, id, ext));
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,177 @@
+//! "Remove location from photos": a photo with GPS tags is sent without them (the same
+//! orientation, the same pixels, the file on disk untouched); with the setting off it is sent as
+//! it is.
+
+use std::path::{Path, PathBuf};
+
+use little_exif::exif_tag::ExifTag;
+use little_exif::filetype::FileExtension;
+use little_exif::metadata::Metadata;
+use little_exif::rational::uR64;
+use md5::Digest as _;
+use wixup::engine::stage::gps_tag_count;
+use wixup::engine::{JobResult, Verification};
+
+use super::support::{Env, get, shared_testdata, start_and_add};
+
+fn r(n: u32) -> uR64 {
+    uR64 {
+        nominator: n,
+        denominator: 1,
+    }
+}
+
+/// A copy of `src` at `dir/name` with GPS tags added (Paris); the other tags kept.
+fn with_gps(src: &[u8], dir: &Path, name: &str, kind: FileExtension) -> PathBuf {
+    let mut bytes = src.to_vec();
+    let mut meta = Metadata::new_from_vec(&bytes, kind).unwrap_or_else(|_| Metadata::new());
+    meta.set_tag(ExifTag::GPSLatitudeRef("N".into()));
+    meta.set_tag(ExifTag::GPSLatitude(vec![r(48), r(51), r(24)]));
+    meta.set_tag(ExifTag::GPSLongitudeRef("E".into()));
+    meta.set_tag(ExifTag::GPSLongitude(vec![r(2), r(21), r(3)]));
+    meta.write_to_vec(&mut bytes, kind).expect("add GPS");
+    let path = dir.join(name);
+    std::fs::write(&path, &bytes).expect("write");
+    assert!(gps(&bytes, kind) >= 4, "the test photo carries GPS");
+    path
+}
+
+fn gps(bytes: &[u8], kind: FileExtension) -> usize {
+    Metadata::new_from_vec(&bytes.to_vec(), kind).map_or(0, |m| gps_tag_count(&m))
+}
+
+fn orientation(bytes: &[u8]) -> Option<Vec<u16>> {
+    let m = Metadata::new_from_vec(&bytes.to_vec(), FileExtension::JPEG).ok()?;
+    let tag = m.get_tag(&ExifTag::Orientation(vec![])).next()?.clone();
+    match tag {
+        ExifTag::Orientation(v) => Some(v),
+        _ => None,
+    }
+}
+
+fn pixels(bytes: &[u8]) -> Vec<u8> {
+    image::load_from_memory(bytes)
+        .expect("decode")
+        .to_rgba8()
+        .into_raw()
+}
+
+fn md5_of(bytes: &[u8]) -> String {
+    md5::Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+async fn upload(env: &Env, file: &Path, strip: bool, one_put_below: u64) -> JobResult {
+    let mut cfg = env.engine_config("data");
+    cfg.strip_location = strip;
+    cfg.one_put_below = one_put_below;
+    let (handle, mut events, ids) = start_and_add(cfg, vec![file.to_path_buf()]).await;
+    let r = events.finish(&ids, 30).await[0].done().clone();
+    handle.shutdown().await;
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_with_gps_is_sent_without_it_upright_and_with_the_same_pixels() {
+    let Some(dir) = shared_testdata() else { return };
+    let env = Env::start().await;
+    let src = std::fs::read(dir.join("Landscape_6.jpg")).expect("testdata");
+    assert_eq!(orientation(&src), Some(vec![6]));
+    let photo = with_gps(&src, env.dir.path(), "paris.jpg", FileExtension::JPEG);
+    let original = std::fs::read(&photo).expect("read");
+
+    // Both ways through: one PUT (the default for small files) and tus.
+    for below in [10_000_000, 0] {
+        let r = upload(&env, &photo, true, below).await;
+        assert_eq!(
+            r.verified,
+            Verification::Verified,
+            "the MD5 of the bytes sent"
+        );
+        assert!(r.location_removed);
+        assert_eq!(r.source_md5.as_deref(), Some(md5_of(&original).as_str()));
+        let (status, served) = get(r.url.as_deref().expect("url")).await;
+        assert_eq!(status, 200);
+        assert_eq!(gps(&served, FileExtension::JPEG), 0, "no GPS on the site");
+        assert_eq!(orientation(&served), Some(vec![6]), "still upright");
+        assert_eq!(pixels(&served), pixels(&original), "identical pixels");
+        assert_eq!(
+            std::fs::read(&photo).expect("read"),
+            original,
+            "the file on disk is untouched"
+        );
+        let staged = env.path("data").join("staged");
+        let left = std::fs::read_dir(&staged).map_or(0, |d| d.count());
+        assert_eq!(left, 0, "the staged copy is deleted when done");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_setting_off_the_photo_is_sent_as_it_is() {
+    let Some(dir) = shared_testdata() else { return };
+    let env = Env::start().await;
+    let src = std::fs::read(dir.join("Portrait_6.jpg")).expect("testdata");
+    let photo = with_gps(&src, env.dir.path(), "keep.jpg", FileExtension::JPEG);
+    let r = upload(&env, &photo, false, 10_000_000).await;
+    assert!(!r.location_removed);
+    let (_, served) = get(r.url.as_deref().expect("url")).await;
+    assert_eq!(
+        served,
+        std::fs::read(&photo).expect("read"),
+        "byte-identical, GPS kept"
+    );
+    assert!(gps(&served, FileExtension::JPEG) >= 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_without_gps_is_sent_from_the_original_unchanged() {
+    let Some(dir) = shared_testdata() else { return };
+    let env = Env::start().await;
+    let photo = env.dir.path().join("plain.jpg");
+    std::fs::copy(dir.join("Landscape_3.jpg"), &photo).expect("copy");
+    let r = upload(&env, &photo, true, 10_000_000).await;
+    assert!(!r.location_removed);
+    assert_eq!(r.verified, Verification::Verified);
+    let (_, served) = get(r.url.as_deref().expect("url")).await;
+    assert_eq!(served, std::fs::read(&photo).expect("read"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_png_with_gps_loses_it_and_keeps_its_pixels() {
+    let env = Env::start().await;
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 90]));
+    for (name, format, kind) in [(
+        "gps.png",
+        image::ImageFormat::Png,
+        FileExtension::PNG {
+            as_zTXt_chunk: false,
+        },
+    )] {
+        let mut buf = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut buf, format).expect("encode");
+        let photo = with_gps(buf.get_ref(), env.dir.path(), name, kind);
+        let original = std::fs::read(&photo).expect("read");
+        assert_eq!(
+            pixels(&original),
+            pixels(buf.get_ref()),
+            "{name}: GPS added, pixels kept"
+        );
+        let r = upload(&env, &photo, true, 10_000_000).await;
+        assert!(r.location_removed, "{name}");
+        assert_eq!(r.verified, Verification::Verified, "{name}");
+        let (_, served) = get(r.url.as_deref().expect("url")).await;
+        assert_eq!(gps(&served, kind), 0, "{name}: no GPS on the site");
+        assert_eq!(
+            pixels(&served),
+            pixels(&original),
+            "{name}: identical pixels"
+        );
+        assert_eq!(
+            std::fs::read(&photo).expect("read"),
+            original,
+            "{name}: untouched"
+        );
+    }
+}
