@@ -101,6 +101,9 @@ fn main() {
             source_url: None,
             site: None,
             source_md5: None,
+            source_size: None,
+            location_removed: false,
+            location_checked: false,
             name,
         };
         wixup::engine::history::append(&data, &entry).unwrap();

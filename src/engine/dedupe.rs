@@ -29,6 +29,8 @@ const HASHING_AT_ONCE: usize = 2;
 /// This site's finished uploads, by size.
 pub(super) struct Index {
     site: String,
+    /// Location removal is on: an upload sent with its location does not count.
+    private: bool,
     by_size: HashMap<u64, Vec<HistoryEntry>>,
     hashing: Arc<Semaphore>,
     hashed: Arc<AtomicU64>,
@@ -36,9 +38,15 @@ pub(super) struct Index {
 
 impl Index {
     /// From the history (newest first), keeping this site's uploads with an MD5.
-    pub(super) fn new(site: String, entries: Vec<HistoryEntry>, hashed: Arc<AtomicU64>) -> Self {
+    pub(super) fn new(
+        site: String,
+        private: bool,
+        entries: Vec<HistoryEntry>,
+        hashed: Arc<AtomicU64>,
+    ) -> Self {
         let mut index = Self {
             site,
+            private,
             by_size: HashMap::new(),
             hashing: Arc::new(Semaphore::new(HASHING_AT_ONCE)),
             hashed,
@@ -50,15 +58,18 @@ impl Index {
         index
     }
 
-    /// A finished upload (ignored unless it is this site's, uploaded, with an MD5).
+    /// A finished upload (ignored unless it is this site's, uploaded, with an MD5, and, while
+    /// locations are removed, an image sent with that setting on).
     pub(super) fn add(&mut self, e: HistoryEntry) {
         if e.site.as_deref() != Some(self.site.as_str())
             || e.origin != OriginKind::Upload
             || e.source_md5.is_none()
+            || (self.private && !e.location_checked && e.mime_type.starts_with("image/"))
         {
             return;
         }
-        self.by_size.entry(e.size_bytes).or_default().insert(0, e);
+        let size = e.source_size.unwrap_or(e.size_bytes);
+        self.by_size.entry(size).or_default().insert(0, e);
     }
 
     /// Earlier uploads with this size and name, newest first: worth hashing the file for.
@@ -132,6 +143,7 @@ fn result_of(e: &HistoryEntry, md5: &str, url: Option<String>) -> JobResult {
         image_size: e.image_size,
         origin: OriginKind::Upload,
         source_md5: None,
+        location_removed: e.location_removed,
         already: Some(AlreadyThere {
             uploaded_unix: e.finished_unix,
         }),

@@ -39,6 +39,18 @@ pub struct HistoryEntry {
     /// The MD5 of the original file's bytes (hex); absent in older histories.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_md5: Option<String>,
+    /// The original file's size (the bytes sent differ when its location was removed);
+    /// absent in older histories: `size_bytes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_size: Option<u64>,
+    /// GPS tags were removed from the bytes sent.
+    #[serde(default)]
+    pub location_removed: bool,
+    /// "Remove location from photos" was on when it was sent: the copy on the site carries no
+    /// GPS (removed, or there was none). A photo sent with its location is sent again, without
+    /// it, once the setting is on, rather than found "already there".
+    #[serde(default)]
+    pub location_checked: bool,
 }
 
 /// Which site a history entry belongs to: the API base and the site id.
@@ -72,6 +84,9 @@ impl HistoryEntry {
                 .source_md5
                 .clone()
                 .or_else(|| result.local_md5.clone()),
+            source_size: Some(job.size_bytes),
+            location_removed: result.location_removed,
+            location_checked: false,
         }
     }
 }

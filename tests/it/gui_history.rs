@@ -90,6 +90,9 @@ fn entry(name: &str, finished_unix: u64) -> HistoryEntry {
         source_url: None,
         site: None,
         source_md5: None,
+        source_size: None,
+        location_removed: false,
+        location_checked: false,
     }
 }
 

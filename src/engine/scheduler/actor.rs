@@ -108,7 +108,8 @@ pub(crate) fn spawn(
                         .ok()
                 })
                 .unwrap_or_default();
-            s.dedupe = Some(Index::new(site, entries, hashed));
+            let private = s.shared.strip_location;
+            s.dedupe = Some(Index::new(site, private, entries, hashed));
         }
         s.run(commands, reports_rx, walks_rx, checks_rx).await
     });

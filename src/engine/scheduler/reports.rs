@@ -172,6 +172,7 @@ impl Scheduler {
                         .map(|job| HistoryEntry::new(job, &result));
                     if let Some(mut entry) = entry {
                         entry.site = Some(self.site.clone());
+                        entry.location_checked = self.shared.strip_location;
                         self.remember(&entry);
                         let dir = self.data_dir.clone();
                         tokio::task::spawn_blocking(move || {
