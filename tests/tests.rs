@@ -20,6 +20,8 @@ mod it {
     #[cfg(feature = "gui")]
     mod gui;
     #[cfg(feature = "gui")]
+    mod gui_already;
+    #[cfg(feature = "gui")]
     mod gui_history;
     #[cfg(feature = "gui")]
     mod gui_import;

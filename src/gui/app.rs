@@ -71,6 +71,8 @@ impl App {
     pub fn new(cc: &eframe::CreationContext<'_>, opts: AppOptions) -> Self {
         let ctx = cc.egui_ctx.clone();
         super::style::apply(&ctx);
+        // Dates in rows are local: the time zone is a file read, done once off the UI thread.
+        opts.runtime.spawn_blocking(super::format::load_time_zone);
         let thumbs = Thumbs::new(
             ctx.clone(),
             opts.runtime.clone(),

@@ -59,6 +59,7 @@ impl App {
             rows::Action::Resume(id) => send(Command::Resume(id)),
             rows::Action::Cancel(id) => send(Command::Cancel(id)),
             rows::Action::Retry(id) => send(Command::Retry(id)),
+            rows::Action::UploadAgain(id) => send(Command::UploadAgain(id)),
             rows::Action::Remove(id) => send(Command::Remove(id)),
             rows::Action::Copy { id, text, what } => {
                 ctx.copy_text(text);

@@ -92,7 +92,22 @@ pub fn status(row: &Row, now: Instant) -> (String, Tone) {
                 Some(Verification::Mismatch) => " · ⚠ checksum differs",
                 _ => "",
             };
-            (format!("Ready{v}"), Tone::Success)
+            let result = row.job.result.as_ref();
+            let private = if result.is_some_and(|r| r.location_removed) {
+                " · location removed"
+            } else {
+                ""
+            };
+            match result.and_then(|r| r.already) {
+                Some(a) => (
+                    format!(
+                        "Already on your site · uploaded {}{private}",
+                        local_date(a.uploaded_unix)
+                    ),
+                    Tone::Success,
+                ),
+                None => (format!("Ready{v}{private}"), Tone::Success),
+            }
         }
         JobState::Failed => {
             let text = row
@@ -124,6 +139,26 @@ pub fn elide_middle(name: &str, max: usize) -> String {
     let start: String = name.chars().take(head).collect();
     let end: String = name.chars().skip(n - tail).collect();
     format!("{start}…{end}")
+}
+
+/// The computer's time zone, once read off the UI thread ([`load_time_zone`]); UTC until then.
+static ZONE: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+
+/// Reads the time zone (a file read): call it from a blocking task, never from `ui()`.
+pub fn load_time_zone() {
+    let _ = ZONE.set(jiff::tz::TimeZone::system());
+}
+
+/// "2026-11-25": a Unix time's local day.
+pub fn local_date(unix: u64) -> String {
+    let zone = ZONE.get().cloned().unwrap_or(jiff::tz::TimeZone::UTC);
+    i64::try_from(unix)
+        .ok()
+        .and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_zoned_datetime(zone)
+        .strftime("%Y-%m-%d")
+        .to_string()
 }
 
 /// Whether a URL the server handed out may be given to the browser: `http(s)` only, never

@@ -25,6 +25,8 @@ pub enum Action {
     Resume(JobId),
     Cancel(JobId),
     Retry(JobId),
+    /// A file found already on the site: send it anyway.
+    UploadAgain(JobId),
     Remove(JobId),
     Copy {
         id: JobId,
@@ -298,6 +300,15 @@ fn done_buttons(ui: &mut egui::Ui, row: &Row, copied: Option<&'static str>, out:
     a11y(&r, egui::Role::Button, format!("Remove {name}"));
     if r.clicked() {
         out.push(Action::Remove(id));
+    }
+    if result.already.is_some() {
+        let r = ui
+            .button("Upload again")
+            .on_hover_text("Send this file anyway, as a new file on the site");
+        a11y(&r, egui::Role::Button, format!("Upload again {name}"));
+        if r.clicked() {
+            out.push(Action::UploadAgain(id));
+        }
     }
     let Some(url) = result.url.clone() else {
         return;

@@ -33,7 +33,19 @@ async fn a_file_being_processed_does_not_hold_the_only_slot() {
         || env.stat(|s| &s.files_created) == 2,
     )
     .await;
-    let jobs = handle.snapshot().await;
+    // The sandbox counts the file before its answer reaches the engine: give the report a
+    // moment (processing takes 4 s, so "still processing" stays true well past it).
+    let mut jobs = handle.snapshot().await;
+    for _ in 0..40 {
+        if jobs
+            .iter()
+            .all(|j| matches!(j.state, JobState::Processing | JobState::Finalizing))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        jobs = handle.snapshot().await;
+    }
     assert!(
         jobs.iter()
             .all(|j| matches!(j.state, JobState::Processing | JobState::Finalizing)),
