@@ -581,7 +581,9 @@ each_profile! {
 async fn an_expired_saved_upload_starts_anew(profile) {
     let env = Env::start_with(|c| {
         c.profile = profile;
-        c.upload_ttl = Duration::from_secs(1);
+        // Long enough for the new upload (2 MiB, unslowed) to finish on a loaded CI machine
+        // (1 s was seen expiring twice there), short enough to wait out.
+        c.upload_ttl = Duration::from_secs(3);
     })
     .await;
     let file = random_file(env.dir.path(), "x.bin", 2 << 20);
@@ -591,7 +593,7 @@ async fn an_expired_saved_upload_starts_anew(profile) {
     events.wait_acknowledged(1).await;
     handle.send(Command::Pause(ids[0]));
     events.wait_state(JobState::Paused).await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     env.sandbox.faults.clear();
     handle.send(Command::Resume(ids[0]));
     assert_eq!(
@@ -600,7 +602,7 @@ async fn an_expired_saved_upload_starts_anew(profile) {
     );
     assert_eq!(env.stat(|s| &s.files_created), 1);
     // It did expire: a second upload was created for the same file.
-    // (More than two if the new one, with the same 1 s lifetime, expired too on a busy machine.)
+    // (More than two if the new one, with the same 3 s lifetime, expired too on a busy machine.)
     assert!(
         env.stat(|s| &s.uploads_created) >= 2,
         "a new upload after expiry"

@@ -108,9 +108,12 @@ fn bombs_in_the_window_upload_and_their_rows_show_an_icon() {
     );
     #[cfg(target_os = "linux")]
     {
+        // The peak is the whole test process's, with other tests running beside this one (it
+        // was seen at 409 MiB with the 10,000-entry history test beside it); a decoded bomb
+        // would add at least its 1 GiB of RGBA (16,384² × 4) on top.
         let peak = own_peak_rss();
         assert!(
-            peak < 400 * 1024 * 1024,
+            peak < 768 * 1024 * 1024,
             "the test process peaked at {} MiB",
             peak >> 20
         );
