@@ -259,10 +259,20 @@ fn files_dir(root: &std::path::Path) -> std::path::PathBuf {
 
 /// Frames of the History tab with 10,000 entries, scrolled a few lines every frame.
 fn history_frames(h: &mut Harness<'_, App>, frames: usize) -> Vec<f64> {
-    use egui_kittest::kittest::Queryable as _;
+    use egui_kittest::kittest::{NodeT as _, Queryable as _};
     h.get_by_label("History").click();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while h.query_by_label_contains("10000 shown").is_none() {
+    // At least the 10,000 written before the start (the queue's finished files join them).
+    let loaded = |h: &Harness<'_, App>| {
+        h.query_all_by_label_contains(" shown").any(|n| {
+            n.accesskit_node()
+                .label()
+                .or_else(|| n.value())
+                .and_then(|t| t.split_whitespace().next()?.parse::<usize>().ok())
+                .is_some_and(|k| k >= 10_000)
+        })
+    };
+    while !loaded(h) {
         assert!(Instant::now() < deadline, "the history did not load");
         h.step();
         std::thread::sleep(Duration::from_millis(5));
