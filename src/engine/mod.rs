@@ -9,6 +9,7 @@ mod config;
 mod dedupe;
 mod describe;
 mod event;
+mod exif_block;
 mod finalize;
 mod handle;
 pub mod history;

@@ -10,6 +10,7 @@ use little_exif::metadata::Metadata;
 use md5::Digest as _;
 
 use super::describe::failed;
+use super::exif_block::has_exif_block;
 use super::job::JobId;
 use super::report::Stop;
 use crate::tus::FileSource;
@@ -47,18 +48,6 @@ fn kind_of(path: &Path, mime: &str) -> Option<(FileExtension, &'static str)> {
     }
 }
 
-/// Whether the bytes carry an EXIF block at all (the markers of JPEG APP1, PNG eXIf, WebP EXIF).
-fn has_exif_marker(bytes: &[u8]) -> bool {
-    [
-        &b"Exif\0\0"[..],
-        b"eXIf",
-        b"EXIF",
-        b"zTXtRaw profile type exif",
-    ]
-    .iter()
-    .any(|m| bytes.windows(m.len()).any(|w| w == *m))
-}
-
 /// Number of GPS tags in the metadata.
 pub fn gps_tag_count(meta: &Metadata) -> usize {
     meta.get_ifds()
@@ -74,7 +63,7 @@ pub fn strip_gps(bytes: &[u8], kind: FileExtension) -> Result<Option<Vec<u8>>, S
     let buf = bytes.to_vec();
     let mut meta = match Metadata::new_from_vec(&buf, kind) {
         Ok(m) => m,
-        Err(_) if !has_exif_marker(bytes) => return Ok(None),
+        Err(_) if !has_exif_block(bytes, kind) => return Ok(None),
         Err(e) => return Err(format!("its metadata could not be read: {e}")),
     };
     if gps_tag_count(&meta) == 0 {

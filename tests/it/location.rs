@@ -140,6 +140,34 @@ async fn a_photo_without_gps_is_sent_from_the_original_unchanged() {
     assert_eq!(served, std::fs::read(&photo).expect("read"));
 }
 
+/// Found by the Xvfb run: a large photo without any metadata whose compressed pixels happened
+/// to hold the bytes "EXIF" failed "its metadata could not be read" and was never sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_without_metadata_uploads_even_when_its_bytes_spell_exif() {
+    let env = Env::start().await;
+    let mut encoded = Vec::new();
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 90]));
+    img.write_to(
+        &mut std::io::Cursor::new(&mut encoded),
+        image::ImageFormat::Jpeg,
+    )
+    .expect("encode");
+    // A comment segment right after SOI that spells every EXIF marker: no EXIF block at all.
+    let words = b"Exif\0\0 EXIF eXIf";
+    let mut bytes = encoded[..2].to_vec();
+    bytes.extend([0xFF, 0xFE]);
+    bytes.extend(((words.len() + 2) as u16).to_be_bytes());
+    bytes.extend(words);
+    bytes.extend(&encoded[2..]);
+    let photo = env.dir.path().join("no-metadata.jpg");
+    std::fs::write(&photo, &bytes).expect("write");
+    let r = upload(&env, &photo, true, 10_000_000).await;
+    assert!(!r.location_removed);
+    assert_eq!(r.verified, Verification::Verified);
+    let (_, served) = get(r.url.as_deref().expect("url")).await;
+    assert_eq!(served, bytes);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_png_with_gps_loses_it_and_keeps_its_pixels() {
     let env = Env::start().await;
