@@ -10,6 +10,7 @@ mod it {
     mod chaos;
     mod cli;
     mod cli_finalize;
+    mod cli_format;
     mod cli_hardening;
     mod cli_import;
     mod dedupe;
@@ -21,6 +22,8 @@ mod it {
     mod gui;
     #[cfg(feature = "gui")]
     mod gui_already;
+    #[cfg(feature = "gui")]
+    mod gui_copy;
     #[cfg(feature = "gui")]
     mod gui_history;
     #[cfg(feature = "gui")]

@@ -2,14 +2,28 @@
 //! and the backend through the one start-up path, saying on stderr what a person should know.
 
 use clap::Args;
+use clap::builder::{PossibleValuesParser, TypedValueParser as _};
+
+use crate::engine::export::Format;
 
 use crate::startup::{self, BackendKind, Connection, SettingsUse};
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Copy, Args)]
 pub struct OutputArgs {
     /// One JSON object per line on stdout per file as it finishes.
     #[arg(long)]
     pub json: bool,
+    /// When the run ends, print every finished file on stdout, in the order given, as one
+    /// block: `urls` (one per line), `markdown` (`![name](url)`), `html` (`<img>` tags) or
+    /// `csv` (name,url,id,size,uri).
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        conflicts_with = "json",
+        value_parser = PossibleValuesParser::new(Format::ALL.map(Format::as_str))
+            .map(|s| Format::parse(&s).unwrap_or(Format::Urls))
+    )]
+    pub format: Option<Format>,
 }
 
 /// Where on the site the files go.

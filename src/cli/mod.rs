@@ -217,7 +217,7 @@ async fn upload(a: UploadArgs) -> anyhow::Result<ExitCode> {
     // The connection (and with it an embedded sandbox) lives until the report is done.
     let code = report::run(
         cfg,
-        a.output.json,
+        a.output,
         Some(report::Adding::Files(a.paths, destination)),
     )
     .await;
@@ -236,7 +236,7 @@ async fn resume(a: ResumeArgs) -> anyhow::Result<ExitCode> {
         strip_location: true,
     };
     let cfg = conn.engine_config(&data_dir, options);
-    let code = report::run(cfg, a.output.json, None).await;
+    let code = report::run(cfg, a.output, None).await;
     drop(conn);
     code
 }

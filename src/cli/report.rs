@@ -9,7 +9,12 @@ use std::process::ExitCode;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
-use crate::engine::{self, Command, Destination, EngineConfig, Event, Job, JobId, JobState};
+use crate::engine::export::{self, Format, Item};
+use crate::engine::{
+    self, Command, Destination, EngineConfig, Event, Job, JobId, JobResult, JobState,
+};
+
+use super::connection::OutputArgs;
 use crate::text::printable;
 use crate::units::{format_eta, format_speed};
 
@@ -25,13 +30,13 @@ pub enum Adding {
 /// until every one of them finished, and returns 0 when all made it, 1 otherwise.
 pub async fn run(
     config: EngineConfig,
-    json: bool,
+    output: OutputArgs,
     files: Option<Adding>,
 ) -> anyhow::Result<ExitCode> {
     // Registered before anything starts, and kept: a Ctrl+C during a busy moment is not lost.
     let mut shutdown = super::signal::ShutdownSignal::new();
     let (handle, mut events) = engine::start(config, None)?;
-    let mut r = Reporter::new(json);
+    let mut r = Reporter::new(output.json);
     let adding = files.is_some();
     let links = matches!(files, Some(Adding::Links(..)));
     // Journal entries that could not be read count as files not uploaded.
@@ -100,6 +105,10 @@ pub async fn run(
     };
     handle.shutdown().await;
     r.multi.clear().ok();
+    // What finished, as one block, also after Ctrl+C (what did finish is worth pasting).
+    if let Some(format) = output.format {
+        r.print_block(format);
+    }
     if interrupted {
         eprintln!("Stopped. Unfinished uploads continue with `wixup resume`.");
         return Ok(ExitCode::from(130));
@@ -118,6 +127,9 @@ struct Reporter {
     overall: ProgressBar,
     bars: HashMap<JobId, ProgressBar>,
     jobs: HashMap<JobId, Job>,
+    /// Jobs in the order they were queued, and what each finished with, for `--format`.
+    order: Vec<JobId>,
+    results: HashMap<JobId, JobResult>,
     waiting: HashSet<JobId>,
     failures: usize,
 }
@@ -137,6 +149,8 @@ impl Reporter {
             overall,
             bars: HashMap::new(),
             jobs: HashMap::new(),
+            order: Vec::new(),
+            results: HashMap::new(),
             waiting: HashSet::new(),
             failures: 0,
         }
@@ -148,7 +162,9 @@ impl Reporter {
         if self.waiting.insert(job.id) {
             self.overall.inc_length(1);
         }
-        self.jobs.insert(job.id, job.clone());
+        if self.jobs.insert(job.id, job.clone()).is_none() {
+            self.order.push(job.id);
+        }
         if job.state.is_active() {
             self.bar(job.id);
         }
@@ -276,6 +292,7 @@ impl Reporter {
                 if result.verified.as_option() == Some(false) {
                     self.failures += 1;
                 }
+                self.results.insert(id, result);
             }
             Event::Failed { id, error } => {
                 let Some(job) = self.jobs.get(&id).cloned() else {
@@ -331,6 +348,18 @@ impl Reporter {
             crate::os_path::lossy(path),
             printable(message)
         ));
+    }
+
+    /// `--format`: every finished file, in the order queued, as one block on stdout.
+    fn print_block(&self, format: Format) {
+        let items: Vec<Item<'_>> = self
+            .order
+            .iter()
+            .filter_map(|id| Some(Item::of_job(self.jobs.get(id)?, self.results.get(id)?)))
+            .collect();
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(export::block(format, &items).as_bytes());
+        let _ = out.flush();
     }
 
     fn line(&self, v: serde_json::Value) {

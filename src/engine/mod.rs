@@ -10,6 +10,7 @@ mod dedupe;
 mod describe;
 mod event;
 mod exif_block;
+pub mod export;
 mod finalize;
 mod handle;
 pub mod history;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::engine::Command;
 
+use super::copy_menu::BlockCopy;
 use super::quit::QuitStep;
 use super::rows;
 use super::settings_window::Outcome;
@@ -28,8 +29,12 @@ pub enum AppAction {
     },
     /// A pasted image, to save as a PNG and queue.
     PasteImage(Arc<egui::ColorImage>),
-    /// Ctrl+C: the selected row's URL.
-    CopySelectedUrl,
+    /// Ctrl+C: the selected rows' URLs.
+    CopySelection,
+    /// Ctrl+A: every row.
+    SelectAll,
+    /// Copy all ▾ or Copy N selected ▾: a block of finished files, to the clipboard.
+    CopyBlock(BlockCopy),
     /// Arrow keys: the selection moves by this many rows.
     MoveSelection(isize),
     OpenSettings,

@@ -246,9 +246,7 @@ impl App {
         for e in &batch {
             if let Event::Removed(id) = e {
                 self.thumbs.forget(*id);
-                if self.view.queue_view.selected == Some(*id) {
-                    self.view.queue_view.selected = None;
-                }
+                self.view.queue_view.selection.retain(|k| k != id);
             }
         }
         for n in self.queue.apply(batch, Instant::now()) {

@@ -13,7 +13,9 @@ use crate::engine::Command;
 use super::action::AppAction;
 use super::app::App;
 use super::backend::Target;
+use super::copy_menu;
 use super::input::save_png;
+use super::queue_view::finished_items;
 use super::quit::{Quit, QuitStep};
 use super::rows;
 use super::settings_window::Outcome;
@@ -39,7 +41,12 @@ impl App {
             AppAction::OpenLinkDialog => self.flows.link_dialog.show(),
             AppAction::ChooseFiles { folders } => self.choose_files(folders),
             AppAction::PasteImage(img) => self.paste_image(img),
-            AppAction::CopySelectedUrl => self.copy_selected(ctx),
+            AppAction::CopySelection => self.copy_selected(ctx),
+            AppAction::SelectAll => {
+                let ids: Vec<_> = self.queue.rows().iter().map(|r| r.job.id).collect();
+                self.view.queue_view.selection.select_all(&ids);
+            }
+            AppAction::CopyBlock(b) => self.copy_block(ctx, b),
             AppAction::MoveSelection(by) => self.move_selection(by),
             AppAction::OpenSettings => self.open_settings(),
             AppAction::Reconnect => self.services.connect(),
@@ -54,7 +61,10 @@ impl App {
     fn apply_row(&mut self, ctx: &egui::Context, a: rows::Action) {
         let send = |c| self.services.send(c);
         match a {
-            rows::Action::Select(id) => self.view.queue_view.selected = Some(id),
+            rows::Action::Select(id, mods) => {
+                let ids: Vec<_> = self.queue.rows().iter().map(|r| r.job.id).collect();
+                self.view.queue_view.selection.click(id, mods, &ids);
+            }
             rows::Action::Pause(id) => send(Command::Pause(id)),
             rows::Action::Resume(id) => send(Command::Resume(id)),
             rows::Action::Cancel(id) => send(Command::Cancel(id)),
@@ -134,33 +144,37 @@ impl App {
         }
         let view = &mut self.view.queue_view;
         let at = view
-            .selected
+            .selection
+            .focus()
             .and_then(|id| self.queue.position(id))
             .map_or(0, |i| (i as isize + by).clamp(0, n as isize - 1) as usize);
-        view.selected = Some(self.queue.rows()[at].job.id);
+        view.selection.only(self.queue.rows()[at].job.id);
         view.scroll_to = Some(at);
     }
 
+    /// Ctrl+C: one selected row's URL (its Copy button says so), or the URLs of several.
     fn copy_selected(&mut self, ctx: &egui::Context) {
-        let Some(row) = self
-            .view
-            .queue_view
-            .selected
-            .and_then(|id| self.queue.get(id))
-        else {
+        let view = &self.view.queue_view;
+        let items = finished_items(&self.queue, Some(&view.selection));
+        let Some(b) = copy_menu::urls(&items) else {
             return;
         };
-        if let Some(url) = row.job.result.as_ref().and_then(|r| r.url.clone()) {
-            let id = row.job.id;
-            self.apply_row(
+        match view.selection.keys().collect::<Vec<_>>()[..] {
+            [id] => self.apply_row(
                 ctx,
                 rows::Action::Copy {
                     id,
-                    text: url,
+                    text: b.text,
                     what: "URL",
                 },
-            );
+            ),
+            _ => self.copy_block(ctx, b),
         }
+    }
+
+    fn copy_block(&mut self, ctx: &egui::Context, b: copy_menu::BlockCopy) {
+        ctx.copy_text(b.text);
+        self.view.queue_view.block_copied = Some((b.files, Instant::now()));
     }
 
     /// Saves a pasted image as a PNG in the data dir (on the runtime), then queues it.

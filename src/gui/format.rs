@@ -1,4 +1,5 @@
-//! Words the window shows: each row's status line, names shortened, the paste forms of a URL.
+//! Words the window shows: each row's status line, names shortened, local dates (the paste
+//! forms of a URL are `engine::export`'s).
 //! Pure functions, so they are unit-tested without a window. Sizes, speeds and times left come
 //! from `units`, shared with the command line.
 
@@ -167,47 +168,6 @@ pub fn browsable(url: &str) -> bool {
     reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
 }
 
-/// The forms of a finished file's address that site builders paste.
-pub fn markdown(name: &str, url: &str) -> String {
-    format!("![{}]({url})", name.replace(['[', ']'], ""))
-}
-
-/// An `<img>` tag; the name and the URL are both escaped as attribute values (a URL handed out
-/// by a server may hold `&` in its query, or worse).
-pub fn html_img(name: &str, url: &str, size: Option<(u64, u64)>) -> String {
-    let alt = html_attr(name);
-    let url = html_attr(url);
-    match size {
-        Some((w, h)) => format!(r#"<img src="{url}" alt="{alt}" width="{w}" height="{h}">"#),
-        None => format!(r#"<img src="{url}" alt="{alt}">"#),
-    }
-}
-
-fn html_attr(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// `wix:image://v1/<id>/<name>#originWidth=W&originHeight=H`, the URI Wix's own data uses.
-pub fn wix_image_uri(file_id: &str, name: &str, size: (u64, u64)) -> String {
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_whitespace() || c == '#' {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    format!(
-        "wix:image://v1/{file_id}/{safe}#originWidth={}&originHeight={}",
-        size.0, size.1
-    )
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -245,23 +205,7 @@ mod tests {
     }
 
     #[test]
-    fn paste_forms() {
-        assert_eq!(
-            markdown("a [b].jpg", "http://x/m"),
-            "![a b.jpg](http://x/m)"
-        );
-        assert_eq!(
-            html_img("a\"b", "http://x/m", Some((3, 4))),
-            r#"<img src="http://x/m" alt="a&quot;b" width="3" height="4">"#
-        );
-        assert_eq!(
-            html_img("x", "http://x/m?a=1&b=\"><script>", None),
-            r#"<img src="http://x/m?a=1&amp;b=&quot;&gt;&lt;script&gt;" alt="x">"#
-        );
-        assert_eq!(
-            wix_image_uri("abc~mv2.jpg", "my pic.jpg", (640, 480)),
-            "wix:image://v1/abc~mv2.jpg/my_pic.jpg#originWidth=640&originHeight=480"
-        );
+    fn fractions() {
         assert_eq!(fraction(5, 0), 0.0);
         assert_eq!(fraction(5, 10), 0.5);
     }

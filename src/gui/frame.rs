@@ -22,7 +22,7 @@ impl App {
             &InputContext {
                 covered,
                 tab: self.prefs.tab,
-                selected: self.view.queue_view.selected,
+                selection: &self.view.queue_view.selection,
                 queue: &self.queue,
             },
         )
@@ -42,7 +42,7 @@ impl App {
         });
         if !self.queue.is_empty() && self.prefs.tab == Tab::Queue {
             egui::Panel::bottom("status").show(ui, |ui| {
-                actions.extend(status_bar_ui(ui, self.queue.totals()))
+                actions.extend(status_bar_ui(ui, &self.queue, &self.view.queue_view))
             });
         }
         egui::CentralPanel::default_margins().show(ui, |ui| {

@@ -4,12 +4,12 @@
 use egui::{Align, Layout, Rect, RichText, Sense, UiBuilder, vec2};
 
 use crate::engine::OriginKind;
+use crate::engine::export::Item;
 use crate::engine::history::HistoryEntry;
 use crate::units::format_bytes;
 
-use super::format;
-use super::rows::a11y;
-use super::style;
+use super::copy_menu::{self, Copy};
+use super::style::{self, a11y};
 use super::thumbs::{Key, Source, Thumbs};
 
 /// Every entry is this tall, so 10,000 scroll as fast as 10 (only the visible ones are drawn).
@@ -27,29 +27,20 @@ pub struct Shown {
     pub lower: String,
 }
 
-/// What a click on an entry asks for.
-pub enum EntryAction {
-    /// Clicked: with the modifiers held (Ctrl toggles, Shift extends).
-    Select(egui::Modifiers),
-    /// Copy this text; `what` names the form for the "Copied" feedback.
-    Copy { text: String, what: &'static str },
-}
-
+/// Draws an entry; returns the modifiers of a click on it (Ctrl toggles, Shift extends) and
+/// what one of its Copy controls asked for.
 pub fn entry_ui(
     ui: &mut egui::Ui,
     shown: &Shown,
     selected: bool,
     copied: Option<&'static str>,
     thumbs: &mut Thumbs,
-) -> Vec<EntryAction> {
-    let mut out = Vec::new();
+) -> (Option<egui::Modifiers>, Option<Copy>) {
     let e = &shown.entry;
     let (rect, resp) =
         ui.allocate_exact_size(vec2(ui.available_width(), ENTRY_HEIGHT), Sense::click());
     a11y(&resp, egui::Role::Row, format!("History entry {}", e.name));
-    if resp.clicked() {
-        out.push(EntryAction::Select(ui.input(|i| i.modifiers)));
-    }
+    let clicked = resp.clicked().then(|| ui.input(|i| i.modifiers));
     let v = ui.visuals().clone();
     if selected {
         ui.painter()
@@ -92,10 +83,12 @@ pub fn entry_ui(
             }
         },
     );
-    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-        copy_buttons(ui, e, copied, &mut out)
-    });
-    out
+    let copy = ui
+        .with_layout(Layout::right_to_left(Align::Center), |ui| {
+            copy_menu::file_buttons(ui, &Item::of_history(e), copied, "🗐 Copy URL")
+        })
+        .inner;
+    (clicked, copy)
 }
 
 fn thumbnail(ui: &mut egui::Ui, e: &HistoryEntry, thumbs: &mut Thumbs) {
@@ -118,62 +111,5 @@ fn thumbnail(ui: &mut egui::Ui, e: &HistoryEntry, thumbs: &mut Thumbs) {
             ui.painter()
                 .rect_filled(rect, 4.0, ui.visuals().faint_bg_color);
         }
-    }
-}
-
-fn copy_buttons(
-    ui: &mut egui::Ui,
-    e: &HistoryEntry,
-    copied: Option<&'static str>,
-    out: &mut Vec<EntryAction>,
-) {
-    let Some(url) = e.url.clone() else {
-        return;
-    };
-    let name = &e.name;
-    let menu = ui.menu_button("⏷", |ui| {
-        let mut item = |ui: &mut egui::Ui, label: &str, what: &'static str, text: String| {
-            if ui.button(label).clicked() {
-                out.push(EntryAction::Copy { text, what });
-                ui.close();
-            }
-        };
-        item(
-            ui,
-            "Copy Markdown",
-            "Markdown",
-            format::markdown(name, &url),
-        );
-        item(
-            ui,
-            "Copy HTML <img>",
-            "HTML",
-            format::html_img(name, &url, e.image_size),
-        );
-        if let (true, Some(size)) = (e.mime_type.starts_with("image/"), e.image_size) {
-            item(
-                ui,
-                "Copy wix:image URI",
-                "wix:image URI",
-                format::wix_image_uri(&e.file_id, name, size),
-            );
-        }
-    });
-    a11y(
-        &menu.response,
-        egui::Role::Button,
-        format!("More copy formats for {name}"),
-    );
-    let text = match copied {
-        Some(what) => format!("✔ Copied {what}"),
-        None => "🗐 Copy URL".to_string(),
-    };
-    let r = ui.button(text);
-    a11y(&r, egui::Role::Button, format!("Copy URL of {name}"));
-    if r.clicked() {
-        out.push(EntryAction::Copy {
-            text: url,
-            what: "URL",
-        });
     }
 }

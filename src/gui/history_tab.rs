@@ -6,16 +6,19 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use egui::RichText;
 use jiff::tz::TimeZone;
 use poll_promise::Promise;
 
+use crate::engine::export::Item;
 use crate::engine::history::{self, HistoryEntry};
 
-use super::history_rows::{ENTRY_HEIGHT, EntryAction, Shown, entry_ui};
-use super::rows::a11y;
+use super::copy_menu::{self, COPIED_FOR, Copy};
+use super::history_rows::{ENTRY_HEIGHT, Shown, entry_ui};
+use super::selection::Selection;
+use super::style::a11y;
 use super::thumbs::Thumbs;
 
 /// A finished load: the entries ready to show and the days they fall on (newest first), or why
@@ -33,10 +36,12 @@ pub struct History {
     /// Indices into `entries` matching the search and the day, newest first.
     filtered: Vec<usize>,
     filtered_for: Option<(String, Option<String>)>,
-    /// Selected entries (indices into `entries`) and where a Shift+click range starts.
-    selected: BTreeSet<usize>,
-    anchor: Option<usize>,
-    copied: Option<(Option<usize>, &'static str, Instant)>,
+    /// Selected entries (indices into `entries`).
+    selection: Selection<usize>,
+    /// The entry whose Copy was clicked, what it copied, and when.
+    copied: Option<(usize, &'static str, Instant)>,
+    /// A block copied from the bar (Copy all, a selection, Ctrl+C): how many files, and when.
+    block_copied: Option<(usize, Instant)>,
 }
 
 impl History {
@@ -49,9 +54,9 @@ impl History {
             day: None,
             filtered: Vec::new(),
             filtered_for: None,
-            selected: BTreeSet::new(),
-            anchor: None,
+            selection: Selection::default(),
             copied: None,
+            block_copied: None,
         }
     }
 
@@ -83,8 +88,7 @@ impl History {
                 Ok(Ok((entries, days))) => {
                     // A reload can reorder entries: a selection by index would point elsewhere.
                     if entries.len() != self.entries.len() {
-                        self.selected.clear();
-                        self.anchor = None;
+                        self.selection.clear();
                     }
                     self.entries = entries;
                     self.days = days;
@@ -114,37 +118,19 @@ impl History {
             .collect();
         // What the filter hides is no longer selected (Copy takes what is seen).
         let seen: BTreeSet<usize> = self.filtered.iter().copied().collect();
-        self.selected.retain(|i| seen.contains(i));
+        self.selection.retain(|i| seen.contains(i));
         self.filtered_for = Some(key);
     }
 
-    fn select(&mut self, at: usize, mods: egui::Modifiers) {
-        let i = self.filtered[at];
-        if mods.shift {
-            let from = self
-                .anchor
-                .and_then(|a| self.filtered.iter().position(|&x| x == a))
-                .unwrap_or(at);
-            let (lo, hi) = (from.min(at), from.max(at));
-            if !mods.command {
-                self.selected.clear();
-            }
-            self.selected.extend(self.filtered[lo..=hi].iter().copied());
-            return;
-        }
-        if mods.command {
-            if !self.selected.remove(&i) {
-                self.selected.insert(i);
-            }
-        } else {
-            self.selected.clear();
-            self.selected.insert(i);
-        }
-        self.anchor = Some(i);
-    }
-
-    fn select_all(&mut self) {
-        self.selected = self.filtered.iter().copied().collect();
+    /// What a block copies: the selection, or every entry shown when none is selected; in the
+    /// order shown.
+    fn block_items(&self) -> Vec<Item<'_>> {
+        let all = self.selection.is_empty();
+        self.filtered
+            .iter()
+            .filter(|i| all || self.selection.contains(i))
+            .map(|&i| Item::of_history(&self.entries[i].entry))
+            .collect()
     }
 
     /// The filter bar and the entries. A Copy click copies at once (it is the clipboard, not
@@ -167,11 +153,19 @@ impl History {
         }
         let typing = ui.ctx().egui_wants_keyboard_input();
         if !typing && ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::A)) {
-            self.select_all();
+            self.selection.select_all(&self.filtered);
         }
-        let copied = self
-            .copied
-            .filter(|(_, _, t)| t.elapsed() < Duration::from_millis(1500));
+        // Ctrl+C: the selection's URLs (the text field copies its own text while it has focus).
+        if !typing
+            && !self.selection.is_empty()
+            && ui.input(|i| i.events.iter().any(|e| matches!(e, egui::Event::Copy)))
+        {
+            let urls = copy_menu::urls(&self.block_items());
+            if let Some(b) = urls {
+                self.copy_block(ui.ctx(), b);
+            }
+        }
+        let copied = self.copied.filter(|(_, _, t)| t.elapsed() < COPIED_FOR);
         let mut actions = Vec::new();
         egui::ScrollArea::vertical()
             .id_salt("history")
@@ -179,21 +173,33 @@ impl History {
             .show_rows(ui, ENTRY_HEIGHT, self.filtered.len(), |ui, range| {
                 for at in range {
                     let i = self.filtered[at];
-                    let what = copied.filter(|c| c.0 == Some(i)).map(|c| c.1);
-                    let sel = self.selected.contains(&i);
-                    for a in entry_ui(ui, &self.entries[i], sel, what, thumbs) {
-                        actions.push((at, a));
+                    let what = copied.filter(|c| c.0 == i).map(|c| c.1);
+                    let sel = self.selection.contains(&i);
+                    let (clicked, copy) = entry_ui(ui, &self.entries[i], sel, what, thumbs);
+                    if let Some(mods) = clicked {
+                        actions.push((i, Ok(mods)));
+                    }
+                    if let Some(c) = copy {
+                        actions.push((i, Err(c)));
                     }
                 }
             });
-        for (at, a) in actions {
+        for (i, a) in actions {
             match a {
-                EntryAction::Select(mods) => self.select(at, mods),
-                EntryAction::Copy { text, what } => {
-                    self.copy(ui.ctx(), Some(self.filtered[at]), text, what)
+                Ok(mods) => self.selection.click(i, mods, &self.filtered),
+                Err(Copy { text, what }) => {
+                    ui.ctx().copy_text(text);
+                    self.copied = Some((i, what, Instant::now()));
+                    ui.ctx().request_repaint_after(COPIED_FOR);
                 }
             }
         }
+    }
+
+    fn copy_block(&mut self, ctx: &egui::Context, b: copy_menu::BlockCopy) {
+        ctx.copy_text(b.text);
+        self.block_copied = Some((b.files, Instant::now()));
+        ctx.request_repaint_after(COPIED_FOR);
     }
 
     fn filter_bar(&mut self, ui: &mut egui::Ui) {
@@ -209,32 +215,22 @@ impl History {
                 });
             a11y(&combo.response, egui::Role::ComboBox, "Day".into());
             let shown = self.filtered.len();
-            let label = match self.selected.len() {
+            let label = match self.selection.len() {
                 0 => format!("{shown} shown"),
                 n => format!("{n} of {shown} selected"),
             };
             ui.label(RichText::new(label).weak());
-            if let Some((None, what, t)) = self.copied
-                && t.elapsed() < Duration::from_millis(1500)
-            {
-                ui.label(
-                    RichText::new(format!("✔ Copied {what}")).color(ui.visuals().hyperlink_color),
-                );
+            let menu = match self.selection.len() {
+                0 => "Copy all ▾".to_string(),
+                n => format!("Copy {n} selected ▾"),
+            };
+            // Built only while the menu is open: 10,000 entries cost nothing per frame.
+            let picked = copy_menu::block_menu(ui, &menu, shown, || self.block_items());
+            if let Some(b) = picked {
+                self.copy_block(ui.ctx(), b);
             }
+            copy_menu::block_feedback(ui, self.block_copied);
         });
-    }
-
-    /// Puts `text` on the clipboard; the feedback shows on the entry (`Some`) or the bar.
-    pub fn copy(
-        &mut self,
-        ctx: &egui::Context,
-        at: Option<usize>,
-        text: String,
-        what: &'static str,
-    ) {
-        ctx.copy_text(text);
-        self.copied = Some((at, what, Instant::now()));
-        ctx.request_repaint_after(Duration::from_millis(1600));
     }
 }
 

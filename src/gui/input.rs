@@ -12,13 +12,14 @@ use crate::engine::{Command, JobId, JobState};
 use super::action::AppAction;
 use super::prefs::Tab;
 use super::queue::Queue;
+use super::selection::Selection;
 
 /// What decides which keys mean something this frame.
 pub struct InputContext<'a> {
     /// A window over the main one (Settings, the quit question) takes the keyboard.
     pub covered: bool,
     pub tab: Tab,
-    pub selected: Option<JobId>,
+    pub selection: &'a Selection<JobId>,
     pub queue: &'a Queue,
 }
 
@@ -81,7 +82,8 @@ pub fn input_actions(ctx: &egui::Context, at: &InputContext<'_>) -> Vec<AppActio
                 }
             }
             egui::Event::PasteImage(img) => out.push(AppAction::PasteImage(img)),
-            egui::Event::Copy => out.push(AppAction::CopySelectedUrl),
+            // On the Queue tab; History copies its own selection.
+            egui::Event::Copy if at.tab == Tab::Queue => out.push(AppAction::CopySelection),
             _ => {}
         }
     }
@@ -91,20 +93,27 @@ pub fn input_actions(ctx: &egui::Context, at: &InputContext<'_>) -> Vec<AppActio
     if up || down {
         out.push(AppAction::MoveSelection(if up { -1 } else { 1 }));
     }
-    let Some(id) = at.selected else {
-        return out;
-    };
-    if space {
-        match at.queue.get(id).map(|r| r.job.state) {
-            Some(JobState::Paused) => out.push(AppAction::Send(Command::Resume(id))),
-            Some(JobState::Uploading | JobState::Queued) => {
-                out.push(AppAction::Send(Command::Pause(id)))
-            }
-            _ => {}
-        }
+    if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::A)) {
+        out.push(AppAction::SelectAll);
     }
-    if delete {
-        out.push(AppAction::Send(Command::Remove(id)));
+    if !space && !delete {
+        return out;
+    }
+    // Space and Delete act on every selected row, in queue order.
+    let rows = at.queue.rows().iter().map(|r| r.job.id);
+    for id in at.selection.in_order(rows) {
+        if space {
+            match at.queue.get(id).map(|r| r.job.state) {
+                Some(JobState::Paused) => out.push(AppAction::Send(Command::Resume(id))),
+                Some(JobState::Uploading | JobState::Queued) => {
+                    out.push(AppAction::Send(Command::Pause(id)))
+                }
+                _ => {}
+            }
+        }
+        if delete {
+            out.push(AppAction::Send(Command::Remove(id)));
+        }
     }
     out
 }

@@ -62,7 +62,7 @@ impl LinkDialog {
                         .hint_text("https://example.com/photo.jpg")
                         .desired_width(400.0),
                 );
-                super::rows::a11y(&field, egui::Role::TextInput, "Link to import".into());
+                super::style::a11y(&field, egui::Role::TextInput, "Link to import".into());
                 if std::mem::take(&mut self.focus) {
                     field.request_focus();
                 }
@@ -72,7 +72,7 @@ impl LinkDialog {
                 }
                 ui.horizontal(|ui| {
                     let import = ui.button("Import");
-                    super::rows::a11y(&import, egui::Role::Button, "Import the link".into());
+                    super::style::a11y(&import, egui::Role::Button, "Import the link".into());
                     if import.clicked() || enter {
                         match links_in_field(&self.text) {
                             Ok(urls) => {

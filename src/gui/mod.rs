@@ -18,11 +18,14 @@
 //! quit.rs            confirm-on-quit while uploading, the engine stopped before closing
 //! settings_window.rs the Settings window's tasks: Test connection, folders, saving
 //! settings_form.rs   its form: connection, destination, upload options
-//! history_tab.rs     finished uploads from every run, searchable
+//! history_tab.rs     finished uploads from every run, searchable, selectable, copied as a block
+//! history_rows.rs    one History entry (fixed height, virtualized)
+//! copy_menu.rs       the Copy controls of a file and of a block (text from engine::export)
+//! selection.rs       click, Ctrl/Shift+click and Ctrl+A selection, for the queue and History
 //! thumbs.rs          previews decoded off the UI thread (EXIF-aware), server thumbnails cached
 //! queue.rs           the window's copy of the queue, updated from engine events
 //! backend.rs         the window's side of start-up (crate::startup), Test connection, folders
-//! format.rs          status lines, elided names, paste forms (pure, unit-tested)
+//! format.rs          status lines, elided names, dates (pure, unit-tested)
 //! style.rs           colours, spacing, the icon and illustration from assets/
 //! ```
 
@@ -30,6 +33,7 @@ mod action;
 mod app;
 mod apply;
 mod backend;
+mod copy_menu;
 mod format;
 mod frame;
 mod history_rows;
@@ -42,6 +46,7 @@ mod queue;
 mod queue_view;
 mod quit;
 mod rows;
+mod selection;
 mod services;
 mod settings_form;
 mod settings_window;

@@ -5,29 +5,32 @@ use std::time::{Duration, Instant};
 
 use egui::{Align, Layout};
 
-use crate::engine::{Command, JobId};
+use crate::engine::export::Item;
+use crate::engine::{Command, JobId, JobState};
 use crate::units::{format_bytes, format_speed};
 
 use super::action::AppAction;
+use super::copy_menu::{self, COPIED_FOR};
 use super::format;
 use super::queue::{Queue, Totals};
 use super::rows;
+use super::selection::Selection;
 use super::style;
 use super::thumbs::Thumbs;
-
-/// How long a Copy button says "Copied".
-const COPIED_FOR: Duration = Duration::from_millis(1500);
 
 /// What the list remembers between frames.
 #[derive(Default)]
 pub struct QueueView {
-    pub selected: Option<JobId>,
+    /// Selected rows; its focus is the row the keyboard acts on.
+    pub selection: Selection<JobId>,
     /// Row to bring into view (keyboard selection).
     pub scroll_to: Option<usize>,
     /// The list's scroll offset, to tell whether `scroll_to` is already visible.
     pub list_offset: f32,
     /// The row whose Copy was clicked, what it copied, and when.
     pub copied: Option<(JobId, &'static str, Instant)>,
+    /// A block copied (Copy all, a selection): how many files, and when.
+    pub block_copied: Option<(usize, Instant)>,
 }
 
 impl QueueView {
@@ -35,7 +38,21 @@ impl QueueView {
     pub fn shows_copied(&self) -> bool {
         self.copied
             .is_some_and(|(_, _, at)| at.elapsed() < COPIED_FOR)
+            || self
+                .block_copied
+                .is_some_and(|(_, at)| at.elapsed() < COPIED_FOR)
     }
+}
+
+/// The finished rows of `queue` among `ids` (every row when `None`), in queue order.
+pub fn finished_items<'a>(queue: &'a Queue, ids: Option<&Selection<JobId>>) -> Vec<Item<'a>> {
+    queue
+        .rows()
+        .iter()
+        .filter(|r| r.job.state == JobState::Done)
+        .filter(|r| ids.is_none_or(|s| s.contains(&r.job.id)))
+        .filter_map(|r| Some(Item::of_job(&r.job, r.job.result.as_ref()?)))
+        .collect()
 }
 
 /// The rows. Takes the scroll request, records the offset; row clicks come back as actions.
@@ -66,7 +83,7 @@ pub fn queue_ui(
             let c = copied
                 .filter(|(id, _, _)| *id == row.job.id)
                 .map(|(_, w, _)| w);
-            let sel = view.selected == Some(row.job.id);
+            let sel = view.selection.contains(&row.job.id);
             actions.extend(rows::row_ui(ui, row, sel, c, thumbs, now));
         }
     });
@@ -75,7 +92,8 @@ pub fn queue_ui(
 }
 
 /// The bar under the list: overall progress, counts, speed and time left, and the buttons.
-pub fn status_bar_ui(ui: &mut egui::Ui, t: Totals) -> Vec<AppAction> {
+pub fn status_bar_ui(ui: &mut egui::Ui, queue: &Queue, view: &QueueView) -> Vec<AppAction> {
+    let t = queue.totals();
     let mut out = Vec::new();
     ui.add_space(6.0);
     let f = format::fraction(t.bytes_acknowledged, t.bytes_total);
@@ -87,6 +105,31 @@ pub fn status_bar_ui(ui: &mut egui::Ui, t: Totals) -> Vec<AppAction> {
     ui.horizontal(|ui| {
         ui.label(status_line(&t));
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            // Rightmost, where a finished batch's next step is.
+            if let Some(b) =
+                copy_menu::block_menu(ui, "Copy all ▾", t.done, || finished_items(queue, None))
+            {
+                out.push(AppAction::CopyBlock(b));
+            }
+            // Several rows selected: the same forms for them alone.
+            if view.selection.len() > 1 {
+                let sel = &view.selection;
+                let done = sel
+                    .keys()
+                    .filter(|id| {
+                        queue
+                            .get(*id)
+                            .is_some_and(|r| r.job.state == JobState::Done)
+                    })
+                    .count();
+                let label = format!("Copy {} selected ▾", sel.len());
+                if let Some(b) =
+                    copy_menu::block_menu(ui, &label, done, || finished_items(queue, Some(sel)))
+                {
+                    out.push(AppAction::CopyBlock(b));
+                }
+            }
+            copy_menu::block_feedback(ui, view.block_copied);
             let finished = t.done + t.cancelled;
             let buttons = [
                 (finished > 0, "Clear finished", Command::ClearFinished),
@@ -152,6 +195,8 @@ mod tests {
             .unwrap();
         view.copied = Some((JobId(1), "URL", long_ago));
         assert!(!view.shows_copied());
+        view.block_copied = Some((3, Instant::now()));
+        assert!(view.shows_copied());
     }
 
     #[test]

@@ -8,9 +8,12 @@ use egui::{Align, Color32, Layout, Rect, RichText, Sense, UiBuilder, vec2};
 use crate::engine::{JobId, JobState};
 use crate::units::format_bytes;
 
+use crate::engine::export::Item;
+
+use super::copy_menu;
 use super::format::{self, Tone};
 use super::queue::Row;
-use super::style;
+use super::style::{self, a11y};
 use super::thumbs::{Key, Source, Thumbs};
 
 pub const ROW_HEIGHT: f32 = 60.0;
@@ -20,7 +23,8 @@ const ACTIONS_WIDTH: f32 = 250.0;
 /// What a click on a row asks for; the app carries it out after drawing.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    Select(JobId),
+    /// A click on the row, with the modifiers held (Ctrl toggles, Shift extends).
+    Select(JobId, egui::Modifiers),
     Pause(JobId),
     Resume(JobId),
     Cancel(JobId),
@@ -54,11 +58,6 @@ pub fn tone_color(ui: &egui::Ui, tone: Tone) -> Color32 {
     }
 }
 
-/// Sets the accessible label of a widget (icon buttons say what and which file).
-pub fn a11y(resp: &egui::Response, role: egui::Role, label: String) {
-    resp.widget_info(|| egui::WidgetInfo::labeled(role, true, &label));
-}
-
 /// One row, `ROW_HEIGHT` tall; its clicks come back as actions.
 pub fn row_ui(
     ui: &mut egui::Ui,
@@ -72,8 +71,13 @@ pub fn row_ui(
     let id = row.job.id;
     let (rect, resp) =
         ui.allocate_exact_size(vec2(ui.available_width(), ROW_HEIGHT), Sense::click());
+    a11y(
+        &resp,
+        egui::Role::Row,
+        format!("Queue row {}", row.job.name),
+    );
     if resp.clicked() {
-        actions.push(Action::Select(id));
+        actions.push(Action::Select(id, ui.input(|i| i.modifiers)));
     }
     let visuals = ui.visuals().clone();
     if selected {
@@ -321,50 +325,12 @@ fn done_buttons(ui: &mut egui::Ui, row: &Row, copied: Option<&'static str>, out:
             out.push(Action::Open(url.clone()));
         }
     }
-    let menu = ui.menu_button("⏷", |ui| {
-        let mut item = |ui: &mut egui::Ui, label: &str, what: &'static str, text: String| {
-            if ui.button(label).clicked() {
-                out.push(Action::Copy { id, text, what });
-                ui.close();
-            }
-        };
-        item(
-            ui,
-            "Copy Markdown",
-            "Markdown",
-            format::markdown(name, &url),
-        );
-        item(
-            ui,
-            "Copy HTML <img>",
-            "HTML",
-            format::html_img(name, &url, result.image_size),
-        );
-        if let (true, Some(size)) = (row.is_image(), result.image_size) {
-            item(
-                ui,
-                "Copy wix:image URI",
-                "wix:image URI",
-                format::wix_image_uri(&result.file_id, name, size),
-            );
-        }
-    });
-    a11y(
-        &menu.response,
-        egui::Role::Button,
-        format!("More copy formats for {name}"),
-    );
-    let text = match copied {
-        Some(what) => format!("✔ Copied {what}"),
-        None => "🗐 Copy".to_string(),
-    };
-    let r = ui.button(text).on_hover_text("Copy the URL (Ctrl+C)");
-    a11y(&r, egui::Role::Button, format!("Copy URL of {name}"));
-    if r.clicked() {
+    let item = Item::of_job(&row.job, result);
+    if let Some(c) = copy_menu::file_buttons(ui, &item, copied, "🗐 Copy") {
         out.push(Action::Copy {
             id,
-            text: url,
-            what: "URL",
+            text: c.text,
+            what: c.what,
         });
     }
 }

@@ -9,7 +9,8 @@ use crate::settings::{ConnectionKind, Settings};
 use crate::wix_media::Folder;
 
 use super::format::Tone;
-use super::rows::{a11y, tone_color};
+use super::rows::tone_color;
+use super::style::a11y;
 
 /// The chunk size the form offers when "Fixed chunk size" is first ticked.
 const DEFAULT_CHUNK_MIB: u32 = 16;

@@ -47,3 +47,8 @@ pub fn illustration(ctx: &egui::Context) -> Option<egui::TextureHandle> {
     let color = egui::ColorImage::from_rgba_unmultiplied(size, img.as_raw());
     Some(ctx.load_texture("drop-illustration", color, TextureOptions::LINEAR))
 }
+
+/// Sets the accessible label of a widget (icon buttons say what and which file).
+pub fn a11y(resp: &egui::Response, role: egui::Role, label: String) {
+    resp.widget_info(|| egui::WidgetInfo::labeled(role, true, &label));
+}

@@ -10,8 +10,7 @@ use super::action::AppAction;
 use super::backend::Target;
 use super::prefs::{Tab, UiPrefs};
 use super::queue::Notice;
-use super::rows::a11y;
-use super::style;
+use super::style::{self, a11y};
 
 /// The connection as the badge shows it.
 pub enum Link<'a> {

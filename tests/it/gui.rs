@@ -135,14 +135,14 @@ pub(super) fn text(node: &egui_kittest::Node<'_>) -> String {
 }
 
 /// Finished, with its result in (the state change and the result are two events).
-fn done(app: &App, name: &str) -> bool {
+pub(super) fn done(app: &App, name: &str) -> bool {
     app.queue()
         .rows()
         .iter()
         .any(|r| r.job.name == name && r.job.state == JobState::Done && r.job.result.is_some())
 }
 
-fn url_of(app: &App, name: &str) -> String {
+pub(super) fn url_of(app: &App, name: &str) -> String {
     let row = app.queue().rows().iter().find(|r| r.job.name == name);
     row.and_then(|r| r.job.result.as_ref()?.url.clone())
         .expect("a URL")
@@ -166,7 +166,7 @@ fn finishes_with_the_same_bytes(
     );
 }
 
-fn copied_texts(h: &Harness<'_, App>) -> Vec<String> {
+pub(super) fn copied_texts(h: &Harness<'_, App>) -> Vec<String> {
     h.output()
         .platform_output
         .commands

@@ -11,7 +11,9 @@ use wixup::engine::history::{self, HistoryEntry};
 use wixup::engine::{OriginKind, Verification};
 use wixup::gui::App;
 
-use super::gui::{connected, drop_files, harness, runtime, site_options, text, until, until_shown};
+use super::gui::{
+    connected, copied_texts, drop_files, harness, runtime, site_options, text, until, until_shown,
+};
 use super::support::{Env, oriented_jpeg};
 
 /// Images painted with a texture (thumbnails), in the last frame.
@@ -29,18 +31,6 @@ fn textured_meshes(h: &Harness<'_, App>) -> usize {
         .iter()
         .map(|ClippedShape { shape, .. }| walk(shape))
         .sum()
-}
-
-fn copied(h: &Harness<'_, App>) -> Vec<String> {
-    h.output()
-        .platform_output
-        .commands
-        .iter()
-        .filter_map(|c| match c {
-            egui::OutputCommand::CopyText(t) => Some(t.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 #[test]
@@ -71,10 +61,10 @@ fn finished_photos_show_in_history_with_thumbnails_and_copy_forms() {
     h.run_steps(2);
     h.get_by_label("Copy Markdown").click();
     h.step();
-    assert_eq!(copied(&h), vec![format!("![harbour.jpg]({url})")]);
+    assert_eq!(copied_texts(&h), vec![format!("![harbour.jpg]({url})")]);
 }
 
-fn entry(name: &str, finished_unix: u64) -> HistoryEntry {
+pub(super) fn entry(name: &str, finished_unix: u64) -> HistoryEntry {
     HistoryEntry {
         name: name.to_string(),
         path: Path::new("/photos").join(name),
