@@ -156,7 +156,7 @@ mod tests {
             v
         };
         let idat = chunk(b"IDAT", b"eXIf EXIF Exif\0\0");
-        assert!(!has_exif_block(&png(&[idat.clone()]), PNG));
+        assert!(!has_exif_block(&png(std::slice::from_ref(&idat)), PNG));
         assert!(has_exif_block(
             &png(&[chunk(b"eXIf", b"MM\0*"), idat.clone()]),
             PNG
