@@ -102,6 +102,34 @@ fn webp(b: &[u8]) -> Option<bool> {
     Some(false)
 }
 
+/// The WebP with its `EXIF` chunk replaced by `chunk` (a whole chunk: fourcc, size, data, pad)
+/// and the RIFF size mended; every other byte as it was. `None` when it has no EXIF chunk or
+/// cannot be walked.
+pub fn replace_webp_exif(b: &[u8], chunk: &[u8]) -> Option<Vec<u8>> {
+    if b.get(..4)? != b"RIFF" || b.get(8..12)? != b"WEBP" {
+        return None;
+    }
+    let riff = le32(b, 4)?;
+    let end = (riff + 8).min(b.len());
+    let mut at = 12;
+    while at + 8 <= end {
+        let len = le32(b, at + 4)?;
+        let next = at.checked_add(8 + len + (len & 1))?;
+        if b.get(at..at + 4)? == b"EXIF" {
+            let next = next.min(end);
+            let mut out = Vec::with_capacity(b.len() + chunk.len());
+            out.extend_from_slice(&b[..at]);
+            out.extend_from_slice(chunk);
+            out.extend_from_slice(&b[next..]);
+            let size = u32::try_from((riff + chunk.len()).checked_sub(next - at)?).ok()?;
+            out[4..8].copy_from_slice(&size.to_le_bytes());
+            return Some(out);
+        }
+        at = next;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,9 +212,12 @@ mod tests {
         };
         let vp8: (&[u8; 4], &[u8]) = (b"VP8L", b"EXIF Exif\0\0 odd");
         assert!(!has_exif_block(&webp(&[vp8]), FileExtension::WEBP));
-        assert!(has_exif_block(
-            &webp(&[vp8, (b"EXIF", b"MM\0*")]),
-            FileExtension::WEBP
-        ));
+        let xmp: (&[u8; 4], &[u8]) = (b"XMP ", b"<x/>");
+        let with = webp(&[vp8, (b"EXIF", b"MM\0*1"), xmp]);
+        assert!(has_exif_block(&with, FileExtension::WEBP));
+        // Swapping the chunk keeps the others and mends the RIFF size.
+        let swapped = replace_webp_exif(&with, b"EXIF\x03\0\0\0abc\0").unwrap();
+        assert_eq!(swapped, webp(&[vp8, (b"EXIF", b"abc"), xmp]));
+        assert_eq!(replace_webp_exif(&webp(&[vp8]), b"EXIF\0\0\0\0"), None);
     }
 }

@@ -10,7 +10,7 @@ use little_exif::metadata::Metadata;
 use md5::Digest as _;
 
 use super::describe::failed;
-use super::exif_block::has_exif_block;
+use super::exif_block::{has_exif_block, replace_webp_exif};
 use super::job::JobId;
 use super::report::Stop;
 use crate::tus::FileSource;
@@ -78,9 +78,19 @@ pub fn strip_gps(bytes: &[u8], kind: FileExtension) -> Result<Option<Vec<u8>>, S
     for hex in hexes {
         meta.remove_tag_by_hex_group(hex, ExifTagGroup::GPS);
     }
-    let mut out = buf;
-    meta.write_to_vec(&mut out, kind)
-        .map_err(|e| format!("its metadata could not be written: {e}"))?;
+    let out = if matches!(kind, FileExtension::WEBP) {
+        // little_exif's WebP writer rebuilds the container (and spoils lossless pictures): only
+        // the EXIF chunk is swapped here, for the one it encodes; every other chunk stays.
+        let chunk = meta
+            .as_u8_vec(kind)
+            .map_err(|e| format!("its metadata could not be written: {e}"))?;
+        replace_webp_exif(bytes, &chunk).ok_or("its EXIF chunk could not be replaced")?
+    } else {
+        let mut out = buf;
+        meta.write_to_vec(&mut out, kind)
+            .map_err(|e| format!("its metadata could not be written: {e}"))?;
+        out
+    };
     // PNG and WebP writers rebuild chunks: the picture must come out the same.
     if !matches!(kind, FileExtension::JPEG) && !same_pixels(bytes, &out) {
         return Err("removing its location would change the picture".into());

@@ -205,3 +205,60 @@ async fn a_png_with_gps_loses_it_and_keeps_its_pixels() {
         );
     }
 }
+
+/// A lossless WebP in the extended format (VP8X, VP8L, EXIF) whose EXIF holds an orientation
+/// and GPS, built from its parts: the metadata encoded by little_exif, the pixels by `image`.
+fn webp_with_gps(path: &Path) -> Vec<u8> {
+    let (w, h) = (40u32, 30u32);
+    let img =
+        image::RgbaImage::from_fn(w, h, |x, y| image::Rgba([x as u8 * 6, y as u8 * 8, 7, 255]));
+    let mut simple = Vec::new();
+    image::codecs::webp::WebPEncoder::new_lossless(&mut simple)
+        .encode(img.as_raw(), w, h, image::ExtendedColorType::Rgba8)
+        .expect("encode");
+    assert_eq!(&simple[12..16], b"VP8L");
+    let mut meta = Metadata::new();
+    meta.set_tag(ExifTag::Orientation(vec![6]));
+    meta.set_tag(ExifTag::GPSLatitudeRef("N".into()));
+    meta.set_tag(ExifTag::GPSLatitude(vec![r(48), r(51), r(24)]));
+    let exif = meta.as_u8_vec(FileExtension::WEBP).expect("EXIF chunk");
+    let mut body = b"WEBPVP8X\x0a\0\0\0".to_vec();
+    body.extend([0x08, 0, 0, 0]); // flags: EXIF
+    body.extend(&(w - 1).to_le_bytes()[..3]);
+    body.extend(&(h - 1).to_le_bytes()[..3]);
+    body.extend(&simple[12..]);
+    body.extend(exif);
+    let mut bytes = b"RIFF".to_vec();
+    bytes.extend((body.len() as u32).to_le_bytes());
+    bytes.extend(body);
+    std::fs::write(path, &bytes).expect("write");
+    bytes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lossless_webp_with_gps_loses_it_and_keeps_its_pixels_and_orientation() {
+    let env = Env::start().await;
+    let photo = env.dir.path().join("gps.webp");
+    let original = webp_with_gps(&photo);
+    assert!(
+        gps(&original, FileExtension::WEBP) >= 2,
+        "the test photo carries GPS"
+    );
+    let r = upload(&env, &photo, true, 10_000_000).await;
+    assert!(r.location_removed);
+    assert_eq!(r.verified, Verification::Verified);
+    let (_, served) = get(r.url.as_deref().expect("url")).await;
+    assert_eq!(gps(&served, FileExtension::WEBP), 0, "no GPS on the site");
+    assert_eq!(pixels(&served), pixels(&original), "identical pixels");
+    let m = Metadata::new_from_vec(&served, FileExtension::WEBP).expect("metadata");
+    let o = m.get_tag(&ExifTag::Orientation(vec![])).next().cloned();
+    assert!(
+        matches!(&o, Some(ExifTag::Orientation(v)) if v == &[6]),
+        "{o:?}"
+    );
+    assert_eq!(
+        std::fs::read(&photo).unwrap(),
+        original,
+        "the file on disk is unchanged"
+    );
+}
