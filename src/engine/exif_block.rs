@@ -30,8 +30,9 @@ fn le32(b: &[u8], at: usize) -> Option<usize> {
     Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?) as usize)
 }
 
-/// Segments from SOI to the first scan: an APP1 that starts `Exif\0\0` is the block.
-fn jpeg(b: &[u8]) -> Option<bool> {
+/// Segments from SOI to the first scan: an APP1 that starts `Exif\0\0` is the block. `None`
+/// when the bytes end (or stop being a JPEG) before the scan: a file's first bytes are enough.
+pub fn jpeg(b: &[u8]) -> Option<bool> {
     if b.get(..2)? != [0xFF, 0xD8] {
         return None;
     }

@@ -103,6 +103,27 @@ pub fn strip_gps(bytes: &[u8], kind: FileExtension) -> Result<Option<Vec<u8>>, S
     }
 }
 
+/// How much of a JPEG is read to find its metadata (an APP1 segment is at most 64 KiB).
+const JPEG_HEAD: u64 = 512 * 1024;
+
+/// Whether the first bytes of a JPEG show that it carries no GPS: no EXIF block before the scan,
+/// or one without GPS tags. `false` whenever that cannot be told from the head.
+fn jpeg_head_without_gps(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut head = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(JPEG_HEAD).read_to_end(&mut head));
+    if read.is_err() {
+        return false;
+    }
+    match super::exif_block::jpeg(&head) {
+        Some(false) => true,
+        Some(true) => {
+            Metadata::new_from_vec(&head, FileExtension::JPEG).is_ok_and(|m| gps_tag_count(&m) == 0)
+        }
+        None => false,
+    }
+}
+
 fn same_pixels(a: &[u8], b: &[u8]) -> bool {
     match (image::load_from_memory(a), image::load_from_memory(b)) {
         (Ok(a), Ok(b)) => a.to_rgba8() == b.to_rgba8(),
@@ -130,6 +151,15 @@ pub(super) async fn stage(
     let name = crate::text::printable(&original.path.display().to_string()).to_string();
     let path = original.path.clone();
     let job = tokio::task::spawn_blocking(move || -> Result<Staged, String> {
+        // Most photos are JPEGs: their metadata comes first, so a GPS-free one is known from
+        // its head and streams at once, without reading (and holding) the whole file first.
+        if matches!(kind, FileExtension::JPEG) && jpeg_head_without_gps(&path) {
+            return Ok(Staged {
+                source: original,
+                location_removed: false,
+                source_md5: None,
+            });
+        }
         let bytes = std::fs::read(&path).map_err(|e| format!("it could not be read: {e}"))?;
         let md5 = hex(&md5::Md5::digest(&bytes));
         let stripped = strip_gps(&bytes, kind)?;
@@ -181,4 +211,64 @@ pub(super) fn remove_staged(data_dir: &Path, id: JobId) {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use little_exif::exif_tag::ExifTag;
+    use little_exif::rational::uR64;
+
+    use super::*;
+
+    fn jpeg(dir: &Path, name: &str, gps: bool, tail: usize) -> PathBuf {
+        let mut bytes = Vec::new();
+        let img = image::RgbImage::from_fn(32, 24, |x, y| image::Rgb([x as u8, y as u8, 9]));
+        img.write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+        let mut meta = Metadata::new();
+        meta.set_tag(ExifTag::Orientation(vec![6]));
+        if gps {
+            let r = |n| uR64 {
+                nominator: n,
+                denominator: 1,
+            };
+            meta.set_tag(ExifTag::GPSLatitude(vec![r(48), r(51), r(24)]));
+        }
+        meta.write_to_vec(&mut bytes, FileExtension::JPEG).unwrap();
+        // Bytes after the end of the picture, past the head that is read.
+        bytes.extend(std::iter::repeat_n(0xAB, tail));
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_jpeg_head_tells_whether_it_carries_gps() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = 2 * JPEG_HEAD as usize;
+        assert!(jpeg_head_without_gps(&jpeg(
+            dir.path(),
+            "a.jpg",
+            false,
+            big
+        )));
+        assert!(!jpeg_head_without_gps(&jpeg(
+            dir.path(),
+            "b.jpg",
+            true,
+            big
+        )));
+        // Metadata that does not end within the head: the whole file decides.
+        let mut long = vec![0xFF, 0xD8];
+        for _ in 0..(JPEG_HEAD as usize / 60_000 + 2) {
+            long.extend([0xFF, 0xE2, 0xEA, 0x62]);
+            long.extend(std::iter::repeat_n(0, 60_000));
+        }
+        std::fs::write(dir.path().join("c.jpg"), &long).unwrap();
+        assert!(!jpeg_head_without_gps(&dir.path().join("c.jpg")));
+        assert!(!jpeg_head_without_gps(&dir.path().join("missing.jpg")));
+    }
 }
