@@ -45,6 +45,7 @@ mod it {
     mod sandbox_hardening;
     mod sandbox_records;
     mod sandbox_state;
+    mod staged;
     mod tus_client;
     mod wix_client;
     mod wix_hostile;

@@ -4,13 +4,10 @@
 
 use std::path::Path;
 
-use little_exif::exif_tag::ExifTag;
 use little_exif::filetype::FileExtension;
-use little_exif::metadata::Metadata;
-use wixup::engine::stage::gps_tag_count;
 
 use super::cli::{json_lines, run, wixup};
-use super::location::with_gps;
+use super::location::{gps, orientation, with_gps};
 use super::support::{Env, exits_with, get, oriented_jpeg, random_file};
 
 /// `wixup upload --json [extra…] FILE` on the data dir `data`, which must exit 0 with one line.
@@ -32,18 +29,6 @@ fn counters(env: &Env) -> (u64, u64, u64) {
         env.stat(|s| &s.uploads_created),
         env.stat(|s| &s.files_created),
     )
-}
-
-fn gps(bytes: &[u8]) -> usize {
-    Metadata::new_from_vec(&bytes.to_vec(), FileExtension::JPEG).map_or(0, |m| gps_tag_count(&m))
-}
-
-fn orientation(bytes: &[u8]) -> Option<Vec<u16>> {
-    let m = Metadata::new_from_vec(&bytes.to_vec(), FileExtension::JPEG).ok()?;
-    match m.get_tag(&ExifTag::Orientation(vec![])).next()? {
-        ExifTag::Orientation(v) => Some(v.clone()),
-        _ => None,
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -93,7 +78,7 @@ async fn a_photo_with_gps_is_served_without_it_unless_keep_location() {
     assert_eq!(stripped["verified"], true, "{stripped}");
     let (status, served) = get(stripped["url"].as_str().expect("url")).await;
     assert_eq!(status, 200);
-    assert_eq!(gps(&served), 0, "no GPS on the site");
+    assert_eq!(gps(&served, FileExtension::JPEG), 0, "no GPS on the site");
     assert_eq!(orientation(&served), Some(vec![6]), "still upright");
     assert!(std::fs::read(&photo).expect("read") == on_disk, "untouched");
 
@@ -102,5 +87,5 @@ async fn a_photo_with_gps_is_served_without_it_unless_keep_location() {
     assert_eq!(kept["verified"], true, "{kept}");
     let (_, served) = get(kept["url"].as_str().expect("url")).await;
     assert!(served == on_disk, "sent as it is");
-    assert!(gps(&served) >= 4);
+    assert!(gps(&served, FileExtension::JPEG) >= 4);
 }
