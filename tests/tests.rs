@@ -9,6 +9,7 @@ mod it {
     mod architecture;
     mod chaos;
     mod cli;
+    mod cli_dedupe;
     mod cli_finalize;
     mod cli_format;
     mod cli_hardening;
@@ -47,6 +48,7 @@ mod it {
     mod sandbox_hardening;
     mod sandbox_records;
     mod sandbox_state;
+    mod staged;
     mod tus_client;
     mod wix_client;
     mod wix_hostile;

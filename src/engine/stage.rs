@@ -209,6 +209,31 @@ pub(super) fn remove_staged(data_dir: &Path, id: JobId) {
     }
 }
 
+/// Deletes every staged copy no job will send: that of a job `keep` does not name (not in the
+/// journal, or finished) and any leftover of a write cut short. Run at start, before any
+/// worker stages.
+pub(super) fn sweep_staged(data_dir: &Path, keep: impl Fn(JobId) -> bool) {
+    let Ok(dir) = std::fs::read_dir(data_dir.join("staged")) else {
+        return;
+    };
+    for entry in dir.flatten() {
+        let path = entry.path();
+        let id = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix('#'))
+            .and_then(|n| n.split_once('.'))
+            .filter(|(_, ext)| ["jpg", "png", "webp"].contains(ext))
+            .and_then(|(n, _)| n.parse().ok())
+            .map(JobId);
+        if !id.is_some_and(&keep)
+            && let Err(e) = std::fs::remove_file(&path)
+        {
+            tracing::debug!(error = %e, "cannot delete a staged copy left behind");
+        }
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

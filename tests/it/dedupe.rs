@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use wixup::engine::{self, Command, EngineConfig, JobState};
 
-use super::support::{Env, Events, random_file, start_and_add};
+use super::support::{Env, Events, append_record, journal_table, random_file, start_and_add};
 
 /// The history has `n` lines (appended off the actor after a file is done).
 async fn history_lines(data: &Path, n: usize) {
@@ -136,5 +136,49 @@ async fn same_size_and_name_with_other_bytes_uploads_and_other_files_are_not_has
     assert_eq!(hashed.load(Ordering::SeqCst), 1, "no other file was hashed");
     let jobs = handle.snapshot().await;
     assert!(jobs.iter().all(|j| j.state == JobState::Done));
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_file_restored_from_the_journal_is_looked_for_before_it_uploads() {
+    let env = Env::start().await;
+    let photo = random_file(env.dir.path(), "photo.bin", 300_000);
+    let data = env.path("data");
+    let cfg = env.engine_config("data");
+    let first = run_once(cfg.clone(), &photo).await;
+    history_lines(&data, 1).await;
+
+    // The same file queued again, then the app quit while it was being hashed: the journal has
+    // it queued, nothing sent.
+    let (_, jobs) = journal_table(&data);
+    let mut queued = jobs[0].clone();
+    for key in ["result", "file_id", "session", "plain", "error"] {
+        queued[key] = serde_json::Value::Null;
+    }
+    queued["id"] = 2.into();
+    queued["state"] = "queued".into();
+    queued["acknowledged_bytes"] = 0.into();
+    append_record(&data, &serde_json::json!({ "removed": 1 }));
+    append_record(&data, &serde_json::json!({ "job": queued }));
+
+    let before = (
+        env.stat(|s| &s.bytes_received),
+        env.stat(|s| &s.uploads_created),
+        env.stat(|s| &s.plain_puts),
+        env.stat(|s| &s.files_created),
+    );
+    let (handle, rx) = engine::start(cfg, None).expect("restart");
+    let mut events = Events::new(rx);
+    let out = events.finish(&[engine::JobId(2)], 30).await;
+    let r = out[0].done();
+    assert!(r.already.is_some(), "found on the site, not sent again");
+    assert_eq!(r.file_id, first.file_id);
+    let after = (
+        env.stat(|s| &s.bytes_received),
+        env.stat(|s| &s.uploads_created),
+        env.stat(|s| &s.plain_puts),
+        env.stat(|s| &s.files_created),
+    );
+    assert_eq!(after, before, "nothing asked for or sent");
     handle.shutdown().await;
 }

@@ -36,11 +36,11 @@ pub(super) fn with_gps(src: &[u8], dir: &Path, name: &str, kind: FileExtension) 
     path
 }
 
-fn gps(bytes: &[u8], kind: FileExtension) -> usize {
+pub(super) fn gps(bytes: &[u8], kind: FileExtension) -> usize {
     Metadata::new_from_vec(&bytes.to_vec(), kind).map_or(0, |m| gps_tag_count(&m))
 }
 
-fn orientation(bytes: &[u8]) -> Option<Vec<u16>> {
+pub(super) fn orientation(bytes: &[u8]) -> Option<Vec<u16>> {
     let m = Metadata::new_from_vec(&bytes.to_vec(), FileExtension::JPEG).ok()?;
     let tag = m.get_tag(&ExifTag::Orientation(vec![])).next()?.clone();
     match tag {

@@ -110,6 +110,8 @@ pub(crate) fn spawn(
                 .unwrap_or_default();
             let private = s.shared.strip_location;
             s.dedupe = Some(Index::new(site, private, entries, hashed));
+            // Before the first scheduling: restored queued files are checked like new ones.
+            s.check_restored();
         }
         s.run(commands, reports_rx, walks_rx, checks_rx).await
     });

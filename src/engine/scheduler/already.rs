@@ -18,6 +18,23 @@ impl Scheduler {
             .is_some_and(|d| !d.candidates(size, name).is_empty())
     }
 
+    /// Queued files restored from the journal with nothing sent yet (the last process quit
+    /// before their turn, maybe while they were hashed) are looked for like new ones.
+    pub(super) fn check_restored(&mut self) {
+        let restored: Vec<_> = self
+            .table
+            .queued()
+            .filter(|e| !e.held && e.worker.is_none() && !e.job.origin.is_link())
+            .map(|e| &e.job)
+            .filter(|j| j.session.is_none() && j.plain.is_none() && j.file_id.is_none())
+            .filter(|j| self.may_be_there(j.size_bytes, &j.name))
+            .map(|j| (j.id, j.path.clone(), j.size_bytes, j.name.clone()))
+            .collect();
+        for (id, path, size, name) in restored {
+            self.check_already(id, path, size, &name);
+        }
+    }
+
     /// Holds the (just inserted, queued) job while its file is hashed and looked for.
     pub(super) fn check_already(&mut self, id: JobId, path: PathBuf, size: u64, name: &str) {
         let Some(d) = &self.dedupe else {

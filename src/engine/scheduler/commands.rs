@@ -8,6 +8,7 @@ use super::actor::{Scheduler, Walked};
 use crate::engine::command::Command;
 use crate::engine::event::Event;
 use crate::engine::job::{Job, JobId, JobState, Origin, Session, unix_nanos};
+use crate::engine::stage::remove_staged;
 use crate::engine::walk::walk;
 
 impl Scheduler {
@@ -44,6 +45,7 @@ impl Scheduler {
                 // still sends find no job and change nothing.
                 self.stop_worker(id);
                 if self.table.remove(id).is_some() {
+                    remove_staged(&self.data_dir, id);
                     self.emit(Event::Removed(id));
                 }
             }
@@ -129,6 +131,8 @@ impl Scheduler {
         if let Some(job) = self.table.job_mut(id) {
             job.session = None;
         }
+        // Its worker may still be staging: it is deleted again when that worker ends.
+        remove_staged(&self.data_dir, id);
         if let Some(s) = session {
             self.terminate(s);
         }

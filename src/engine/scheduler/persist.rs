@@ -36,6 +36,11 @@ impl Scheduler {
             }
             self.table.insert(job, held);
         }
+        // Copies without location of files that will not be sent again; an unfinished upload
+        // keeps its copy, as its resume must send the same bytes.
+        crate::engine::stage::sweep_staged(&self.data_dir, |id| {
+            self.table.job(id).is_some_and(|j| !j.state.is_finished())
+        });
     }
 
     /// Hands the changed jobs to the journal writer and goes on at once: the actor never waits

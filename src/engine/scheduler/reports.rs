@@ -6,6 +6,7 @@ use crate::engine::event::Event;
 use crate::engine::history::{self, HistoryEntry};
 use crate::engine::job::{JobId, JobResult, JobState};
 use crate::engine::report::{Report, Stop};
+use crate::engine::stage::remove_staged;
 
 use super::actor::Scheduler;
 
@@ -126,6 +127,8 @@ impl Scheduler {
             Report::Plain { saved, .. } | Report::FileId { saved, .. } => {
                 let _ = saved.send(());
             }
+            // The worker of a removed job ended: whatever it staged goes too.
+            Report::Finished { id, .. } => remove_staged(&self.data_dir, id),
             _ => {}
         }
     }
@@ -155,7 +158,12 @@ impl Scheduler {
         }
         let ours = state.is_active() || (preparing && state == JobState::Queued);
         if !ours {
-            return; // paused or cancelled meanwhile: the command already set the state
+            // Paused or cancelled meanwhile: the command already set the state. A cancelled
+            // job's copy may have been staged after the command deleted it.
+            if state == JobState::Cancelled {
+                remove_staged(&self.data_dir, id);
+            }
+            return;
         }
         match outcome {
             Ok(result) => {
@@ -193,6 +201,8 @@ impl Scheduler {
                 if let Some(job) = self.table.job_mut(id) {
                     job.error = Some(error.clone());
                 }
+                // A retry stages it again (the same bytes, so a session it had still fits).
+                remove_staged(&self.data_dir, id);
                 if self.set_state(id, JobState::Failed) {
                     self.emit(Event::Failed { id, error });
                 }

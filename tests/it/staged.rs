@@ -1,0 +1,197 @@
+//! Copies without location never pile up in `<data>/staged/`: a photo's copy goes when its job
+//! is cancelled, removed or fails, and at start every copy no unfinished job needs is deleted;
+//! an upload interrupted by a restart keeps its copy and ends with the stripped bytes.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use axum::http::Method;
+use little_exif::filetype::FileExtension;
+use wixup::engine::{self, Command, EngineConfig, Event, JobId, JobState, StartMode, Verification};
+use wixup::sandbox::{FaultKind, Rule};
+
+use super::location::{gps, with_gps};
+use super::support::{Env, Events, get, start_and_add, wait_until};
+
+/// A JPEG of noise with GPS tags, large enough (about 1 MiB) that sending it takes a while.
+fn big_gps_photo(dir: &Path, name: &str) -> PathBuf {
+    let mut rng = fastrand::Rng::with_seed(name.len() as u64);
+    let img = image::RgbImage::from_fn(1000, 800, |_, _| {
+        image::Rgb([rng.u8(..), rng.u8(..), rng.u8(..)])
+    });
+    let mut buf = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut buf, image::ImageFormat::Jpeg)
+        .expect("encode");
+    let photo = with_gps(buf.get_ref(), dir, name, FileExtension::JPEG);
+    let len = std::fs::metadata(&photo).expect("stat").len();
+    assert!(
+        len > 600_000,
+        "the photo takes several chunks ({len} bytes)"
+    );
+    photo
+}
+
+/// The files in `<data>/staged/`.
+fn staged(data: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(data.join("staged"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default()
+}
+
+async fn no_staged_copy_left(data: &Path, after: &str) {
+    wait_until(
+        "a staged copy was left behind",
+        Duration::from_secs(10),
+        || staged(data).is_empty(),
+    )
+    .await;
+    assert!(staged(data).is_empty(), "{after}: {:?}", staged(data));
+}
+
+/// Waits until the server acknowledged `bytes` of `id`.
+async fn mid_upload(events: &mut Events, id: JobId, bytes: u64) {
+    events
+        .wait_for(30, |e| {
+            matches!(e, Event::Progress { id: i, acknowledged_bytes, .. }
+                if *i == id && *acknowledged_bytes >= bytes)
+        })
+        .await;
+}
+
+/// The chunk size of [`Env::slow_engine_config`].
+const CHUNK: u64 = 256 * 1024;
+
+/// Tus in small chunks (so a photo's upload lasts), nothing found "already there".
+fn config(env: &Env) -> EngineConfig {
+    let mut cfg = env.slow_engine_config("data");
+    cfg.dedupe = false;
+    cfg
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_removed_or_failed_photo_leaves_no_staged_copy() {
+    let env = Env::start().await;
+    let data = env.path("data");
+    let dir = env.dir.path();
+    let photos = ["cancel.jpg", "remove.jpg", "fail.jpg"].map(|n| big_gps_photo(dir, n));
+    env.slow_patches(150);
+    let (handle, mut events, ids) = start_and_add(config(&env), vec![photos[0].clone()]).await;
+
+    // Mid-upload, from its copy: cancelled.
+    mid_upload(&mut events, ids[0], CHUNK).await;
+    assert_eq!(staged(&data).len(), 1, "sent from a staged copy");
+    handle.send(Command::Cancel(ids[0]));
+    events.wait_state(JobState::Cancelled).await;
+    no_staged_copy_left(&data, "cancelled").await;
+
+    // Mid-upload: removed from the queue.
+    handle.send(Command::AddFiles {
+        request: 2,
+        paths: vec![photos[1].clone()],
+        destination: Default::default(),
+    });
+    let (removed, _, _) = events.added().await;
+    mid_upload(&mut events, removed[0], CHUNK).await;
+    assert_eq!(staged(&data).len(), 1);
+    handle.send(Command::Remove(removed[0]));
+    events
+        .wait_for(10, |e| matches!(e, Event::Removed(id) if *id == removed[0]))
+        .await;
+    no_staged_copy_left(&data, "removed").await;
+
+    // The server refuses its bytes: it fails.
+    env.sandbox.faults.clear();
+    let refuse = FaultKind::Status {
+        status: 400,
+        retry_after_secs: None,
+    };
+    let rule = Rule::nth(Some(Method::PATCH), "", 1, refuse).times(u64::MAX / 2);
+    env.sandbox.faults.add(rule);
+    handle.send(Command::AddFiles {
+        request: 3,
+        paths: vec![photos[2].clone()],
+        destination: Default::default(),
+    });
+    let (failing, _, _) = events.added().await;
+    let out = events.finish(&failing, 30).await;
+    out[0].failed();
+    no_staged_copy_left(&data, "failed").await;
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_start_copies_no_unfinished_job_needs_are_deleted() {
+    let env = Env::start().await;
+    let data = env.path("data");
+    let photo = big_gps_photo(env.dir.path(), "done.jpg");
+    let (handle, mut events, ids) = start_and_add(config(&env), vec![photo]).await;
+    assert!(events.finish(&ids, 30).await[0].done().location_removed);
+    handle.shutdown().await;
+
+    // Left behind by a process that died: a finished job's copy, one of a job the journal
+    // never had, and a write cut short.
+    let dir = data.join("staged");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    for name in [
+        format!("#{}.jpg", ids[0].0),
+        "#999.png".into(),
+        ".#7.jpg.x1.tmp".into(),
+    ] {
+        std::fs::write(dir.join(name), b"left over").expect("write");
+    }
+    let (handle, _rx) = engine::start(config(&env), None).expect("restart");
+    assert!(staged(&data).is_empty(), "{:?}", staged(&data));
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_cut_by_a_restart_keeps_its_copy_and_ends_without_location() {
+    let env = Env::start().await;
+    let data = env.path("data");
+    let photo = big_gps_photo(env.dir.path(), "resume.jpg");
+    let size = std::fs::metadata(&photo).expect("stat").len();
+    env.slow_patches(150);
+    let mut cfg = config(&env);
+    let (handle, mut events, ids) = start_and_add(cfg.clone(), vec![photo.clone()]).await;
+    mid_upload(&mut events, ids[0], 2 * CHUNK).await;
+    handle.shutdown().await; // as an app quitting mid-upload
+    drop(events);
+    env.sandbox.faults.clear();
+    // The PATCH cut short still lands its buffered bytes after its delay: counted before.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let copy = staged(&data);
+    eprintln!("DEBUG journal {:?}", super::support::journal_table(&data));
+    assert_eq!(copy.len(), 1, "{copy:?}");
+    let stripped = std::fs::read(&copy[0]).expect("read");
+
+    // A start that leaves the unfinished job as it is keeps its copy.
+    cfg.start = StartMode::Hold;
+    let (handle, _rx) = engine::start(cfg.clone(), None).expect("start");
+    assert_eq!(staged(&data), copy, "the unfinished upload's copy is kept");
+    handle.shutdown().await;
+
+    eprintln!("DEBUG journal2 {:?}", super::support::journal_table(&data));
+    // It continues from the server's offset, on the same bytes.
+    let before = env.stat(|s| &s.bytes_received);
+    cfg.start = StartMode::Continue;
+    let (handle, rx) = engine::start(cfg, None).expect("restart");
+    let mut events = Events::new(rx);
+    let out = events.finish(&ids, 60).await;
+    let r = out[0].done();
+    assert_eq!(
+        r.verified,
+        Verification::Verified,
+        "the bytes sent are the copy"
+    );
+    assert!(r.location_removed);
+    let resent = env.stat(|s| &s.bytes_received) - before;
+    assert!(
+        resent <= size - CHUNK,
+        "continued from the server's offset (sent {resent} of {size})"
+    );
+    let (_, served) = get(r.url.as_deref().expect("url")).await;
+    assert!(served == stripped, "the site has the copy without location");
+    assert_eq!(gps(&served, FileExtension::JPEG), 0);
+    handle.shutdown().await;
+    no_staged_copy_left(&data, "done").await;
+}
