@@ -202,6 +202,19 @@ pub(super) async fn stage(
     })
 }
 
+/// Whether a job has a staged copy (an upload begun from it continues from it).
+pub(super) async fn has_staged(data_dir: &Path, id: JobId) -> bool {
+    for ext in ["jpg", "png", "webp"] {
+        if tokio::fs::try_exists(staged_path(data_dir, id, ext))
+            .await
+            .unwrap_or(false)
+        {
+            return true;
+        }
+    }
+    false
+}
+
 /// Deletes a job's staged copy, if any.
 pub(super) fn remove_staged(data_dir: &Path, id: JobId) {
     for ext in ["jpg", "png", "webp"] {

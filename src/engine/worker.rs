@@ -15,7 +15,7 @@ use super::progress::JobProgress;
 use super::report::{self, Report, Reports, Stop};
 use super::session::{ensure_session, persist_session, session_urls};
 pub(super) use super::shared::Shared;
-use super::stage::{remove_staged, stage};
+use super::stage::{has_staged, remove_staged, stage};
 use crate::tus::{self, FileSource};
 use crate::wix_media::{self, OperationStatus, UploadTarget};
 
@@ -70,11 +70,14 @@ async fn upload(
     let mut job = job;
     let mut location_removed = false;
     let mut source_md5 = None;
-    let file = if shared.strip_location && job.file_id.is_none() {
+    let resuming = job.session.is_some() || job.plain.is_some();
+    // An upload begun from a copy without the location ends from it, even once the setting is
+    // off: the server holds those bytes.
+    let strip = shared.strip_location || (resuming && has_staged(&shared.data_dir, id).await);
+    let file = if strip && job.file_id.is_none() {
         // The original must still be the file queued before its copy is made or reused.
         file.check_readable().await.map_err(stop_for_tus_error)?;
         check_file(&file).await?;
-        let resuming = job.session.is_some() || job.plain.is_some();
         let s = stage(&shared.data_dir, id, &job.mime_type, file, resuming).await?;
         location_removed = s.location_removed;
         source_md5 = s.source_md5;
