@@ -29,7 +29,8 @@ const HASHING_AT_ONCE: usize = 2;
 /// This site's finished uploads, by size.
 pub(super) struct Index {
     site: String,
-    /// Location removal is on: an upload sent with its location does not count.
+    /// Location removal is on: an upload sent with its location does not count; off: one sent
+    /// without it does not.
     private: bool,
     by_size: HashMap<u64, Vec<HistoryEntry>>,
     hashing: Arc<Semaphore>,
@@ -59,12 +60,14 @@ impl Index {
     }
 
     /// A finished upload (ignored unless it is this site's, uploaded, with an MD5, and, while
-    /// locations are removed, an image sent with that setting on).
+    /// locations are removed, an image sent with that setting on; while they are kept, one sent
+    /// with its location: the site's copy of a photo sent without it lacks what is asked for).
     pub(super) fn add(&mut self, e: HistoryEntry) {
         if e.site.as_deref() != Some(self.site.as_str())
             || e.origin != OriginKind::Upload
             || e.source_md5.is_none()
             || (self.private && !e.location_checked && e.mime_type.starts_with("image/"))
+            || (!self.private && e.location_removed)
         {
             return;
         }

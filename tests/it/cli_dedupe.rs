@@ -82,9 +82,12 @@ async fn a_photo_with_gps_is_served_without_it_unless_keep_location() {
     assert_eq!(orientation(&served), Some(vec![6]), "still upright");
     assert!(std::fs::read(&photo).expect("read") == on_disk, "untouched");
 
-    // --keep-location: byte-identical (dedupe off, so it is sent rather than found).
-    let kept = upload_one(&env, &photo, &["--keep-location", "--no-dedupe"]).await;
+    // --keep-location: byte-identical. With dedupe on: the copy on the site lacks the location
+    // asked for, so it is no match (it was, before: `already_uploaded` with the stripped copy).
+    let kept = upload_one(&env, &photo, &["--keep-location"]).await;
     assert_eq!(kept["verified"], true, "{kept}");
+    assert!(kept.get("already_uploaded").is_none(), "{kept}");
+    assert_ne!(kept["id"], stripped["id"]);
     let (_, served) = get(kept["url"].as_str().expect("url")).await;
     assert!(served == on_disk, "sent as it is");
     assert!(gps(&served, FileExtension::JPEG) >= 4);
