@@ -30,6 +30,7 @@ pub(super) fn staged_path(data_dir: &Path, id: JobId, ext: &str) -> PathBuf {
     data_dir.join("staged").join(format!("{id}.{ext}"))
 }
 
+/// Whether the name or type says JPEG, PNG or WebP (only those are looked into).
 fn kind_of(path: &Path, mime: &str) -> Option<(FileExtension, &'static str)> {
     let ext = path
         .extension()
@@ -103,24 +104,32 @@ pub fn strip_gps(bytes: &[u8], kind: FileExtension) -> Result<Option<Vec<u8>>, S
     }
 }
 
-/// How much of a JPEG is read to find its metadata (an APP1 segment is at most 64 KiB).
-const JPEG_HEAD: u64 = 512 * 1024;
+/// How much is read to tell what a file is.
+const HEAD: u64 = 64;
 
-/// Whether the first bytes of a JPEG show that it carries no GPS: no EXIF block before the scan,
-/// or one without GPS tags. `false` whenever that cannot be told from the head.
-fn jpeg_head_without_gps(path: &Path) -> bool {
+/// The first bytes of a file: enough to tell what it is.
+fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
     let mut head = Vec::new();
-    let read = std::fs::File::open(path).and_then(|f| f.take(JPEG_HEAD).read_to_end(&mut head));
-    if read.is_err() {
-        return false;
-    }
-    match super::exif_block::jpeg(&head) {
-        Some(false) => true,
-        Some(true) => {
-            Metadata::new_from_vec(&head, FileExtension::JPEG).is_ok_and(|m| gps_tag_count(&m) == 0)
-        }
-        None => false,
+    std::fs::File::open(path)?
+        .take(HEAD)
+        .read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// The container the bytes start with, and the staged copy's extension.
+fn sniff(head: &[u8]) -> Option<(FileExtension, &'static str)> {
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some((FileExtension::JPEG, "jpg"))
+    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        let png = FileExtension::PNG {
+            as_zTXt_chunk: false,
+        };
+        Some((png, "png"))
+    } else if head.starts_with(b"RIFF") && head.get(8..12) == Some(b"WEBP") {
+        Some((FileExtension::WEBP, "webp"))
+    } else {
+        None
     }
 }
 
@@ -140,26 +149,31 @@ pub(super) async fn stage(
     original: FileSource,
     resuming: bool,
 ) -> Result<Staged, Stop> {
-    let Some((kind, ext)) = kind_of(&original.path, mime) else {
+    if kind_of(&original.path, mime).is_none() {
         return Ok(Staged {
             source: original,
             location_removed: false,
             source_md5: None,
         });
-    };
-    let copy = staged_path(data_dir, id, ext);
+    }
+    let data_dir = data_dir.to_path_buf();
     let name = crate::text::printable(&original.path.display().to_string()).to_string();
     let path = original.path.clone();
     let job = tokio::task::spawn_blocking(move || -> Result<Staged, String> {
-        // Most photos are JPEGs: their metadata comes first, so a GPS-free one is known from
-        // its head and streams at once, without reading (and holding) the whole file first.
-        if matches!(kind, FileExtension::JPEG) && jpeg_head_without_gps(&path) {
-            return Ok(Staged {
-                source: original,
+        let head = read_head(&path).map_err(|e| format!("it could not be read: {e}"))?;
+        let as_it_is = |source| {
+            Ok(Staged {
+                source,
                 location_removed: false,
                 source_md5: None,
-            });
-        }
+            })
+        };
+        // What the bytes are, not what the name says: a file that is no JPEG, PNG or WebP has
+        // none of their metadata to remove (the site judges it like any other file).
+        let Some((kind, ext)) = sniff(&head) else {
+            return as_it_is(original);
+        };
+        let copy = staged_path(&data_dir, id, ext);
         let bytes = std::fs::read(&path).map_err(|e| format!("it could not be read: {e}"))?;
         let md5 = hex(&md5::Md5::digest(&bytes));
         let stripped = strip_gps(&bytes, kind)?;
@@ -253,60 +267,22 @@ fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use little_exif::exif_tag::ExifTag;
-    use little_exif::rational::uR64;
-
     use super::*;
 
-    fn jpeg(dir: &Path, name: &str, gps: bool, tail: usize) -> PathBuf {
+    #[test]
+    fn what_the_bytes_are_decides_not_the_name() {
+        let dir = tempfile::tempdir().unwrap();
         let mut bytes = Vec::new();
         let img = image::RgbImage::from_fn(32, 24, |x, y| image::Rgb([x as u8, y as u8, 9]));
-        img.write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Jpeg,
-        )
-        .unwrap();
-        let mut meta = Metadata::new();
-        meta.set_tag(ExifTag::Orientation(vec![6]));
-        if gps {
-            let r = |n| uR64 {
-                nominator: n,
-                denominator: 1,
-            };
-            meta.set_tag(ExifTag::GPSLatitude(vec![r(48), r(51), r(24)]));
-        }
-        meta.write_to_vec(&mut bytes, FileExtension::JPEG).unwrap();
-        // Bytes after the end of the picture, past the head that is read.
-        bytes.extend(std::iter::repeat_n(0xAB, tail));
-        let path = dir.join(name);
-        std::fs::write(&path, bytes).unwrap();
-        path
-    }
-
-    #[test]
-    fn a_jpeg_head_tells_whether_it_carries_gps() {
-        let dir = tempfile::tempdir().unwrap();
-        let big = 2 * JPEG_HEAD as usize;
-        assert!(jpeg_head_without_gps(&jpeg(
-            dir.path(),
-            "a.jpg",
-            false,
-            big
-        )));
-        assert!(!jpeg_head_without_gps(&jpeg(
-            dir.path(),
-            "b.jpg",
-            true,
-            big
-        )));
-        // Metadata that does not end within the head: the whole file decides.
-        let mut long = vec![0xFF, 0xD8];
-        for _ in 0..(JPEG_HEAD as usize / 60_000 + 2) {
-            long.extend([0xFF, 0xE2, 0xEA, 0x62]);
-            long.extend(std::iter::repeat_n(0, 60_000));
-        }
-        std::fs::write(dir.path().join("c.jpg"), &long).unwrap();
-        assert!(!jpeg_head_without_gps(&dir.path().join("c.jpg")));
-        assert!(!jpeg_head_without_gps(&dir.path().join("missing.jpg")));
+        let mut cursor = std::io::Cursor::new(&mut bytes);
+        img.write_to(&mut cursor, image::ImageFormat::Jpeg).unwrap();
+        let named_png = dir.path().join("a.png");
+        std::fs::write(&named_png, &bytes).unwrap();
+        let head = read_head(&named_png).unwrap();
+        assert_eq!(head.len(), HEAD as usize);
+        assert!(matches!(sniff(&head), Some((FileExtension::JPEG, "jpg"))));
+        assert!(sniff(b"RIFF\0\0\0\0AVI ").is_none());
+        assert!(sniff(&[0u8; 64]).is_none());
+        assert!(read_head(&dir.path().join("missing.jpg")).is_err());
     }
 }

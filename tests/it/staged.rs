@@ -1,5 +1,6 @@
 //! Copies without location never pile up in `<data>/staged/`: a photo's copy goes when its job
-//! is cancelled, removed or fails, and at start every copy no unfinished job needs is deleted;
+//! is cancelled, removed or done (a failed one keeps it for its Retry), and at start every copy
+//! no unfinished or retryable job needs is deleted;
 //! an upload interrupted by a restart keeps its copy and ends with the stripped bytes.
 
 use std::path::{Path, PathBuf};
@@ -69,11 +70,11 @@ fn config(env: &Env) -> EngineConfig {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cancelled_removed_or_failed_photo_leaves_no_staged_copy() {
+async fn a_cancelled_or_removed_photo_leaves_no_staged_copy() {
     let env = Env::start().await;
     let data = env.path("data");
     let dir = env.dir.path();
-    let photos = ["cancel.jpg", "remove.jpg", "fail.jpg"].map(|n| big_gps_photo(dir, n));
+    let photos = ["cancel.jpg", "remove.jpg"].map(|n| big_gps_photo(dir, n));
     env.slow_patches(150);
     let (handle, mut events, ids) = start_and_add(config(&env), vec![photos[0].clone()]).await;
 
@@ -99,24 +100,51 @@ async fn a_cancelled_removed_or_failed_photo_leaves_no_staged_copy() {
         .await;
     no_staged_copy_left(&data, "removed").await;
 
-    // The server refuses its bytes: it fails.
-    env.sandbox.faults.clear();
+    handle.shutdown().await;
+}
+
+/// A failed upload keeps its session, so it keeps its copy: a Retry, even after a restart with
+/// "Remove location from photos" turned off, continues from the same bytes and ends without the
+/// location. (Before, the copy went with the failure and the Retry sent the original, which the
+/// server's upload did not fit.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_upload_keeps_its_copy_and_its_retry_ends_without_location() {
+    let env = Env::start().await;
+    let data = env.path("data");
+    let photo = big_gps_photo(env.dir.path(), "fail.jpg");
+    // The server refuses the second PATCH for good: the upload fails with a session.
     let refuse = FaultKind::Status {
         status: 400,
         retry_after_secs: None,
     };
-    let rule = Rule::nth(Some(Method::PATCH), "", 1, refuse).times(u64::MAX / 2);
+    let rule = Rule::nth(Some(Method::PATCH), "", 2, refuse).times(u64::MAX / 2);
     env.sandbox.faults.add(rule);
-    handle.send(Command::AddFiles {
-        request: 3,
-        paths: vec![photos[2].clone()],
-        destination: Default::default(),
-    });
-    let (failing, _, _) = events.added().await;
-    let out = events.finish(&failing, 30).await;
-    out[0].failed();
-    no_staged_copy_left(&data, "failed").await;
+    let (handle, mut events, ids) = start_and_add(config(&env), vec![photo]).await;
+    events.finish(&ids, 30).await[0].failed();
     handle.shutdown().await;
+    drop(events);
+    assert_eq!(staged(&data).len(), 1, "kept for a Retry");
+
+    env.sandbox.faults.clear();
+    let mut cfg = config(&env);
+    cfg.strip_location = false;
+    cfg.start = StartMode::Hold;
+    let (handle, rx) = engine::start(cfg, None).expect("restart");
+    assert_eq!(
+        staged(&data).len(),
+        1,
+        "a failed upload's copy survives a start"
+    );
+    let mut events = Events::new(rx);
+    handle.send(Command::Retry(ids[0]));
+    let out = events.finish(&ids, 30).await;
+    let r = out[0].done();
+    assert_eq!(r.verified, Verification::Verified);
+    assert!(r.location_removed);
+    let (_, served) = get(r.url.as_deref().expect("url")).await;
+    assert_eq!(gps(&served, FileExtension::JPEG), 0, "no GPS on the site");
+    handle.shutdown().await;
+    no_staged_copy_left(&data, "done").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

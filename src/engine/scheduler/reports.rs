@@ -201,8 +201,15 @@ impl Scheduler {
                 if let Some(job) = self.table.job_mut(id) {
                     job.error = Some(error.clone());
                 }
-                // A retry stages it again (the same bytes, so a session it had still fits).
-                remove_staged(&self.data_dir, id);
+                // A job that keeps its session keeps its copy: a Retry continues the upload from
+                // the same bytes, even once "Remove location from photos" is off.
+                let sent = self
+                    .table
+                    .job(id)
+                    .is_some_and(|j| j.session.is_some() || j.plain.is_some());
+                if !sent {
+                    remove_staged(&self.data_dir, id);
+                }
                 if self.set_state(id, JobState::Failed) {
                     self.emit(Event::Failed { id, error });
                 }
