@@ -20,6 +20,7 @@ pub struct OutputArgs {
         long,
         value_name = "FORMAT",
         conflicts_with = "json",
+        ignore_case = true,
         value_parser = PossibleValuesParser::new(Format::ALL.map(Format::as_str))
             .map(|s| Format::parse(&s).unwrap_or(Format::Urls))
     )]

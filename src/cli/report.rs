@@ -104,6 +104,11 @@ pub async fn run(
         }
     };
     handle.shutdown().await;
+    // What finished while the engine stopped (a file that was finishing at Ctrl+C) is reported
+    // too, and belongs in the block.
+    while let Ok(ev) = events.try_recv() {
+        r.event(ev);
+    }
     r.multi.clear().ok();
     // What finished, as one block, also after Ctrl+C (what did finish is worth pasting).
     if let Some(format) = output.format {
@@ -355,7 +360,10 @@ impl Reporter {
         let items: Vec<Item<'_>> = self
             .order
             .iter()
-            .filter_map(|id| Some(Item::of_job(self.jobs.get(id)?, self.results.get(id)?)))
+            .filter_map(|id| Some((self.jobs.get(id)?, self.results.get(id)?)))
+            // A copy whose hash differs from the file counts as failed: not for pasting.
+            .filter(|(_, r)| r.verified.as_option() != Some(false))
+            .map(|(job, result)| Item::of_job(job, result))
             .collect();
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(export::block(format, &items).as_bytes());

@@ -91,8 +91,9 @@ impl<'a> Item<'a> {
         }
     }
 
-    /// The URL, when it is a web address that can go on a line of its own.
-    fn web_url(&self) -> Option<&'a str> {
+    /// The URL, when it is a web address that can go on a line of its own (what every Copy
+    /// form copies; any other text a server sent is never copied as a link).
+    pub fn web_url(&self) -> Option<&'a str> {
         self.url.filter(|u| web_url(u))
     }
 
@@ -164,11 +165,22 @@ fn one_line(name: &str) -> String {
         .collect()
 }
 
-/// `![name](url)` for an image, `[name](url)` for another file. Brackets leave the name and
-/// parentheses are escaped in the URL, so neither ends the markup early.
+/// `![name](url)` for an image, `[name](url)` for another file. Markdown's punctuation in the
+/// name is backslash-escaped (a bracket, a backslash or raw HTML cannot end or inject markup)
+/// and parentheses and angle brackets are percent-encoded in the URL.
 pub fn markdown(name: &str, url: &str, image: bool) -> String {
-    let text = one_line(name).replace(['[', ']'], "");
-    let url = url.replace('(', "%28").replace(')', "%29");
+    let mut text = String::new();
+    for c in one_line(name).chars() {
+        if "\\[]<>*_`".contains(c) {
+            text.push('\\');
+        }
+        text.push(c);
+    }
+    let url = url
+        .replace('(', "%28")
+        .replace(')', "%29")
+        .replace('<', "%3C")
+        .replace('>', "%3E");
     let bang = if image { "!" } else { "" };
     format!("{bang}[{text}]({url})")
 }
@@ -285,12 +297,17 @@ mod tests {
         let evil = photo("a\nb](javascript:x) [c", "http://x/p(1)?q=1&r=\"<s>");
         assert_eq!(
             line(Format::Markdown, &evil).unwrap(),
-            "![a b(javascript:x) c](http://x/p%281%29?q=1&r=\"<s>)"
+            r#"![a b\](javascript:x) \[c](http://x/p%281%29?q=1&r="%3Cs%3E)"#
         );
         assert_eq!(
             line(Format::Html, &evil).unwrap(),
             "<img src=\"http://x/p(1)?q=1&amp;r=&quot;&lt;s&gt;\" alt=\"a b](javascript:x) [c\" \
              width=\"640\" height=\"480\">"
+        );
+        assert_eq!(markdown("x\\", "http://x/a", false), r"[x\\](http://x/a)");
+        assert_eq!(
+            markdown("<img src=x onerror=y>_*.pdf", "http://x/a", false),
+            r"[\<img src=x onerror=y\>\_\*.pdf](http://x/a)"
         );
         // A URL that is no web address, or would break the line, is left out of line forms.
         for bad in [

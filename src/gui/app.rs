@@ -243,11 +243,19 @@ impl App {
                 _ => None,
             })
             .collect();
+        let mut removed = std::collections::HashSet::new();
         for e in &batch {
             if let Event::Removed(id) = e {
                 self.thumbs.forget(*id);
-                self.view.queue_view.selection.retain(|k| k != id);
+                removed.insert(*id);
             }
+        }
+        // Once per batch: Ctrl+A then Delete removes thousands of rows in one batch.
+        if !removed.is_empty() {
+            self.view
+                .queue_view
+                .selection
+                .retain(|k| !removed.contains(k));
         }
         for n in self.queue.apply(batch, Instant::now()) {
             self.view.messages.show(n);

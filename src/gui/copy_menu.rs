@@ -33,7 +33,7 @@ pub fn file_buttons(
     copied: Option<&'static str>,
     copy_label: &str,
 ) -> Option<Copy> {
-    let url = item.url?;
+    let url = item.web_url()?;
     let name = item.name;
     let mut out = None;
     let menu = ui.menu_button("⏷", |ui| {
@@ -110,10 +110,10 @@ pub fn block_menu<'a>(
                 }
             }
         });
-        let tip = match available {
-            0 => "Nothing has finished yet".to_string(),
-            1 => "1 finished file as a URL, Markdown, HTML or CSV".to_string(),
-            n => format!("{n} finished files as URLs, Markdown, HTML or CSV"),
+        let tip = if available == 0 {
+            "Nothing has finished yet"
+        } else {
+            "The finished files as URLs, Markdown, HTML or CSV"
         };
         a11y(&menu.response, egui::Role::Button, label.to_string());
         menu.response.on_hover_text(tip);

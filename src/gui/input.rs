@@ -99,17 +99,21 @@ pub fn input_actions(ctx: &egui::Context, at: &InputContext<'_>) -> Vec<AppActio
     if !space && !delete {
         return out;
     }
-    // Space and Delete act on every selected row, in queue order.
+    // Space and Delete act on every selected row, in queue order. Space pauses them all when
+    // any of them moves, and resumes them all otherwise (never some of each).
     let rows = at.queue.rows().iter().map(|r| r.job.id);
-    for id in at.selection.in_order(rows) {
-        if space {
-            match at.queue.get(id).map(|r| r.job.state) {
-                Some(JobState::Paused) => out.push(AppAction::Send(Command::Resume(id))),
-                Some(JobState::Uploading | JobState::Queued) => {
-                    out.push(AppAction::Send(Command::Pause(id)))
-                }
-                _ => {}
-            }
+    let picked: Vec<(JobId, JobState)> = at
+        .selection
+        .in_order(rows)
+        .filter_map(|id| Some((id, at.queue.get(id)?.job.state)))
+        .collect();
+    let moving = |s: JobState| matches!(s, JobState::Uploading | JobState::Queued);
+    let pause = picked.iter().any(|(_, s)| moving(*s));
+    for (id, state) in picked {
+        if space && pause && moving(state) {
+            out.push(AppAction::Send(Command::Pause(id)));
+        } else if space && !pause && state == JobState::Paused {
+            out.push(AppAction::Send(Command::Resume(id)));
         }
         if delete {
             out.push(AppAction::Send(Command::Remove(id)));

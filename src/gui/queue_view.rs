@@ -114,18 +114,11 @@ pub fn status_bar_ui(ui: &mut egui::Ui, queue: &Queue, view: &QueueView) -> Vec<
             // Several rows selected: the same forms for them alone.
             if view.selection.len() > 1 {
                 let sel = &view.selection;
-                let done = sel
-                    .keys()
-                    .filter(|id| {
-                        queue
-                            .get(*id)
-                            .is_some_and(|r| r.job.state == JobState::Done)
-                    })
-                    .count();
+                // The finished ones among them are found only while the menu is open.
                 let label = format!("Copy {} selected ▾", sel.len());
-                if let Some(b) =
-                    copy_menu::block_menu(ui, &label, done, || finished_items(queue, Some(sel)))
-                {
+                if let Some(b) = copy_menu::block_menu(ui, &label, sel.len(), || {
+                    finished_items(queue, Some(sel))
+                }) {
                     out.push(AppAction::CopyBlock(b));
                 }
             }
