@@ -61,6 +61,14 @@ pub fn gps_tag_count(meta: &Metadata) -> usize {
 /// The bytes without their GPS tags; `Ok(None)` when they carry none. Fails when the metadata
 /// has an EXIF block that cannot be read or written back.
 pub fn strip_gps(bytes: &[u8], kind: FileExtension) -> Result<Option<Vec<u8>>, String> {
+    // XMP (what Lightroom and Photoshop write beside EXIF) can hold the location too; little_exif
+    // does not edit XMP, so such a photo is not sent rather than sent with it.
+    if [&b"GPSLatitude"[..], b"GPSLongitude"]
+        .iter()
+        .any(|name| bytes.windows(name.len()).any(|w| w == *name))
+    {
+        return Err("its XMP metadata holds a location, which Wixup cannot remove yet".into());
+    }
     let buf = bytes.to_vec();
     let mut meta = match Metadata::new_from_vec(&buf, kind) {
         Ok(m) => m,

@@ -262,3 +262,41 @@ async fn a_lossless_webp_with_gps_loses_it_and_keeps_its_pixels_and_orientation(
         "the file on disk is unchanged"
     );
 }
+
+/// A location in XMP (as Lightroom exports write it) cannot be removed by the metadata crate:
+/// the photo is not sent, and the message says what to do; with the setting off it is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_with_its_location_in_xmp_is_not_sent_while_removal_is_on() {
+    let env = Env::start().await;
+    let mut encoded = Vec::new();
+    let img = image::RgbImage::from_fn(48, 32, |x, y| image::Rgb([x as u8 * 5, y as u8 * 7, 30]));
+    img.write_to(
+        &mut std::io::Cursor::new(&mut encoded),
+        image::ImageFormat::Jpeg,
+    )
+    .expect("encode");
+    let mut xmp = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
+    xmp.extend(br#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="48,51.4N" exif:GPSLongitude="2,21.05E"/></rdf:RDF></x:xmpmeta>"#);
+    let mut bytes = encoded[..2].to_vec();
+    bytes.extend([0xFF, 0xE1]);
+    bytes.extend(((xmp.len() + 2) as u16).to_be_bytes());
+    bytes.extend(&xmp);
+    bytes.extend(&encoded[2..]);
+    let photo = env.dir.path().join("lightroom.jpg");
+    std::fs::write(&photo, &bytes).expect("write");
+
+    let mut cfg = env.engine_config("data");
+    cfg.dedupe = false;
+    let (handle, mut events, ids) = start_and_add(cfg, vec![photo.clone()]).await;
+    let out = events.finish(&ids, 30).await;
+    let error = out[0].failed();
+    assert!(error.message.contains("lightroom.jpg"), "{error:?}");
+    assert!(error.message.contains("XMP"), "{error:?}");
+    assert!(error.message.contains("--keep-location"), "{error:?}");
+    handle.shutdown().await;
+    assert_eq!(env.stat(|s| &s.bytes_received), 0, "nothing was sent");
+
+    let r = upload(&env, &photo, false, 10_000_000).await;
+    let (_, served) = get(r.url.as_deref().expect("url")).await;
+    assert_eq!(served, bytes, "with the setting off: as it is");
+}
