@@ -73,7 +73,8 @@ async fn upload(
     let resuming = job.session.is_some() || job.plain.is_some();
     // An upload begun from a copy without the location ends from it, even once the setting is
     // off: the server holds those bytes.
-    let strip = shared.strip_location || (resuming && has_staged(&shared.data_dir, id).await);
+    let had_copy = resuming && has_staged(&shared.data_dir, id).await;
+    let strip = shared.strip_location || had_copy;
     let file = if strip && job.file_id.is_none() {
         // The original must still be the file queued before its copy is made or reused.
         file.check_readable().await.map_err(stop_for_tus_error)?;
@@ -81,6 +82,14 @@ async fn upload(
         let s = stage(&shared.data_dir, id, &job.mime_type, file, resuming).await?;
         location_removed = s.location_removed;
         source_md5 = s.source_md5;
+        // An upload begun from the original (the setting was off then) cannot go on from a copy
+        // of another size: it starts anew, without the location (the part sent never became a
+        // file on the site).
+        if location_removed && !had_copy && job.session.is_some() {
+            tracing::info!(%id, "location removal was turned on mid-upload; starting it anew");
+            job.session = None;
+            persist_session(reports, id, None).await;
+        }
         job.size_bytes = s.source.len;
         s.source
     } else {

@@ -234,3 +234,36 @@ async fn cut_by_a_restart(strip_on_resume: bool) {
     handle.shutdown().await;
     no_staged_copy_left(&data, "done").await;
 }
+
+/// The other way round: an upload begun with "Remove location from photos" off goes on after it
+/// is turned on as a new upload from a copy without the location (the copy has another size, so
+/// the upload begun from the original cannot take it). Before, it failed on the size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_begun_with_its_location_starts_anew_without_it_once_removal_is_on() {
+    let env = Env::start().await;
+    let photo = big_gps_photo(env.dir.path(), "turned-on.jpg");
+    env.slow_patches(150);
+    let mut cfg = config(&env);
+    cfg.strip_location = false;
+    let (handle, mut events, ids) = start_and_add(cfg.clone(), vec![photo]).await;
+    mid_upload(&mut events, ids[0], 2 * CHUNK).await;
+    handle.shutdown().await;
+    drop(events);
+    env.sandbox.faults.clear();
+    assert!(
+        staged(&env.path("data")).is_empty(),
+        "sent from the original"
+    );
+
+    cfg.strip_location = true;
+    cfg.start = StartMode::Continue;
+    let (handle, rx) = engine::start(cfg, None).expect("restart");
+    let mut events = Events::new(rx);
+    let out = events.finish(&ids, 60).await;
+    let r = out[0].done();
+    assert_eq!(r.verified, Verification::Verified);
+    assert!(r.location_removed);
+    let (_, served) = get(r.url.as_deref().expect("url")).await;
+    assert_eq!(gps(&served, FileExtension::JPEG), 0, "no GPS on the site");
+    handle.shutdown().await;
+}
