@@ -140,11 +140,9 @@ async fn a_photo_without_gps_is_sent_from_the_original_unchanged() {
     assert_eq!(served, std::fs::read(&photo).expect("read"));
 }
 
-/// Found by the Xvfb run: a large photo without any metadata whose compressed pixels happened
-/// to hold the bytes "EXIF" failed "its metadata could not be read" and was never sent.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_photo_without_metadata_uploads_even_when_its_bytes_spell_exif() {
-    let env = Env::start().await;
+/// A small JPEG (no metadata of its own) with one segment `marker` holding `data` right after
+/// its start of image.
+fn jpeg_with_segment(marker: u8, data: &[u8]) -> Vec<u8> {
     let mut encoded = Vec::new();
     let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 90]));
     img.write_to(
@@ -152,13 +150,21 @@ async fn a_photo_without_metadata_uploads_even_when_its_bytes_spell_exif() {
         image::ImageFormat::Jpeg,
     )
     .expect("encode");
-    // A comment segment right after SOI that spells every EXIF marker: no EXIF block at all.
-    let words = b"Exif\0\0 EXIF eXIf";
     let mut bytes = encoded[..2].to_vec();
-    bytes.extend([0xFF, 0xFE]);
-    bytes.extend(((words.len() + 2) as u16).to_be_bytes());
-    bytes.extend(words);
+    bytes.extend([0xFF, marker]);
+    bytes.extend(((data.len() + 2) as u16).to_be_bytes());
+    bytes.extend(data);
     bytes.extend(&encoded[2..]);
+    bytes
+}
+
+/// Found by the Xvfb run: a large photo without any metadata whose compressed pixels happened
+/// to hold the bytes "EXIF" failed "its metadata could not be read" and was never sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_without_metadata_uploads_even_when_its_bytes_spell_exif() {
+    let env = Env::start().await;
+    // A comment segment that spells every EXIF marker: no EXIF block at all.
+    let bytes = jpeg_with_segment(0xFE, b"Exif\0\0 EXIF eXIf");
     let photo = env.dir.path().join("no-metadata.jpg");
     std::fs::write(&photo, &bytes).expect("write");
     let r = upload(&env, &photo, true, 10_000_000).await;
@@ -268,20 +274,9 @@ async fn a_lossless_webp_with_gps_loses_it_and_keeps_its_pixels_and_orientation(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_photo_with_its_location_in_xmp_is_not_sent_while_removal_is_on() {
     let env = Env::start().await;
-    let mut encoded = Vec::new();
-    let img = image::RgbImage::from_fn(48, 32, |x, y| image::Rgb([x as u8 * 5, y as u8 * 7, 30]));
-    img.write_to(
-        &mut std::io::Cursor::new(&mut encoded),
-        image::ImageFormat::Jpeg,
-    )
-    .expect("encode");
     let mut xmp = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
     xmp.extend(br#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="48,51.4N" exif:GPSLongitude="2,21.05E"/></rdf:RDF></x:xmpmeta>"#);
-    let mut bytes = encoded[..2].to_vec();
-    bytes.extend([0xFF, 0xE1]);
-    bytes.extend(((xmp.len() + 2) as u16).to_be_bytes());
-    bytes.extend(&xmp);
-    bytes.extend(&encoded[2..]);
+    let bytes = jpeg_with_segment(0xE1, &xmp);
     let photo = env.dir.path().join("lightroom.jpg");
     std::fs::write(&photo, &bytes).expect("write");
 

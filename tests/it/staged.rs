@@ -59,6 +59,16 @@ async fn mid_upload(events: &mut Events, id: JobId, bytes: u64) {
         .await;
 }
 
+/// Waits for `id` to end, verified, without its location, and served without GPS.
+async fn ends_without_location(events: &mut Events, id: JobId) {
+    let out = events.finish(&[id], 60).await;
+    let r = out[0].done();
+    assert_eq!(r.verified, Verification::Verified);
+    assert!(r.location_removed);
+    let (_, served) = get(r.url.as_deref().expect("url")).await;
+    assert_eq!(gps(&served, FileExtension::JPEG), 0, "no GPS on the site");
+}
+
 /// The chunk size of [`Env::slow_engine_config`].
 const CHUNK: u64 = 256 * 1024;
 
@@ -137,12 +147,7 @@ async fn a_failed_upload_keeps_its_copy_and_its_retry_ends_without_location() {
     );
     let mut events = Events::new(rx);
     handle.send(Command::Retry(ids[0]));
-    let out = events.finish(&ids, 30).await;
-    let r = out[0].done();
-    assert_eq!(r.verified, Verification::Verified);
-    assert!(r.location_removed);
-    let (_, served) = get(r.url.as_deref().expect("url")).await;
-    assert_eq!(gps(&served, FileExtension::JPEG), 0, "no GPS on the site");
+    ends_without_location(&mut events, ids[0]).await;
     handle.shutdown().await;
     no_staged_copy_left(&data, "done").await;
 }
@@ -259,11 +264,6 @@ async fn an_upload_begun_with_its_location_starts_anew_without_it_once_removal_i
     cfg.start = StartMode::Continue;
     let (handle, rx) = engine::start(cfg, None).expect("restart");
     let mut events = Events::new(rx);
-    let out = events.finish(&ids, 60).await;
-    let r = out[0].done();
-    assert_eq!(r.verified, Verification::Verified);
-    assert!(r.location_removed);
-    let (_, served) = get(r.url.as_deref().expect("url")).await;
-    assert_eq!(gps(&served, FileExtension::JPEG), 0, "no GPS on the site");
+    ends_without_location(&mut events, ids[0]).await;
     handle.shutdown().await;
 }
