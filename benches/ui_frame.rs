@@ -87,7 +87,7 @@ fn main() {
     // A library of 10,000 finished uploads over 100 days, for the History tab.
     for i in 0..10_000u64 {
         let name = format!("holiday-{i:05}.jpg");
-        let entry = wixup::engine::history::HistoryEntry {
+        let entry = wixup::history::HistoryEntry {
             path: files_dir(dir.path()).join(&name),
             file_id: format!("f{i:05}~mv2.jpg"),
             url: Some(format!("{}media/f{i:05}~mv2.jpg", sb.local_url())),
@@ -106,7 +106,7 @@ fn main() {
             location_checked: false,
             name,
         };
-        wixup::engine::history::append(&data, &entry).unwrap();
+        wixup::history::append(&data, &entry).unwrap();
     }
     let secrets = SecretStore::File(data.join("api-key"));
     secrets.set(&ApiKey::new(sandbox::DEFAULT_API_KEY)).unwrap();

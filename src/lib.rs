@@ -41,6 +41,14 @@
 //! wix_media/     the Wix Media Manager REST client: upload URLs, finalize, files, folders
 //! retry          the retry schedule, count and sleep both clients use
 //!
+//! below the engine, beside the clients (no engine, no UI) ─────────────────────────────────
+//! metadata/      what a file is, from its bytes (sniff), its container walked (exif_block),
+//!                a photo's location removed with its pixels untouched (location)
+//! history/       finished uploads (`history.jsonl`) and their duplicate index (index)
+//!
+//! above the engine, for both front ends ──────────────────────────────────────────────────────
+//! export         finished files as text to paste: URLs, Markdown, HTML, CSV, wix:image URIs
+//!
 //! the sandbox (shares no protocol code with the clients; they meet over HTTP only) ────────
 //! sandbox/       a Wix-compatible server: rest, tus_server + tus_body, finalize, media,
 //!                state (shared by handlers), store + persist (records on disk), faults
@@ -90,11 +98,14 @@
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod export;
 pub mod file_stream;
 pub mod fs;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod history;
 pub mod imaging;
+pub mod metadata;
 pub mod os_path;
 pub mod paths;
 pub mod redact;

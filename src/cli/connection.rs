@@ -4,7 +4,7 @@
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 
-use crate::engine::export::Format;
+use crate::export::Format;
 
 use crate::startup::{self, BackendKind, Connection, SettingsUse};
 

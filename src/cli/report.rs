@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
-use crate::engine::export::{self, Format, Item};
+use crate::export::{self, Format, Item};
 use crate::engine::{
     self, Command, Destination, EngineConfig, Event, Job, JobId, JobResult, JobState,
 };

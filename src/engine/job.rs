@@ -5,6 +5,9 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use crate::history::HistoryEntry;
+pub use crate::history::{OriginKind, Verification};
+
 /// Identifies a job within one data dir (never reused).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct JobId(pub u64);
@@ -127,27 +130,6 @@ pub struct PlainSession {
     pub created_unix: u64,
 }
 
-/// Whether the server's hash matched the local file's MD5.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verification {
-    Verified,
-    Mismatch,
-    /// The server gave no hash.
-    Unknown,
-}
-
-impl Verification {
-    /// `true`, `false` or `null` in JSON output.
-    pub fn as_option(self) -> Option<bool> {
-        match self {
-            Verification::Verified => Some(true),
-            Verification::Mismatch => Some(false),
-            Verification::Unknown => None,
-        }
-    }
-}
-
 /// Where a job's file comes from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -177,25 +159,6 @@ impl Origin {
 
     pub fn is_link(&self) -> bool {
         matches!(self, Origin::Link { .. })
-    }
-}
-
-/// Whether a file was uploaded or imported, as results and history record it
-/// (`"upload"` / `"import"`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OriginKind {
-    #[default]
-    Upload,
-    Import,
-}
-
-impl OriginKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OriginKind::Upload => "upload",
-            OriginKind::Import => "import",
-        }
     }
 }
 
@@ -288,6 +251,41 @@ impl Job {
             let secs = u64::try_from(n / 1_000_000_000).ok()?;
             SystemTime::UNIX_EPOCH.checked_add(Duration::new(secs, (n % 1_000_000_000) as u32))
         })
+    }
+}
+
+impl Job {
+    /// The history's record of this job finished with `result` (the site and whether location
+    /// removal was on are the caller's to fill in).
+    pub fn history_entry(&self, result: &JobResult) -> HistoryEntry {
+        HistoryEntry {
+            name: result
+                .display_name
+                .clone()
+                .unwrap_or_else(|| self.name.clone()),
+            path: self.path.clone(),
+            file_id: result.file_id.clone(),
+            url: result.url.clone(),
+            thumbnail_url: result.thumbnail_url.clone(),
+            size_bytes: result.size_bytes.unwrap_or(self.size_bytes),
+            mime_type: self.mime_type.clone(),
+            verified: result.verified,
+            image_size: result.image_size,
+            finished_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            origin: self.origin.kind(),
+            source_url: self.origin.url().map(str::to_string),
+            site: None,
+            source_md5: result
+                .source_md5
+                .clone()
+                .or_else(|| result.local_md5.clone()),
+            source_size: Some(self.size_bytes),
+            location_removed: result.location_removed,
+            location_checked: false,
+        }
     }
 }
 

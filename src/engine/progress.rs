@@ -1,7 +1,6 @@
 //! A job's view of its tus upload: progress forwarded to the scheduler (throttled) and the MD5 of
 //! the file computed from the bytes as they stream, on a thread of its own.
 
-use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::mpsc::{SyncSender, sync_channel};
@@ -107,17 +106,7 @@ impl JobProgress {
                 .and_then(|h| h.join().ok())
                 .unwrap_or_else(|| (md5::Md5::new(), 0));
             if upto < len {
-                let mut f = std::fs::File::open(path)?;
-                f.seek(SeekFrom::Start(upto))?;
-                let mut f = f.take(len - upto);
-                let mut buf = vec![0u8; 1 << 20];
-                loop {
-                    let n = f.read(&mut buf)?;
-                    if n == 0 {
-                        break;
-                    }
-                    hasher.update(&buf[..n]);
-                }
+                crate::fs::hash_range(&mut hasher, &path, upto, len - upto)?;
             }
             Ok(hex::encode(hasher.finalize()))
         })

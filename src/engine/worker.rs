@@ -79,7 +79,7 @@ async fn upload(
         // The original must still be the file queued before its copy is made or reused.
         file.check_readable().await.map_err(stop_for_tus_error)?;
         check_file(&file).await?;
-        let s = stage(&shared.data_dir, id, &job.mime_type, file, resuming).await?;
+        let s = stage(&shared.data_dir, id, file, resuming).await?;
         location_removed = s.location_removed;
         source_md5 = s.source_md5;
         // An upload begun from the original (the setting was off then) cannot go on from a copy

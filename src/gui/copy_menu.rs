@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::engine::export::{self, Format, Item};
+use crate::export::{self, Format, Item};
 
 use super::style::a11y;
 

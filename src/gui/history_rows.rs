@@ -4,8 +4,8 @@
 use egui::{Align, Layout, Rect, RichText, Sense, UiBuilder, vec2};
 
 use crate::engine::OriginKind;
-use crate::engine::export::Item;
-use crate::engine::history::HistoryEntry;
+use crate::export::Item;
+use crate::history::HistoryEntry;
 use crate::units::format_bytes;
 
 use super::copy_menu::{self, Copy};

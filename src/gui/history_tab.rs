@@ -12,8 +12,8 @@ use egui::RichText;
 use jiff::tz::TimeZone;
 use poll_promise::Promise;
 
-use crate::engine::export::Item;
-use crate::engine::history::{self, HistoryEntry};
+use crate::export::Item;
+use crate::history::{self, HistoryEntry};
 
 use super::copy_menu::{self, COPIED_FOR, Copy};
 use super::history_rows::{ENTRY_HEIGHT, Shown, entry_ui};

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use egui::{Align, Layout};
 
-use crate::engine::export::Item;
+use crate::export::Item;
 use crate::engine::{Command, JobId, JobState};
 use crate::units::{format_bytes, format_speed};
 

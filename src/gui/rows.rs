@@ -8,7 +8,7 @@ use egui::{Align, Color32, Layout, Rect, RichText, Sense, UiBuilder, vec2};
 use crate::engine::{JobId, JobState};
 use crate::units::format_bytes;
 
-use crate::engine::export::Item;
+use crate::export::Item;
 
 use super::copy_menu;
 use super::format::{self, Tone};

@@ -4,7 +4,7 @@
 
 use super::cli::{run, wixup};
 use super::support::{Env, exits_with, oriented_jpeg, random_file};
-use wixup::engine::history;
+use wixup::history;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upload_prints_the_batch_as_one_block_in_the_order_given() {

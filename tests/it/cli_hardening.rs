@@ -42,7 +42,7 @@ async fn a_name_that_is_not_utf8_uploads_and_round_trips_through_journal_and_his
         lines[0]["path"]
     );
     // The history holds the exact bytes of the path.
-    let history = wixup::engine::history::load(&env.path("data")).expect("history");
+    let history = wixup::history::load(&env.path("data")).expect("history");
     assert_eq!(history.len(), 1);
     assert_eq!(
         history[0].path.as_os_str().as_bytes(),

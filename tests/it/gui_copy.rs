@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use wixup::engine::history;
+use wixup::history;
 use wixup::gui::App;
 
 use super::gui::{

@@ -7,7 +7,7 @@ use egui::epaint::{ClippedShape, Shape};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use jiff::tz::TimeZone;
-use wixup::engine::history::{self, HistoryEntry};
+use wixup::history::{self, HistoryEntry};
 use wixup::engine::{OriginKind, Verification};
 use wixup::gui::App;
 

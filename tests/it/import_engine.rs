@@ -67,7 +67,7 @@ async fn links_become_jobs_that_end_ready_or_failed_and_go_out_in_one_bulk_call(
             url: urls[0].clone()
         }
     );
-    let history = engine::history::load(&env.path("data")).expect("history");
+    let history = wixup::history::load(&env.path("data")).expect("history");
     assert_eq!(history.len(), 2);
     assert!(history.iter().all(|h| h.origin == OriginKind::Import));
     assert!(

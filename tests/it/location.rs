@@ -9,7 +9,7 @@ use little_exif::filetype::FileExtension;
 use little_exif::metadata::Metadata;
 use little_exif::rational::uR64;
 use md5::Digest as _;
-use wixup::engine::stage::gps_tag_count;
+use wixup::metadata::gps_tag_count;
 use wixup::engine::{JobResult, Verification};
 
 use super::support::{Env, get, shared_testdata, start_and_add};

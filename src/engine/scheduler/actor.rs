@@ -12,9 +12,9 @@ use super::table::{JobTable, Worker};
 use super::tuner::Tuner;
 use crate::engine::command::Command;
 use crate::engine::config::{EngineConfig, StartError};
-use crate::engine::dedupe::{Checked, Index};
+use crate::engine::dedupe::{Checked, Dedupe};
 use crate::engine::event::{Event, Notifier};
-use crate::engine::history;
+use crate::history;
 use crate::engine::job::{Destination, JobId, JobState};
 use crate::engine::journal::{Journal, JournalWriter, WriterOptions};
 use crate::engine::poller::Poller;
@@ -108,8 +108,8 @@ pub(crate) fn spawn(
                         .ok()
                 })
                 .unwrap_or_default();
-            let private = s.shared.strip_location;
-            s.dedupe = Some(Index::new(site, private, entries, hashed));
+            let index = crate::history::Index::new(site, entries);
+            s.dedupe = Some(Dedupe::new(index, hashed));
             // Before the first scheduling: restored queued files are checked like new ones.
             s.check_restored();
         }
@@ -156,7 +156,7 @@ pub(super) struct Scheduler {
     /// This site's key in the history.
     pub(super) site: String,
     /// Earlier uploads to this site, when dedupe is on.
-    pub(super) dedupe: Option<Index>,
+    pub(super) dedupe: Option<Dedupe>,
     /// Where a check for an earlier upload of a file sends its answer.
     pub(super) checks_tx: mpsc::UnboundedSender<Checked>,
 }

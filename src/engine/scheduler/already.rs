@@ -15,7 +15,7 @@ impl Scheduler {
     pub(super) fn may_be_there(&self, size: u64, name: &str) -> bool {
         self.dedupe
             .as_ref()
-            .is_some_and(|d| !d.candidates(size, name).is_empty())
+            .is_some_and(|d| !d.index.candidates(size, name, self.shared.strip_location).is_empty())
     }
 
     /// Queued files restored from the journal with nothing sent yet (the last process quit
@@ -40,7 +40,7 @@ impl Scheduler {
         let Some(d) = &self.dedupe else {
             return;
         };
-        let candidates = d.candidates(size, name);
+        let candidates = d.index.candidates(size, name, self.shared.strip_location);
         let checker = d.checker();
         if let Some(e) = self.table.entry_mut(id) {
             e.held = true;
@@ -103,9 +103,9 @@ impl Scheduler {
     }
 
     /// A file just finished: later files with its bytes find it.
-    pub(super) fn remember(&mut self, entry: &crate::engine::history::HistoryEntry) {
+    pub(super) fn remember(&mut self, entry: &crate::history::HistoryEntry) {
         if let Some(d) = &mut self.dedupe {
-            d.add(entry.clone());
+            d.index.add(entry.clone());
         }
     }
 }

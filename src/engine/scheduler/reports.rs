@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use crate::engine::event::Event;
-use crate::engine::history::{self, HistoryEntry};
+use crate::history;
 use crate::engine::job::{JobId, JobResult, JobState};
 use crate::engine::report::{Report, Stop};
 use crate::engine::stage::remove_staged;
@@ -177,7 +177,7 @@ impl Scheduler {
                     let entry = self
                         .table
                         .job(id)
-                        .map(|job| HistoryEntry::new(job, &result));
+                        .map(|job| job.history_entry(&result));
                     if let Some(mut entry) = entry {
                         entry.site = Some(self.site.clone());
                         entry.location_checked = self.shared.strip_location;

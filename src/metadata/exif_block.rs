@@ -6,14 +6,14 @@
 //! A container that cannot be walked counts as carrying a block: then the metadata reader's
 //! error stands, and a photo whose GPS cannot be ruled out is not sent.
 
-use little_exif::filetype::FileExtension;
+use super::sniff::Kind;
 
-pub fn has_exif_block(bytes: &[u8], kind: FileExtension) -> bool {
+/// Whether the bytes of a `kind` file carry an EXIF block (`true` when they cannot be walked).
+pub fn has_exif_block(bytes: &[u8], kind: Kind) -> bool {
     let walked = match kind {
-        FileExtension::JPEG => jpeg(bytes),
-        FileExtension::PNG { .. } => png(bytes),
-        FileExtension::WEBP => webp(bytes),
-        _ => None,
+        Kind::Jpeg => jpeg(bytes),
+        Kind::Png => png(bytes),
+        Kind::Webp => webp(bytes),
     };
     walked.unwrap_or(true)
 }
@@ -135,9 +135,7 @@ pub fn replace_webp_exif(b: &[u8], chunk: &[u8]) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
-    const PNG: FileExtension = FileExtension::PNG {
-        as_zTXt_chunk: false,
-    };
+    const PNG: Kind = Kind::Png;
 
     fn jpeg_with(segments: &[(u8, &[u8])], scan: &[u8]) -> Vec<u8> {
         let mut v = vec![0xFF, 0xD8];
@@ -157,15 +155,15 @@ mod tests {
         let words = b"Exif\0\0 EXIF eXIf".as_slice();
         // The words in a comment and in the compressed data are no EXIF block.
         let plain = jpeg_with(&[(0xE0, b"JFIF\0"), (0xFE, words)], words);
-        assert!(!has_exif_block(&plain, FileExtension::JPEG));
+        assert!(!has_exif_block(&plain, Kind::Jpeg));
         let exif = jpeg_with(&[(0xE0, b"JFIF\0"), (0xE1, b"Exif\0\0MM\0*")], b"");
-        assert!(has_exif_block(&exif, FileExtension::JPEG));
+        assert!(has_exif_block(&exif, Kind::Jpeg));
         // XMP lives in APP1 too, and is not EXIF.
         let xmp = jpeg_with(&[(0xE1, b"http://ns.adobe.com/xap/1.0/\0")], b"");
-        assert!(!has_exif_block(&xmp, FileExtension::JPEG));
+        assert!(!has_exif_block(&xmp, Kind::Jpeg));
         // Cut short, or not a JPEG: it cannot be ruled out.
-        assert!(has_exif_block(&exif[..8], FileExtension::JPEG));
-        assert!(has_exif_block(b"GIF89a", FileExtension::JPEG));
+        assert!(has_exif_block(&exif[..8], Kind::Jpeg));
+        assert!(has_exif_block(b"GIF89a", Kind::Jpeg));
     }
 
     fn chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
@@ -212,10 +210,10 @@ mod tests {
             v
         };
         let vp8: (&[u8; 4], &[u8]) = (b"VP8L", b"EXIF Exif\0\0 odd");
-        assert!(!has_exif_block(&webp(&[vp8]), FileExtension::WEBP));
+        assert!(!has_exif_block(&webp(&[vp8]), Kind::Webp));
         let xmp: (&[u8; 4], &[u8]) = (b"XMP ", b"<x/>");
         let with = webp(&[vp8, (b"EXIF", b"MM\0*1"), xmp]);
-        assert!(has_exif_block(&with, FileExtension::WEBP));
+        assert!(has_exif_block(&with, Kind::Webp));
         // Swapping the chunk keeps the others and mends the RIFF size.
         let swapped = replace_webp_exif(&with, b"EXIF\x03\0\0\0abc\0").unwrap();
         assert_eq!(swapped, webp(&[vp8, (b"EXIF", b"abc"), xmp]));

@@ -1,5 +1,6 @@
 //! Finished uploads, kept after they leave the queue: `history.jsonl` in the data dir, one JSON
-//! object per line, appended when a file becomes READY (by the window and the CLI alike).
+//! object per line, appended when a file becomes READY (by the window and the CLI alike), and
+//! `index`, the duplicate index over it.
 //!
 //! Append-only, so a crash can cost at most the last line; lines that do not parse are skipped.
 
@@ -8,7 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::job::{Job, JobResult, OriginKind, Verification};
+mod index;
+
+pub use index::Index;
+
 
 const FILE: &str = "history.jsonl";
 
@@ -58,39 +62,6 @@ pub fn site_key(api_base: &reqwest::Url, site_id: &str) -> String {
     format!("{} {site_id}", api_base.as_str().trim_end_matches('/'))
 }
 
-impl HistoryEntry {
-    pub fn new(job: &Job, result: &JobResult) -> Self {
-        Self {
-            name: result
-                .display_name
-                .clone()
-                .unwrap_or_else(|| job.name.clone()),
-            path: job.path.clone(),
-            file_id: result.file_id.clone(),
-            url: result.url.clone(),
-            thumbnail_url: result.thumbnail_url.clone(),
-            size_bytes: result.size_bytes.unwrap_or(job.size_bytes),
-            mime_type: job.mime_type.clone(),
-            verified: result.verified,
-            image_size: result.image_size,
-            finished_unix: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
-            origin: job.origin.kind(),
-            source_url: job.origin.url().map(str::to_string),
-            site: None,
-            source_md5: result
-                .source_md5
-                .clone()
-                .or_else(|| result.local_md5.clone()),
-            source_size: Some(job.size_bytes),
-            location_removed: result.location_removed,
-            location_checked: false,
-        }
-    }
-}
-
 fn path(data_dir: &Path) -> PathBuf {
     data_dir.join(FILE)
 }
@@ -121,3 +92,44 @@ pub fn load(data_dir: &Path) -> std::io::Result<Vec<HistoryEntry>> {
     out.reverse();
     Ok(out)
 }
+
+/// Whether the server's hash matched the local file's MD5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verification {
+    Verified,
+    Mismatch,
+    /// The server gave no hash.
+    Unknown,
+}
+
+impl Verification {
+    /// `true`, `false` or `null` in JSON output.
+    pub fn as_option(self) -> Option<bool> {
+        match self {
+            Verification::Verified => Some(true),
+            Verification::Mismatch => Some(false),
+            Verification::Unknown => None,
+        }
+    }
+}
+
+/// Whether a file was uploaded or imported, as results and history record it
+/// (`"upload"` / `"import"`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OriginKind {
+    #[default]
+    Upload,
+    Import,
+}
+
+impl OriginKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OriginKind::Upload => "upload",
+            OriginKind::Import => "import",
+        }
+    }
+}
+

@@ -1,0 +1,112 @@
+//! The history's duplicate index: one site's finished uploads by the original file's size, so
+//! that only a file whose size and name match an earlier upload is worth hashing.
+
+use std::collections::HashMap;
+
+use super::{HistoryEntry, OriginKind};
+
+/// One site's finished uploads with an MD5, by the original file's size, newest first.
+#[derive(Debug, Default)]
+pub struct Index {
+    site: String,
+    by_size: HashMap<u64, Vec<HistoryEntry>>,
+}
+
+impl Index {
+    /// From the history (newest first), keeping `site`'s uploads with an MD5.
+    pub fn new(site: String, entries: Vec<HistoryEntry>) -> Self {
+        let mut index = Self {
+            site,
+            by_size: HashMap::new(),
+        };
+        // Oldest first, so that `add` keeps the newest in front.
+        for e in entries.into_iter().rev() {
+            index.add(e);
+        }
+        index
+    }
+
+    /// A finished upload (ignored unless it is this site's, uploaded, with an MD5).
+    pub fn add(&mut self, e: HistoryEntry) {
+        if e.site.as_deref() != Some(self.site.as_str())
+            || e.origin != OriginKind::Upload
+            || e.source_md5.is_none()
+        {
+            return;
+        }
+        let size = e.source_size.unwrap_or(e.size_bytes);
+        self.by_size.entry(size).or_default().insert(0, e);
+    }
+
+    /// Earlier uploads with this size and name, newest first, that answer for a file queued
+    /// with `remove_location`: while locations are removed, an image sent with that setting
+    /// off does not count (the site's copy may carry GPS); while they are kept, one sent
+    /// without its location does not (the site's copy lacks what is asked for).
+    pub fn candidates(&self, size: u64, name: &str, remove_location: bool) -> Vec<HistoryEntry> {
+        self.by_size
+            .get(&size)
+            .map(|v| {
+                v.iter()
+                    .filter(|e| e.name == name)
+                    .filter(|e| answers_for(e, remove_location))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn answers_for(e: &HistoryEntry, remove_location: bool) -> bool {
+    if remove_location {
+        e.location_checked || !e.mime_type.starts_with("image/")
+    } else {
+        !e.location_removed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::Verification;
+
+    fn entry(site: &str, name: &str, size: u64, removed: bool, checked: bool) -> HistoryEntry {
+        HistoryEntry {
+            name: name.into(),
+            path: name.into(),
+            file_id: format!("{name}-{size}-{removed}-{checked}"),
+            url: None,
+            thumbnail_url: None,
+            size_bytes: size,
+            mime_type: "image/jpeg".into(),
+            verified: Verification::Verified,
+            image_size: None,
+            finished_unix: 0,
+            origin: OriginKind::Upload,
+            source_url: None,
+            site: Some(site.into()),
+            source_md5: Some("00".into()),
+            source_size: Some(size),
+            location_removed: removed,
+            location_checked: checked,
+        }
+    }
+
+    #[test]
+    fn candidates_match_size_name_site_and_the_location_choice() {
+        let ix = Index::new(
+            "s".into(),
+            vec![
+                entry("s", "a.jpg", 10, true, true),
+                entry("s", "a.jpg", 10, false, false),
+                entry("other", "a.jpg", 10, false, true),
+                entry("s", "b.jpg", 10, false, true),
+            ],
+        );
+        let ids = |v: Vec<HistoryEntry>| v.into_iter().map(|e| e.file_id).collect::<Vec<_>>();
+        // Removing: only what was sent with removal on.
+        assert_eq!(ids(ix.candidates(10, "a.jpg", true)), ["a.jpg-10-true-true"]);
+        // Keeping: only what was sent with its location.
+        assert_eq!(ids(ix.candidates(10, "a.jpg", false)), ["a.jpg-10-false-false"]);
+        assert!(ix.candidates(11, "a.jpg", true).is_empty());
+    }
+}
