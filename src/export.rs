@@ -6,8 +6,8 @@
 //! would end their markup, URLs that do not parse as http(s) are left out of the line forms, HTML
 //! is escaped, and CSV fields that a spreadsheet would run as a formula are defused.
 
-use crate::history::HistoryEntry;
 use crate::engine::{Job, JobResult};
+use crate::history::HistoryEntry;
 
 /// The forms of a block of finished files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -196,10 +196,6 @@ pub struct EngineOptions {
     pub parallel: Parallelism,
     pub chunk_size: ChunkSize,
     pub start: StartMode,
-    /// Files already on the site are not sent again.
-    pub dedupe: bool,
-    /// Remove GPS tags from photos before upload.
-    pub strip_location: bool,
 }
 
 impl EngineOptions {
@@ -211,8 +207,6 @@ impl EngineOptions {
                 .chunk_size_bytes
                 .map_or(ChunkSize::Adaptive, ChunkSize::Fixed),
             start,
-            dedupe: settings.dedupe,
-            strip_location: settings.strip_location,
         }
     }
 }
@@ -231,8 +225,6 @@ impl Connection {
         };
         cfg.tus.chunk_size = options.chunk_size;
         cfg.start = options.start;
-        cfg.dedupe = options.dedupe;
-        cfg.strip_location = options.strip_location;
         cfg
     }
 }

@@ -32,8 +32,6 @@ pub(super) async fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
         chunk_size: ChunkSize::Adaptive,
         // Other unfinished jobs in the journal stay as they are (`wixup resume` runs them).
         start: StartMode::Hold,
-        dedupe: false,
-        strip_location: true,
     };
     let cfg = conn.engine_config(&data_dir, options);
     let destination = Destination::from(a.destination);

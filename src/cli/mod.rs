@@ -14,7 +14,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use reqwest::Url;
 
-use crate::engine::{Destination, Parallelism, StartMode};
+use crate::engine::{Destination, JobOptions, Parallelism, StartMode};
 use crate::sandbox::{self, SandboxConfig};
 use crate::startup::EngineOptions;
 use crate::tus::{ChunkSize, FileSource, TusClient, TusConfig};
@@ -209,8 +209,11 @@ async fn upload(a: UploadArgs) -> anyhow::Result<ExitCode> {
         parallel: a.parallel,
         chunk_size,
         start: StartMode::Hold,
-        dedupe: !a.no_dedupe,
-        strip_location: !a.keep_location,
+    };
+    // The choices stay with each file through `wixup resume`, whatever is asked then.
+    let choices = JobOptions {
+        remove_location: !a.keep_location,
+        skip_duplicates: !a.no_dedupe,
     };
     let cfg = conn.engine_config(&data_dir, options);
     let destination = Destination::from(a.destination);
@@ -218,7 +221,7 @@ async fn upload(a: UploadArgs) -> anyhow::Result<ExitCode> {
     let code = report::run(
         cfg,
         a.output,
-        Some(report::Adding::Files(a.paths, destination)),
+        Some(report::Adding::Files(a.paths, destination, choices)),
     )
     .await;
     drop(conn);
@@ -232,8 +235,6 @@ async fn resume(a: ResumeArgs) -> anyhow::Result<ExitCode> {
         parallel: Parallelism::Auto,
         chunk_size: ChunkSize::Adaptive,
         start: StartMode::ContinueAll,
-        dedupe: true,
-        strip_location: true,
     };
     let cfg = conn.engine_config(&data_dir, options);
     let code = report::run(cfg, a.output, None).await;

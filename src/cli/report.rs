@@ -9,10 +9,10 @@ use std::process::ExitCode;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
-use crate::export::{self, Format, Item};
 use crate::engine::{
-    self, Command, Destination, EngineConfig, Event, Job, JobId, JobResult, JobState,
+    self, Command, Destination, EngineConfig, Event, Job, JobId, JobOptions, JobResult, JobState,
 };
+use crate::export::{self, Format, Item};
 
 use super::connection::OutputArgs;
 use crate::text::printable;
@@ -20,8 +20,8 @@ use crate::units::{format_eta, format_speed};
 
 /// What one invocation queues.
 pub enum Adding {
-    /// `upload`: files and folders.
-    Files(Vec<PathBuf>, Destination),
+    /// `upload`: files and folders, and the choices they keep.
+    Files(Vec<PathBuf>, Destination, JobOptions),
     /// `import`: links for Wix to fetch.
     Links(Vec<String>, Destination),
 }
@@ -43,10 +43,11 @@ pub async fn run(
     let mut journal_trouble = false;
     if let Some(adding) = files {
         handle.send(match adding {
-            Adding::Files(paths, destination) => Command::AddFiles {
+            Adding::Files(paths, destination, options) => Command::AddFiles {
                 request: 1,
                 paths,
                 destination,
+                options,
             },
             Adding::Links(urls, destination) => Command::AddLinks {
                 request: 1,

@@ -4,16 +4,17 @@ use std::path::PathBuf;
 
 use tokio::sync::oneshot;
 
-use super::job::{Destination, Job, JobId};
+use super::job::{Destination, Job, JobId, JobOptions};
 
 #[derive(Debug)]
 pub enum Command {
-    /// Queue files and folders (folders recursively). Answered by
-    /// [`Event::FilesAdded`](super::Event::FilesAdded).
+    /// Queue files and folders (folders recursively), each with `options` for the rest of its
+    /// way (resume, restart, Retry). Answered by [`Event::FilesAdded`](super::Event::FilesAdded).
     AddFiles {
         request: u64,
         paths: Vec<PathBuf>,
         destination: Destination,
+        options: JobOptions,
     },
     /// Queue links for Wix to import (http and https only). Answered by
     /// [`Event::FilesAdded`](super::Event::FilesAdded), each link standing as its path.

@@ -95,14 +95,9 @@ pub struct EngineConfig {
     /// the bytes: two requests instead of five); bigger ones, and any a one-PUT was refused
     /// for, the resumable flow. 0: every file goes resumable.
     pub one_put_below: u64,
-    /// A file whose size, name and MD5 match a finished upload to this site (in the history),
-    /// and that is still there, is not sent again (`--no-dedupe`: false).
-    pub dedupe: bool,
     /// Files hashed before sending, to look for them in the history, added up; clones of a
     /// config share it. Only files whose size and name match an entry are hashed.
     pub dedupe_hashed: Arc<AtomicU64>,
-    /// Remove GPS tags from JPEG, PNG and WebP photos before upload (default: on).
-    pub strip_location: bool,
 }
 
 /// Wix's advice: the resumable flow above 10 MB.
@@ -127,9 +122,7 @@ impl EngineConfig {
             journal_bytes_written: Arc::default(),
             journal_write_delay: Duration::ZERO,
             one_put_below: DEFAULT_ONE_PUT_BELOW,
-            dedupe: true,
             dedupe_hashed: Arc::default(),
-            strip_location: true,
         }
     }
 }

@@ -87,6 +87,34 @@ pub struct Destination {
     pub private: bool,
 }
 
+/// What the person chose for a file when it was queued. It is journaled with the job, so
+/// `wixup resume`, a restart of the window and Retry finish the file the way it was queued,
+/// whatever the settings say by then (journals written before it read as the defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobOptions {
+    /// "Remove location from photos": a photo with GPS tags is sent from a copy without them.
+    #[serde(default = "yes")]
+    pub remove_location: bool,
+    /// "Skip files already on the site": an earlier upload of the same bytes still on the site
+    /// is the result, and nothing is sent.
+    #[serde(default = "yes")]
+    pub skip_duplicates: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for JobOptions {
+    /// What a new install does: both on.
+    fn default() -> Self {
+        Self {
+            remove_location: true,
+            skip_duplicates: true,
+        }
+    }
+}
+
 /// A server-side upload: what step 1 handed out and where the tus upload lives. (Journals of
 /// schema 1 named `endpoint` `upload_url` and `upload_url` `location`; the journal migrates them.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -229,6 +257,10 @@ pub struct Job {
     #[serde(default)]
     pub identity: Option<crate::tus::FileIdentity>,
     pub destination: Destination,
+    /// What the person chose when it was queued (absent in journals of older versions: the
+    /// defaults).
+    #[serde(default)]
+    pub options: JobOptions,
     pub state: JobState,
     pub session: Option<Session>,
     /// The one-PUT upload's URL, when the job took that path (absent in journals of older

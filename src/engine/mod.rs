@@ -35,7 +35,7 @@ pub use event::{Event, Notifier};
 pub use handle::{EngineHandle, start};
 pub use import::parse_link;
 pub use job::{
-    AlreadyThere, Destination, Job, JobError, JobId, JobResult, JobState, Origin, OriginKind,
-    PlainSession, Session, Verification,
+    AlreadyThere, Destination, Job, JobError, JobId, JobOptions, JobResult, JobState, Origin,
+    OriginKind, PlainSession, Session, Verification,
 };
 pub use journal::JournalError;

@@ -19,8 +19,6 @@ pub(super) struct Shared {
     pub one_put_below: u64,
     /// A one-PUT that moves no byte for this long is stalled (as a tus PATCH).
     pub put_idle: Duration,
-    /// Remove GPS tags from photos before sending them (from a staged copy).
-    pub strip_location: bool,
     /// Where staged copies live (`<data_dir>/staged/`).
     pub data_dir: std::path::PathBuf,
 }

@@ -74,7 +74,7 @@ async fn upload(
     // An upload begun from a copy without the location ends from it, even once the setting is
     // off: the server holds those bytes.
     let had_copy = resuming && has_staged(&shared.data_dir, id).await;
-    let strip = shared.strip_location || had_copy;
+    let strip = job.options.remove_location || had_copy;
     let file = if strip && job.file_id.is_none() {
         // The original must still be the file queued before its copy is made or reused.
         file.check_readable().await.map_err(stop_for_tus_error)?;

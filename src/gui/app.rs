@@ -128,10 +128,12 @@ impl App {
             return;
         }
         let request = self.services.next_request();
+        // The saved settings as they are now: a file queued after Save gets them at once.
         self.services.send(Command::AddFiles {
             request,
             paths,
             destination: self.settings.destination(),
+            options: self.settings.job_options(),
         });
     }
 

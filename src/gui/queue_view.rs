@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use egui::{Align, Layout};
 
-use crate::export::Item;
 use crate::engine::{Command, JobId, JobState};
+use crate::export::Item;
 use crate::units::{format_bytes, format_speed};
 
 use super::action::AppAction;

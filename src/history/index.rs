@@ -104,9 +104,15 @@ mod tests {
         );
         let ids = |v: Vec<HistoryEntry>| v.into_iter().map(|e| e.file_id).collect::<Vec<_>>();
         // Removing: only what was sent with removal on.
-        assert_eq!(ids(ix.candidates(10, "a.jpg", true)), ["a.jpg-10-true-true"]);
+        assert_eq!(
+            ids(ix.candidates(10, "a.jpg", true)),
+            ["a.jpg-10-true-true"]
+        );
         // Keeping: only what was sent with its location.
-        assert_eq!(ids(ix.candidates(10, "a.jpg", false)), ["a.jpg-10-false-false"]);
+        assert_eq!(
+            ids(ix.candidates(10, "a.jpg", false)),
+            ["a.jpg-10-false-false"]
+        );
         assert!(ix.candidates(11, "a.jpg", true).is_empty());
     }
 }

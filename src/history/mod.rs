@@ -13,7 +13,6 @@ mod index;
 
 pub use index::Index;
 
-
 const FILE: &str = "history.jsonl";
 
 /// One finished upload.
@@ -132,4 +131,3 @@ impl OriginKind {
         }
     }
 }
-

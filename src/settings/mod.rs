@@ -71,6 +71,14 @@ fn yes() -> bool {
 }
 
 impl Settings {
+    /// The choices each file queued now keeps for the rest of its way.
+    pub fn job_options(&self) -> crate::engine::JobOptions {
+        crate::engine::JobOptions {
+            remove_location: self.strip_location,
+            skip_duplicates: self.dedupe,
+        }
+    }
+
     /// What the engine is told.
     pub fn parallelism(&self) -> crate::engine::Parallelism {
         if self.parallel_auto {

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use wixup::engine::{self, Command, EngineConfig, JobState};
 
-use super::support::{Env, Events, append_record, journal_table, random_file, start_and_add};
+use super::support::{
+    Env, Events, append_record, journal_table, random_file, start_and_add, start_and_add_with,
+};
 
 /// The history has `n` lines (appended off the actor after a file is done).
 async fn history_lines(data: &Path, n: usize) {
@@ -51,7 +53,7 @@ async fn the_same_file_after_a_restart_is_not_sent_again_until_deleted_on_the_si
     let resumable = random_file(env.dir.path(), "big.bin", 200_000);
     let data = env.path("data");
     let cfg = env.engine_config("data");
-    let mut tus = env.tus_engine_config("data");
+    let tus = env.tus_engine_config("data");
 
     let first = run_once(cfg.clone(), &photo).await;
     assert!(first.already.is_none());
@@ -85,9 +87,15 @@ async fn the_same_file_after_a_restart_is_not_sent_again_until_deleted_on_the_si
     assert_ne!(fresh.file_id, first.file_id);
     assert_eq!(env.stat(|s| &s.files_created), before.3 + 1);
 
-    // Dedupe off: it uploads even though it is there.
-    tus.dedupe = false;
-    let forced = run_once(tus, &resumable).await;
+    // Queued not to skip duplicates: it uploads even though it is there.
+    let send_anyway = engine::JobOptions {
+        skip_duplicates: false,
+        ..Default::default()
+    };
+    let (handle, mut events, ids) =
+        start_and_add_with(tus, vec![resumable.clone()], send_anyway).await;
+    let forced = events.finish(&ids, 30).await[0].done().clone();
+    handle.shutdown().await;
     assert!(forced.already.is_none());
     assert_ne!(forced.file_id, first_big.file_id);
 }
@@ -129,6 +137,7 @@ async fn same_size_and_name_with_other_bytes_uploads_and_other_files_are_not_has
         request: 1,
         paths: vec![unrelated, renamed],
         destination: Default::default(),
+        options: Default::default(),
     });
     let (ids, _, _) = events.added().await;
     let out = events.finish(&ids, 30).await;

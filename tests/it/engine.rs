@@ -129,6 +129,7 @@ async fn restart_continues_from_the_journal_and_never_redoes_finished_files(prof
         request: 2,
         paths: vec![slow.clone()],
         destination: Default::default(),
+        options: Default::default(),
     });
     let (slow_ids, _, _) = events.added().await;
     events.wait_acknowledged(512 * 1024).await;
@@ -295,6 +296,7 @@ async fn bad_input_is_reported_per_file_and_the_rest_uploads() {
         request: 7,
         paths: vec![missing.clone(), good.clone(), good.clone()],
         destination: Default::default(),
+        options: Default::default(),
     });
     let (added, dups, rejected) = events.added().await;
     assert_eq!(added.len(), 1, "the same file twice is queued once");
@@ -307,6 +309,7 @@ async fn bad_input_is_reported_per_file_and_the_rest_uploads() {
         request: 8,
         paths: vec![good.clone()],
         destination: Default::default(),
+        options: Default::default(),
     });
     let (again, dups, _) = events.added().await;
     if again.is_empty() {
@@ -508,6 +511,7 @@ async fn the_notifier_wakes_a_front_end_after_each_event_is_queued() {
         request: 1,
         paths: vec![file],
         destination: Default::default(),
+        options: Default::default(),
     });
     wait_until("no Finished event", Duration::from_secs(30), || {
         early.load(Ordering::SeqCst) > 0

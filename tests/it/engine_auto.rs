@@ -22,6 +22,7 @@ async fn most_at_once(env: &Env, parallel: Parallelism, n: usize) -> usize {
         request: 1,
         paths,
         destination: Default::default(),
+        options: Default::default(),
     });
     let (ids, _, _) = events.added().await;
     let most = sample(&handle, &ids, Duration::from_secs(60)).await;
@@ -134,6 +135,7 @@ async fn a_batch_under_a_rate_limit_completes_without_a_failure() {
         request: 1,
         paths,
         destination: Default::default(),
+        options: Default::default(),
     });
     let (ids, _, _) = events.added().await;
     for o in events.finish(&ids, 120).await {

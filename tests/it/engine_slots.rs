@@ -25,6 +25,7 @@ async fn a_file_being_processed_does_not_hold_the_only_slot() {
         request: 1,
         paths: vec![a, b],
         destination: Default::default(),
+        options: Default::default(),
     });
     let (ids, _, _) = events.added().await;
     wait_until(
@@ -75,6 +76,7 @@ async fn one_poller_asks_about_every_processing_file_together() {
         request: 1,
         paths,
         destination: Default::default(),
+        options: Default::default(),
     });
     let (ids, _, _) = events.added().await;
     for o in events.finish(&ids, 60).await {
@@ -117,6 +119,7 @@ async fn next_file_prepared(one_put_below: u64) {
         request: 1,
         paths,
         destination: Default::default(),
+        options: Default::default(),
     });
     let (ids, _, _) = events.added().await;
     let prepared = |j: &wixup::engine::Job| j.session.is_some() || j.plain.is_some();
@@ -173,6 +176,7 @@ async fn a_file_refused_while_prepared_ahead_fails_and_the_batch_goes_on() {
         request: 1,
         paths: vec![paths[0].clone()],
         destination: Default::default(),
+        options: Default::default(),
     });
     let (mut ids, _, _) = events.added().await;
     wait_until(
@@ -195,6 +199,7 @@ async fn a_file_refused_while_prepared_ahead_fails_and_the_batch_goes_on() {
         request: 2,
         paths: paths[1..].to_vec(),
         destination: Default::default(),
+        options: Default::default(),
     });
     ids.extend(events.added().await.0);
     let outs = events.finish(&ids, 30).await;
@@ -246,6 +251,7 @@ async fn a_status_call_that_fails_fails_no_file() {
         request: 1,
         paths,
         destination: Default::default(),
+        options: Default::default(),
     });
     let (ids, _, _) = events.added().await;
     for o in events.finish(&ids, 30).await {

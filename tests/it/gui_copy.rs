@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use wixup::history;
 use wixup::gui::App;
+use wixup::history;
 
 use super::gui::{
     connected, copied_texts, done, drop_files, harness, runtime, site_options, until, url_of,

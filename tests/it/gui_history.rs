@@ -7,9 +7,9 @@ use egui::epaint::{ClippedShape, Shape};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use jiff::tz::TimeZone;
-use wixup::history::{self, HistoryEntry};
 use wixup::engine::{OriginKind, Verification};
 use wixup::gui::App;
+use wixup::history::{self, HistoryEntry};
 
 use super::gui::{
     connected, copied_texts, drop_files, harness, runtime, site_options, text, until, until_shown,

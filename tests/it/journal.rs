@@ -71,6 +71,7 @@ fn job(id: u64, state: JobState) -> Job {
         mtime_unix_nanos: Some(1_796_167_841_494_890_633),
         identity: None,
         destination: Destination::default(),
+        options: Default::default(),
         state,
         session: sending.then(|| Session {
             endpoint: "https://upload.wixmp.com/upload/tus".into(),

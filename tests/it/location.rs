@@ -9,10 +9,10 @@ use little_exif::filetype::FileExtension;
 use little_exif::metadata::Metadata;
 use little_exif::rational::uR64;
 use md5::Digest as _;
+use wixup::engine::{JobOptions, JobResult, Verification};
 use wixup::metadata::gps_tag_count;
-use wixup::engine::{JobResult, Verification};
 
-use super::support::{Env, get, shared_testdata, start_and_add};
+use super::support::{Env, get, shared_testdata, start_and_add_with};
 
 fn r(n: u32) -> uR64 {
     uR64 {
@@ -65,11 +65,14 @@ fn md5_of(bytes: &[u8]) -> String {
 
 async fn upload(env: &Env, file: &Path, strip: bool, one_put_below: u64) -> JobResult {
     let mut cfg = env.engine_config("data");
-    cfg.strip_location = strip;
     cfg.one_put_below = one_put_below;
     // Every call sends the photo (one test sends it both ways): none is found "already there".
-    cfg.dedupe = false;
-    let (handle, mut events, ids) = start_and_add(cfg, vec![file.to_path_buf()]).await;
+    let options = JobOptions {
+        remove_location: strip,
+        skip_duplicates: false,
+    };
+    let (handle, mut events, ids) =
+        start_and_add_with(cfg, vec![file.to_path_buf()], options).await;
     let r = events.finish(&ids, 30).await[0].done().clone();
     handle.shutdown().await;
     r
@@ -280,9 +283,12 @@ async fn a_photo_with_its_location_in_xmp_is_not_sent_while_removal_is_on() {
     let photo = env.dir.path().join("lightroom.jpg");
     std::fs::write(&photo, &bytes).expect("write");
 
-    let mut cfg = env.engine_config("data");
-    cfg.dedupe = false;
-    let (handle, mut events, ids) = start_and_add(cfg, vec![photo.clone()]).await;
+    let cfg = env.engine_config("data");
+    let options = JobOptions {
+        remove_location: true,
+        skip_duplicates: false,
+    };
+    let (handle, mut events, ids) = start_and_add_with(cfg, vec![photo.clone()], options).await;
     let out = events.finish(&ids, 30).await;
     let error = out[0].failed();
     assert!(error.message.contains("lightroom.jpg"), "{error:?}");

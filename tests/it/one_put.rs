@@ -59,7 +59,7 @@ async fn a_small_file_takes_one_put_and_a_big_one_tus(profile) {
     assert_eq!(env.stat(|s| &s.finalize_requests), 0);
     eprintln!("one-PUT: {} REST requests", env.stat(|s| &s.rest_requests));
 
-    handle.send(Command::AddFiles { request: 2, paths: vec![big.clone()], destination: Default::default() });
+    handle.send(Command::AddFiles { request: 2, paths: vec![big.clone()], destination: Default::default(), options: Default::default() });
     let (added, _, _) = events.added().await;
     let r = events.finish(&added, 30).await[0].done().clone();
     same_bytes(r.url.as_deref(), &big).await;

@@ -8,11 +8,13 @@ use std::time::Duration;
 
 use axum::http::Method;
 use little_exif::filetype::FileExtension;
-use wixup::engine::{self, Command, EngineConfig, Event, JobId, JobState, StartMode, Verification};
+use wixup::engine::{
+    self, Command, EngineConfig, Event, JobId, JobOptions, JobState, StartMode, Verification,
+};
 use wixup::sandbox::{FaultKind, Rule};
 
 use super::location::{gps, with_gps};
-use super::support::{Env, Events, get, start_and_add, wait_until};
+use super::support::{Env, Events, get, start_and_add_with, wait_until};
 
 /// A JPEG of noise with GPS tags, large enough (about 1 MiB) that sending it takes a while.
 fn big_gps_photo(dir: &Path, name: &str) -> PathBuf {
@@ -72,12 +74,16 @@ async fn ends_without_location(events: &mut Events, id: JobId) {
 /// The chunk size of [`Env::slow_engine_config`].
 const CHUNK: u64 = 256 * 1024;
 
-/// Tus in small chunks (so a photo's upload lasts), nothing found "already there".
+/// Tus in small chunks (so a photo's upload lasts).
 fn config(env: &Env) -> EngineConfig {
-    let mut cfg = env.slow_engine_config("data");
-    cfg.dedupe = false;
-    cfg
+    env.slow_engine_config("data")
 }
+
+/// Location removed, nothing found "already there".
+const REMOVE: JobOptions = JobOptions {
+    remove_location: true,
+    skip_duplicates: false,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_or_removed_photo_leaves_no_staged_copy() {
@@ -86,7 +92,8 @@ async fn a_cancelled_or_removed_photo_leaves_no_staged_copy() {
     let dir = env.dir.path();
     let photos = ["cancel.jpg", "remove.jpg"].map(|n| big_gps_photo(dir, n));
     env.slow_patches(150);
-    let (handle, mut events, ids) = start_and_add(config(&env), vec![photos[0].clone()]).await;
+    let (handle, mut events, ids) =
+        start_and_add_with(config(&env), vec![photos[0].clone()], REMOVE).await;
 
     // Mid-upload, from its copy: cancelled.
     mid_upload(&mut events, ids[0], CHUNK).await;
@@ -100,6 +107,7 @@ async fn a_cancelled_or_removed_photo_leaves_no_staged_copy() {
         request: 2,
         paths: vec![photos[1].clone()],
         destination: Default::default(),
+        options: REMOVE,
     });
     let (removed, _, _) = events.added().await;
     mid_upload(&mut events, removed[0], CHUNK).await;
@@ -113,10 +121,10 @@ async fn a_cancelled_or_removed_photo_leaves_no_staged_copy() {
     handle.shutdown().await;
 }
 
-/// A failed upload keeps its session, so it keeps its copy: a Retry, even after a restart with
-/// "Remove location from photos" turned off, continues from the same bytes and ends without the
-/// location. (Before, the copy went with the failure and the Retry sent the original, which the
-/// server's upload did not fit.)
+/// A failed upload keeps its session, so it keeps its copy: a Retry after a restart continues
+/// from the same bytes and ends without the location, as the file was queued. (Before, the copy
+/// went with the failure and the Retry sent the original, which the server's upload did not
+/// fit.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_upload_keeps_its_copy_and_its_retry_ends_without_location() {
     let env = Env::start().await;
@@ -129,7 +137,7 @@ async fn a_failed_upload_keeps_its_copy_and_its_retry_ends_without_location() {
     };
     let rule = Rule::nth(Some(Method::PATCH), "", 2, refuse).times(u64::MAX / 2);
     env.sandbox.faults.add(rule);
-    let (handle, mut events, ids) = start_and_add(config(&env), vec![photo]).await;
+    let (handle, mut events, ids) = start_and_add_with(config(&env), vec![photo], REMOVE).await;
     events.finish(&ids, 30).await[0].failed();
     handle.shutdown().await;
     drop(events);
@@ -137,7 +145,6 @@ async fn a_failed_upload_keeps_its_copy_and_its_retry_ends_without_location() {
 
     env.sandbox.faults.clear();
     let mut cfg = config(&env);
-    cfg.strip_location = false;
     cfg.start = StartMode::Hold;
     let (handle, rx) = engine::start(cfg, None).expect("restart");
     assert_eq!(
@@ -157,7 +164,7 @@ async fn at_start_copies_no_unfinished_job_needs_are_deleted() {
     let env = Env::start().await;
     let data = env.path("data");
     let photo = big_gps_photo(env.dir.path(), "done.jpg");
-    let (handle, mut events, ids) = start_and_add(config(&env), vec![photo]).await;
+    let (handle, mut events, ids) = start_and_add_with(config(&env), vec![photo], REMOVE).await;
     assert!(events.finish(&ids, 30).await[0].done().location_removed);
     handle.shutdown().await;
 
@@ -177,27 +184,18 @@ async fn at_start_copies_no_unfinished_job_needs_are_deleted() {
     handle.shutdown().await;
 }
 
+/// An app quitting mid-upload: the copy without location stays while the upload is unfinished,
+/// and the next start continues from the server's offset on the same bytes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_cut_by_a_restart_keeps_its_copy_and_ends_without_location() {
-    cut_by_a_restart(true).await;
-}
-
-/// "Remove location from photos" turned off between the runs: an upload begun from the copy
-/// ends from it (the server holds those bytes), without the location. It failed before, resumed
-/// from the original: "the server holds an upload of 1002295 bytes, not 1002391".
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_upload_begun_without_location_ends_so_after_the_setting_is_turned_off() {
-    cut_by_a_restart(false).await;
-}
-
-async fn cut_by_a_restart(strip_on_resume: bool) {
     let env = Env::start().await;
     let data = env.path("data");
     let photo = big_gps_photo(env.dir.path(), "resume.jpg");
     let size = std::fs::metadata(&photo).expect("stat").len();
     env.slow_patches(150);
     let mut cfg = config(&env);
-    let (handle, mut events, ids) = start_and_add(cfg.clone(), vec![photo.clone()]).await;
+    let (handle, mut events, ids) =
+        start_and_add_with(cfg.clone(), vec![photo.clone()], REMOVE).await;
     mid_upload(&mut events, ids[0], 2 * CHUNK).await;
     handle.shutdown().await; // as an app quitting mid-upload
     drop(events);
@@ -217,7 +215,6 @@ async fn cut_by_a_restart(strip_on_resume: bool) {
     // It continues from the server's offset, on the same bytes.
     let before = env.stat(|s| &s.bytes_received);
     cfg.start = StartMode::Continue;
-    cfg.strip_location = strip_on_resume;
     let (handle, rx) = engine::start(cfg, None).expect("restart");
     let mut events = Events::new(rx);
     let out = events.finish(&ids, 60).await;
@@ -240,17 +237,23 @@ async fn cut_by_a_restart(strip_on_resume: bool) {
     no_staged_copy_left(&data, "done").await;
 }
 
-/// The other way round: an upload begun with "Remove location from photos" off goes on after it
-/// is turned on as a new upload from a copy without the location (the copy has another size, so
-/// the upload begun from the original cannot take it). Before, it failed on the size.
+/// The choice stays with the file: an upload queued to keep its location goes on with it after a
+/// restart (whatever the settings say then), from the server's offset, and the site serves the
+/// original's bytes. Before, the engine's setting at the restart decided, and it started anew
+/// without the location.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_upload_begun_with_its_location_starts_anew_without_it_once_removal_is_on() {
+async fn an_upload_queued_to_keep_its_location_keeps_it_through_a_restart() {
     let env = Env::start().await;
-    let photo = big_gps_photo(env.dir.path(), "turned-on.jpg");
+    let photo = big_gps_photo(env.dir.path(), "kept.jpg");
+    let original = std::fs::read(&photo).expect("read");
+    let size = original.len() as u64;
     env.slow_patches(150);
     let mut cfg = config(&env);
-    cfg.strip_location = false;
-    let (handle, mut events, ids) = start_and_add(cfg.clone(), vec![photo]).await;
+    let keep = JobOptions {
+        remove_location: false,
+        skip_duplicates: false,
+    };
+    let (handle, mut events, ids) = start_and_add_with(cfg.clone(), vec![photo], keep).await;
     mid_upload(&mut events, ids[0], 2 * CHUNK).await;
     handle.shutdown().await;
     drop(events);
@@ -260,10 +263,25 @@ async fn an_upload_begun_with_its_location_starts_anew_without_it_once_removal_i
         "sent from the original"
     );
 
-    cfg.strip_location = true;
+    let before = env.stat(|s| &s.bytes_received);
     cfg.start = StartMode::Continue;
     let (handle, rx) = engine::start(cfg, None).expect("restart");
     let mut events = Events::new(rx);
-    ends_without_location(&mut events, ids[0]).await;
+    let out = events.finish(&ids, 60).await;
+    let r = out[0].done();
+    assert!(!r.location_removed);
+    assert_eq!(r.verified, Verification::Verified);
+    let (_, served) = get(r.url.as_deref().expect("url")).await;
+    assert!(served == original, "the site serves the original bytes");
+    let resent = env.stat(|s| &s.bytes_received) - before;
+    assert!(
+        resent <= size - CHUNK,
+        "continued from the server's offset (sent {resent} of {size})"
+    );
+    assert_eq!(
+        env.stat(|s| &s.uploads_created),
+        1,
+        "one upload, never restarted"
+    );
     handle.shutdown().await;
 }

@@ -313,10 +313,20 @@ impl Events {
     }
 }
 
-/// Starts an engine and queues `paths`; returns the handle, the events and the added ids.
+/// Starts an engine and queues `paths` with the default choices (location removed, duplicates
+/// skipped); returns the handle, the events and the added ids.
 pub async fn start_and_add(
     config: EngineConfig,
     paths: Vec<PathBuf>,
+) -> (EngineHandle, Events, Vec<JobId>) {
+    start_and_add_with(config, paths, Default::default()).await
+}
+
+/// [`start_and_add`] with the choices the files are queued with.
+pub async fn start_and_add_with(
+    config: EngineConfig,
+    paths: Vec<PathBuf>,
+    options: engine::JobOptions,
 ) -> (EngineHandle, Events, Vec<JobId>) {
     let (handle, rx) = engine::start(config, None).expect("engine starts");
     let mut events = Events::new(rx);
@@ -324,6 +334,7 @@ pub async fn start_and_add(
         request: 1,
         paths,
         destination: Default::default(),
+        options,
     });
     let (added, _, _) = events.added().await;
     (handle, events, added)

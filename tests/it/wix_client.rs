@@ -22,6 +22,7 @@ async fn upload(
         request: 1,
         paths,
         destination,
+        options: Default::default(),
     });
     let (ids, _, _) = events.added().await;
     let out = events.finish(&ids, 60).await;

@@ -197,6 +197,7 @@ async fn server_text_with_control_characters_is_shown_escaped() {
         request: 1,
         paths: vec![file],
         destination: Default::default(),
+        options: Default::default(),
     });
     let (ids, _, _) = events.added().await;
     let out = events.finish(&ids, 20).await;

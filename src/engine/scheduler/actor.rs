@@ -14,13 +14,13 @@ use crate::engine::command::Command;
 use crate::engine::config::{EngineConfig, StartError};
 use crate::engine::dedupe::{Checked, Dedupe};
 use crate::engine::event::{Event, Notifier};
-use crate::history;
-use crate::engine::job::{Destination, JobId, JobState};
+use crate::engine::job::{Destination, JobId, JobOptions, JobState};
 use crate::engine::journal::{Journal, JournalWriter, WriterOptions};
 use crate::engine::poller::Poller;
 use crate::engine::report::Report;
 use crate::engine::walk::Candidate;
 use crate::engine::worker::{self, Gate, Shared};
+use crate::history;
 use crate::tus::TusClient;
 use crate::wix_media::WixMediaClient;
 
@@ -56,7 +56,6 @@ pub(crate) fn spawn(
         api_retry: config.api_retry.clone(),
         one_put_below: config.one_put_below,
         put_idle: config.tus.idle_timeout,
-        strip_location: config.strip_location,
         data_dir: config.data_dir.clone(),
     });
     let journal = JournalWriter::spawn(
@@ -90,29 +89,24 @@ pub(crate) fn spawn(
         walks_tx,
         shutdown: None,
         site: site.clone(),
-        dedupe: None,
+        dedupe: Dedupe::new(Default::default(), config.dedupe_hashed.clone()),
         checks_tx,
     };
     s.load(loaded, config.start);
-    let dedupe = config
-        .dedupe
-        .then(|| (config.data_dir.clone(), site, config.dedupe_hashed.clone()));
+    let dir = config.data_dir.clone();
     tokio::spawn(async move {
-        if let Some((dir, site, hashed)) = dedupe {
-            // Read once, off the actor's thread, before the first command is applied.
-            let entries = tokio::task::spawn_blocking(move || history::load(&dir))
-                .await
-                .ok()
-                .and_then(|r| {
-                    r.map_err(|e| tracing::warn!(error = %e, "cannot read the upload history"))
-                        .ok()
-                })
-                .unwrap_or_default();
-            let index = crate::history::Index::new(site, entries);
-            s.dedupe = Some(Dedupe::new(index, hashed));
-            // Before the first scheduling: restored queued files are checked like new ones.
-            s.check_restored();
-        }
+        // Read once, off the actor's thread, before the first command is applied.
+        let entries = tokio::task::spawn_blocking(move || history::load(&dir))
+            .await
+            .ok()
+            .and_then(|r| {
+                r.map_err(|e| tracing::warn!(error = %e, "cannot read the upload history"))
+                    .ok()
+            })
+            .unwrap_or_default();
+        s.dedupe.index = crate::history::Index::new(site, entries);
+        // Before the first scheduling: restored queued files are checked like new ones.
+        s.check_restored();
         s.run(commands, reports_rx, walks_rx, checks_rx).await
     });
     Ok(())
@@ -122,6 +116,7 @@ pub(crate) fn spawn(
 pub(super) struct Walked {
     pub(super) request: u64,
     pub(super) destination: Destination,
+    pub(super) options: JobOptions,
     pub(super) files: Vec<Candidate>,
     pub(super) rejected: Vec<(PathBuf, String)>,
 }
@@ -155,8 +150,8 @@ pub(super) struct Scheduler {
     pub(super) shutdown: Option<oneshot::Sender<()>>,
     /// This site's key in the history.
     pub(super) site: String,
-    /// Earlier uploads to this site, when dedupe is on.
-    pub(super) dedupe: Option<Dedupe>,
+    /// Earlier uploads to this site (read at start), for files queued to skip duplicates.
+    pub(super) dedupe: Dedupe,
     /// Where a check for an earlier upload of a file sends its answer.
     pub(super) checks_tx: mpsc::UnboundedSender<Checked>,
 }

@@ -2,20 +2,22 @@
 //! with the history's and the site is asked whether the earlier upload is still there.
 
 use std::ops::Not as _;
-use std::path::PathBuf;
 
 use super::actor::Scheduler;
 use crate::engine::dedupe::Checked;
 use crate::engine::event::Event;
-use crate::engine::job::{JobId, JobState};
+use crate::engine::job::{Job, JobId, JobState};
 
 impl Scheduler {
-    /// Earlier uploads this new file may be (same size and name, this site); empty when dedupe
-    /// is off or there are none, and the file is queued as usual.
-    pub(super) fn may_be_there(&self, size: u64, name: &str) -> bool {
-        self.dedupe
-            .as_ref()
-            .is_some_and(|d| !d.index.candidates(size, name, self.shared.strip_location).is_empty())
+    /// Whether this job's file may be an earlier upload (queued to skip duplicates, and an
+    /// entry of this site has its size and name); if not, it is queued as usual.
+    pub(super) fn may_be_there(&self, job: &Job) -> bool {
+        job.options.skip_duplicates
+            && !self
+                .dedupe
+                .index
+                .candidates(job.size_bytes, &job.name, job.options.remove_location)
+                .is_empty()
     }
 
     /// Queued files restored from the journal with nothing sent yet (the last process quit
@@ -27,21 +29,25 @@ impl Scheduler {
             .filter(|e| !e.held && e.worker.is_none() && !e.job.origin.is_link())
             .map(|e| &e.job)
             .filter(|j| j.session.is_none() && j.plain.is_none() && j.file_id.is_none())
-            .filter(|j| self.may_be_there(j.size_bytes, &j.name))
-            .map(|j| (j.id, j.path.clone(), j.size_bytes, j.name.clone()))
+            .filter(|j| self.may_be_there(j))
+            .map(|j| j.id)
             .collect();
-        for (id, path, size, name) in restored {
-            self.check_already(id, path, size, &name);
+        for id in restored {
+            self.check_already(id);
         }
     }
 
     /// Holds the (just inserted, queued) job while its file is hashed and looked for.
-    pub(super) fn check_already(&mut self, id: JobId, path: PathBuf, size: u64, name: &str) {
-        let Some(d) = &self.dedupe else {
+    pub(super) fn check_already(&mut self, id: JobId) {
+        let Some(job) = self.table.job(id) else {
             return;
         };
-        let candidates = d.index.candidates(size, name, self.shared.strip_location);
-        let checker = d.checker();
+        let path = job.path.clone();
+        let candidates =
+            self.dedupe
+                .index
+                .candidates(job.size_bytes, &job.name, job.options.remove_location);
+        let checker = self.dedupe.checker();
         if let Some(e) = self.table.entry_mut(id) {
             e.held = true;
         }
@@ -104,8 +110,6 @@ impl Scheduler {
 
     /// A file just finished: later files with its bytes find it.
     pub(super) fn remember(&mut self, entry: &crate::history::HistoryEntry) {
-        if let Some(d) = &mut self.dedupe {
-            d.index.add(entry.clone());
-        }
+        self.dedupe.index.add(entry.clone());
     }
 }

@@ -18,6 +18,7 @@ impl Scheduler {
                 request,
                 paths,
                 destination,
+                options,
             } => {
                 let tx = self.walks_tx.clone();
                 tokio::task::spawn_blocking(move || {
@@ -25,6 +26,7 @@ impl Scheduler {
                     let _ = tx.send(Walked {
                         request,
                         destination,
+                        options,
                         files,
                         rejected,
                     });
@@ -223,6 +225,7 @@ impl Scheduler {
                 mtime_unix_nanos: c.mtime.and_then(unix_nanos),
                 identity: c.identity,
                 destination: w.destination.clone(),
+                options: w.options,
                 state: JobState::Queued,
                 session: None,
                 plain: None,
@@ -236,13 +239,11 @@ impl Scheduler {
                     .unwrap_or(0),
                 path: c.path,
             };
-            let check = self
-                .may_be_there(job.size_bytes, &job.name)
-                .then(|| (job.path.clone(), job.size_bytes, job.name.clone()));
+            let check = self.may_be_there(&job);
             self.emit(Event::JobAdded(Box::new(job.clone())));
             self.table.insert(job, false);
-            if let Some((path, size, name)) = check {
-                self.check_already(id, path, size, &name);
+            if check {
+                self.check_already(id);
             }
             added.push(id);
         }

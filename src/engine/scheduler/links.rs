@@ -72,6 +72,7 @@ impl Scheduler {
                 mtime_unix_nanos: None,
                 identity: None,
                 destination: destination.clone(),
+                options: Default::default(),
                 state: JobState::Queued,
                 session: None,
                 plain: None,

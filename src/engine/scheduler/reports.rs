@@ -3,10 +3,10 @@
 use std::time::Instant;
 
 use crate::engine::event::Event;
-use crate::history;
 use crate::engine::job::{JobId, JobResult, JobState};
 use crate::engine::report::{Report, Stop};
 use crate::engine::stage::remove_staged;
+use crate::history;
 
 use super::actor::Scheduler;
 
@@ -174,13 +174,13 @@ impl Scheduler {
                 }
                 self.flush_one(id);
                 if self.set_state(id, JobState::Done) {
-                    let entry = self
-                        .table
-                        .job(id)
-                        .map(|job| job.history_entry(&result));
+                    let entry = self.table.job(id).map(|job| job.history_entry(&result));
                     if let Some(mut entry) = entry {
                         entry.site = Some(self.site.clone());
-                        entry.location_checked = self.shared.strip_location;
+                        entry.location_checked = self
+                            .table
+                            .job(id)
+                            .is_some_and(|j| j.options.remove_location);
                         self.remember(&entry);
                         let dir = self.data_dir.clone();
                         tokio::task::spawn_blocking(move || {
