@@ -317,7 +317,10 @@ impl Reporter {
                     job.size_bytes,
                 );
             }
-            Event::Removed(_) | Event::FilesAdded { .. } => {}
+            Event::Removed(_)
+            | Event::FilesAdded { .. }
+            | Event::Checking { .. }
+            | Event::Recorded(_) => {}
             Event::JournalError(e) => self.note(&format!("warning: {}", printable(&e))),
         }
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::job::{Job, JobError, JobId, JobResult, JobState};
+use crate::history::HistoryEntry;
 
 /// What the engine reports. Progress is throttled to about 10 events a second per job.
 #[derive(Debug, Clone)]
@@ -54,6 +55,16 @@ pub enum Event {
         error: JobError,
     },
     Removed(JobId),
+    /// The engine started (`true`) or stopped (`false`) looking for an earlier upload of this
+    /// queued file: hashing it and asking the site whether that upload is still there. Only
+    /// files whose size and name match a history entry are checked.
+    Checking {
+        id: JobId,
+        checking: bool,
+    },
+    /// A finished upload was added to the history (`history.jsonl`); a front end showing the
+    /// history adds it without reading the file again.
+    Recorded(Box<HistoryEntry>),
     /// The journal could not be written (disk full, permissions); uploads go on.
     JournalError(String),
 }

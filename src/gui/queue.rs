@@ -254,6 +254,8 @@ impl Queue {
                     removed.insert(id);
                 }
                 Event::JournalError(m) => notices.push(Notice::JournalError(m)),
+                // Shown by the History tab and the rows in later steps.
+                Event::Checking { .. } | Event::Recorded(_) => {}
             }
         }
         if !removed.is_empty() {

@@ -51,6 +51,7 @@ impl Scheduler {
         if let Some(e) = self.table.entry_mut(id) {
             e.held = true;
         }
+        self.emit(Event::Checking { id, checking: true });
         let tx = self.checks_tx.clone();
         let shared = self.shared.clone();
         tokio::spawn(async move {
@@ -71,6 +72,10 @@ impl Scheduler {
         if let Some(e) = self.table.entry_mut(c.id) {
             e.held = false;
         }
+        self.emit(Event::Checking {
+            id: c.id,
+            checking: false,
+        });
         let Some(result) = c.found else {
             return; // scheduled as usual
         };

@@ -182,6 +182,7 @@ impl Scheduler {
                             .job(id)
                             .is_some_and(|j| j.options.remove_location);
                         self.remember(&entry);
+                        self.emit(Event::Recorded(Box::new(entry.clone())));
                         let dir = self.data_dir.clone();
                         tokio::task::spawn_blocking(move || {
                             if let Err(e) = history::append(&dir, &entry) {
