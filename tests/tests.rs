@@ -18,6 +18,7 @@ mod it {
     mod engine;
     mod engine_auto;
     mod engine_races;
+    mod engine_runtime;
     mod engine_slots;
     #[cfg(feature = "gui")]
     mod gui;

@@ -12,8 +12,8 @@ use tokio_util::sync::CancellationToken;
 use super::describe::{failed, stop_for_wix_error};
 use super::job::{Job, JobId, JobResult, JobState, OriginKind, Verification};
 use super::report::{Report, Reports, Stop};
-use super::worker::{Shared, poll_ready};
-use crate::wix_media::{self, FileDescriptor, ImportRequest, OperationStatus};
+use super::worker::{Shared, failed_on_site, poll_ready};
+use crate::wix_media::{FileDescriptor, ImportRequest};
 
 /// The link, if it is one Wix can fetch (http or https with a host), normalized.
 pub fn parse_link(text: &str) -> Option<Url> {
@@ -144,14 +144,9 @@ async fn follow(
         id,
         state: JobState::Processing,
     });
-    let desc = match poll_ready(shared, file_id, IMPORT_FAILED, cancel).await {
+    let desc = match poll_ready(shared, file_id, IMPORT_FAILED, cancel).await? {
         Ok(d) => d,
-        Err(stop) => {
-            if matches!(stop, Stop::Failed(_)) && failed_on_server(shared, file_id).await {
-                let _ = reports.send(Report::FileFailed { id });
-            }
-            return Err(stop);
-        }
+        Err(e) => return Err(failed_on_site(reports, id, e).await),
     };
     Ok(JobResult {
         image_size: desc.image_size(),
@@ -170,10 +165,4 @@ async fn follow(
         already: None,
         location_removed: false,
     })
-}
-
-/// The file is FAILED on the server (not merely unreachable or slow): it will never be READY.
-async fn failed_on_server(shared: &Shared, file_id: &str) -> bool {
-    let d: Result<wix_media::FileDescriptor, _> = shared.wix.get_file(file_id).await;
-    d.is_ok_and(|d| d.operation_status == Some(OperationStatus::Failed))
 }

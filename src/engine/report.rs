@@ -40,9 +40,13 @@ pub(super) enum Report {
         file_id: String,
         saved: oneshot::Sender<()>,
     },
-    /// An imported file FAILED on the server: its id is forgotten, so Retry imports the link
-    /// again instead of polling a file that will never be READY.
-    FileFailed { id: JobId },
+    /// Wix marked the job's file FAILED: its id (and for an upload, the upload that made it)
+    /// is forgotten, so Retry sends the file (or imports the link) again instead of polling a
+    /// file that will never be READY. Journaled before the worker goes on.
+    FileFailed {
+        id: JobId,
+        saved: oneshot::Sender<()>,
+    },
     /// The worker is done: the last report of every run.
     Finished {
         id: JobId,
@@ -61,7 +65,7 @@ impl Report {
             | Report::Session { id, .. }
             | Report::Plain { id, .. }
             | Report::FileId { id, .. }
-            | Report::FileFailed { id }
+            | Report::FileFailed { id, .. }
             | Report::Finished { id, .. } => *id,
         }
     }

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::describe::{failed, stop_for_tus_error, stop_for_wix_error};
 use super::finalize::{Finalized, finalize};
-use super::job::{Job, JobId, JobResult, JobState, OriginKind, Verification};
+use super::job::{Job, JobError, JobId, JobResult, JobState, OriginKind, Verification};
 use super::one_put::{self, OnePut};
 use super::progress::JobProgress;
 use super::report::{self, Report, Reports, Stop};
@@ -236,7 +236,10 @@ async fn upload(
     // A finalize answer that already says READY (with its hash) needs no poll.
     let desc = match finalized {
         Some(d) if d.is_ready() && d.hash.as_deref().is_some_and(|h| !h.is_empty()) => *d,
-        _ => poll_ready(shared, &file_id, UPLOAD_FAILED, cancel).await?,
+        _ => match poll_ready(shared, &file_id, UPLOAD_FAILED, cancel).await? {
+            Ok(d) => d,
+            Err(e) => return Err(failed_on_site(reports, id, e).await),
+        },
     };
 
     // Integrity: the local MD5 against the server's hash.
@@ -292,14 +295,15 @@ async fn made(
 /// What a FAILED upload says when Wix gives no reason.
 const UPLOAD_FAILED: &str = "Wix could not process the file; check that its type is supported";
 
-/// Waits, through the shared poller, until Wix says READY or FAILED (`otherwise` is the message
-/// when Wix says FAILED without a reason, as it documents none).
+/// Waits, through the shared poller, until Wix says READY or FAILED. `Ok(Err(..))`: Wix says
+/// FAILED (the file will never be READY; `otherwise` is the message when Wix gives no reason, as
+/// it documents none); `Err`: stopped, or Wix could not be asked.
 pub(super) async fn poll_ready(
     shared: &Shared,
     file_id: &str,
     otherwise: &str,
     cancel: &CancellationToken,
-) -> Result<wix_media::FileDescriptor, Stop> {
+) -> Result<Result<wix_media::FileDescriptor, JobError>, Stop> {
     let desc = tokio::select! {
         r = shared.poller.wait(file_id) => {
             r.map_err(|e| stop_for_wix_error("Wix could not report the file's status", e))?
@@ -312,14 +316,25 @@ pub(super) async fn poll_ready(
         }
         _ = cancel.cancelled() => return Err(Stop::Interrupted),
     };
-    match (&desc.operation_status, &desc.failure_reason) {
-        (Some(OperationStatus::Failed), Some(why)) => Err(failed(
-            &crate::text::printable(&format!("Wix could not process the file: {why}")),
-            "operationStatus FAILED",
-        )),
-        (Some(OperationStatus::Failed), None) => Err(failed(otherwise, "operationStatus FAILED")),
-        _ => Ok(desc),
-    }
+    let why = match (&desc.operation_status, &desc.failure_reason) {
+        (Some(OperationStatus::Failed), Some(why)) => {
+            crate::text::printable(&format!("Wix could not process the file: {why}")).to_string()
+        }
+        (Some(OperationStatus::Failed), None) => otherwise.to_string(),
+        _ => return Ok(Ok(desc)),
+    };
+    Ok(Err(JobError {
+        message: why,
+        detail: "operationStatus FAILED".into(),
+        status: None,
+    }))
+}
+
+/// Wix marked the job's file FAILED: its id (and the upload that made it) is forgotten, so a
+/// Retry sends the file again instead of polling a file that will never be READY.
+pub(super) async fn failed_on_site(reports: &Reports, id: JobId, error: JobError) -> Stop {
+    report::send_saved(reports, |saved| Report::FileFailed { id, saved }).await;
+    Stop::Failed(error)
 }
 
 /// The file must still be there with the size and time it was queued with.

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{HistoryEntry, OriginKind};
+use super::entry::{HistoryEntry, OriginKind};
 
 /// One site's finished uploads with an MD5, by the original file's size, newest first.
 #[derive(Debug, Default)]
@@ -67,7 +67,7 @@ fn answers_for(e: &HistoryEntry, remove_location: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::Verification;
+    use crate::history::entry::Verification;
 
     fn entry(site: &str, name: &str, size: u64, removed: bool, checked: bool) -> HistoryEntry {
         HistoryEntry {

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::table::{JobTable, Worker};
+use super::runtime::Kind;
+use super::table::JobTable;
 use super::tuner::Tuner;
 use crate::engine::command::Command;
 use crate::engine::config::{EngineConfig, StartError};
@@ -229,9 +230,17 @@ impl Scheduler {
         let mut uploading = self
             .table
             .running()
-            .filter(|e| !e.job.origin.is_link() && e.job.state == JobState::Uploading)
+            .filter(|e| {
+                !e.job.origin.is_link()
+                    && e.kind() == Kind::Running
+                    && e.job.state == JobState::Uploading
+            })
             .count();
-        let mut preparing = self.table.running().filter(|e| e.is_preparing()).count();
+        let mut preparing = self
+            .table
+            .running()
+            .filter(|e| e.kind() == Kind::Preparing)
+            .count();
         let parallel = self.tuner.limit();
         let lookahead = parallel.min(MAX_LOOKAHEAD);
         let mut to_open = Vec::new();
@@ -239,18 +248,17 @@ impl Scheduler {
         let mut to_prepare = Vec::new();
         let mut waiting = false;
         {
+            // Held, being checked, or a stopped worker still winding down: not now (a stopped
+            // one is started again once it ended).
             let mut candidates = self
                 .table
                 .queued()
-                .filter(|e| !e.job.origin.is_link() && !e.held);
+                .filter(|e| matches!(e.kind(), Kind::Idle | Kind::Preparing));
             while uploading < parallel {
                 let Some(e) = candidates.next() else { break };
-                if e.is_preparing() {
-                    to_open.push(e.job.id);
-                } else if e.worker.is_none() {
-                    to_start.push(e.job.id);
-                } else {
-                    continue; // a stopped worker still winding down: started again once it ended
+                match e.kind() {
+                    Kind::Preparing => to_open.push(e.job.id),
+                    _ => to_start.push(e.job.id),
                 }
                 uploading += 1;
             }
@@ -260,7 +268,7 @@ impl Scheduler {
                     if preparing >= lookahead {
                         break;
                     }
-                    if e.worker.is_none() {
+                    if e.kind() == Kind::Idle {
                         to_prepare.push(e.job.id);
                         preparing += 1;
                     }
@@ -269,14 +277,8 @@ impl Scheduler {
         }
         self.saturated = uploading >= parallel && (waiting || preparing > 0);
         for id in to_open {
-            let gate = self
-                .table
-                .entry_mut(id)
-                .and_then(|e| e.worker.as_mut())
-                .and_then(|w| w.gate.take());
-            if let Some(gate) = gate {
+            if self.table.open_gate(id) {
                 self.set_state(id, JobState::Uploading);
-                let _ = gate.send(());
             }
         }
         for id in to_start {
@@ -302,15 +304,11 @@ impl Scheduler {
             Some((tx, rx)) => (Some(tx), Gate::Closed(rx)),
             None => (None, Gate::Open),
         };
-        self.table.started(
-            id,
-            Worker {
-                cancel: cancel.clone(),
-                gate: opener,
-            },
-        );
-        if let Some(e) = self.table.entry_mut(id) {
-            e.meter.start(Instant::now());
+        if !self.table.started(id, cancel.clone(), opener) {
+            return;
+        }
+        if let Some(m) = self.table.meter_mut(id) {
+            m.start(Instant::now());
         }
         tokio::spawn(worker::run(
             self.shared.clone(),
@@ -321,10 +319,9 @@ impl Scheduler {
         ));
     }
 
+    /// Stops whatever runs for `id` (its worker winds down; a check's answer is dropped).
     pub(super) fn stop_worker(&mut self, id: JobId) {
-        if let Some(w) = self.table.entry(id).and_then(|e| e.worker.as_ref()) {
-            w.cancel.cancel();
-        }
+        self.table.stop(id);
     }
 
     pub(super) fn ids(&self) -> Vec<JobId> {
@@ -333,11 +330,7 @@ impl Scheduler {
 
     pub(super) fn begin_shutdown(&mut self, done: Option<oneshot::Sender<()>>) {
         // Workers stop; their jobs keep their state, so the next start continues them.
-        for e in self.table.running() {
-            if let Some(w) = &e.worker {
-                w.cancel.cancel();
-            }
-        }
+        self.table.stop_all();
         let (tx, _) = oneshot::channel();
         self.shutdown = Some(done.unwrap_or(tx));
     }

@@ -1,9 +1,10 @@
-//! Files that may be on the site already: held (not scheduled) while their MD5 is compared
+//! Files that may be on the site already: checked (not scheduled) while their MD5 is compared
 //! with the history's and the site is asked whether the earlier upload is still there.
 
 use std::ops::Not as _;
 
 use super::actor::Scheduler;
+use super::runtime::Kind;
 use crate::engine::dedupe::Checked;
 use crate::engine::event::Event;
 use crate::engine::job::{Job, JobId, JobState};
@@ -26,18 +27,34 @@ impl Scheduler {
         let restored: Vec<_> = self
             .table
             .queued()
-            .filter(|e| !e.held && e.worker.is_none() && !e.job.origin.is_link())
-            .map(|e| &e.job)
-            .filter(|j| j.session.is_none() && j.plain.is_none() && j.file_id.is_none())
-            .filter(|j| self.may_be_there(j))
-            .map(|j| j.id)
+            .filter(|e| e.kind() == Kind::Idle)
+            .map(|e| e.job.id)
             .collect();
         for id in restored {
+            self.check_if_new(id);
+        }
+    }
+
+    /// Checks a queued, idle job that has sent nothing yet (no upload URL, no file) if its
+    /// file may be an earlier upload.
+    pub(super) fn check_if_new(&mut self, id: JobId) {
+        let new = self.table.entry(id).is_some_and(|e| {
+            let j = &e.job;
+            e.kind() == Kind::Idle
+                && j.state == JobState::Queued
+                && !j.origin.is_link()
+                && j.session.is_none()
+                && j.plain.is_none()
+                && j.file_id.is_none()
+                && self.may_be_there(j)
+        });
+        if new {
             self.check_already(id);
         }
     }
 
-    /// Holds the (just inserted, queued) job while its file is hashed and looked for.
+    /// Keeps the (queued, idle) job from being scheduled while its file is hashed and looked
+    /// for.
     pub(super) fn check_already(&mut self, id: JobId) {
         let Some(job) = self.table.job(id) else {
             return;
@@ -48,8 +65,8 @@ impl Scheduler {
                 .index
                 .candidates(job.size_bytes, &job.name, job.options.remove_location);
         let checker = self.dedupe.checker();
-        if let Some(e) = self.table.entry_mut(id) {
-            e.held = true;
+        if !self.table.begin_check(id) {
+            return;
         }
         self.emit(Event::Checking { id, checking: true });
         let tx = self.checks_tx.clone();
@@ -61,16 +78,9 @@ impl Scheduler {
     }
 
     pub(super) fn checked(&mut self, c: Checked) {
-        // Still queued and held: nothing touched it meanwhile (a command releases the hold).
-        let waiting = self
-            .table
-            .entry(c.id)
-            .is_some_and(|e| e.held && e.job.state == JobState::Queued);
-        if !waiting {
+        // Still being checked: nothing touched it meanwhile (a command stops the check).
+        if !self.table.end_check(c.id) {
             return;
-        }
-        if let Some(e) = self.table.entry_mut(c.id) {
-            e.held = false;
         }
         self.emit(Event::Checking {
             id: c.id,

@@ -100,7 +100,6 @@ impl Scheduler {
         };
         // Finalizing and processing are short and not resumable mid-way: let them finish.
         if matches!(state, JobState::Queued | JobState::Uploading) {
-            self.release_held(id);
             self.set_state(id, JobState::Paused);
             self.stop_worker(id);
         }
@@ -112,8 +111,10 @@ impl Scheduler {
             .job(id)
             .is_some_and(|j| j.state == JobState::Paused)
         {
-            self.release_held(id);
+            self.table.release(id);
             self.set_state(id, JobState::Queued);
+            // Paused before its turn (or while it was checked): looked for like a new file.
+            self.check_if_new(id);
         }
     }
 
@@ -128,7 +129,6 @@ impl Scheduler {
         }
         let session = job.session.clone();
         self.stop_worker(id);
-        self.release_held(id);
         self.set_state(id, JobState::Cancelled);
         if let Some(job) = self.table.job_mut(id) {
             job.session = None;
@@ -178,6 +178,9 @@ impl Scheduler {
                 job.session = None;
                 // A one-PUT URL of the old content: the new content gets its own.
                 job.plain = None;
+                // A file Wix made of the old content is not this one.
+                job.file_id = None;
+                job.result = None;
                 job.acknowledged_bytes = 0;
             }
         }
@@ -198,7 +201,8 @@ impl Scheduler {
         for c in w.files {
             if let Some(existing) = self.table.unfinished_at(&c.path) {
                 // A held job (an interrupted `wixup upload` of the same file) is picked up
-                // again and continues from the server's offset, instead of being skipped.
+                // again and continues from the server's offset, instead of being skipped; any
+                // other (queued, being checked, sending) is the same file added twice.
                 if self.pick_up_held(existing) {
                     added.push(existing);
                 } else {
@@ -239,12 +243,9 @@ impl Scheduler {
                     .unwrap_or(0),
                 path: c.path,
             };
-            let check = self.may_be_there(&job);
             self.emit(Event::JobAdded(Box::new(job.clone())));
             self.table.insert(job, false);
-            if check {
-                self.check_already(id);
-            }
+            self.check_if_new(id);
             added.push(id);
         }
         self.emit(Event::FilesAdded {
@@ -261,7 +262,7 @@ impl Scheduler {
     /// kept the state it had when its process stopped (uploading, paused, failed…). `false`
     /// when the job is not held.
     pub(super) fn pick_up_held(&mut self, id: JobId) -> bool {
-        if !self.release_held(id) {
+        if !self.table.release(id) {
             return false;
         }
         if self
@@ -275,12 +276,5 @@ impl Scheduler {
             self.emit(Event::JobAdded(Box::new(job.clone())));
         }
         true
-    }
-
-    /// The job is no longer held (a command touched it); `false` when it was not.
-    fn release_held(&mut self, id: JobId) -> bool {
-        self.table
-            .entry_mut(id)
-            .is_some_and(|e| std::mem::replace(&mut e.held, false))
     }
 }

@@ -9,7 +9,7 @@ use reqwest::Url;
 use tokio_util::sync::CancellationToken;
 
 use super::actor::Scheduler;
-use super::table::Worker;
+use super::runtime::Kind;
 use crate::engine::event::Event;
 use crate::engine::import::parse_link;
 use crate::engine::job::{Destination, Job, JobId, JobState, Origin};
@@ -103,7 +103,7 @@ impl Scheduler {
         let ready: Vec<JobId> = self
             .table
             .queued_links()
-            .filter(|e| !e.held && e.worker.is_none())
+            .filter(|e| e.kind() == Kind::Idle)
             .map(|e| e.job.id)
             .collect();
         if ready.is_empty() {
@@ -128,15 +128,11 @@ impl Scheduler {
                 continue;
             };
             let cancel = CancellationToken::new();
-            self.table.started(
-                id,
-                Worker {
-                    cancel: cancel.clone(),
-                    gate: None,
-                },
-            );
-            if let Some(e) = self.table.entry_mut(id) {
-                e.meter.start(Instant::now());
+            if !self.table.started(id, cancel.clone(), None) {
+                continue;
+            }
+            if let Some(m) = self.table.meter_mut(id) {
+                m.start(Instant::now());
             }
             batch.push((job, cancel));
         }

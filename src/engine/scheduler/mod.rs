@@ -1,7 +1,10 @@
 //! The engine's actor: owns the job table, applies commands, starts workers within the
 //! parallelism limit, turns worker reports into events, and keeps the journal current.
 //!
-//! `actor` holds the table and the loop; the other files add its methods by concern.
+//! `actor` holds the table and the loop; the other files add its methods by concern: `table`
+//! (one entry per job, its rules), `runtime` (what the actor does with a job now), `commands`,
+//! `already` (the duplicate check), `links` (imports), `reports` (from workers), `persist`
+//! (the journal), `meter` (live figures), `tuner` (how many files send at once).
 
 mod actor;
 mod already;
@@ -10,6 +13,7 @@ mod links;
 mod meter;
 mod persist;
 mod reports;
+mod runtime;
 mod table;
 mod tuner;
 

@@ -9,6 +9,7 @@ use crate::engine::stage::remove_staged;
 use crate::history;
 
 use super::actor::Scheduler;
+use super::runtime::{Ended, Kind};
 
 impl Scheduler {
     pub(super) async fn report(&mut self, r: Report) {
@@ -22,9 +23,9 @@ impl Scheduler {
         }
         match r {
             Report::Sent { id, offset } => {
-                if let Some(e) = self.table.entry_mut(id) {
-                    self.tuner.sent(offset.saturating_sub(e.meter.sent_bytes()));
-                    e.meter.sent(offset, Instant::now());
+                if let Some(m) = self.table.meter_mut(id) {
+                    self.tuner.sent(offset.saturating_sub(m.sent_bytes()));
+                    m.sent(offset, Instant::now());
                 }
             }
             Report::Acknowledged { id, offset } => {
@@ -36,8 +37,8 @@ impl Scheduler {
                 {
                     job.acknowledged_bytes = offset;
                 }
-                if let Some(e) = self.table.entry_mut(id) {
-                    e.meter.changed = true;
+                if let Some(m) = self.table.meter_mut(id) {
+                    m.changed = true;
                 }
             }
             Report::Retrying {
@@ -55,9 +56,11 @@ impl Scheduler {
                 });
             }
             Report::Phase { id, state } => {
-                // Only a job that is still the worker's to move (not paused or cancelled
-                // meanwhile: the command already set its state).
-                if self.table.job(id).is_some_and(|j| j.state.is_active()) {
+                // Only a job that is still the worker's to move (not stopped meanwhile: the
+                // command already set its state).
+                let ours = self.table.kind(id) == Some(Kind::Running)
+                    && self.table.job(id).is_some_and(|j| j.state.is_active());
+                if ours {
                     self.set_state(id, state);
                 }
             }
@@ -84,9 +87,7 @@ impl Scheduler {
                 self.save(Some(saved));
             }
             Report::Plain { id, plain, saved } => {
-                if let Some(e) = self.table.entry_mut(id) {
-                    e.fresh_plain = plain.is_some() && e.is_preparing();
-                }
+                self.table.fresh_plain(id, plain.is_some());
                 if let Some(job) = self.table.job_mut(id) {
                     job.plain = plain;
                 }
@@ -99,17 +100,22 @@ impl Scheduler {
                 }
                 self.save(Some(saved));
             }
-            Report::FileFailed { id } => {
+            Report::FileFailed { id, saved } => {
                 if let Some(job) = self.table.job_mut(id) {
                     job.file_id = None;
+                    if !job.origin.is_link() {
+                        // Its upload made that file: the next one starts anew.
+                        job.session = None;
+                        job.plain = None;
+                        job.acknowledged_bytes = 0;
+                    }
                 }
+                self.save(Some(saved));
             }
             Report::Finished { id, outcome } => {
-                let preparing = self
-                    .table
-                    .worker_ended(id)
-                    .is_some_and(|w| w.gate.is_some());
-                self.finished(id, outcome, preparing);
+                if let Some(ended) = self.table.worker_ended(id) {
+                    self.finished(id, outcome, ended);
+                }
             }
         }
     }
@@ -124,7 +130,9 @@ impl Scheduler {
                 }
                 let _ = saved.send(());
             }
-            Report::Plain { saved, .. } | Report::FileId { saved, .. } => {
+            Report::Plain { saved, .. }
+            | Report::FileId { saved, .. }
+            | Report::FileFailed { saved, .. } => {
                 let _ = saved.send(());
             }
             // The worker of a removed job ended: whatever it staged goes too.
@@ -133,22 +141,13 @@ impl Scheduler {
         }
     }
 
-    /// `preparing`: the worker was still preparing ahead of a slot (its job queued).
-    pub(super) fn finished(
-        &mut self,
-        id: JobId,
-        outcome: Result<JobResult, Stop>,
-        preparing: bool,
-    ) {
+    /// The worker of `id` ended, as `ended` says: its outcome becomes the job's, unless a
+    /// command stopped it (then the command already set the state).
+    pub(super) fn finished(&mut self, id: JobId, outcome: Result<JobResult, Stop>, ended: Ended) {
         let Some(state) = self.table.job(id).map(|j| j.state) else {
             return;
         };
-        let unused = self
-            .table
-            .entry_mut(id)
-            .is_some_and(|e| std::mem::take(&mut e.fresh_plain));
-        if preparing
-            && unused
+        if let Ended::Preparing { fresh_plain: true } | Ended::Stopped { fresh_plain: true } = ended
             && let Some(job) = self.table.job_mut(id)
         {
             // Its one-PUT URL came while it prepared, and its gate never opened: no PUT went
@@ -156,7 +155,12 @@ impl Scheduler {
             // that cannot be there. (A URL from the journal may have been used: it stays.)
             job.plain = None;
         }
-        let ours = state.is_active() || (preparing && state == JobState::Queued);
+        let ours = match ended {
+            Ended::Running => state.is_active(),
+            Ended::Preparing { .. } => state == JobState::Queued,
+            // Shut down while it finished: the file is made, and that is kept.
+            Ended::Stopped { .. } => state.is_active() && outcome.is_ok(),
+        };
         if !ours {
             // Paused or cancelled meanwhile: the command already set the state. A cancelled
             // job's copy may have been staged after the command deleted it.
@@ -231,11 +235,17 @@ impl Scheduler {
     }
 
     pub(super) fn flush_one(&mut self, id: JobId) {
-        let Some(e) = self.table.entry_mut(id) else {
+        let Some((done, size)) = self
+            .table
+            .job(id)
+            .map(|j| (j.acknowledged_bytes, j.size_bytes))
+        else {
             return;
         };
-        let (done, size) = (e.job.acknowledged_bytes, e.job.size_bytes);
-        let event = e.meter.progress(id, done, size, Instant::now());
+        let Some(m) = self.table.meter_mut(id) else {
+            return;
+        };
+        let event = m.progress(id, done, size, Instant::now());
         self.emit(event);
     }
 }

@@ -1,8 +1,10 @@
-//! The job table: one entry per job (the job, its worker, its live figures, whether it is held)
-//! and the rules that keep them together. Every state change goes through [`JobTable::transition`],
-//! which refuses what [`JobState::can_become`] forbids (a warning, and a panic in debug builds:
-//! an illegal transition is a bug in the engine, not something a user can cause); the index of
-//! unfinished files by path and the set of entries the journal must save follow every change.
+//! The job table: one entry per job (the job, its runtime state, its live figures) and the
+//! rules that keep them together. Every state change goes through [`JobTable::transition`],
+//! which refuses what [`JobState::can_become`] forbids, and every runtime change through the
+//! methods below, which refuse what [`Kind::can_become`] forbids (a warning, and a panic in
+//! debug builds: an illegal move is a bug in the engine, not something a user can cause); the
+//! index of unfinished files by path, the queues and the set of entries the journal must save
+//! follow every change.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -11,31 +13,21 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use super::meter::ProgressMeter;
+use super::runtime::{Ended, Kind, Runtime};
 use crate::engine::job::{Job, JobId, JobState};
-
-/// A job's running worker: what stops it, and (while it prepares ahead of a slot) what lets it
-/// send.
-pub(super) struct Worker {
-    pub(super) cancel: CancellationToken,
-    pub(super) gate: Option<oneshot::Sender<()>>,
-}
 
 /// Everything the actor knows of one job.
 pub(super) struct Entry {
     pub(super) job: Job,
-    pub(super) worker: Option<Worker>,
+    /// What the actor does with it now (never journaled).
+    pub(super) runtime: Runtime,
     /// Runtime-only progress figures (never journaled).
     pub(super) meter: ProgressMeter,
-    /// A journal job left untouched in `StartMode::Hold`.
-    pub(super) held: bool,
-    /// Its one-PUT URL was handed out to the worker preparing it now (so no PUT used it yet).
-    pub(super) fresh_plain: bool,
 }
 
 impl Entry {
-    /// A worker runs and prepares ahead of a slot (its job still queued).
-    pub(super) fn is_preparing(&self) -> bool {
-        self.worker.as_ref().is_some_and(|w| w.gate.is_some())
+    pub(super) fn kind(&self) -> Kind {
+        self.runtime.kind()
     }
 }
 
@@ -51,12 +43,12 @@ pub(super) struct JobTable {
     /// jobs are done (or of the other kind).
     queued: BTreeSet<JobId>,
     queued_links: BTreeSet<JobId>,
-    /// Jobs with a worker.
+    /// Jobs with a worker (preparing, running or stopping).
     running: BTreeSet<JobId>,
 }
 
 impl JobTable {
-    /// Adds a job (replacing none: ids are never reused).
+    /// Adds a job (replacing none: ids are never reused), idle or `held`.
     pub(super) fn insert(&mut self, job: Job, held: bool) {
         let id = job.id;
         if !job.state.is_finished() {
@@ -69,10 +61,8 @@ impl JobTable {
             id,
             Entry {
                 job,
-                worker: None,
+                runtime: if held { Runtime::Held } else { Runtime::Idle },
                 meter: ProgressMeter::default(),
-                held,
-                fresh_plain: false,
             },
         );
         debug_assert!(previous.is_none(), "job {id} added twice");
@@ -108,9 +98,13 @@ impl JobTable {
         self.entries.get(&id)
     }
 
-    /// The runtime side of an entry (worker, meter, held); nothing here is journaled.
-    pub(super) fn entry_mut(&mut self, id: JobId) -> Option<&mut Entry> {
-        self.entries.get_mut(&id)
+    /// The live figures of an entry (never journaled).
+    pub(super) fn meter_mut(&mut self, id: JobId) -> Option<&mut ProgressMeter> {
+        self.entries.get_mut(&id).map(|e| &mut e.meter)
+    }
+
+    pub(super) fn kind(&self, id: JobId) -> Option<Kind> {
+        self.entries.get(&id).map(Entry::kind)
     }
 
     pub(super) fn entries(&self) -> impl Iterator<Item = &Entry> {
@@ -166,20 +160,105 @@ impl JobTable {
         true
     }
 
-    /// Records the worker started for `id`.
-    pub(super) fn started(&mut self, id: JobId, worker: Worker) {
-        if let Some(e) = self.entries.get_mut(&id) {
-            debug_assert!(e.worker.is_none(), "a second worker for {id}");
-            e.worker = Some(worker);
+    /// Moves the runtime of `id` to `to` if the rules allow it; what it was.
+    fn move_runtime(&mut self, id: JobId, to: Runtime) -> Option<Runtime> {
+        let e = self.entries.get_mut(&id)?;
+        let (from, next) = (e.kind(), to.kind());
+        if !from.can_become(next) {
+            tracing::warn!(%id, ?from, to = ?next, "illegal runtime move refused");
+            debug_assert!(false, "illegal runtime move {from:?} -> {next:?} of {id}");
+            return None;
+        }
+        if to.has_worker() {
             self.running.insert(id);
+        } else {
+            self.running.remove(&id);
+        }
+        Some(std::mem::replace(&mut e.runtime, to))
+    }
+
+    /// A worker starts for `id`: sending at once, or (`gate`) preparing until the gate opens.
+    pub(super) fn started(
+        &mut self,
+        id: JobId,
+        cancel: CancellationToken,
+        gate: Option<oneshot::Sender<()>>,
+    ) -> bool {
+        let to = match gate {
+            Some(gate) => Runtime::Preparing {
+                cancel,
+                gate,
+                fresh_plain: false,
+            },
+            None => Runtime::Running { cancel },
+        };
+        self.move_runtime(id, to).is_some()
+    }
+
+    /// Gives a preparing worker its slot; `false` when `id` was not preparing.
+    pub(super) fn open_gate(&mut self, id: JobId) -> bool {
+        let Some(Runtime::Preparing { cancel, .. }) = self.entries.get(&id).map(|e| &e.runtime)
+        else {
+            return false;
+        };
+        let running = Runtime::Running {
+            cancel: cancel.clone(),
+        };
+        match self.move_runtime(id, running) {
+            Some(Runtime::Preparing { gate, .. }) => gate.send(()).is_ok(),
+            _ => false,
         }
     }
 
-    /// The worker of `id` ended: what it was (`None` when there was none, which is a stale
+    /// A preparing worker was handed a one-PUT URL (`true`), or gave it up.
+    pub(super) fn fresh_plain(&mut self, id: JobId, fresh: bool) {
+        if let Some(Runtime::Preparing { fresh_plain, .. }) =
+            self.entries.get_mut(&id).map(|e| &mut e.runtime)
+        {
+            *fresh_plain = fresh;
+        }
+    }
+
+    /// Stops whatever runs for `id`: its worker is told to stop (it is stopping until it ended),
+    /// a check's answer or a hold no longer applies.
+    pub(super) fn stop(&mut self, id: JobId) {
+        if let Some(e) = self.entries.get_mut(&id) {
+            let runtime = std::mem::replace(&mut e.runtime, Runtime::Idle);
+            e.runtime = runtime.stopped();
+            if !e.runtime.has_worker() {
+                self.running.remove(&id);
+            }
+        }
+    }
+
+    /// Stops every worker (shutting down).
+    pub(super) fn stop_all(&mut self) {
+        for id in self.running.clone() {
+            self.stop(id);
+        }
+    }
+
+    /// A held job is let go (added again, or a command touched it); `false` when it was not held.
+    pub(super) fn release(&mut self, id: JobId) -> bool {
+        self.kind(id) == Some(Kind::Held) && self.move_runtime(id, Runtime::Idle).is_some()
+    }
+
+    /// An idle job's file starts being checked for an earlier upload.
+    pub(super) fn begin_check(&mut self, id: JobId) -> bool {
+        self.move_runtime(id, Runtime::Checking).is_some()
+    }
+
+    /// The check of `id` answered; `false` when nothing waited for it (a command stopped it).
+    pub(super) fn end_check(&mut self, id: JobId) -> bool {
+        self.kind(id) == Some(Kind::Checking) && self.move_runtime(id, Runtime::Idle).is_some()
+    }
+
+    /// The worker of `id` ended: how, as the actor saw it (`None`: there was none, a stale
     /// report).
-    pub(super) fn worker_ended(&mut self, id: JobId) -> Option<Worker> {
-        self.running.remove(&id);
-        self.entries.get_mut(&id)?.worker.take()
+    pub(super) fn worker_ended(&mut self, id: JobId) -> Option<Ended> {
+        let ended = self.entries.get(&id)?.runtime.ended()?;
+        self.move_runtime(id, Runtime::Idle)?;
+        Some(ended)
     }
 
     pub(super) fn is_running(&self, id: JobId) -> bool {

@@ -1,0 +1,91 @@
+//! One finished upload as the history records it, and what it says of the file.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// One finished upload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub name: String,
+    #[serde(with = "crate::os_path")]
+    pub path: PathBuf,
+    pub file_id: String,
+    pub url: Option<String>,
+    pub thumbnail_url: Option<String>,
+    pub size_bytes: u64,
+    pub mime_type: String,
+    pub verified: Verification,
+    pub image_size: Option<(u64, u64)>,
+    /// Seconds since the Unix epoch.
+    pub finished_unix: u64,
+    /// Uploaded or imported (absent in older histories: uploaded).
+    #[serde(default)]
+    pub origin: OriginKind,
+    /// The link an imported file came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_url: Option<String>,
+    /// The site it went to ([`site_key`]); absent in older histories: never matched by dedupe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    /// The MD5 of the original file's bytes (hex); absent in older histories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_md5: Option<String>,
+    /// The original file's size (the bytes sent differ when its location was removed);
+    /// absent in older histories: `size_bytes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_size: Option<u64>,
+    /// GPS tags were removed from the bytes sent.
+    #[serde(default)]
+    pub location_removed: bool,
+    /// "Remove location from photos" was on when it was sent: the copy on the site carries no
+    /// GPS (removed, or there was none). A photo sent with its location is sent again, without
+    /// it, once the setting is on, rather than found "already there".
+    #[serde(default)]
+    pub location_checked: bool,
+}
+
+/// Which site a history entry belongs to: the API base and the site id.
+pub fn site_key(api_base: &reqwest::Url, site_id: &str) -> String {
+    format!("{} {site_id}", api_base.as_str().trim_end_matches('/'))
+}
+
+/// Whether the server's hash matched the local file's MD5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verification {
+    Verified,
+    Mismatch,
+    /// The server gave no hash.
+    Unknown,
+}
+
+impl Verification {
+    /// `true`, `false` or `null` in JSON output.
+    pub fn as_option(self) -> Option<bool> {
+        match self {
+            Verification::Verified => Some(true),
+            Verification::Mismatch => Some(false),
+            Verification::Unknown => None,
+        }
+    }
+}
+
+/// Whether a file was uploaded or imported, as results and history record it
+/// (`"upload"` / `"import"`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OriginKind {
+    #[default]
+    Upload,
+    Import,
+}
+
+impl OriginKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OriginKind::Upload => "upload",
+            OriginKind::Import => "import",
+        }
+    }
+}
