@@ -22,7 +22,7 @@ use super::faults::Midway;
 use super::file_facts::{dimensions, md5_file};
 use super::reply::wix_error;
 use super::state::AppState;
-use super::store::{FileRec, Key, Phase, UploadRec, now_unix, now_unix_ms};
+use super::store::{FileRec, Key, Phase, UploadRec, now_unix_ms};
 
 #[derive(Deserialize)]
 pub struct FinalizeQuery {
@@ -97,13 +97,13 @@ async fn run(
     if let Some(id) = &rec.file_id
         && let Some(f) = app.with(|s| s.files.get(id).cloned())
     {
-        if app.inner.config.profile.is_wix() {
+        if app.quirks().one_time_tokens {
             return Err(used_token(app));
         }
         return Ok(f);
     }
     let Some(upload_id) = rec.upload_id.clone() else {
-        if rec.expires_unix <= now_unix() {
+        if rec.expires_unix <= app.clock_unix() {
             return Err(expired());
         }
         return Err(incomplete("nothing was uploaded with this token"));
@@ -112,7 +112,7 @@ async fn run(
         return Err(incomplete("the upload for this token is gone"));
     };
     let (file_id, display_name, mime_type) = match up.phase.clone() {
-        Phase::Finalized { .. } if app.inner.config.profile.is_wix() => {
+        Phase::Finalized { .. } if app.quirks().one_time_tokens => {
             return Err(used_token(app));
         }
         Phase::Finalized { file_id } => return link(app, token, &upload_id, &file_id).await,
@@ -122,7 +122,7 @@ async fn run(
             mime_type,
         } => (file_id, display_name, mime_type),
         Phase::Receiving => {
-            if rec.expires_unix <= now_unix() {
+            if rec.expires_unix <= app.clock_unix() {
                 return Err(expired());
             }
             let minted = rec.minted_file_id.clone();
@@ -233,7 +233,8 @@ async fn run(
     link(app, token, &upload_id, &file_id).await
 }
 
-/// Wix's answer to a second finalize of a one-time token: its generic 429.
+/// Wix's answer to a second finalize of a one-time token: its generic 429
+/// ([`Quirks::one_time_tokens`](super::quirks::Quirks::one_time_tokens)).
 fn used_token(app: &AppState) -> Response {
     app.inner
         .stats

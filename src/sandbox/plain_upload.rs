@@ -1,8 +1,11 @@
 //! The plain (one-PUT) upload: `POST /site-media/v1/files/generate-upload-url` hands out an
 //! upload URL (`…/upload/<JWT>`, about 2.8 KB like Wix's), and `PUT {uploadUrl}?filename=…`
 //! with the raw bytes as the body makes the file at once (PENDING, then READY). Like a finalize,
-//! the URL is one-time with the `wix` profile: a second PUT after the file was made is refused
-//! with 429 `RESOURCE_EXHAUSTED`; `tus-full` answers it with the same file.
+//! the URL is one-time with the `wix` profile ([`Quirks::one_time_tokens`]): a second PUT after
+//! the file was made is refused with 429 `RESOURCE_EXHAUSTED`; `tus-full` answers it with the
+//! same file.
+//!
+//! [`Quirks::one_time_tokens`]: super::quirks::Quirks::one_time_tokens
 
 use std::sync::atomic::Ordering;
 
@@ -21,7 +24,7 @@ use super::faults::Midway;
 use super::file_facts::dimensions;
 use super::reply::wix_error;
 use super::state::AppState;
-use super::store::{FileRec, Key, now_unix, now_unix_ms, random_hex};
+use super::store::{FileRec, Key, now_unix_ms, random_hex};
 
 #[derive(Deserialize)]
 pub struct PutQuery {
@@ -38,7 +41,6 @@ pub async fn put(
     let stats = &app.inner.stats;
     stats.plain_puts.fetch_add(1, Ordering::SeqCst);
     stats.count_credentials(req.headers());
-    let wix = app.inner.config.profile.is_wix();
     let Some(rec) = app
         .with(|s| s.tokens.get(&token).cloned())
         .filter(|t| t.plain)
@@ -52,7 +54,7 @@ pub async fn put(
     if let Some(id) = &rec.file_id
         && let Some(f) = app.with(|s| s.files.get(id).cloned())
     {
-        if wix {
+        if app.quirks().one_time_tokens {
             stats.finalize_refused.fetch_add(1, Ordering::SeqCst);
             return wix_error(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -62,7 +64,7 @@ pub async fn put(
         }
         return Json(json!({ "file": descriptor(&app, &f) })).into_response();
     }
-    if rec.expires_unix <= now_unix() {
+    if rec.expires_unix <= app.clock_unix() {
         return wix_error(
             StatusCode::BAD_REQUEST,
             "UPLOAD_URL_EXPIRED",
