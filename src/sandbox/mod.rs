@@ -12,6 +12,7 @@
 mod clock;
 mod config;
 mod descriptor;
+mod disk;
 mod faults;
 mod file_facts;
 mod finalize;

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use base64::Engine as _;
 
+use super::disk::DiskError;
 use super::state::AppState;
 use super::stats::Stats;
 use super::store::{Key, Phase, UploadRec, random_hex};
@@ -82,9 +83,9 @@ pub async fn create(State(app): State<AppState>, req: Request) -> Response {
     let id = random_hex(16);
     let now = app.clock_unix();
     let expires = now + app.inner.config.upload_ttl.as_secs();
-    if let Err(e) = super::private_file::options().open(app.inner.dirs.upload(&id)) {
-        tracing::error!(error = %e, "sandbox: cannot create upload file");
-        return tus_error(StatusCode::INTERNAL_SERVER_ERROR, "storage error");
+    let bin = app.inner.dirs.upload(&id);
+    if let Err(e) = super::private_file::options().open(&bin) {
+        return DiskError::new("a new upload", bin, e).tus_reply("create the upload again");
     }
     // One live upload per token: a new creation replaces the earlier upload and its bytes,
     // unless a finalize is turning it into a file.
@@ -162,7 +163,10 @@ pub async fn create(State(app): State<AppState>, req: Request) -> Response {
         .fetch_add(1, Ordering::SeqCst);
     let mut r = tus_response(StatusCode::CREATED);
     if has_body {
-        let (status, offset) = receive(&app, &id, 0, req).await;
+        let (status, offset) = receive(&app, &id, 0, req).await.unwrap_or_else(|e| {
+            e.log();
+            (StatusCode::INTERNAL_SERVER_ERROR, 0)
+        });
         if status != StatusCode::NO_CONTENT {
             // The upload exists; the client continues it with HEAD + PATCH.
             tracing::debug!(%status, "sandbox: creation-with-upload body not fully taken");
@@ -340,7 +344,14 @@ pub async fn patch(State(app): State<AppState>, Path(id): Path<String>, req: Req
             "the body goes beyond Upload-Length",
         );
     }
-    let (status, new) = receive(&app, &id, offset, req).await;
+    let (status, new) = match receive(&app, &id, offset, req).await {
+        Ok(received) => received,
+        Err(e) => {
+            let mut r = e.tus_reply("send the rest again");
+            set(&mut r, "upload-offset", offset);
+            return r;
+        }
+    };
     let mut r = if status == StatusCode::NO_CONTENT {
         tus_response(StatusCode::NO_CONTENT)
     } else {
