@@ -51,7 +51,10 @@
 //!
 //! the sandbox (shares no protocol code with the clients; they meet over HTTP only) ────────
 //! sandbox/       a Wix-compatible server: rest, tus_server + tus_body, finalize, media,
-//!                state (shared by handlers), store + persist (records on disk), faults
+//!                state (shared by handlers), store + persist (records on disk), faults;
+//!                quirks (where the wix and tus-full profiles differ, by name), clock (what
+//!                lifetimes run on; tests move it ahead), disk (a failing data dir, told both
+//!                sides)
 //!
 //! low helpers (import no feature module) ───────────────────────────────────────────────────
 //! fs             atomic writes (unique temp file, fsync, rename)

@@ -9,7 +9,9 @@ use super::store::{FileRec, now_unix_ms, rfc3339};
 /// The FileDescriptor JSON of a file, as Wix shapes it.
 pub(super) fn descriptor(app: &AppState, f: &FileRec) -> Value {
     let ready = now_unix_ms() >= f.ready_unix_ms;
-    let wix = app.inner.config.profile.is_wix();
+    let quirks = app.quirks();
+    // Wix fills the hash and the media facts in once the file is processed.
+    let hide_facts = quirks.pending_files_have_empty_hash_and_null_media && !ready;
     let url = app.url(&format!("/media/{}", f.id));
     let media_type = media_type(&f.mime_type);
     let mut d = json!({
@@ -17,8 +19,7 @@ pub(super) fn descriptor(app: &AppState, f: &FileRec) -> Value {
         "displayName": f.display_name,
         "url": url,
         "parentFolderId": f.parent_folder_id,
-        // Wix fills the hash in once the file is processed.
-        "hash": if ready || !wix { f.md5.as_str() } else { "" },
+        "hash": if hide_facts { "" } else { f.md5.as_str() },
         "sizeInBytes": f.size.to_string(),
         "private": f.private,
         "mediaType": media_type,
@@ -36,8 +37,7 @@ pub(super) fn descriptor(app: &AppState, f: &FileRec) -> Value {
     if media_type == "IMAGE" {
         d["thumbnailUrl"] = json!(format!("{url}/v1/fill/w_160,h_160,al_c,q_80/thumb.jpg"));
     }
-    if wix && !ready {
-        // Not processed yet: Wix says nothing about the media.
+    if hide_facts {
         d["media"] = Value::Null;
     } else if media_type == "IMAGE" {
         let (w, h) = f.dimensions.unwrap_or((0, 0));
@@ -49,7 +49,7 @@ pub(super) fn descriptor(app: &AppState, f: &FileRec) -> Value {
         let key = media_type.to_ascii_lowercase();
         d["media"] = json!({ key: { "id": f.id, "url": url, "filename": f.display_name } });
     }
-    super::import_record::overlay(&mut d, f, !wix);
+    super::import_record::overlay(&mut d, f, quirks.failure_reason);
     d
 }
 

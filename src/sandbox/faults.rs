@@ -1,5 +1,6 @@
 //! Fault injection for tests: fail the Nth matching request with a status, drop a connection
-//! after K body bytes (or before the answer), add latency, send junk bodies or bogus offsets.
+//! after K body bytes (or before the answer), add latency, send junk bodies or bogus offsets,
+//! or let the lifetimes of tokens and uploads run out just before a request.
 //!
 //! The plan is applied by [`middleware`]; a connection is cut through its kill switch
 //! (`killable.rs`), and the handlers that read bodies or finalize find their part of a fault
@@ -13,6 +14,7 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::clock::Clock;
 use super::killable::ConnHandle;
 use super::reply::wix_error;
 
@@ -40,6 +42,9 @@ pub enum FaultKind {
     /// when the client is gone, so a client that gives up or dies then catches the server
     /// mid-way. Other requests ignore it.
     PauseMidway(Duration),
+    /// Move the sandbox's clock this far ahead before handling the request: tokens and
+    /// uploads expire as if that much time had passed while the request was on its way.
+    AdvanceClock(Duration),
 }
 
 /// Which requests a fault applies to, and how often.
@@ -127,7 +132,7 @@ pub struct Midway(pub Duration);
 
 /// The middleware applying the fault plan.
 pub(super) async fn middleware(
-    State(faults): State<Arc<Faults>>,
+    State((faults, clock)): State<(Arc<Faults>, Arc<Clock>)>,
     ConnectInfo(conn): ConnectInfo<ConnHandle>,
     mut req: Request,
     next: Next,
@@ -154,6 +159,7 @@ pub(super) async fn middleware(
                 return resp;
             }
             FaultKind::Latency(d) => tokio::time::sleep(d).await,
+            FaultKind::AdvanceClock(d) => clock.advance(d),
             FaultKind::PauseMidway(d) => {
                 req.extensions_mut().insert(Midway(d));
             }

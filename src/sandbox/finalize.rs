@@ -18,11 +18,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::descriptor::descriptor;
+use super::disk::DiskError;
 use super::faults::Midway;
 use super::file_facts::{dimensions, md5_file};
 use super::reply::wix_error;
 use super::state::AppState;
-use super::store::{FileRec, Key, Phase, UploadRec, now_unix, now_unix_ms};
+use super::store::{FileRec, Key, Phase, UploadRec, now_unix_ms};
 
 #[derive(Deserialize)]
 pub struct FinalizeQuery {
@@ -72,6 +73,10 @@ fn incomplete(message: &str) -> Response {
     wix_error(StatusCode::BAD_REQUEST, "UPLOAD_INCOMPLETE", message)
 }
 
+/// What a finalize's client does after the sandbox failed to store something.
+const AGAIN: &str = "finalize again";
+
+/// A failure that is not the disk's, or a read: `what` went wrong.
 fn storage(what: &str) -> Response {
     wix_error(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -97,13 +102,13 @@ async fn run(
     if let Some(id) = &rec.file_id
         && let Some(f) = app.with(|s| s.files.get(id).cloned())
     {
-        if app.inner.config.profile.is_wix() {
+        if app.quirks().one_time_tokens {
             return Err(used_token(app));
         }
         return Ok(f);
     }
     let Some(upload_id) = rec.upload_id.clone() else {
-        if rec.expires_unix <= now_unix() {
+        if rec.expires_unix <= app.clock_unix() {
             return Err(expired());
         }
         return Err(incomplete("nothing was uploaded with this token"));
@@ -112,7 +117,7 @@ async fn run(
         return Err(incomplete("the upload for this token is gone"));
     };
     let (file_id, display_name, mime_type) = match up.phase.clone() {
-        Phase::Finalized { .. } if app.inner.config.profile.is_wix() => {
+        Phase::Finalized { .. } if app.quirks().one_time_tokens => {
             return Err(used_token(app));
         }
         Phase::Finalized { file_id } => return link(app, token, &upload_id, &file_id).await,
@@ -122,7 +127,7 @@ async fn run(
             mime_type,
         } => (file_id, display_name, mime_type),
         Phase::Receiving => {
-            if rec.expires_unix <= now_unix() {
+            if rec.expires_unix <= app.clock_unix() {
                 return Err(expired());
             }
             let minted = rec.minted_file_id.clone();
@@ -163,8 +168,8 @@ async fn run(
             if !still_ours {
                 return Err(incomplete("the upload for this token is gone"));
             }
-            if app.save().await.is_err() {
-                return Err(storage("could not record the finalize"));
+            if let Err(e) = app.save().await {
+                return Err(DiskError::from(e).wix_reply(AGAIN));
             }
             (file_id, display_name, mime_type)
         }
@@ -176,6 +181,7 @@ async fn run(
     let is_image = mime_type.starts_with("image/");
     let src = app.inner.dirs.upload(&upload_id);
     let dst = app.inner.dirs.file(&file_id);
+    let target = dst.clone();
     let moved = tokio::task::spawn_blocking(move || match std::fs::rename(&src, &dst) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && dst.exists() => Ok(dst),
         r => r.map(|()| dst),
@@ -188,7 +194,8 @@ async fn run(
                 "the bytes of this upload are gone; upload the file again",
             ));
         }
-        _ => return Err(storage("could not store the file")),
+        Ok(Err(e)) => return Err(DiskError::new("the file", target, e).wix_reply(AGAIN)),
+        Err(_) => return Err(storage("could not store the file")),
     };
     if let Some(d) = pause {
         tokio::time::sleep(d).await;
@@ -233,7 +240,8 @@ async fn run(
     link(app, token, &upload_id, &file_id).await
 }
 
-/// Wix's answer to a second finalize of a one-time token: its generic 429.
+/// Wix's answer to a second finalize of a one-time token: its generic 429
+/// ([`Quirks::one_time_tokens`](super::quirks::Quirks::one_time_tokens)).
 fn used_token(app: &AppState) -> Response {
     app.inner
         .stats
@@ -278,8 +286,8 @@ async fn link(
     let Some(file) = file else {
         return Err(storage("the finalized file has no record"));
     };
-    if app.save().await.is_err() {
-        return Err(storage("could not record the file"));
+    if let Err(e) = app.save().await {
+        return Err(DiskError::from(e).wix_reply(AGAIN));
     }
     Ok(file)
 }

@@ -9,8 +9,10 @@
 // error response would only add noise.
 #![allow(clippy::result_large_err)]
 
+mod clock;
 mod config;
 mod descriptor;
+mod disk;
 mod faults;
 mod file_facts;
 mod finalize;
@@ -28,6 +30,7 @@ mod persist;
 mod plain_upload;
 mod private_file;
 mod profile;
+mod quirks;
 mod rate_limit;
 mod reply;
 mod rest;
@@ -50,9 +53,11 @@ use reqwest::Url;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+pub use clock::Clock;
 pub use config::{DEFAULT_API_KEY, DEFAULT_PORT, DEFAULT_SITE_ID, SandboxConfig};
 pub use faults::{FaultKind, Faults, Rule};
 pub use profile::{Profile, RateLimit, TypeLimits};
+pub use quirks::Quirks;
 pub use stats::Stats;
 
 use state::AppState;
@@ -65,6 +70,8 @@ pub struct SandboxHandle {
     pub base_url: Url,
     pub faults: Arc<Faults>,
     pub stats: Arc<Stats>,
+    /// The clock lifetimes run on: a test advances it to expire tokens and uploads at once.
+    pub clock: Arc<Clock>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -99,9 +106,16 @@ pub async fn start(listener: TcpListener, config: SandboxConfig) -> std::io::Res
     let (tx, rx) = oneshot::channel();
     let faults = Arc::new(Faults::default());
     let stats = Arc::new(Stats::default());
+    let clock = Arc::new(Clock::default());
     let addr = listener.local_addr()?;
     let timeouts = timeouts(&config);
-    let (router, base) = build(&listener, config, faults.clone(), stats.clone())?;
+    let (router, base) = build(
+        &listener,
+        config,
+        faults.clone(),
+        stats.clone(),
+        clock.clone(),
+    )?;
     let task = tokio::spawn(server::run(listener, router, timeouts, async {
         let _ = rx.await;
     }));
@@ -110,6 +124,7 @@ pub async fn start(listener: TcpListener, config: SandboxConfig) -> std::io::Res
         base_url: base,
         faults,
         stats,
+        clock,
         shutdown: Some(tx),
         task: Some(task),
     })
@@ -127,6 +142,7 @@ pub async fn serve(
         config,
         Arc::new(Faults::default()),
         Arc::new(Stats::default()),
+        Arc::new(Clock::default()),
     )?;
     server::run(listener, router, timeouts, shutdown).await
 }
@@ -145,6 +161,7 @@ fn build(
     config: SandboxConfig,
     faults: Arc<Faults>,
     stats: Arc<Stats>,
+    clock: Arc<Clock>,
 ) -> std::io::Result<(Router, Url)> {
     let addr = listener.local_addr()?;
     let base = match &config.public_url {
@@ -152,7 +169,7 @@ fn build(
         None => Url::parse(&format!("http://{addr}")).map_err(std::io::Error::other)?,
     };
     let allowed_hosts = Arc::new(guard::AllowedHosts::new(addr, config.public_url.as_ref()));
-    let app = AppState::open(config, base.clone(), stats)?;
+    let app = AppState::open(config, base.clone(), stats, clock.clone())?;
     let api = Router::new()
         .route(
             "/site-media/v1/files/generate-resumable-upload-url",
@@ -205,7 +222,7 @@ fn build(
         )
         .route("/_sandbox/stats", get(stats_handler))
         .layer(axum::middleware::from_fn_with_state(
-            faults,
+            (faults, clock),
             faults::middleware,
         ))
         .layer(axum::middleware::from_fn_with_state(

@@ -1,8 +1,11 @@
 //! The plain (one-PUT) upload: `POST /site-media/v1/files/generate-upload-url` hands out an
 //! upload URL (`…/upload/<JWT>`, about 2.8 KB like Wix's), and `PUT {uploadUrl}?filename=…`
 //! with the raw bytes as the body makes the file at once (PENDING, then READY). Like a finalize,
-//! the URL is one-time with the `wix` profile: a second PUT after the file was made is refused
-//! with 429 `RESOURCE_EXHAUSTED`; `tus-full` answers it with the same file.
+//! the URL is one-time with the `wix` profile ([`Quirks::one_time_tokens`]): a second PUT after
+//! the file was made is refused with 429 `RESOURCE_EXHAUSTED`; `tus-full` answers it with the
+//! same file.
+//!
+//! [`Quirks::one_time_tokens`]: super::quirks::Quirks::one_time_tokens
 
 use std::sync::atomic::Ordering;
 
@@ -17,11 +20,12 @@ use serde_json::json;
 use tokio::io::AsyncWriteExt as _;
 
 use super::descriptor::descriptor;
+use super::disk::{DiskError, drain};
 use super::faults::Midway;
 use super::file_facts::dimensions;
 use super::reply::wix_error;
 use super::state::AppState;
-use super::store::{FileRec, Key, now_unix, now_unix_ms, random_hex};
+use super::store::{FileRec, Key, now_unix_ms, random_hex};
 
 #[derive(Deserialize)]
 pub struct PutQuery {
@@ -38,7 +42,6 @@ pub async fn put(
     let stats = &app.inner.stats;
     stats.plain_puts.fetch_add(1, Ordering::SeqCst);
     stats.count_credentials(req.headers());
-    let wix = app.inner.config.profile.is_wix();
     let Some(rec) = app
         .with(|s| s.tokens.get(&token).cloned())
         .filter(|t| t.plain)
@@ -52,7 +55,7 @@ pub async fn put(
     if let Some(id) = &rec.file_id
         && let Some(f) = app.with(|s| s.files.get(id).cloned())
     {
-        if wix {
+        if app.quirks().one_time_tokens {
             stats.finalize_refused.fetch_add(1, Ordering::SeqCst);
             return wix_error(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -62,7 +65,7 @@ pub async fn put(
         }
         return Json(json!({ "file": descriptor(&app, &f) })).into_response();
     }
-    if rec.expires_unix <= now_unix() {
+    if rec.expires_unix <= app.clock_unix() {
         return wix_error(
             StatusCode::BAD_REQUEST,
             "UPLOAD_URL_EXPIRED",
@@ -105,9 +108,10 @@ async fn receive_and_store(
 ) -> Result<FileRec, Response> {
     let cfg = &app.inner.config;
     let part = app.inner.dirs.upload(&format!("plain-{}", random_hex(8)));
+    let disk = |path: &std::path::Path, e| DiskError::new(BYTES, path, e).wix_reply(AGAIN);
     let file = super::private_file::options()
         .open(&part)
-        .map_err(|_| storage())?;
+        .map_err(|e| disk(&part, e))?;
     let mut out = tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(file));
     let mut body = req.into_body();
     let mut md5 = md5::Md5::new();
@@ -151,12 +155,18 @@ async fn receive_and_store(
             .bytes_received
             .fetch_add(data.len() as u64, Ordering::Relaxed);
         md5.update(&data);
-        if out.write_all(&data).await.is_err() {
-            return cut(&part, storage());
+        if let Err(e) = out.write_all(&data).await {
+            // The answer is the client's only news of it: it must not find a reset instead.
+            drain(&mut body, cfg.body_read_timeout).await;
+            return cut(&part, disk(&part, e));
         }
     }
-    if out.flush().await.is_err() || out.get_ref().sync_all().await.is_err() {
-        return cut(&part, storage());
+    let flushed = match out.flush().await {
+        Ok(()) => out.get_ref().sync_all().await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = flushed {
+        return cut(&part, disk(&part, e));
     }
     drop(out);
     // A fault: the bytes are in, the file not yet made (a client that gives up now must not
@@ -173,8 +183,8 @@ async fn receive_and_store(
         .clone()
         .unwrap_or_else(|| super::ids::mint_file_id(&cfg.site_id, Some(&name), &rec.mime_type));
     let dst = app.inner.dirs.file(&id);
-    if std::fs::rename(&part, &dst).is_err() {
-        return cut(&part, storage());
+    if let Err(e) = std::fs::rename(&part, &dst) {
+        return cut(&part, disk(&dst, e));
     }
     let is_image = rec.mime_type.starts_with("image/");
     let dims = if is_image {
@@ -215,16 +225,21 @@ async fn receive_and_store(
         }
     });
     app.inner.stats.files_created.fetch_add(1, Ordering::SeqCst);
-    if app.save().await.is_err() {
-        return Err(storage());
+    if let Err(e) = app.save().await {
+        return Err(DiskError::from(e).wix_reply(AGAIN));
     }
     app.with(|s| s.files.get(&id).cloned()).ok_or_else(storage)
 }
+
+/// What a one-PUT stores, and what its client does after a failure to store it.
+const BYTES: &str = "the file's bytes";
+const AGAIN: &str = "PUT the file again";
 
 fn incomplete(message: &str) -> Response {
     wix_error(StatusCode::BAD_REQUEST, "UPLOAD_INCOMPLETE", message)
 }
 
+/// A failure that is not the disk's: the work stopped, or its record vanished.
 fn storage() -> Response {
     wix_error(
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -5,16 +5,19 @@
 
 use std::time::Duration;
 
-/// Which server the sandbox plays.
+use super::quirks::Quirks;
+
+/// Which server the sandbox plays. What each does differently is spelled out, by name, in
+/// its [`Quirks`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Profile {
-    /// Wix as far as it is known: OPTIONS lists only `creation`; no checksum,
-    /// creation-with-upload, termination or expiration; tokens of real size; the file id fixed
-    /// at generate time; a second finalize of a used token answers 429 `RESOURCE_EXHAUSTED`;
-    /// PENDING descriptors carry `hash: ""` and `media: null`.
+    /// Wix as far as it is known ([`Quirks::WIX`]): OPTIONS lists only `creation`; tokens of
+    /// real size; the file id fixed at generate time; a second finalize of a used token
+    /// answers 429 `RESOURCE_EXHAUSTED`; PENDING descriptors carry `hash: ""` and `media: null`.
     #[default]
     Wix,
-    /// Everything the sandbox's tus server offers; a repeated finalize answers the same file.
+    /// Everything the sandbox's tus server offers; a repeated finalize answers the same file
+    /// ([`Quirks::TUS_FULL`]).
     TusFull,
 }
 
@@ -37,9 +40,12 @@ impl Profile {
         }
     }
 
-    /// Wix-faithful: the narrower, stricter server.
-    pub fn is_wix(self) -> bool {
-        self == Profile::Wix
+    /// How this server behaves where Wix and a full tus server part ways.
+    pub const fn quirks(self) -> Quirks {
+        match self {
+            Profile::Wix => Quirks::WIX,
+            Profile::TusFull => Quirks::TUS_FULL,
+        }
     }
 }
 

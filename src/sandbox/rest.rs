@@ -147,15 +147,17 @@ async fn issue_token(app: &AppState, b: GenerateBody, plain: bool) -> Result<Str
         return Err(over_limit(kind, limit));
     }
     let parent = resolve_folder(app, b.parent_folder_id.as_deref(), b.file_path.as_deref())?;
-    let wix = cfg.profile.is_wix();
-    let token = new_token(wix, plain);
+    let quirks = app.quirks();
+    let token = new_token(quirks.jwt_sized_tokens, plain);
     let rec = TokenRec {
-        minted_file_id: wix.then(|| mint_file_id(&cfg.site_id, b.file_name.as_deref(), &mime)),
+        minted_file_id: quirks
+            .file_id_fixed_at_generate
+            .then(|| mint_file_id(&cfg.site_id, b.file_name.as_deref(), &mime)),
         mime_type: mime,
         file_name: b.file_name,
         parent_folder_id: parent,
         private: b.private,
-        expires_unix: now_unix() + cfg.token_ttl.as_secs(),
+        expires_unix: app.clock_unix() + cfg.token_ttl.as_secs(),
         upload_id: None,
         file_id: None,
         labels: b.labels,
@@ -170,10 +172,10 @@ async fn issue_token(app: &AppState, b: GenerateBody, plain: bool) -> Result<Str
 }
 
 /// A JWT-shaped token. Wix's are about 3.3 KB (its sample's is 3,219 characters; a plain
-/// upload URL is about 2.8 KB), so with the `wix` profile headers and URLs get their real
-/// sizes; `tus-full` keeps them short.
-fn new_token(wix: bool, plain: bool) -> String {
-    let pad = match (wix, plain) {
+/// upload URL is about 2.8 KB), so with `jwt_sized` (the `wix` profile) headers and URLs get
+/// their real sizes; `tus-full` keeps them short.
+fn new_token(jwt_sized: bool, plain: bool) -> String {
+    let pad = match (jwt_sized, plain) {
         (false, _) => 160,
         (true, false) => 1_150,
         (true, true) => 940,

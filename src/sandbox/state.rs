@@ -5,9 +5,11 @@ use std::sync::{Arc, Mutex};
 
 use reqwest::Url;
 
+use super::clock::Clock;
 use super::config::SandboxConfig;
 use super::locks::{FinalizeLocks, UploadLocks};
 use super::persist;
+use super::quirks::Quirks;
 use super::rate_limit::Limiter;
 use super::stats::Stats;
 use super::store;
@@ -25,6 +27,8 @@ pub(super) struct AppState {
 
 pub(super) struct Inner {
     pub(super) config: SandboxConfig,
+    /// The profile's behaviours, by name (built once from `config.profile`).
+    quirks: Quirks,
     /// Where URLs point: `public_url` or the bound address.
     base: Url,
     pub(super) dirs: store::Dirs,
@@ -41,6 +45,8 @@ pub(super) struct Inner {
     pub(super) fetches: Arc<tokio::sync::Semaphore>,
     pub(super) fetcher: reqwest::Client,
     pub(super) stats: Arc<Stats>,
+    /// The clock tokens and uploads expire by (tests move it ahead).
+    clock: Arc<Clock>,
     /// `--rate-limit` on the REST calls.
     pub(super) limiter: Option<Limiter>,
 }
@@ -51,6 +57,7 @@ impl AppState {
         config: SandboxConfig,
         base: Url,
         stats: Arc<Stats>,
+        clock: Arc<Clock>,
     ) -> std::io::Result<Self> {
         let dirs = store::Dirs::new(&config.data_dir)?;
         let state = persist::load(&dirs)?;
@@ -65,6 +72,7 @@ impl AppState {
         Ok(Self {
             inner: Arc::new(Inner {
                 limiter,
+                quirks: config.profile.quirks(),
                 config,
                 base,
                 dirs,
@@ -76,8 +84,19 @@ impl AppState {
                 fetches: Arc::new(tokio::sync::Semaphore::new(FETCHES_AT_ONCE)),
                 fetcher,
                 stats,
+                clock,
             }),
         })
+    }
+
+    /// How the profile behaves where Wix and a full tus server part ways.
+    pub(super) fn quirks(&self) -> Quirks {
+        self.inner.quirks
+    }
+
+    /// Now, in seconds since the Unix epoch, for lifetimes: what expires is judged by this.
+    pub(super) fn clock_unix(&self) -> u64 {
+        self.inner.clock.now_unix()
     }
 
     /// The URL of `path` (which starts with `/`) under the base the sandbox hands out.

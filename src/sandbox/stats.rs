@@ -18,6 +18,9 @@ pub struct Stats {
     pub credentials_on_upload_host: AtomicU64,
     /// tus creations that made an upload.
     pub uploads_created: AtomicU64,
+    /// tus DELETEs received, whether the profile then honours them or refuses them (`wix`
+    /// offers no termination).
+    pub delete_requests: AtomicU64,
     /// tus DELETEs that removed an upload.
     pub uploads_terminated: AtomicU64,
     /// Image transforms decoding right now, and the most there ever were at once.
@@ -64,6 +67,7 @@ impl Stats {
             "checksumHeaders": Self::get(&self.checksum_headers),
             "checksumTrailers": Self::get(&self.checksum_trailers),
             "uploadsCreated": Self::get(&self.uploads_created),
+            "deleteRequests": Self::get(&self.delete_requests),
             "uploadsTerminated": Self::get(&self.uploads_terminated),
             "transformsPeak": Self::get(&self.transforms_peak),
             "restRequests": Self::get(&self.rest_requests),

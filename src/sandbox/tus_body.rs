@@ -1,6 +1,7 @@
 //! Receiving a PATCH (or creation-with-upload) body: bytes appended to the upload's file on the
 //! blocking pool, one write in flight while the next buffer fills, the checksum (header or
-//! trailer) computed in the same task, and what to keep when a body is cut short.
+//! trailer) computed in the same task, and what to keep when a body is cut short or the disk
+//! fails (nothing: the upload keeps its offset and gives back the space).
 
 use std::io::{Seek, SeekFrom, Write};
 use std::sync::atomic::Ordering;
@@ -11,6 +12,7 @@ use base64::Engine as _;
 use http_body_util::BodyExt as _;
 use md5::Digest as _;
 
+use super::disk::{DiskError, drain};
 use super::faults::DropAfter;
 use super::state::AppState;
 
@@ -97,20 +99,20 @@ fn digest_on_disk(path: &std::path::Path, offset: u64, len: u64, alg: &str) -> O
 /// Appends a request body at `offset`, keeping what arrived if the body is cut short (unless a
 /// checksum was asked for: then an unverifiable body is dropped). The checksum may come as a
 /// header or, with `checksum-trailer`, as a trailer. Returns the status to answer with and the
-/// new offset.
+/// new offset, or what the disk refused (the upload then stays at `offset`).
 pub(super) async fn receive(
     app: &AppState,
     id: &str,
     offset: u64,
     req: Request,
-) -> (StatusCode, u64) {
+) -> Result<(StatusCode, u64), DiskError> {
     let h = req.headers().clone();
     let drop_after = req.extensions().get::<DropAfter>().map(|d| d.0);
     let header_checksum = match header(&h, "upload-checksum") {
         None => None,
         Some(v) => match parse_checksum(v) {
             Some(c) if Hasher::new(&c.0).is_some() => Some(c),
-            _ => return (StatusCode::BAD_REQUEST, offset),
+            _ => return Ok((StatusCode::BAD_REQUEST, offset)),
         },
     };
     let trailer_declared = h
@@ -127,16 +129,15 @@ pub(super) async fn receive(
     };
     let wants_checksum = hasher.is_some();
     let Some(length) = app.with(|s| s.uploads.get(id).map(|u| u.length)) else {
-        return (StatusCode::NOT_FOUND, offset);
+        return Ok((StatusCode::NOT_FOUND, offset));
     };
     let path = app.inner.dirs.upload(id);
-    let file = match std::fs::OpenOptions::new().write(true).open(&path) {
-        Ok(mut f) => match f.seek(SeekFrom::Start(offset)) {
-            Ok(_) => f,
-            Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, offset),
-        },
-        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, offset),
-    };
+    let disk = |e| DiskError::new("the upload's bytes", &path, e);
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .and_then(|mut f| f.seek(SeekFrom::Start(offset)).map(|_| f))
+        .map_err(disk)?;
     let mut writer = Writer::new(file, hasher);
     let mut body = req.into_body();
     let mut received = 0u64;
@@ -190,8 +191,11 @@ pub(super) async fn receive(
             .bytes_received
             .fetch_add(chunk.len() as u64, Ordering::Relaxed);
         received += chunk.len() as u64;
-        if writer.push(&chunk).await.is_err() {
-            return (StatusCode::INTERNAL_SERVER_ERROR, offset);
+        if let Err(e) = writer.push(&chunk).await {
+            // The answer is the client's only news of it: it must not find a reset instead.
+            drain(&mut body, read_timeout).await;
+            truncate(&path, offset);
+            return Err(disk(e));
         }
         if broken {
             break;
@@ -199,7 +203,10 @@ pub(super) async fn receive(
     }
     let digest = match writer.finish().await {
         Ok(d) => d,
-        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, offset),
+        Err(e) => {
+            truncate(&path, offset);
+            return Err(disk(e));
+        }
     };
     let mut status = StatusCode::NO_CONTENT;
     let mut keep = received;
@@ -243,17 +250,22 @@ pub(super) async fn receive(
     }
     let new = offset + keep;
     if keep != received {
-        let _ = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .and_then(|f| f.set_len(new));
+        truncate(&path, new);
     }
     app.with(|s| {
         if let Some(u) = s.uploads.get_mut(id) {
             u.offset = new;
         }
     });
-    (status, new)
+    Ok((status, new))
+}
+
+/// Cuts an upload's bytes back to `len` (what it holds), giving back what a failed body took.
+fn truncate(path: &std::path::Path, len: u64) {
+    let _ = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_len(len));
 }
 
 /// Writes gathered body bytes on the blocking pool, one write in flight while the next buffer

@@ -11,8 +11,6 @@ use base64::Engine as _;
 use super::state::AppState;
 
 const VERSION: &str = "1.0.0";
-const EXTENSIONS: &str =
-    "creation,creation-with-upload,termination,checksum,checksum-trailer,expiration";
 /// The largest `Upload-Metadata` taken, encoded (a real Wix token makes it about 4.4 KB).
 pub(super) const MAX_METADATA_BYTES: usize = 8 * 1024;
 
@@ -58,23 +56,22 @@ pub(super) fn check_version(h: &HeaderMap) -> Result<(), Response> {
 pub(super) async fn options(State(app): State<AppState>) -> Response {
     let mut r = StatusCode::NO_CONTENT.into_response();
     set(&mut r, "tus-version", VERSION);
-    if app.inner.config.profile.is_wix() {
-        // All that public evidence shows of Wix's tus server.
-        set(&mut r, "tus-extension", "creation");
-        return r;
-    }
-    let extensions = if app.inner.config.checksum_trailer {
-        EXTENSIONS.to_string()
-    } else {
-        EXTENSIONS.replace(",checksum-trailer", "")
-    };
-    set(&mut r, "tus-extension", extensions);
-    set(&mut r, "tus-max-size", app.inner.config.max_size_bytes);
+    let (quirks, config) = (app.quirks(), &app.inner.config);
     set(
         &mut r,
-        "tus-checksum-algorithm",
-        app.inner.config.checksum_algorithms.join(","),
+        "tus-extension",
+        quirks.tus_extensions(config.checksum_trailer),
     );
+    if quirks.announces_max_size {
+        set(&mut r, "tus-max-size", config.max_size_bytes);
+    }
+    if quirks.offers_checksum {
+        set(
+            &mut r,
+            "tus-checksum-algorithm",
+            config.checksum_algorithms.join(","),
+        );
+    }
     r
 }
 

@@ -2,8 +2,8 @@
 //! also creation-with-upload, termination, checksum (crc32, sha1, md5: OPTIONS lists the
 //! configured ones, `tus_body.rs` verifies any of the three), checksum-trailer and expiration.
 //! The `wix` profile offers creation only and refuses what it does not offer, answers some
-//! creations with a relative `Location`, and never sends `Upload-Expires`. A PATCH cut short
-//! keeps its bytes unless checksummed.
+//! creations with a relative `Location`, and never sends `Upload-Expires` (each by name in
+//! `quirks.rs`). A PATCH cut short keeps its bytes unless checksummed.
 
 use std::sync::atomic::Ordering;
 
@@ -12,9 +12,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use base64::Engine as _;
 
+use super::disk::DiskError;
 use super::state::AppState;
 use super::stats::Stats;
-use super::store::{Key, Phase, UploadRec, now_unix, random_hex};
+use super::store::{Key, Phase, UploadRec, random_hex};
 use super::tus_body::receive;
 use super::tus_reply::{
     MAX_METADATA_BYTES, check_version, expires_header, header, parse_metadata, set, tus_error,
@@ -57,9 +58,9 @@ pub async fn create(State(app): State<AppState>, req: Request) -> Response {
             "the upload is larger than Tus-Max-Size",
         );
     }
-    let wix = app.inner.config.profile.is_wix();
+    let quirks = app.quirks();
     let has_body = header(&h, "content-type") == Some("application/offset+octet-stream");
-    if wix && has_body {
+    if has_body && !quirks.offers_creation_with_upload {
         return tus_error(
             StatusCode::BAD_REQUEST,
             "creation-with-upload is not supported; create the upload, then PATCH",
@@ -80,17 +81,18 @@ pub async fn create(State(app): State<AppState>, req: Request) -> Response {
         return tus_error(StatusCode::FORBIDDEN, "the token metadata is required");
     };
     let id = random_hex(16);
-    let expires = now_unix() + app.inner.config.upload_ttl.as_secs();
-    if let Err(e) = super::private_file::options().open(app.inner.dirs.upload(&id)) {
-        tracing::error!(error = %e, "sandbox: cannot create upload file");
-        return tus_error(StatusCode::INTERNAL_SERVER_ERROR, "storage error");
+    let now = app.clock_unix();
+    let expires = now + app.inner.config.upload_ttl.as_secs();
+    let bin = app.inner.dirs.upload(&id);
+    if let Err(e) = super::private_file::options().open(&bin) {
+        return DiskError::new("a new upload", bin, e).tus_reply("create the upload again");
     }
     // One live upload per token: a new creation replaces the earlier upload and its bytes,
     // unless a finalize is turning it into a file.
     let limits = &app.inner.config.type_limits;
     let made = app.with(|s| {
         let earlier = match s.tokens.get(&token) {
-            Some(t) if t.expires_unix > now_unix() && t.file_id.is_none() => {
+            Some(t) if t.expires_unix > now && t.file_id.is_none() => {
                 let mime = metadata.get("contentType").unwrap_or(&t.mime_type);
                 if let Some((kind, limit)) = limits.for_mime(mime)
                     && length > limit
@@ -161,7 +163,10 @@ pub async fn create(State(app): State<AppState>, req: Request) -> Response {
         .fetch_add(1, Ordering::SeqCst);
     let mut r = tus_response(StatusCode::CREATED);
     if has_body {
-        let (status, offset) = receive(&app, &id, 0, req).await;
+        let (status, offset) = receive(&app, &id, 0, req).await.unwrap_or_else(|e| {
+            e.log();
+            (StatusCode::INTERNAL_SERVER_ERROR, 0)
+        });
         if status != StatusCode::NO_CONTENT {
             // The upload exists; the client continues it with HEAD + PATCH.
             tracing::debug!(%status, "sandbox: creation-with-upload body not fully taken");
@@ -169,13 +174,13 @@ pub async fn create(State(app): State<AppState>, req: Request) -> Response {
         set(&mut r, "upload-offset", offset);
     }
     let created = Stats::get(&app.inner.stats.uploads_created);
-    if wix && created.is_multiple_of(2) {
+    if quirks.relative_location_every_other && created.is_multiple_of(2) {
         // Relative to the creation URL (`…/upload/tus`), as some servers answer.
         set(&mut r, "location", format!("tus/{id}"));
     } else {
         set(&mut r, "location", app.url(&format!("/upload/tus/{id}")));
     }
-    if !wix {
+    if quirks.offers_expiration {
         set(&mut r, "upload-expires", expires_header(expires));
     }
     r
@@ -184,7 +189,7 @@ pub async fn create(State(app): State<AppState>, req: Request) -> Response {
 fn lookup(app: &AppState, id: &str) -> Result<UploadRec, Response> {
     match app.with(|s| s.uploads.get(id).cloned()) {
         None => Err(tus_error(StatusCode::NOT_FOUND, "no such upload")),
-        Some(u) if u.expires_unix <= now_unix() => {
+        Some(u) if u.expires_unix <= app.clock_unix() => {
             Err(tus_error(StatusCode::GONE, "the upload expired"))
         }
         Some(u) => Ok(u),
@@ -203,7 +208,7 @@ pub async fn head(State(app): State<AppState>, Path(id): Path<String>, h: Header
     let mut r = tus_response(StatusCode::OK);
     set(&mut r, "upload-offset", u.offset);
     set(&mut r, "upload-length", u.length);
-    if !app.inner.config.profile.is_wix() {
+    if app.quirks().offers_expiration {
         set(&mut r, "upload-expires", expires_header(u.expires_unix));
     }
     // The token never goes back out: it is enough to finalize the upload.
@@ -227,11 +232,15 @@ pub async fn terminate(
     Path(id): Path<String>,
     h: HeaderMap,
 ) -> Response {
+    app.inner
+        .stats
+        .delete_requests
+        .fetch_add(1, Ordering::SeqCst);
     app.inner.stats.count_credentials(&h);
     if let Err(r) = check_version(&h) {
         return r;
     }
-    if app.inner.config.profile.is_wix() {
+    if !app.quirks().offers_termination {
         return tus_error(
             StatusCode::METHOD_NOT_ALLOWED,
             "termination is not supported",
@@ -296,7 +305,7 @@ pub async fn patch(State(app): State<AppState>, Path(id): Path<String>, req: Req
             "Upload-Offset must be a byte count",
         );
     };
-    if app.inner.config.profile.is_wix()
+    if !app.quirks().offers_checksum
         && (h.contains_key("upload-checksum") || h.contains_key("trailer"))
     {
         return tus_error(
@@ -335,14 +344,21 @@ pub async fn patch(State(app): State<AppState>, Path(id): Path<String>, req: Req
             "the body goes beyond Upload-Length",
         );
     }
-    let (status, new) = receive(&app, &id, offset, req).await;
+    let (status, new) = match receive(&app, &id, offset, req).await {
+        Ok(received) => received,
+        Err(e) => {
+            let mut r = e.tus_reply("send the rest again");
+            set(&mut r, "upload-offset", offset);
+            return r;
+        }
+    };
     let mut r = if status == StatusCode::NO_CONTENT {
         tus_response(StatusCode::NO_CONTENT)
     } else {
         tus_error(status, "the body could not be stored")
     };
     set(&mut r, "upload-offset", new);
-    if !app.inner.config.profile.is_wix() {
+    if app.quirks().offers_expiration {
         set(&mut r, "upload-expires", expires_header(u.expires_unix));
     }
     r

@@ -1,9 +1,11 @@
 //! The sandbox under hostile or careless clients: lock entries for bogus uploads, decompression
-//! bombs, stalled connections and shutdown, foreign `Host` headers, inline HTML, public keys.
+//! bombs, stalled connections and shutdown, foreign `Host` headers, inline HTML, public keys,
+//! a full disk.
 //! This module holds the shared helpers; the tests are in its submodules, by concern.
 
 mod connections;
 mod exposure;
+mod full_disk;
 mod images;
 #[cfg(feature = "gui")]
 mod window;
