@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
+use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
 use crate::history::HistoryEntry;
@@ -120,11 +121,11 @@ impl Default for JobOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     /// The tus creation endpoint Wix handed out in step 1 (Wix calls it the upload URL).
-    pub endpoint: String,
+    pub endpoint: Url,
     /// Wix's token for this upload; sent with the creation and the finalize requests.
     pub upload_token: String,
     /// The tus upload URL (the creation's `Location`), absolute.
-    pub upload_url: String,
+    pub upload_url: Url,
     /// `Upload-Expires`, as seconds since the Unix epoch.
     pub expires_unix: Option<u64>,
     /// When the upload URL was handed out, as seconds since the Unix epoch: a file made by
@@ -152,7 +153,7 @@ impl Session {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlainSession {
     /// `PUT` the bytes here (Wix's `uploadUrl`, about 2.8 KB; one-time).
-    pub upload_url: String,
+    pub upload_url: Url,
     /// When it was handed out, as seconds since the Unix epoch: a file this PUT made is no
     /// older.
     pub created_unix: u64,
@@ -217,6 +218,29 @@ pub struct JobResult {
     /// Set when nothing was sent: the same bytes were already on the site (from the history).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub already: Option<AlreadyThere>,
+}
+
+impl JobResult {
+    /// What the file Wix made says, for a job of `origin`: nothing compared yet (`verified`
+    /// unknown, no local MD5), nothing removed.
+    pub fn from_descriptor(d: &crate::wix_media::FileDescriptor, origin: OriginKind) -> Self {
+        Self {
+            file_id: d.id.clone(),
+            url: d.url.clone(),
+            thumbnail_url: d.thumbnail_url.clone(),
+            display_name: d.display_name.clone(),
+            size_bytes: d.size_in_bytes,
+            hash: d.hash.clone().filter(|h| !h.is_empty()),
+            local_md5: None,
+            verified: Verification::Unknown,
+            media_type: d.media_type.as_ref().map(|m| m.as_str().to_string()),
+            image_size: d.image_size(),
+            origin,
+            source_md5: None,
+            location_removed: false,
+            already: None,
+        }
+    }
 }
 
 /// A file found on the site already: an earlier upload of the same bytes, still there.

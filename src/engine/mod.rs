@@ -9,21 +9,15 @@ mod config;
 mod dedupe;
 mod describe;
 mod event;
-mod finalize;
 mod handle;
-mod import;
 pub mod job;
 pub mod journal;
-mod one_put;
 mod poller;
-mod progress;
 mod report;
+mod run;
 mod scheduler;
-mod session;
 mod shared;
-pub mod stage;
 mod walk;
-mod worker;
 
 pub use command::Command;
 pub use config::{
@@ -33,9 +27,9 @@ pub use config::{
 pub use describe::describe_wix_error;
 pub use event::{Event, Notifier};
 pub use handle::{EngineHandle, start};
-pub use import::parse_link;
 pub use job::{
     AlreadyThere, Destination, Job, JobError, JobId, JobOptions, JobResult, JobState, Origin,
     OriginKind, PlainSession, Session, Verification,
 };
 pub use journal::JournalError;
+pub use run::import::parse_link;

@@ -74,9 +74,11 @@ fn job(id: u64, state: JobState) -> Job {
         options: Default::default(),
         state,
         session: sending.then(|| Session {
-            endpoint: "https://upload.wixmp.com/upload/tus".into(),
+            endpoint: "https://upload.wixmp.com/upload/tus".parse().expect("url"),
             upload_token: "t".repeat(3200),
-            upload_url: format!("https://upload.wixmp.com/upload/tus/{id:032x}"),
+            upload_url: format!("https://upload.wixmp.com/upload/tus/{id:032x}")
+                .parse()
+                .expect("url"),
             expires_unix: Some(1_796_772_641),
             created_unix: Some(1_796_167_841),
         }),

@@ -67,9 +67,11 @@ fn a_schema_1_journal_json_becomes_the_log_in_the_tus_names() {
     assert_eq!(
         job.session,
         Some(Session {
-            endpoint: "http://127.0.0.1:45273/upload/tus".into(),
+            endpoint: "http://127.0.0.1:45273/upload/tus".parse().unwrap(),
             upload_token: "eyJhbGciOiJub25lIn0.e30.85e9c5be".into(),
-            upload_url: "http://127.0.0.1:45273/upload/tus/21b30ff65a3db64d367515931effcbd9".into(),
+            upload_url: "http://127.0.0.1:45273/upload/tus/21b30ff65a3db64d367515931effcbd9"
+                .parse()
+                .unwrap(),
             expires_unix: Some(1_796_772_641),
             created_unix: None,
         })
@@ -104,10 +106,14 @@ fn schema_2_entries_are_read_as_they_are() {
     std::fs::write(dir.path().join(LEGACY_NAME), schema_2).unwrap();
     let (_journal, loaded) = Journal::open(dir.path()).unwrap();
     let session = loaded.jobs[0].session.clone().unwrap();
-    assert_eq!(session.endpoint, "http://127.0.0.1:45273/upload/tus");
+    assert_eq!(
+        session.endpoint.as_str(),
+        "http://127.0.0.1:45273/upload/tus"
+    );
     assert!(
         session
             .upload_url
+            .as_str()
             .ends_with("/21b30ff65a3db64d367515931effcbd9")
     );
 }

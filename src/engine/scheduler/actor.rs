@@ -19,8 +19,9 @@ use crate::engine::job::{Destination, JobId, JobOptions, JobState};
 use crate::engine::journal::{Journal, JournalWriter, WriterOptions};
 use crate::engine::poller::Poller;
 use crate::engine::report::Report;
+use crate::engine::run::{self, Gate};
+use crate::engine::shared::Shared;
 use crate::engine::walk::Candidate;
-use crate::engine::worker::{self, Gate, Shared};
 use crate::history;
 use crate::tus::TusClient;
 use crate::wix_media::WixMediaClient;
@@ -310,7 +311,7 @@ impl Scheduler {
         if let Some(m) = self.table.meter_mut(id) {
             m.start(Instant::now());
         }
-        tokio::spawn(worker::run(
+        tokio::spawn(run::run(
             self.shared.clone(),
             job,
             self.reports_tx.clone(),

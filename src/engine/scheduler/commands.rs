@@ -2,13 +2,11 @@
 
 use std::time::SystemTime;
 
-use reqwest::Url;
-
 use super::actor::{Scheduler, Walked};
 use crate::engine::command::Command;
 use crate::engine::event::Event;
 use crate::engine::job::{Job, JobId, JobState, Origin, Session, unix_nanos};
-use crate::engine::stage::remove_staged;
+use crate::engine::run::stage::remove_staged;
 use crate::engine::walk::walk;
 
 impl Scheduler {
@@ -142,13 +140,9 @@ impl Scheduler {
 
     /// Ends a server-side upload nobody will resume (in the background; best effort).
     pub(super) fn terminate(&self, s: Session) {
-        let (Ok(endpoint), Ok(upload_url)) = (Url::parse(&s.endpoint), Url::parse(&s.upload_url))
-        else {
-            return;
-        };
         let shared = self.shared.clone();
         tokio::spawn(async move {
-            if let Err(e) = shared.tus.terminate(&endpoint, &upload_url).await {
+            if let Err(e) = shared.tus.terminate(&s.endpoint, &s.upload_url).await {
                 tracing::debug!(error = %e, "could not terminate a cancelled upload");
             }
         });

@@ -11,8 +11,8 @@ use tokio_util::sync::CancellationToken;
 use super::actor::Scheduler;
 use super::runtime::Kind;
 use crate::engine::event::Event;
-use crate::engine::import::parse_link;
 use crate::engine::job::{Destination, Job, JobId, JobState, Origin};
+use crate::engine::run::import::parse_link;
 use crate::wix_media::BULK_IMPORT_MAX;
 
 /// The file name a link suggests: its last path segment (percent-decoded), else its host.
@@ -137,7 +137,7 @@ impl Scheduler {
             batch.push((job, cancel));
         }
         if !batch.is_empty() {
-            tokio::spawn(crate::engine::import::run_batch(
+            tokio::spawn(crate::engine::run::import::run_batch(
                 self.shared.clone(),
                 batch,
                 self.reports_tx.clone(),

@@ -38,7 +38,7 @@ impl Scheduler {
         }
         // Copies without location of files that will not be sent again; an unfinished upload
         // keeps its copy, as its resume must send the same bytes.
-        crate::engine::stage::sweep_staged(&self.data_dir, |id| {
+        crate::engine::run::stage::sweep_staged(&self.data_dir, |id| {
             self.table.job(id).is_some_and(|j| {
                 let retryable =
                     j.state == JobState::Failed && (j.session.is_some() || j.plain.is_some());

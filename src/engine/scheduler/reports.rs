@@ -5,7 +5,7 @@ use std::time::Instant;
 use crate::engine::event::Event;
 use crate::engine::job::{JobId, JobResult, JobState};
 use crate::engine::report::{Report, Stop};
-use crate::engine::stage::remove_staged;
+use crate::engine::run::stage::remove_staged;
 use crate::history;
 
 use super::actor::Scheduler;

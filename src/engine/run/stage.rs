@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use md5::Digest as _;
 
-use super::describe::failed;
-use super::job::JobId;
-use super::report::Stop;
+use crate::engine::describe::failed;
+use crate::engine::job::JobId;
+use crate::engine::report::Stop;
 use crate::metadata::{self, Kind};
 use crate::tus::FileSource;
 
@@ -110,7 +110,7 @@ pub(super) async fn has_staged(data_dir: &Path, id: JobId) -> bool {
 }
 
 /// Deletes a job's staged copy, if any.
-pub(super) fn remove_staged(data_dir: &Path, id: JobId) {
+pub(crate) fn remove_staged(data_dir: &Path, id: JobId) {
     for ext in Kind::EXTENSIONS {
         let _ = std::fs::remove_file(staged_path(data_dir, id, ext));
     }
@@ -119,7 +119,7 @@ pub(super) fn remove_staged(data_dir: &Path, id: JobId) {
 /// Deletes every staged copy no job will send: that of a job `keep` does not name (not in the
 /// journal, or finished) and any leftover of a write cut short. Run at start, before any
 /// worker stages.
-pub(super) fn sweep_staged(data_dir: &Path, keep: impl Fn(JobId) -> bool) {
+pub(crate) fn sweep_staged(data_dir: &Path, keep: impl Fn(JobId) -> bool) {
     let Ok(dir) = std::fs::read_dir(data_dir.join("staged")) else {
         return;
     };

@@ -5,15 +5,14 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use reqwest::Url;
 use tokio_util::sync::CancellationToken;
 
-use super::describe::{failed, stop_for_tus_error, stop_for_wix_error};
-use super::job::{Job, JobId, Session};
 use super::one_put::upload_request;
 use super::progress::JobProgress;
-use super::report::{self, Report, Reports, Stop};
-use super::shared::Shared;
+use crate::engine::describe::{stop_for_tus_error, stop_for_wix_error};
+use crate::engine::job::{Job, JobId, Session};
+use crate::engine::report::{self, Report, Reports, Stop};
+use crate::engine::shared::Shared;
 use crate::tus::FileSource;
 
 /// How long a creation request in flight may still finish after Pause or Cancel.
@@ -87,9 +86,9 @@ async fn new_session(
     let created = created.map_err(stop_for_tus_error)?;
     Ok((
         Session {
-            endpoint: target.endpoint.to_string(),
+            endpoint: target.endpoint,
             upload_token: target.upload_token,
-            upload_url: created.url.to_string(),
+            upload_url: created.url,
             created_unix: Some(unix_now()),
             expires_unix: created.expires.and_then(|e| {
                 e.duration_since(SystemTime::UNIX_EPOCH)
@@ -103,14 +102,6 @@ async fn new_session(
 
 pub(super) async fn persist_session(reports: &Reports, id: JobId, session: Option<Session>) {
     report::send_saved(reports, |saved| Report::Session { id, session, saved }).await;
-}
-
-pub(super) fn session_urls(s: &Session) -> Result<(Url, Url), Stop> {
-    let bad = |_| failed("the saved upload URL is not valid; retry to start anew", "");
-    Ok((
-        Url::parse(&s.endpoint).map_err(bad)?,
-        Url::parse(&s.upload_url).map_err(bad)?,
-    ))
 }
 
 fn unix_now() -> u64 {

@@ -14,14 +14,13 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use reqwest::Url;
 use tokio_util::sync::CancellationToken;
 
-use super::describe::{failed, stop_for_tus_error, stop_for_wix_error};
 use super::finalize::find_made;
-use super::job::{Job, PlainSession};
 use super::progress::JobProgress;
-use super::report::{self, Report, Reports, Stop};
+use crate::engine::describe::{failed, stop_for_tus_error, stop_for_wix_error};
+use crate::engine::job::{Job, PlainSession};
+use crate::engine::report::{self, Report, Reports, Stop};
 use crate::retry::{self, Backoff, RetryPolicy};
 use crate::tus::FileSource;
 use crate::wix_media::{self, FileDescriptor, PutFile, UploadRequest, WixMediaClient};
@@ -41,12 +40,6 @@ pub(super) enum OnePut {
     File(Box<FileDescriptor>),
     /// Refused (a 4xx other than 429): the job goes the resumable way.
     Refused(wix_media::Error),
-}
-
-/// Whether `job` takes the one-PUT path: a file below the threshold with no resumable upload
-/// under way.
-pub(super) fn takes(one_put_below: u64, job: &Job) -> bool {
-    job.session.is_none() && job.size_bytes < one_put_below
 }
 
 /// Runs the one-PUT path to the file (or to a refusal). `prepared`: a URL [`prepare`] just
@@ -179,7 +172,7 @@ pub(super) async fn prepare(
         _ = cancel.cancelled() => return Err(Stop::Interrupted),
     };
     let plain = PlainSession {
-        upload_url: url.to_string(),
+        upload_url: url,
         created_unix,
     };
     let saved = plain.clone();
@@ -201,8 +194,7 @@ pub(super) async fn transfer(
     progress: Arc<JobProgress>,
     cancel: &CancellationToken,
 ) -> Result<FileDescriptor, wix_media::Error> {
-    let url = Url::parse(&plain.upload_url)
-        .map_err(|_| wix_media::Error::BadResponse("the saved upload URL is not valid".into()))?;
+    let url = &plain.upload_url;
     let put = PutFile {
         path: &file.path,
         len: file.len,
@@ -211,7 +203,7 @@ pub(super) async fn transfer(
     };
     let d = ctx
         .wix
-        .put_file(&url, put, progress, ctx.put_idle, cancel)
+        .put_file(url, put, progress, ctx.put_idle, cancel)
         .await?;
     if d.id.is_empty() {
         return Err(wix_media::Error::BadResponse(

@@ -9,10 +9,11 @@ use futures_util::future::join_all;
 use reqwest::Url;
 use tokio_util::sync::CancellationToken;
 
-use super::describe::{failed, stop_for_wix_error};
-use super::job::{Job, JobId, JobResult, JobState, OriginKind, Verification};
-use super::report::{Report, Reports, Stop};
-use super::worker::{Shared, failed_on_site, poll_ready};
+use super::poll::{failed_on_site, poll_ready};
+use crate::engine::describe::{failed, stop_for_wix_error};
+use crate::engine::job::{Job, JobId, JobResult, JobState, OriginKind};
+use crate::engine::report::{Report, Reports, Stop};
+use crate::engine::shared::Shared;
 use crate::wix_media::{FileDescriptor, ImportRequest};
 
 /// The link, if it is one Wix can fetch (http or https with a host), normalized.
@@ -38,7 +39,7 @@ fn request(job: &Job) -> ImportRequest {
 /// Runs a batch of link jobs: imports those without a file id in one call, then polls each.
 /// Every job gets its `Finished` report; `cancel` of each stops its polling (the import call
 /// itself is not abandoned: its answer says which files Wix is making).
-pub(super) async fn run_batch(
+pub(crate) async fn run_batch(
     shared: Arc<Shared>,
     jobs: Vec<(Job, CancellationToken)>,
     reports: Reports,
@@ -148,21 +149,6 @@ async fn follow(
         Ok(d) => d,
         Err(e) => return Err(failed_on_site(reports, id, e).await),
     };
-    Ok(JobResult {
-        image_size: desc.image_size(),
-        file_id: desc.id.clone(),
-        url: desc.url.clone(),
-        thumbnail_url: desc.thumbnail_url.clone(),
-        display_name: desc.display_name.clone(),
-        size_bytes: desc.size_in_bytes,
-        hash: desc.hash.clone().filter(|h| !h.is_empty()),
-        local_md5: None,
-        // Nothing local to compare with: the bytes went from the link to Wix.
-        verified: Verification::Unknown,
-        media_type: desc.media_type.as_ref().map(|m| m.as_str().to_string()),
-        origin: OriginKind::Import,
-        source_md5: None,
-        already: None,
-        location_removed: false,
-    })
+    // Nothing local to compare with: the bytes went from the link to Wix.
+    Ok(JobResult::from_descriptor(&desc, OriginKind::Import))
 }

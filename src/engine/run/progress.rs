@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use md5::Digest as _;
 
-use super::job::JobId;
-use super::report::{Report, Reports};
+use crate::engine::job::JobId;
+use crate::engine::report::{Report, Reports};
 use crate::tus::{self, FileSource, Observer, Progress};
 
 /// Forwards tus progress to the scheduler (throttled) and hashes the bytes as they stream.

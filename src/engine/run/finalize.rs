@@ -7,9 +7,9 @@
 
 use tokio_util::sync::CancellationToken;
 
-use super::describe::stop_for_wix_error;
-use super::job::{Job, Session};
-use super::report::Stop;
+use crate::engine::describe::stop_for_wix_error;
+use crate::engine::job::{Job, Session};
+use crate::engine::report::Stop;
 use crate::retry::{self, Backoff, RetryPolicy};
 use crate::wix_media::{self, FileDescriptor, Place, UploadTarget, Wanted, WixMediaClient};
 
