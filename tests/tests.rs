@@ -24,6 +24,7 @@ mod it {
     mod gui;
     #[cfg(feature = "gui")]
     mod gui_already;
+    mod gui_choices;
     #[cfg(feature = "gui")]
     mod gui_copy;
     #[cfg(feature = "gui")]
