@@ -1,12 +1,14 @@
 //! Shared test helpers: a sandbox on port 0, random files, engine configs with zero delays, a
 //! bounded event collector, and a TCP proxy that cuts connections. In submodules: bounded waits
-//! (`wait`), the sandbox as a saved Wix site (`site`), exit-code assertions (`exit`), base64 and
+//! (`wait`), the window under egui_kittest (`gui`), the sandbox as a saved Wix site (`site`), exit-code assertions (`exit`), base64 and
 //! SHA-256 (`encode`), the shared testdata and the programs CI must have (`required`).
 
 #![allow(dead_code)]
 
 mod encode;
 mod exit;
+#[cfg(feature = "gui")]
+pub mod gui;
 mod journal;
 mod required;
 mod site;
