@@ -4,11 +4,11 @@ use std::time::Duration;
 
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
-use super::support::Env;
 use super::support::gui::{
-    connected, harness, open_settings, runtime_and_sandbox, site_options, until_saved, until_shown,
-    window,
+    connected, harness, open_settings, runtime_and_sandbox, site_options, until, until_saved,
+    until_shown, window,
 };
+use super::support::{Env, stays_still_blocking};
 
 #[test]
 fn save_then_cancel_at_once_still_applies_what_was_saved() {
@@ -127,15 +127,21 @@ fn a_reconnect_while_connecting_waits_for_the_attempt_in_flight() {
     h.get_by_label("Fixed chunk size").click();
     h.run_steps(2);
     h.get_by_label("Save").click();
-    h.run_steps(2);
-    for _ in 0..50 {
-        h.step();
-        std::thread::sleep(Duration::from_millis(20));
-        assert!(
-            h.state().target().is_none(),
-            "a second connection ran beside the one still being made"
-        );
-    }
+    // The save lands: settings.json is a file again, which a connection started now reads at
+    // once.
+    until(&mut h, "the save to replace the FIFO", 10, |_| {
+        std::fs::metadata(&settings).is_ok_and(|m| m.is_file())
+    });
+    // Nothing marks the moment by which a second connection would be up had it not waited, so
+    // this is a quiet period: a connection to the sandbox is made in well under a second here.
+    stays_still_blocking(
+        "the connection while the first attempt waits",
+        Duration::from_secs(1),
+        || {
+            h.step();
+            h.state().target().is_some()
+        },
+    );
     writer.write_all(&saved).unwrap();
     drop(writer);
     connected(&mut h);

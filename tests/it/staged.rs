@@ -203,7 +203,7 @@ async fn cut_by_a_restart(strip_on_resume: bool) {
     drop(events);
     env.sandbox.faults.clear();
     // The PATCH cut short still lands its buffered bytes after its delay: counted before.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    env.sandbox_idle().await;
     let copy = staged(&data);
     assert_eq!(copy.len(), 1, "{copy:?}");
     let stripped = std::fs::read(&copy[0]).expect("read");

@@ -18,7 +18,10 @@ pub use encode::{b64, sha256_file, sha256_hex};
 pub use exit::{exits_failing, exits_with};
 pub use journal::{append_record, journal_path, journal_table};
 pub use required::{shared_testdata, tools};
-pub use wait::{poll_until, poll_until_blocking, wait_until, wait_until_blocking};
+pub use wait::{
+    poll_until, poll_until_blocking, stays_still, stays_still_blocking, wait_until,
+    wait_until_async, wait_until_blocking,
+};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -94,6 +97,17 @@ impl Env {
 
     pub fn stat(&self, which: fn(&sandbox::Stats) -> &AtomicU64) -> u64 {
         which(&self.sandbox.stats).load(Ordering::SeqCst)
+    }
+
+    /// Waits until the sandbox handles nothing: every request it was sent has landed, and every
+    /// finalize or one-PUT they started (those go on when their client is gone) has ended.
+    pub async fn sandbox_idle(&self) {
+        wait_until(
+            "the sandbox to finish what it was sent",
+            Duration::from_secs(20),
+            || self.stat(|s| &s.requests_in_flight) == 0,
+        )
+        .await;
     }
 
     /// An engine config for this sandbox with zero retry delays and fast polling.
