@@ -23,6 +23,7 @@ use super::faults::Midway;
 use super::file_facts::{dimensions, md5_file};
 use super::reply::wix_error;
 use super::state::AppState;
+use super::stats::Stats;
 use super::store::{FileRec, Key, Phase, UploadRec, now_unix_ms};
 
 #[derive(Deserialize)]
@@ -41,7 +42,11 @@ pub async fn finalize(
     stats.finalize_requests.fetch_add(1, Ordering::SeqCst);
     stats.count_credentials(&headers);
     let pause = midway.map(|Extension(Midway(d))| d);
-    let work = tokio::spawn(single_flight(app, token, q.filename, pause));
+    let in_flight = Stats::in_flight(stats);
+    let work = tokio::spawn(async move {
+        let _in_flight = in_flight;
+        single_flight(app, token, q.filename, pause).await
+    });
     work.await.unwrap_or_else(|_| {
         wix_error(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -198,6 +203,7 @@ async fn run(
         Err(_) => return Err(storage("could not store the file")),
     };
     if let Some(d) = pause {
+        app.inner.stats.paused_midway.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(d).await;
     }
     let facts = tokio::task::spawn_blocking(move || {

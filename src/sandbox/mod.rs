@@ -169,7 +169,7 @@ fn build(
         None => Url::parse(&format!("http://{addr}")).map_err(std::io::Error::other)?,
     };
     let allowed_hosts = Arc::new(guard::AllowedHosts::new(addr, config.public_url.as_ref()));
-    let app = AppState::open(config, base.clone(), stats, clock.clone())?;
+    let app = AppState::open(config, base.clone(), stats.clone(), clock.clone())?;
     let api = Router::new()
         .route(
             "/site-media/v1/files/generate-resumable-upload-url",
@@ -228,6 +228,10 @@ fn build(
         .layer(axum::middleware::from_fn_with_state(
             allowed_hosts,
             guard::host_check,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            stats,
+            stats::count_in_flight,
         ))
         .with_state(app);
     Ok((router, base))

@@ -25,6 +25,7 @@ use super::faults::Midway;
 use super::file_facts::dimensions;
 use super::reply::wix_error;
 use super::state::AppState;
+use super::stats::Stats;
 use super::store::{FileRec, Key, now_unix_ms, random_hex};
 
 #[derive(Deserialize)]
@@ -76,7 +77,9 @@ pub async fn put(
     // client that gave up waiting may find the file made later. One PUT at a time per URL: a
     // second one waits and finds the file made.
     let pause = req.extensions().get::<Midway>().map(|m| m.0);
+    let in_flight = Stats::in_flight(&app.inner.stats);
     let work = tokio::spawn(async move {
+        let _in_flight = in_flight;
         let lock = app.inner.finalize_locks.entry(&token);
         let guard = lock.lock().await;
         let made = app.with(|s| s.tokens.get(&token).and_then(|t| t.file_id.clone()));
@@ -172,6 +175,7 @@ async fn receive_and_store(
     // A fault: the bytes are in, the file not yet made (a client that gives up now must not
     // conclude it never will be).
     if let Some(d) = pause {
+        app.inner.stats.paused_midway.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(d).await;
     }
     let name = filename

@@ -1,6 +1,11 @@
 //! The sandbox's counters, read by tests and served at `GET /_sandbox/stats`.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 
 /// Counters for tests and `GET /_sandbox/stats` (which also reports the upload locks held).
 #[derive(Debug, Default)]
@@ -41,11 +46,42 @@ pub struct Stats {
     /// Links being fetched right now by imports, and the most there ever were at once.
     pub fetches_running: AtomicU64,
     pub fetches_peak: AtomicU64,
+    /// Requests being handled right now, and the finalizes and one-PUTs they started, which go
+    /// on when their client is gone: zero once everything sent to the sandbox has landed.
+    pub requests_in_flight: AtomicU64,
+    /// Requests that reached the pause of a `PauseMidway` fault (bytes in, file not recorded).
+    pub paused_midway: AtomicU64,
+}
+
+/// Counts one request (or the work it left running) in [`Stats::requests_in_flight`] until
+/// dropped.
+pub(super) struct InFlight(Arc<Stats>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.requests_in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The outermost layer: every request is in flight until its answer is made or it is dropped.
+pub(super) async fn count_in_flight(
+    State(stats): State<Arc<Stats>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let _in_flight = Stats::in_flight(&stats);
+    next.run(req).await
 }
 
 impl Stats {
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::SeqCst)
+    }
+
+    /// Counts work in flight until the guard is dropped.
+    pub(super) fn in_flight(stats: &Arc<Stats>) -> InFlight {
+        stats.requests_in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(Arc::clone(stats))
     }
 
     /// Counts a request to the upload host (tus and finalize) that carries an `Authorization`
@@ -78,6 +114,8 @@ impl Stats {
             "importRequests": Self::get(&self.import_requests),
             "bulkImportRequests": Self::get(&self.bulk_import_requests),
             "fetchesPeak": Self::get(&self.fetches_peak),
+            "requestsInFlight": Self::get(&self.requests_in_flight),
+            "pausedMidway": Self::get(&self.paused_midway),
         })
     }
 }

@@ -29,14 +29,13 @@ async fn kill_9_during_finalize_then_resume_lists_exactly_one_file(profile) {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut child = c.spawn().expect("spawn");
+    // In the pause: the bytes are moved, the file is not recorded yet.
     wait_until(
-        "the upload never reached finalize",
+        "the upload never reached the middle of its finalize",
         Duration::from_secs(60),
-        || env.stat(|s| &s.finalize_requests) > 0,
+        || env.stat(|s| &s.paused_midway) > 0,
     )
     .await;
-    // Well inside the pause: the bytes are moved, the file is not recorded yet.
-    tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(env.stat(|s| &s.files_created), 0, "still mid-way");
     child.kill().expect("kill -9");
     let _ = child.wait();

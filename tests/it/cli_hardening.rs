@@ -299,9 +299,23 @@ async fn chunk_sizes_below_256_kib_are_refused_and_others_rounded_to_whole_units
     assert_eq!(json_lines(&out)[0]["verified"], true);
 }
 
+/// Whether a thread of process `pid` is blocked writing to a full pipe (Linux: its wait channel
+/// is `pipe_write`, or `anon_pipe_write` in newer kernels).
+#[cfg(target_os = "linux")]
+fn blocked_writing_to_a_pipe(pid: u32) -> bool {
+    let Ok(threads) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    threads.filter_map(Result::ok).any(|t| {
+        std::fs::read_to_string(t.path().join("wchan"))
+            .is_ok_and(|w| w.trim_end().ends_with("pipe_write"))
+    })
+}
+
 /// Ctrl+C while the reporter is busy (here: stuck writing JSON lines to a full pipe) is kept
-/// and honoured once it can be, not lost with the loop turn it arrived in.
-#[cfg(unix)]
+/// and honoured once it can be, not lost with the loop turn it arrived in. (Linux only: the
+/// test sees the reporter blocked on the pipe through /proc.)
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ctrl_c_while_an_event_is_handled_is_not_missed() {
     use std::io::Read as _;
@@ -329,7 +343,12 @@ async fn a_ctrl_c_while_an_event_is_handled_is_not_missed() {
         env.stat(|s| &s.files_created) >= count
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    wait_until(
+        "the reporter to block on the full pipe",
+        Duration::from_secs(30),
+        || blocked_writing_to_a_pipe(child.id()),
+    )
+    .await;
     assert!(child.try_wait().expect("wait").is_none(), "still reporting");
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])

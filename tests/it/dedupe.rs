@@ -9,20 +9,18 @@ use wixup::engine::{self, Command, EngineConfig, JobState};
 
 use super::support::{
     Env, Events, append_record, journal_table, random_file, start_and_add, start_and_add_with,
+    wait_until,
 };
 
 /// The history has `n` lines (appended off the actor after a file is done).
 async fn history_lines(data: &Path, n: usize) {
-    for _ in 0..200 {
-        let lines = std::fs::read_to_string(data.join("history.jsonl"))
-            .map(|t| t.lines().count())
-            .unwrap_or(0);
-        if lines >= n {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the history never got {n} lines");
+    let file = data.join("history.jsonl");
+    wait_until(
+        &format!("{n} lines in {}", file.display()),
+        Duration::from_secs(4),
+        || std::fs::read_to_string(&file).map_or(0, |t| t.lines().count()) >= n,
+    )
+    .await;
 }
 
 /// Starts an engine on `cfg`, adds `path`, waits for it to finish, shuts down.

@@ -9,7 +9,7 @@ use wixup::sandbox::{FaultKind, Rule};
 
 use super::support::{
     Env, Events, each_profile, get, journal_path, journal_table, random_file, start_and_add,
-    wait_until,
+    stays_still, wait_until,
 };
 
 each_profile! {
@@ -94,15 +94,17 @@ async fn pause_stops_bytes_and_resume_continues_from_the_server_offset(profile) 
     events.wait_acknowledged(512 * 1024).await;
     handle.send(Command::Pause(id));
     events.wait_state(JobState::Paused).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // A PATCH on the wire when the pause came still lands.
+    env.sandbox_idle().await;
     let after_pause = env.stat(|s| &s.bytes_received);
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    assert_eq!(
-        env.stat(|s| &s.bytes_received),
-        after_pause,
-        "no bytes move while paused"
-    );
     assert!(after_pause < 6 << 20);
+    // Nothing marks the moment by which a PATCH would have gone out had the pause not held, so
+    // this is a quiet period: unpaused, one went out every 60 ms or so (its injected latency),
+    // so 700 ms is ten of them.
+    stays_still("bytes received while paused", Duration::from_millis(700), || {
+        env.stat(|s| &s.bytes_received)
+    })
+    .await;
     handle.send(Command::Resume(id));
     let out = events.finish(&[id], 60).await;
     assert_eq!(out[0].done().verified, Verification::Verified);

@@ -8,7 +8,7 @@ use axum::http::Method;
 use wixup::engine::{Command, JobState, Verification};
 use wixup::sandbox::{FaultKind, Rule};
 
-use super::support::{Env, Events, random_file, wait_until};
+use super::support::{Env, Events, random_file, wait_until, wait_until_async};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_being_processed_does_not_hold_the_only_slot() {
@@ -34,25 +34,16 @@ async fn a_file_being_processed_does_not_hold_the_only_slot() {
         || env.stat(|s| &s.files_created) == 2,
     )
     .await;
-    // The sandbox counts the file before its answer reaches the engine: give the report a
-    // moment (processing takes 4 s, so "still processing" stays true well past it).
-    let mut jobs = handle.snapshot().await;
-    for _ in 0..40 {
-        if jobs
-            .iter()
-            .all(|j| matches!(j.state, JobState::Processing | JobState::Finalizing))
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-        jobs = handle.snapshot().await;
-    }
-    assert!(
-        jobs.iter()
-            .all(|j| matches!(j.state, JobState::Processing | JobState::Finalizing)),
-        "both sent, both still processing: {:?}",
-        jobs.iter().map(|j| j.state).collect::<Vec<_>>()
-    );
+    // The sandbox counts the file before its answer reaches the engine: the report follows
+    // (processing takes 4 s, so "still processing" stays true well past it).
+    let processing =
+        |j: &wixup::engine::Job| matches!(j.state, JobState::Processing | JobState::Finalizing);
+    wait_until_async(
+        "both sent, both still processing",
+        Duration::from_secs(1),
+        async || handle.snapshot().await.iter().all(processing),
+    )
+    .await;
     for o in events.finish(&ids, 30).await {
         assert_eq!(o.done().verified, Verification::Verified);
     }
@@ -123,21 +114,22 @@ async fn next_file_prepared(one_put_below: u64) {
     });
     let (ids, _, _) = events.added().await;
     let prepared = |j: &wixup::engine::Job| j.session.is_some() || j.plain.is_some();
-    let started = std::time::Instant::now();
-    let jobs = loop {
-        let jobs = handle.snapshot().await;
-        if prepared(&jobs[1]) || started.elapsed() > Duration::from_secs(1) {
-            break jobs;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    // Its upload URL is in the journal: the next file is prepared while the first sends.
+    let jobs = wait_until_async(
+        "the next file prepared",
+        Duration::from_secs(1),
+        async || {
+            let jobs = handle.snapshot().await;
+            prepared(&jobs[1]).then_some(jobs)
+        },
+    )
+    .await;
     assert_eq!(
         jobs[0].state,
         JobState::Uploading,
         "the first file is sending"
     );
     assert_eq!(jobs[1].state, JobState::Queued, "waiting for the slot");
-    assert!(prepared(&jobs[1]), "its upload URL is in the journal");
     assert!(!prepared(&jobs[2]), "one file ahead, not more");
     for o in events.finish(&ids, 30).await {
         assert_eq!(o.done().verified, Verification::Verified);

@@ -1,189 +1,33 @@
 //! The real window (`wixup::gui::App`) driven through egui_kittest: AccessKit queries, clicks,
 //! simulated drops, against the sandbox on 127.0.0.1 port 0. No display is needed.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use egui::OutputCommand;
-use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use tokio::runtime::Runtime;
 use wixup::engine::JobState;
-use wixup::gui::{App, AppOptions, Target};
+use wixup::gui::{App, Target};
 use wixup::redact::ApiKey;
 use wixup::retry::RetryPolicy;
 use wixup::sandbox;
 use wixup::settings::{SecretStore, Settings};
 
-use super::support::{
-    Env, each_profile, get, oriented_jpeg, poll_until_blocking, random_file, wait_until_blocking,
+use super::support::gui::{
+    clear_finished, close_window, connected, copied_texts, done, drop_files,
+    finishes_with_the_same_bytes, open_settings, options, runtime, runtime_and_sandbox,
+    site_options, state_of, text, until, until_all_done, until_saved, until_shown, url_of, window,
+    window_on_site,
 };
-
-/// A file dropped onto the window, as the windowing integration hands it over.
-#[derive(Debug)]
-struct Dropped(PathBuf);
-
-impl egui::DroppedFile for Dropped {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|e| e.to_string())
-    }
-}
-
-pub(super) fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// App options for a data dir whose saved settings point at the test sandbox as a "Wix site"
-/// (the production path: settings file + stored key), with zero retry delays.
-pub(super) fn site_options(
-    rt: &Runtime,
-    env: &Env,
-    data_dir: &Path,
-    chunk: Option<u64>,
-) -> AppOptions {
-    let secrets = env.save_site(data_dir);
-    options(rt, data_dir, secrets, chunk)
-}
-
-fn options(rt: &Runtime, data_dir: &Path, secrets: SecretStore, chunk: Option<u64>) -> AppOptions {
-    let mut o = AppOptions::new(data_dir.to_path_buf(), rt.handle().clone());
-    o.secrets = secrets;
-    o.sandbox_port = 0;
-    o.tune = Some(Arc::new(move |c| {
-        c.tus.retry = RetryPolicy::immediate(6);
-        c.tus.idle_timeout = Duration::from_secs(5);
-        c.api_retry = RetryPolicy::immediate(6);
-        c.poll_delays = vec![Duration::from_millis(10)];
-        // A fixed chunk is for tests of tus uploads: every file goes resumably then.
-        if let Some(size) = chunk {
-            c.tus.chunk_size = wixup::tus::ChunkSize::Fixed(size);
-            c.one_put_below = 0;
-        }
-    }));
-    o
-}
-
-pub(super) fn harness(opts: AppOptions) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(egui::vec2(1000.0, 700.0))
-        .build_eframe(move |cc| App::new(cc, opts))
-}
-
-/// Steps frames until `pred` holds of the app; bounded, so a hang fails with what it waited for.
-pub(super) fn until(h: &mut Harness<'_, App>, what: &str, secs: u64, pred: impl Fn(&App) -> bool) {
-    until_shown(h, &format!("waiting for {what}"), secs, |h| pred(h.state()));
-}
-
-/// Steps frames until `shown` finds what it looks for on screen; panics with `what` (a sentence
-/// saying what is missing) after `secs`.
-pub(super) fn until_shown(
-    h: &mut Harness<'_, App>,
-    what: &str,
-    secs: u64,
-    shown: impl Fn(&Harness<'_, App>) -> bool,
-) {
-    wait_until_blocking(what, Duration::from_secs(secs), || {
-        h.step();
-        shown(h)
-    });
-}
-
-pub(super) fn connected(h: &mut Harness<'_, App>) {
-    until(h, "the connection", 10, |a| a.target().is_some());
-}
-
-pub(super) fn drop_files(h: &mut Harness<'_, App>, paths: &[PathBuf]) {
-    for p in paths {
-        h.input_mut()
-            .dropped_files
-            .push(Arc::new(Dropped(p.clone())));
-    }
-    h.step();
-}
-
-/// The window manager's close button.
-fn close_window(h: &mut Harness<'_, App>) {
-    h.input_mut()
-        .viewports
-        .entry(egui::ViewportId::ROOT)
-        .or_default()
-        .events
-        .push(egui::ViewportEvent::Close);
-}
-
-fn state_of(app: &App, name: &str) -> Option<JobState> {
-    app.queue()
-        .rows()
-        .iter()
-        .find(|r| r.job.name == name)
-        .map(|r| r.job.state)
-}
-
-/// What a label says (labels carry their text as the AccessKit value).
-pub(super) fn text(node: &egui_kittest::Node<'_>) -> String {
-    node.value()
-        .or_else(|| node.accesskit_node().label())
-        .unwrap_or_default()
-}
-
-/// Finished, with its result in (the state change and the result are two events).
-pub(super) fn done(app: &App, name: &str) -> bool {
-    app.queue()
-        .rows()
-        .iter()
-        .any(|r| r.job.name == name && r.job.state == JobState::Done && r.job.result.is_some())
-}
-
-pub(super) fn url_of(app: &App, name: &str) -> String {
-    let row = app.queue().rows().iter().find(|r| r.job.name == name);
-    row.and_then(|r| r.job.result.as_ref()?.url.clone())
-        .expect("a URL")
-}
-
-/// Waits until `name` is finished, then checks that its URL serves exactly the bytes of `path`.
-fn finishes_with_the_same_bytes(
-    h: &mut Harness<'_, App>,
-    rt: &Runtime,
-    name: &str,
-    path: &Path,
-    secs: u64,
-) {
-    until(h, &format!("{name} to finish"), secs, |a| done(a, name));
-    let url = url_of(h.state(), name);
-    let (status, body) = rt.block_on(get(&url));
-    assert_eq!(status, 200, "{name}");
-    assert!(
-        body == std::fs::read(path).unwrap(),
-        "{url} serves other bytes than {name}"
-    );
-}
-
-pub(super) fn copied_texts(h: &Harness<'_, App>) -> Vec<String> {
-    h.output()
-        .platform_output
-        .commands
-        .iter()
-        .filter_map(|c| match c {
-            OutputCommand::CopyText(t) => Some(t.clone()),
-            _ => None,
-        })
-        .collect()
-}
+use super::support::{
+    Env, each_profile, get, oriented_jpeg, poll_until_blocking, random_file, stays_still_blocking,
+};
 
 each_profile! {
 #[test]
 fn dropped_photos_upload_and_copy_gives_exactly_the_url(profile) {
     let rt = runtime();
     let env = rt.block_on(Env::start_as(profile));
-    let data = env.path("app");
     let photos = env.path("photos");
     std::fs::create_dir_all(&photos).unwrap();
     let a = photos.join("beach.jpg");
@@ -192,15 +36,12 @@ fn dropped_photos_upload_and_copy_gives_exactly_the_url(profile) {
     oriented_jpeg(&b, 200, 120, 1);
     let c = random_file(&photos, "notes.bin", 300_000);
 
-    let mut h = harness(site_options(&rt, &env, &data, None));
-    connected(&mut h);
+    let mut h = window_on_site(&rt, &env);
     assert!(matches!(h.state().target(), Some(Target::Site { .. })));
     h.get_by_label("Choose files…");
     drop_files(&mut h, &[a.clone(), b.clone(), c.clone()]);
     until(&mut h, "three rows", 10, |a| a.queue().len() == 3);
-    until(&mut h, "three finished uploads", 30, |app| {
-        app.queue().totals().done == 3
-    });
+    until_all_done(&mut h, 3, 30);
     h.run_steps(3);
     h.check_accessibility();
 
@@ -244,8 +85,7 @@ fn pause_stops_progress_and_resume_completes(profile) {
     env.slow_patches(40);
     let data = env.path("app");
     let big = random_file(&env.path("in"), "holiday.mp4", 6 << 20);
-    let mut h = harness(site_options(&rt, &env, &data, Some(256 << 10)));
-    connected(&mut h);
+    let mut h = window(site_options(&rt, &env, &data, Some(256 << 10)));
     drop_files(&mut h, std::slice::from_ref(&big));
     let acked = |a: &App| a.queue().rows().first().map_or(0, |r| r.acknowledged);
     until(&mut h, "some progress", 20, |a| acked(a) > 0);
@@ -254,26 +94,31 @@ fn pause_stops_progress_and_resume_completes(profile) {
         state_of(a, "holiday.mp4") == Some(JobState::Paused)
     });
     h.get_by_label_contains("Paused at");
-    // A PATCH already on the wire may still be acknowledged; after that, nothing moves.
-    for _ in 0..30 {
+    // A PATCH already on the wire may still land; after that, nothing moves.
+    until(&mut h, "the PATCH on the wire to land", 10, |_| {
+        env.stat(|s| &s.requests_in_flight) == 0
+    });
+    // Nothing marks the moment by which a PATCH would have gone out had the pause not held, so
+    // these are quiet periods: unpaused, one went out every 40 ms or so (its injected latency),
+    // so 700 ms is over fifteen of them. Meanwhile the row catches up with the last PATCH
+    // acknowledged (the engine reports progress every 100 ms), and then it stays as it is.
+    stays_still_blocking("bytes received while paused", Duration::from_millis(700), || {
         h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
+        env.stat(|s| &s.bytes_received)
+    });
     let at_pause = acked(h.state());
-    let received = env.stat(|s| &s.bytes_received);
-    for _ in 0..60 {
-        h.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert_eq!(acked(h.state()), at_pause, "progress moved while paused");
     assert!(
-        env.stat(|s| &s.bytes_received) <= received + (256 << 10),
-        "bytes kept flowing after pause"
+        at_pause <= env.stat(|s| &s.bytes_received),
+        "the row shows more than the site holds"
     );
     assert!(
         at_pause < 6 << 20,
         "the upload finished before it could be paused"
     );
+    stays_still_blocking("progress shown while paused", Duration::from_millis(300), || {
+        h.step();
+        acked(h.state())
+    });
     h.get_by_label("Resume holiday.mp4").click();
     finishes_with_the_same_bytes(&mut h, &rt, "holiday.mp4", &big, 60);
 }
@@ -281,8 +126,7 @@ fn pause_stops_progress_and_resume_completes(profile) {
 
 #[test]
 fn an_injected_failure_shows_retry_which_then_succeeds() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
+    let (rt, env) = runtime_and_sandbox();
     env.sandbox.faults.add(
         sandbox::Rule::nth(
             Some(axum::http::Method::POST),
@@ -296,10 +140,8 @@ fn an_injected_failure_shows_retry_which_then_succeeds() {
         )
         .times(1),
     );
-    let data = env.path("app");
     let f = random_file(&env.path("in"), "logo.png.bin", 50_000);
-    let mut h = harness(site_options(&rt, &env, &data, None));
-    connected(&mut h);
+    let mut h = window_on_site(&rt, &env);
     drop_files(&mut h, std::slice::from_ref(&f));
     until(&mut h, "the failure", 10, |a| {
         state_of(a, "logo.png.bin") == Some(JobState::Failed)
@@ -318,8 +160,7 @@ fn an_injected_failure_shows_retry_which_then_succeeds() {
 
 #[test]
 fn settings_validate_and_test_connection_tells_good_from_bad_keys() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
+    let (rt, env) = runtime_and_sandbox();
     let data = env.path("app");
     // A new user: sandbox connection (embedded, on port 0). Only the hidden API address is
     // pre-set, to the test sandbox, so nothing leaves the loopback.
@@ -330,12 +171,10 @@ fn settings_validate_and_test_connection_tells_good_from_bad_keys() {
     .save(&data)
     .unwrap();
     let secrets = SecretStore::File(data.join("api-key"));
-    let mut h = harness(options(&rt, &data, secrets.clone(), None));
-    connected(&mut h);
+    let mut h = window(options(&rt, &data, secrets.clone(), None));
     assert!(matches!(h.state().target(), Some(Target::Sandbox { .. })));
 
-    h.get_by_label("Settings").click();
-    h.run_steps(2);
+    open_settings(&mut h);
     h.get_by_label("My Wix site").click();
     h.run_steps(2);
     h.get_by_label_contains("Enter the API key");
@@ -401,8 +240,7 @@ fn settings_validate_and_test_connection_tells_good_from_bad_keys() {
         assert_eq!(mode & 0o777, 0o600);
     }
     // The window now shows the saved key only masked.
-    h.get_by_label("Settings").click();
-    h.run_steps(2);
+    open_settings(&mut h);
     h.get_by_label_contains("••••");
     h.get_by_label_contains("the API key is in");
     assert!(
@@ -413,8 +251,7 @@ fn settings_validate_and_test_connection_tells_good_from_bad_keys() {
 
 #[test]
 fn the_queue_comes_back_after_a_restart_with_paused_uploads_still_paused() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
+    let (rt, env) = runtime_and_sandbox();
     env.slow_patches(60);
     let data = env.path("app");
     let files: Vec<PathBuf> = ["one.bin", "two.bin", "three.bin"]
@@ -422,8 +259,7 @@ fn the_queue_comes_back_after_a_restart_with_paused_uploads_still_paused() {
         .map(|n| random_file(&env.path("in"), n, 8 << 20))
         .collect();
     let opts = site_options(&rt, &env, &data, Some(256 << 10));
-    let mut h = harness(opts.clone());
-    connected(&mut h);
+    let mut h = window(opts.clone());
     drop_files(&mut h, &files);
     until(&mut h, "three rows", 10, |a| a.queue().len() == 3);
     until(&mut h, "one.bin uploading", 20, |a| {
@@ -445,8 +281,7 @@ fn the_queue_comes_back_after_a_restart_with_paused_uploads_still_paused() {
     until(&mut h, "the engine to stop", 10, App::may_close);
     drop(h);
 
-    let mut h = harness(opts);
-    connected(&mut h);
+    let mut h = window(opts);
     until(&mut h, "the restored queue", 10, |a| a.queue().len() == 3);
     assert_eq!(state_of(h.state(), "one.bin"), Some(JobState::Paused));
     until(&mut h, "the other two to finish", 60, |a| {
@@ -463,19 +298,15 @@ fn the_queue_comes_back_after_a_restart_with_paused_uploads_still_paused() {
 
 #[test]
 fn history_lists_finished_uploads_and_searches_by_name() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
-    let data = env.path("app");
+    let (rt, env) = runtime_and_sandbox();
     let files: Vec<PathBuf> = ["sunset.bin", "receipt.bin"]
         .iter()
         .map(|n| random_file(&env.path("in"), n, 10_000))
         .collect();
-    let mut h = harness(site_options(&rt, &env, &data, None));
-    connected(&mut h);
+    let mut h = window_on_site(&rt, &env);
     drop_files(&mut h, &files);
-    until(&mut h, "two uploads", 20, |a| a.queue().totals().done == 2);
-    h.get_by_label("Clear finished").click();
-    until(&mut h, "an empty queue", 10, |a| a.queue().is_empty());
+    until_all_done(&mut h, 2, 20);
+    clear_finished(&mut h);
     h.get_by_label("History").click();
     until_shown(&mut h, "history did not show the upload", 10, |h| {
         h.query_by_label("Copy URL of sunset.bin").is_some()
@@ -493,14 +324,12 @@ fn history_lists_finished_uploads_and_searches_by_name() {
 
 #[test]
 fn pasting_paths_a_folder_and_an_image_queues_them() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
+    let (rt, env) = runtime_and_sandbox();
     let data = env.path("app");
     let dir = env.path("album");
     let a = random_file(&dir, "a.bin", 20_000);
     let b = random_file(&dir.join("inner"), "b.bin", 30_000);
-    let mut h = harness(site_options(&rt, &env, &data, None));
-    connected(&mut h);
+    let mut h = window(site_options(&rt, &env, &data, None));
     // What a file manager puts on the clipboard for a copied folder: a file:// URI.
     h.event(egui::Event::Paste(format!(
         "file://{}\nnot a path\n",
@@ -533,15 +362,13 @@ fn pasting_paths_a_folder_and_an_image_queues_them() {
 
 #[test]
 fn global_problems_show_a_banner_that_says_the_fix() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
+    let (rt, env) = runtime_and_sandbox();
     // A rejected key: every file would fail the same way, so the banner says what to fix.
     let data = env.path("app");
     let opts = site_options(&rt, &env, &data, None);
     opts.secrets.set(&ApiKey::new("revoked-key")).unwrap();
     let f = random_file(&env.path("in"), "a.bin", 10_000);
-    let mut h = harness(opts);
-    connected(&mut h);
+    let mut h = window(opts);
     drop_files(&mut h, std::slice::from_ref(&f));
     until(&mut h, "the failure", 10, |a| {
         state_of(a, "a.bin") == Some(JobState::Failed)
@@ -585,8 +412,7 @@ fn global_problems_show_a_banner_that_says_the_fix() {
         .times(1),
     );
     let big = random_file(&env.path("in"), "big.bin", 8 << 20);
-    let mut h = harness(opts);
-    connected(&mut h);
+    let mut h = window(opts);
     drop_files(&mut h, std::slice::from_ref(&big));
     until(&mut h, "the retry", 10, |a| {
         a.queue().totals().connection_trouble()
@@ -651,16 +477,14 @@ fn a_reconnect_keeps_the_embedded_sandbox_on_its_port() {
         .port();
     let mut opts = options(&rt, &data, SecretStore::File(data.join("api-key")), None);
     opts.sandbox_port = port;
-    let mut h = harness(opts);
-    connected(&mut h);
+    let mut h = window(opts);
     let url = |a: &App| match a.target() {
         Some(Target::Sandbox { url }) => url.port(),
         _ => None,
     };
     assert_eq!(url(h.state()), Some(port));
     // Changing the chunk size restarts the engine (and with it the embedded sandbox).
-    h.get_by_label("Settings").click();
-    h.run_steps(2);
+    open_settings(&mut h);
     h.get_by_label("Fixed chunk size").click();
     h.run_steps(2);
     h.get_by_label("Save").click();
@@ -684,32 +508,25 @@ fn a_reconnect_keeps_the_embedded_sandbox_on_its_port() {
 
 #[test]
 fn the_destination_folder_is_picked_from_the_sites_folders() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
+    let (rt, env) = runtime_and_sandbox();
     let wix = env.wix_client(RetryPolicy::immediate(1));
     let folder = rt
         .block_on(wix.create_folder("Holiday 2026", None))
         .unwrap();
     let data = env.path("app");
-    let mut h = harness(site_options(&rt, &env, &data, None));
-    connected(&mut h);
-    h.get_by_label("Settings").click();
-    h.run_steps(2);
+    let mut h = window(site_options(&rt, &env, &data, None));
+    open_settings(&mut h);
     h.get_by_label("Load folders").click();
-    // The list arrives from the site (a spinner meanwhile); then it is in the drop-down.
-    for _ in 0..50 {
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    // The list arrives from the site (a spinner meanwhile), into the open drop-down.
     h.get_by_role_and_label(egui::Role::ComboBox, "Destination folder")
         .click();
-    h.run_steps(3);
+    until_shown(&mut h, "the site's folder in the drop-down", 10, |h| {
+        h.query_by_label("Holiday 2026").is_some()
+    });
     h.get_by_label("Holiday 2026").click();
     h.run_steps(2);
     h.get_by_label("Save").click();
-    until(&mut h, "the saved settings", 10, |_| {
-        std::fs::read_to_string(data.join("settings.json")).is_ok_and(|s| s.contains(&folder.id))
-    });
+    until_saved(&mut h, &data, &folder.id);
     h.run_steps(3);
     h.get_by_label_contains("Site Files / Holiday 2026");
     // New uploads go into that folder on the site.
@@ -733,13 +550,11 @@ fn the_destination_folder_is_picked_from_the_sites_folders() {
 
 #[test]
 fn the_keyboard_selects_pauses_resumes_and_copies() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
+    let (rt, env) = runtime_and_sandbox();
     env.slow_patches(60);
     let data = env.path("app");
     let big = random_file(&env.path("in"), "keys.bin", 8 << 20);
-    let mut h = harness(site_options(&rt, &env, &data, Some(256 << 10)));
-    connected(&mut h);
+    let mut h = window(site_options(&rt, &env, &data, Some(256 << 10)));
     drop_files(&mut h, std::slice::from_ref(&big));
     until(&mut h, "progress", 20, |a| {
         a.queue().rows().first().is_some_and(|r| r.acknowledged > 0)

@@ -5,26 +5,23 @@ use egui_kittest::kittest::Queryable as _;
 use little_exif::filetype::FileExtension;
 use wixup::engine::JobState;
 
-use super::gui::{connected, drop_files, harness, runtime, site_options, until, until_shown};
 use super::location::with_gps;
-use super::support::{Env, oriented_jpeg, shared_testdata};
+use super::support::gui::{
+    clear_finished, drop_files, runtime_and_sandbox, until, until_all_done, until_shown,
+    window_on_site,
+};
+use super::support::{oriented_jpeg, shared_testdata};
 
 #[test]
 fn a_photo_dropped_again_shows_it_is_on_the_site_and_upload_again_sends_it() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
-    let data = env.path("app");
+    let (rt, env) = runtime_and_sandbox();
     let photo = env.path("beach.jpg");
     oriented_jpeg(&photo, 320, 200, 1);
-    let mut h = harness(site_options(&rt, &env, &data, None));
-    connected(&mut h);
+    let mut h = window_on_site(&rt, &env);
     drop_files(&mut h, std::slice::from_ref(&photo));
-    until(&mut h, "the first upload", 30, |a| {
-        a.queue().totals().done == 1
-    });
+    until_all_done(&mut h, 1, 30);
     let first = h.state().queue().rows()[0].job.result.clone().unwrap();
-    h.get_by_label("Clear finished").click();
-    until(&mut h, "an empty queue", 10, |a| a.queue().is_empty());
+    clear_finished(&mut h);
 
     drop_files(&mut h, std::slice::from_ref(&photo));
     until_shown(&mut h, "the row saying the photo is on the site", 30, |h| {
@@ -52,17 +49,14 @@ fn a_photo_dropped_again_shows_it_is_on_the_site_and_upload_again_sends_it() {
 #[test]
 fn a_photo_sent_without_its_location_says_so() {
     let Some(dir) = shared_testdata() else { return };
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
-    let data = env.path("app");
+    let (rt, env) = runtime_and_sandbox();
     let src = std::fs::read(dir.join("Landscape_6.jpg")).unwrap();
     let photos = env.path("photos");
     std::fs::create_dir_all(&photos).unwrap();
     let photo = with_gps(&src, &photos, "paris.jpg", FileExtension::JPEG);
-    let mut h = harness(site_options(&rt, &env, &data, None));
-    connected(&mut h);
+    let mut h = window_on_site(&rt, &env);
     drop_files(&mut h, &[photo]);
-    until(&mut h, "the upload", 30, |a| a.queue().totals().done == 1);
+    until_all_done(&mut h, 1, 30);
     until_shown(&mut h, "\"location removed\" on the row", 10, |h| {
         h.query_by_label_contains("location removed").is_some()
     });

@@ -10,8 +10,10 @@ use little_exif::filetype::FileExtension;
 use wixup::gui::App;
 use wixup::history::{self, HistoryEntry};
 
-use super::gui::{connected, drop_files, harness, runtime, site_options, until, until_shown};
 use super::location::{gps, with_gps};
+use super::support::gui::{
+    connected, drop_files, harness, runtime, site_options, until, until_shown,
+};
 use super::support::{Env, get, oriented_jpeg};
 
 /// Settings → click the checkbox `label` → Save, and wait until the window closed.

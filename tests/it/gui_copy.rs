@@ -11,14 +11,14 @@ use egui_kittest::kittest::Queryable as _;
 use wixup::gui::App;
 use wixup::history;
 
-use super::gui::{
-    connected, copied_texts, done, drop_files, harness, runtime, site_options, until, url_of,
+use super::support::gui::{
+    Window, copied_texts, drop_files, history_entry, runtime_and_sandbox, site_options, until,
+    until_all_done, until_shown, url_of, window, window_on_site,
 };
-use super::gui_history::entry;
 use super::support::{Env, oriented_jpeg, random_file};
 
 /// Three photos and a document, dropped in this order and finished.
-fn finished_batch(env: &Env, rt: &tokio::runtime::Runtime) -> Harness<'static, App> {
+fn finished_batch(env: &Env, rt: &tokio::runtime::Runtime) -> Window {
     let photos = env.path("photos");
     std::fs::create_dir_all(&photos).unwrap();
     let mut files: Vec<PathBuf> = Vec::new();
@@ -32,14 +32,9 @@ fn finished_batch(env: &Env, rt: &tokio::runtime::Runtime) -> Harness<'static, A
         files.push(p);
     }
     files.push(random_file(&photos, "menu.bin", 50_000));
-    let mut h = harness(site_options(rt, env, &env.path("app"), None));
-    connected(&mut h);
+    let mut h = window_on_site(rt, env);
     drop_files(&mut h, &files);
-    until(&mut h, "four finished uploads", 30, |a| {
-        ["beach.jpg", "harbour, night.jpg", "market.jpg", "menu.bin"]
-            .iter()
-            .all(|n| done(a, n))
-    });
+    until_all_done(&mut h, 4, 30);
     h.run_steps(2);
     h
 }
@@ -59,8 +54,7 @@ fn pick(h: &mut Harness<'_, App>, menu: &str, item: &str) {
 
 #[test]
 fn copy_all_gives_every_finished_row_in_queue_order_in_each_form() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
+    let (rt, env) = runtime_and_sandbox();
     let mut h = finished_batch(&env, &rt);
     let order = names(&h);
 
@@ -132,8 +126,7 @@ fn copy_all_gives_every_finished_row_in_queue_order_in_each_form() {
 
 #[test]
 fn a_selection_copies_alone_by_its_menu_and_by_ctrl_c() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
+    let (rt, env) = runtime_and_sandbox();
     let mut h = finished_batch(&env, &rt);
     let order = names(&h);
     let url = |h: &Harness<'_, App>, i: usize| url_of(h.state(), &order[i]);
@@ -185,19 +178,17 @@ fn a_selection_copies_alone_by_its_menu_and_by_ctrl_c() {
 
 #[test]
 fn history_copies_its_selection_or_everything_shown() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
+    let (rt, env) = runtime_and_sandbox();
     let data = env.path("app");
     std::fs::create_dir_all(&data).unwrap();
     let t = 1_795_000_000;
     for (i, name) in ["old.jpg", "middle.jpg", "new.jpg"].iter().enumerate() {
-        history::append(&data, &entry(name, t + i as u64)).unwrap();
+        history::append(&data, &history_entry(name, t + i as u64)).unwrap();
     }
     let url = |n: &str| format!("http://127.0.0.1:9/media/{n}");
-    let mut h = harness(site_options(&rt, &env, &data, None));
-    connected(&mut h);
+    let mut h = window(site_options(&rt, &env, &data, None));
     h.get_by_label("History").click();
-    super::gui::until_shown(&mut h, "three entries", 10, |h| {
+    until_shown(&mut h, "three entries", 10, |h| {
         h.query_by_label("History entry old.jpg").is_some()
     });
 

@@ -1,42 +1,32 @@
 //! The History tab as a small library: thumbnails from the cache, the Copy forms, local dates, a
 //! name search and a day filter, and a selection, through the real window (egui_kittest).
 
-use std::path::Path;
-
-use egui::epaint::{ClippedShape, Shape};
+use egui::epaint::Shape;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use jiff::tz::TimeZone;
-use wixup::engine::{OriginKind, Verification};
 use wixup::gui::App;
-use wixup::history::{self, HistoryEntry};
+use wixup::history;
 
-use super::gui::{
-    connected, copied_texts, drop_files, harness, runtime, site_options, text, until, until_shown,
+use super::support::gui::{
+    clear_finished, copied_texts, drop_files, history_entry, painted, runtime_and_sandbox,
+    site_options, text, until_all_done, until_shown, window,
 };
-use super::support::{Env, oriented_jpeg};
+use super::support::oriented_jpeg;
 
 /// Images painted with a texture (thumbnails), in the last frame.
 fn textured_meshes(h: &Harness<'_, App>) -> usize {
-    fn walk(shape: &Shape) -> usize {
-        match shape {
-            Shape::Mesh(m) => usize::from(m.texture_id != egui::TextureId::default()),
-            Shape::Rect(r) => usize::from(r.fill_texture_id() != egui::TextureId::default()),
-            Shape::Vec(v) => v.iter().map(walk).sum(),
-            _ => 0,
-        }
-    }
-    h.output()
-        .shapes
-        .iter()
-        .map(|ClippedShape { shape, .. }| walk(shape))
-        .sum()
+    let textured = |shape: &Shape| match shape {
+        Shape::Mesh(m) => m.texture_id != egui::TextureId::default(),
+        Shape::Rect(r) => r.fill_texture_id() != egui::TextureId::default(),
+        _ => false,
+    };
+    painted(h).iter().filter(|s| textured(s)).count()
 }
 
 #[test]
 fn finished_photos_show_in_history_with_thumbnails_and_copy_forms() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
+    let (rt, env) = runtime_and_sandbox();
     let data = env.path("app");
     let photos = env.path("photos");
     std::fs::create_dir_all(&photos).unwrap();
@@ -44,12 +34,10 @@ fn finished_photos_show_in_history_with_thumbnails_and_copy_forms() {
     oriented_jpeg(&a, 320, 200, 6);
     let b = photos.join("market.jpg");
     oriented_jpeg(&b, 200, 120, 1);
-    let mut h = harness(site_options(&rt, &env, &data, None));
-    connected(&mut h);
+    let mut h = window(site_options(&rt, &env, &data, None));
     drop_files(&mut h, &[a, b]);
-    until(&mut h, "two uploads", 30, |a| a.queue().totals().done == 2);
-    h.get_by_label("Clear finished").click();
-    until(&mut h, "an empty queue", 10, |a| a.queue().is_empty());
+    until_all_done(&mut h, 2, 30);
+    clear_finished(&mut h);
     h.get_by_label("History").click();
     until_shown(&mut h, "two entries with their thumbnails", 20, |h| {
         h.query_by_label("History entry harbour.jpg").is_some() && textured_meshes(h) >= 2
@@ -64,28 +52,6 @@ fn finished_photos_show_in_history_with_thumbnails_and_copy_forms() {
     assert_eq!(copied_texts(&h), vec![format!("![harbour.jpg]({url})")]);
 }
 
-pub(super) fn entry(name: &str, finished_unix: u64) -> HistoryEntry {
-    HistoryEntry {
-        name: name.to_string(),
-        path: Path::new("/photos").join(name),
-        file_id: format!("id-{name}"),
-        url: Some(format!("http://127.0.0.1:9/media/{name}")),
-        thumbnail_url: None,
-        size_bytes: 1000,
-        mime_type: "image/jpeg".into(),
-        verified: Verification::Verified,
-        image_size: Some((640, 480)),
-        finished_unix,
-        origin: OriginKind::Upload,
-        source_url: None,
-        site: None,
-        source_md5: None,
-        source_size: None,
-        location_removed: false,
-        location_checked: false,
-    }
-}
-
 /// The local day (as the tab lists it) of a Unix time.
 fn local_day(unix: u64) -> String {
     jiff::Timestamp::from_second(unix as i64)
@@ -97,8 +63,7 @@ fn local_day(unix: u64) -> String {
 
 #[test]
 fn ten_thousand_entries_filter_by_day_and_select() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
+    let (rt, env) = runtime_and_sandbox();
     let data = env.path("app");
     std::fs::create_dir_all(&data).unwrap();
     // Three days at noon UTC, 10,000 entries in all, the newest day holding 10 of them.
@@ -107,12 +72,11 @@ fn ten_thousand_entries_filter_by_day_and_select() {
         let (day, n) = if i >= 9_990 { (2, i) } else { (i % 2, i) };
         history::append(
             &data,
-            &entry(&format!("photo-{n:05}.jpg"), day0 + day * 86_400 + i),
+            &history_entry(&format!("photo-{n:05}.jpg"), day0 + day * 86_400 + i),
         )
         .unwrap();
     }
-    let mut h = harness(site_options(&rt, &env, &data, None));
-    connected(&mut h);
+    let mut h = window(site_options(&rt, &env, &data, None));
     h.get_by_label("History").click();
     until_shown(&mut h, "the history", 20, |h| {
         h.query_by_label("History entry photo-09999.jpg").is_some()

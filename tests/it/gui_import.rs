@@ -2,45 +2,22 @@
 //! becomes a row that shows the link, then PENDING, then READY with its URL and Copy; a failed
 //! import says why and offers Retry.
 
-use egui::OutputCommand;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use wixup::engine::JobState;
-use wixup::gui::App;
 
-use super::gui::{connected, harness, runtime, site_options, until, until_shown};
 use super::links::{LinkServer, jpeg_bytes, png_bytes};
+use super::support::gui::{
+    copied_texts, done, runtime, runtime_and_sandbox, state_of, until, until_shown, window_on_site,
+};
 use super::support::{Env, get};
-
-fn copied(h: &Harness<'_, App>) -> Vec<String> {
-    h.output()
-        .platform_output
-        .commands
-        .iter()
-        .filter_map(|c| match c {
-            OutputCommand::CopyText(t) => Some(t.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn row_state(app: &App, name: &str) -> Option<(JobState, bool)> {
-    app.queue()
-        .rows()
-        .iter()
-        .find(|r| r.job.name == name)
-        .map(|r| (r.job.state, r.job.result.is_some()))
-}
 
 #[test]
 fn a_pasted_link_becomes_a_row_that_ends_with_its_url_and_a_copy_button() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
+    let (rt, env) = runtime_and_sandbox();
     let links = rt.block_on(LinkServer::start());
     let jpeg = jpeg_bytes(env.dir.path(), 48, 32);
     let (link, gate) = links.held("photos/sunset.jpg", "image/jpeg", jpeg.clone());
-    let mut h = harness(site_options(&rt, &env, &env.path("app"), None));
-    connected(&mut h);
+    let mut h = window_on_site(&rt, &env);
     h.get_by_label("Add link");
 
     h.event(egui::Event::Paste(format!("{link}\n")));
@@ -53,7 +30,7 @@ fn a_pasted_link_becomes_a_row_that_ends_with_its_url_and_a_copy_button() {
     });
     gate.add_permits(10);
     until(&mut h, "the import to be READY", 30, |a| {
-        row_state(a, "sunset.jpg") == Some((JobState::Done, true))
+        done(a, "sunset.jpg")
     });
     h.run_steps(3);
     h.check_accessibility();
@@ -68,7 +45,7 @@ fn a_pasted_link_becomes_a_row_that_ends_with_its_url_and_a_copy_button() {
     h.get_by_label(&url);
     h.get_by_label("Copy URL of sunset.jpg").click();
     h.step();
-    assert_eq!(copied(&h), vec![url.clone()]);
+    assert_eq!(copied_texts(&h), vec![url.clone()]);
     h.get_by_label("More copy formats for sunset.jpg");
     let (status, body) = rt.block_on(get(&url));
     assert_eq!(status, 200);
@@ -87,8 +64,7 @@ fn add_link_refuses_other_schemes_and_a_failed_import_says_why_and_retries() {
     let rt = runtime();
     let env = rt.block_on(Env::start_with(super::support::tus_full));
     let links = rt.block_on(LinkServer::start());
-    let mut h = harness(site_options(&rt, &env, &env.path("app"), None));
-    connected(&mut h);
+    let mut h = window_on_site(&rt, &env);
 
     h.get_by_label("Add link").click();
     h.run_steps(2);
@@ -109,7 +85,7 @@ fn add_link_refuses_other_schemes_and_a_failed_import_says_why_and_retries() {
     h.step();
     h.get_by_label("Import the link").click();
     until(&mut h, "the import to fail", 30, |a| {
-        row_state(a, "later.png").is_some_and(|(s, _)| s == JobState::Failed)
+        state_of(a, "later.png") == Some(JobState::Failed)
     });
     h.run_steps(2);
     h.get_by_label_contains("not found");
@@ -117,7 +93,7 @@ fn add_link_refuses_other_schemes_and_a_failed_import_says_why_and_retries() {
     links.serve("later.png", "image/png", png_bytes(9, 6));
     h.get_by_label("Retry later.png").click();
     until(&mut h, "the retried import to be READY", 30, |a| {
-        row_state(a, "later.png") == Some((JobState::Done, true))
+        done(a, "later.png")
     });
     h.run_steps(2);
     h.get_by_label("Copy URL of later.png");

@@ -8,12 +8,15 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use egui_kittest::Harness;
-use wixup::gui::{App, DesktopNotifier, Freedesktop};
+use tokio::runtime::Runtime;
+use wixup::gui::{DesktopNotifier, Freedesktop};
 use wixup::settings::Settings;
 
-use super::gui::{connected, drop_files, harness, runtime, site_options, until};
-use super::support::{Env, oriented_jpeg, wait_until_blocking};
+use super::support::gui::{
+    Window, connected, drop_files, harness, runtime_and_sandbox, set_focus, site_options,
+    until_all_done,
+};
+use super::support::{Env, oriented_jpeg, tools, wait_until_blocking};
 
 type Click = Box<dyn FnOnce() + Send>;
 
@@ -50,32 +53,34 @@ fn photos(env: &Env) -> Vec<PathBuf> {
         .collect()
 }
 
-fn set_focus(h: &mut Harness<'_, App>, focused: bool) {
-    h.input_mut()
-        .viewports
-        .entry(egui::ViewportId::ROOT)
-        .or_default()
-        .focused = Some(focused);
-}
-
-/// Uploads three photos with the window focused or not; returns what the recorder got.
-fn three_photos(focused: bool, notify_when_done: bool) -> (Arc<Recorder>, Harness<'static, App>) {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
+/// Drops three photos into a window that is in front or not, with "Tell me when it is done"
+/// on or off and notifications going to `notifier`; returns once they are uploaded.
+fn three_photos_uploaded(
+    rt: &Runtime,
+    env: &Env,
+    focused: bool,
+    notify_when_done: bool,
+    notifier: Arc<dyn DesktopNotifier>,
+) -> Window {
     let data = env.path("app");
-    let mut opts = site_options(&rt, &env, &data, None);
+    let mut opts = site_options(rt, env, &data, None);
     let mut s = Settings::load(&data).unwrap();
     s.notify_when_done = notify_when_done;
     s.save(&data).unwrap();
-    let recorder = Arc::new(Recorder::default());
-    opts.notifier = recorder.clone();
+    opts.notifier = notifier;
     let mut h = harness(opts);
     set_focus(&mut h, focused);
     connected(&mut h);
-    drop_files(&mut h, &photos(&env));
-    until(&mut h, "three finished uploads", 30, |a| {
-        a.queue().totals().done == 3
-    });
+    drop_files(&mut h, &photos(env));
+    until_all_done(&mut h, 3, 30);
+    h
+}
+
+/// Uploads three photos with the window focused or not; returns what the recorder got.
+fn three_photos(focused: bool, notify_when_done: bool) -> (Arc<Recorder>, Window) {
+    let (rt, env) = runtime_and_sandbox();
+    let recorder = Arc::new(Recorder::default());
+    let mut h = three_photos_uploaded(&rt, &env, focused, notify_when_done, recorder.clone());
     h.run_steps(5);
     // The runtime and sandbox go with this function; the harness no longer needs them.
     std::mem::forget(rt);
@@ -120,18 +125,12 @@ impl Drop for Reaped {
 
 const CHILD: &str = "it::gui_notify::sends_through_the_session_bus_in_a_child";
 
+/// The interface of the signal that marks the end of what the monitor must have printed.
+const MARK: &str = "wixup.Test";
+
 #[test]
 fn a_batch_finished_in_the_background_gives_one_notify_on_a_real_session_bus() {
-    let present = |tool: &str| {
-        Command::new(tool)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok()
-    };
-    if !present("dbus-daemon") || !present("dbus-monitor") {
-        eprintln!("note: dbus-daemon/dbus-monitor are not installed; the real bus test is skipped");
+    if !tools(&["dbus-daemon", "dbus-monitor", "dbus-send"], "dbus") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -157,6 +156,7 @@ fn a_batch_finished_in_the_background_gives_one_notify_on_a_real_session_bus() {
             .arg("--address")
             .arg(&address)
             .arg("interface='org.freedesktop.Notifications',member='Notify'")
+            .arg(format!("interface='{MARK}'"))
             .stdout(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap(),
@@ -175,10 +175,21 @@ fn a_batch_finished_in_the_background_gives_one_notify_on_a_real_session_bus() {
         .status()
         .unwrap();
     assert!(status.success(), "the child upload failed: {status}");
-    wait_until_blocking("the Notify call", Duration::from_secs(10), || {
-        read(&log).contains("3 photos uploaded")
-    });
-    std::thread::sleep(Duration::from_millis(300));
+    // The child has exited, so it sends nothing more, and its Notify calls were answered (by the
+    // bus: no notification server runs on it). A signal sent now reaches the monitor after them,
+    // so once the monitor prints it, everything the child sent is in the log.
+    let marked = Command::new("dbus-send")
+        .arg(format!("--bus={address}"))
+        .args(["--type=signal", "/"])
+        .arg(format!("{MARK}.End"))
+        .status()
+        .unwrap();
+    assert!(marked.success(), "dbus-send: {marked}");
+    wait_until_blocking(
+        "the monitor to print the end mark",
+        Duration::from_secs(10),
+        || read(&log).contains(&format!("interface={MARK}; member=End")),
+    );
     let seen = read(&log);
     assert_eq!(
         seen.matches("member=Notify").count(),
@@ -186,6 +197,7 @@ fn a_batch_finished_in_the_background_gives_one_notify_on_a_real_session_bus() {
         "exactly one notification on the bus:\n{seen}"
     );
     assert!(seen.contains("string \"Wixup\""), "{seen}");
+    assert!(seen.contains("string \"3 photos uploaded\""), "{seen}");
 }
 
 /// Run only by the test above, with the private bus in its environment.
@@ -196,19 +208,9 @@ fn sends_through_the_session_bus_in_a_child() {
         std::env::var_os("WIXUP_NOTIFY_CHILD").is_some(),
         "started by the real-bus test only (it sets a private DBUS_SESSION_BUS_ADDRESS)"
     );
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
-    let data = env.path("app");
-    let mut opts = site_options(&rt, &env, &data, None);
+    let (rt, env) = runtime_and_sandbox();
     let sender = Arc::new(Freedesktop::default());
-    opts.notifier = sender.clone();
-    let mut h = harness(opts);
-    set_focus(&mut h, false);
-    connected(&mut h);
-    drop_files(&mut h, &photos(&env));
-    until(&mut h, "three finished uploads", 30, |a| {
-        a.queue().totals().done == 3
-    });
+    let mut h = three_photos_uploaded(&rt, &env, false, true, sender.clone());
     wait_until_blocking("the notification sent", Duration::from_secs(10), || {
         h.step();
         sender.attempts() >= 1

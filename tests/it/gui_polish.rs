@@ -1,27 +1,24 @@
 //! What screenshots showed: row details too small to read, and two drop messages drawn over
 //! each other. Checked on the shapes egui paints, so what is asserted is what a person sees.
 
-use egui::epaint::{ClippedShape, Shape, TextShape};
+use egui::epaint::{Shape, TextShape};
 use egui_kittest::Harness;
 use wixup::gui::App;
 
-use super::gui::{connected, drop_files, harness, runtime, site_options, until};
-use super::support::{Env, oriented_jpeg};
+use super::support::gui::{
+    drop_files, painted, runtime_and_sandbox, until_all_done, url_of, window_on_site,
+};
+use super::support::oriented_jpeg;
 
 /// Every text egui painted in the last frame (labels and painter text alike), with where.
 fn painted_texts(h: &Harness<'_, App>) -> Vec<TextShape> {
-    fn walk(shape: &Shape, out: &mut Vec<TextShape>) {
-        match shape {
-            Shape::Text(t) => out.push(t.clone()),
-            Shape::Vec(v) => v.iter().for_each(|s| walk(s, out)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    for ClippedShape { shape, .. } in &h.output().shapes {
-        walk(shape, &mut out);
-    }
-    out
+    painted(h)
+        .into_iter()
+        .filter_map(|s| match s {
+            Shape::Text(t) => Some(t),
+            _ => None,
+        })
+        .collect()
 }
 
 fn shown(texts: &[TextShape], needle: &str) -> usize {
@@ -37,11 +34,8 @@ fn font_size(t: &TextShape) -> f32 {
 
 #[test]
 fn files_hovering_over_an_empty_queue_show_one_drop_message() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
-    let data = env.path("app");
-    let mut h = harness(site_options(&rt, &env, &data, None));
-    connected(&mut h);
+    let (rt, env) = runtime_and_sandbox();
+    let mut h = window_on_site(&rt, &env);
     h.step();
     let before = painted_texts(&h);
     assert_eq!(shown(&before, "Drop photos and files here"), 1);
@@ -69,17 +63,12 @@ fn files_hovering_over_an_empty_queue_show_one_drop_message() {
 
 #[test]
 fn files_hovering_over_a_queue_with_rows_show_the_overlay() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
-    let data = env.path("app");
+    let (rt, env) = runtime_and_sandbox();
     let photo = env.path("beach.jpg");
     oriented_jpeg(&photo, 320, 200, 1);
-    let mut h = harness(site_options(&rt, &env, &data, None));
-    connected(&mut h);
+    let mut h = window_on_site(&rt, &env);
     drop_files(&mut h, std::slice::from_ref(&photo));
-    until(&mut h, "the upload to finish", 30, |a| {
-        a.queue().totals().done == 1
-    });
+    until_all_done(&mut h, 1, 30);
     h.input_mut().hovered_files.push(egui::HoveredFile {
         path: Some(photo.clone()),
         mime: String::new(),
@@ -92,24 +81,14 @@ fn files_hovering_over_a_queue_with_rows_show_the_overlay() {
 
 #[test]
 fn a_rows_url_and_status_are_a_step_above_small_text_and_fit_the_row() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
-    let data = env.path("app");
+    let (rt, env) = runtime_and_sandbox();
     let photo = env.path("beach.jpg");
     oriented_jpeg(&photo, 320, 200, 1);
-    let mut h = harness(site_options(&rt, &env, &data, None));
-    connected(&mut h);
+    let mut h = window_on_site(&rt, &env);
     drop_files(&mut h, std::slice::from_ref(&photo));
-    until(&mut h, "the upload to finish", 30, |a| {
-        a.queue().totals().done == 1 && a.queue().rows()[0].job.result.is_some()
-    });
+    until_all_done(&mut h, 1, 30);
     h.run_steps(3);
-    let url = h.state().queue().rows()[0]
-        .job
-        .result
-        .as_ref()
-        .and_then(|r| r.url.clone())
-        .expect("a URL");
+    let url = url_of(h.state(), "beach.jpg");
     let texts = painted_texts(&h);
     let find = |needle: &str| {
         texts

@@ -4,18 +4,18 @@ use std::time::Duration;
 
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
-use super::gui::{connected, harness, runtime, site_options, until, until_shown};
-use super::support::Env;
+use super::support::gui::{
+    connected, harness, open_settings, runtime_and_sandbox, site_options, until, until_saved,
+    until_shown, window,
+};
+use super::support::{Env, stays_still_blocking};
 
 #[test]
 fn save_then_cancel_at_once_still_applies_what_was_saved() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
+    let (rt, env) = runtime_and_sandbox();
     let data = env.path("app");
-    let mut h = harness(site_options(&rt, &env, &data, None));
-    connected(&mut h);
-    h.get_by_label("Settings").click();
-    h.run_steps(2);
+    let mut h = window(site_options(&rt, &env, &data, None));
+    open_settings(&mut h);
     h.get_by_role_and_label(egui::Role::TextInput, "Folder path")
         .set_text_value_accesskit("/shoot");
     h.run_steps(2);
@@ -27,9 +27,7 @@ fn save_then_cancel_at_once_still_applies_what_was_saved() {
         h.query_by_label("Cancel").is_none(),
         "the window closed at once"
     );
-    until(&mut h, "settings.json on disk", 10, |_| {
-        std::fs::read_to_string(data.join("settings.json")).is_ok_and(|s| s.contains("/shoot"))
-    });
+    until_saved(&mut h, &data, "/shoot");
     // What reached the disk is what the app uses, window closed or not.
     // The empty queue says where uploads go.
     let shown = |h: &egui_kittest::Harness<'_, wixup::gui::App>| {
@@ -43,8 +41,7 @@ fn save_then_cancel_at_once_still_applies_what_was_saved() {
         shown,
     );
     // Reopened, the window shows the saved settings, and closing it changes nothing.
-    h.get_by_label("Settings").click();
-    h.run_steps(2);
+    open_settings(&mut h);
     let field = h.get_by_role_and_label(egui::Role::TextInput, "Folder path");
     assert_eq!(field.accesskit_node().value().as_deref(), Some("/shoot"));
     h.get_by_label("Cancel").click();
@@ -67,8 +64,7 @@ fn a_save_that_fails_after_cancel_reopens_the_window_to_say_why() {
         .unwrap();
     let env = rt.block_on(Env::start());
     let data = env.path("app");
-    let mut h = harness(site_options(&rt, &env, &data, None));
-    connected(&mut h);
+    let mut h = window(site_options(&rt, &env, &data, None));
     // settings.json is a folder with a file in it: the save's final rename fails.
     std::fs::remove_file(data.join("settings.json")).unwrap();
     std::fs::create_dir_all(data.join("settings.json").join("in-the-way")).unwrap();
@@ -76,8 +72,7 @@ fn a_save_that_fails_after_cancel_reopens_the_window_to_say_why() {
     let blocker = rt.spawn_blocking(move || {
         let _ = held.recv_timeout(Duration::from_secs(30));
     });
-    h.get_by_label("Settings").click();
-    h.run_steps(2);
+    open_settings(&mut h);
     h.get_by_role_and_label(egui::Role::TextInput, "Folder path")
         .set_text_value_accesskit("/never");
     h.run_steps(2);
@@ -105,8 +100,7 @@ fn a_save_that_fails_after_cancel_reopens_the_window_to_say_why() {
 #[test]
 fn a_reconnect_while_connecting_waits_for_the_attempt_in_flight() {
     use std::io::Write as _;
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
+    let (rt, env) = runtime_and_sandbox();
     let data = env.path("app");
     let opts = site_options(&rt, &env, &data, None);
     // settings.json becomes a FIFO: the first attempt blocks reading it until the test writes.
@@ -129,20 +123,25 @@ fn a_reconnect_while_connecting_waits_for_the_attempt_in_flight() {
         .recv_timeout(Duration::from_secs(10))
         .expect("the first attempt reads the settings")
         .expect("open the FIFO");
-    h.get_by_label("Settings").click();
-    h.run_steps(2);
+    open_settings(&mut h);
     h.get_by_label("Fixed chunk size").click();
     h.run_steps(2);
     h.get_by_label("Save").click();
-    h.run_steps(2);
-    for _ in 0..50 {
-        h.step();
-        std::thread::sleep(Duration::from_millis(20));
-        assert!(
-            h.state().target().is_none(),
-            "a second connection ran beside the one still being made"
-        );
-    }
+    // The save lands: settings.json is a file again, which a connection started now reads at
+    // once.
+    until(&mut h, "the save to replace the FIFO", 10, |_| {
+        std::fs::metadata(&settings).is_ok_and(|m| m.is_file())
+    });
+    // Nothing marks the moment by which a second connection would be up had it not waited, so
+    // this is a quiet period: a connection to the sandbox is made in well under a second here.
+    stays_still_blocking(
+        "the connection while the first attempt waits",
+        Duration::from_secs(1),
+        || {
+            h.step();
+            h.state().target().is_some()
+        },
+    );
     writer.write_all(&saved).unwrap();
     drop(writer);
     connected(&mut h);
@@ -154,13 +153,10 @@ fn a_reconnect_while_connecting_waits_for_the_attempt_in_flight() {
 
 #[test]
 fn parallel_uploads_are_auto_by_default_and_can_be_fixed() {
-    let rt = runtime();
-    let env = rt.block_on(Env::start());
+    let (rt, env) = runtime_and_sandbox();
     let data = env.path("app");
-    let mut h = harness(site_options(&rt, &env, &data, None));
-    connected(&mut h);
-    h.get_by_label("Settings").click();
-    h.run_steps(2);
+    let mut h = window(site_options(&rt, &env, &data, None));
+    open_settings(&mut h);
     let auto = h.get_by_role_and_label(egui::Role::CheckBox, "Auto");
     assert_eq!(
         auto.accesskit_node().toggled(),
@@ -180,13 +176,9 @@ fn parallel_uploads_are_auto_by_default_and_can_be_fixed() {
         "a number to pick once Auto is off"
     );
     h.get_by_label("Save").click();
-    until(&mut h, "settings.json with a fixed number", 10, |_| {
-        std::fs::read_to_string(data.join("settings.json"))
-            .is_ok_and(|s| s.contains("\"parallel_auto\": false"))
-    });
+    until_saved(&mut h, &data, "\"parallel_auto\": false");
     h.run_steps(3);
-    h.get_by_label("Settings").click();
-    h.run_steps(2);
+    open_settings(&mut h);
     assert_eq!(
         h.get_by_role_and_label(egui::Role::CheckBox, "Auto")
             .accesskit_node()

@@ -10,7 +10,7 @@ use wixup::sandbox::{FaultKind, Rule};
 use wixup::wix_media::{Credentials, Error, ImportRequest, OperationStatus, WixMediaClient};
 
 use super::links::{LinkServer, md5_hex, png_bytes};
-use super::support::Env;
+use super::support::{Env, wait_until_async};
 
 fn client(env: &Env) -> WixMediaClient {
     WixMediaClient::new(
@@ -32,14 +32,15 @@ fn link(url: &str) -> ImportRequest {
 }
 
 async fn ready(c: &WixMediaClient, id: &str) -> wixup::wix_media::FileDescriptor {
-    for _ in 0..500 {
-        let f = c.get_file(id).await.expect("get");
-        if f.operation_status != Some(OperationStatus::Pending) {
-            return f;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{id} stayed PENDING");
+    wait_until_async(
+        &format!("{id} no longer PENDING"),
+        Duration::from_secs(10),
+        async || {
+            let f = c.get_file(id).await.expect("get");
+            (f.operation_status != Some(OperationStatus::Pending)).then_some(f)
+        },
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

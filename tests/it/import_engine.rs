@@ -2,8 +2,6 @@
 //! sent to Wix together, journaled with their file id before anything else, and after a
 //! restart polled, never imported again.
 
-use std::time::Duration;
-
 use wixup::engine::{self, Command, Event, JobState, Origin, OriginKind};
 
 use super::links::{LinkServer, jpeg_bytes, md5_hex, png_bytes};
@@ -141,6 +139,5 @@ async fn retry_of_an_import_that_failed_on_wix_imports_the_link_again() {
     let done = events.finish(&added, 30).await;
     assert_eq!(done[0].done().image_size, Some((7, 7)));
     assert_eq!(env.stat(|s| &s.import_requests), 2);
-    tokio::time::sleep(Duration::from_millis(10)).await;
     handle.shutdown().await;
 }

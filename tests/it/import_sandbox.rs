@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use wixup::sandbox;
 
 use super::links::{LinkServer, jpeg_bytes, md5_hex, png_bytes};
-use super::support::{Env, get, start_sandbox, wait_until};
+use super::support::{Env, get, start_sandbox, wait_until, wait_until_async};
 
 async fn post(env_base: &reqwest::Url, path: &str, body: Value) -> (u16, Value) {
     let r = reqwest::Client::new()
@@ -47,15 +47,15 @@ async fn file(base: &reqwest::Url, id: &str) -> Value {
 
 /// Polls the file until it is no longer PENDING; returns its descriptor.
 async fn settled(base: &reqwest::Url, id: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let f = file(base, id).await;
-        if f["operationStatus"] != "PENDING" {
-            return f;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "still PENDING: {f}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until_async(
+        &format!("{id} no longer PENDING"),
+        Duration::from_secs(20),
+        async || {
+            let f = file(base, id).await;
+            (f["operationStatus"] != "PENDING").then_some(f)
+        },
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,7 +17,9 @@ use wixup::tus::client::NoProgress;
 use wixup::tus::{ChunkSize, FileSource, TusClient, TusConfig};
 use wixup::wix_media::{UploadRequest, WixMediaClient};
 
-use super::support::{ChaosProxy, Env, get, random_file, sha256_file, sha256_hex};
+use super::support::{
+    ChaosProxy, Env, get, random_file, sha256_file, sha256_hex, wait_until_async,
+};
 
 fn interop_dir() -> PathBuf {
     let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop");
@@ -343,16 +345,11 @@ async fn interop_wix_docs_flow_with_tus_js_client_against_wixup_serve() {
     for line in &lines {
         let path = PathBuf::from(line["path"].as_str().expect("path"));
         let id = line["id"].as_str().expect("id");
-        let mut ready = None;
-        for _ in 0..500 {
+        let d = wait_until_async("the file READY", Duration::from_secs(10), async || {
             let d = wix.get_file(id).await.expect("get-file-by-id");
-            if d.is_ready() {
-                ready = Some(d);
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        let d = ready.expect("READY in time");
+            d.is_ready().then_some(d)
+        })
+        .await;
         let (status, body) = get(d.url.as_deref().expect("url")).await;
         assert_eq!(status, 200);
         assert_eq!(

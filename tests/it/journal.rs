@@ -180,8 +180,13 @@ async fn pause_and_cancel_are_handled_while_the_disk_is_slow() {
     for _ in 0..2 {
         events.wait_state(JobState::Uploading).await;
     }
-    // Let the 100 ms tick hand the new jobs to the (stalled) writer first.
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Both uploads are created on the site: each worker now waits for its upload URL to be on
+    // disk before its first byte, behind a writer that takes 3 s a batch.
+    wait_until("the two uploads created", Duration::from_secs(10), || {
+        env.stat(|s| &s.uploads_created) == 2
+    })
+    .await;
+    assert_eq!(env.stat(|s| &s.patch_requests), 0, "the writer is stalled");
     let asked = Instant::now();
     handle.send(Command::Pause(ids[0]));
     handle.send(Command::Cancel(ids[1]));

@@ -274,7 +274,9 @@ async fn a_file_listed_late_after_a_lost_answer_is_never_made_twice(profile) {
     let (handle, mut events, ids) = start_and_add(cfg, vec![file.clone()]).await;
     let r = events.finish(&ids, 30).await[0].done().clone();
     same_bytes(r.url.as_deref(), &file).await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // The first PUT goes on after its client gave up; once it too has ended, every copy the
+    // sandbox was asked for is made.
+    env.sandbox_idle().await;
     assert_eq!(env.stat(|s| &s.files_created), 1, "one copy on the site");
     handle.shutdown().await;
 }

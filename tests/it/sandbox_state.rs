@@ -206,7 +206,12 @@ async fn three_finalizes_at_once_all_get_the_same_file() {
         let (e, t) = (endpoint.clone(), tok.clone());
         async move { finalize(&http(), &e, &t).await }
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    wait_until(
+        "the first finalize to reach its pause",
+        Duration::from_secs(10),
+        || stat(&sb, |s| &s.paused_midway) == 1,
+    )
+    .await;
     let others: Vec<_> = (0..2)
         .map(|_| {
             let (e, t) = (endpoint.clone(), tok.clone());

@@ -201,7 +201,7 @@ async fn an_upload_cut_by_a_restart_keeps_its_copy_and_ends_without_location() {
     drop(events);
     env.sandbox.faults.clear();
     // The PATCH cut short still lands its buffered bytes after its delay: counted before.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    env.sandbox_idle().await;
     let copy = staged(&data);
     assert_eq!(copy.len(), 1, "{copy:?}");
     let stripped = std::fs::read(&copy[0]).expect("read");

@@ -1,20 +1,27 @@
 //! Shared test helpers: a sandbox on port 0, random files, engine configs with zero delays, a
 //! bounded event collector, and a TCP proxy that cuts connections. In submodules: bounded waits
-//! (`wait`), the sandbox as a saved Wix site (`site`), exit-code assertions (`exit`), base64 and
-//! SHA-256 (`encode`).
+//! (`wait`), the window under egui_kittest (`gui`), the sandbox as a saved Wix site (`site`), exit-code assertions (`exit`), base64 and
+//! SHA-256 (`encode`), the shared testdata and the programs CI must have (`required`).
 
 #![allow(dead_code)]
 
 mod encode;
 mod exit;
+#[cfg(feature = "gui")]
+pub mod gui;
 mod journal;
+mod required;
 mod site;
 mod wait;
 
 pub use encode::{b64, sha256_file, sha256_hex};
 pub use exit::{exits_failing, exits_with};
 pub use journal::{append_record, journal_path, journal_table};
-pub use wait::{poll_until, poll_until_blocking, wait_until, wait_until_blocking};
+pub use required::{shared_testdata, tools};
+pub use wait::{
+    poll_until, poll_until_blocking, stays_still, stays_still_blocking, wait_until,
+    wait_until_async, wait_until_blocking,
+};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -90,6 +97,17 @@ impl Env {
 
     pub fn stat(&self, which: fn(&sandbox::Stats) -> &AtomicU64) -> u64 {
         which(&self.sandbox.stats).load(Ordering::SeqCst)
+    }
+
+    /// Waits until the sandbox handles nothing: every request it was sent has landed, and every
+    /// finalize or one-PUT they started (those go on when their client is gone) has ended.
+    pub async fn sandbox_idle(&self) {
+        wait_until(
+            "the sandbox to finish what it was sent",
+            Duration::from_secs(20),
+            || self.stat(|s| &s.requests_in_flight) == 0,
+        )
+        .await;
     }
 
     /// An engine config for this sandbox with zero retry delays and fast polling.
@@ -478,21 +496,6 @@ pub fn oriented_jpeg(path: &Path, w: u32, h: u32, orientation: u16) {
         std::fs::create_dir_all(parent).expect("mkdir");
     }
     std::fs::write(path, out).expect("write");
-}
-
-/// The shared EXIF samples, when this checkout has them beside it (CI does; it sets
-/// WIXUP_REQUIRE_TESTDATA=1 so their absence fails there).
-pub fn shared_testdata() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/exif-orientation");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("WIXUP_REQUIRE_TESTDATA").is_none(),
-        "shared testdata missing at {}",
-        dir.display()
-    );
-    None
 }
 
 #[test]

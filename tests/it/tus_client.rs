@@ -11,7 +11,7 @@ use wixup::sandbox::{FaultKind, Rule, Stats};
 use wixup::tus::{self, ChunkSize, FileSource, Progress, TusClient, TusConfig};
 use wixup::wix_media::{UploadRequest, UploadTarget, WixMediaClient};
 
-use super::support::{Env, random_file, tus_full};
+use super::support::{Env, random_file, stays_still, tus_full, wait_until};
 
 fn config() -> TusConfig {
     TusConfig {
@@ -562,7 +562,10 @@ async fn cancel_stops_within_a_second() {
         cl.upload(&ep, &url, &file, Some(0), Arc::new(Seen::default()), &c2)
             .await
     });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    wait_until("the upload under way", Duration::from_secs(10), || {
+        env.stat(|s| &s.bytes_received) > 0
+    })
+    .await;
     cancel.cancel();
     let r = tokio::time::timeout(Duration::from_secs(1), task)
         .await
@@ -570,14 +573,20 @@ async fn cancel_stops_within_a_second() {
         .expect("join");
     assert!(matches!(r, Err(tus::Error::Cancelled)), "{r:?}");
     // Bytes already in the server's socket buffer may still be read; within a second all stops.
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let settled = env.stat(|s| &s.bytes_received);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(
-        env.stat(|s| &s.bytes_received),
-        settled,
-        "no bytes a second after cancel"
-    );
+    wait_until(
+        "the sandbox idle a second after cancel",
+        Duration::from_secs(1),
+        || env.stat(|s| &s.requests_in_flight) == 0,
+    )
+    .await;
+    // Nothing marks the moment by which a client that went on sending would have: a quiet
+    // period, then. A PATCH went out every 100 ms (its injected latency); 500 ms is five.
+    stays_still(
+        "bytes received after cancel",
+        Duration::from_millis(500),
+        || env.stat(|s| &s.bytes_received),
+    )
+    .await;
     assert!(head_offset(&created.url).await < 8 << 20);
 }
 

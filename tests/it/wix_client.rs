@@ -9,7 +9,7 @@ use wixup::engine::{self, Command, Destination, Verification};
 use wixup::sandbox::{FaultKind, RateLimit, Rule, TypeLimits};
 use wixup::wix_media::{Error, Place, Wanted};
 
-use super::support::{Env, Events, random_file};
+use super::support::{Env, Events, random_file, wait_until};
 
 async fn upload(
     cfg: engine::EngineConfig,
@@ -46,8 +46,19 @@ async fn a_lost_finalize_answer_into_a_folder_path_is_found_not_uploaded_again()
     .await;
     let older = first[0].done().file_id.clone();
     h.shutdown().await;
-    // Made a moment apart: the search takes the newest.
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    // Made a moment apart (the search takes the newest): the clock is past the millisecond the
+    // older file was made in before the next upload begins.
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_millis()
+    };
+    let older_made = now_ms();
+    wait_until("the clock to move on", Duration::from_secs(1), || {
+        now_ms() > older_made
+    })
+    .await;
 
     // The first finalize's answer is lost: the file is made, the client hears nothing.
     env.sandbox.faults.add(Rule::nth(

@@ -1,10 +1,12 @@
 //! The sandbox's `wix` profile over raw HTTP: only what Wix is known to offer, as strictly as
 //! it is known to behave; and `tus-full` beside it, still offering everything.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 use wixup::sandbox::{self, Profile};
 
-use super::support::{Env, b64, get, oriented_jpeg};
+use super::support::{Env, b64, get, oriented_jpeg, wait_until_async};
 
 fn http() -> reqwest::Client {
     reqwest::Client::new()
@@ -237,8 +239,7 @@ async fn tokens_ids_locations_and_finalize_are_wix_sized_and_one_time() {
 
         // READY later, by either path of get-file-by-id.
         let by_path = format!("/site-media/v1/files/{id}");
-        let mut ready = Value::Null;
-        for _ in 0..500 {
+        let ready = wait_until_async("the file READY", Duration::from_secs(10), async || {
             let v: Value = rest(&env, reqwest::Method::GET, &by_path)
                 .send()
                 .await
@@ -246,12 +247,9 @@ async fn tokens_ids_locations_and_finalize_are_wix_sized_and_one_time() {
                 .json()
                 .await
                 .expect("json");
-            if v["file"]["operationStatus"] == "READY" {
-                ready = v;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+            (v["file"]["operationStatus"] == "READY").then_some(v)
+        })
+        .await;
         let f = &ready["file"];
         assert_eq!(f["hash"].as_str().map(str::len), Some(32));
         assert_eq!(f["media"]["image"]["image"]["width"], 64);

@@ -41,6 +41,8 @@ pub struct Journal {
     torn: bool,
     /// After a failed compaction, the next is tried once the log has grown this far.
     compact_not_before: u64,
+    /// [`COMPACT_MIN_BYTES`], smaller in tests of compaction (so they need few fsyncs).
+    compact_min_bytes: u64,
     /// Holding the file keeps the OS lock; the OS drops it when the process ends.
     _lock: File,
 }
@@ -117,6 +119,7 @@ impl Journal {
             written,
             torn: false,
             compact_not_before: 0,
+            compact_min_bytes: COMPACT_MIN_BYTES,
             _lock: lock,
         };
         journal.compact_if_due();
@@ -126,6 +129,12 @@ impl Journal {
     /// The log's path (`journal.jsonl` in the data dir).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Compacts from this size on instead of [`COMPACT_MIN_BYTES`].
+    #[cfg(test)]
+    pub(super) fn set_compact_min_bytes(&mut self, bytes: u64) {
+        self.compact_min_bytes = bytes;
     }
 
     /// Bytes this journal wrote since it was opened: records, compactions and the first log.
@@ -189,12 +198,12 @@ impl Journal {
     fn compact_if_due(&mut self) {
         let live = self.header_len + self.live;
         if self.len > COMPACT_RATIO * live
-            && self.len > COMPACT_MIN_BYTES
+            && self.len > self.compact_min_bytes
             && self.len >= self.compact_not_before
             && let Err(e) = self.compact()
         {
             tracing::warn!(error = %e, journal = %self.path.display(), "cannot compact the journal; it keeps growing until the next try");
-            self.compact_not_before = self.len + COMPACT_MIN_BYTES;
+            self.compact_not_before = self.len + self.compact_min_bytes;
         }
     }
 

@@ -79,8 +79,13 @@ async fn a_stalled_patch_body_lets_go_of_its_upload_and_keeps_its_bytes() {
     );
     stalled.write_all(head.as_bytes()).await.expect("write");
     stalled.write_all(&[7u8; 10]).await.expect("write");
-    // While the body stalls, the upload is taken...
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // While the body stalls, the upload is taken (its lock is held while its bytes come in)...
+    wait_until(
+        "the stalled PATCH's first bytes",
+        Duration::from_secs(10),
+        || env.stat(|s| &s.bytes_received) == 10,
+    )
+    .await;
     let c = http();
     let patch = |offset: u64, body: Vec<u8>| {
         c.patch(&location)
@@ -92,7 +97,10 @@ async fn a_stalled_patch_body_lets_go_of_its_upload_and_keeps_its_bytes() {
     };
     assert_eq!(patch(0, vec![1; 10]).await.expect("send").status(), 423);
     // ...and once the body has sent nothing for the read timeout, it is let go.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    wait_until("the stalled PATCH to end", Duration::from_secs(10), || {
+        env.stat(|s| &s.requests_in_flight) == 0
+    })
+    .await;
     let r = c
         .head(&location)
         .header("Tus-Resumable", "1.0.0")
@@ -127,7 +135,14 @@ async fn serve_exits_on_sigterm_while_a_client_holds_half_sent_headers() {
     half.write_all(b"GET /_sandbox/stats HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         .await
         .expect("write");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A request on a second connection is answered: the server took that connection, so it
+    // took the first one before it (connections are accepted in the order they came).
+    let answered = http()
+        .get(serve.base.join("/_sandbox/stats").expect("url"))
+        .send()
+        .await
+        .expect("stats");
+    assert_eq!(answered.status(), 200);
     let status = std::process::Command::new("kill")
         .args(["-TERM", &serve.child.id().to_string()])
         .status()

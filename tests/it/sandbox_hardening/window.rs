@@ -1,30 +1,13 @@
 //! The window with decompression bombs queued: both upload, neither gets a preview texture (the
 //! rows show their file-type icon), and the process stays small.
 
-use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
-
 use egui_kittest::Harness;
-use wixup::engine::JobState;
-use wixup::gui::{App, AppOptions};
-use wixup::retry::RetryPolicy;
+use wixup::gui::App;
 
-use super::super::gui::{connected, drop_files, harness, until};
-use super::super::support::Env;
+use super::super::support::gui::{
+    drop_files, runtime_and_sandbox, until, until_all_done, window_on_site,
+};
 use super::{gif_bomb, png_bomb};
-
-fn options(rt: &tokio::runtime::Runtime, env: &Env, data_dir: &Path) -> AppOptions {
-    let mut o = AppOptions::new(data_dir.to_path_buf(), rt.handle().clone());
-    o.secrets = env.save_site(data_dir);
-    o.sandbox_port = 0;
-    o.tune = Some(Arc::new(|c| {
-        c.tus.retry = RetryPolicy::immediate(6);
-        c.api_retry = RetryPolicy::immediate(6);
-        c.poll_delays = vec![Duration::from_millis(10)];
-    }));
-    o
-}
 
 /// Names of the row-preview textures the window holds.
 fn thumb_textures(h: &Harness<'_, App>) -> Vec<String> {
@@ -49,12 +32,7 @@ fn own_peak_rss() -> u64 {
 
 #[test]
 fn bombs_in_the_window_upload_and_their_rows_show_an_icon() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let env = rt.block_on(Env::start());
+    let (rt, env) = runtime_and_sandbox();
     let gif = env.path("in/bomb.gif");
     std::fs::create_dir_all(env.path("in")).expect("mkdir");
     std::fs::write(&gif, gif_bomb(16_384, 16_384)).expect("write");
@@ -65,16 +43,9 @@ fn bombs_in_the_window_upload_and_their_rows_show_an_icon() {
     image::RgbImage::from_pixel(20, 10, image::Rgb([9, 9, 9]))
         .save(&ok)
         .expect("png");
-    let mut h = harness(options(&rt, &env, &env.path("app")));
-    connected(&mut h);
+    let mut h = window_on_site(&rt, &env);
     drop_files(&mut h, &[gif, png, ok]);
-    until(&mut h, "three uploads", 60, |app| {
-        let rows = app.queue().rows();
-        rows.len() == 3
-            && rows
-                .iter()
-                .all(|r| r.job.state == JobState::Done && r.job.result.is_some())
-    });
+    until_all_done(&mut h, 3, 60);
     // Let every preview (local and the server's thumbnail) settle: the fine one gets a texture.
     // Every preview asked for (local files, then the server's thumbnails) settles.
     until(&mut h, "the previews", 60, |app| {

@@ -1,7 +1,10 @@
 //! Bounded waits: a condition polled every 20 ms for at most a given time, so a hang fails
 //! naming what it waited for instead of stalling the suite. One async form (for tokio tests,
-//! which must not block their runtime) and one blocking form (for kittest's frame loop).
+//! which must not block their runtime), one for conditions that take a request to check, and
+//! one blocking form (for kittest's frame loop). And the opposite, for what must not happen:
+//! a value that stays still for a bounded time.
 
+use std::fmt::Debug;
 use std::time::{Duration, Instant};
 
 /// How often a condition is polled: quick enough not to slow a test, slow enough not to spin.
@@ -67,6 +70,51 @@ pub async fn poll_until<R: Ready>(
             return None;
         }
         tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
+/// [`wait_until`] for a condition that takes a request to check (an engine snapshot, a file's
+/// status on the site).
+pub async fn wait_until_async<R: Ready>(
+    what: &str,
+    within: Duration,
+    mut poll: impl AsyncFnMut() -> R,
+) -> R::Value {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = poll().await.ready() {
+            return v;
+        }
+        if Instant::now() >= deadline {
+            timed_out(what, within);
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
+/// Asserts that `read` gives the same value for `window`, failing as soon as it moves. For
+/// what must NOT happen when nothing marks the point after which it would have: a bounded quiet
+/// period is then the only honest check, and the caller says why its window is long enough.
+pub async fn stays_still<T: PartialEq + Debug>(
+    what: &str,
+    window: Duration,
+    mut read: impl FnMut() -> T,
+) {
+    let first = read();
+    if let Some(moved) = poll_until(window, || Some(read()).filter(|now| *now != first)).await {
+        panic!("{what} moved within {window:?}: {first:?} -> {moved:?}");
+    }
+}
+
+/// [`stays_still`] for a thread that may block (`read` may step a kittest harness).
+pub fn stays_still_blocking<T: PartialEq + Debug>(
+    what: &str,
+    window: Duration,
+    mut read: impl FnMut() -> T,
+) {
+    let first = read();
+    if let Some(moved) = poll_until_blocking(window, || Some(read()).filter(|now| *now != first)) {
+        panic!("{what} moved within {window:?}: {first:?} -> {moved:?}");
     }
 }
 
@@ -149,6 +197,46 @@ mod tests {
         let started = Instant::now();
         assert_eq!(poll_until(Duration::from_millis(60), || false).await, None);
         assert!(started.elapsed() >= Duration::from_millis(60));
+    }
+
+    #[tokio::test]
+    async fn a_request_is_polled_until_it_answers() {
+        let mut polls = 0;
+        let got = wait_until_async("the third answer", Duration::from_secs(5), async || {
+            tokio::task::yield_now().await;
+            polls += 1;
+            (polls == 3).then_some(polls)
+        })
+        .await;
+        assert_eq!(got, 3);
+    }
+
+    #[test]
+    fn a_value_that_stays_still_passes_after_the_window() {
+        let started = Instant::now();
+        stays_still_blocking("a constant", Duration::from_millis(60), || 7);
+        assert!(started.elapsed() >= Duration::from_millis(60));
+    }
+
+    #[test]
+    #[should_panic(expected = "a counter moved within 5s: 1 -> 2")]
+    fn a_value_that_moves_fails_at_once_saying_how() {
+        let mut n = 0;
+        stays_still_blocking("a counter", Duration::from_secs(5), || {
+            n += 1;
+            n.min(2)
+        });
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "a flag moved within 5s: false -> true")]
+    async fn the_async_form_fails_the_same_way() {
+        let mut reads = 0;
+        stays_still("a flag", Duration::from_secs(5), || {
+            reads += 1;
+            reads > 2
+        })
+        .await;
     }
 
     #[tokio::test]
