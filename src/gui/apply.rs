@@ -43,7 +43,7 @@ impl App {
             AppAction::PasteImage(img) => self.paste_image(img),
             AppAction::CopySelection => self.copy_selected(ctx),
             AppAction::SelectAll => {
-                let ids: Vec<_> = self.queue.rows().iter().map(|r| r.job.id).collect();
+                let ids: Vec<_> = self.queue.rows().iter().map(|r| r.id).collect();
                 self.view.queue_view.selection.select_all(&ids);
             }
             AppAction::CopyBlock(b) => self.copy_block(ctx, b),
@@ -62,7 +62,7 @@ impl App {
         let send = |c| self.services.send(c);
         match a {
             rows::Action::Select(id, mods) => {
-                let ids: Vec<_> = self.queue.rows().iter().map(|r| r.job.id).collect();
+                let ids: Vec<_> = self.queue.rows().iter().map(|r| r.id).collect();
                 self.view.queue_view.selection.click(id, mods, &ids);
             }
             rows::Action::Pause(id) => send(Command::Pause(id)),
@@ -148,7 +148,7 @@ impl App {
             .focus()
             .and_then(|id| self.queue.position(id))
             .map_or(0, |i| (i as isize + by).clamp(0, n as isize - 1) as usize);
-        view.selection.only(self.queue.rows()[at].job.id);
+        view.selection.only(self.queue.rows()[at].id);
         view.scroll_to = Some(at);
     }
 

@@ -24,6 +24,7 @@
 //! selection.rs       click, Ctrl/Shift+click and Ctrl+A selection, for the queue and History
 //! thumbs.rs          previews decoded off the UI thread (EXIF-aware), server thumbnails cached
 //! queue.rs           the window's copy of the queue, updated from engine events
+//! queue_row.rs       one job as its row shows it, from `JobAdded` and kept current by events
 //! backend.rs         the window's side of start-up (crate::startup), Test connection, folders
 //! format.rs          status lines, elided names, dates (pure, unit-tested)
 //! style.rs           colours, spacing, the icon and illustration from assets/
@@ -43,6 +44,7 @@ mod link_dialog;
 mod notify;
 mod prefs;
 mod queue;
+mod queue_row;
 mod queue_view;
 mod quit;
 mod rows;
@@ -59,7 +61,8 @@ use std::path::PathBuf;
 pub use app::App;
 pub use backend::{Target, Tune};
 pub use notify::{DesktopNotifier, Freedesktop};
-pub use queue::{Queue, Row, Totals};
+pub use queue::{Queue, Totals};
+pub use queue_row::{Kind, RetryInfo, Row, RowResult};
 pub use rows::ROW_HEIGHT;
 pub use services::AppOptions;
 pub use thumbs::decode as decode_thumbnail;

@@ -101,11 +101,10 @@ fn a_rows_url_and_status_are_a_step_above_small_text_and_fit_the_row() {
     connected(&mut h);
     drop_files(&mut h, std::slice::from_ref(&photo));
     until(&mut h, "the upload to finish", 30, |a| {
-        a.queue().totals().done == 1 && a.queue().rows()[0].job.result.is_some()
+        a.queue().totals().done == 1 && a.queue().rows()[0].result.is_some()
     });
     h.run_steps(3);
     let url = h.state().queue().rows()[0]
-        .job
         .result
         .as_ref()
         .and_then(|r| r.url.clone())

@@ -73,7 +73,7 @@ fn bombs_in_the_window_upload_and_their_rows_show_an_icon() {
         rows.len() == 3
             && rows
                 .iter()
-                .all(|r| r.job.state == JobState::Done && r.job.result.is_some())
+                .all(|r| r.state == JobState::Done && r.result.is_some())
     });
     // Let every preview (local and the server's thumbnail) settle: the fine one gets a texture.
     // Every preview asked for (local files, then the server's thumbnails) settles.
@@ -90,7 +90,7 @@ fn bombs_in_the_window_upload_and_their_rows_show_an_icon() {
         .queue()
         .rows()
         .iter()
-        .map(|r| (r.job.name.clone(), r.job.id))
+        .map(|r| (r.name.clone(), r.id))
         .collect();
     for (name, id) in ids {
         let local = names
