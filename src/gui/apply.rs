@@ -50,7 +50,6 @@ impl App {
             AppAction::MoveSelection(by) => self.move_selection(by),
             AppAction::OpenSettings => self.open_settings(),
             AppAction::Reconnect => self.services.connect(),
-            AppAction::ReloadHistory => self.reload_history(),
             AppAction::DismissNotice(i) => self.view.messages.dismiss(i),
             AppAction::Quit(QuitStep::StopEngine) => self.stop_engine(),
             AppAction::Quit(QuitStep::KeepRunning) => self.flows.quit = Quit::Running,

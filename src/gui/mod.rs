@@ -19,6 +19,8 @@
 //! settings_window.rs the Settings window's tasks: Test connection, folders, saving
 //! settings_form.rs   its form: connection, destination, upload options
 //! history_tab.rs     finished uploads from every run, searchable, selectable, copied as a block
+//! history_list.rs    what History lists: entries from the file and from `Recorded` events,
+//!                    the search and day filter, the selection (pure, unit-tested)
 //! history_rows.rs    one History entry (fixed height, virtualized)
 //! copy_menu.rs       the Copy controls of a file and of a block (text from engine::export)
 //! selection.rs       click, Ctrl/Shift+click and Ctrl+A selection, for the queue and History
@@ -37,6 +39,7 @@ mod backend;
 mod copy_menu;
 mod format;
 mod frame;
+mod history_list;
 mod history_rows;
 mod history_tab;
 mod input;

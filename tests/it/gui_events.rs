@@ -1,5 +1,6 @@
-//! The window shows what the engine's events say, and only that: a waiting row waits, and a
-//! row says "Checking file…" while the engine checks it.
+//! The window shows what the engine's events say, and only that: a waiting row waits, a row
+//! says "Checking file…" while the engine checks it, and History takes finished uploads from
+//! events (the file is read once), keeping its selection.
 
 use std::path::Path;
 use std::time::Duration;
@@ -8,11 +9,15 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use wixup::engine::JobState;
 use wixup::gui::App;
+use wixup::history;
 use wixup::sandbox::{FaultKind, Rule};
 use wixup::settings::Settings;
 
 use super::dedupe::delete_on_site;
-use super::gui::{connected, done, drop_files, harness, runtime, site_options, until, until_shown};
+use super::gui::{
+    connected, copied_texts, done, drop_files, harness, runtime, site_options, until, until_shown,
+};
+use super::gui_history::entry;
 use super::support::{Env, random_file};
 
 /// Saves "Uploads at once: 1", as the Settings window does.
@@ -140,4 +145,90 @@ fn a_file_being_checked_says_so_and_then_waits_for_its_slot() {
         "the site was asked"
     );
     assert!(h.query_by_label("Checking file…").is_none());
+}
+
+#[test]
+fn a_finished_upload_joins_history_from_its_event_and_keeps_the_selection() {
+    let rt = runtime();
+    let env = rt.block_on(Env::start());
+    let data = env.path("app");
+    std::fs::create_dir_all(&data).unwrap();
+    let t0 = 1_795_000_000;
+    for (i, name) in ["old-a.jpg", "old-b.jpg", "old-c.jpg"].iter().enumerate() {
+        history::append(&data, &entry(name, t0 + i as u64)).unwrap();
+    }
+    let mut h = harness(site_options(&rt, &env, &data, Some(256 << 10)));
+    connected(&mut h);
+    h.get_by_label("History").click();
+    until_shown(&mut h, "the three entries", 20, |h| {
+        h.query_by_label("History entry old-c.jpg").is_some()
+    });
+    h.get_by_label("History entry old-a.jpg").click();
+    h.run_steps(2);
+    h.get_by_label("History entry old-c.jpg")
+        .click_modifiers(egui::Modifiers::COMMAND);
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("2 of 3 selected").is_some());
+
+    // The file is replaced behind the window's back: what the window shows from now on can
+    // only come from events.
+    let file = data.join("history.jsonl");
+    assert!(file.is_file(), "{} holds the history", file.display());
+    std::fs::remove_file(&file).unwrap();
+    history::append(&data, &entry("replaced.jpg", t0 + 10)).unwrap();
+
+    env.slow_patches(250);
+    let fresh = random_file(&env.path("in"), "fresh.bin", 4 << 20);
+    drop_files(&mut h, &[fresh]);
+    until(&mut h, "fresh.bin sending", 20, |a| {
+        a.queue()
+            .rows()
+            .iter()
+            .any(|r| r.name == "fresh.bin" && r.acknowledged > 0)
+    });
+    // A drop shows the queue; back to History while fresh.bin is still on its way.
+    h.get_by_label("History").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().queue().totals().done,
+        0,
+        "fresh.bin finished before History was open again: the test needs slower PATCHes"
+    );
+    assert!(
+        h.query_by_label_contains("2 of 3 selected").is_some(),
+        "opening the tab keeps the selection: {:?}",
+        labels(&h)
+    );
+    until_shown(&mut h, "fresh.bin in History", 30, |h| {
+        h.query_by_label("History entry fresh.bin").is_some()
+    });
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("2 of 4 selected").is_some(),
+        "the selection is kept as the new entry arrives: {:?}",
+        labels(&h)
+    );
+    for name in ["old-a.jpg", "old-b.jpg", "old-c.jpg"] {
+        h.get_by_label(&format!("History entry {name}"));
+    }
+    assert!(
+        h.query_by_label("History entry replaced.jpg").is_none(),
+        "the file was read again"
+    );
+    let first = h
+        .query_all_by_label_contains("History entry ")
+        .next()
+        .and_then(|n| n.accesskit_node().label());
+    assert_eq!(
+        first.as_deref(),
+        Some("History entry fresh.bin"),
+        "newest first"
+    );
+    // The same two entries are selected: Ctrl+C copies their URLs, newest first.
+    h.event(egui::Event::Copy);
+    h.run_steps(1);
+    assert_eq!(
+        copied_texts(&h),
+        ["http://127.0.0.1:9/media/old-c.jpg\nhttp://127.0.0.1:9/media/old-a.jpg\n"]
+    );
 }
