@@ -145,7 +145,7 @@ fn main() {
         let uploading = q
             .rows()
             .iter()
-            .filter(|r| r.job.state == JobState::Uploading)
+            .filter(|r| r.state == JobState::Uploading)
             .count();
         if q.len() == rows && uploading == 3 {
             break;
@@ -185,7 +185,7 @@ fn main() {
                 .queue()
                 .rows()
                 .iter()
-                .filter(|r| r.job.state == JobState::Uploading)
+                .filter(|r| r.state == JobState::Uploading)
                 .count();
         }
     }

@@ -28,6 +28,8 @@ mod it {
     #[cfg(feature = "gui")]
     mod gui_copy;
     #[cfg(feature = "gui")]
+    mod gui_events;
+    #[cfg(feature = "gui")]
     mod gui_history;
     #[cfg(feature = "gui")]
     mod gui_import;

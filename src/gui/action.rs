@@ -40,7 +40,6 @@ pub enum AppAction {
     OpenSettings,
     /// "Try again" after a failed connection.
     Reconnect,
-    ReloadHistory,
     DismissNotice(usize),
     Quit(QuitStep),
     /// A save of the Settings window landed (collected in `logic`).

@@ -236,7 +236,6 @@ impl App {
         if batch.len() == PER_FRAME {
             self.services.ctx.request_repaint();
         }
-        let finished = batch.iter().any(|e| matches!(e, Event::Finished { .. }));
         let ended: Vec<_> = batch
             .iter()
             .filter_map(|e| match e {
@@ -259,15 +258,21 @@ impl App {
                 .selection
                 .retain(|k| !removed.contains(k));
         }
+        // Finished uploads join the History tab from their events; the file is not read again.
+        let (recorded, batch): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .partition(|e| matches!(e, Event::Recorded(_)));
+        for e in recorded {
+            if let Event::Recorded(entry) = e {
+                self.history.record(*entry);
+            }
+        }
         for n in self.queue.apply(batch, Instant::now()) {
             self.view.messages.show(n);
         }
         for (id, done) in ended {
             let image = self.queue.get(id).is_some_and(|r| r.is_image());
             self.batch.ended(id, image, done);
-        }
-        if finished {
-            self.reload_history();
         }
     }
 

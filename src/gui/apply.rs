@@ -43,14 +43,13 @@ impl App {
             AppAction::PasteImage(img) => self.paste_image(img),
             AppAction::CopySelection => self.copy_selected(ctx),
             AppAction::SelectAll => {
-                let ids: Vec<_> = self.queue.rows().iter().map(|r| r.job.id).collect();
+                let ids: Vec<_> = self.queue.rows().iter().map(|r| r.id).collect();
                 self.view.queue_view.selection.select_all(&ids);
             }
             AppAction::CopyBlock(b) => self.copy_block(ctx, b),
             AppAction::MoveSelection(by) => self.move_selection(by),
             AppAction::OpenSettings => self.open_settings(),
             AppAction::Reconnect => self.services.connect(),
-            AppAction::ReloadHistory => self.reload_history(),
             AppAction::DismissNotice(i) => self.view.messages.dismiss(i),
             AppAction::Quit(QuitStep::StopEngine) => self.stop_engine(),
             AppAction::Quit(QuitStep::KeepRunning) => self.flows.quit = Quit::Running,
@@ -62,7 +61,7 @@ impl App {
         let send = |c| self.services.send(c);
         match a {
             rows::Action::Select(id, mods) => {
-                let ids: Vec<_> = self.queue.rows().iter().map(|r| r.job.id).collect();
+                let ids: Vec<_> = self.queue.rows().iter().map(|r| r.id).collect();
                 self.view.queue_view.selection.click(id, mods, &ids);
             }
             rows::Action::Pause(id) => send(Command::Pause(id)),
@@ -148,7 +147,7 @@ impl App {
             .focus()
             .and_then(|id| self.queue.position(id))
             .map_or(0, |i| (i as isize + by).clamp(0, n as isize - 1) as usize);
-        view.selection.only(self.queue.rows()[at].job.id);
+        view.selection.only(self.queue.rows()[at].id);
         view.scroll_to = Some(at);
     }
 

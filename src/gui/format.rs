@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::engine::{JobState, Verification};
 use crate::units::{format_bytes, format_eta, format_speed};
 
-use super::queue::Row;
+use super::queue_row::Row;
 
 /// How a status line is coloured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,11 +36,11 @@ pub fn fraction(done: u64, total: u64) -> f32 {
 
 /// The row's one line of status text, and its tone.
 pub fn status(row: &Row, now: Instant) -> (String, Tone) {
-    let total = row.job.size_bytes;
+    let total = row.size_bytes;
     let acked = row.acknowledged.min(total);
     let pct = (fraction(acked, total) * 100.0).floor() as u32;
-    let link = row.job.origin.is_link();
-    match row.job.state {
+    let link = row.is_link();
+    match row.state {
         JobState::Uploading if link && row.retry.is_none() => {
             ("Asking Wix to import the link…".into(), Tone::Active)
         }
@@ -48,7 +48,8 @@ pub fn status(row: &Row, now: Instant) -> (String, Tone) {
             ("PENDING · Wix is fetching the link…".into(), Tone::Active)
         }
         JobState::Paused if link => ("Paused".into(), Tone::Muted),
-        JobState::Queued if row.preparing => ("Checking file…".into(), Tone::Muted),
+        // Only while the engine says so: a file waiting for a slot just waits.
+        JobState::Queued if row.checking => ("Checking file…".into(), Tone::Muted),
         JobState::Queued => ("Waiting".into(), Tone::Muted),
         JobState::Uploading => {
             if let Some(r) = &row.retry {
@@ -88,12 +89,12 @@ pub fn status(row: &Row, now: Instant) -> (String, Tone) {
         JobState::Finalizing => ("Finishing upload…".into(), Tone::Active),
         JobState::Processing => ("Processing on Wix…".into(), Tone::Active),
         JobState::Done => {
-            let v = match row.job.result.as_ref().map(|r| r.verified) {
+            let v = match row.result.as_ref().map(|r| r.verified) {
                 Some(Verification::Verified) => " · ✔ verified",
                 Some(Verification::Mismatch) => " · ⚠ checksum differs",
                 _ => "",
             };
-            let result = row.job.result.as_ref();
+            let result = row.result.as_ref();
             let private = if result.is_some_and(|r| r.location_removed) {
                 " · location removed"
             } else {
@@ -112,7 +113,6 @@ pub fn status(row: &Row, now: Instant) -> (String, Tone) {
         }
         JobState::Failed => {
             let text = row
-                .job
                 .error
                 .as_ref()
                 .map(|e| match e.status {

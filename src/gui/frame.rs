@@ -37,7 +37,7 @@ impl App {
             actions.extend(top_bar_ui(ui, self.services.link(), &destination));
             ui.add_space(4.0);
             let history_len = self.history.len();
-            actions.extend(tabs_ui(ui, &mut self.prefs, self.queue.len(), history_len));
+            tabs_ui(ui, &mut self.prefs, self.queue.len(), history_len);
             ui.add_space(2.0);
         });
         if !self.queue.is_empty() && self.prefs.tab == Tab::Queue {

@@ -16,7 +16,8 @@ use super::thumbs::{Key, Source, Thumbs};
 pub const ENTRY_HEIGHT: f32 = 52.0;
 const THUMB: f32 = 40.0;
 
-/// An entry with what its row shows, worked out once when the history loads (never per frame).
+/// An entry with what its row shows, worked out once when the history loads or the entry is
+/// recorded (never per frame).
 pub struct Shown {
     pub entry: HistoryEntry,
     /// "2026-11-25 15:03 CET", in the computer's time zone.

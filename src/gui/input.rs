@@ -101,11 +101,11 @@ pub fn input_actions(ctx: &egui::Context, at: &InputContext<'_>) -> Vec<AppActio
     }
     // Space and Delete act on every selected row, in queue order. Space pauses them all when
     // any of them moves, and resumes them all otherwise (never some of each).
-    let rows = at.queue.rows().iter().map(|r| r.job.id);
+    let rows = at.queue.rows().iter().map(|r| r.id);
     let picked: Vec<(JobId, JobState)> = at
         .selection
         .in_order(rows)
-        .filter_map(|id| Some((id, at.queue.get(id)?.job.state)))
+        .filter_map(|id| Some((id, at.queue.get(id)?.state)))
         .collect();
     let moving = |s: JobState| matches!(s, JobState::Uploading | JobState::Queued);
     let pause = picked.iter().any(|(_, s)| moving(*s));

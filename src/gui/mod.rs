@@ -19,11 +19,14 @@
 //! settings_window.rs the Settings window's tasks: Test connection, folders, saving
 //! settings_form.rs   its form: connection, destination, upload options
 //! history_tab.rs     finished uploads from every run, searchable, selectable, copied as a block
+//! history_list.rs    what History lists: entries from the file and from `Recorded` events,
+//!                    the search and day filter, the selection (pure, unit-tested)
 //! history_rows.rs    one History entry (fixed height, virtualized)
 //! copy_menu.rs       the Copy controls of a file and of a block (text from engine::export)
 //! selection.rs       click, Ctrl/Shift+click and Ctrl+A selection, for the queue and History
 //! thumbs.rs          previews decoded off the UI thread (EXIF-aware), server thumbnails cached
 //! queue.rs           the window's copy of the queue, updated from engine events
+//! queue_row.rs       one job as its row shows it, from `JobAdded` and kept current by events
 //! backend.rs         the window's side of start-up (crate::startup), Test connection, folders
 //! format.rs          status lines, elided names, dates (pure, unit-tested)
 //! style.rs           colours, spacing, the icon and illustration from assets/
@@ -36,6 +39,7 @@ mod backend;
 mod copy_menu;
 mod format;
 mod frame;
+mod history_list;
 mod history_rows;
 mod history_tab;
 mod input;
@@ -43,6 +47,7 @@ mod link_dialog;
 mod notify;
 mod prefs;
 mod queue;
+mod queue_row;
 mod queue_view;
 mod quit;
 mod rows;
@@ -59,7 +64,8 @@ use std::path::PathBuf;
 pub use app::App;
 pub use backend::{Target, Tune};
 pub use notify::{DesktopNotifier, Freedesktop};
-pub use queue::{Queue, Row, Totals};
+pub use queue::{Queue, Totals};
+pub use queue_row::{Kind, RetryInfo, Row, RowResult};
 pub use rows::ROW_HEIGHT;
 pub use services::AppOptions;
 pub use thumbs::decode as decode_thumbnail;

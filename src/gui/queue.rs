@@ -3,54 +3,11 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::engine::{Event, Job, JobId, JobState};
 
-/// A transient failure the job is waiting out.
-#[derive(Debug, Clone)]
-pub struct RetryInfo {
-    pub attempt: usize,
-    pub until: Instant,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct Row {
-    pub job: Job,
-    /// What the server acknowledged; the bar shows this.
-    pub acknowledged: u64,
-    pub speed: Option<f64>,
-    pub eta: Option<Duration>,
-    pub retry: Option<RetryInfo>,
-    /// Bytes that have to be sent again after the last retry (progress went back by this much).
-    pub went_back: Option<u64>,
-    /// Added but not yet picked by a worker for the first time.
-    pub preparing: bool,
-}
-
-impl Row {
-    fn new(job: Job) -> Self {
-        let acknowledged = if job.state == JobState::Done {
-            job.size_bytes
-        } else {
-            job.acknowledged_bytes
-        };
-        Row {
-            job,
-            acknowledged,
-            speed: None,
-            eta: None,
-            retry: None,
-            went_back: None,
-            preparing: false,
-        }
-    }
-
-    pub fn is_image(&self) -> bool {
-        self.job.mime_type.starts_with("image/")
-    }
-}
+use super::queue_row::Row;
 
 /// Counts for the status bar.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -138,11 +95,12 @@ impl Queue {
     }
 
     fn insert(&mut self, job: Job) {
-        if let Some(&i) = self.index.get(&job.id) {
-            self.rows[i] = Row::new(job);
+        let row = Row::from_job(job);
+        if let Some(&i) = self.index.get(&row.id) {
+            self.rows[i] = row;
         } else {
-            self.index.insert(job.id, self.rows.len());
-            self.rows.push(Row::new(job));
+            self.index.insert(row.id, self.rows.len());
+            self.rows.push(row);
         }
     }
 
@@ -156,16 +114,7 @@ impl Queue {
         let mut removed = std::collections::HashSet::new();
         for e in events {
             match e {
-                Event::JobAdded(job) => {
-                    let mut job = *job;
-                    let preparing = job.state == JobState::Queued;
-                    job.acknowledged_bytes = job.acknowledged_bytes.min(job.size_bytes);
-                    let id = job.id;
-                    self.insert(job);
-                    if let Some(r) = self.row_mut(id) {
-                        r.preparing = preparing;
-                    }
-                }
+                Event::JobAdded(job) => self.insert(*job),
                 Event::FilesAdded {
                     duplicates,
                     rejected,
@@ -187,31 +136,12 @@ impl Queue {
                     ..
                 } => {
                     if let Some(r) = self.row_mut(id) {
-                        if acknowledged_bytes < r.acknowledged {
-                            r.went_back = Some(r.acknowledged - acknowledged_bytes);
-                        } else if acknowledged_bytes > r.acknowledged {
-                            r.went_back = None;
-                            r.retry = None;
-                        }
-                        r.acknowledged = acknowledged_bytes;
-                        r.job.size_bytes = total_bytes;
-                        r.speed = bytes_per_sec;
-                        r.eta = eta;
-                        r.preparing = false;
+                        r.progress(acknowledged_bytes, total_bytes, bytes_per_sec, eta);
                     }
                 }
                 Event::StateChanged { id, state } => {
                     if let Some(r) = self.row_mut(id) {
-                        r.job.state = state;
-                        r.preparing = false;
-                        if state != JobState::Uploading {
-                            r.speed = None;
-                            r.eta = None;
-                            r.retry = None;
-                        }
-                        if state == JobState::Queued {
-                            r.job.error = None;
-                        }
+                        r.state_changed(state);
                     }
                 }
                 Event::Retrying {
@@ -221,21 +151,12 @@ impl Queue {
                     reason,
                 } => {
                     if let Some(r) = self.row_mut(id) {
-                        r.retry = Some(RetryInfo {
-                            attempt,
-                            until: now + delay,
-                            reason,
-                        });
-                        r.speed = None;
-                        r.eta = None;
+                        r.retrying(attempt, now + delay, reason);
                     }
                 }
                 Event::Finished { id, result } => {
                     if let Some(r) = self.row_mut(id) {
-                        r.acknowledged = r.job.size_bytes;
-                        r.job.result = Some(result);
-                        r.job.state = JobState::Done;
-                        r.job.error = None;
+                        r.finished(result);
                     }
                 }
                 Event::Failed { id, error } => {
@@ -243,9 +164,12 @@ impl Queue {
                         notices.push(Notice::Credentials(error.message.clone()));
                     }
                     if let Some(r) = self.row_mut(id) {
-                        r.job.error = Some(error);
-                        r.job.state = JobState::Failed;
-                        r.retry = None;
+                        r.failed(error);
+                    }
+                }
+                Event::Checking { id, checking } => {
+                    if let Some(r) = self.row_mut(id) {
+                        r.checking(checking);
                     }
                 }
                 // Removed rows go at the end of the batch, in one pass (Clear finished on
@@ -254,12 +178,12 @@ impl Queue {
                     removed.insert(id);
                 }
                 Event::JournalError(m) => notices.push(Notice::JournalError(m)),
-                // Shown by the History tab and the rows in later steps.
-                Event::Checking { .. } | Event::Recorded(_) => {}
+                // The History tab's (the app hands them to it).
+                Event::Recorded(_) => {}
             }
         }
         if !removed.is_empty() {
-            self.rows.retain(|r| !removed.contains(&r.job.id));
+            self.rows.retain(|r| !removed.contains(&r.id));
             self.reindex();
         }
         self.recount();
@@ -271,14 +195,14 @@ impl Queue {
             .rows
             .iter()
             .enumerate()
-            .map(|(i, r)| (r.job.id, i))
+            .map(|(i, r)| (r.id, i))
             .collect();
     }
 
     fn recount(&mut self) {
         let mut t = Totals::default();
         for r in &self.rows {
-            match r.job.state {
+            match r.state {
                 JobState::Queued => t.queued += 1,
                 JobState::Uploading | JobState::Finalizing | JobState::Processing => {
                     t.uploading += 1;
@@ -290,11 +214,118 @@ impl Queue {
                 JobState::Failed => t.failed += 1,
                 JobState::Cancelled => t.cancelled += 1,
             }
-            if r.job.state != JobState::Cancelled {
-                t.bytes_total += r.job.size_bytes;
-                t.bytes_acknowledged += r.acknowledged.min(r.job.size_bytes);
+            if r.state != JobState::Cancelled {
+                t.bytes_total += r.size_bytes;
+                t.bytes_acknowledged += r.acknowledged.min(r.size_bytes);
             }
         }
         self.totals = t;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::engine::{JobResult, Verification};
+    use crate::gui::format;
+
+    fn queued(id: u64) -> Job {
+        serde_json::from_value(serde_json::json!({
+            "id": id,
+            "path": "/photos/beach.jpg",
+            "name": "beach.jpg",
+            "mime_type": "image/jpeg",
+            "size_bytes": 1000,
+            "destination": {"private": false},
+            "state": "queued",
+            "acknowledged_bytes": 0,
+            "added_unix": 0,
+        }))
+        .unwrap()
+    }
+
+    fn result() -> JobResult {
+        serde_json::from_value(serde_json::json!({
+            "file_id": "f1",
+            "url": "https://example.com/f1.jpg",
+            "thumbnail_url": null,
+            "display_name": null,
+            "size_bytes": 1000,
+            "hash": null,
+            "local_md5": null,
+            "verified": "verified",
+            "media_type": "image",
+            "image_size": [4, 3],
+        }))
+        .unwrap()
+    }
+
+    fn state(id: JobId, state: JobState) -> Event {
+        Event::StateChanged { id, state }
+    }
+
+    fn status(q: &Queue) -> String {
+        format::status(&q.rows()[0], Instant::now()).0
+    }
+
+    /// The engine reports Done and the result as two events, which may land in two frames: the
+    /// row becomes Done with its result, never before.
+    #[test]
+    fn a_row_is_done_only_with_its_result() {
+        let now = Instant::now();
+        let id = JobId(1);
+        let mut q = Queue::default();
+        q.apply(vec![Event::JobAdded(Box::new(queued(1)))], now);
+        q.apply(vec![state(id, JobState::Uploading)], now);
+        q.apply(vec![state(id, JobState::Processing)], now);
+        q.apply(vec![state(id, JobState::Done)], now);
+        assert_eq!(q.rows()[0].state, JobState::Processing);
+        assert_eq!(q.totals().done, 0);
+        q.apply(
+            vec![Event::Finished {
+                id,
+                result: result(),
+            }],
+            now,
+        );
+        let row = &q.rows()[0];
+        assert_eq!(row.state, JobState::Done);
+        assert_eq!(q.totals().done, 1);
+        assert_eq!(row.acknowledged, 1000);
+        let r = row.result.as_deref().unwrap();
+        assert_eq!(r.url.as_deref(), Some("https://example.com/f1.jpg"));
+        assert_eq!(r.verified, Verification::Verified);
+        let item = row.item().unwrap();
+        assert_eq!((item.name, item.file_id), ("beach.jpg", "f1"));
+        assert_eq!(item.image_size, Some((4, 3)));
+        assert!(status(&q).starts_with("Ready"), "{}", status(&q));
+    }
+
+    /// "Checking file…" only between the engine's `Checking` events; a queued row otherwise
+    /// waits.
+    #[test]
+    fn a_queued_row_says_checking_only_while_the_engine_checks_it() {
+        let now = Instant::now();
+        let id = JobId(1);
+        let mut q = Queue::default();
+        q.apply(vec![Event::JobAdded(Box::new(queued(1)))], now);
+        assert_eq!(status(&q), "Waiting");
+        q.apply(vec![Event::Checking { id, checking: true }], now);
+        assert_eq!(status(&q), "Checking file…");
+        q.apply(
+            vec![Event::Checking {
+                id,
+                checking: false,
+            }],
+            now,
+        );
+        assert_eq!(status(&q), "Waiting");
+        // A check that ends with the upload starting (or anything else changing the state).
+        q.apply(vec![Event::Checking { id, checking: true }], now);
+        q.apply(vec![state(id, JobState::Uploading)], now);
+        q.apply(vec![state(id, JobState::Queued)], now);
+        assert_eq!(status(&q), "Waiting");
     }
 }

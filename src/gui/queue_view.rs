@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use egui::{Align, Layout};
 
-use crate::engine::{Command, JobId, JobState};
+use crate::engine::{Command, JobId};
 use crate::export::Item;
 use crate::units::{format_bytes, format_speed};
 
@@ -49,9 +49,8 @@ pub fn finished_items<'a>(queue: &'a Queue, ids: Option<&Selection<JobId>>) -> V
     queue
         .rows()
         .iter()
-        .filter(|r| r.job.state == JobState::Done)
-        .filter(|r| ids.is_none_or(|s| s.contains(&r.job.id)))
-        .filter_map(|r| Some(Item::of_job(&r.job, r.job.result.as_ref()?)))
+        .filter(|r| ids.is_none_or(|s| s.contains(&r.id)))
+        .filter_map(|r| r.item())
         .collect()
 }
 
@@ -80,10 +79,8 @@ pub fn queue_ui(
     }
     let out = area.show_rows(ui, rows::ROW_HEIGHT, n, |ui, range| {
         for row in &queue.rows()[range] {
-            let c = copied
-                .filter(|(id, _, _)| *id == row.job.id)
-                .map(|(_, w, _)| w);
-            let sel = view.selection.contains(&row.job.id);
+            let c = copied.filter(|(id, _, _)| *id == row.id).map(|(_, w, _)| w);
+            let sel = view.selection.contains(&row.id);
             actions.extend(rows::row_ui(ui, row, sel, c, thumbs, now));
         }
     });

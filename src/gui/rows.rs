@@ -8,11 +8,9 @@ use egui::{Align, Color32, Layout, Rect, RichText, Sense, UiBuilder, vec2};
 use crate::engine::{JobId, JobState};
 use crate::units::format_bytes;
 
-use crate::export::Item;
-
 use super::copy_menu;
 use super::format::{self, Tone};
-use super::queue::Row;
+use super::queue_row::{Kind, Row};
 use super::style::{self, a11y};
 use super::thumbs::{Key, Source, Thumbs};
 
@@ -68,14 +66,10 @@ pub fn row_ui(
     now: Instant,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
-    let id = row.job.id;
+    let id = row.id;
     let (rect, resp) =
         ui.allocate_exact_size(vec2(ui.available_width(), ROW_HEIGHT), Sense::click());
-    a11y(
-        &resp,
-        egui::Role::Row,
-        format!("Queue row {}", row.job.name),
-    );
+    a11y(&resp, egui::Role::Row, format!("Queue row {}", row.name));
     if resp.clicked() {
         actions.push(Action::Select(id, ui.input(|i| i.modifiers)));
     }
@@ -106,20 +100,21 @@ pub fn row_ui(
                 let max_chars = ((text_width - 90.0) / 7.5).max(8.0) as usize;
                 ui.label(
                     RichText::new(format::elide_middle(
-                        &crate::text::printable(&row.job.name),
+                        &crate::text::printable(&row.name),
                         max_chars,
                     ))
                     .strong(),
                 )
-                .on_hover_text(crate::os_path::lossy(&row.job.path));
-                ui.label(RichText::new(format_bytes(row.job.size_bytes)).weak());
+                .on_hover_text(crate::os_path::lossy(&row.path));
+                ui.label(RichText::new(format_bytes(row.size_bytes)).weak());
             });
             let (status, tone) = format::status(row, now);
             match (
-                &row.job.state,
-                row.job.result.as_ref().and_then(|r| r.url.as_ref()),
+                &row.state,
+                row.result.as_ref().and_then(|r| r.url.as_ref()),
+                &row.link,
             ) {
-                (JobState::Done, Some(url)) => {
+                (JobState::Done, Some(url), _) => {
                     ui.add(
                         egui::Label::new(RichText::new(url).monospace().size(style::DETAIL_SIZE))
                             .selectable(true)
@@ -127,8 +122,7 @@ pub fn row_ui(
                     );
                 }
                 // An import moves no bytes from here: the row shows its link instead.
-                (_, _) if row.job.origin.is_link() => {
-                    let link = row.job.origin.url().unwrap_or_default();
+                (_, _, Some(link)) => {
                     ui.add(
                         egui::Label::new(
                             RichText::new(format!("🔗 {}", crate::text::printable(link)))
@@ -146,9 +140,9 @@ pub fn row_ui(
                     .size(style::DETAIL_SIZE)
                     .color(tone_color(ui, tone)),
             );
-            if let Some(e) = &row.job.error {
+            if let Some(e) = &row.error {
                 label.on_hover_text(&e.detail);
-            } else if row.job.state == JobState::Done {
+            } else if row.state == JobState::Done {
                 label.on_hover_text("Local MD5 matches the server's hash when marked verified");
             }
         },
@@ -161,11 +155,7 @@ pub fn row_ui(
 
 fn preview(ui: &mut egui::Ui, row: &Row, thumbs: &mut Thumbs) {
     let (rect, _) = ui.allocate_exact_size(vec2(THUMB, THUMB), Sense::hover());
-    let done_thumb = row
-        .job
-        .result
-        .as_ref()
-        .and_then(|r| r.thumbnail_url.clone());
+    let done_thumb = row.result.as_ref().and_then(|r| r.thumbnail_url.clone());
     let tex = if let Some(url) = done_thumb {
         let key = Key::Remote(url.clone());
         match thumbs.get(key, || Source::Url(url)) {
@@ -190,7 +180,7 @@ fn preview(ui: &mut egui::Ui, row: &Row, thumbs: &mut Thumbs) {
             ui.painter().text(
                 rect.center(),
                 egui::Align2::CENTER_CENTER,
-                type_icon(&row.job.mime_type),
+                type_icon(row.kind),
                 egui::FontId::proportional(22.0),
                 v.weak_text_color(),
             );
@@ -200,27 +190,27 @@ fn preview(ui: &mut egui::Ui, row: &Row, thumbs: &mut Thumbs) {
 
 fn local(row: &Row, thumbs: &mut Thumbs) -> Option<egui::TextureHandle> {
     // A link has no local file: its preview is the server's thumbnail, once READY.
-    if !row.is_image() || row.job.origin.is_link() {
+    if !row.is_image() || row.is_link() {
         return None;
     }
-    let path = row.job.path.clone();
+    let path = row.path.clone();
     thumbs
-        .get(Key::Local(row.job.id), || Source::File(path))
+        .get(Key::Local(row.id), || Source::File(path))
         .cloned()
 }
 
-fn type_icon(mime: &str) -> &'static str {
-    match mime.split('/').next().unwrap_or("") {
-        "image" => "🖼",
-        "video" => "🎞",
-        "audio" => "🎵",
-        _ => "📄",
+fn type_icon(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Image => "🖼",
+        Kind::Video => "🎞",
+        Kind::Audio => "🎵",
+        Kind::Other => "📄",
     }
 }
 
 fn progress(ui: &mut egui::Ui, row: &Row, tone: Tone, width: f32) {
-    let f = format::fraction(row.acknowledged, row.job.size_bytes);
-    let (fill, f) = match row.job.state {
+    let f = format::fraction(row.acknowledged, row.size_bytes);
+    let (fill, f) = match row.state {
         JobState::Done | JobState::Finalizing | JobState::Processing => {
             (tone_color(ui, Tone::Success), 1.0)
         }
@@ -236,16 +226,16 @@ fn progress(ui: &mut egui::Ui, row: &Row, tone: Tone, width: f32) {
             .desired_width(width - 8.0)
             .desired_height(6.0)
             .fill(fill)
-            .animate(row.job.state == JobState::Finalizing),
+            .animate(row.state == JobState::Finalizing),
     );
 }
 
 fn buttons(ui: &mut egui::Ui, row: &Row, copied: Option<&'static str>, out: &mut Vec<Action>) {
-    let id = row.job.id;
+    let id = row.id;
     const CANCEL: (&str, &str, &str) = ("✖ Cancel", "Cancel", "Stop and discard this upload");
     const REMOVE: (&str, &str, &str) = ("✖ Remove", "Remove", "Take it off the list");
     // Right to left: the first button is the rightmost.
-    let shown: Vec<((&str, &str, &str), Action)> = match row.job.state {
+    let shown: Vec<((&str, &str, &str), Action)> = match row.state {
         JobState::Queued => vec![(REMOVE, Action::Remove(id))],
         JobState::Uploading => vec![
             (CANCEL, Action::Cancel(id)),
@@ -285,7 +275,7 @@ fn buttons(ui: &mut egui::Ui, row: &Row, copied: Option<&'static str>, out: &mut
     };
     for ((text, verb, hint), action) in shown {
         let r = ui.button(text).on_hover_text(hint);
-        a11y(&r, egui::Role::Button, format!("{verb} {}", row.job.name));
+        a11y(&r, egui::Role::Button, format!("{verb} {}", row.name));
         if r.clicked() {
             out.push(action);
         }
@@ -293,9 +283,9 @@ fn buttons(ui: &mut egui::Ui, row: &Row, copied: Option<&'static str>, out: &mut
 }
 
 fn done_buttons(ui: &mut egui::Ui, row: &Row, copied: Option<&'static str>, out: &mut Vec<Action>) {
-    let id = row.job.id;
-    let name = &row.job.name;
-    let Some(result) = &row.job.result else {
+    let id = row.id;
+    let name = &row.name;
+    let (Some(result), Some(item)) = (&row.result, row.item()) else {
         return;
     };
     let r = ui
@@ -325,7 +315,6 @@ fn done_buttons(ui: &mut egui::Ui, row: &Row, copied: Option<&'static str>, out:
             out.push(Action::Open(url.clone()));
         }
     }
-    let item = Item::of_job(&row.job, result);
     if let Some(c) = copy_menu::file_buttons(ui, &item, copied, "🗐 Copy") {
         out.push(Action::Copy {
             id,

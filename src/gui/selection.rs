@@ -1,6 +1,7 @@
 //! A list's selection as file managers have it: a click selects one, Ctrl+click adds or takes
 //! away one, Shift+click selects the range from the last plain click, Ctrl+A everything shown.
-//! Shared by the queue (keys are job ids) and History (keys are entry indices); the order is
+//! Shared by the queue (keys are job ids) and History (keys are entry indices, which stay the
+//! same entry as new ones are added, see `history_list`); the order is
 //! the list's as shown, passed in, since the list changes between clicks.
 
 use std::collections::BTreeSet;
@@ -63,6 +64,11 @@ impl<K: Ord + Copy> Selection<K> {
 
     pub fn select_all(&mut self, order: &[K]) {
         self.set = order.iter().copied().collect();
+    }
+
+    /// Adds `keys` to the selection (a list read again, its selected entries found anew).
+    pub fn extend(&mut self, keys: impl IntoIterator<Item = K>) {
+        self.set.extend(keys);
     }
 
     /// Keeps only the keys `keep` says yes to (rows removed, entries filtered away).

@@ -146,20 +146,11 @@ pub fn top_bar_ui(ui: &mut egui::Ui, link: Link<'_>, destination: &str) -> Vec<A
 }
 
 /// The Queue and History tabs; on History, its search field (part of the saved preferences).
-pub fn tabs_ui(
-    ui: &mut egui::Ui,
-    prefs: &mut UiPrefs,
-    queue_len: usize,
-    history_len: usize,
-) -> Vec<AppAction> {
-    let mut out = Vec::new();
+pub fn tabs_ui(ui: &mut egui::Ui, prefs: &mut UiPrefs, queue_len: usize, history_len: usize) {
     ui.horizontal(|ui| {
         let q = format!("Queue {queue_len}");
         ui.selectable_value(&mut prefs.tab, Tab::Queue, q);
-        let h = ui.selectable_value(&mut prefs.tab, Tab::History, "History");
-        if h.clicked() {
-            out.push(AppAction::ReloadHistory);
-        }
+        ui.selectable_value(&mut prefs.tab, Tab::History, "History");
         if prefs.tab == Tab::History {
             ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
                 let r = ui.add(
@@ -172,7 +163,6 @@ pub fn tabs_ui(
             });
         }
     });
-    out
 }
 
 /// The banner (with Open Settings, and Try again when `failed`), the warning when every upload

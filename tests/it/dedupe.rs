@@ -31,7 +31,7 @@ async fn run_once(cfg: EngineConfig, path: &Path) -> engine::JobResult {
     out[0].done().clone()
 }
 
-async fn delete_on_site(env: &Env, file_id: &str) {
+pub(super) async fn delete_on_site(env: &Env, file_id: &str) {
     let status = reqwest::Client::new()
         .post(env.base().join("/site-media/v1/bulk/files/delete").unwrap())
         .header("Authorization", wixup::sandbox::DEFAULT_API_KEY)

@@ -68,7 +68,7 @@ fn dropped_photos_upload_and_copy_gives_exactly_the_url(profile) {
             .queue()
             .rows()
             .iter()
-            .all(|r| r.job.result.as_ref().unwrap().verified
+            .all(|r| r.result.as_ref().unwrap().verified
                 == wixup::engine::Verification::Verified)
     );
     h.get_all_by_label_contains("verified")
@@ -266,7 +266,7 @@ fn the_queue_comes_back_after_a_restart_with_paused_uploads_still_paused() {
         a.queue()
             .rows()
             .iter()
-            .any(|r| r.job.name == "one.bin" && r.acknowledged > 0)
+            .any(|r| r.name == "one.bin" && r.acknowledged > 0)
     });
     h.get_by_label("Pause one.bin").click();
     until(&mut h, "one.bin paused", 10, |a| {
@@ -342,7 +342,7 @@ fn pasting_paths_a_folder_and_an_image_queues_them() {
     );
     h.event(egui::Event::PasteImage(Arc::new(img)));
     until(&mut h, "three uploads", 20, |app| {
-        app.queue().totals().done == 3 && app.queue().rows().iter().all(|r| r.job.result.is_some())
+        app.queue().totals().done == 3 && app.queue().rows().iter().all(|r| r.result.is_some())
     });
     for (name, path) in [("a.bin", &a), ("b.bin", &b)] {
         finishes_with_the_same_bytes(&mut h, &rt, name, path, 5);
@@ -352,12 +352,12 @@ fn pasting_paths_a_folder_and_an_image_queues_them() {
         .queue()
         .rows()
         .iter()
-        .find(|r| r.job.name.starts_with("pasted-"))
+        .find(|r| r.name.starts_with("pasted-"))
         .expect("the pasted image's row");
-    let url = pasted.job.result.as_ref().unwrap().url.clone().unwrap();
+    let url = pasted.result.as_ref().unwrap().url.clone().unwrap();
     let served = image::load_from_memory(&rt.block_on(get(&url)).1).unwrap();
     assert_eq!((served.width(), served.height()), (40, 30));
-    assert!(pasted.job.path.starts_with(data.join("pasted")));
+    assert!(pasted.path.starts_with(data.join("pasted")));
 }
 
 #[test]
@@ -538,9 +538,9 @@ fn the_destination_folder_is_picked_from_the_sites_folders() {
         .queue()
         .rows()
         .iter()
-        .find(|r| r.job.name == "in-folder.bin")
+        .find(|r| r.name == "in-folder.bin")
         .unwrap();
-    let id = row.job.result.as_ref().unwrap().file_id.clone();
+    let id = row.result.as_ref().unwrap().file_id.clone();
     let on_site = rt.block_on(wix.get_file(&id)).unwrap();
     assert_eq!(
         on_site.parent_folder_id.as_deref(),

@@ -20,7 +20,7 @@ fn a_photo_dropped_again_shows_it_is_on_the_site_and_upload_again_sends_it() {
     let mut h = window_on_site(&rt, &env);
     drop_files(&mut h, std::slice::from_ref(&photo));
     until_all_done(&mut h, 1, 30);
-    let first = h.state().queue().rows()[0].job.result.clone().unwrap();
+    let first = h.state().queue().rows()[0].result.clone().unwrap();
     clear_finished(&mut h);
 
     drop_files(&mut h, std::slice::from_ref(&photo));
@@ -28,7 +28,7 @@ fn a_photo_dropped_again_shows_it_is_on_the_site_and_upload_again_sends_it() {
         h.query_by_label_contains("Already on your site · uploaded ")
             .is_some()
     });
-    let again = h.state().queue().rows()[0].job.result.clone().unwrap();
+    let again = h.state().queue().rows()[0].result.clone().unwrap();
     assert_eq!(again.file_id, first.file_id);
     assert_eq!(again.url, first.url, "the row shows the earlier URL");
     assert!(again.already.is_some());
@@ -37,9 +37,8 @@ fn a_photo_dropped_again_shows_it_is_on_the_site_and_upload_again_sends_it() {
     h.get_by_label("Upload again beach.jpg").click();
     until(&mut h, "a new upload of the same photo", 30, |a| {
         a.queue().rows().iter().any(|r| {
-            r.job.state == JobState::Done
-                && r.job
-                    .result
+            r.state == JobState::Done
+                && r.result
                     .as_ref()
                     .is_some_and(|x| x.already.is_none() && x.file_id != first.file_id)
         })

@@ -42,7 +42,7 @@ fn finished_batch(env: &Env, rt: &tokio::runtime::Runtime) -> Window {
 /// The rows' names in queue order.
 fn names(h: &Harness<'_, App>) -> Vec<String> {
     let rows = h.state().queue().rows();
-    rows.iter().map(|r| r.job.name.clone()).collect()
+    rows.iter().map(|r| r.name.clone()).collect()
 }
 
 fn pick(h: &mut Harness<'_, App>, menu: &str, item: &str) {
@@ -79,12 +79,12 @@ fn copy_all_gives_every_finished_row_in_queue_order_in_each_form() {
     let rows = h.state().queue().rows();
     let mut csv = String::from("name,url,id,size,uri\r\n");
     for r in rows {
-        let res = r.job.result.as_ref().unwrap();
+        let res = r.result.as_ref().unwrap();
         let uri = match res.image_size {
-            Some((w, hh)) if r.job.name.ends_with(".jpg") => format!(
+            Some((w, hh)) if r.name.ends_with(".jpg") => format!(
                 "wix:image://v1/{}/{}#originWidth={w}&originHeight={hh}",
                 res.file_id,
-                r.job.name.replace(' ', "_")
+                r.name.replace(' ', "_")
             ),
             _ => String::new(),
         };
@@ -98,7 +98,7 @@ fn copy_all_gives_every_finished_row_in_queue_order_in_each_form() {
         };
         csv.push_str(&format!(
             "{},{},{},{},{}\r\n",
-            q(&r.job.name),
+            q(&r.name),
             res.url.as_deref().unwrap(),
             res.file_id,
             res.size_bytes.unwrap(),
@@ -106,8 +106,8 @@ fn copy_all_gives_every_finished_row_in_queue_order_in_each_form() {
         ));
     }
     assert_eq!(copied_texts(&h), vec![csv]);
-    let beach = rows.iter().find(|r| r.job.name == "beach.jpg").unwrap();
-    let (w, bh) = beach.job.result.as_ref().unwrap().image_size.unwrap();
+    let beach = rows.iter().find(|r| r.name == "beach.jpg").unwrap();
+    let (w, bh) = beach.result.as_ref().unwrap().image_size.unwrap();
 
     pick(&mut h, "Copy all ▾", "HTML");
     let html = copied_texts(&h).remove(0);

@@ -35,11 +35,7 @@ fn a_pasted_link_becomes_a_row_that_ends_with_its_url_and_a_copy_button() {
     h.run_steps(3);
     h.check_accessibility();
 
-    let result = h.state().queue().rows()[0]
-        .job
-        .result
-        .clone()
-        .expect("result");
+    let result = h.state().queue().rows()[0].result.clone().expect("result");
     let url = result.url.expect("a URL");
     assert!(result.thumbnail_url.is_some(), "the server's thumbnail");
     h.get_by_label(&url);

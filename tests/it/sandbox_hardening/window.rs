@@ -61,7 +61,7 @@ fn bombs_in_the_window_upload_and_their_rows_show_an_icon() {
         .queue()
         .rows()
         .iter()
-        .map(|r| (r.job.name.clone(), r.job.id))
+        .map(|r| (r.name.clone(), r.id))
         .collect();
     for (name, id) in ids {
         let local = names

@@ -185,15 +185,15 @@ pub fn set_focus(h: &mut Harness<'_, App>, focused: bool) {
 }
 
 fn row<'a>(app: &'a App, name: &str) -> Option<&'a wixup::gui::Row> {
-    app.queue().rows().iter().find(|r| r.job.name == name)
+    app.queue().rows().iter().find(|r| r.name == name)
 }
 
 pub fn state_of(app: &App, name: &str) -> Option<JobState> {
-    row(app, name).map(|r| r.job.state)
+    row(app, name).map(|r| r.state)
 }
 
 fn finished(r: &wixup::gui::Row) -> bool {
-    r.job.state == JobState::Done && r.job.result.is_some()
+    r.state == JobState::Done && r.result.is_some()
 }
 
 /// Finished, with its result in (the state change and the result are two events).
@@ -203,7 +203,7 @@ pub fn done(app: &App, name: &str) -> bool {
 
 pub fn url_of(app: &App, name: &str) -> String {
     row(app, name)
-        .and_then(|r| r.job.result.as_ref()?.url.clone())
+        .and_then(|r| r.result.as_ref()?.url.clone())
         .expect("a URL")
 }
 
