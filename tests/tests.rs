@@ -9,6 +9,7 @@ mod it {
     mod architecture;
     mod chaos;
     mod cli;
+    mod cli_choices;
     mod cli_dedupe;
     mod cli_finalize;
     mod cli_format;

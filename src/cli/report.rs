@@ -273,6 +273,8 @@ impl Reporter {
                         "verified": result.verified.as_option(),
                         "status": "done",
                         "origin": result.origin.as_str(),
+                        // The bytes on the site lack the photo's GPS tags (the file kept them).
+                        "location_removed": result.location_removed,
                     });
                     if result.already.is_some() {
                         line["already_uploaded"] = json!(true);
