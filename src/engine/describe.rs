@@ -32,10 +32,24 @@ pub(super) fn stop_for_tus_error(e: tus::Error) -> Stop {
         E::FileEndedEarly { .. } => {
             "the file got shorter while it was uploading; add it again".to_string()
         }
-        E::TooLarge { size, max } => format!(
+        E::TooLarge {
+            size,
+            max: Some(max),
+            ..
+        } if size > max => format!(
             "the file ({}) is larger than the server accepts ({})",
             crate::units::format_bytes(*size),
             crate::units::format_bytes(*max)
+        ),
+        // Refused (413) without a limit it stated: what it said is all there is to go on.
+        E::TooLarge { size, message, .. } => format!(
+            "the upload server refused the file ({}) as too large (413){}",
+            crate::units::format_bytes(*size),
+            if message.is_empty() {
+                String::new()
+            } else {
+                format!(": {message}")
+            }
         ),
         E::Network(_) | E::Stalled(_) => {
             "could not reach the upload server; check the connection, then Retry".to_string()
@@ -127,6 +141,28 @@ mod tests {
         assert_eq!(
             describe_wix_error(&e),
             "Wix rejected the API key (401): expired. Check the key (WIX_API_KEY or Settings)."
+        );
+    }
+
+    #[test]
+    fn too_large_says_the_stated_limit_or_what_the_server_said() {
+        let too_large = |max, text: &str| tus::Error::TooLarge {
+            size: 2 << 20,
+            max,
+            message: text.into(),
+        };
+        assert_eq!(
+            message(stop_for_tus_error(too_large(Some(1 << 20), ""))),
+            "the file (2.0 MiB) is larger than the server accepts (1.0 MiB)"
+        );
+        // No limit stated (Wix sends no Tus-Max-Size): never "(0 B)".
+        assert_eq!(
+            message(stop_for_tus_error(too_large(None, "over the limit"))),
+            "the upload server refused the file (2.0 MiB) as too large (413): over the limit"
+        );
+        assert_eq!(
+            message(stop_for_tus_error(too_large(None, ""))),
+            "the upload server refused the file (2.0 MiB) as too large (413)"
         );
     }
 
