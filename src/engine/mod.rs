@@ -24,6 +24,7 @@ mod report;
 mod scheduler;
 mod session;
 mod shared;
+mod snapshot;
 pub mod stage;
 mod walk;
 mod worker;

@@ -106,6 +106,7 @@ async fn upload(
         wix: &shared.wix,
         retry: &shared.api_retry,
         put_idle: shared.put_idle,
+        one_put_below: shared.one_put_below,
     };
     // Small files: one PUT, unless a resumable upload is already under way.
     let one_put = file_id.is_none() && one_put::takes(shared.one_put_below, &job);
