@@ -35,6 +35,7 @@ mod it {
     mod gui_polish;
     #[cfg(feature = "gui")]
     mod gui_settings;
+    mod hostile_cli;
     mod hostile_engine;
     mod import_client;
     mod import_engine;

@@ -115,7 +115,7 @@ pub async fn run(
         r.print_block(format);
     }
     if interrupted {
-        eprintln!("Stopped. Unfinished uploads continue with `wixup resume`.");
+        say("Stopped. Unfinished uploads continue with `wixup resume`.");
         return Ok(ExitCode::from(130));
     }
     Ok(if r.failures == 0 && !journal_trouble {
@@ -200,7 +200,7 @@ impl Reporter {
     }
 
     fn note(&self, text: &str) {
-        self.multi.suspend(|| eprintln!("{text}"));
+        self.multi.suspend(|| say(text));
     }
 
     fn event(&mut self, ev: Event) {
@@ -375,6 +375,12 @@ impl Reporter {
         let _ = writeln!(out, "{v}");
         let _ = out.flush();
     }
+}
+
+/// A line on stderr. A terminal that closed (SIGHUP) fails the write: what is left to say goes
+/// nowhere, but the run still ends as it should (`eprintln!` would panic).
+fn say(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
 /// `path` (a file, exactly as given) or `sourceUrl` (a link) of a JSON line.

@@ -103,13 +103,19 @@ pub fn append(data_dir: &Path, entry: &HistoryEntry) -> std::io::Result<()> {
     opts.create(true).append(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let path = path(data_dir);
+    // Opening a FIFO to write waits for a reader that never comes.
+    crate::fs::regular_or_absent(&path)?;
     // One write of a whole line: concurrent appenders (the app and a CLI) never interleave.
-    opts.open(path(data_dir))?.write_all(&line)
+    opts.open(path)?.write_all(&line)
 }
 
 /// Every entry, newest first. A missing file is an empty history.
 pub fn load(data_dir: &Path) -> std::io::Result<Vec<HistoryEntry>> {
-    let text = match std::fs::read_to_string(path(data_dir)) {
+    let path = path(data_dir);
+    // Reading a FIFO waits for a writer that never comes.
+    crate::fs::regular_or_absent(&path)?;
+    let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
