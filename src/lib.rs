@@ -24,6 +24,7 @@
 //!   worker         one upload: prepare (upload URL, tus creation: session) → wait for a
 //!                  slot → tus or one PUT → finalize → wait for READY; shared: what workers use
 //!   poller         one get-files poller for every file Wix is still processing
+//!   processing     a long wait for READY: said after a while, given up (file id kept) later
 //!   one_put        small files: generate-upload-url (prepare) → one PUT (transfer); a lost
 //!                  answer is looked for on the site before anything is sent again
 //!   snapshot       a one-PUT's body: the file read whole, found unchanged, hashed

@@ -316,6 +316,17 @@ impl Reporter {
                     job.size_bytes,
                 );
             }
+            Event::Note { id, message } => {
+                let line = match self.jobs.get(&id) {
+                    Some(job) => format!(
+                        "note: {}: {}",
+                        crate::os_path::lossy(&job.path),
+                        printable(&message)
+                    ),
+                    None => format!("note: {}", printable(&message)),
+                };
+                self.note(&line);
+            }
             Event::Removed(_) | Event::FilesAdded { .. } => {}
             Event::JournalError(e) => self.note(&format!("warning: {}", printable(&e))),
         }

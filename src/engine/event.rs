@@ -54,6 +54,12 @@ pub enum Event {
         error: JobError,
     },
     Removed(JobId),
+    /// A sentence about a job that goes on (Wix is still processing its file after a while):
+    /// shown beside the job; its state does not change.
+    Note {
+        id: JobId,
+        message: String,
+    },
     /// The journal could not be written (disk full, permissions); uploads go on.
     JournalError(String),
 }

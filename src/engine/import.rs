@@ -144,7 +144,7 @@ async fn follow(
         id,
         state: JobState::Processing,
     });
-    let desc = match poll_ready(shared, file_id, IMPORT_FAILED, cancel).await {
+    let desc = match poll_ready(shared, id, file_id, IMPORT_FAILED, reports, cancel).await {
         Ok(d) => d,
         Err(stop) => {
             if matches!(stop, Stop::Failed(_)) && failed_on_server(shared, file_id).await {

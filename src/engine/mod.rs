@@ -19,6 +19,7 @@ pub mod job;
 pub mod journal;
 mod one_put;
 mod poller;
+mod processing;
 mod progress;
 mod report;
 mod scheduler;

@@ -43,6 +43,8 @@ pub(super) enum Report {
     /// An imported file FAILED on the server: its id is forgotten, so Retry imports the link
     /// again instead of polling a file that will never be READY.
     FileFailed { id: JobId },
+    /// A sentence about the job while it goes on (Wix still processing its file).
+    Note { id: JobId, message: String },
     /// The worker is done: the last report of every run.
     Finished {
         id: JobId,
@@ -62,6 +64,7 @@ impl Report {
             | Report::Plain { id, .. }
             | Report::FileId { id, .. }
             | Report::FileFailed { id }
+            | Report::Note { id, .. }
             | Report::Finished { id, .. } => *id,
         }
     }

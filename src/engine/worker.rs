@@ -11,6 +11,7 @@ use super::describe::{failed, stop_for_tus_error, stop_for_wix_error};
 use super::finalize::{Finalized, finalize};
 use super::job::{Job, JobId, JobResult, JobState, OriginKind, Verification};
 use super::one_put::{self, OnePut};
+use super::processing;
 use super::progress::JobProgress;
 use super::report::{self, Report, Reports, Stop};
 use super::session::{ensure_session, persist_session, session_urls};
@@ -237,7 +238,7 @@ async fn upload(
     // A finalize answer that already says READY (with its hash) needs no poll.
     let desc = match finalized {
         Some(d) if d.is_ready() && d.hash.as_deref().is_some_and(|h| !h.is_empty()) => *d,
-        _ => poll_ready(shared, &file_id, UPLOAD_FAILED, cancel).await?,
+        _ => poll_ready(shared, id, &file_id, UPLOAD_FAILED, reports, cancel).await?,
     };
 
     // Integrity: the local MD5 against the server's hash.
@@ -294,22 +295,22 @@ async fn made(
 const UPLOAD_FAILED: &str = "Wix could not process the file; check that its type is supported";
 
 /// Waits, through the shared poller, until Wix says READY or FAILED (`otherwise` is the message
-/// when Wix says FAILED without a reason, as it documents none).
+/// when Wix says FAILED without a reason, as it documents none); a long wait is said, and the
+/// poll timeout ends it keeping the file id (`processing.rs`).
 pub(super) async fn poll_ready(
     shared: &Shared,
+    id: JobId,
     file_id: &str,
     otherwise: &str,
+    reports: &Reports,
     cancel: &CancellationToken,
 ) -> Result<wix_media::FileDescriptor, Stop> {
     let desc = tokio::select! {
         r = shared.poller.wait(file_id) => {
             r.map_err(|e| stop_for_wix_error("Wix could not report the file's status", e))?
         }
-        _ = tokio::time::sleep(shared.poll_timeout) => {
-            return Err(failed(
-                "Wix is still processing the file; it will appear in the Media Manager when ready",
-                "gave up polling get-files",
-            ));
+        _ = processing::overdue(shared, id, reports) => {
+            return Err(processing::gave_up(shared.poll_timeout));
         }
         _ = cancel.cancelled() => return Err(Stop::Interrupted),
     };

@@ -27,6 +27,8 @@ pub struct Row {
     pub went_back: Option<u64>,
     /// Added but not yet picked by a worker for the first time.
     pub preparing: bool,
+    /// What the engine said about the job while it goes on (Wix still processing it).
+    pub note: Option<String>,
 }
 
 impl Row {
@@ -44,6 +46,7 @@ impl Row {
             retry: None,
             went_back: None,
             preparing: false,
+            note: None,
         }
     }
 
@@ -204,6 +207,7 @@ impl Queue {
                     if let Some(r) = self.row_mut(id) {
                         r.job.state = state;
                         r.preparing = false;
+                        r.note = None;
                         if state != JobState::Uploading {
                             r.speed = None;
                             r.eta = None;
@@ -236,6 +240,7 @@ impl Queue {
                         r.job.result = Some(result);
                         r.job.state = JobState::Done;
                         r.job.error = None;
+                        r.note = None;
                     }
                 }
                 Event::Failed { id, error } => {
@@ -245,6 +250,7 @@ impl Queue {
                     if let Some(r) = self.row_mut(id) {
                         r.job.error = Some(error);
                         r.job.state = JobState::Failed;
+                        r.note = None;
                         r.retry = None;
                     }
                 }
@@ -254,6 +260,11 @@ impl Queue {
                     removed.insert(id);
                 }
                 Event::JournalError(m) => notices.push(Notice::JournalError(m)),
+                Event::Note { id, message } => {
+                    if let Some(r) = self.row_mut(id) {
+                        r.note = Some(message);
+                    }
+                }
             }
         }
         if !removed.is_empty() {

@@ -7,7 +7,7 @@ use axum::http::Method;
 use wixup::engine::{Event, JobState, Verification};
 use wixup::sandbox::{FaultKind, Rule};
 
-use super::support::{Env, Outcome, get, random_file, start_and_add};
+use super::support::{Env, Outcome, get, journal_table, random_file, start_and_add};
 
 /// Every file the site lists, with the bytes its URL serves.
 async fn site_files(env: &Env) -> Vec<(String, Vec<u8>)> {
@@ -147,4 +147,46 @@ async fn a_file_over_a_limit_the_server_never_stated_is_refused_in_its_words() {
         );
         handle.shutdown().await;
     }
+}
+
+/// A file Wix keeps PENDING: after a while the engine says so, and how to check later, and
+/// keeps polling; at the poll timeout the job fails keeping its file id (so `wixup resume`
+/// polls it again instead of sending it again), and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_wix_keeps_processing_is_said_and_ends_resumable() {
+    let env = Env::start_with(|c| c.processing_delay = Duration::from_secs(6)).await;
+    let file = random_file(env.dir.path(), "video.bin", 50_000);
+    let mut cfg = env.engine_config("data");
+    cfg.processing_notice_after = Duration::from_millis(200);
+    cfg.poll_timeout = Duration::from_secs(1);
+    let (handle, mut events, ids) = start_and_add(cfg, vec![file]).await;
+    let Event::Note { id, message } = events
+        .wait_for(30, |e| matches!(e, Event::Note { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(id, ids[0]);
+    assert!(
+        message.contains("still processing") && message.contains("wixup resume"),
+        "{message}"
+    );
+    assert!(events.outcomes.is_empty(), "said, not failed");
+    let polled = env.stat(|s| &s.status_requests);
+    let e = events.finish(&ids, 30).await[0].failed().clone();
+    assert!(
+        env.stat(|s| &s.status_requests) > polled,
+        "it kept polling after the note"
+    );
+    assert!(
+        e.message.contains("still processing") && e.message.contains("wixup resume"),
+        "{e:?}"
+    );
+    handle.shutdown().await;
+    // The journal keeps the file id: a resume polls it instead of sending the file again.
+    let (_, jobs) = journal_table(&env.path("data"));
+    assert!(
+        jobs[0]["file_id"].as_str().is_some_and(|f| !f.is_empty()),
+        "{jobs:?}"
+    );
 }

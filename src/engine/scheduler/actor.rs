@@ -53,6 +53,7 @@ pub(crate) fn spawn(
         wix,
         poller,
         poll_timeout: config.poll_timeout,
+        processing_notice_after: config.processing_notice_after,
         api_retry: config.api_retry.clone(),
         one_put_below: config.one_put_below,
         put_idle: config.tus.idle_timeout,

@@ -99,6 +99,7 @@ impl Scheduler {
                 }
                 self.save(Some(saved));
             }
+            Report::Note { id, message } => self.emit(Event::Note { id, message }),
             Report::FileFailed { id } => {
                 if let Some(job) = self.table.job_mut(id) {
                     job.file_id = None;
