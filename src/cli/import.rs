@@ -35,7 +35,7 @@ pub(super) async fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
         dedupe: false,
         strip_location: true,
     };
-    let cfg = conn.engine_config(&data_dir, options);
+    let cfg = super::connection::engine_config(&conn, &data_dir, options)?;
     let destination = Destination::from(a.destination);
     // The connection (and with it an embedded sandbox) lives until the report is done.
     let code = report::run(cfg, a.output, Some(Adding::Links(a.urls, destination))).await;

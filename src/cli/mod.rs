@@ -212,7 +212,7 @@ async fn upload(a: UploadArgs) -> anyhow::Result<ExitCode> {
         dedupe: !a.no_dedupe,
         strip_location: !a.keep_location,
     };
-    let cfg = conn.engine_config(&data_dir, options);
+    let cfg = connection::engine_config(&conn, &data_dir, options)?;
     let destination = Destination::from(a.destination);
     // The connection (and with it an embedded sandbox) lives until the report is done.
     let code = report::run(
@@ -235,7 +235,7 @@ async fn resume(a: ResumeArgs) -> anyhow::Result<ExitCode> {
         dedupe: true,
         strip_location: true,
     };
-    let cfg = conn.engine_config(&data_dir, options);
+    let cfg = connection::engine_config(&conn, &data_dir, options)?;
     let code = report::run(cfg, a.output, None).await;
     drop(conn);
     code

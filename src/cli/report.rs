@@ -41,6 +41,8 @@ pub async fn run(
     let links = matches!(files, Some(Adding::Links(..)));
     // Journal entries that could not be read count as files not uploaded.
     let mut journal_trouble = false;
+    // `resume`: failed uploads it could not try again (their files are gone).
+    let mut stuck = 0;
     if let Some(adding) = files {
         handle.send(match adding {
             Adding::Files(paths, destination) => Command::AddFiles {
@@ -59,6 +61,8 @@ pub async fn run(
             if !job.state.is_finished() {
                 r.track(&job);
             }
+            // Failed jobs the engine could not try again (it said why).
+            stuck += usize::from(job.state == JobState::Failed);
         }
         // What the journal could not hold is said before anything else (the engine queues it
         // while it loads, before the snapshot's answer).
@@ -70,6 +74,13 @@ pub async fn run(
         }
         if r.waiting.is_empty() {
             handle.shutdown().await;
+            if stuck > 0 {
+                say(&format!(
+                    "Nothing else to resume: {stuck} failed {} could not be tried again (see above).",
+                    if stuck == 1 { "upload" } else { "uploads" }
+                ));
+                return Ok(ExitCode::from(1));
+            }
             if journal_trouble {
                 eprintln!("Nothing else to resume: every upload that could be read has finished.");
                 return Ok(ExitCode::from(1));
@@ -118,7 +129,13 @@ pub async fn run(
         say("Stopped. Unfinished uploads continue with `wixup resume`.");
         return Ok(ExitCode::from(130));
     }
-    Ok(if r.failures == 0 && !journal_trouble {
+    if r.failed_jobs > 0 {
+        say(&match r.failed_jobs {
+            1 => "1 upload failed; `wixup resume` tries it again.".to_string(),
+            n => format!("{n} uploads failed; `wixup resume` tries them again."),
+        });
+    }
+    Ok(if r.failures == 0 && !journal_trouble && stuck == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -137,6 +154,8 @@ struct Reporter {
     results: HashMap<JobId, JobResult>,
     waiting: HashSet<JobId>,
     failures: usize,
+    /// Queued jobs that failed (not paths refused before queuing): `resume` retries them.
+    failed_jobs: usize,
 }
 
 impl Reporter {
@@ -158,6 +177,7 @@ impl Reporter {
             results: HashMap::new(),
             waiting: HashSet::new(),
             failures: 0,
+            failed_jobs: 0,
         }
     }
 
@@ -309,6 +329,7 @@ impl Reporter {
                 if self.waiting.remove(&id) {
                     self.overall.inc(1);
                 }
+                self.failed_jobs += 1;
                 self.fail(
                     &job.path,
                     job.origin.is_link(),

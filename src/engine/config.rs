@@ -146,7 +146,8 @@ impl EngineConfig {
 pub enum StartMode {
     /// Continue queued and interrupted jobs; paused ones stay paused (the window).
     Continue,
-    /// Continue every unfinished job, paused ones included (`wixup resume`).
+    /// Continue every unfinished job, paused ones included, and try failed ones again (a file
+    /// no longer there is said instead) (`wixup resume`).
     ContinueAll,
     /// Keep them as they are, untouched; only new files run (`wixup upload`). A held job whose
     /// file is added again continues from the server's offset.

@@ -43,21 +43,27 @@ pub(super) fn stop_for_tus_error(e: tus::Error) -> Stop {
         ),
         // Refused (413) without a limit it stated: what it said is all there is to go on.
         E::TooLarge { size, message, .. } => format!(
-            "the upload server refused the file ({}) as too large (413){}",
+            "the upload server refused the file ({}) as too large (413{})",
             crate::units::format_bytes(*size),
-            if message.is_empty() {
-                String::new()
-            } else {
-                format!(": {message}")
-            }
+            said(message)
         ),
         E::Network(_) | E::Stalled(_) => {
             "could not reach the upload server; check the connection, then Retry".to_string()
         }
-        E::Status { status, .. } if *status >= 500 || *status == 429 => {
-            format!("the upload server kept failing ({status}); Retry later")
+        E::Status {
+            status, message, ..
+        } if *status >= 500 || *status == 429 => {
+            format!(
+                "the upload server kept failing ({status}{}); Retry later",
+                said(message)
+            )
         }
-        E::Status { status, .. } => format!("the upload server refused the file ({status})"),
+        E::Status {
+            status, message, ..
+        } => format!(
+            "the upload server refused the file ({status}{})",
+            said(message)
+        ),
         E::Gone { .. } | E::Expired => {
             "the upload expired on the server twice; Retry to start anew".to_string()
         }
@@ -70,6 +76,15 @@ pub(super) fn stop_for_tus_error(e: tus::Error) -> Stop {
         detail: printable(&e.to_string()).into_owned(),
         status: e.status(),
     })
+}
+
+/// What the server said, after its status: `: text`, or nothing.
+fn said(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
 }
 
 /// `e` by value or shared (the poller answers several waiters with one error).
@@ -158,11 +173,33 @@ mod tests {
         // No limit stated (Wix sends no Tus-Max-Size): never "(0 B)".
         assert_eq!(
             message(stop_for_tus_error(too_large(None, "over the limit"))),
-            "the upload server refused the file (2.0 MiB) as too large (413): over the limit"
+            "the upload server refused the file (2.0 MiB) as too large (413: over the limit)"
         );
         assert_eq!(
             message(stop_for_tus_error(too_large(None, ""))),
             "the upload server refused the file (2.0 MiB) as too large (413)"
+        );
+    }
+
+    #[test]
+    fn a_status_says_what_the_server_said() {
+        let status = |status, text: &str| tus::Error::Status {
+            method: "PATCH",
+            status,
+            message: text.into(),
+            retry_after: None,
+        };
+        assert_eq!(
+            message(stop_for_tus_error(status(500, "could not store the file"))),
+            "the upload server kept failing (500: could not store the file); Retry later"
+        );
+        assert_eq!(
+            message(stop_for_tus_error(status(500, ""))),
+            "the upload server kept failing (500); Retry later"
+        );
+        assert_eq!(
+            message(stop_for_tus_error(status(400, "bad header"))),
+            "the upload server refused the file (400: bad header)"
         );
     }
 

@@ -54,8 +54,8 @@ pub enum Event {
         error: JobError,
     },
     Removed(JobId),
-    /// A sentence about a job that goes on (Wix is still processing its file after a while):
-    /// shown beside the job; its state does not change.
+    /// A sentence about a job that its state does not say (Wix is still processing its file
+    /// after a while; `resume` could not try it again): shown beside the job.
     Note {
         id: JobId,
         message: String,

@@ -99,14 +99,20 @@ pub fn status_error(method: Method, reply: &Reply) -> Error {
     }
 }
 
-/// What an error answer said, as far as a person can use it: its text, at most 300 characters,
-/// and nothing of an HTML error page.
+/// What an error answer said, as far as a person can use it: the `message` of a JSON error
+/// body (as Wix's servers answer), else its text; at most 300 characters, and nothing of an
+/// HTML error page.
 pub fn reply_message(reply: &Reply) -> String {
-    let message: String = reply.message.trim().chars().take(300).collect();
-    if message.starts_with('<') {
+    let text = reply.message.trim();
+    let json = serde_json::from_str::<serde_json::Value>(text).ok();
+    let text = json
+        .as_ref()
+        .and_then(|v| v.get("message")?.as_str())
+        .map_or(text, str::trim);
+    if text.starts_with('<') {
         return String::new();
     }
-    message
+    text.chars().take(300).collect()
 }
 
 /// Reads the answer to a `HEAD`.

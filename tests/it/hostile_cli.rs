@@ -1,12 +1,15 @@
 //! What a hostile tester found in the CLI: a FIFO where the data dir keeps a file, SIGHUP (the
-//! terminal closed).
+//! terminal closed), uploads failed by a server error that `resume` said were finished.
 
 use std::io::{BufRead as _, Read as _};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use super::cli::wixup;
+use axum::http::Method;
+use wixup::sandbox::{FaultKind, Rule};
+
+use super::cli::{json_lines, run, wixup};
 use super::support::{Env, exits_with, get, poll_until, random_file};
 
 /// Makes a FIFO at `path` with mkfifo(1), which CI has.
@@ -183,4 +186,101 @@ async fn sighup_stops_the_cli_as_sigterm_does_saying_what_finished() {
         body == std::fs::read(&small).expect("read"),
         "small.bin's URL"
     );
+}
+
+/// Files that failed on a server error (500 to every PUT and PATCH, as a sandbox whose disk is
+/// full answers): each message says what the server said; `wixup resume` retries them once the
+/// server is well, and says how to go on for one whose file is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_failed_by_a_server_error_say_its_words_and_resume_retries_them() {
+    let env = Env::start().await;
+    let small = random_file(env.dir.path(), "small.bin", 30_000);
+    let big = random_file(env.dir.path(), "big.bin", 11 << 20);
+    let gone = random_file(env.dir.path(), "gone.bin", 20_000);
+    for method in [Method::PUT, Method::PATCH] {
+        env.sandbox.faults.add(
+            Rule::nth(
+                Some(method),
+                "/upload/",
+                1,
+                FaultKind::Status {
+                    status: 500,
+                    retry_after_secs: None,
+                },
+            )
+            .times(u64::MAX / 2),
+        );
+    }
+    // Two quick retries instead of about 44 s of them.
+    let fast = |mut c: Command| {
+        c.env("WIXUP_RETRY_DELAYS_MS", "0,0");
+        c
+    };
+    let mut c = fast(wixup(&env, "data"));
+    c.args(["upload", "--json"])
+        .arg(&small)
+        .arg(&big)
+        .arg(&gone);
+    let out = run(c).await;
+    exits_with(&out, 1);
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    for l in &lines {
+        assert_eq!(l["status"], "failed", "{l}");
+        let m = l["error"].as_str().expect("error");
+        assert!(
+            m.contains("500") && m.contains("injected fault"),
+            "says what the server said: {m}"
+        );
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`wixup resume`"),
+        "says how to retry: {stderr}"
+    );
+
+    // The server is well again; one of the files was deleted meanwhile.
+    env.sandbox.faults.clear();
+    std::fs::remove_file(&gone).expect("rm");
+    let mut c = fast(wixup(&env, "data"));
+    c.args(["resume", "--json"]);
+    let out = run(c).await;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("Nothing to resume"), "{stderr}");
+    let lines = json_lines(&out);
+    assert_eq!(
+        lines.len(),
+        2,
+        "the two that can be retried: {lines:?}\n{stderr}"
+    );
+    for (l, file) in lines.iter().zip([&small, &big]) {
+        assert_eq!(l["status"], "done", "{l}");
+        assert_eq!(l["verified"], true, "{l}");
+        let (code, body) = get(l["url"].as_str().expect("url")).await;
+        assert_eq!(code, 200);
+        assert!(
+            body == std::fs::read(file).expect("read"),
+            "{}",
+            file.display()
+        );
+    }
+    // The one whose file is gone is named, with what to do; it is not finished, so not 0.
+    assert!(
+        stderr.contains("gone.bin") && stderr.contains("no longer there"),
+        "{stderr}"
+    );
+    exits_with(&out, 1);
+
+    // Asked again: nothing is sent, and the gone file is still said, not "all finished".
+    let created = env.stat(|s| &s.files_created);
+    let mut c = fast(wixup(&env, "data"));
+    c.arg("resume");
+    let out = run(c).await;
+    exits_with(&out, 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("gone.bin") && !stderr.contains("every upload in the journal has finished"),
+        "{stderr}"
+    );
+    assert_eq!(env.stat(|s| &s.files_created), created);
 }

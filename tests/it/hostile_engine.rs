@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use axum::http::Method;
-use wixup::engine::{Event, JobState, Verification};
+use wixup::engine::{Event, JobState, StartMode, Verification};
 use wixup::sandbox::{FaultKind, Rule};
 
-use super::support::{Env, Outcome, get, journal_table, random_file, start_and_add};
+use super::support::{Env, Events, Outcome, get, journal_table, random_file, start_and_add};
 
 /// Every file the site lists, with the bytes its URL serves.
 async fn site_files(env: &Env) -> Vec<(String, Vec<u8>)> {
@@ -185,8 +185,15 @@ async fn a_file_wix_keeps_processing_is_said_and_ends_resumable() {
     handle.shutdown().await;
     // The journal keeps the file id: a resume polls it instead of sending the file again.
     let (_, jobs) = journal_table(&env.path("data"));
-    assert!(
-        jobs[0]["file_id"].as_str().is_some_and(|f| !f.is_empty()),
-        "{jobs:?}"
-    );
+    let file_id = jobs[0]["file_id"].as_str().expect("a file id").to_string();
+    // `wixup resume` (every unfinished and failed job) picks it up, polls it, and it ends READY.
+    let mut cfg = env.engine_config("data");
+    cfg.start = StartMode::ContinueAll;
+    let (handle, rx) = wixup::engine::start(cfg, None).expect("engine");
+    let mut events = Events::new(rx);
+    let r = events.finish(&ids, 30).await[0].done().clone();
+    assert_eq!(r.file_id, file_id);
+    assert_eq!(r.verified, Verification::Verified);
+    assert_eq!(env.stat(|s| &s.plain_puts), 1, "not sent again");
+    handle.shutdown().await;
 }

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::table::{JobTable, Worker};
 use super::tuner::Tuner;
 use crate::engine::command::Command;
-use crate::engine::config::{EngineConfig, StartError};
+use crate::engine::config::{EngineConfig, StartError, StartMode};
 use crate::engine::dedupe::{Checked, Index};
 use crate::engine::event::{Event, Notifier};
 use crate::engine::history;
@@ -95,10 +95,14 @@ pub(crate) fn spawn(
         checks_tx,
     };
     s.load(loaded, config.start);
+    let retry_failed = config.start == StartMode::ContinueAll;
     let dedupe = config
         .dedupe
         .then(|| (config.data_dir.clone(), site, config.dedupe_hashed.clone()));
     tokio::spawn(async move {
+        if retry_failed {
+            s.retry_failed().await;
+        }
         if let Some((dir, site, hashed)) = dedupe {
             // Read once, off the actor's thread, before the first command is applied.
             let entries = tokio::task::spawn_blocking(move || history::load(&dir))
