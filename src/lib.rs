@@ -31,6 +31,8 @@
 //!   walk, job      folders into files; a job, its states and its tus session
 //!   journal/       the queue on disk: an append-only log (versioned, migrated, compacted)
 //!                  and the writer thread that coalesces saves
+//!   history        finished uploads (`history.jsonl`); history_writer: its thread, which
+//!                  keeps what a full disk refused and writes it when it can
 //!   describe       errors → the sentence a person reads (written once, here)
 //!   progress       what the tus client reports, turned into job progress and checksums
 //!

@@ -36,6 +36,7 @@ mod it {
     #[cfg(feature = "gui")]
     mod gui_settings;
     mod hostile_cli;
+    mod hostile_disk;
     mod hostile_engine;
     mod import_client;
     mod import_engine;

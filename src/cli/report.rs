@@ -135,11 +135,14 @@ pub async fn run(
             n => format!("{n} uploads failed; `wixup resume` tries them again."),
         });
     }
-    Ok(if r.failures == 0 && !journal_trouble && stuck == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    // Uploads missing from the history are sent again by the next run: not all is well.
+    Ok(
+        if r.failures == 0 && !journal_trouble && stuck == 0 && r.history_unsaved == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
 }
 
 struct Reporter {
@@ -156,6 +159,8 @@ struct Reporter {
     failures: usize,
     /// Queued jobs that failed (not paths refused before queuing): `resume` retries them.
     failed_jobs: usize,
+    /// Finished uploads the history could not take, as the engine last said.
+    history_unsaved: usize,
 }
 
 impl Reporter {
@@ -178,6 +183,7 @@ impl Reporter {
             waiting: HashSet::new(),
             failures: 0,
             failed_jobs: 0,
+            history_unsaved: 0,
         }
     }
 
@@ -350,6 +356,16 @@ impl Reporter {
             }
             Event::Removed(_) | Event::FilesAdded { .. } => {}
             Event::JournalError(e) => self.note(&format!("warning: {}", printable(&e))),
+            Event::History { unsaved, message } => {
+                // Written again after all: no longer a warning.
+                let kind = if unsaved == 0 && self.history_unsaved > 0 {
+                    "note"
+                } else {
+                    "warning"
+                };
+                self.note(&format!("{kind}: {}", printable(&message)));
+                self.history_unsaved = unsaved;
+            }
         }
     }
 

@@ -62,6 +62,13 @@ pub enum Event {
     },
     /// The journal could not be written (disk full, permissions); uploads go on.
     JournalError(String),
+    /// The upload history (`history.jsonl`) could not be read or written, or is written again:
+    /// the message names the file, says why and what it means. `unsaved` finished uploads are
+    /// not in it yet (kept, and written as soon as it can be); 0 once they all are.
+    History {
+        unsaved: usize,
+        message: String,
+    },
 }
 
 /// Wakes a front end after an event was queued.

@@ -91,23 +91,50 @@ impl HistoryEntry {
     }
 }
 
-fn path(data_dir: &Path) -> PathBuf {
+/// Where the history of `data_dir` is.
+pub fn path(data_dir: &Path) -> PathBuf {
     data_dir.join(FILE)
 }
 
 /// Appends one entry (creating the file with mode 0600).
 pub fn append(data_dir: &Path, entry: &HistoryEntry) -> std::io::Result<()> {
-    let mut line = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
-    line.push(b'\n');
+    append_all(data_dir, std::slice::from_ref(entry))
+}
+
+/// Appends entries, in one write (creating the file with mode 0600). A write cut short (a full
+/// disk) leaves a partial last line; the next append starts on a line of its own, so only that
+/// partial line is lost (and skipped when read), never the entries written after it.
+pub fn append_all(data_dir: &Path, entries: &[HistoryEntry]) -> std::io::Result<()> {
+    let mut lines = Vec::new();
+    for entry in entries {
+        serde_json::to_writer(&mut lines, entry).map_err(std::io::Error::other)?;
+        lines.push(b'\n');
+    }
     let mut opts = std::fs::OpenOptions::new();
-    opts.create(true).append(true);
+    opts.create(true).read(true).append(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
     let path = path(data_dir);
     // Opening a FIFO to write waits for a reader that never comes.
     crate::fs::regular_or_absent(&path)?;
-    // One write of a whole line: concurrent appenders (the app and a CLI) never interleave.
-    opts.open(path)?.write_all(&line)
+    let mut f = opts.open(path)?;
+    if ends_mid_line(&mut f)? {
+        lines.insert(0, b'\n');
+    }
+    // One write of whole lines: concurrent appenders (the app and a CLI) never interleave.
+    f.write_all(&lines)
+}
+
+/// Whether the file's last byte is not a line's end (an earlier write was cut short).
+fn ends_mid_line(f: &mut std::fs::File) -> std::io::Result<bool> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    if f.metadata()?.len() == 0 {
+        return Ok(false);
+    }
+    f.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8];
+    f.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
 }
 
 /// Every entry, newest first. A missing file is an empty history.
@@ -126,4 +153,50 @@ pub fn load(data_dir: &Path) -> std::io::Result<Vec<HistoryEntry>> {
         .collect();
     out.reverse();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str) -> HistoryEntry {
+        HistoryEntry {
+            name: name.into(),
+            path: PathBuf::from(format!("/photos/{name}")),
+            file_id: format!("id-{name}"),
+            url: None,
+            thumbnail_url: None,
+            size_bytes: 1,
+            mime_type: "image/jpeg".into(),
+            verified: Verification::Verified,
+            image_size: None,
+            finished_unix: 1,
+            origin: OriginKind::Upload,
+            source_url: None,
+            site: None,
+            source_md5: None,
+            source_size: None,
+            location_removed: false,
+            location_checked: false,
+        }
+    }
+
+    #[test]
+    fn entries_after_a_line_cut_short_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        append(dir.path(), &entry("a.jpg")).unwrap();
+        // A write a full disk cut short.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path(dir.path()))
+            .unwrap();
+        f.write_all(br#"{"name":"cut"#).unwrap();
+        append_all(dir.path(), &[entry("b.jpg"), entry("c.jpg")]).unwrap();
+        let names: Vec<String> = load(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(names, ["c.jpg", "b.jpg", "a.jpg"]);
+    }
 }

@@ -14,6 +14,7 @@ pub mod export;
 mod finalize;
 mod handle;
 pub mod history;
+mod history_writer;
 mod import;
 pub mod job;
 pub mod journal;

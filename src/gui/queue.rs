@@ -97,6 +97,8 @@ pub enum Notice {
     /// A failure that is about the connection, not the file (401/403).
     Credentials(String),
     JournalError(String),
+    /// The upload history could not be read or written, or is written again.
+    History(String),
 }
 
 #[derive(Debug, Default)]
@@ -260,6 +262,7 @@ impl Queue {
                     removed.insert(id);
                 }
                 Event::JournalError(m) => notices.push(Notice::JournalError(m)),
+                Event::History { message, .. } => notices.push(Notice::History(message)),
                 Event::Note { id, message } => {
                     if let Some(r) = self.row_mut(id) {
                         r.note = Some(message);

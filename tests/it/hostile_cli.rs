@@ -100,12 +100,22 @@ async fn a_fifo_in_the_data_dir_is_refused_at_once_naming_it() {
     let what = "history.jsonl is a FIFO";
     let out = ended_within(c.spawn().expect("spawn"), Duration::from_secs(20), what).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("history.jsonl is a FIFO"), "{stderr}");
+    assert!(
+        stderr.contains("warning: cannot read the upload history")
+            && stderr.contains("history.jsonl is a FIFO"),
+        "{stderr}"
+    );
     assert!(
         String::from_utf8_lossy(&out.stdout).contains(r#""status":"done""#),
         "the file still uploads: {}",
         String::from_utf8_lossy(&out.stdout)
     );
+    // Uploaded, but not in the history: not all is well.
+    assert!(
+        stderr.contains("1 finished upload could not be added to the upload history"),
+        "{stderr}"
+    );
+    exits_with(&out, 1);
 }
 
 /// SIGHUP (the terminal closed) stops `wixup upload` as SIGTERM does: what finished is printed

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use crate::engine::event::Event;
-use crate::engine::history::{self, HistoryEntry};
+use crate::engine::history::HistoryEntry;
 use crate::engine::job::{JobId, JobResult, JobState};
 use crate::engine::report::{Report, Stop};
 use crate::engine::stage::remove_staged;
@@ -183,12 +183,7 @@ impl Scheduler {
                         entry.site = Some(self.site.clone());
                         entry.location_checked = self.shared.strip_location;
                         self.remember(&entry);
-                        let dir = self.data_dir.clone();
-                        tokio::task::spawn_blocking(move || {
-                            if let Err(e) = history::append(&dir, &entry) {
-                                tracing::warn!(error = %e, "cannot append to the upload history");
-                            }
-                        });
+                        self.history.append(entry);
                     }
                     self.emit(Event::Finished { id, result });
                 }
