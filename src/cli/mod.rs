@@ -2,6 +2,7 @@
 
 mod connection;
 mod import;
+mod output;
 mod report;
 mod signal;
 

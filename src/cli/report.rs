@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::json;
 
 use crate::engine::export::{self, Format, Item};
 use crate::engine::{
@@ -15,6 +14,7 @@ use crate::engine::{
 };
 
 use super::connection::OutputArgs;
+use super::output::{self, say};
 use crate::text::printable;
 use crate::units::{format_eta, format_speed};
 
@@ -82,10 +82,10 @@ pub async fn run(
                 return Ok(ExitCode::from(1));
             }
             if journal_trouble {
-                eprintln!("Nothing else to resume: every upload that could be read has finished.");
+                say("Nothing else to resume: every upload that could be read has finished.");
                 return Ok(ExitCode::from(1));
             }
-            eprintln!("Nothing to resume: every upload in the journal has finished.");
+            say("Nothing to resume: every upload in the journal has finished.");
             return Ok(ExitCode::SUCCESS);
         }
     }
@@ -289,37 +289,9 @@ impl Reporter {
                     self.overall.inc(1);
                 }
                 if self.json {
-                    let mut line = json!({
-                        "id": result.file_id,
-                        "url": result.url,
-                        "thumbnailUrl": result.thumbnail_url,
-                        "sizeInBytes": result.size_bytes.unwrap_or(job.size_bytes),
-                        "hash": result.hash,
-                        "verified": result.verified.as_option(),
-                        "status": "done",
-                        "origin": result.origin.as_str(),
-                    });
-                    if result.already.is_some() {
-                        line["already_uploaded"] = json!(true);
-                    }
-                    source(&mut line, &job.path, job.origin.is_link());
-                    self.line(line);
+                    output::line(output::done_line(job, &result));
                 }
-                let mark = match result.verified.as_option() {
-                    Some(true) => " (verified)",
-                    Some(false) => " (HASH MISMATCH: the server's copy differs)",
-                    None => "",
-                };
-                let mark = if result.already.is_some() {
-                    " (already on your site; not sent again)"
-                } else {
-                    mark
-                };
-                self.note(&format!(
-                    "✓ {} → {}{mark}",
-                    crate::os_path::lossy(&job.path),
-                    printable(result.url.as_deref().unwrap_or(&result.file_id))
-                ));
+                self.note(&output::done_note(job, &result));
                 if result.verified.as_option() == Some(false) {
                     self.failures += 1;
                 }
@@ -382,19 +354,7 @@ impl Reporter {
     fn fail(&mut self, path: &Path, link: bool, message: &str, size: u64) {
         self.failures += 1;
         if self.json {
-            let mut line = json!({
-                "id": serde_json::Value::Null,
-                "url": serde_json::Value::Null,
-                "thumbnailUrl": serde_json::Value::Null,
-                "sizeInBytes": size,
-                "hash": serde_json::Value::Null,
-                "verified": serde_json::Value::Null,
-                "status": "failed",
-                "error": message,
-                "origin": if link { "import" } else { "upload" },
-            });
-            source(&mut line, path, link);
-            self.line(line);
+            output::line(output::failed_line(path, link, message, size));
         }
         self.note(&format!(
             "error: {}: {}",
@@ -417,23 +377,4 @@ impl Reporter {
         let _ = out.write_all(export::block(format, &items).as_bytes());
         let _ = out.flush();
     }
-
-    fn line(&self, v: serde_json::Value) {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{v}");
-        let _ = out.flush();
-    }
-}
-
-/// A line on stderr. A terminal that closed (SIGHUP) fails the write: what is left to say goes
-/// nowhere, but the run still ends as it should (`eprintln!` would panic).
-fn say(text: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{text}");
-}
-
-/// `path` (a file, exactly as given) or `sourceUrl` (a link) of a JSON line.
-fn source(line: &mut serde_json::Value, path: &Path, link: bool) {
-    // JSON escapes control characters itself: only invalid bytes become `�`.
-    let text = path.to_string_lossy().into_owned();
-    line[if link { "sourceUrl" } else { "path" }] = text.into();
 }
