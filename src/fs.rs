@@ -93,8 +93,71 @@ pub fn md5_hex(path: &Path) -> std::io::Result<String> {
     Ok(hex::encode(md5::Digest::finalize(h)))
 }
 
+/// What is at `path` when it is there but is no regular file (through symlinks), as a person
+/// names it: opening a FIFO blocks until another program opens its other end (a process stuck
+/// there ignores Ctrl+C), and a folder or a device is no file to keep data in. `None` for a
+/// regular file, nothing there, or what cannot be looked at (its open says why).
+pub fn not_regular(path: &Path) -> Option<&'static str> {
+    let t = std::fs::metadata(path).ok()?.file_type();
+    if t.is_file() {
+        return None;
+    }
+    if t.is_dir() {
+        return Some("a folder");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if t.is_fifo() {
+            return Some("a FIFO (named pipe)");
+        }
+        if t.is_socket() {
+            return Some("a socket");
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return Some("a device");
+        }
+    }
+    Some("not a regular file")
+}
+
+/// [`not_regular`] as an error that names the file and says what to do, for a caller about to
+/// open it; `Ok` when it is a regular file or not there.
+pub fn regular_or_absent(path: &Path) -> std::io::Result<()> {
+    match not_regular(path) {
+        None => Ok(()),
+        Some(what) => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "{} is {what}, not a regular file; move it out of the way",
+                crate::os_path::lossy(path)
+            ),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_or_a_folder_is_named_and_refused_without_opening_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("journal.jsonl");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+        assert_eq!(super::not_regular(&fifo), Some("a FIFO (named pipe)"));
+        let e = super::regular_or_absent(&fifo).unwrap_err();
+        assert!(e.to_string().contains("journal.jsonl is a FIFO"), "{e}");
+        assert_eq!(super::not_regular(dir.path()), Some("a folder"));
+        let file = dir.path().join("history.jsonl");
+        assert!(super::regular_or_absent(&file).is_ok(), "absent");
+        std::fs::write(&file, b"").unwrap();
+        assert!(super::regular_or_absent(&file).is_ok());
+    }
+
     #[test]
     fn replaces_whole_files_leaves_no_temporaries_and_is_owner_only() {
         let dir = tempfile::tempdir().unwrap();

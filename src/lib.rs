@@ -24,11 +24,15 @@
 //!   worker         one upload: prepare (upload URL, tus creation: session) → wait for a
 //!                  slot → tus or one PUT → finalize → wait for READY; shared: what workers use
 //!   poller         one get-files poller for every file Wix is still processing
+//!   processing     a long wait for READY: said after a while, given up (file id kept) later
 //!   one_put        small files: generate-upload-url (prepare) → one PUT (transfer); a lost
 //!                  answer is looked for on the site before anything is sent again
+//!   snapshot       a one-PUT's body: the file read whole, found unchanged, hashed
 //!   walk, job      folders into files; a job, its states and its tus session
 //!   journal/       the queue on disk: an append-only log (versioned, migrated, compacted)
 //!                  and the writer thread that coalesces saves
+//!   history        finished uploads (`history.jsonl`); history_writer: its thread, which
+//!                  keeps what a full disk refused and writes it when it can
 //!   describe       errors → the sentence a person reads (written once, here)
 //!   progress       what the tus client reports, turned into job progress and checksums
 //!
@@ -59,7 +63,8 @@
 //! low helpers (import no feature module) ───────────────────────────────────────────────────
 //! fs             atomic writes (unique temp file, fsync, rename)
 //! file_stream    a file range streamed as a request body (read ahead, progress and MD5 taps,
-//!                trailers) and the stall watchdog: shared by tus and the one-PUT upload
+//!                trailers), bytes in memory as one (a one-PUT's snapshot), and the stall
+//!                watchdog: shared by tus and the one-PUT upload
 //! imaging        bounded image decoding (sandbox transforms, window previews)
 //! units, size    sizes, speeds and times left as people read them; parsing `8MiB`
 //! paths          where data lives (journal, settings, sandbox storage)

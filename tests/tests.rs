@@ -40,6 +40,9 @@ mod it {
     mod gui_polish;
     #[cfg(feature = "gui")]
     mod gui_settings;
+    mod hostile_cli;
+    mod hostile_disk;
+    mod hostile_engine;
     mod import_client;
     mod import_engine;
     mod import_sandbox;

@@ -1,12 +1,16 @@
 //! What every engine-running command shares: its `--json` flag, where on the site files go,
 //! and the backend through the one start-up path, saying on stderr what a person should know.
 
+use std::path::Path;
+use std::time::Duration;
+
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 
+use crate::engine::EngineConfig;
 use crate::export::Format;
-
-use crate::startup::{self, BackendKind, Connection, SettingsUse};
+use crate::retry::RetryPolicy;
+use crate::startup::{self, BackendKind, Connection, EngineOptions, SettingsUse};
 
 #[derive(Debug, Clone, Copy, Args)]
 pub struct OutputArgs {
@@ -69,4 +73,61 @@ pub(super) async fn connect(data_dir: &std::path::Path) -> anyhow::Result<Connec
         );
     }
     Ok(conn)
+}
+
+/// The engine's configuration for this connection, with the retry schedule of
+/// `WIXUP_RETRY_DELAYS_MS` when it is set.
+pub(super) fn engine_config(
+    conn: &Connection,
+    data_dir: &Path,
+    options: EngineOptions,
+) -> anyhow::Result<EngineConfig> {
+    let mut cfg = conn.engine_config(data_dir, options);
+    let var = std::env::var("WIXUP_RETRY_DELAYS_MS").ok();
+    if let Some(policy) = retry_delays(var.as_deref())? {
+        cfg.api_retry = policy.clone();
+        cfg.tus.retry = policy;
+    }
+    Ok(cfg)
+}
+
+/// `WIXUP_RETRY_DELAYS_MS`: the waits before each retry of a failed request (REST and tus), in
+/// milliseconds, such as `0,1000,3000` (three retries); `None` when unset or blank.
+fn retry_delays(value: Option<&str>) -> anyhow::Result<Option<RetryPolicy>> {
+    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let delays = v
+        .split(',')
+        .map(|d| d.trim().parse::<u64>().map(Duration::from_millis))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "WIXUP_RETRY_DELAYS_MS {v:?} is not a list of milliseconds such as 0,1000,3000; fix or unset it"
+            )
+        })?;
+    Ok(Some(RetryPolicy {
+        delays,
+        ..RetryPolicy::default()
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delays_are_milliseconds_or_a_clear_refusal() {
+        assert_eq!(retry_delays(None).unwrap(), None);
+        assert_eq!(retry_delays(Some(" ")).unwrap(), None);
+        let p = retry_delays(Some("0, 250,1000"))
+            .unwrap()
+            .expect("a policy");
+        assert_eq!(p.delays, [0, 250, 1000].map(Duration::from_millis).to_vec());
+        let e = retry_delays(Some("1s")).unwrap_err().to_string();
+        assert!(
+            e.contains("WIXUP_RETRY_DELAYS_MS") && e.contains("0,1000,3000"),
+            "{e}"
+        );
+    }
 }

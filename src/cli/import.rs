@@ -33,7 +33,7 @@ pub(super) async fn import(a: ImportArgs) -> anyhow::Result<ExitCode> {
         // Other unfinished jobs in the journal stay as they are (`wixup resume` runs them).
         start: StartMode::Hold,
     };
-    let cfg = conn.engine_config(&data_dir, options);
+    let cfg = super::connection::engine_config(&conn, &data_dir, options)?;
     let destination = Destination::from(a.destination);
     // The connection (and with it an embedded sandbox) lives until the report is done.
     let code = report::run(cfg, a.output, Some(Adding::Links(a.urls, destination))).await;

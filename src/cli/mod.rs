@@ -2,6 +2,7 @@
 
 mod connection;
 mod import;
+mod output;
 mod report;
 mod signal;
 
@@ -215,7 +216,7 @@ async fn upload(a: UploadArgs) -> anyhow::Result<ExitCode> {
         remove_location: !a.keep_location,
         skip_duplicates: !a.no_dedupe,
     };
-    let cfg = conn.engine_config(&data_dir, options);
+    let cfg = connection::engine_config(&conn, &data_dir, options)?;
     let destination = Destination::from(a.destination);
     // The connection (and with it an embedded sandbox) lives until the report is done.
     let code = report::run(
@@ -236,7 +237,7 @@ async fn resume(a: ResumeArgs) -> anyhow::Result<ExitCode> {
         chunk_size: ChunkSize::Adaptive,
         start: StartMode::ContinueAll,
     };
-    let cfg = conn.engine_config(&data_dir, options);
+    let cfg = connection::engine_config(&conn, &data_dir, options)?;
     let code = report::run(cfg, a.output, None).await;
     drop(conn);
     code

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde_json::json;
 
 use crate::engine::{
     self, Command, Destination, EngineConfig, Event, Job, JobId, JobOptions, JobResult, JobState,
@@ -15,6 +14,7 @@ use crate::engine::{
 use crate::export::{self, Format, Item};
 
 use super::connection::OutputArgs;
+use super::output::{self, say};
 use crate::text::printable;
 use crate::units::{format_eta, format_speed};
 
@@ -41,6 +41,8 @@ pub async fn run(
     let links = matches!(files, Some(Adding::Links(..)));
     // Journal entries that could not be read count as files not uploaded.
     let mut journal_trouble = false;
+    // `resume`: failed uploads it could not try again (their files are gone).
+    let mut stuck = 0;
     if let Some(adding) = files {
         handle.send(match adding {
             Adding::Files(paths, destination, options) => Command::AddFiles {
@@ -60,6 +62,8 @@ pub async fn run(
             if !job.state.is_finished() {
                 r.track(&job);
             }
+            // Failed jobs the engine could not try again (it said why).
+            stuck += usize::from(job.state == JobState::Failed);
         }
         // What the journal could not hold is said before anything else (the engine queues it
         // while it loads, before the snapshot's answer).
@@ -71,11 +75,18 @@ pub async fn run(
         }
         if r.waiting.is_empty() {
             handle.shutdown().await;
-            if journal_trouble {
-                eprintln!("Nothing else to resume: every upload that could be read has finished.");
+            if stuck > 0 {
+                say(&format!(
+                    "Nothing else to resume: {stuck} failed {} could not be tried again (see above).",
+                    if stuck == 1 { "upload" } else { "uploads" }
+                ));
                 return Ok(ExitCode::from(1));
             }
-            eprintln!("Nothing to resume: every upload in the journal has finished.");
+            if journal_trouble {
+                say("Nothing else to resume: every upload that could be read has finished.");
+                return Ok(ExitCode::from(1));
+            }
+            say("Nothing to resume: every upload in the journal has finished.");
             return Ok(ExitCode::SUCCESS);
         }
     }
@@ -116,14 +127,23 @@ pub async fn run(
         r.print_block(format);
     }
     if interrupted {
-        eprintln!("Stopped. Unfinished uploads continue with `wixup resume`.");
+        say("Stopped. Unfinished uploads continue with `wixup resume`.");
         return Ok(ExitCode::from(130));
     }
-    Ok(if r.failures == 0 && !journal_trouble {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    if r.failed_jobs > 0 {
+        say(&match r.failed_jobs {
+            1 => "1 upload failed; `wixup resume` tries it again.".to_string(),
+            n => format!("{n} uploads failed; `wixup resume` tries them again."),
+        });
+    }
+    // Uploads missing from the history are sent again by the next run: not all is well.
+    Ok(
+        if r.failures == 0 && !journal_trouble && stuck == 0 && r.history_unsaved == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
 }
 
 struct Reporter {
@@ -138,6 +158,10 @@ struct Reporter {
     results: HashMap<JobId, JobResult>,
     waiting: HashSet<JobId>,
     failures: usize,
+    /// Queued jobs that failed (not paths refused before queuing): `resume` retries them.
+    failed_jobs: usize,
+    /// Finished uploads the history could not take, as the engine last said.
+    history_unsaved: usize,
 }
 
 impl Reporter {
@@ -159,6 +183,8 @@ impl Reporter {
             results: HashMap::new(),
             waiting: HashSet::new(),
             failures: 0,
+            failed_jobs: 0,
+            history_unsaved: 0,
         }
     }
 
@@ -201,7 +227,7 @@ impl Reporter {
     }
 
     fn note(&self, text: &str) {
-        self.multi.suspend(|| eprintln!("{text}"));
+        self.multi.suspend(|| say(text));
     }
 
     fn event(&mut self, ev: Event) {
@@ -264,39 +290,9 @@ impl Reporter {
                     self.overall.inc(1);
                 }
                 if self.json {
-                    let mut line = json!({
-                        "id": result.file_id,
-                        "url": result.url,
-                        "thumbnailUrl": result.thumbnail_url,
-                        "sizeInBytes": result.size_bytes.unwrap_or(job.size_bytes),
-                        "hash": result.hash,
-                        "verified": result.verified.as_option(),
-                        "status": "done",
-                        "origin": result.origin.as_str(),
-                        // The bytes on the site lack the photo's GPS tags (the file kept them).
-                        "location_removed": result.location_removed,
-                    });
-                    if result.already.is_some() {
-                        line["already_uploaded"] = json!(true);
-                    }
-                    source(&mut line, &job.path, job.origin.is_link());
-                    self.line(line);
+                    output::line(output::done_line(job, &result));
                 }
-                let mark = match result.verified.as_option() {
-                    Some(true) => " (verified)",
-                    Some(false) => " (HASH MISMATCH: the server's copy differs)",
-                    None => "",
-                };
-                let mark = if result.already.is_some() {
-                    " (already on your site; not sent again)"
-                } else {
-                    mark
-                };
-                self.note(&format!(
-                    "✓ {} → {}{mark}",
-                    crate::os_path::lossy(&job.path),
-                    printable(result.url.as_deref().unwrap_or(&result.file_id))
-                ));
+                self.note(&output::done_note(job, &result));
                 if result.verified.as_option() == Some(false) {
                     self.failures += 1;
                 }
@@ -312,6 +308,7 @@ impl Reporter {
                 if self.waiting.remove(&id) {
                     self.overall.inc(1);
                 }
+                self.failed_jobs += 1;
                 self.fail(
                     &job.path,
                     job.origin.is_link(),
@@ -319,11 +316,32 @@ impl Reporter {
                     job.size_bytes,
                 );
             }
+            Event::Note { id, message } => {
+                let line = match self.jobs.get(&id) {
+                    Some(job) => format!(
+                        "note: {}: {}",
+                        crate::os_path::lossy(&job.path),
+                        printable(&message)
+                    ),
+                    None => format!("note: {}", printable(&message)),
+                };
+                self.note(&line);
+            }
             Event::Removed(_)
             | Event::FilesAdded { .. }
             | Event::Checking { .. }
             | Event::Recorded(_) => {}
             Event::JournalError(e) => self.note(&format!("warning: {}", printable(&e))),
+            Event::History { unsaved, message } => {
+                // Written again after all: no longer a warning.
+                let kind = if unsaved == 0 && self.history_unsaved > 0 {
+                    "note"
+                } else {
+                    "warning"
+                };
+                self.note(&format!("{kind}: {}", printable(&message)));
+                self.history_unsaved = unsaved;
+            }
         }
     }
 
@@ -340,19 +358,7 @@ impl Reporter {
     fn fail(&mut self, path: &Path, link: bool, message: &str, size: u64) {
         self.failures += 1;
         if self.json {
-            let mut line = json!({
-                "id": serde_json::Value::Null,
-                "url": serde_json::Value::Null,
-                "thumbnailUrl": serde_json::Value::Null,
-                "sizeInBytes": size,
-                "hash": serde_json::Value::Null,
-                "verified": serde_json::Value::Null,
-                "status": "failed",
-                "error": message,
-                "origin": if link { "import" } else { "upload" },
-            });
-            source(&mut line, path, link);
-            self.line(line);
+            output::line(output::failed_line(path, link, message, size));
         }
         self.note(&format!(
             "error: {}: {}",
@@ -375,17 +381,4 @@ impl Reporter {
         let _ = out.write_all(export::block(format, &items).as_bytes());
         let _ = out.flush();
     }
-
-    fn line(&self, v: serde_json::Value) {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{v}");
-        let _ = out.flush();
-    }
-}
-
-/// `path` (a file, exactly as given) or `sourceUrl` (a link) of a JSON line.
-fn source(line: &mut serde_json::Value, path: &Path, link: bool) {
-    // JSON escapes control characters itself: only invalid bytes become `�`.
-    let text = path.to_string_lossy().into_owned();
-    line[if link { "sourceUrl" } else { "path" }] = text.into();
 }

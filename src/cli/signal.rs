@@ -1,6 +1,7 @@
-//! Ctrl+C and SIGTERM for the long-running commands (`upload`, `resume`, `serve`).
+//! Ctrl+C, SIGTERM and SIGHUP (the terminal closed) for the long-running commands (`upload`,
+//! `resume`, `serve`): each stops them the same way.
 
-/// Ctrl+C or SIGTERM, registered when this is made: a signal that arrives while the caller is
+/// Ctrl+C, SIGTERM or SIGHUP, registered when this is made: a signal that arrives while the caller is
 /// busy (handling an event, writing a line) is kept until the next [`ShutdownSignal::recv`],
 /// never missed. `recv` is cancel-safe, so it can sit in a `select!` loop.
 pub struct ShutdownSignal {
@@ -8,6 +9,10 @@ pub struct ShutdownSignal {
     interrupt: Option<tokio::signal::unix::Signal>,
     #[cfg(unix)]
     terminate: Option<tokio::signal::unix::Signal>,
+    /// The terminal closed: without a handler it would kill the process before it says what
+    /// finished.
+    #[cfg(unix)]
+    hangup: Option<tokio::signal::unix::Signal>,
 }
 
 impl ShutdownSignal {
@@ -18,6 +23,7 @@ impl ShutdownSignal {
             Self {
                 interrupt: signal(SignalKind::interrupt()).ok(),
                 terminate: signal(SignalKind::terminate()).ok(),
+                hangup: signal(SignalKind::hangup()).ok(),
             }
         }
         #[cfg(not(unix))]
@@ -39,6 +45,7 @@ impl ShutdownSignal {
             tokio::select! {
                 _ = next(&mut self.interrupt) => {}
                 _ = next(&mut self.terminate) => {}
+                _ = next(&mut self.hangup) => {}
             }
         }
         #[cfg(not(unix))]
@@ -54,7 +61,7 @@ impl Default for ShutdownSignal {
     }
 }
 
-/// Waits for Ctrl+C or SIGTERM (registered when first polled).
+/// Waits for Ctrl+C, SIGTERM or SIGHUP (registered when first polled).
 pub async fn shutdown_signal() {
     ShutdownSignal::new().recv().await
 }

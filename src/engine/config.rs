@@ -81,8 +81,14 @@ pub struct EngineConfig {
     pub api_retry: RetryPolicy,
     /// Delays between get-file-by-id polls while a file is PENDING; the last one repeats.
     pub poll_delays: Vec<Duration>,
-    /// Give up polling after this long (the file may still become ready on the site).
+    /// Give up polling after this long (the file may still become ready on the site): the job
+    /// fails keeping its file id, and `wixup resume` (or Retry) polls it again.
     pub poll_timeout: Duration,
+    /// After this long waiting for Wix to process a file, the engine says so ([`Event::Note`])
+    /// and how to check later; it keeps polling until `poll_timeout`.
+    ///
+    /// [`Event::Note`]: super::Event::Note
+    pub processing_notice_after: Duration,
     /// Which jobs from the journal to continue at start.
     pub start: StartMode,
     /// Bytes the engine's journal writer wrote (records, compactions, the first log), added up
@@ -118,6 +124,7 @@ impl EngineConfig {
                 .map(Duration::from_millis)
                 .collect(),
             poll_timeout: Duration::from_secs(30 * 60),
+            processing_notice_after: Duration::from_secs(2 * 60),
             start: StartMode::Continue,
             journal_bytes_written: Arc::default(),
             journal_write_delay: Duration::ZERO,
@@ -132,7 +139,8 @@ impl EngineConfig {
 pub enum StartMode {
     /// Continue queued and interrupted jobs; paused ones stay paused (the window).
     Continue,
-    /// Continue every unfinished job, paused ones included (`wixup resume`).
+    /// Continue every unfinished job, paused ones included, and try failed ones again (a file
+    /// no longer there is said instead) (`wixup resume`).
     ContinueAll,
     /// Keep them as they are, untouched; only new files run (`wixup upload`). A held job whose
     /// file is added again continues from the server's offset.

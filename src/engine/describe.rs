@@ -32,18 +32,38 @@ pub(super) fn stop_for_tus_error(e: tus::Error) -> Stop {
         E::FileEndedEarly { .. } => {
             "the file got shorter while it was uploading; add it again".to_string()
         }
-        E::TooLarge { size, max } => format!(
+        E::TooLarge {
+            size,
+            max: Some(max),
+            ..
+        } if size > max => format!(
             "the file ({}) is larger than the server accepts ({})",
             crate::units::format_bytes(*size),
             crate::units::format_bytes(*max)
         ),
+        // Refused (413) without a limit it stated: what it said is all there is to go on.
+        E::TooLarge { size, message, .. } => format!(
+            "the upload server refused the file ({}) as too large (413{})",
+            crate::units::format_bytes(*size),
+            said(message)
+        ),
         E::Network(_) | E::Stalled(_) => {
             "could not reach the upload server; check the connection, then Retry".to_string()
         }
-        E::Status { status, .. } if *status >= 500 || *status == 429 => {
-            format!("the upload server kept failing ({status}); Retry later")
+        E::Status {
+            status, message, ..
+        } if *status >= 500 || *status == 429 => {
+            format!(
+                "the upload server kept failing ({status}{}); Retry later",
+                said(message)
+            )
         }
-        E::Status { status, .. } => format!("the upload server refused the file ({status})"),
+        E::Status {
+            status, message, ..
+        } => format!(
+            "the upload server refused the file ({status}{})",
+            said(message)
+        ),
         E::Gone { .. } | E::Expired => {
             "the upload expired on the server twice; Retry to start anew".to_string()
         }
@@ -56,6 +76,15 @@ pub(super) fn stop_for_tus_error(e: tus::Error) -> Stop {
         detail: printable(&e.to_string()).into_owned(),
         status: e.status(),
     })
+}
+
+/// What the server said, after its status: `: text`, or nothing.
+fn said(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
 }
 
 /// `e` by value or shared (the poller answers several waiters with one error).
@@ -127,6 +156,50 @@ mod tests {
         assert_eq!(
             describe_wix_error(&e),
             "Wix rejected the API key (401): expired. Check the key (WIX_API_KEY or Settings)."
+        );
+    }
+
+    #[test]
+    fn too_large_says_the_stated_limit_or_what_the_server_said() {
+        let too_large = |max, text: &str| tus::Error::TooLarge {
+            size: 2 << 20,
+            max,
+            message: text.into(),
+        };
+        assert_eq!(
+            message(stop_for_tus_error(too_large(Some(1 << 20), ""))),
+            "the file (2.0 MiB) is larger than the server accepts (1.0 MiB)"
+        );
+        // No limit stated (Wix sends no Tus-Max-Size): never "(0 B)".
+        assert_eq!(
+            message(stop_for_tus_error(too_large(None, "over the limit"))),
+            "the upload server refused the file (2.0 MiB) as too large (413: over the limit)"
+        );
+        assert_eq!(
+            message(stop_for_tus_error(too_large(None, ""))),
+            "the upload server refused the file (2.0 MiB) as too large (413)"
+        );
+    }
+
+    #[test]
+    fn a_status_says_what_the_server_said() {
+        let status = |status, text: &str| tus::Error::Status {
+            method: "PATCH",
+            status,
+            message: text.into(),
+            retry_after: None,
+        };
+        assert_eq!(
+            message(stop_for_tus_error(status(500, "could not store the file"))),
+            "the upload server kept failing (500: could not store the file); Retry later"
+        );
+        assert_eq!(
+            message(stop_for_tus_error(status(500, ""))),
+            "the upload server kept failing (500); Retry later"
+        );
+        assert_eq!(
+            message(stop_for_tus_error(status(400, "bad header"))),
+            "the upload server refused the file (400: bad header)"
         );
     }
 

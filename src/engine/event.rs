@@ -65,8 +65,21 @@ pub enum Event {
     /// A finished upload was added to the history (`history.jsonl`); a front end showing the
     /// history adds it without reading the file again.
     Recorded(Box<HistoryEntry>),
+    /// A sentence about a job that its state does not say (Wix is still processing its file
+    /// after a while; `resume` could not try it again): shown beside the job.
+    Note {
+        id: JobId,
+        message: String,
+    },
     /// The journal could not be written (disk full, permissions); uploads go on.
     JournalError(String),
+    /// The upload history (`history.jsonl`) could not be read or written, or is written again:
+    /// the message names the file, says why and what it means. `unsaved` finished uploads are
+    /// not in it yet (kept, and written as soon as it can be); 0 once they all are.
+    History {
+        unsaved: usize,
+        message: String,
+    },
 }
 
 /// Wakes a front end after an event was queued.

@@ -10,6 +10,7 @@ mod dedupe;
 mod describe;
 mod event;
 mod handle;
+mod history_writer;
 pub mod job;
 pub mod journal;
 mod poller;

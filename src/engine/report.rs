@@ -47,6 +47,8 @@ pub(super) enum Report {
         id: JobId,
         saved: oneshot::Sender<()>,
     },
+    /// A sentence about the job while it goes on (Wix still processing its file).
+    Note { id: JobId, message: String },
     /// The worker is done: the last report of every run.
     Finished {
         id: JobId,
@@ -66,6 +68,7 @@ impl Report {
             | Report::Plain { id, .. }
             | Report::FileId { id, .. }
             | Report::FileFailed { id, .. }
+            | Report::Note { id, .. }
             | Report::Finished { id, .. } => *id,
         }
     }

@@ -13,6 +13,8 @@ pub(super) struct Shared {
     /// Asks Wix about every file still processing, together.
     pub poller: super::poller::Poller,
     pub poll_timeout: Duration,
+    /// Waiting this long for READY is said to the person (`processing.rs`).
+    pub processing_notice_after: Duration,
     /// Waits between finalizes refused by a rate limit.
     pub api_retry: crate::retry::RetryPolicy,
     /// Files smaller than this take the one-PUT path (0: none).

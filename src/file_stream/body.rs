@@ -24,7 +24,7 @@ use super::observer::Observer;
 /// cache (512 KiB per core here) when the socket copies it: with 1 MiB buffers the copy came from
 /// L3 and a loopback upload to the sandbox ran 3–8 % slower (`ab` runs of `cargo bench --bench
 /// upload`'s contenders, 8 rounds: 0.89–0.96× raw PATCH with 1 MiB, 0.97–0.99× with 256 KiB).
-const BUF: usize = 256 * 1024;
+pub(super) const BUF: usize = 256 * 1024;
 /// Buffers read ahead of the socket (2 MiB).
 const QUEUE: usize = 8;
 /// Buffers kept for reuse: the read-ahead queue, the ones the connection and an [`Observer::data`]
@@ -43,7 +43,17 @@ pub struct StreamState {
 }
 
 impl StreamState {
-    fn touch(&self) {
+    /// A body's state before its first byte, at `offset`.
+    pub(super) fn new(offset: u64) -> Arc<Self> {
+        Arc::new(StreamState {
+            last_nanos: AtomicU64::new(0),
+            base: Instant::now(),
+            sent: AtomicU64::new(offset),
+            short: AtomicBool::new(false),
+        })
+    }
+
+    pub(super) fn touch(&self) {
         self.last_nanos
             .store(self.base.elapsed().as_nanos() as u64, Ordering::Relaxed);
     }
@@ -79,12 +89,7 @@ pub fn range_body<O: Observer + ?Sized + 'static>(
     trailer: Option<Box<dyn Trailer>>,
     progress: Arc<O>,
 ) -> (reqwest::Body, Arc<StreamState>) {
-    let state = Arc::new(StreamState {
-        last_nanos: AtomicU64::new(0),
-        base: Instant::now(),
-        sent: AtomicU64::new(offset),
-        short: AtomicBool::new(false),
-    });
+    let state = StreamState::new(offset);
     let (tx, rx) = mpsc::channel(QUEUE);
     let reader_progress = progress.clone();
     tokio::task::spawn_blocking(move || {

@@ -1,11 +1,14 @@
-//! A file range streamed from disk as a request body, and the stall watchdog such a request runs
-//! under: shared by the tus client (PATCH, creation-with-upload) and the Wix client (the one-PUT
-//! upload), so both stream, report progress, feed the MD5 tap and time out the same way.
+//! A file range streamed from disk as a request body (the tus client: PATCH,
+//! creation-with-upload), bytes already in memory as one (the Wix client's one-PUT of a small
+//! file's snapshot), and the stall watchdog such a request runs under, so both report progress
+//! and time out the same way.
 
 mod body;
+mod memory;
 mod observer;
 mod watchdog;
 
 pub use body::{StreamState, Trailer, fold_range, range_body};
+pub use memory::bytes_body;
 pub use observer::Observer;
 pub use watchdog::{Interrupted, watch};

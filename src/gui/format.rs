@@ -87,7 +87,10 @@ pub fn status(row: &Row, now: Instant) -> (String, Tone) {
         }
         JobState::Paused => (format!("Paused at {pct}%"), Tone::Muted),
         JobState::Finalizing => ("Finishing upload…".into(), Tone::Active),
-        JobState::Processing => ("Processing on Wix…".into(), Tone::Active),
+        JobState::Processing => match &row.note {
+            Some(note) => (note.clone(), Tone::Warning),
+            None => ("Processing on Wix…".into(), Tone::Active),
+        },
         JobState::Done => {
             let v = match row.result.as_ref().map(|r| r.verified) {
                 Some(Verification::Verified) => " · ✔ verified",

@@ -51,6 +51,8 @@ pub enum Notice {
     /// A failure that is about the connection, not the file (401/403).
     Credentials(String),
     JournalError(String),
+    /// The upload history could not be read or written, or is written again.
+    History(String),
 }
 
 #[derive(Debug, Default)]
@@ -180,6 +182,12 @@ impl Queue {
                 Event::JournalError(m) => notices.push(Notice::JournalError(m)),
                 // The History tab's (the app hands them to it).
                 Event::Recorded(_) => {}
+                Event::History { message, .. } => notices.push(Notice::History(message)),
+                Event::Note { id, message } => {
+                    if let Some(r) = self.row_mut(id) {
+                        r.note = Some(message);
+                    }
+                }
             }
         }
         if !removed.is_empty() {

@@ -103,6 +103,8 @@ pub struct Row {
     /// Queued, and the engine is hashing the file and asking the site whether an earlier upload
     /// of it is still there.
     pub checking: bool,
+    /// What the engine said about the job while it goes on (Wix still processing its file).
+    pub note: Option<String>,
 }
 
 impl Row {
@@ -147,6 +149,7 @@ impl Row {
             retry: None,
             went_back: None,
             checking: false,
+            note: None,
         }
     }
 
@@ -193,6 +196,7 @@ impl Row {
 
     pub(super) fn state_changed(&mut self, state: JobState) {
         self.checking = false;
+        self.note = None;
         if state == JobState::Done && self.result.is_none() {
             // The result comes with `Finished`, which makes the row Done.
             return;
@@ -227,6 +231,7 @@ impl Row {
         self.eta = None;
         self.retry = None;
         self.checking = false;
+        self.note = None;
     }
 
     pub(super) fn failed(&mut self, error: JobError) {
@@ -236,6 +241,7 @@ impl Row {
         self.speed = None;
         self.eta = None;
         self.checking = false;
+        self.note = None;
     }
 
     /// The engine started or stopped checking whether this queued file is on the site already.

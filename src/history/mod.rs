@@ -9,5 +9,5 @@ mod file;
 mod index;
 
 pub use entry::{HistoryEntry, OriginKind, Verification, site_key};
-pub use file::{append, load};
+pub use file::{append, append_all, load, path};
 pub use index::Index;

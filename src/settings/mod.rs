@@ -121,6 +121,9 @@ pub enum SettingsError {
         path: PathBuf,
         error: std::io::Error,
     },
+    /// Something that is no regular file (a FIFO, a folder) has the settings file's name.
+    #[error("{} is {what}, not a regular file; move it out of the way (Settings writes a new one)", .path.display())]
+    NotAFile { path: PathBuf, what: &'static str },
     /// The file is not the JSON Settings write.
     #[error("{} is not valid settings ({error}); fix or delete it", .path.display())]
     Invalid {
@@ -145,6 +148,10 @@ impl Settings {
     /// Loads `settings.json`; a missing file means the defaults.
     pub fn load(data_dir: &Path) -> Result<Settings, SettingsError> {
         let path = data_dir.join(FILE);
+        // Reading a FIFO would wait forever for a writer.
+        if let Some(what) = crate::fs::not_regular(&path) {
+            return Err(SettingsError::NotAFile { path, what });
+        }
         match std::fs::read(&path) {
             Ok(bytes) => {
                 let mut settings: Settings = serde_json::from_slice(&bytes)

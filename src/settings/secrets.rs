@@ -81,7 +81,9 @@ impl SecretStore {
             }
         }
         let path = self.file();
-        match std::fs::read_to_string(path) {
+        // A FIFO in its place would be waited on forever.
+        let read = crate::fs::regular_or_absent(path).and_then(|()| std::fs::read_to_string(path));
+        match read {
             Ok(k) if !k.trim().is_empty() => Ok(Some(ApiKey::new(k))),
             Ok(_) => Ok(None),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),

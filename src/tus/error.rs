@@ -36,10 +36,14 @@ pub enum Error {
     #[error("the upload expired on the server")]
     Expired,
 
-    /// The file is larger than the server's `Tus-Max-Size` (or the server answered 413 to the
-    /// creation request).
-    #[error("the file is {size} bytes, more than the server accepts ({max} bytes)")]
-    TooLarge { size: u64, max: u64 },
+    /// The file is larger than the server's `Tus-Max-Size` (`max`), or the server answered 413
+    /// to the creation request: `max` when it stated a limit, `message` what its answer said.
+    #[error("the file is {size} bytes, more than the server accepts{}", fmt_too_large(*.max, .message))]
+    TooLarge {
+        size: u64,
+        max: Option<u64>,
+        message: String,
+    },
 
     /// The server does not speak tus 1.0.0 (412).
     #[error("the server does not support tus 1.0.0 (it offers {0:?})")]
@@ -71,6 +75,13 @@ pub enum Error {
 fn is_local_file_error(kind: std::io::ErrorKind) -> bool {
     use std::io::ErrorKind as K;
     matches!(kind, K::PermissionDenied | K::NotFound | K::IsADirectory)
+}
+
+fn fmt_too_large(max: Option<u64>, message: &str) -> String {
+    match max {
+        Some(max) => format!(" ({max} bytes){}", fmt_message(message)),
+        None => format!(" (413){}", fmt_message(message)),
+    }
 }
 
 fn fmt_message(m: &str) -> String {

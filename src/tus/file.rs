@@ -73,13 +73,18 @@ impl FileSource {
     /// the file was edited, or another file took its name.
     pub async fn check_unchanged(&self) -> Result<(), Error> {
         let meta = tokio::fs::metadata(&self.path).await?;
-        if meta.len() != self.len
-            || (self.mtime.is_some() && meta.modified().ok() != self.mtime)
-            || (self.identity.is_some() && FileIdentity::of(&meta) != self.identity)
-        {
+        if !self.is(&meta) {
             return Err(Error::FileChanged);
         }
         Ok(())
+    }
+
+    /// Whether `meta` (of the path, or of a file opened from it) is this file as it was when
+    /// queued: the same size, modification time and identity.
+    pub fn is(&self, meta: &std::fs::Metadata) -> bool {
+        meta.len() == self.len
+            && (self.mtime.is_none() || meta.modified().ok() == self.mtime)
+            && (self.identity.is_none() || FileIdentity::of(meta) == self.identity)
     }
 }
 

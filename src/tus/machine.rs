@@ -9,7 +9,9 @@ use super::chunk::ChunkSizer;
 use super::error::Error;
 use super::protocol::{self, Capabilities, Created, TUS_VERSION};
 use super::status::{self, Meaning, Method};
-use super::step::{Machine, Reply, Step, head_answer, retry, retry_any, status_error};
+use super::step::{
+    Machine, Reply, Step, head_answer, reply_message, retry, retry_any, status_error,
+};
 use crate::retry::{Backoff, RetryPolicy};
 
 /// The `OPTIONS` request of discovery.
@@ -142,7 +144,8 @@ impl Machine for Creation {
             },
             Meaning::TooLarge => Step::Failed(Error::TooLarge {
                 size: self.len,
-                max: self.max_size.unwrap_or(0),
+                max: self.max_size,
+                message: reply_message(&reply),
             }),
             _ => retry(&mut self.backoff, status_error(Method::Post, &reply)),
         });

@@ -89,7 +89,11 @@ impl Capabilities {
     /// Refuses a file over `Tus-Max-Size` before anything is created.
     pub fn check_size(&self, size: u64) -> Result<(), Error> {
         match self.max_size {
-            Some(max) if size > max => Err(Error::TooLarge { size, max }),
+            Some(max) if size > max => Err(Error::TooLarge {
+                size,
+                max: Some(max),
+                message: String::new(),
+            }),
             _ => Ok(()),
         }
     }

@@ -90,17 +90,29 @@ pub fn status_error(method: Method, reply: &Reply) -> Error {
         let offered = protocol::header_str(&reply.headers, "tus-version").unwrap_or("");
         return Error::UnsupportedVersion(offered.to_string());
     }
-    let mut message: String = reply.message.trim().chars().take(300).collect();
-    if message.starts_with('<') {
-        message = String::new(); // an HTML error page says nothing a person can use
-    }
     Error::Status {
         method: method.name(),
         status: reply.status,
-        message,
+        message: reply_message(reply),
         retry_after: protocol::header_str(&reply.headers, "retry-after")
             .and_then(parse_retry_after),
     }
+}
+
+/// What an error answer said, as far as a person can use it: the `message` of a JSON error
+/// body (as Wix's servers answer), else its text; at most 300 characters, and nothing of an
+/// HTML error page.
+pub fn reply_message(reply: &Reply) -> String {
+    let text = reply.message.trim();
+    let json = serde_json::from_str::<serde_json::Value>(text).ok();
+    let text = json
+        .as_ref()
+        .and_then(|v| v.get("message")?.as_str())
+        .map_or(text, str::trim);
+    if text.starts_with('<') {
+        return String::new();
+    }
+    text.chars().take(300).collect()
 }
 
 /// Reads the answer to a `HEAD`.

@@ -54,10 +54,6 @@ pub enum Error {
     #[error("the server at {host} keeps redirecting (too many redirects)")]
     Redirects { host: String },
 
-    /// The file being sent could not be read to its end (the one-PUT upload).
-    #[error("could not read the file: {0}")]
-    LocalFile(#[source] std::io::Error),
-
     /// The request's owner stopped it (pause, cancel, shutdown).
     #[error("cancelled")]
     Cancelled,

@@ -1,9 +1,9 @@
 //! The plain (one-PUT) upload: `generate-upload-url` hands out a one-time upload URL, and
 //! `PUT {uploadUrl}?filename=…` with the raw bytes makes the file (two requests instead of the
-//! resumable flow's five). The body streams from disk through [`crate::file_stream`], as a tus
-//! PATCH does, under the same stall watchdog.
+//! resumable flow's five). The body is bytes the caller read whole (a small file's snapshot, so
+//! what is sent is one version of it, never a mix of two), sent through [`crate::file_stream`]
+//! under the stall watchdog a tus PATCH runs under.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,9 +18,8 @@ use crate::file_stream::{self, Interrupted, Observer};
 /// What a one-PUT upload sends.
 #[derive(Debug, Clone, Copy)]
 pub struct PutFile<'a> {
-    pub path: &'a Path,
-    /// The whole file; sent as `Content-Length`.
-    pub len: u64,
+    /// The whole file (its length is the `Content-Length`); shared, not copied.
+    pub bytes: &'a bytes::Bytes,
     /// `?filename=`.
     pub name: &'a str,
     /// `Content-Type`.
@@ -56,8 +55,8 @@ impl WixMediaClient {
             .ok_or_else(|| Error::BadResponse("no usable uploadUrl".into()))
     }
 
-    /// One `PUT {uploadUrl}?filename=…` of the whole file, streamed from disk (`progress` sees
-    /// the bytes go), with no Wix credentials: the URL authorizes it. Never retried here: the
+    /// One `PUT {uploadUrl}?filename=…` of the whole file (`progress` sees the bytes go), with
+    /// no Wix credentials: the URL authorizes it. Never retried here: the
     /// URL is one-time, so after a lost answer the caller looks for the file first. A PUT that
     /// moves no byte for `idle` fails as [`Error::Stalled`]; `cancel` ends it as
     /// [`Error::Cancelled`]. The answer is `{file}`, or the descriptor unwrapped.
@@ -72,29 +71,23 @@ impl WixMediaClient {
         let mut url = upload_url.clone();
         url.query_pairs_mut().append_pair("filename", file.name);
         let host = url.host_str().unwrap_or("the upload server").to_string();
-        let (body, state) =
-            file_stream::range_body(file.path.to_path_buf(), 0, file.len, None, progress);
+        let len = file.bytes.len();
+        let (body, state) = file_stream::bytes_body(file.bytes.clone(), progress);
         let req = self
             .transport
             .upload_http
             .put(url)
             .timeout(PUT_LIMIT)
             .header("Content-Type", file.mime_type)
-            .header("Content-Length", file.len)
+            .header("Content-Length", len)
             .body(body);
         let sent = file_stream::watch(
             async { self.transport.try_call(req).await.map_err(Watched::Wix) },
-            Some(state.clone()),
+            Some(state),
             idle,
             cancel,
         )
         .await;
-        if state.short.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(Error::LocalFile(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "the file ended before its size",
-            )));
-        }
         let bytes = match sent {
             Ok(b) => b,
             Err(Watched::Wix(e)) => return Err(e),

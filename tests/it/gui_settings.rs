@@ -96,41 +96,36 @@ fn a_save_that_fails_after_cancel_reopens_the_window_to_say_why() {
 /// Settings saved while the first connection is still being made: the new connection waits for
 /// that attempt and stops what it started; it never runs beside it (the two would race for the
 /// journal's lock, and whichever lost would say the data dir is in use).
-#[cfg(unix)]
 #[test]
 fn a_reconnect_while_connecting_waits_for_the_attempt_in_flight() {
-    use std::io::Write as _;
+    use std::sync::{Arc, Mutex, mpsc};
     let (rt, env) = runtime_and_sandbox();
     let data = env.path("app");
-    let opts = site_options(&rt, &env, &data, None);
-    // settings.json becomes a FIFO: the first attempt blocks reading it until the test writes.
-    let settings = data.join("settings.json");
-    let saved = std::fs::read(&settings).unwrap();
-    std::fs::remove_file(&settings).unwrap();
-    let made = std::process::Command::new("mkfifo")
-        .arg(&settings)
-        .status()
-        .expect("mkfifo");
-    assert!(made.success());
+    let mut opts = site_options(&rt, &env, &data, None);
+    // The first attempt is held while it sets up its engine, until the test lets it go (a
+    // FIFO in place of settings.json did this once; such a file is now refused at once).
+    let (entered_tx, entered) = mpsc::channel::<()>();
+    let (release, released) = mpsc::channel::<()>();
+    let first = Mutex::new(Some((entered_tx, released)));
+    let tune = opts.tune.take().expect("the tests' tuning");
+    opts.tune = Some(Arc::new(move |c| {
+        tune(c);
+        let held = first.lock().expect("lock").take();
+        if let Some((entered, released)) = held {
+            let _ = entered.send(());
+            let _ = released.recv_timeout(Duration::from_secs(30));
+        }
+    }));
     let mut h = harness(opts);
-    let (opened, reader_is_there) = std::sync::mpsc::channel();
-    let fifo = settings.clone();
-    std::thread::spawn(move || {
-        let writer = std::fs::OpenOptions::new().write(true).open(&fifo);
-        let _ = opened.send(writer);
-    });
-    let mut writer = reader_is_there
+    entered
         .recv_timeout(Duration::from_secs(10))
-        .expect("the first attempt reads the settings")
-        .expect("open the FIFO");
+        .expect("the first attempt is being made");
     open_settings(&mut h);
     h.get_by_label("Fixed chunk size").click();
     h.run_steps(2);
     h.get_by_label("Save").click();
-    // The save lands: settings.json is a file again, which a connection started now reads at
-    // once.
-    until(&mut h, "the save to replace the FIFO", 10, |_| {
-        std::fs::metadata(&settings).is_ok_and(|m| m.is_file())
+    until(&mut h, "the save", 10, |_| {
+        wixup::settings::Settings::load(&data).is_ok_and(|s| s.chunk_size_bytes.is_some())
     });
     // Nothing marks the moment by which a second connection would be up had it not waited, so
     // this is a quiet period: a connection to the sandbox is made in well under a second here.
@@ -142,8 +137,7 @@ fn a_reconnect_while_connecting_waits_for_the_attempt_in_flight() {
             h.state().target().is_some()
         },
     );
-    writer.write_all(&saved).unwrap();
-    drop(writer);
+    release.send(()).expect("the first attempt still waits");
     connected(&mut h);
     assert!(
         matches!(h.state().target(), Some(wixup::gui::Target::Sandbox { .. })),

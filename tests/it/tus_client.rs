@@ -232,7 +232,8 @@ async fn refuses_files_over_tus_max_size_before_creating() {
             err,
             tus::Error::TooLarge {
                 size: 2000,
-                max: 1000
+                max: Some(1000),
+                ..
             }
         ),
         "{err:?}"

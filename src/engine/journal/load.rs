@@ -54,6 +54,10 @@ pub(super) fn read(dir: &Path) -> Result<Found, JournalError> {
     };
     let path = dir.join(FILE_NAME);
     let legacy = dir.join(LEGACY_NAME);
+    // Reading a FIFO would wait, unkillable by Ctrl+C, for a writer that never comes.
+    for p in [&path, &legacy] {
+        not_a_file(p)?;
+    }
     let mut found = match std::fs::read(&path) {
         // A crash between writing the log and removing `journal.json`: the log has it all.
         Ok(bytes) => read_log(dir, &path, &bytes)?,
@@ -175,6 +179,17 @@ fn read_legacy(dir: &Path, path: &Path, bytes: &[u8]) -> Result<Found, JournalEr
         log: None,
         legacy: None,
     })
+}
+
+/// Refuses something in the journal's place that is not a regular file (a FIFO, a folder).
+pub(super) fn not_a_file(path: &Path) -> Result<(), JournalError> {
+    match crate::fs::not_regular(path) {
+        Some(what) => Err(JournalError::NotAFile {
+            path: path.to_path_buf(),
+            what,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Never lose it: keeps the unreadable file beside the new one, and starts empty.

@@ -11,6 +11,7 @@ const LOCK_NAME: &str = "wixup.lock";
 /// Takes the data dir's OS lock, or says who holds it.
 pub(super) fn lock_dir(dir: &Path) -> Result<File, JournalError> {
     let path = dir.join(LOCK_NAME);
+    super::load::not_a_file(&path)?;
     let io = |source| JournalError::Io {
         dir: dir.to_path_buf(),
         source,

@@ -145,7 +145,7 @@ async fn follow(
         id,
         state: JobState::Processing,
     });
-    let desc = match poll_ready(shared, file_id, IMPORT_FAILED, cancel).await? {
+    let desc = match poll_ready(shared, id, file_id, IMPORT_FAILED, reports, cancel).await? {
         Ok(d) => d,
         Err(e) => return Err(failed_on_site(reports, id, e).await),
     };

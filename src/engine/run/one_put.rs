@@ -10,6 +10,9 @@
 //! that lags would otherwise let a second copy be made). Wix refuses a used URL with 429: after
 //! a possible loss that means "look again"; otherwise it is a rate limit, waited out by time.
 //! Any other refusal (4xx) hands the job to the resumable flow.
+//!
+//! The body is a snapshot (`snapshot.rs`): the file read whole, found unchanged, hashed, and
+//! those bytes sent (again, after a loss): the file made is always one version the file had.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -18,7 +21,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::finalize::find_made;
 use super::progress::JobProgress;
-use crate::engine::describe::{failed, stop_for_tus_error, stop_for_wix_error};
+use super::snapshot::{self, Snapshot};
+use crate::engine::describe::{stop_for_tus_error, stop_for_wix_error};
 use crate::engine::job::{Job, PlainSession};
 use crate::engine::report::{self, Report, Reports, Stop};
 use crate::retry::{self, Backoff, RetryPolicy};
@@ -32,6 +36,8 @@ pub(super) struct Ctx<'a> {
     pub retry: &'a RetryPolicy,
     /// A PUT that moves no byte for this long is stalled (as a tus PATCH).
     pub put_idle: Duration,
+    /// Files below this size go by one PUT: the most a snapshot holds in memory.
+    pub one_put_below: u64,
 }
 
 /// How the one-PUT path ended when it did not stop the job.
@@ -63,6 +69,8 @@ pub(super) async fn run(
     // Look before sending: the last PUT to this URL may have made the file.
     let mut look = used;
     let mut plain = prepared.or_else(|| job.plain.clone());
+    // Read once, before the first PUT; every PUT of this run sends these bytes.
+    let mut body: Option<Snapshot> = None;
     loop {
         let p = match plain.take() {
             Some(p) => p,
@@ -72,25 +80,24 @@ pub(super) async fn run(
             && let Some(d) = look_for(ctx, job, &p, cancel).await?
         {
             tracing::info!(id = %job.id, file = %d.id, "one-PUT answer lost; the file is on the site");
-            return Ok(OnePut::File(Box::new(d)));
+            return Ok(found(d, body.as_ref(), &progress));
         }
-        check(file).await?;
-        let err = match transfer(ctx, job, file, &p, progress.clone(), cancel).await {
-            Ok(d) => {
-                check(file).await?;
-                return Ok(OnePut::File(Box::new(d)));
-            }
+        let snap = match &body {
+            Some(s) => s,
+            None => body.insert(
+                snapshot::take(file, ctx.one_put_below)
+                    .await
+                    .map_err(stop_for_tus_error)?,
+            ),
+        };
+        let err = match transfer(ctx, job, &snap.bytes, &p, progress.clone(), cancel).await {
+            // The bytes sent are the file as queued, whatever it holds by now.
+            Ok(d) => return Ok(found(d, Some(snap), &progress)),
             Err(wix_media::Error::Cancelled) => return Err(Stop::Interrupted),
-            Err(wix_media::Error::LocalFile(e)) => {
-                return Err(failed(
-                    "the file got shorter while it was uploading; add it again",
-                    &e.to_string(),
-                ));
-            }
             Err(e) if e.status() == Some(429) => {
                 // A used URL is refused like a rate limit: the file may be there.
                 if used && let Some(d) = look_for(ctx, job, &p, cancel).await? {
-                    return Ok(OnePut::File(Box::new(d)));
+                    return Ok(found(d, body.as_ref(), &progress));
                 }
                 plain = Some(p);
                 let Some(delay) = backoff.next_throttled_delay(e.retry_after()) else {
@@ -104,7 +111,7 @@ pub(super) async fn run(
             }
             Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => {
                 if used && let Some(d) = look_for(ctx, job, &p, cancel).await? {
-                    return Ok(OnePut::File(Box::new(d)));
+                    return Ok(found(d, body.as_ref(), &progress));
                 }
                 report::send_saved(reports, |saved| Report::Plain {
                     id: job.id,
@@ -128,6 +135,14 @@ pub(super) async fn run(
         };
         wait(reports, job, &backoff, delay, &err, cancel).await?;
     }
+}
+
+/// The file a PUT made: when this run sent it, from `sent`, whose MD5 it is verified with.
+fn found(d: FileDescriptor, sent: Option<&Snapshot>, progress: &JobProgress) -> OnePut {
+    if let Some(s) = sent {
+        progress.sent_snapshot(&s.md5);
+    }
+    OnePut::File(Box::new(d))
 }
 
 /// Says a retry is coming, and waits for it.
@@ -185,19 +200,18 @@ pub(super) async fn prepare(
     Ok(plain)
 }
 
-/// Step 2: the PUT of the whole file to the prepared URL, progress and MD5 as it streams.
+/// Step 2: the PUT of the whole file (its snapshot) to the prepared URL, with progress.
 pub(super) async fn transfer(
     ctx: &Ctx<'_>,
     job: &Job,
-    file: &FileSource,
+    bytes: &bytes::Bytes,
     plain: &PlainSession,
     progress: Arc<JobProgress>,
     cancel: &CancellationToken,
 ) -> Result<FileDescriptor, wix_media::Error> {
     let url = &plain.upload_url;
     let put = PutFile {
-        path: &file.path,
-        len: file.len,
+        bytes,
         name: &job.name,
         mime_type: &job.mime_type,
     };
@@ -226,11 +240,6 @@ async fn look_for(
         _ = cancel.cancelled() => return Err(Stop::Interrupted),
     };
     found.map_err(|e| stop_for_wix_error("Wix could not say whether the file was made", e))
-}
-
-/// The file must still be the one queued (size, time, identity).
-async fn check(file: &FileSource) -> Result<(), Stop> {
-    file.check_unchanged().await.map_err(stop_for_tus_error)
 }
 
 /// What Wix needs to know about the job's file to hand out an upload URL.

@@ -3,30 +3,32 @@
 
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::describe::{failed, stop_for_wix_error};
+use super::processing;
+use crate::engine::describe::stop_for_wix_error;
 use crate::engine::job::{JobError, JobId};
 use crate::engine::report::{self, Report, Reports, Stop};
 use crate::engine::shared::Shared;
 use crate::wix_media::{self, OperationStatus};
 
-/// Waits, through the shared poller, until Wix says READY or FAILED. `Ok(Err(..))`: Wix says
+/// Waits, through the shared poller, until Wix says READY or FAILED (said after a while, given
+/// up at the poll timeout: see `processing`). `Ok(Err(..))`: Wix says
 /// FAILED (the file will never be READY; `otherwise` is the message when Wix gives no reason, as
 /// it documents none); `Err`: stopped, or Wix could not be asked.
 pub(super) async fn poll_ready(
     shared: &Shared,
+    id: JobId,
     file_id: &str,
     otherwise: &str,
+    reports: &Reports,
     cancel: &CancellationToken,
 ) -> Result<Result<wix_media::FileDescriptor, JobError>, Stop> {
     let desc = tokio::select! {
         r = shared.poller.wait(file_id) => {
             r.map_err(|e| stop_for_wix_error("Wix could not report the file's status", e))?
         }
-        _ = tokio::time::sleep(shared.poll_timeout) => {
-            return Err(failed(
-                "Wix is still processing the file; it will appear in the Media Manager when ready",
-                "gave up polling get-files",
-            ));
+        // Said after a while; given up at the poll timeout, keeping the file id (resumable).
+        _ = processing::overdue(shared, id, reports) => {
+            return Err(processing::gave_up(shared.poll_timeout));
         }
         _ = cancel.cancelled() => return Err(Stop::Interrupted),
     };

@@ -20,6 +20,8 @@ pub(super) struct JobProgress {
     reports: Reports,
     last_sent_report: Mutex<Option<Instant>>,
     md5: StreamMd5,
+    /// The MD5 of the bytes a one-PUT sent from memory: the file's, whatever it holds now.
+    sent_md5: Mutex<Option<String>>,
 }
 
 /// The MD5 of the bytes as they stream, computed on its own thread: MD5 runs at about 700 MB/s
@@ -91,12 +93,23 @@ impl JobProgress {
             reports,
             last_sent_report: Mutex::new(None),
             md5: StreamMd5::default(),
+            sent_md5: Mutex::new(None),
         }
     }
 
-    /// The file's MD5: what streamed in order, plus whatever was not streamed (a resumed upload)
-    /// read from disk.
+    /// The file went up as a snapshot with this MD5: [`JobProgress::finish_md5`] answers it.
+    pub(super) fn sent_snapshot(&self, md5: &str) {
+        if let Ok(mut m) = self.sent_md5.lock() {
+            *m = Some(md5.to_string());
+        }
+    }
+
+    /// The file's MD5: a one-PUT's snapshot's, or what streamed in order plus whatever was not
+    /// streamed (a resumed upload) read from disk.
     pub(super) async fn finish_md5(&self, file: &FileSource) -> std::io::Result<String> {
+        if let Some(md5) = self.sent_md5.lock().ok().and_then(|m| m.clone()) {
+            return Ok(md5);
+        }
         let path: PathBuf = file.path.clone();
         let len = file.len;
         let streamed = self.md5.stop();

@@ -6,10 +6,10 @@
 
 use std::sync::Arc;
 
-use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use super::finalize::{Finalized, finalize};
+use super::gate::Gate;
 use super::one_put::{self, OnePut};
 use super::phase::{self, AfterFinalize, FinalizeAnswer, OnSendError, Phase};
 use super::poll::{failed_on_site, poll_ready};
@@ -22,28 +22,6 @@ use crate::engine::report::{self, Report, Reports, Stop};
 use crate::engine::shared::Shared;
 use crate::tus::FileSource;
 use crate::wix_media::{FileDescriptor, UploadTarget};
-
-/// When a worker may start sending: at once, or when the scheduler gives it a slot. Until then
-/// it only prepares (the REST calls and the tus creation, saved in the journal), so the link
-/// never idles between files.
-pub(crate) enum Gate {
-    Open,
-    Closed(oneshot::Receiver<()>),
-}
-
-impl Gate {
-    /// Waits for the slot; `Interrupted` when the job was paused, cancelled or shut down first.
-    async fn pass(self, cancel: &CancellationToken) -> Result<(), Stop> {
-        match self {
-            Gate::Open => Ok(()),
-            Gate::Closed(rx) => tokio::select! {
-                biased;
-                _ = cancel.cancelled() => Err(Stop::Interrupted),
-                r = rx => r.map_err(|_| Stop::Interrupted),
-            },
-        }
-    }
-}
 
 /// What a FAILED upload says when Wix gives no reason.
 const UPLOAD_FAILED: &str = "Wix could not process the file; check that its type is supported";
@@ -303,7 +281,16 @@ impl<'a> Upload<'a> {
         let file_id = self.file_id.clone().unwrap_or_default();
         let desc = match self.made.take() {
             Some(d) if !phase::needs_poll(Some(&d)) => *d,
-            _ => match poll_ready(self.shared, &file_id, UPLOAD_FAILED, self.cancel).await? {
+            _ => match poll_ready(
+                self.shared,
+                self.job.id,
+                &file_id,
+                UPLOAD_FAILED,
+                self.reports,
+                self.cancel,
+            )
+            .await?
+            {
                 Ok(d) => d,
                 Err(e) => return Err(failed_on_site(self.reports, self.id(), e).await),
             },
@@ -376,6 +363,7 @@ impl<'a> Upload<'a> {
             wix: &self.shared.wix,
             retry: &self.shared.api_retry,
             put_idle: self.shared.put_idle,
+            one_put_below: self.shared.one_put_below,
         }
     }
 

@@ -12,9 +12,10 @@ use super::runtime::Kind;
 use super::table::JobTable;
 use super::tuner::Tuner;
 use crate::engine::command::Command;
-use crate::engine::config::{EngineConfig, StartError};
+use crate::engine::config::{EngineConfig, StartError, StartMode};
 use crate::engine::dedupe::{Checked, Dedupe};
 use crate::engine::event::{Event, Notifier};
+use crate::engine::history_writer::HistoryWriter;
 use crate::engine::job::{Destination, JobId, JobOptions, JobState};
 use crate::engine::journal::{Journal, JournalWriter, WriterOptions};
 use crate::engine::poller::Poller;
@@ -55,6 +56,7 @@ pub(crate) fn spawn(
         wix,
         poller,
         poll_timeout: config.poll_timeout,
+        processing_notice_after: config.processing_notice_after,
         api_retry: config.api_retry.clone(),
         one_put_below: config.one_put_below,
         put_idle: config.tus.idle_timeout,
@@ -73,6 +75,11 @@ pub(crate) fn spawn(
         dir: config.data_dir.clone(),
         source,
     })?;
+    let history = HistoryWriter::spawn(config.data_dir.clone(), events.clone(), notifier.clone())
+        .map_err(|source| crate::engine::journal::JournalError::Io {
+        dir: config.data_dir.clone(),
+        source,
+    })?;
     let (reports_tx, reports_rx) = mpsc::unbounded_channel();
     let (walks_tx, walks_rx) = mpsc::unbounded_channel();
     let (checks_tx, checks_rx) = mpsc::unbounded_channel();
@@ -81,6 +88,7 @@ pub(crate) fn spawn(
         shared,
         data_dir: config.data_dir.clone(),
         journal,
+        history,
         next_id: 1,
         table: JobTable::default(),
         tuner: Tuner::new(config.parallel, Instant::now()),
@@ -95,17 +103,27 @@ pub(crate) fn spawn(
         checks_tx,
     };
     s.load(loaded, config.start);
+    let retry_failed = config.start == StartMode::ContinueAll;
     let dir = config.data_dir.clone();
     tokio::spawn(async move {
+        if retry_failed {
+            s.retry_failed().await;
+        }
         // Read once, off the actor's thread, before the first command is applied.
-        let entries = tokio::task::spawn_blocking(move || history::load(&dir))
-            .await
-            .ok()
-            .and_then(|r| {
-                r.map_err(|e| tracing::warn!(error = %e, "cannot read the upload history"))
-                    .ok()
-            })
-            .unwrap_or_default();
+        let read = tokio::task::spawn_blocking(move || history::load(&dir)).await;
+        let entries = match read {
+            Ok(Ok(entries)) => entries,
+            Ok(Err(e)) => {
+                s.emit(Event::History {
+                    unsaved: 0,
+                    message: format!(
+                        "cannot read the upload history ({e}); until it can be read, files already on your site are sent again"
+                    ),
+                });
+                Vec::new()
+            }
+            Err(_) => Vec::new(),
+        };
         s.dedupe.index = crate::history::Index::new(site, entries);
         // Before the first scheduling: restored queued files are checked like new ones.
         s.check_restored();
@@ -132,6 +150,8 @@ pub(super) struct Scheduler {
     pub(super) data_dir: PathBuf,
     /// Where the table's changes are saved, off the actor; it holds the data dir's lock.
     pub(super) journal: JournalWriter,
+    /// Where finished uploads are added to the history, off the actor.
+    pub(super) history: HistoryWriter,
     /// The id the next added file gets (ids are never reused, so the journal keeps it).
     pub(super) next_id: u64,
     /// Every job, with its worker, live figures and whether it is held.
@@ -194,6 +214,7 @@ impl Scheduler {
                     // The writer answers once all is on disk and it let go of the journal and
                     // its lock, so the caller can start another engine on the same data dir.
                     if let Some(done) = self.shutdown.take() {
+                        let done = self.history.close_then(done);
                         self.journal.close(done);
                     }
                     return;

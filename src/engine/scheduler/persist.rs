@@ -4,7 +4,7 @@ use tokio::sync::oneshot;
 
 use crate::engine::config::StartMode;
 use crate::engine::event::Event;
-use crate::engine::job::JobState;
+use crate::engine::job::{JobId, JobState};
 use crate::engine::journal::{Change, Loaded};
 
 use super::actor::Scheduler;
@@ -45,6 +45,29 @@ impl Scheduler {
                 !j.state.is_finished() || retryable
             })
         });
+    }
+
+    /// `wixup resume`: every failed job goes again, as Retry sends it (a file edited since is
+    /// sent as it is now; one Wix still processed is polled again). A file that is no longer
+    /// there stays failed, and the person reads how to go on.
+    pub(super) async fn retry_failed(&mut self) {
+        let failed: Vec<(JobId, std::path::PathBuf, bool)> = self
+            .table
+            .jobs()
+            .filter(|j| j.state == JobState::Failed)
+            .map(|j| (j.id, j.path.clone(), j.origin.is_link()))
+            .collect();
+        for (id, path, link) in failed {
+            if !link && tokio::fs::symlink_metadata(&path).await.is_err() {
+                let message = format!(
+                    "{} is no longer there, so its failed upload was not tried again; put it back and run `wixup resume` again, or upload it from where it is now with `wixup upload` (the window's queue can remove it)",
+                    crate::os_path::lossy(&path)
+                );
+                self.emit(Event::Note { id, message });
+                continue;
+            }
+            self.retry(id).await;
+        }
     }
 
     /// Hands the changed jobs to the journal writer and goes on at once: the actor never waits

@@ -6,7 +6,6 @@ use crate::engine::event::Event;
 use crate::engine::job::{JobId, JobResult, JobState};
 use crate::engine::report::{Report, Stop};
 use crate::engine::run::stage::remove_staged;
-use crate::history;
 
 use super::actor::Scheduler;
 use super::runtime::{Ended, Kind};
@@ -100,6 +99,7 @@ impl Scheduler {
                 }
                 self.save(Some(saved));
             }
+            Report::Note { id, message } => self.emit(Event::Note { id, message }),
             Report::FileFailed { id, saved } => {
                 if let Some(job) = self.table.job_mut(id) {
                     job.file_id = None;
@@ -187,12 +187,7 @@ impl Scheduler {
                             .is_some_and(|j| j.options.remove_location);
                         self.remember(&entry);
                         self.emit(Event::Recorded(Box::new(entry.clone())));
-                        let dir = self.data_dir.clone();
-                        tokio::task::spawn_blocking(move || {
-                            if let Err(e) = history::append(&dir, &entry) {
-                                tracing::warn!(error = %e, "cannot append to the upload history");
-                            }
-                        });
+                        self.history.append(entry);
                     }
                     self.emit(Event::Finished { id, result });
                 }

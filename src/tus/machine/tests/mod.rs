@@ -106,6 +106,15 @@ fn status_errors_keep_a_short_plain_message() {
         status_error(Method::Patch, &long),
         Error::Status { message, .. } if message.len() == 300
     ));
+    // A JSON error body (Wix's servers answer so) says its message.
+    let json = with_message(
+        reply(500, &[]),
+        r#"{"message":"could not store the file","details":{}}"#,
+    );
+    assert!(matches!(
+        status_error(Method::Patch, &json),
+        Error::Status { message, .. } if message == "could not store the file"
+    ));
 }
 
 #[test]

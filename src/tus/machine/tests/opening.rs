@@ -127,7 +127,8 @@ fn creation_refuses_a_file_over_tus_max_size_before_sending() {
         Creation::new(&c, &endpoint(), 101, 0, RetryPolicy::immediate(0)),
         Err(Error::TooLarge {
             size: 101,
-            max: 100
+            max: Some(100),
+            ..
         })
     ));
 }
@@ -191,9 +192,25 @@ fn creation_413_is_too_large() {
         created(&mut creation(&c, 10, 3), reply(413, &[])),
         Err(Error::TooLarge {
             size: 10,
-            max: 5000
+            max: Some(5000),
+            ..
         })
     ));
+}
+
+#[test]
+fn creation_413_without_a_stated_limit_keeps_the_servers_words() {
+    let c = caps(&["creation"], None);
+    let mut r = reply(413, &[]);
+    r.message = "the upload is larger than Tus-Max-Size".into();
+    match created(&mut creation(&c, 10, 3), r) {
+        Err(Error::TooLarge {
+            size: 10,
+            max: None,
+            message,
+        }) => assert_eq!(message, "the upload is larger than Tus-Max-Size"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -1,0 +1,270 @@
+//! Finished uploads into the history (`history.jsonl`), on a thread of its own so the actor
+//! never waits for the disk. An entry that cannot be written (a full disk, permissions, a FIFO
+//! in its place) is kept and written with the next one, on a try a second later, and once more
+//! when the engine stops. The person is told ([`Event::History`]) when entries wait, once they
+//! are written after all, and at the end when some never were: a file missing from the history
+//! is not recognized as already on the site, so a later upload sends it again.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use super::event::{Event, Notifier};
+use crate::history::{self, HistoryEntry};
+
+/// How soon entries that could not be written are tried again when nothing else comes.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+enum Msg {
+    Append(Box<HistoryEntry>),
+    /// The last try; then `done`, once `after` is answered too.
+    Close {
+        after: oneshot::Receiver<()>,
+        done: oneshot::Sender<()>,
+    },
+}
+
+/// The actor's end of the history's writer.
+pub(crate) struct HistoryWriter {
+    tx: mpsc::Sender<Msg>,
+}
+
+impl HistoryWriter {
+    pub(crate) fn spawn(
+        data_dir: PathBuf,
+        events: tokio::sync::mpsc::UnboundedSender<Event>,
+        notifier: Option<Notifier>,
+    ) -> std::io::Result<Self> {
+        let (tx, rx) = mpsc::channel();
+        let thread = Thread {
+            data_dir,
+            events,
+            notifier,
+            pending: Vec::new(),
+            told: false,
+        };
+        std::thread::Builder::new()
+            .name("wixup-history".into())
+            .spawn(move || thread.run(rx))?;
+        Ok(HistoryWriter { tx })
+    }
+
+    /// Queues a finished upload for the history. Never blocks.
+    pub(crate) fn append(&self, entry: HistoryEntry) {
+        if self.tx.send(Msg::Append(Box::new(entry))).is_err() {
+            tracing::warn!("the history writer has stopped; a finished upload is not in it");
+        }
+    }
+
+    /// Tries what still waits one last time (and says what is lost). Answers `done` once that
+    /// is over and the returned sender was answered (or dropped): the engine stops after both.
+    pub(crate) fn close_then(&self, done: oneshot::Sender<()>) -> oneshot::Sender<()> {
+        let (tx, after) = oneshot::channel();
+        if let Err(mpsc::SendError(Msg::Close { after, done })) =
+            self.tx.send(Msg::Close { after, done })
+        {
+            // The thread is gone: `done` follows `after` alone.
+            std::thread::spawn(move || {
+                let _ = after.blocking_recv();
+                let _ = done.send(());
+            });
+        }
+        tx
+    }
+}
+
+struct Thread {
+    data_dir: PathBuf,
+    events: tokio::sync::mpsc::UnboundedSender<Event>,
+    notifier: Option<Notifier>,
+    /// Entries not yet written, oldest first.
+    pending: Vec<HistoryEntry>,
+    /// The person was told entries wait; they hear again once all are written.
+    told: bool,
+}
+
+impl Thread {
+    fn run(mut self, rx: mpsc::Receiver<Msg>) {
+        loop {
+            let first = if self.pending.is_empty() {
+                rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
+            } else {
+                rx.recv_timeout(RETRY_AFTER)
+            };
+            let mut close = None;
+            match first {
+                Ok(msg) => self.take(msg, &mut close),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.write(true);
+                    return;
+                }
+            }
+            while let Ok(msg) = rx.try_recv() {
+                self.take(msg, &mut close);
+            }
+            self.write(close.is_some());
+            if let Some((after, done)) = close {
+                let _ = after.blocking_recv();
+                let _ = done.send(());
+                return;
+            }
+        }
+    }
+
+    fn take(&mut self, msg: Msg, close: &mut Option<(oneshot::Receiver<()>, oneshot::Sender<()>)>) {
+        match msg {
+            Msg::Append(entry) => self.pending.push(*entry),
+            Msg::Close { after, done } => *close = Some((after, done)),
+        }
+    }
+
+    /// Writes what waits, oldest first, one entry at a time (so one cut short by a full disk
+    /// never writes the ones before it twice). `last`: nothing will be tried after this.
+    fn write(&mut self, last: bool) {
+        let waited = self.pending.len();
+        let mut failed = None;
+        while let Some(entry) = self.pending.first() {
+            match history::append(&self.data_dir, entry) {
+                Ok(()) => {
+                    self.pending.remove(0);
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        let path = crate::os_path::lossy(&history::path(&self.data_dir));
+        let n = self.pending.len();
+        match failed {
+            None if self.told => {
+                self.told = false;
+                self.emit(
+                    0,
+                    format!(
+                        "the upload history {path} is written again: the {} that waited {} in it",
+                        uploads(waited),
+                        if waited == 1 { "is" } else { "are" }
+                    ),
+                );
+            }
+            None => {}
+            Some(e) => {
+                // The person is told through the event (once, and at the end), not at each try.
+                tracing::info!(error = %e, history = %path, "cannot append to the upload history");
+                if last {
+                    self.emit(n, format!(
+                        "{} could not be added to the upload history {path} ({e}) and {} not in it: a later upload of {} sends {} again. {}",
+                        uploads(n),
+                        if n == 1 { "is" } else { "are" },
+                        if n == 1 { "that file" } else { "those files" },
+                        if n == 1 { "it" } else { "them" },
+                        advice(&e)
+                    ));
+                } else if !self.told {
+                    self.told = true;
+                    self.emit(n, format!(
+                        "cannot add {} to the upload history {path} ({e}); Wixup keeps {} and tries again. {}",
+                        uploads(n),
+                        if n == 1 { "it" } else { "them" },
+                        advice(&e)
+                    ));
+                }
+            }
+        }
+    }
+
+    fn emit(&self, unsaved: usize, message: String) {
+        let message = message.trim_end().to_string();
+        if self
+            .events
+            .send(Event::History { unsaved, message })
+            .is_ok()
+            && let Some(n) = &self.notifier
+        {
+            n();
+        }
+    }
+}
+
+fn uploads(n: usize) -> String {
+    if n == 1 {
+        "1 finished upload".into()
+    } else {
+        format!("{n} finished uploads")
+    }
+}
+
+/// What to do about a write that failed (a FIFO's error already says it).
+fn advice(e: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::StorageFull | K::QuotaExceeded => "Free some space on its disk.",
+        K::PermissionDenied | K::ReadOnlyFilesystem => "Check that Wixup may write there.",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str) -> HistoryEntry {
+        HistoryEntry {
+            name: name.into(),
+            path: PathBuf::from(format!("/photos/{name}")),
+            file_id: format!("id-{name}"),
+            url: None,
+            thumbnail_url: None,
+            size_bytes: 1,
+            mime_type: "image/jpeg".into(),
+            verified: crate::engine::Verification::Verified,
+            image_size: None,
+            finished_unix: 1,
+            origin: crate::engine::OriginKind::Upload,
+            source_url: None,
+            site: None,
+            source_md5: None,
+            source_size: None,
+            location_removed: false,
+            location_checked: false,
+        }
+    }
+
+    /// A history that cannot be written (a folder in its place) keeps its entries, says so
+    /// once, writes them all once it can, and says that too.
+    #[test]
+    fn entries_wait_until_the_history_can_be_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = history::path(dir.path());
+        std::fs::create_dir(&blocker).unwrap();
+        let (events, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let w = HistoryWriter::spawn(dir.path().to_path_buf(), events, None).unwrap();
+        w.append(entry("a.jpg"));
+        let Some(Event::History { unsaved, message }) = rx.blocking_recv() else {
+            panic!("told")
+        };
+        assert_eq!(unsaved, 1);
+        assert!(message.contains("history.jsonl is a folder"), "{message}");
+        w.append(entry("b.jpg"));
+        std::fs::remove_dir(&blocker).unwrap();
+        let Some(Event::History { unsaved, message }) = rx.blocking_recv() else {
+            panic!("told again")
+        };
+        assert_eq!(unsaved, 0, "{message}");
+        assert!(message.contains("written again"), "{message}");
+        let names: Vec<String> = history::load(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(names, ["b.jpg", "a.jpg"]);
+        let (done_tx, done) = oneshot::channel();
+        let after = w.close_then(done_tx);
+        drop(after);
+        done.blocking_recv().expect("closed");
+    }
+}
