@@ -104,6 +104,7 @@
 //! static URL and thumbnails).
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod export;

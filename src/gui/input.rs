@@ -163,10 +163,7 @@ pub fn save_png(dir: &std::path::Path, img: &egui::ColorImage) -> Result<PathBuf
         .collect();
     let buf = image::RgbaImage::from_raw(w as u32, h as u32, rgba)
         .ok_or("the pasted image has an unexpected size")?;
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0);
+    let stamp = crate::clock::unix_now_ms();
     let path = dir.join(format!("pasted-{stamp}.png"));
     buf.save(&path).map_err(|e| e.to_string())?;
     Ok(path)

@@ -57,10 +57,7 @@ fn pixels(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn md5_of(bytes: &[u8]) -> String {
-    md5::Md5::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(md5::Md5::digest(bytes))
 }
 
 async fn upload(env: &Env, file: &Path, strip: bool, one_put_below: u64) -> JobResult {

@@ -279,10 +279,7 @@ impl Table {
 
 /// A new name beside the journal for what could not be read.
 fn aside_name(dir: &Path, what: &str, ext: &str) -> PathBuf {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = crate::clock::unix_now();
     let mut n = 0;
     loop {
         let name = if n == 0 {

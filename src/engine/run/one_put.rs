@@ -15,7 +15,7 @@
 //! those bytes sent (again, after a loss): the file made is always one version the file had.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
@@ -175,10 +175,7 @@ pub(super) async fn prepare(
     reports: &Reports,
     cancel: &CancellationToken,
 ) -> Result<PlainSession, Stop> {
-    let created_unix = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let created_unix = crate::clock::unix_now();
     let req = upload_request(job);
     let url = tokio::select! {
         r = ctx.wix.generate_upload_url(&req) => {

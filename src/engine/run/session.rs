@@ -89,12 +89,8 @@ async fn new_session(
             endpoint: target.endpoint,
             upload_token: target.upload_token,
             upload_url: created.url,
-            created_unix: Some(unix_now()),
-            expires_unix: created.expires.and_then(|e| {
-                e.duration_since(SystemTime::UNIX_EPOCH)
-                    .ok()
-                    .map(|d| d.as_secs())
-            }),
+            created_unix: Some(crate::clock::unix_now()),
+            expires_unix: created.expires.and_then(crate::clock::unix_secs),
         },
         created.offset,
     ))
@@ -102,11 +98,4 @@ async fn new_session(
 
 pub(super) async fn persist_session(reports: &Reports, id: JobId, session: Option<Session>) {
     report::send_saved(reports, |saved| Report::Session { id, session, saved }).await;
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }

@@ -107,18 +107,12 @@ impl Scheduler {
         if old.state != JobState::Done || already.not() {
             return;
         }
-        let mut job = old.clone();
+        let mut job = old.again(JobId(self.next_id));
+        self.next_id += 1;
+        // Asked to send it anew: it is not looked for again, even after a pause.
+        job.options.skip_duplicates = false;
         self.table.remove(id);
         self.emit(Event::Removed(id));
-        job.id = JobId(self.next_id);
-        self.next_id += 1;
-        job.state = JobState::Queued;
-        job.result = None;
-        job.file_id = None;
-        job.session = None;
-        job.plain = None;
-        job.acknowledged_bytes = 0;
-        job.error = None;
         self.emit(Event::JobAdded(Box::new(job.clone())));
         self.table.insert(job, false);
     }

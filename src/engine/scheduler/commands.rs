@@ -1,11 +1,9 @@
 //! The commands that change jobs: adding files (once walked), pause, resume, cancel, retry.
 
-use std::time::SystemTime;
-
 use super::actor::{Scheduler, Walked};
 use crate::engine::command::Command;
 use crate::engine::event::Event;
-use crate::engine::job::{Job, JobId, JobState, Origin, Session, unix_nanos};
+use crate::engine::job::{Job, JobId, JobState, Origin, Session};
 use crate::engine::run::stage::remove_staged;
 use crate::engine::walk::walk;
 
@@ -158,7 +156,7 @@ impl Scheduler {
         // A file edited since it was queued is uploaded anew, as it is now.
         let path = job.path.clone();
         if let Ok(meta) = tokio::fs::metadata(&path).await {
-            let mtime = meta.modified().ok().and_then(unix_nanos);
+            let mtime = meta.modified().ok().and_then(crate::clock::unix_nanos);
             let identity = crate::tus::FileIdentity::of(&meta);
             let edited = self.table.job(id).is_some_and(|job| {
                 meta.len() != job.size_bytes
@@ -211,32 +209,22 @@ impl Scheduler {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "file".into());
-            let job = Job {
+            let mime = mime_guess::from_path(&c.path)
+                .first_or_octet_stream()
+                .essence_str()
+                .to_string();
+            let mut job = Job::queued(
                 id,
-                origin: Origin::File,
-                mime_type: mime_guess::from_path(&c.path)
-                    .first_or_octet_stream()
-                    .essence_str()
-                    .to_string(),
+                Origin::File,
+                c.path,
                 name,
-                size_bytes: c.size,
-                mtime_unix_nanos: c.mtime.and_then(unix_nanos),
-                identity: c.identity,
-                destination: w.destination.clone(),
-                options: w.options,
-                state: JobState::Queued,
-                session: None,
-                plain: None,
-                file_id: None,
-                acknowledged_bytes: 0,
-                result: None,
-                error: None,
-                added_unix: SystemTime::now()
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0),
-                path: c.path,
-            };
+                mime,
+                w.destination.clone(),
+                w.options,
+            );
+            job.size_bytes = c.size;
+            job.mtime_unix_nanos = c.mtime.and_then(crate::clock::unix_nanos);
+            job.identity = c.identity;
             self.emit(Event::JobAdded(Box::new(job.clone())));
             self.table.insert(job, false);
             self.check_if_new(id);

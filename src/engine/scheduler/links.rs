@@ -3,7 +3,7 @@
 //! Imports move no bytes from here, so they do not take upload slots.
 
 use std::path::PathBuf;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use reqwest::Url;
 use tokio_util::sync::CancellationToken;
@@ -57,34 +57,22 @@ impl Scheduler {
             }
             let id = JobId(self.next_id);
             self.next_id += 1;
-            let job = Job {
-                id,
-                name: name_of(&url),
-                mime_type: mime_guess::from_path(url.path())
-                    .first_or_octet_stream()
-                    .essence_str()
-                    .to_string(),
-                origin: Origin::Link {
-                    url: url.to_string(),
-                },
-                path: path.clone(),
-                size_bytes: 0,
-                mtime_unix_nanos: None,
-                identity: None,
-                destination: destination.clone(),
-                options: Default::default(),
-                state: JobState::Queued,
-                session: None,
-                plain: None,
-                file_id: None,
-                acknowledged_bytes: 0,
-                result: None,
-                error: None,
-                added_unix: SystemTime::now()
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0),
+            let mime = mime_guess::from_path(url.path())
+                .first_or_octet_stream()
+                .essence_str()
+                .to_string();
+            let origin = Origin::Link {
+                url: url.to_string(),
             };
+            let job = Job::queued(
+                id,
+                origin,
+                path.clone(),
+                name_of(&url),
+                mime,
+                destination.clone(),
+                Default::default(),
+            );
             self.emit(Event::JobAdded(Box::new(job.clone())));
             self.table.insert(job, false);
             added.push(id);
