@@ -15,6 +15,7 @@ mod it {
     mod cli_format;
     mod cli_hardening;
     mod cli_import;
+    mod crate_map;
     mod dedupe;
     mod engine;
     mod engine_auto;

@@ -3,33 +3,34 @@
 //! on the tokio runtime and come back through channels or promises that `logic` polls.
 //!
 //! ```text
-//! app.rs             state (services, job mirror, view state, preferences, flows), the
-//!                    connection, event intake (eframe::App: logic, ui, save)
-//! services.rs        the runtime, data dir, keychain, repaint context and the engine connection
-//! frame.rs           one frame's layout: input, panels, windows; views return actions
-//! apply.rs           the actions applied after layout: commands, dialogs, tasks
-//! action.rs          what a view can ask for
-//! prefs.rs           the last tab and history search, kept in eframe's storage
-//! view.rs            top bar, tabs, banner and notices, drop zone, hover overlay
-//! queue_view.rs      the queue list (selection, scrolling) and the status bar
-//! rows.rs            one queue row (fixed height, virtualized) and its actions
-//! input.rs           drops, keyboard, paste (`file://` URIs, images, http(s) links)
-//! link_dialog.rs     "Add link…": a field for a link Wix imports
-//! quit.rs            confirm-on-quit while uploading, the engine stopped before closing
-//! settings_window.rs the Settings window's tasks: Test connection, folders, saving
-//! settings_form.rs   its form: connection, destination, upload options
-//! history_tab.rs     finished uploads from every run, searchable, selectable, copied as a block
-//! history_list.rs    what History lists: entries from the file and from `Recorded` events,
-//!                    the search and day filter, the selection (pure, unit-tested)
-//! history_rows.rs    one History entry (fixed height, virtualized)
-//! copy_menu.rs       the Copy controls of a file and of a block (text from engine::export)
-//! selection.rs       click, Ctrl/Shift+click and Ctrl+A selection, for the queue and History
-//! thumbs.rs          previews decoded off the UI thread (EXIF-aware), server thumbnails cached
-//! queue.rs           the window's copy of the queue, updated from engine events
-//! queue_row.rs       one job as its row shows it, from `JobAdded` and kept current by events
-//! backend.rs         the window's side of start-up (crate::startup), Test connection, folders
-//! format.rs          status lines, elided names, dates (pure, unit-tested)
-//! style.rs           colours, spacing, the icon and illustration from assets/
+//! app.rs              state (services, job mirror, view state, preferences, flows), the
+//!                     connection, event intake (eframe::App: logic, ui, save)
+//! services.rs         the runtime, data dir, keychain, repaint context and the engine connection
+//! frame.rs            one frame's layout: input, panels, windows; views return actions
+//! apply.rs            the actions applied after layout: commands, dialogs, tasks
+//! action.rs           what a view can ask for
+//! prefs.rs            the last tab and history search, kept in eframe's storage
+//! view.rs             top bar, tabs, banner and notices, drop zone, hover overlay
+//! queue_view.rs       the queue list (selection, scrolling) and the status bar
+//! rows.rs             one queue row (fixed height, virtualized) and its actions
+//! input.rs            drops, keyboard, paste (`file://` URIs, images, http(s) links)
+//! link_dialog.rs      "Add link…": a field for a link Wix imports
+//! quit.rs             confirm-on-quit while uploading, the engine stopped before closing
+//! settings_window.rs  the Settings window's tasks: Test connection, folders, saving
+//! settings_form.rs    its form: connection, destination, upload options
+//! history_tab.rs      finished uploads from every run, searchable, selectable, copied as a block
+//! history_list.rs     what History lists: entries from the file and from `Recorded` events,
+//!                     the search and day filter, the selection (pure, unit-tested)
+//! history_rows.rs     one History entry (fixed height, virtualized)
+//! copy_menu.rs        the Copy controls of a file and of a block (text from crate::export)
+//! notify.rs           one desktop notification when a batch ends in the background
+//! selection.rs        click, Ctrl/Shift+click and Ctrl+A selection, for the queue and History
+//! thumbs.rs           previews decoded off the UI thread (EXIF-aware), server thumbnails cached
+//! queue.rs            the window's copy of the queue, updated from engine events
+//! queue_row.rs        one job as its row shows it, from `JobAdded` and kept current by events
+//! backend.rs          the window's side of start-up (crate::startup), Test connection, folders
+//! format.rs           status lines, elided names, dates (pure, unit-tested)
+//! style.rs            colours, spacing, the icon and illustration from assets/
 //! ```
 
 mod action;
