@@ -5,11 +5,12 @@ use reqwest::Method;
 
 use super::client::{Cursor, WixMediaClient};
 use super::error::Error;
+use super::repeat::Repeat;
 use super::types::{Folder, Page};
-use crate::retry::Backoff;
 
 impl WixMediaClient {
-    /// One page of the folders under `parent_folder_id` (`media-root` when `None`).
+    /// One page of the folders under `parent_folder_id` (`media-root` when `None`). A read:
+    /// safe to repeat.
     pub async fn list_folders(
         &self,
         parent_folder_id: Option<&str>,
@@ -33,7 +34,9 @@ impl WixMediaClient {
         }
         let a: Answer = self
             .transport
-            .call("list folders", || self.api(Method::GET, url.clone()))
+            .call("list folders", Repeat::Safe, || {
+                self.api(Method::GET, url.clone())
+            })
             .await?;
         Ok(Page {
             items: a.folders,
@@ -41,10 +44,11 @@ impl WixMediaClient {
         })
     }
 
-    /// Creates a folder. A POST is not safe to repeat: it is retried at once only when the
-    /// request surely never reached the server (no connection, or 429); after any other
-    /// failure that may have created it (a reset, a stall, a 5xx), the folder is looked up
-    /// by name first, so a lost answer never makes a second folder.
+    /// Creates a folder. A POST Wix does not deduplicate, but the folder it made can be found
+    /// by name ([`Repeat::LookFirst`]): it is sent again at once only when the request surely
+    /// never reached the server (no connection, or 429); after any other failure that may
+    /// have created it (a reset, a stall, a 5xx), the folder is looked up by name first, so a
+    /// lost answer never makes a second folder.
     pub async fn create_folder(
         &self,
         display_name: &str,
@@ -60,33 +64,20 @@ impl WixMediaClient {
         if let Some(p) = parent_folder_id {
             body["parentFolderId"] = p.into();
         }
-        let mut backoff = Backoff::new(self.transport.retry.clone());
-        loop {
-            let err = match self
-                .transport
-                .call_once::<Answer>(
-                    "create folder",
-                    self.api(Method::POST, url.clone()).json(&body),
-                )
-                .await
-            {
-                Ok(a) => {
-                    return a.folder.ok_or_else(|| {
-                        Error::BadResponse("create folder: no folder in the answer".into())
-                    });
-                }
-                Err(e) => e,
-            };
-            if err.is_retryable()
-                && !err.surely_not_received()
-                && let Some(existing) = self.find_folder(display_name, parent_folder_id).await?
-            {
-                return Ok(existing);
-            }
-            self.transport
-                .wait_to_retry("create folder", err, &mut backoff)
-                .await?;
-        }
+        let look = Repeat::LookFirst(Box::new(move || {
+            Box::pin(async move {
+                let found = self.find_folder(display_name, parent_folder_id).await?;
+                Ok(found.map(|f| Answer { folder: Some(f) }))
+            })
+        }));
+        let a: Answer = self
+            .transport
+            .call("create folder", look, || {
+                self.api(Method::POST, url.clone()).json(&body)
+            })
+            .await?;
+        a.folder
+            .ok_or_else(|| Error::BadResponse("create folder: no folder in the answer".into()))
     }
 
     /// The folder called `display_name` directly under `parent_folder_id`, if there is one.
