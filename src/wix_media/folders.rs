@@ -1,12 +1,18 @@
-//! Media Manager folders: a page of them, one by name, and creating one without ever making
-//! two when an answer is lost.
+//! Media Manager folders: a page of them, all of them, one by name, and creating one without
+//! ever making two when an answer is lost.
+
+use std::ops::ControlFlow;
 
 use reqwest::Method;
 
 use super::client::{Cursor, WixMediaClient};
 use super::error::Error;
+use super::paging::{Paged, for_each_page};
 use super::repeat::Repeat;
 use super::types::{Folder, Page};
+
+/// Pages of folders read at most by a search for one folder.
+const MAX_FOLDER_PAGES: usize = 50;
 
 impl WixMediaClient {
     /// One page of the folders under `parent_folder_id` (`media-root` when `None`). A read:
@@ -42,6 +48,26 @@ impl WixMediaClient {
             items: a.folders,
             next_cursor: a.next_cursor.and_then(Cursor::next),
         })
+    }
+
+    /// The folders under `parent_folder_id` (`media-root` when `None`), from at most
+    /// `max_pages` pages: a site with more has the rest left out.
+    pub async fn folders_under(
+        &self,
+        parent_folder_id: Option<&str>,
+        max_pages: usize,
+    ) -> Result<Vec<Folder>, Error> {
+        let mut out = Vec::new();
+        for_each_page(
+            max_pages,
+            |cursor| async move { self.list_folders(parent_folder_id, cursor.as_deref()).await },
+            |folders| {
+                out.extend(folders);
+                ControlFlow::<()>::Continue(())
+            },
+        )
+        .await?;
+        Ok(out)
     }
 
     /// Creates a folder. A POST Wix does not deduplicate, but the folder it made can be found
@@ -80,29 +106,28 @@ impl WixMediaClient {
             .ok_or_else(|| Error::BadResponse("create folder: no folder in the answer".into()))
     }
 
-    /// The folder called `display_name` directly under `parent_folder_id`, if there is one.
+    /// The folder called `display_name` directly under `parent_folder_id`, if there is one
+    /// among the first [`MAX_FOLDER_PAGES`] pages.
     pub(super) async fn find_folder(
         &self,
         display_name: &str,
         parent_folder_id: Option<&str>,
     ) -> Result<Option<Folder>, Error> {
-        let mut cursor = None;
-        for _ in 0..50 {
-            let page = self
-                .list_folders(parent_folder_id, cursor.as_deref())
-                .await?;
-            if let Some(f) = page
-                .items
+        let walked = for_each_page(
+            MAX_FOLDER_PAGES,
+            |cursor| async move { self.list_folders(parent_folder_id, cursor.as_deref()).await },
+            |folders| match folders
                 .into_iter()
                 .find(|f| f.display_name.as_deref() == Some(display_name))
             {
-                return Ok(Some(f));
-            }
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
-        Ok(None)
+                Some(f) => ControlFlow::Break(f),
+                None => ControlFlow::Continue(()),
+            },
+        )
+        .await?;
+        Ok(match walked {
+            Paged::Stopped(f) => Some(f),
+            Paged::Complete | Paged::Truncated => None,
+        })
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! client (the calls; credentials), plain (the one-PUT upload), import, folders, find (a file
 //! whose finalize answer was lost); transport (sending, bounded reading, the one retry loop),
-//! repeat (how each call may be repeated after a failure: a pure table); error, types.
+//! repeat (how each call may be repeated after a failure: a pure table), paging (the one
+//! bounded walk over cursor-paged listings); error, types.
 //!
 //! `Authorization` and `wix-site-id` are sent to the API host only; the upload host (tus,
 //! finalize and the one-PUT upload) is authorized by the single-use upload token instead.
@@ -17,6 +18,7 @@ pub mod error;
 mod find;
 mod folders;
 pub mod import;
+mod paging;
 mod plain;
 mod repeat;
 mod transport;
