@@ -38,7 +38,10 @@
 //!                protocol (headers, metadata, offsets). I/O: client (the loop that executes
 //!                steps), wire (requests, under file_stream's stall check and body), checksum,
 //!                chunk, file; error (one flat enum whose predicates drive retries)
-//! wix_media/     the Wix Media Manager REST client: upload URLs, finalize, files, folders
+//! wix_media/     the Wix Media Manager REST client: client (upload URLs, finalize, files),
+//!                plain (one PUT), import, folders, find (a file whose answer was lost);
+//!                transport (the one retry loop), repeat (how each call may be repeated: a
+//!                pure table), paging (the one bounded walk over cursor pages); error, types
 //! retry          the retry schedule, count and sleep both clients use
 //!
 //! below the engine, beside the clients (no engine, no UI) ─────────────────────────────────
