@@ -92,7 +92,9 @@
 //!   folders            folders: listed, created, found
 //!   find               a file made by an upload whose answer was lost, looked for
 //!   import             imports from links (single and bulk)
-//!   transport          auth headers, retries, decoding
+//!   transport          auth headers, decoding, and the one retry loop
+//!   repeat             how each call may be repeated (a pure table)
+//!   paging             the one bounded walk over cursor pages
 //!   types              the JSON shapes, tolerant
 //!   error              Wix's error bodies, decoded
 //! retry                the retry schedule, count and sleep both clients use

@@ -125,21 +125,14 @@ pub async fn test_connection(base: Url, credentials: Credentials) -> Result<Stri
     })
 }
 
+/// Pages of folders the destination picker reads at most.
+const PICKER_PAGES: usize = 50;
+
 /// Every folder of the site, for the destination picker (paged, bounded).
 pub async fn folders(
     base: Url,
     credentials: Credentials,
 ) -> Result<Vec<crate::wix_media::Folder>, SiteError> {
     let client = WixMediaClient::new(base, credentials, RetryPolicy::immediate(1))?;
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..50 {
-        let page = client.list_folders(None, cursor.as_deref()).await?;
-        out.extend(page.items);
-        cursor = page.next_cursor;
-        if cursor.is_none() {
-            break;
-        }
-    }
-    Ok(out)
+    Ok(client.folders_under(None, PICKER_PAGES).await?)
 }

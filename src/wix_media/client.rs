@@ -7,10 +7,11 @@ use reqwest::{Method, Url};
 use serde::Serialize;
 
 use super::error::Error;
+use super::repeat::Repeat;
 use super::transport::Transport;
 use super::types::{FileDescriptor, Page};
 use crate::redact::ApiKey;
-use crate::retry::{Backoff, RetryPolicy};
+use crate::retry::RetryPolicy;
 
 /// What authorizes calls to the API host.
 #[derive(Debug, Clone)]
@@ -131,7 +132,8 @@ impl WixMediaClient {
             .header("wix-site-id", &self.credentials.site_id)
     }
 
-    /// Step 1: a tus endpoint and a single-use token for one file.
+    /// Step 1: a tus endpoint and a single-use token for one file. Safe to repeat: a token that
+    /// is never used costs nothing.
     pub async fn generate_resumable_upload_url(
         &self,
         req: &UploadRequest,
@@ -145,7 +147,7 @@ impl WixMediaClient {
         let url = self.api_url("/site-media/v1/files/generate-resumable-upload-url")?;
         let a: Answer = self
             .transport
-            .call("generate-resumable-upload-url", || {
+            .call("generate-resumable-upload-url", Repeat::Safe, || {
                 self.api(Method::POST, url.clone()).json(req)
             })
             .await?;
@@ -164,9 +166,10 @@ impl WixMediaClient {
     }
 
     /// Step 3: `PUT {uploadUrl}/{uploadToken}?filename=…` with `{}`. Goes to the upload host, so
-    /// no credentials. A lost answer is retried; a 429 is handed back at once: Wix's token is
-    /// one-time, so a repeat may be refused with it although the file was made (the caller
-    /// looks for the file before trying again, see [`WixMediaClient::find_file`]).
+    /// no credentials. A lost answer is retried ([`Repeat::NotOn429`]): the token is one-time, so
+    /// a repeat never makes a second file, but it may be refused with a 429 although the file
+    /// was made. So a 429 is handed back at once, and the caller looks for the file before
+    /// trying again, see [`WixMediaClient::find_file`].
     pub async fn finalize(
         &self,
         target: &UploadTarget,
@@ -178,46 +181,35 @@ impl WixMediaClient {
             .pop_if_empty()
             .push(&target.upload_token);
         url.query_pairs_mut().append_pair("filename", filename);
-        let mut backoff = Backoff::new(self.transport.retry.clone());
-        loop {
-            let put = self
-                .transport
-                .http
-                .put(url.clone())
-                .header("Content-Type", "application/json")
-                .body("{}");
-            let err = match self
-                .transport
-                .call_once::<FileAnswer>("finalize", put)
-                .await
-            {
-                Ok(a) => {
-                    return a.file.ok_or_else(|| {
-                        Error::BadResponse("finalize: no file in the answer".into())
-                    });
-                }
-                Err(e) if e.status() == Some(429) => return Err(e),
-                Err(e) => e,
-            };
-            self.transport
-                .wait_to_retry("finalize", err, &mut backoff)
-                .await?;
-        }
+        let a: FileAnswer = self
+            .transport
+            .call("finalize", Repeat::NotOn429, || {
+                self.transport
+                    .http
+                    .put(url.clone())
+                    .header("Content-Type", "application/json")
+                    .body("{}")
+            })
+            .await?;
+        a.file
+            .ok_or_else(|| Error::BadResponse("finalize: no file in the answer".into()))
     }
 
-    /// Step 4: the current descriptor of a file.
+    /// Step 4: the current descriptor of a file (a read: safe to repeat).
     pub async fn get_file(&self, file_id: &str) -> Result<FileDescriptor, Error> {
         let mut url = self.api_url("/site-media/v1/files/get-file-by-id")?;
         url.query_pairs_mut().append_pair("fileId", file_id);
         let a: FileAnswer = self
             .transport
-            .call("get-file-by-id", || self.api(Method::GET, url.clone()))
+            .call("get-file-by-id", Repeat::Safe, || {
+                self.api(Method::GET, url.clone())
+            })
             .await?;
         a.file
             .ok_or_else(|| Error::BadResponse("get-file-by-id: no file in the answer".into()))
     }
 
-    /// Several descriptors in one request.
+    /// Several descriptors in one request (a read, though a POST: safe to repeat).
     pub async fn get_files(&self, file_ids: &[String]) -> Result<Vec<FileDescriptor>, Error> {
         #[derive(serde::Deserialize, Default)]
         #[serde(default)]
@@ -228,14 +220,15 @@ impl WixMediaClient {
         let body = serde_json::json!({ "fileIds": file_ids });
         let a: Answer = self
             .transport
-            .call("get-files", || {
+            .call("get-files", Repeat::Safe, || {
                 self.api(Method::POST, url.clone()).json(&body)
             })
             .await?;
         Ok(a.files)
     }
 
-    /// One page of the files in a folder (`media-root` when `None`), newest first.
+    /// One page of the files in a folder (`media-root` when `None`), newest first (a read: safe
+    /// to repeat).
     pub async fn list_files(
         &self,
         parent_folder_id: Option<&str>,
@@ -263,7 +256,9 @@ impl WixMediaClient {
         }
         let a: Answer = self
             .transport
-            .call("list files", || self.api(Method::GET, url.clone()))
+            .call("list files", Repeat::Safe, || {
+                self.api(Method::GET, url.clone())
+            })
             .await?;
         Ok(Page {
             items: a.files,

@@ -3,8 +3,11 @@
 //! then looked for where it went, by name and size, among the files made since its upload
 //! began.
 
+use std::ops::ControlFlow;
+
 use super::client::WixMediaClient;
 use super::error::Error;
+use super::paging::{Paged, for_each_page};
 use super::types::FileDescriptor;
 
 /// Files made this long before the upload began still count (the clocks of this machine and
@@ -39,7 +42,7 @@ impl WixMediaClient {
         place: Place<'_>,
         wanted: Wanted<'_>,
     ) -> Result<Option<FileDescriptor>, Error> {
-        let folder = match place {
+        let folder_id = match place {
             Place::Folder(id) => id.map(str::to_string),
             Place::Path(path) => match self.folder_at(path).await? {
                 Some(id) => Some(id),
@@ -50,45 +53,40 @@ impl WixMediaClient {
         let since = wanted
             .since_unix
             .map(|s| i64::try_from(s).unwrap_or(i64::MAX / 2_000) * 1000 - CLOCK_SLACK_MS);
-        let mut cursor = None;
+        let folder = folder_id.as_deref();
         let mut best: Option<(i64, FileDescriptor)> = None;
-        let mut complete = false;
-        for _ in 0..MAX_PAGES {
-            let page = self
-                .list_files(folder.as_deref(), cursor.as_deref(), 100)
-                .await?;
-            // Listed by `updatedDate`, newest first, and a file is updated no earlier than it
-            // is made: once one was last updated before the upload began, so were the rest.
-            let mut older = false;
-            for f in page.items {
-                let updated = f.updated_date.as_deref().and_then(unix_millis);
-                if let (Some(since), Some(u)) = (since, updated)
-                    && u < since
-                {
-                    older = true;
-                    break;
+        let walked = for_each_page(
+            MAX_PAGES,
+            |cursor| async move { self.list_files(folder, cursor.as_deref(), 100).await },
+            |files| {
+                // Listed by `updatedDate`, newest first, and a file is updated no earlier than
+                // it is made: once one was last updated before the upload began, so were the
+                // rest.
+                for f in files {
+                    let updated = f.updated_date.as_deref().and_then(unix_millis);
+                    if let (Some(since), Some(u)) = (since, updated)
+                        && u < since
+                    {
+                        return ControlFlow::Break(());
+                    }
+                    let created = f.created_date.as_deref().and_then(unix_millis);
+                    if let (Some(since), Some(c)) = (since, created)
+                        && c < since
+                    {
+                        continue;
+                    }
+                    let same = f.display_name.as_deref() == Some(wanted.display_name)
+                        && f.size_in_bytes == Some(wanted.size_bytes);
+                    let when = created.unwrap_or(i64::MIN);
+                    if same && best.as_ref().is_none_or(|(b, _)| when > *b) {
+                        best = Some((when, f));
+                    }
                 }
-                let created = f.created_date.as_deref().and_then(unix_millis);
-                if let (Some(since), Some(c)) = (since, created)
-                    && c < since
-                {
-                    continue;
-                }
-                let same = f.display_name.as_deref() == Some(wanted.display_name)
-                    && f.size_in_bytes == Some(wanted.size_bytes);
-                let when = created.unwrap_or(i64::MIN);
-                if same && best.as_ref().is_none_or(|(b, _)| when > *b) {
-                    best = Some((when, f));
-                }
-            }
-            match page.next_cursor {
-                Some(c) if !older => cursor = Some(c),
-                _ => {
-                    complete = true;
-                    break;
-                }
-            }
-        }
+                ControlFlow::Continue(())
+            },
+        )
+        .await?;
+        let complete = walked != Paged::Truncated;
         match best {
             Some((_, f)) => Ok(Some(f)),
             None if complete => Ok(None),

@@ -1,15 +1,22 @@
-//! Media Manager folders: a page of them, one by name, and creating one without ever making
-//! two when an answer is lost.
+//! Media Manager folders: a page of them, all of them, one by name, and creating one without
+//! ever making two when an answer is lost.
+
+use std::ops::ControlFlow;
 
 use reqwest::Method;
 
 use super::client::{Cursor, WixMediaClient};
 use super::error::Error;
+use super::paging::{Paged, for_each_page};
+use super::repeat::Repeat;
 use super::types::{Folder, Page};
-use crate::retry::Backoff;
+
+/// Pages of folders read at most by a search for one folder.
+const MAX_FOLDER_PAGES: usize = 50;
 
 impl WixMediaClient {
-    /// One page of the folders under `parent_folder_id` (`media-root` when `None`).
+    /// One page of the folders under `parent_folder_id` (`media-root` when `None`). A read:
+    /// safe to repeat.
     pub async fn list_folders(
         &self,
         parent_folder_id: Option<&str>,
@@ -33,7 +40,9 @@ impl WixMediaClient {
         }
         let a: Answer = self
             .transport
-            .call("list folders", || self.api(Method::GET, url.clone()))
+            .call("list folders", Repeat::Safe, || {
+                self.api(Method::GET, url.clone())
+            })
             .await?;
         Ok(Page {
             items: a.folders,
@@ -41,10 +50,31 @@ impl WixMediaClient {
         })
     }
 
-    /// Creates a folder. A POST is not safe to repeat: it is retried at once only when the
-    /// request surely never reached the server (no connection, or 429); after any other
-    /// failure that may have created it (a reset, a stall, a 5xx), the folder is looked up
-    /// by name first, so a lost answer never makes a second folder.
+    /// The folders under `parent_folder_id` (`media-root` when `None`), from at most
+    /// `max_pages` pages: a site with more has the rest left out.
+    pub async fn folders_under(
+        &self,
+        parent_folder_id: Option<&str>,
+        max_pages: usize,
+    ) -> Result<Vec<Folder>, Error> {
+        let mut out = Vec::new();
+        for_each_page(
+            max_pages,
+            |cursor| async move { self.list_folders(parent_folder_id, cursor.as_deref()).await },
+            |folders| {
+                out.extend(folders);
+                ControlFlow::<()>::Continue(())
+            },
+        )
+        .await?;
+        Ok(out)
+    }
+
+    /// Creates a folder. A POST Wix does not deduplicate, but the folder it made can be found
+    /// by name ([`Repeat::LookFirst`]): it is sent again at once only when the request surely
+    /// never reached the server (no connection, or 429); after any other failure that may
+    /// have created it (a reset, a stall, a 5xx), the folder is looked up by name first, so a
+    /// lost answer never makes a second folder.
     pub async fn create_folder(
         &self,
         display_name: &str,
@@ -60,58 +90,44 @@ impl WixMediaClient {
         if let Some(p) = parent_folder_id {
             body["parentFolderId"] = p.into();
         }
-        let mut backoff = Backoff::new(self.transport.retry.clone());
-        loop {
-            let err = match self
-                .transport
-                .call_once::<Answer>(
-                    "create folder",
-                    self.api(Method::POST, url.clone()).json(&body),
-                )
-                .await
-            {
-                Ok(a) => {
-                    return a.folder.ok_or_else(|| {
-                        Error::BadResponse("create folder: no folder in the answer".into())
-                    });
-                }
-                Err(e) => e,
-            };
-            if err.is_retryable()
-                && !err.surely_not_received()
-                && let Some(existing) = self.find_folder(display_name, parent_folder_id).await?
-            {
-                return Ok(existing);
-            }
-            self.transport
-                .wait_to_retry("create folder", err, &mut backoff)
-                .await?;
-        }
+        let look = Repeat::LookFirst(Box::new(move || {
+            Box::pin(async move {
+                let found = self.find_folder(display_name, parent_folder_id).await?;
+                Ok(found.map(|f| Answer { folder: Some(f) }))
+            })
+        }));
+        let a: Answer = self
+            .transport
+            .call("create folder", look, || {
+                self.api(Method::POST, url.clone()).json(&body)
+            })
+            .await?;
+        a.folder
+            .ok_or_else(|| Error::BadResponse("create folder: no folder in the answer".into()))
     }
 
-    /// The folder called `display_name` directly under `parent_folder_id`, if there is one.
+    /// The folder called `display_name` directly under `parent_folder_id`, if there is one
+    /// among the first [`MAX_FOLDER_PAGES`] pages.
     pub(super) async fn find_folder(
         &self,
         display_name: &str,
         parent_folder_id: Option<&str>,
     ) -> Result<Option<Folder>, Error> {
-        let mut cursor = None;
-        for _ in 0..50 {
-            let page = self
-                .list_folders(parent_folder_id, cursor.as_deref())
-                .await?;
-            if let Some(f) = page
-                .items
+        let walked = for_each_page(
+            MAX_FOLDER_PAGES,
+            |cursor| async move { self.list_folders(parent_folder_id, cursor.as_deref()).await },
+            |folders| match folders
                 .into_iter()
                 .find(|f| f.display_name.as_deref() == Some(display_name))
             {
-                return Ok(Some(f));
-            }
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
-        Ok(None)
+                Some(f) => ControlFlow::Break(f),
+                None => ControlFlow::Continue(()),
+            },
+        )
+        .await?;
+        Ok(match walked {
+            Paged::Stopped(f) => Some(f),
+            Paged::Complete | Paged::Truncated => None,
+        })
     }
 }

@@ -2,16 +2,18 @@
 //! `bulk/files/import-v2` for up to [`BULK_IMPORT_MAX`] at once. Both answer at once, the file
 //! usually PENDING; [`WixMediaClient::get_file`] tells when it is READY.
 //!
-//! An import is a POST Wix does not deduplicate: it is sent again only when it surely never
-//! reached the server (no connection, 429), never after an answer may have been lost.
+//! An import is a POST Wix does not deduplicate, and the file it made cannot be told from one an
+//! earlier import of the same link made: it is sent again only when it surely never reached the
+//! server (no connection, 429), never after an answer may have been lost
+//! ([`Repeat::OnlyIfNotReceived`]).
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
 use super::client::WixMediaClient;
 use super::error::Error;
+use super::repeat::Repeat;
 use super::types::FileDescriptor;
-use crate::retry::Backoff;
 
 /// The most links one bulk import may carry.
 pub const BULK_IMPORT_MAX: usize = 100;
@@ -82,7 +84,8 @@ impl WixMediaClient {
     pub async fn import_file(&self, req: &ImportRequest) -> Result<FileDescriptor, Error> {
         let url = self.api_url("/site-media/v1/files/import")?;
         let a: FileAnswer = self
-            .post_once_received("import file", || {
+            .transport
+            .call("import file", Repeat::OnlyIfNotReceived, || {
                 self.api(Method::POST, url.clone()).json(req)
             })
             .await?;
@@ -110,32 +113,12 @@ impl WixMediaClient {
         let url = self.api_url("/site-media/v1/bulk/files/import-v2")?;
         let body = serde_json::json!({ "importFileRequests": reqs, "returnEntity": true });
         let a: BulkAnswer = self
-            .post_once_received("bulk import", || {
+            .transport
+            .call("bulk import", Repeat::OnlyIfNotReceived, || {
                 self.api(Method::POST, url.clone()).json(&body)
             })
             .await?;
         Ok(match_results(reqs.len(), a.results))
-    }
-
-    /// A POST that is sent again only while it surely never reached the server.
-    async fn post_once_received<T: serde::de::DeserializeOwned>(
-        &self,
-        what: &str,
-        build: impl Fn() -> reqwest::RequestBuilder,
-    ) -> Result<T, Error> {
-        let mut backoff = Backoff::new(self.transport.retry.clone());
-        loop {
-            let err = match self.transport.call_once::<T>(what, build()).await {
-                Ok(a) => return Ok(a),
-                Err(e) => e,
-            };
-            if !err.surely_not_received() {
-                return Err(err);
-            }
-            self.transport
-                .wait_to_retry(what, err, &mut backoff)
-                .await?;
-        }
     }
 }
 

@@ -1,6 +1,11 @@
 //! The Wix Media Manager REST client: resumable and one-PUT upload URLs, the one-PUT upload itself,
 //! finalize, file descriptors, folders.
 //!
+//! client (the calls; credentials), plain (the one-PUT upload), import, folders, find (a file
+//! whose finalize answer was lost); transport (sending, bounded reading, the one retry loop),
+//! repeat (how each call may be repeated after a failure: a pure table), paging (the one
+//! bounded walk over cursor-paged listings); error, types.
+//!
 //! `Authorization` and `wix-site-id` are sent to the API host only; the upload host (tus,
 //! finalize and the one-PUT upload) is authorized by the single-use upload token instead.
 
@@ -13,7 +18,9 @@ pub mod error;
 mod find;
 mod folders;
 pub mod import;
+mod paging;
 mod plain;
+mod repeat;
 mod transport;
 pub mod types;
 

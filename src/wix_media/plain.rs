@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::client::{FileAnswer, UploadRequest, WixMediaClient};
 use super::error::Error;
+use super::repeat::Repeat;
 use super::types::FileDescriptor;
 use crate::file_stream::{self, Interrupted, Observer};
 
@@ -46,7 +47,7 @@ impl WixMediaClient {
         let url = self.api_url("/site-media/v1/files/generate-upload-url")?;
         let a: Answer = self
             .transport
-            .call("generate-upload-url", || {
+            .call("generate-upload-url", Repeat::Safe, || {
                 self.api(Method::POST, url.clone()).json(&body)
             })
             .await?;

@@ -1,5 +1,5 @@
-//! How a REST call goes out: sent, its answer read within a size limit, decoded, and retried on
-//! the shared schedule of [`crate::retry`] when the failure is transient.
+//! How a REST call goes out: sent, its answer read within a size limit, decoded, and repeated
+//! after a failure as the call's [`Repeat`] allows, on the shared schedule of [`crate::retry`].
 
 use std::time::Duration;
 
@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
 use super::error::Error;
+use super::repeat::{Failure, Next, Repeat};
 use crate::retry::{self, Backoff, RetryPolicy, parse_retry_after};
 
 /// The largest REST answer read: a page of 100 file descriptors is well under 1 MiB.
@@ -28,11 +29,12 @@ pub(super) struct Transport {
 }
 
 impl Transport {
-    /// Sends a request (rebuilt for each attempt) with retries, and decodes a JSON answer.
-    /// Only for calls that are safe to repeat (reads, and writes the server deduplicates).
+    /// Sends a request (rebuilt for each attempt) and decodes its JSON answer, repeated after a
+    /// failure as `repeat` allows: the one loop that carries out [`Repeat::after`].
     pub async fn call<T: DeserializeOwned>(
         &self,
         what: &str,
+        repeat: Repeat<'_, T>,
         build: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<T, Error> {
         let mut backoff = Backoff::new(self.retry.clone());
@@ -41,13 +43,23 @@ impl Transport {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
+            match repeat.after(Failure::of(&err)) {
+                Next::GiveUp => return Err(err),
+                Next::Retry => {}
+                Next::LookFirst => {
+                    if let Some(found) = repeat.look().await? {
+                        tracing::debug!(what, error = %err, "wix: answer lost; found what it made");
+                        return Ok(found);
+                    }
+                }
+            }
             self.wait_to_retry(what, err, &mut backoff).await?;
         }
     }
 
-    /// Sleeps before the next attempt, or hands back the error when it is final or the retries
-    /// ran out.
-    pub async fn wait_to_retry(
+    /// Sleeps before the next attempt, or hands back the error when the retries ran out (a 429
+    /// is waited out by time, not by count).
+    async fn wait_to_retry(
         &self,
         what: &str,
         err: Error,
@@ -69,7 +81,7 @@ impl Transport {
     }
 
     /// One attempt, decoded.
-    pub async fn call_once<T: DeserializeOwned>(
+    async fn call_once<T: DeserializeOwned>(
         &self,
         what: &str,
         req: reqwest::RequestBuilder,

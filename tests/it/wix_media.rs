@@ -164,3 +164,31 @@ async fn folders_and_listing_with_paging() {
     let empty = c.list_files(None, None, 10).await.expect("files");
     assert!(empty.items.is_empty() && empty.next_cursor.is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn folder_listings_are_walked_page_by_page_within_a_bound() {
+    // The sandbox pages folders 50 at a time: 110 of them take three pages.
+    let env = Env::start().await;
+    let c = good(&env);
+    for i in 0..110 {
+        c.create_folder(&format!("f{i:03}"), None)
+            .await
+            .expect("folder");
+    }
+    let all = c.folders_under(None, 50).await.expect("all");
+    assert_eq!(all.len(), 110);
+    let cut = c.folders_under(None, 2).await.expect("two pages");
+    assert_eq!(cut.len(), 100, "at most two pages read");
+    // A lost answer: the folder is made (sorted last, on the third page) and looked for
+    // across the pages before anything is sent again.
+    env.sandbox.faults.add(Rule::nth(
+        Some(Method::POST),
+        "/site-media/v1/folders",
+        1,
+        FaultKind::DropConnection { after_bytes: 0 },
+    ));
+    let made = c.create_folder("zz", None).await.expect("found");
+    let all = c.folders_under(None, 50).await.expect("all");
+    assert_eq!(all.len(), 111, "not made twice");
+    assert_eq!(all.last().map(|f| &f.id), Some(&made.id));
+}
