@@ -87,9 +87,10 @@ pub(super) async fn stage(
     job.map_err(|why| {
         failed(
             &format!(
-                "Could not remove the location from {name} ({why}); it was not sent. \
-                 Upload it with --keep-location (or turn off \"Remove location from photos\") \
-                 to send it as it is."
+                "Could not remove the location from {name} ({why}); it was not sent. To send it \
+                 with its location, turn off \"Remove location from photos\" in Settings and add \
+                 the file again (wixup upload --keep-location on the command line); Retry keeps \
+                 the choice it was queued with."
             ),
             "location stripping failed",
         )

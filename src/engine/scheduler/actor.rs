@@ -343,7 +343,14 @@ impl Scheduler {
 
     /// Stops whatever runs for `id` (its worker winds down; a check's answer is dropped).
     pub(super) fn stop_worker(&mut self, id: JobId) {
+        let was_checking = self.table.kind(id) == Some(Kind::Checking);
         self.table.stop(id);
+        if was_checking {
+            self.emit(Event::Checking {
+                id,
+                checking: false,
+            });
+        }
     }
 
     pub(super) fn ids(&self) -> Vec<JobId> {
