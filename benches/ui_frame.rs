@@ -91,20 +91,9 @@ fn main() {
             path: files_dir(dir.path()).join(&name),
             file_id: format!("f{i:05}~mv2.jpg"),
             url: Some(format!("{}media/f{i:05}~mv2.jpg", sb.local_url())),
-            thumbnail_url: None,
             size_bytes: 2_000_000 + i,
-            mime_type: "image/jpeg".into(),
-            verified: wixup::engine::Verification::Verified,
             image_size: Some((4000, 3000)),
-            finished_unix: 1_790_000_000 + i * 864,
-            origin: wixup::engine::OriginKind::Upload,
-            source_url: None,
-            site: None,
-            source_md5: None,
-            source_size: None,
-            location_removed: false,
-            location_checked: false,
-            name,
+            ..wixup::history::HistoryEntry::example(&name, 1_790_000_000 + i * 864)
         };
         wixup::history::append(&data, &entry).unwrap();
     }

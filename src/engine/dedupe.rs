@@ -17,6 +17,8 @@ use crate::wix_media::WixMediaClient;
 /// The answer of one check: the earlier upload's result, or `None` (upload it).
 pub(super) struct Checked {
     pub(super) id: JobId,
+    /// Which check of the job this answers.
+    pub(super) seq: u64,
     pub(super) found: Option<JobResult>,
 }
 

@@ -213,25 +213,7 @@ mod tests {
     use super::*;
 
     fn entry(name: &str) -> HistoryEntry {
-        HistoryEntry {
-            name: name.into(),
-            path: PathBuf::from(format!("/photos/{name}")),
-            file_id: format!("id-{name}"),
-            url: None,
-            thumbnail_url: None,
-            size_bytes: 1,
-            mime_type: "image/jpeg".into(),
-            verified: crate::engine::Verification::Verified,
-            image_size: None,
-            finished_unix: 1,
-            origin: crate::engine::OriginKind::Upload,
-            source_url: None,
-            site: None,
-            source_md5: None,
-            source_size: None,
-            location_removed: false,
-            location_checked: false,
-        }
+        HistoryEntry::example(name, 1)
     }
 
     /// A history that cannot be written (a folder in its place) keeps its entries, says so

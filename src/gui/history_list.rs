@@ -231,27 +231,11 @@ fn passes(s: &Shown, needle: &str, day: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{OriginKind, Verification};
 
     fn entry(name: &str, finished_unix: u64) -> HistoryEntry {
         HistoryEntry {
-            name: name.into(),
             path: name.into(),
-            file_id: format!("id-{name}"),
-            url: Some(format!("https://example.com/{name}")),
-            thumbnail_url: None,
-            size_bytes: 1,
-            mime_type: "image/jpeg".into(),
-            verified: Verification::Verified,
-            image_size: None,
-            finished_unix,
-            origin: OriginKind::Upload,
-            source_url: None,
-            site: None,
-            source_md5: None,
-            source_size: None,
-            location_removed: false,
-            location_checked: false,
+            ..HistoryEntry::example(name, finished_unix)
         }
     }
 

@@ -45,6 +45,34 @@ pub struct HistoryEntry {
     pub location_checked: bool,
 }
 
+impl HistoryEntry {
+    /// An upload of the JPEG `name` that finished at `finished_unix`, verified, with its URL
+    /// under `https://example.com/`: what tests and benchmarks start from (they set the fields
+    /// they are about).
+    #[doc(hidden)]
+    pub fn example(name: &str, finished_unix: u64) -> Self {
+        HistoryEntry {
+            name: name.into(),
+            path: PathBuf::from(format!("/photos/{name}")),
+            file_id: format!("id-{name}"),
+            url: Some(format!("https://example.com/{name}")),
+            thumbnail_url: None,
+            size_bytes: 1,
+            mime_type: "image/jpeg".into(),
+            verified: Verification::Verified,
+            image_size: None,
+            finished_unix,
+            origin: OriginKind::Upload,
+            source_url: None,
+            site: None,
+            source_md5: None,
+            source_size: None,
+            location_removed: false,
+            location_checked: false,
+        }
+    }
+}
+
 /// Which site a history entry belongs to: the API base and the site id.
 pub fn site_key(api_base: &reqwest::Url, site_id: &str) -> String {
     format!("{} {site_id}", api_base.as_str().trim_end_matches('/'))

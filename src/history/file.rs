@@ -75,28 +75,9 @@ pub fn load(data_dir: &Path) -> std::io::Result<Vec<HistoryEntry>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::{OriginKind, Verification};
 
     fn entry(name: &str) -> HistoryEntry {
-        HistoryEntry {
-            name: name.into(),
-            path: PathBuf::from(format!("/photos/{name}")),
-            file_id: format!("id-{name}"),
-            url: None,
-            thumbnail_url: None,
-            size_bytes: 1,
-            mime_type: "image/jpeg".into(),
-            verified: Verification::Verified,
-            image_size: None,
-            finished_unix: 1,
-            origin: OriginKind::Upload,
-            source_url: None,
-            site: None,
-            source_md5: None,
-            source_size: None,
-            location_removed: false,
-            location_checked: false,
-        }
+        HistoryEntry::example(name, 1)
     }
 
     #[test]

@@ -67,27 +67,17 @@ fn answers_for(e: &HistoryEntry, remove_location: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::entry::Verification;
 
     fn entry(site: &str, name: &str, size: u64, removed: bool, checked: bool) -> HistoryEntry {
         HistoryEntry {
-            name: name.into(),
-            path: name.into(),
             file_id: format!("{name}-{size}-{removed}-{checked}"),
-            url: None,
-            thumbnail_url: None,
             size_bytes: size,
-            mime_type: "image/jpeg".into(),
-            verified: Verification::Verified,
-            image_size: None,
-            finished_unix: 0,
-            origin: OriginKind::Upload,
-            source_url: None,
             site: Some(site.into()),
             source_md5: Some("00".into()),
             source_size: Some(size),
             location_removed: removed,
             location_checked: checked,
+            ..HistoryEntry::example(name, 0)
         }
     }
 

@@ -7,9 +7,7 @@ use std::io::Write as _;
 use std::process::Stdio;
 use std::time::Duration;
 
-use axum::http::Method;
 use little_exif::filetype::FileExtension;
-use wixup::sandbox::{FaultKind, Rule};
 
 use super::cli::{json_lines, run, wixup};
 use super::location::{gps, with_gps};
@@ -41,15 +39,7 @@ async fn keep_location_survives_kill_9_and_resume_with_at_most_one_chunk_again()
     let size = original.len() as u64;
     let chunk: u64 = 1 << 20;
     // A slow link: every PATCH takes a while, so the kill lands mid-upload.
-    env.sandbox.faults.add(
-        Rule::nth(
-            Some(Method::PATCH),
-            "",
-            1,
-            FaultKind::Latency(Duration::from_millis(80)),
-        )
-        .times(1_000_000),
-    );
+    env.slow_patches(80);
     let mut c = wixup(&env, "data");
     c.args([
         "upload",

@@ -9,12 +9,13 @@ use std::time::Duration;
 use axum::http::Method;
 use little_exif::filetype::FileExtension;
 use wixup::engine::{
-    self, Command, EngineConfig, Event, JobId, JobOptions, JobState, StartMode, Verification,
+    self, Command, EngineConfig, Event, Job, JobId, JobOptions, JobState, Origin, StartMode,
+    Verification,
 };
 use wixup::sandbox::{FaultKind, Rule};
 
 use super::location::{gps, with_gps};
-use super::support::{Env, Events, get, start_and_add_with, wait_until};
+use super::support::{Env, Events, append_record, get, start_and_add_with, wait_until};
 
 /// A JPEG of noise with GPS tags, large enough (about 1 MiB) that sending it takes a while.
 fn big_gps_photo(dir: &Path, name: &str) -> PathBuf {
@@ -283,5 +284,68 @@ async fn an_upload_queued_to_keep_its_location_keeps_it_through_a_restart() {
         1,
         "one upload, never restarted"
     );
+    handle.shutdown().await;
+}
+
+/// A photo sent from its copy without location, made on the site and still processing when the
+/// app quit: after the restart it is verified against the copy (the bytes sent) and said to be
+/// without its location. Before, the restart compared the original's MD5 with the server's hash
+/// of the copy (a mismatch) and said the location had stayed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_made_from_its_copy_is_verified_against_it_after_a_restart() {
+    let env = Env::start_with(|c| c.processing_delay = Duration::from_secs(3)).await;
+    let photo = big_gps_photo(env.dir.path(), "made.jpg");
+    let (handle, mut events, ids) = start_and_add_with(config(&env), vec![photo], REMOVE).await;
+    events.wait_state(JobState::Processing).await;
+    handle.shutdown().await; // as an app quitting while Wix processes the file
+    drop(events);
+    assert_eq!(staged(&env.path("data")).len(), 1, "the copy stays");
+
+    let (handle, rx) = engine::start(config(&env), None).expect("restart");
+    let mut events = Events::new(rx);
+    ends_without_location(&mut events, ids[0]).await;
+    assert_eq!(
+        env.stat(|s| &s.files_created),
+        1,
+        "polled, never sent again"
+    );
+    handle.shutdown().await;
+    no_staged_copy_left(&env.path("data"), "done").await;
+}
+
+/// A file an interrupted `wixup upload --keep-location` left queued with nothing sent, added
+/// again by a `wixup upload` that removes locations: the later command's choice is the one that
+/// holds (nothing was sent the first way). Before, the held job kept its first choice, and the
+/// photo went up with the location the second command asked to remove.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_file_added_again_before_anything_was_sent_takes_the_new_choices() {
+    let env = Env::start().await;
+    let data = env.path("data");
+    let photo = big_gps_photo(env.dir.path(), "held.jpg");
+    let mut cfg = config(&env);
+    cfg.start = StartMode::Hold;
+    let (handle, _rx) = engine::start(cfg.clone(), None).expect("start");
+    handle.shutdown().await; // the journal exists
+    let meta = std::fs::metadata(&photo).expect("stat");
+    let keep = JobOptions {
+        remove_location: false,
+        skip_duplicates: false,
+    };
+    let mut held = Job::queued(
+        JobId(1000),
+        Origin::File,
+        photo.clone(),
+        "held.jpg".into(),
+        "image/jpeg".into(),
+        Default::default(),
+        keep,
+    );
+    held.size_bytes = meta.len();
+    held.mtime_unix_nanos = meta.modified().ok().and_then(wixup::clock::unix_nanos);
+    append_record(&data, &serde_json::json!({ "job": held }));
+
+    let (handle, mut events, ids) = start_and_add_with(cfg, vec![photo], REMOVE).await;
+    assert_eq!(ids, [JobId(1000)], "the held job is picked up");
+    ends_without_location(&mut events, ids[0]).await;
     handle.shutdown().await;
 }

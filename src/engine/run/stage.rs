@@ -99,15 +99,34 @@ pub(super) async fn stage(
 
 /// Whether a job has a staged copy (an upload begun from it continues from it).
 pub(super) async fn has_staged(data_dir: &Path, id: JobId) -> bool {
+    staged_copy(data_dir, id).await.is_some()
+}
+
+/// A job's staged copy, if it has one.
+pub(super) async fn staged_copy(data_dir: &Path, id: JobId) -> Option<PathBuf> {
     for ext in Kind::EXTENSIONS {
-        if tokio::fs::try_exists(staged_path(data_dir, id, ext))
-            .await
-            .unwrap_or(false)
-        {
-            return true;
+        let path = staged_path(data_dir, id, ext);
+        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            return Some(path);
         }
     }
-    false
+    None
+}
+
+/// What a file made from a staged copy was sent as (its id known, READY not seen yet, after a
+/// restart): the copy, and the original's MD5. `None` when it has no copy, or it cannot be read.
+pub(super) async fn made_from_copy(data_dir: &Path, id: JobId, original: &Path) -> Option<Staged> {
+    let copy = staged_copy(data_dir, id).await?;
+    let original = original.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        Some(Staged {
+            source: FileSource::open(&copy).ok()?,
+            location_removed: true,
+            source_md5: crate::fs::md5_hex(&original).ok(),
+        })
+    })
+    .await
+    .ok()?
 }
 
 /// Deletes a job's staged copy, if any.

@@ -15,7 +15,7 @@ use super::phase::{self, AfterFinalize, FinalizeAnswer, OnSendError, Phase};
 use super::poll::{failed_on_site, poll_ready};
 use super::progress::JobProgress;
 use super::session::{ensure_session, persist_session};
-use super::stage::{has_staged, remove_staged, stage};
+use super::stage::{has_staged, made_from_copy, remove_staged, stage};
 use crate::engine::describe::{failed, stop_for_tus_error, stop_for_wix_error};
 use crate::engine::job::{Job, JobId, JobResult, JobState, OriginKind, PlainSession, Session};
 use crate::engine::report::{self, Report, Reports, Stop};
@@ -107,6 +107,9 @@ impl<'a> Upload<'a> {
     async fn go(mut self, gate: Gate) -> Result<JobResult, Stop> {
         let mut gate = Some(gate);
         let mut phase = phase::first(&self.job);
+        if phase != Phase::Stage {
+            self.made_from_copy().await;
+        }
         loop {
             phase = match phase {
                 Phase::Stage => self.stage().await?,
@@ -148,6 +151,16 @@ impl<'a> Upload<'a> {
         self.job.size_bytes = s.source.len;
         self.source = s.source;
         Ok(Phase::Prepare)
+    }
+
+    /// A file already made (its id journaled) from a staged copy: the copy is what was sent, so
+    /// it is what the server's hash is compared with, and the result says the location went.
+    async fn made_from_copy(&mut self) {
+        if let Some(s) = made_from_copy(&self.shared.data_dir, self.id(), &self.job.path).await {
+            self.location_removed = s.location_removed;
+            self.source_md5 = s.source_md5;
+            self.source = s.source;
+        }
     }
 
     /// Ahead of the slot: the upload URL (and for tus, the creation), journaled. A file that

@@ -65,21 +65,21 @@ impl Scheduler {
                 .index
                 .candidates(job.size_bytes, &job.name, job.options.remove_location);
         let checker = self.dedupe.checker();
-        if !self.table.begin_check(id) {
+        let Some(seq) = self.table.begin_check(id) else {
             return;
-        }
+        };
         self.emit(Event::Checking { id, checking: true });
         let tx = self.checks_tx.clone();
         let shared = self.shared.clone();
         tokio::spawn(async move {
             let found = checker.find(path, candidates, &shared.wix).await;
-            let _ = tx.send(Checked { id, found });
+            let _ = tx.send(Checked { id, seq, found });
         });
     }
 
     pub(super) fn checked(&mut self, c: Checked) {
         // Still being checked: nothing touched it meanwhile (a command stops the check).
-        if !self.table.end_check(c.id) {
+        if !self.table.end_check(c.id, c.seq) {
             return;
         }
         self.emit(Event::Checking {

@@ -3,7 +3,7 @@
 use super::actor::{Scheduler, Walked};
 use crate::engine::command::Command;
 use crate::engine::event::Event;
-use crate::engine::job::{Job, JobId, JobState, Origin, Session};
+use crate::engine::job::{Job, JobId, JobOptions, JobState, Origin, Session};
 use crate::engine::run::stage::remove_staged;
 use crate::engine::walk::walk;
 
@@ -195,7 +195,7 @@ impl Scheduler {
                 // A held job (an interrupted `wixup upload` of the same file) is picked up
                 // again and continues from the server's offset, instead of being skipped; any
                 // other (queued, being checked, sending) is the same file added twice.
-                if self.pick_up_held(existing) {
+                if self.pick_up_held(existing, Some(w.options)) {
                     added.push(existing);
                 } else {
                     duplicates.push((c.path, existing));
@@ -241,11 +241,20 @@ impl Scheduler {
 
 impl Scheduler {
     /// Queues a held job again (one an interrupted process left behind, added once more): it
-    /// kept the state it had when its process stopped (uploading, paused, failed…). `false`
-    /// when the job is not held.
-    pub(super) fn pick_up_held(&mut self, id: JobId) -> bool {
+    /// kept the state it had when its process stopped (uploading, paused, failed…). A job that
+    /// sent nothing yet takes the `options` it is added with now; one under way keeps its own
+    /// (its upload must go on with the same bytes). `false` when the job is not held.
+    pub(super) fn pick_up_held(&mut self, id: JobId, options: Option<JobOptions>) -> bool {
         if !self.table.release(id) {
             return false;
+        }
+        if let Some(options) = options
+            && let Some(job) = self.table.job_mut(id)
+            && job.session.is_none()
+            && job.plain.is_none()
+            && job.file_id.is_none()
+        {
+            job.options = options;
         }
         if self
             .table
@@ -257,6 +266,7 @@ impl Scheduler {
         if let Some(job) = self.table.job(id) {
             self.emit(Event::JobAdded(Box::new(job.clone())));
         }
+        self.check_if_new(id);
         true
     }
 }

@@ -48,7 +48,7 @@ impl Scheduler {
             if let Some(existing) = self.table.unfinished_at(&path) {
                 // An interrupted `wixup import` of the same link: it continues (polled when
                 // Wix already has its file, never imported twice).
-                if self.pick_up_held(existing) {
+                if self.pick_up_held(existing, None) {
                     added.push(existing);
                 } else {
                     duplicates.push((path, existing));

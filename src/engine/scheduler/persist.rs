@@ -67,6 +67,17 @@ impl Scheduler {
                 continue;
             }
             self.retry(id).await;
+            if self
+                .table
+                .job(id)
+                .is_some_and(|j| j.state == JobState::Failed)
+            {
+                let message = format!(
+                    "{} is queued again as another upload, so this failed one was not tried again",
+                    crate::os_path::lossy(&path)
+                );
+                self.emit(Event::Note { id, message });
+            }
         }
     }
 

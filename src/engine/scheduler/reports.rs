@@ -55,9 +55,10 @@ impl Scheduler {
                 });
             }
             Report::Phase { id, state } => {
-                // Only a job that is still the worker's to move (not stopped meanwhile: the
-                // command already set its state).
-                let ours = self.table.kind(id) == Some(Kind::Running)
+                // Only a job that is still the worker's to move: not paused or cancelled
+                // meanwhile (the command already set its state). A worker stopped by a shutdown
+                // still moves its job (its state is untouched), so a file it made is Done.
+                let ours = matches!(self.table.kind(id), Some(Kind::Running | Kind::Stopping))
                     && self.table.job(id).is_some_and(|j| j.state.is_active());
                 if ours {
                     self.set_state(id, state);
@@ -158,14 +159,20 @@ impl Scheduler {
         let ours = match ended {
             Ended::Running => state.is_active(),
             Ended::Preparing { .. } => state == JobState::Queued,
-            // Shut down while it finished: the file is made, and that is kept.
-            Ended::Stopped { .. } => state.is_active() && outcome.is_ok(),
+            // Stopped by a shutdown (its state untouched) as it ended: what it found out is
+            // kept (a file made; a file Wix marked FAILED, whose id is forgotten already).
+            Ended::Stopped { .. } => {
+                state.is_active() && !matches!(outcome, Err(Stop::Interrupted))
+            }
         };
         if !ours {
             // Paused or cancelled meanwhile: the command already set the state. A cancelled
-            // job's copy may have been staged after the command deleted it.
-            if state == JobState::Cancelled {
-                remove_staged(&self.data_dir, id);
+            // job's copy may have been staged after the command deleted it; one resumed while
+            // its worker wound down is looked for like a new file, now that it is idle.
+            match state {
+                JobState::Cancelled => remove_staged(&self.data_dir, id),
+                JobState::Queued => self.check_if_new(id),
+                _ => {}
             }
             return;
         }

@@ -15,8 +15,9 @@ pub(super) enum Runtime {
     /// files it is given) until its file is added again or a command touches it.
     Held,
     /// Its file is being hashed and looked for on the site (an earlier upload of the same
-    /// bytes); the answer comes back as `Checked`.
-    Checking,
+    /// bytes); the answer of check number `seq` comes back as `Checked` (an answer to an
+    /// earlier check, stopped since, is not this one's).
+    Checking { seq: u64 },
     /// A worker prepares it ahead of a free slot (the upload URL; for tus, the creation), its
     /// job still queued; it sends once `gate` is opened.
     Preparing {
@@ -30,7 +31,10 @@ pub(super) enum Runtime {
     /// Its worker was told to stop (pause, cancel, shutdown) and has not ended yet: no gate
     /// opens and no second worker starts until it has.
     Stopping {
-        /// It was stopped while preparing, with a one-PUT URL no PUT used.
+        /// It was stopped while preparing: its gate never opened, so no PUT used a one-PUT
+        /// URL handed to it.
+        preparing: bool,
+        /// It was handed such a URL.
         fresh_plain: bool,
     },
 }
@@ -62,7 +66,7 @@ impl Runtime {
         match self {
             Runtime::Idle => Kind::Idle,
             Runtime::Held => Kind::Held,
-            Runtime::Checking => Kind::Checking,
+            Runtime::Checking { .. } => Kind::Checking,
             Runtime::Preparing { .. } => Kind::Preparing,
             Runtime::Running { .. } => Kind::Running,
             Runtime::Stopping { .. } => Kind::Stopping,
@@ -86,15 +90,21 @@ impl Runtime {
                 ..
             } => {
                 cancel.cancel();
-                Runtime::Stopping { fresh_plain }
+                Runtime::Stopping {
+                    preparing: true,
+                    fresh_plain,
+                }
             }
             Runtime::Running { cancel } => {
                 cancel.cancel();
-                Runtime::Stopping { fresh_plain: false }
+                Runtime::Stopping {
+                    preparing: false,
+                    fresh_plain: false,
+                }
             }
-            Runtime::Stopping { fresh_plain } => Runtime::Stopping { fresh_plain },
+            stopping @ Runtime::Stopping { .. } => stopping,
             // A check's answer, or a hold, no longer applies.
-            Runtime::Idle | Runtime::Held | Runtime::Checking => Runtime::Idle,
+            Runtime::Idle | Runtime::Held | Runtime::Checking { .. } => Runtime::Idle,
         }
     }
 
@@ -105,10 +115,10 @@ impl Runtime {
                 fresh_plain: *fresh_plain,
             }),
             Runtime::Running { .. } => Some(Ended::Running),
-            Runtime::Stopping { fresh_plain } => Some(Ended::Stopped {
+            Runtime::Stopping { fresh_plain, .. } => Some(Ended::Stopped {
                 fresh_plain: *fresh_plain,
             }),
-            Runtime::Idle | Runtime::Held | Runtime::Checking => None,
+            Runtime::Idle | Runtime::Held | Runtime::Checking { .. } => None,
         }
     }
 }
@@ -158,7 +168,7 @@ mod tests {
         let stopped = preparing.stopped();
         assert!(cancel.is_cancelled());
         assert_eq!(stopped.ended(), Some(Ended::Stopped { fresh_plain: true }));
-        assert_eq!(Runtime::Checking.stopped().kind(), Idle);
+        assert_eq!(Runtime::Checking { seq: 1 }.stopped().kind(), Idle);
         assert_eq!(Runtime::Held.ended(), None);
     }
 }

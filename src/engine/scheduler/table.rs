@@ -45,6 +45,8 @@ pub(super) struct JobTable {
     queued_links: BTreeSet<JobId>,
     /// Jobs with a worker (preparing, running or stopping).
     running: BTreeSet<JobId>,
+    /// Checks for an earlier upload begun so far: each one's number.
+    checks: u64,
 }
 
 impl JobTable {
@@ -195,12 +197,17 @@ impl JobTable {
         self.move_runtime(id, to).is_some()
     }
 
-    /// Gives a preparing worker its slot; `false` when `id` was not preparing.
+    /// Gives a preparing worker its slot; `false` when `id` was not preparing, or its worker
+    /// has already ended (its report is on the way: it stays preparing until then).
     pub(super) fn open_gate(&mut self, id: JobId) -> bool {
-        let Some(Runtime::Preparing { cancel, .. }) = self.entries.get(&id).map(|e| &e.runtime)
+        let Some(Runtime::Preparing { cancel, gate, .. }) =
+            self.entries.get(&id).map(|e| &e.runtime)
         else {
             return false;
         };
+        if gate.is_closed() {
+            return false;
+        }
         let running = Runtime::Running {
             cancel: cancel.clone(),
         };
@@ -210,12 +217,16 @@ impl JobTable {
         }
     }
 
-    /// A preparing worker was handed a one-PUT URL (`true`), or gave it up.
+    /// A worker whose gate never opened (preparing, or stopped while it was) was handed a
+    /// one-PUT URL (`true`), or gave it up.
     pub(super) fn fresh_plain(&mut self, id: JobId, fresh: bool) {
-        if let Some(Runtime::Preparing { fresh_plain, .. }) =
-            self.entries.get_mut(&id).map(|e| &mut e.runtime)
-        {
-            *fresh_plain = fresh;
+        match self.entries.get_mut(&id).map(|e| &mut e.runtime) {
+            Some(Runtime::Preparing { fresh_plain, .. })
+            | Some(Runtime::Stopping {
+                preparing: true,
+                fresh_plain,
+            }) => *fresh_plain = fresh,
+            _ => {}
         }
     }
 
@@ -243,14 +254,23 @@ impl JobTable {
         self.kind(id) == Some(Kind::Held) && self.move_runtime(id, Runtime::Idle).is_some()
     }
 
-    /// An idle job's file starts being checked for an earlier upload.
-    pub(super) fn begin_check(&mut self, id: JobId) -> bool {
-        self.move_runtime(id, Runtime::Checking).is_some()
+    /// An idle job's file starts being checked for an earlier upload: the check's number, for
+    /// its answer (`None` when the job was not idle).
+    pub(super) fn begin_check(&mut self, id: JobId) -> Option<u64> {
+        self.checks += 1;
+        let seq = self.checks;
+        self.move_runtime(id, Runtime::Checking { seq })?;
+        Some(seq)
     }
 
-    /// The check of `id` answered; `false` when nothing waited for it (a command stopped it).
-    pub(super) fn end_check(&mut self, id: JobId) -> bool {
-        self.kind(id) == Some(Kind::Checking) && self.move_runtime(id, Runtime::Idle).is_some()
+    /// Check `seq` of `id` answered; `false` when nothing waits for that answer (a command
+    /// stopped the check, maybe starting another since).
+    pub(super) fn end_check(&mut self, id: JobId, seq: u64) -> bool {
+        let waiting = matches!(
+            self.entries.get(&id).map(|e| &e.runtime),
+            Some(Runtime::Checking { seq: s }) if *s == seq
+        );
+        waiting && self.move_runtime(id, Runtime::Idle).is_some()
     }
 
     /// The worker of `id` ended: how, as the actor saw it (`None`: there was none, a stale

@@ -13,7 +13,6 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use tokio::runtime::Runtime;
 use wixup::engine::JobState;
-use wixup::engine::{OriginKind, Verification};
 use wixup::gui::{App, AppOptions};
 use wixup::history::HistoryEntry;
 use wixup::retry::RetryPolicy;
@@ -264,22 +263,10 @@ pub fn painted(h: &Harness<'_, App>) -> Vec<Shape> {
 /// A finished upload as the history file holds it, with a URL nobody serves.
 pub fn history_entry(name: &str, finished_unix: u64) -> HistoryEntry {
     HistoryEntry {
-        name: name.to_string(),
         path: Path::new("/photos").join(name),
-        file_id: format!("id-{name}"),
         url: Some(format!("http://127.0.0.1:9/media/{name}")),
-        thumbnail_url: None,
         size_bytes: 1000,
-        mime_type: "image/jpeg".into(),
-        verified: Verification::Verified,
         image_size: Some((640, 480)),
-        finished_unix,
-        origin: OriginKind::Upload,
-        source_url: None,
-        site: None,
-        source_md5: None,
-        source_size: None,
-        location_removed: false,
-        location_checked: false,
+        ..HistoryEntry::example(name, finished_unix)
     }
 }
