@@ -65,31 +65,18 @@ pub fn remove_stale_temporaries(dir: &Path, age: std::time::Duration) {
 pub fn hash_range<D: md5::Digest>(
     hasher: &mut D,
     path: &Path,
+    redactions: &crate::file_stream::Redactions,
     start: u64,
     len: u64,
 ) -> std::io::Result<()> {
-    use std::io::{Read as _, Seek as _};
-    let mut f = std::fs::File::open(path)?;
-    f.seek(std::io::SeekFrom::Start(start))?;
-    let mut f = f.take(len);
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut left = len;
-    while left > 0 {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        hasher.update(&buf[..n]);
-        left -= n as u64;
-    }
-    Ok(())
+    crate::file_stream::fold_range(path, redactions, start, len, |b| hasher.update(b))
 }
 
 /// The MD5 of a whole file, as lowercase hex.
 pub fn md5_hex(path: &Path) -> std::io::Result<String> {
     let len = std::fs::metadata(path)?.len();
     let mut h = <md5::Md5 as md5::Digest>::new();
-    hash_range(&mut h, path, 0, len)?;
+    hash_range(&mut h, path, &crate::file_stream::Redactions::none(), 0, len)?;
     Ok(hex::encode(md5::Digest::finalize(h)))
 }
 

@@ -100,10 +100,14 @@
 //! retry                the retry schedule, count and sleep both clients use
 //!
 //! below the engine, beside the clients ───────────────────────────────────────────────────────
-//! metadata/            what a file is and what its metadata says, from its bytes
-//!   sniff              the container a file's first bytes start
-//!   exif_block         a container's structure walked to its EXIF block
-//!   location           a photo's GPS tags removed, its pixels untouched, read back
+//! metadata/            what a file is and where its location hides, from its bytes
+//!   sniff              the kind a file's first bytes start, and its MIME type
+//!   tiff               EXIF's TIFF structure: the GPS IFD taken out
+//!   xmp                an XMP packet's location properties blanked in place
+//!   jpeg               segments, scans, the images after the first: EXIF and XMP
+//!   png                chunks: eXIf, XMP, raw profiles, CRCs mended
+//!   webp               RIFF chunks: EXIF and XMP
+//!   bmff               ISO-BMFF boxes: HEIF items, MP4/MOV location boxes and keys
 //! history/             finished uploads, kept after they leave the queue
 //!   entry              one finished upload (HistoryEntry) and the site it went to
 //!   file               history.jsonl: appended, read, never a torn line
@@ -151,6 +155,7 @@
 //!   body               a file range read ahead into a body, with trailers
 //!   memory             bytes in memory as a body (a one-PUT's snapshot)
 //!   observer           progress and MD5 taps
+//!   redact             same-length overwrites every read applies (a location taken out)
 //!   watchdog           the stall check
 //! imaging              bounded image decoding (sandbox transforms, window previews)
 //! units                sizes, speeds and times left as people read them

@@ -11,6 +11,8 @@ pub(super) struct Candidate {
     pub size: u64,
     pub mtime: Option<SystemTime>,
     pub identity: Option<crate::tus::FileIdentity>,
+    /// The MIME type its first bytes say (its name only when they say nothing).
+    pub mime: String,
 }
 
 /// Expands folders (recursively) and checks each file, off the async threads.
@@ -24,10 +26,23 @@ pub(super) fn walk(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(PathBuf, String)>
                     rejected: &mut Vec<(PathBuf, String)>| {
         // A file that cannot be opened fails here, at once, before anything is created on the
         // server (not after a minute of retries that blame the connection).
-        if let Err(e) = std::fs::File::open(p) {
-            rejected.push((p.to_path_buf(), describe_io(&e)));
-            return;
-        }
+        let head = match std::fs::File::open(p) {
+            Ok(f) => {
+                use std::io::Read as _;
+                let mut head = Vec::new();
+                match f.take(crate::metadata::HEAD_BYTES).read_to_end(&mut head) {
+                    Ok(_) => head,
+                    Err(e) => {
+                        rejected.push((p.to_path_buf(), describe_io(&e)));
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                rejected.push((p.to_path_buf(), describe_io(&e)));
+                return;
+            }
+        };
         let canonical = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
         if seen.insert(canonical.clone()) {
             files.push(Candidate {
@@ -35,6 +50,7 @@ pub(super) fn walk(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(PathBuf, String)>
                 size: meta.len(),
                 mtime: meta.modified().ok(),
                 identity: crate::tus::FileIdentity::of(meta),
+                mime: crate::metadata::content_type(&head, p),
             });
         }
     };

@@ -19,6 +19,7 @@ use reqwest::header::HeaderMap;
 use tokio::sync::mpsc;
 
 use super::observer::Observer;
+use super::redact::Redactions;
 
 /// Bytes per read and per body frame. Small enough that a buffer is still in the CPU's L2
 /// cache (512 KiB per core here) when the socket copies it: with 1 MiB buffers the copy came from
@@ -80,10 +81,12 @@ enum Msg {
     Failed(std::io::Error),
 }
 
-/// A body streaming `len` bytes of `path` from `offset`, telling `progress` as bytes are read
-/// and sent. With `trailer`, its trailers are sent after the data (chunked).
+/// A body streaming `len` bytes of `path` from `offset`, overwritten by `redactions`, telling
+/// `progress` as bytes are read and sent. With `trailer`, its trailers are sent after the data
+/// (chunked).
 pub fn range_body<O: Observer + ?Sized + 'static>(
     path: PathBuf,
+    redactions: Redactions,
     offset: u64,
     len: u64,
     trailer: Option<Box<dyn Trailer>>,
@@ -93,7 +96,7 @@ pub fn range_body<O: Observer + ?Sized + 'static>(
     let (tx, rx) = mpsc::channel(QUEUE);
     let reader_progress = progress.clone();
     tokio::task::spawn_blocking(move || {
-        read_ahead(path, offset, len, trailer, reader_progress, tx)
+        read_ahead(path, redactions, offset, len, trailer, reader_progress, tx)
     });
     let body = RangeBody {
         rx,
@@ -165,6 +168,7 @@ fn fill(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 /// Reads the range into the queue until done, failed, or the body was dropped.
 fn read_ahead<O: Observer + ?Sized>(
     path: PathBuf,
+    redactions: Redactions,
     offset: u64,
     len: u64,
     mut hasher: Option<Box<dyn Trailer>>,
@@ -183,6 +187,7 @@ fn read_ahead<O: Observer + ?Sized>(
             if filled == 0 {
                 return Ok(());
             }
+            redactions.apply(at, &mut buf[..filled]);
             if let Some(h) = &mut hasher {
                 h.update(&buf[..filled]);
             }
@@ -205,10 +210,11 @@ fn read_ahead<O: Observer + ?Sized>(
     let _ = tx.blocking_send(last);
 }
 
-/// Feeds `len` bytes of `path` from `offset` to `f`, in buffers, and fails when the file ends
-/// before the range does. Blocking: run it on the blocking pool.
+/// Feeds `len` bytes of `path` from `offset`, overwritten by `redactions`, to `f`, in buffers,
+/// and fails when the file ends before the range does. Blocking: run it on the blocking pool.
 pub fn fold_range(
     path: &std::path::Path,
+    redactions: &Redactions,
     offset: u64,
     len: u64,
     mut f: impl FnMut(&[u8]),
@@ -223,6 +229,7 @@ pub fn fold_range(
         if n == 0 {
             break;
         }
+        redactions.apply(offset + total, &mut buf[..n]);
         total += n as u64;
         f(&buf[..n]);
     }

@@ -137,9 +137,13 @@ pub fn form_ui(ui: &mut egui::Ui, form: &mut Form, status: &FormStatus<'_>) -> V
     form.draft.chunk_size_bytes = form.chunk_fixed.then(|| u64::from(form.chunk_mib) << 20);
     ui.checkbox(
         &mut form.draft.strip_location,
-        "Remove location from photos",
+        "Remove location from photos and videos",
     )
-    .on_hover_text("GPS tags are removed from the copy sent; the file on disk is never changed");
+    .on_hover_text(
+        "The GPS position is taken out of what is sent (EXIF, XMP, video location tags) in \
+         every photo and video format phones and cameras write; the file on disk is never \
+         changed",
+    );
     ui.checkbox(&mut form.draft.dedupe, "Skip files already on the site")
         .on_hover_text(
             "A file whose bytes match an earlier upload that is still there is not sent again",

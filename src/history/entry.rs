@@ -38,7 +38,7 @@ pub struct HistoryEntry {
     /// GPS tags were removed from the bytes sent.
     #[serde(default)]
     pub location_removed: bool,
-    /// "Remove location from photos" was on when it was sent: the copy on the site carries no
+    /// "Remove location from photos and videos" was on when it was sent: the copy on the site carries no
     /// GPS (removed, or there was none). A photo sent with its location is sent again, without
     /// it, once the setting is on, rather than found "already there".
     #[serde(default)]

@@ -61,7 +61,7 @@ pub struct Settings {
     /// Skip files already on the site (same bytes as a finished upload that is still there).
     #[serde(default = "yes")]
     pub dedupe: bool,
-    /// "Remove location from photos": GPS tags are removed before upload (on when absent).
+    /// "Remove location from photos and videos": GPS tags are removed before upload (on when absent).
     #[serde(default = "yes")]
     pub strip_location: bool,
 }

@@ -55,13 +55,14 @@ impl Trailer for Hasher {
 /// offer `checksum` without `checksum-trailer`). Runs on the blocking pool.
 pub(super) async fn digest_range(
     path: std::path::PathBuf,
+    redactions: crate::file_stream::Redactions,
     offset: u64,
     len: u64,
     alg: ChecksumAlgorithm,
 ) -> std::io::Result<Vec<u8>> {
     tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
         let mut h = Hasher::new(alg);
-        fold_range(&path, offset, len, |b| h.update(b))?;
+        fold_range(&path, &redactions, offset, len, |b| h.update(b))?;
         Ok(h.digest().1)
     })
     .await

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use super::error::Error;
-use crate::file_stream::Observer;
+use crate::file_stream::{Observer, Redactions};
 
 /// Which file a path named, beyond its size and modification time: a file renamed over
 /// another (a new inode), or edited with its time put back (a new change time), is another file
@@ -44,6 +44,8 @@ pub struct FileSource {
     pub mtime: Option<SystemTime>,
     /// Device, inode and change time when queued (`None`: not known, not checked).
     pub identity: Option<FileIdentity>,
+    /// Same-length overwrites every read of it applies (a location taken out); none by default.
+    pub redactions: Redactions,
 }
 
 impl FileSource {
@@ -58,8 +60,15 @@ impl FileSource {
             len: meta.len(),
             mtime: meta.modified().ok(),
             identity: FileIdentity::of(&meta),
+            redactions: Redactions::none(),
             path,
         })
+    }
+
+    /// The same file, its reads overwritten by `redactions`.
+    pub fn redacted(mut self, redactions: Redactions) -> Self {
+        self.redactions = redactions;
+        self
     }
 
     /// Fails with [`Error::Io`] (permission denied, not found) when the file cannot be opened

@@ -163,7 +163,14 @@ impl Sender<Post> for Create<'_> {
         }
         file.check_unchanged().await?;
         let (body, state) =
-            body::range_body(file.path.clone(), 0, file.len, None, self.progress.clone());
+            body::range_body(
+            file.path.clone(),
+            file.redactions.clone(),
+            0,
+            file.len,
+            None,
+            self.progress.clone(),
+        );
         let req = req
             .header("Content-Type", OFFSET_CONTENT_TYPE)
             .header("Content-Length", file.len)
@@ -220,7 +227,7 @@ impl Transfer<'_> {
         match self.checksum {
             Checksum::None => req = req.header("Content-Length", len),
             Checksum::Header(alg) => {
-                let digest = digest_range(file.path.clone(), offset, len, alg).await?;
+                let digest = digest_range(file.path.clone(), file.redactions.clone(), offset, len, alg).await?;
                 req = req
                     .header("Content-Length", len)
                     .header("Upload-Checksum", protocol::checksum_header(alg, &digest));
@@ -233,6 +240,7 @@ impl Transfer<'_> {
         }
         let (body, state) = body::range_body(
             file.path.clone(),
+            file.redactions.clone(),
             offset,
             len,
             trailer,

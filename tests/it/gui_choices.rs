@@ -1,5 +1,5 @@
 //! A saved setting applies to the next file dropped, at once: no restart, no reconnect. (Before,
-//! "Remove location from photos" and "Skip files already on the site" were the engine's, read
+//! "Remove location from photos and videos" and "Skip files already on the site" were the engine's, read
 //! when it started: the window said "Settings saved." and went on as before.)
 
 use std::path::Path;
@@ -54,7 +54,7 @@ fn a_saved_choice_applies_to_the_next_drop_without_a_restart() {
     connected(&mut h);
 
     // On by default: turned off and saved, the next photo goes up with its location.
-    toggle_and_save(&mut h, "Remove location from photos");
+    toggle_and_save(&mut h, "Remove location from photos and videos");
     let kept = upload(&mut h, &data, &photo, 1);
     assert!(!kept.location_removed);
     let (_, served) = rt.block_on(get(kept.url.as_deref().expect("url")));
@@ -65,7 +65,7 @@ fn a_saved_choice_applies_to_the_next_drop_without_a_restart() {
 
     // Turned on again and saved: the same photo (another copy, so it is no duplicate of the
     // first, which was sent with its location) goes up without it.
-    toggle_and_save(&mut h, "Remove location from photos");
+    toggle_and_save(&mut h, "Remove location from photos and videos");
     let removed = upload(&mut h, &data, &second, 2);
     assert!(removed.location_removed);
     let (_, served) = rt.block_on(get(removed.url.as_deref().expect("url")));

@@ -81,6 +81,7 @@ fn job(id: u64, state: JobState) -> Job {
                 .expect("url"),
             expires_unix: Some(1_796_772_641),
             created_unix: Some(1_796_167_841),
+            redacted: None,
         }),
         plain: None,
         file_id: (state == JobState::Done).then(|| format!("abc_{id:032x}~mv2.jpg")),

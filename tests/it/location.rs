@@ -1,4 +1,4 @@
-//! "Remove location from photos": a photo with GPS tags is sent without them (the same
+//! "Remove location from photos and videos": a photo with GPS tags is sent without them (the same
 //! orientation, the same pixels, the file on disk untouched); with the setting off it is sent as
 //! it is.
 
@@ -10,7 +10,6 @@ use little_exif::metadata::Metadata;
 use little_exif::rational::uR64;
 use md5::Digest as _;
 use wixup::engine::{JobOptions, JobResult, Verification};
-use wixup::metadata::gps_tag_count;
 
 use super::support::{Env, get, shared_testdata, start_and_add_with};
 
@@ -37,7 +36,13 @@ pub(super) fn with_gps(src: &[u8], dir: &Path, name: &str, kind: FileExtension) 
 }
 
 pub(super) fn gps(bytes: &[u8], kind: FileExtension) -> usize {
-    Metadata::new_from_vec(&bytes.to_vec(), kind).map_or(0, |m| gps_tag_count(&m))
+    Metadata::new_from_vec(&bytes.to_vec(), kind).map_or(0, |m| {
+        m.get_ifds()
+            .iter()
+            .filter(|ifd| ifd.get_ifd_type() == little_exif::ifd::ExifTagGroup::GPS)
+            .map(|ifd| ifd.get_tags().len())
+            .sum()
+    })
 }
 
 pub(super) fn orientation(bytes: &[u8]) -> Option<Vec<u16>> {

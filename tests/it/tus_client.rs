@@ -474,6 +474,7 @@ async fn a_file_that_ends_early_is_an_error() {
         identity: None,
         len: 3 << 20,
         path: path.clone(),
+        redactions: Default::default(),
     };
     let r = client
         .upload(

@@ -27,7 +27,7 @@ pub struct Destination {
 /// whatever the settings say by then (journals written before it read as the defaults).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobOptions {
-    /// "Remove location from photos": a photo with GPS tags is sent from a copy without them.
+    /// "Remove location from photos and videos": a photo or video with a location is sent with it taken out.
     #[serde(default = "yes")]
     pub remove_location: bool,
     /// "Skip files already on the site": an earlier upload of the same bytes still on the site

@@ -21,6 +21,11 @@ pub struct Session {
     /// this upload is no older (absent in journals of older versions).
     #[serde(default)]
     pub created_unix: Option<u64>,
+    /// Which overwrites the bytes sent carry ([`Redactions::mark`](crate::file_stream::Redactions::mark)):
+    /// none when the file goes as it is. A resumed upload goes on only when the file's
+    /// overwrites found now are the same (absent in journals of older versions: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redacted: Option<String>,
 }
 
 impl Session {

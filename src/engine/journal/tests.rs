@@ -74,6 +74,7 @@ fn a_schema_1_journal_json_becomes_the_log_in_the_tus_names() {
                 .unwrap(),
             expires_unix: Some(1_796_772_641),
             created_unix: None,
+            redacted: None,
         })
     );
     drop(journal);

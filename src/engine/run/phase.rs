@@ -122,11 +122,12 @@ pub(super) fn verification(server: Option<&str>, local: Option<&str>) -> Verific
     }
 }
 
-/// Whether an upload under way must start anew because its bytes changed: it was begun from the
-/// original (no staged copy), and a copy without the location is to be sent now (a job from a
-/// journal older than the choices, begun with the setting off).
-pub(super) fn restart_for_copy(location_removed: bool, had_copy: bool, has_session: bool) -> bool {
-    location_removed && !had_copy && has_session
+/// Whether an upload under way must start anew because the bytes to send now differ from those
+/// it began with: its session's overwrites mark (`begun`) is not that of the overwrites found
+/// now (`now`). An upload that goes on from a copy an older version staged sends that copy as
+/// it is.
+pub(super) fn restart_for_bytes(begun: Option<&str>, now: Option<&str>, from_copy: bool) -> bool {
+    !from_copy && begun != now
 }
 
 #[cfg(test)]
@@ -200,16 +201,18 @@ mod tests {
     }
 
     #[test]
-    fn only_an_upload_begun_from_the_original_restarts_for_a_copy() {
-        assert!(restart_for_copy(true, false, true));
+    fn an_upload_restarts_only_when_its_bytes_would_differ() {
+        assert!(!restart_for_bytes(None, None, false), "the original, both times");
+        assert!(!restart_for_bytes(Some("a1"), Some("a1"), false), "the same overwrites");
         assert!(
-            !restart_for_copy(true, true, true),
-            "begun from the copy: goes on"
+            restart_for_bytes(None, Some("a1"), false),
+            "begun with the location (an older version), sent without it now"
         );
-        assert!(!restart_for_copy(true, false, false), "nothing under way");
+        assert!(restart_for_bytes(Some("a1"), None, false), "the other way");
+        assert!(restart_for_bytes(Some("a1"), Some("b2"), false), "other overwrites");
         assert!(
-            !restart_for_copy(false, false, true),
-            "the original is sent"
+            !restart_for_bytes(None, None, true) && !restart_for_bytes(None, Some("a1"), true),
+            "begun from a staged copy: it goes on from it"
         );
     }
 }

@@ -111,6 +111,7 @@ impl JobProgress {
             return Ok(md5);
         }
         let path: PathBuf = file.path.clone();
+        let redactions = file.redactions.clone();
         let len = file.len;
         let streamed = self.md5.stop();
         tokio::task::spawn_blocking(move || -> std::io::Result<String> {
@@ -119,7 +120,7 @@ impl JobProgress {
                 .and_then(|h| h.join().ok())
                 .unwrap_or_else(|| (md5::Md5::new(), 0));
             if upto < len {
-                crate::fs::hash_range(&mut hasher, &path, upto, len - upto)?;
+                crate::fs::hash_range(&mut hasher, &path, &redactions, upto, len - upto)?;
             }
             Ok(hex::encode(hasher.finalize()))
         })

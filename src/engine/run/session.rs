@@ -90,6 +90,7 @@ async fn new_session(
             upload_token: target.upload_token,
             upload_url: created.url,
             created_unix: Some(crate::clock::unix_now()),
+            redacted: file.redactions.mark(),
             expires_unix: created.expires.and_then(crate::clock::unix_secs),
         },
         created.offset,

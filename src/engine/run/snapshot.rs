@@ -38,6 +38,7 @@ pub(super) async fn take(file: &FileSource, limit: u64) -> Result<Snapshot, tus:
         if bytes.len() as u64 != source.len || !source.is(&f.metadata()?) {
             return Err(tus::Error::FileChanged);
         }
+        source.redactions.apply(0, &mut bytes);
         let md5 = hex::encode(md5::Md5::digest(&bytes));
         Ok(Snapshot {
             bytes: Bytes::from(bytes),

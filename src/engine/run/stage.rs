@@ -1,110 +1,117 @@
-//! Location stays private: a photo that carries GPS tags is sent from a copy without them
-//! (`crate::metadata` makes it), staged in `<data_dir>/staged/` and kept as long as its upload
-//! may need it. The file on disk is never modified; files without GPS are sent from the
-//! original, unchanged. What a file is comes from its first bytes, never its name.
+//! Location stays private: a photo or a video that carries a location is sent with it taken out
+//! by same-length overwrites applied as its bytes are read (`crate::metadata` finds them): the
+//! file on disk is never modified, nothing is copied, and a resumed upload sends the same bytes
+//! again. What a file is comes from its first bytes, never its name. Copies that versions before
+//! this one staged in `<data_dir>/staged/` are still finished from, and swept once done.
 
 use std::path::{Path, PathBuf};
 
-use md5::Digest as _;
+use tokio_util::sync::CancellationToken;
 
 use crate::engine::describe::failed;
 use crate::engine::job::JobId;
 use crate::engine::report::Stop;
-use crate::metadata::{self, Kind};
+use crate::metadata;
 use crate::tus::FileSource;
+
+/// The extensions of the copies older versions staged.
+const LEGACY_EXTENSIONS: [&str; 3] = ["jpg", "png", "webp"];
 
 /// What staging gave the worker: the source to send, and what the row and history show.
 pub(super) struct Staged {
-    /// The bytes to send: the stripped copy, or the original.
+    /// The bytes to send: the original with its overwrites, or an older version's copy.
     pub source: FileSource,
-    /// Whether GPS tags were removed (the source is the copy).
+    /// Whether a location was taken out.
     pub location_removed: bool,
-    /// MD5 of the original file on disk.
+    /// MD5 of the original file on disk, when what is sent differs from it.
     pub source_md5: Option<String>,
+    /// The source is a copy an older version staged.
+    pub from_copy: bool,
 }
 
-/// Where the stripped copy of a job lives.
-pub(super) fn staged_path(data_dir: &Path, id: JobId, ext: &str) -> PathBuf {
+/// Where an older version's copy of a job lives.
+fn staged_path(data_dir: &Path, id: JobId, ext: &str) -> PathBuf {
     data_dir.join("staged").join(format!("{id}.{ext}"))
 }
 
-/// Decides what the worker sends for `original`. `resuming`: a session exists, so a copy staged
-/// before is reused as it is (the same bytes the server already has).
+/// Decides what the worker sends for `original`. `resuming`: a session exists, so a copy an
+/// older version staged is sent as it is (the server holds a prefix of it). Finding the
+/// location reads the file's structure on the blocking pool; a cancel does not wait for it.
 pub(super) async fn stage(
     data_dir: &Path,
     id: JobId,
     original: FileSource,
     resuming: bool,
+    cancel: &CancellationToken,
 ) -> Result<Staged, Stop> {
-    let data_dir = data_dir.to_path_buf();
+    if resuming && let Some(copy) = made_from_copy(data_dir, id, &original.path).await {
+        return Ok(copy);
+    }
     let name = crate::text::printable(&original.path.display().to_string()).to_string();
     let path = original.path.clone();
-    let job = tokio::task::spawn_blocking(move || -> Result<Staged, String> {
-        let head = metadata::read_head(&path).map_err(|e| format!("it could not be read: {e}"))?;
-        let as_it_is = |source| {
-            Ok(Staged {
-                source,
-                location_removed: false,
-                source_md5: None,
-            })
+    let found = tokio::task::spawn_blocking(move || -> Result<_, String> {
+        let (_, redactions) = metadata::location_redactions(&path)?;
+        // History knows a file by its own MD5 when what is sent differs from it.
+        let md5 = if redactions.is_empty() {
+            None
+        } else {
+            Some(crate::fs::md5_hex(&path).map_err(|e| format!("it could not be read: {e}"))?)
         };
-        // What the bytes are, not what the name says: a file that is no JPEG, PNG or WebP has
-        // none of their metadata to remove (the site judges it like any other file).
-        let Some(kind) = metadata::sniff(&head) else {
-            return as_it_is(original);
-        };
-        let copy = staged_path(&data_dir, id, kind.extension());
-        let bytes = std::fs::read(&path).map_err(|e| format!("it could not be read: {e}"))?;
-        let md5 = hex::encode(md5::Md5::digest(&bytes));
-        let stripped = metadata::strip_gps(&bytes, kind)?;
-        let Some(stripped) = stripped else {
-            let _ = std::fs::remove_file(&copy);
-            return Ok(Staged {
-                source: original,
-                location_removed: false,
-                source_md5: Some(md5),
-            });
-        };
-        let reuse = resuming && std::fs::read(&copy).is_ok_and(|old| old == stripped);
-        if !reuse {
-            if let Some(dir) = copy.parent() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| format!("its copy could not be staged: {e}"))?;
-            }
-            crate::fs::write_atomic(&copy, &stripped)
-                .map_err(|e| format!("its copy could not be staged: {e}"))?;
-        }
-        let source = FileSource::open(&copy)
-            .map_err(|e| format!("its staged copy could not be opened: {e}"))?;
-        Ok(Staged {
-            source,
-            location_removed: true,
-            source_md5: Some(md5),
-        })
-    })
-    .await
-    .map_err(|e| failed("internal: staging stopped", &e.to_string()))?;
-    job.map_err(|why| {
+        Ok((redactions, md5))
+    });
+    let found = tokio::select! {
+        r = found => r.map_err(|e| failed("internal: staging stopped", &e.to_string()))?,
+        _ = cancel.cancelled() => return Err(Stop::Interrupted),
+    };
+    let (redactions, source_md5) = found.map_err(|why| {
         failed(
             &format!(
                 "Could not remove the location from {name} ({why}); it was not sent. To send it \
-                 with its location, turn off \"Remove location from photos\" in Settings and add \
-                 the file again (wixup upload --keep-location on the command line); Retry keeps \
-                 the choice it was queued with."
+                 with its location, turn off \"Remove location from photos and videos\" in \
+                 Settings and add the file again; Retry keeps the choice it was queued with."
             ),
-            "location stripping failed",
+            "location removal failed",
         )
+    })?;
+    Ok(Staged {
+        location_removed: !redactions.is_empty(),
+        source: original.redacted(redactions),
+        source_md5,
+        from_copy: false,
     })
 }
 
-/// Whether a job has a staged copy (an upload begun from it continues from it).
-pub(super) async fn has_staged(data_dir: &Path, id: JobId) -> bool {
-    staged_copy(data_dir, id).await.is_some()
+/// The overwrites a file made (its id known, READY not seen yet, after a restart) was sent
+/// with, found again, so its MD5 is compared with the bytes sent. `None` when there are none,
+/// or they cannot be found.
+pub(super) async fn made_redacted(original: &FileSource) -> Option<Staged> {
+    let path = original.path.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        let (_, r) = metadata::location_redactions(&path).ok()?;
+        let md5 = if r.is_empty() {
+            None
+        } else {
+            crate::fs::md5_hex(&path).ok()
+        };
+        Some((r, md5))
+    })
+    .await
+    .ok()??;
+    let (redactions, source_md5) = found;
+    if redactions.is_empty() {
+        return None;
+    }
+    Some(Staged {
+        source: original.clone().redacted(redactions),
+        location_removed: true,
+        source_md5,
+        from_copy: false,
+    })
 }
 
-/// A job's staged copy, if it has one.
-pub(super) async fn staged_copy(data_dir: &Path, id: JobId) -> Option<PathBuf> {
-    for ext in Kind::EXTENSIONS {
+/// A job's copy staged by an older version, if it has one.
+async fn staged_copy(data_dir: &Path, id: JobId) -> Option<PathBuf> {
+    for ext in LEGACY_EXTENSIONS {
         let path = staged_path(data_dir, id, ext);
         if tokio::fs::try_exists(&path).await.unwrap_or(false) {
             return Some(path);
@@ -113,8 +120,8 @@ pub(super) async fn staged_copy(data_dir: &Path, id: JobId) -> Option<PathBuf> {
     None
 }
 
-/// What a file made from a staged copy was sent as (its id known, READY not seen yet, after a
-/// restart): the copy, and the original's MD5. `None` when it has no copy, or it cannot be read.
+/// What a file sent from an older version's staged copy was sent as: the copy, and the
+/// original's MD5. `None` when it has no copy, or it cannot be read.
 pub(super) async fn made_from_copy(data_dir: &Path, id: JobId, original: &Path) -> Option<Staged> {
     let copy = staged_copy(data_dir, id).await?;
     let original = original.to_path_buf();
@@ -123,6 +130,7 @@ pub(super) async fn made_from_copy(data_dir: &Path, id: JobId, original: &Path) 
             source: FileSource::open(&copy).ok()?,
             location_removed: true,
             source_md5: crate::fs::md5_hex(&original).ok(),
+            from_copy: true,
         })
     })
     .await
@@ -131,7 +139,7 @@ pub(super) async fn made_from_copy(data_dir: &Path, id: JobId, original: &Path) 
 
 /// Deletes a job's staged copy, if any.
 pub(crate) fn remove_staged(data_dir: &Path, id: JobId) {
-    for ext in Kind::EXTENSIONS {
+    for ext in LEGACY_EXTENSIONS {
         let _ = std::fs::remove_file(staged_path(data_dir, id, ext));
     }
 }
@@ -150,7 +158,7 @@ pub(crate) fn sweep_staged(data_dir: &Path, keep: impl Fn(JobId) -> bool) {
             .and_then(|n| n.to_str())
             .and_then(|n| n.strip_prefix('#'))
             .and_then(|n| n.split_once('.'))
-            .filter(|(_, ext)| Kind::EXTENSIONS.contains(ext))
+            .filter(|(_, ext)| LEGACY_EXTENSIONS.contains(ext))
             .and_then(|(n, _)| n.parse().ok())
             .map(JobId);
         if !id.is_some_and(&keep)

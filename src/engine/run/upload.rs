@@ -15,7 +15,7 @@ use super::phase::{self, AfterFinalize, FinalizeAnswer, OnSendError, Phase};
 use super::poll::{failed_on_site, poll_ready};
 use super::progress::JobProgress;
 use super::session::{ensure_session, persist_session};
-use super::stage::{has_staged, made_from_copy, remove_staged, stage};
+use super::stage::{made_from_copy, made_redacted, remove_staged, stage};
 use crate::engine::describe::{failed, stop_for_tus_error, stop_for_wix_error};
 use crate::engine::job::{Job, JobId, JobResult, JobState, OriginKind, PlainSession, Session};
 use crate::engine::report::{self, Report, Reports, Stop};
@@ -84,6 +84,7 @@ impl<'a> Upload<'a> {
                 len: job.size_bytes,
                 mtime: job.mtime(),
                 identity: job.identity,
+                redactions: Default::default(),
             },
             progress: Arc::new(JobProgress::new(job.id, reports.clone())),
             location_removed: false,
@@ -129,34 +130,53 @@ impl<'a> Upload<'a> {
         }
     }
 
-    /// The bytes to send: a photo whose location is to be removed goes from a staged copy.
+    /// The bytes to send: a file whose location is to be removed goes with it taken out. An
+    /// upload under way whose bytes were other than those to send now (begun by an older
+    /// version that sent the location, or that found other overwrites) starts anew.
     async fn stage(&mut self) -> Result<Phase, Stop> {
         let id = self.id();
         let resuming = self.job.session.is_some() || self.job.plain.is_some();
-        // An upload begun from a copy without the location ends from it: the server holds
-        // those bytes.
-        let had_copy = resuming && has_staged(&self.shared.data_dir, id).await;
-        if !(self.job.options.remove_location || had_copy) {
-            return Ok(Phase::Prepare);
-        }
-        // The original must still be the file queued before its copy is made or reused.
-        self.check_file().await?;
-        let s = stage(&self.shared.data_dir, id, self.source.clone(), resuming).await?;
-        self.location_removed = s.location_removed;
-        self.source_md5 = s.source_md5;
-        if phase::restart_for_copy(self.location_removed, had_copy, self.session.is_some()) {
-            tracing::info!(%id, "an upload begun with the location goes on without it, anew");
+        let (mark, from_copy) = if self.job.options.remove_location {
+            // The original must still be the file queued before its location is looked for.
+            self.check_file().await?;
+            let s = stage(
+                &self.shared.data_dir,
+                id,
+                self.source.clone(),
+                resuming,
+                self.cancel,
+            )
+            .await?;
+            self.location_removed = s.location_removed;
+            self.source_md5 = s.source_md5;
+            self.job.size_bytes = s.source.len;
+            let mark = s.source.redactions.mark();
+            self.source = s.source;
+            (mark, s.from_copy)
+        } else {
+            (None, false)
+        };
+        let begun = self.session.as_ref().map(|s| s.redacted.clone());
+        if let Some(begun) = begun
+            && phase::restart_for_bytes(begun.as_deref(), mark.as_deref(), from_copy)
+        {
+            tracing::info!(%id, "an upload begun with other bytes starts anew");
             self.start_anew().await;
         }
-        self.job.size_bytes = s.source.len;
-        self.source = s.source;
         Ok(Phase::Prepare)
     }
 
-    /// A file already made (its id journaled) from a staged copy: the copy is what was sent, so
-    /// it is what the server's hash is compared with, and the result says the location went.
+    /// A file already made (its id journaled): what was sent is what the server's hash is
+    /// compared with, and the result says whether the location went: an older version's staged
+    /// copy, or the file with the overwrites found again.
     async fn made_from_copy(&mut self) {
-        if let Some(s) = made_from_copy(&self.shared.data_dir, self.id(), &self.job.path).await {
+        let staged = match made_from_copy(&self.shared.data_dir, self.id(), &self.job.path).await
+        {
+            Some(s) => Some(s),
+            None if self.job.options.remove_location => made_redacted(&self.source).await,
+            None => None,
+        };
+        if let Some(s) = staged {
             self.location_removed = s.location_removed;
             self.source_md5 = s.source_md5;
             self.source = s.source;

@@ -209,10 +209,7 @@ impl Scheduler {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "file".into());
-            let mime = mime_guess::from_path(&c.path)
-                .first_or_octet_stream()
-                .essence_str()
-                .to_string();
+            let mime = c.mime;
             let mut job = Job::queued(
                 id,
                 Origin::File,

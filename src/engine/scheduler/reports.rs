@@ -209,7 +209,7 @@ impl Scheduler {
                     job.error = Some(error.clone());
                 }
                 // A job that keeps its session keeps its copy: a Retry continues the upload from
-                // the same bytes, even once "Remove location from photos" is off.
+                // the same bytes, even once "Remove location from photos and videos" is off.
                 let sent = self
                     .table
                     .job(id)
