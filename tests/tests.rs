@@ -51,6 +51,7 @@ mod it {
     mod journal;
     pub mod links;
     mod location;
+    mod location_formats;
     mod one_put;
     mod one_put_cli;
     mod sandbox;

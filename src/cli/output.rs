@@ -20,7 +20,9 @@ pub(super) fn done_line(job: &Job, result: &JobResult) -> serde_json::Value {
         "verified": result.verified.as_option(),
         "status": "done",
         "origin": result.origin.as_str(),
-        // The bytes on the site lack the photo's GPS tags (the file kept them).
+        // The bytes on the site lack the file's location (the file on disk kept it).
+        "locationRemoved": result.location_removed,
+        // The same, under the name it had first, for the scripts written then.
         "location_removed": result.location_removed,
     });
     if result.already.is_some() {
@@ -42,6 +44,7 @@ pub(super) fn failed_line(path: &Path, link: bool, message: &str, size: u64) -> 
         "status": "failed",
         "error": message,
         "origin": if link { "import" } else { "upload" },
+        "locationRemoved": false,
     });
     source(&mut line, path, link);
     line

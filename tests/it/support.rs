@@ -10,6 +10,7 @@ mod exit;
 #[cfg(feature = "gui")]
 pub mod gui;
 mod journal;
+pub mod real_files;
 mod required;
 mod site;
 mod wait;
