@@ -54,11 +54,11 @@ mod it {
     mod location_formats;
     mod one_put;
     mod one_put_cli;
+    mod redacted;
     mod sandbox;
     mod sandbox_hardening;
     mod sandbox_records;
     mod sandbox_state;
-    mod staged;
     mod tus_client;
     mod wix_client;
     mod wix_hostile;

@@ -111,7 +111,7 @@ async fn a_photo_with_gps_is_sent_without_it_upright_and_with_the_same_pixels() 
         );
         let staged = env.path("data").join("staged");
         let left = std::fs::read_dir(&staged).map_or(0, |d| d.count());
-        assert_eq!(left, 0, "the staged copy is deleted when done");
+        assert_eq!(left, 0, "no copy is made");
     }
 }
 
@@ -274,17 +274,47 @@ async fn a_lossless_webp_with_gps_loses_it_and_keeps_its_pixels_and_orientation(
     );
 }
 
-/// A location in XMP (as Lightroom exports write it) cannot be removed by the metadata crate:
-/// the photo is not sent, and the message says what to do; with the setting off it is sent.
+/// A location in XMP (as Lightroom exports write it) is blanked in place: the photo is sent
+/// without it, the packet still well-formed with the rest of it, nothing moved.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_photo_with_its_location_in_xmp_is_not_sent_while_removal_is_on() {
+async fn a_photo_with_its_location_in_xmp_is_sent_without_it() {
     let env = Env::start().await;
     let mut xmp = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
-    xmp.extend(br#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="48,51.4N" exif:GPSLongitude="2,21.05E"/></rdf:RDF></x:xmpmeta>"#);
+    xmp.extend(br#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/" exif:GPSLatitude="48,51.4N" exif:GPSLongitude="2,21.05E" dc:format="image/jpeg"/></rdf:RDF></x:xmpmeta>"#);
     let bytes = jpeg_with_segment(0xE1, &xmp);
     let photo = env.dir.path().join("lightroom.jpg");
     std::fs::write(&photo, &bytes).expect("write");
 
+    let r = upload(&env, &photo, true, 10_000_000).await;
+    assert!(r.location_removed);
+    assert_eq!(r.verified, Verification::Verified);
+    let (_, served) = get(r.url.as_deref().expect("url")).await;
+    assert_eq!(served.len(), bytes.len(), "nothing moved");
+    let text = String::from_utf8_lossy(&served);
+    assert!(!text.contains("GPS") && !text.contains("48,51"), "{text}");
+    assert!(
+        text.contains(r#"dc:format="image/jpeg""#),
+        "the rest stays: {text}"
+    );
+
+    let r = upload(&env, &photo, false, 10_000_000).await;
+    let (_, served) = get(r.url.as_deref().expect("url")).await;
+    assert_eq!(served, bytes, "with the setting off: as it is");
+}
+
+/// A location Wixup cannot take out (a GPS IFD its EXIF block points past the end of): the
+/// photo is not sent, and the message names it and says what to do in the window's words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_location_that_cannot_be_taken_out_keeps_the_photo_from_being_sent() {
+    let env = Env::start().await;
+    let mut exif = b"Exif\0\0II*\0\x08\0\0\0".to_vec();
+    // IFD0: one entry, GPSInfo (LONG, 1) pointing far past the block; no next IFD.
+    exif.extend([
+        1, 0, 0x25, 0x88, 4, 0, 1, 0, 0, 0, 0xF0, 0xFF, 0, 0, 0, 0, 0, 0,
+    ]);
+    let bytes = jpeg_with_segment(0xE1, &exif);
+    let photo = env.dir.path().join("broken gps.jpg");
+    std::fs::write(&photo, &bytes).expect("write");
     let cfg = env.engine_config("data");
     let options = JobOptions {
         remove_location: true,
@@ -293,13 +323,18 @@ async fn a_photo_with_its_location_in_xmp_is_not_sent_while_removal_is_on() {
     let (handle, mut events, ids) = start_and_add_with(cfg, vec![photo.clone()], options).await;
     let out = events.finish(&ids, 30).await;
     let error = out[0].failed();
-    assert!(error.message.contains("lightroom.jpg"), "{error:?}");
-    assert!(error.message.contains("XMP"), "{error:?}");
-    assert!(error.message.contains("--keep-location"), "{error:?}");
+    assert!(error.message.contains("broken gps.jpg"), "{error:?}");
+    assert!(
+        error
+            .message
+            .contains("\"Remove location from photos and videos\" in Settings"),
+        "{error:?}"
+    );
+    assert!(
+        !error.message.contains("--keep-location"),
+        "the window's words: {error:?}"
+    );
     handle.shutdown().await;
     assert_eq!(env.stat(|s| &s.bytes_received), 0, "nothing was sent");
-
-    let r = upload(&env, &photo, false, 10_000_000).await;
-    let (_, served) = get(r.url.as_deref().expect("url")).await;
-    assert_eq!(served, bytes, "with the setting off: as it is");
+    assert_eq!(env.stat(|s| &s.uploads_created), 0, "nothing was created");
 }

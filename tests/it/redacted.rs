@@ -1,7 +1,8 @@
-//! Copies without location never pile up in `<data>/staged/`: a photo's copy goes when its job
-//! is cancelled, removed or done (a failed one keeps it for its Retry), and at start every copy
-//! no unfinished or retryable job needs is deleted;
-//! an upload interrupted by a restart keeps its copy and ends with the stripped bytes.
+//! A location leaves as the bytes are read: no copy is made in `<data>/staged/`, an upload
+//! interrupted by a restart (or failed and retried) continues from the server's offset on the same
+//! bytes and ends without the location, a file made and still processing at a restart is verified
+//! against the bytes sent, an upload an older version began with the location starts anew
+//! without it, and copies older versions staged are swept at start once no job needs them.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -86,48 +87,19 @@ const REMOVE: JobOptions = JobOptions {
     skip_duplicates: false,
 };
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cancelled_or_removed_photo_leaves_no_staged_copy() {
-    let env = Env::start().await;
-    let data = env.path("data");
-    let dir = env.dir.path();
-    let photos = ["cancel.jpg", "remove.jpg"].map(|n| big_gps_photo(dir, n));
-    env.slow_patches(150);
-    let (handle, mut events, ids) =
-        start_and_add_with(config(&env), vec![photos[0].clone()], REMOVE).await;
-
-    // Mid-upload, from its copy: cancelled.
-    mid_upload(&mut events, ids[0], CHUNK).await;
-    assert_eq!(staged(&data).len(), 1, "sent from a staged copy");
-    handle.send(Command::Cancel(ids[0]));
-    events.wait_state(JobState::Cancelled).await;
-    no_staged_copy_left(&data, "cancelled").await;
-
-    // Mid-upload: removed from the queue.
-    handle.send(Command::AddFiles {
-        request: 2,
-        paths: vec![photos[1].clone()],
-        destination: Default::default(),
-        options: REMOVE,
-    });
-    let (removed, _, _) = events.added().await;
-    mid_upload(&mut events, removed[0], CHUNK).await;
-    assert_eq!(staged(&data).len(), 1);
-    handle.send(Command::Remove(removed[0]));
-    events
-        .wait_for(10, |e| matches!(e, Event::Removed(id) if *id == removed[0]))
-        .await;
-    no_staged_copy_left(&data, "removed").await;
-
-    handle.shutdown().await;
+/// The bytes the site must get for `photo`: the file with its location overwritten.
+fn without_location(photo: &Path) -> Vec<u8> {
+    let (_, redactions) = wixup::metadata::location_redactions(photo).expect("found");
+    assert!(!redactions.is_empty(), "the photo has a location");
+    let mut bytes = std::fs::read(photo).expect("read");
+    redactions.apply(0, &mut bytes);
+    bytes
 }
 
-/// A failed upload keeps its session, so it keeps its copy: a Retry after a restart continues
-/// from the same bytes and ends without the location, as the file was queued. (Before, the copy
-/// went with the failure and the Retry sent the original, which the server's upload did not
-/// fit.)
+/// A failed upload keeps its session: a Retry after a restart continues from the same bytes and
+/// ends without the location, as the file was queued, with no copy made.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_upload_keeps_its_copy_and_its_retry_ends_without_location() {
+async fn a_failed_uploads_retry_after_a_restart_ends_without_location() {
     let env = Env::start().await;
     let data = env.path("data");
     let photo = big_gps_photo(env.dir.path(), "fail.jpg");
@@ -142,17 +114,12 @@ async fn a_failed_upload_keeps_its_copy_and_its_retry_ends_without_location() {
     events.finish(&ids, 30).await[0].failed();
     handle.shutdown().await;
     drop(events);
-    assert_eq!(staged(&data).len(), 1, "kept for a Retry");
+    assert!(staged(&data).is_empty(), "no copy");
 
     env.sandbox.faults.clear();
     let mut cfg = config(&env);
     cfg.start = StartMode::Hold;
     let (handle, rx) = engine::start(cfg, None).expect("restart");
-    assert_eq!(
-        staged(&data).len(),
-        1,
-        "a failed upload's copy survives a start"
-    );
     let mut events = Events::new(rx);
     handle.send(Command::Retry(ids[0]));
     ends_without_location(&mut events, ids[0]).await;
@@ -169,8 +136,8 @@ async fn at_start_copies_no_unfinished_job_needs_are_deleted() {
     assert!(events.finish(&ids, 30).await[0].done().location_removed);
     handle.shutdown().await;
 
-    // Left behind by a process that died: a finished job's copy, one of a job the journal
-    // never had, and a write cut short.
+    // Left behind by an older version's process that died: a finished job's copy, one of a job
+    // the journal never had, and a write cut short.
     let dir = data.join("staged");
     std::fs::create_dir_all(&dir).expect("mkdir");
     for name in [
@@ -185,10 +152,10 @@ async fn at_start_copies_no_unfinished_job_needs_are_deleted() {
     handle.shutdown().await;
 }
 
-/// An app quitting mid-upload: the copy without location stays while the upload is unfinished,
-/// and the next start continues from the server's offset on the same bytes.
+/// An app quitting mid-upload: the next start continues from the server's offset on the same
+/// bytes (the location found and overwritten again), with no copy made.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_upload_cut_by_a_restart_keeps_its_copy_and_ends_without_location() {
+async fn an_upload_cut_by_a_restart_continues_on_the_same_bytes_without_location() {
     let env = Env::start().await;
     let data = env.path("data");
     let photo = big_gps_photo(env.dir.path(), "resume.jpg");
@@ -203,15 +170,8 @@ async fn an_upload_cut_by_a_restart_keeps_its_copy_and_ends_without_location() {
     env.sandbox.faults.clear();
     // The PATCH cut short still lands its buffered bytes after its delay: counted before.
     env.sandbox_idle().await;
-    let copy = staged(&data);
-    assert_eq!(copy.len(), 1, "{copy:?}");
-    let stripped = std::fs::read(&copy[0]).expect("read");
-
-    // A start that leaves the unfinished job as it is keeps its copy.
-    cfg.start = StartMode::Hold;
-    let (handle, _rx) = engine::start(cfg.clone(), None).expect("start");
-    assert_eq!(staged(&data), copy, "the unfinished upload's copy is kept");
-    handle.shutdown().await;
+    assert!(staged(&data).is_empty(), "no copy");
+    let stripped = without_location(&photo);
 
     // It continues from the server's offset, on the same bytes.
     let before = env.stat(|s| &s.bytes_received);
@@ -223,7 +183,7 @@ async fn an_upload_cut_by_a_restart_keeps_its_copy_and_ends_without_location() {
     assert_eq!(
         r.verified,
         Verification::Verified,
-        "the bytes sent are the copy"
+        "the bytes sent are the file without its location"
     );
     assert!(r.location_removed);
     let resent = env.stat(|s| &s.bytes_received) - before;
@@ -232,7 +192,12 @@ async fn an_upload_cut_by_a_restart_keeps_its_copy_and_ends_without_location() {
         "continued from the server's offset (sent {resent} of {size})"
     );
     let (_, served) = get(r.url.as_deref().expect("url")).await;
-    assert!(served == stripped, "the site has the copy without location");
+    assert!(
+        served == stripped,
+        "the site has the file without its location"
+    );
+    assert_eq!(served.len() as u64, size, "nothing moved");
+    assert_eq!(env.stat(|s| &s.uploads_created), 1, "one upload, continued");
     assert_eq!(gps(&served, FileExtension::JPEG), 0);
     handle.shutdown().await;
     no_staged_copy_left(&data, "done").await;
@@ -287,19 +252,17 @@ async fn an_upload_queued_to_keep_its_location_keeps_it_through_a_restart() {
     handle.shutdown().await;
 }
 
-/// A photo sent from its copy without location, made on the site and still processing when the
-/// app quit: after the restart it is verified against the copy (the bytes sent) and said to be
-/// without its location. Before, the restart compared the original's MD5 with the server's hash
-/// of the copy (a mismatch) and said the location had stayed.
+/// A photo sent without its location, made on the site and still processing when the app quit:
+/// after the restart it is verified against the bytes sent (the overwrites found again) and said
+/// to be without its location, not compared with the original (a mismatch).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_photo_made_from_its_copy_is_verified_against_it_after_a_restart() {
+async fn a_photo_made_without_its_location_is_verified_against_the_bytes_sent_after_a_restart() {
     let env = Env::start_with(|c| c.processing_delay = Duration::from_secs(3)).await;
     let photo = big_gps_photo(env.dir.path(), "made.jpg");
     let (handle, mut events, ids) = start_and_add_with(config(&env), vec![photo], REMOVE).await;
     events.wait_state(JobState::Processing).await;
     handle.shutdown().await; // as an app quitting while Wix processes the file
     drop(events);
-    assert_eq!(staged(&env.path("data")).len(), 1, "the copy stays");
 
     let (handle, rx) = engine::start(config(&env), None).expect("restart");
     let mut events = Events::new(rx);
@@ -347,5 +310,49 @@ async fn a_held_file_added_again_before_anything_was_sent_takes_the_new_choices(
     let (handle, mut events, ids) = start_and_add_with(cfg, vec![photo], REMOVE).await;
     assert_eq!(ids, [JobId(1000)], "the held job is picked up");
     ends_without_location(&mut events, ids[0]).await;
+    handle.shutdown().await;
+}
+
+/// An upload an older version began from the original, with the location (a journal without
+/// the job's choices reads as "remove location"): the bytes to send now differ from those the
+/// server holds, so it starts anew without the location rather than continuing a mix of both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_begun_with_the_location_by_an_older_version_starts_anew_without_it() {
+    let env = Env::start().await;
+    let data = env.path("data");
+    let photo = big_gps_photo(env.dir.path(), "older.jpg");
+    env.slow_patches(150);
+    let mut cfg = config(&env);
+    let keep = JobOptions {
+        remove_location: false,
+        skip_duplicates: false,
+    };
+    let (handle, mut events, ids) =
+        start_and_add_with(cfg.clone(), vec![photo.clone()], keep).await;
+    mid_upload(&mut events, ids[0], 2 * CHUNK).await;
+    handle.shutdown().await;
+    drop(events);
+    env.sandbox.faults.clear();
+    env.sandbox_idle().await;
+    // As an older version wrote it: no choices, no mark of what the session's bytes carry.
+    let (_, jobs) = super::support::journal_table(&data);
+    let mut job = jobs[0].clone();
+    assert!(job["session"].is_object(), "an upload under way: {job}");
+    job.as_object_mut().expect("job").remove("options");
+    append_record(&data, &serde_json::json!({ "job": job }));
+
+    cfg.start = StartMode::Continue;
+    let (handle, rx) = engine::start(cfg, None).expect("restart");
+    let mut events = Events::new(rx);
+    let out = events.finish(&ids, 60).await;
+    let r = out[0].done();
+    assert_eq!(r.verified, Verification::Verified);
+    assert!(r.location_removed);
+    let (_, served) = get(r.url.as_deref().expect("url")).await;
+    assert!(
+        served == without_location(&photo),
+        "the site has it without its location"
+    );
+    assert_eq!(env.stat(|s| &s.uploads_created), 2, "started anew");
     handle.shutdown().await;
 }
