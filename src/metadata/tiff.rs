@@ -79,7 +79,9 @@ fn walk<R: Read + Seek>(
             && let Some(i) = ifd.entries.iter().position(|e| e.tag == XMP_PACKET)
         {
             let n = ifd.entries[i].size().unwrap_or(0);
-            out.xmp = Some((base + t.data_at(&ifd, i, n)?, n));
+            if n > 0 {
+                out.xmp = Some((base + t.data_at(&ifd, i, n)?, n));
+            }
         }
         sub_ifds.extend(
             ifd.entries
