@@ -7,7 +7,6 @@
 //! jpeg         segments, scans and the images after the first (MPF): every EXIF and XMP block
 //! png          chunks to IEND: eXIf, XMP and ImageMagick's raw profiles, CRCs mended
 //! webp         RIFF chunks: EXIF and XMP
-//! testkit      (tests) the tools that make and read test photos: convert, exiftool
 //! bmff         ISO-BMFF boxes: HEIF/AVIF items (Exif, XMP), MP4/MOV location boxes and keys
 //! ```
 //!
@@ -22,7 +21,7 @@ pub mod jpeg;
 pub mod png;
 pub mod sniff;
 #[cfg(test)]
-pub(crate) mod testkit;
+pub(crate) mod testing;
 pub mod tiff;
 pub mod webp;
 pub mod xmp;
