@@ -5,94 +5,11 @@
 use std::io::Cursor;
 
 use super::{find, gps_patches};
-use crate::metadata::testing::{assert_only_location_gone, redacted_copy, run, s, tags, tool};
+use crate::metadata::testing::{
+    END, GPS, IFD0, IFD1, LATITUDE, MAKE, W, assert_only_location_gone, redacted_copy, run, s,
+    tags, tiff_sample as sample, tool,
+};
 use crate::metadata::{Patch, Redactions};
-
-/// Little or big endian writer.
-struct W {
-    le: bool,
-    b: Vec<u8>,
-}
-
-impl W {
-    fn u16(&mut self, v: u16) {
-        self.b.extend(if self.le {
-            v.to_le_bytes()
-        } else {
-            v.to_be_bytes()
-        });
-    }
-    fn u32(&mut self, v: u32) {
-        self.b.extend(if self.le {
-            v.to_le_bytes()
-        } else {
-            v.to_be_bytes()
-        });
-    }
-    /// One entry; a SHORT value sits in the first two bytes of the value field.
-    fn entry(&mut self, tag: u16, typ: u16, count: u32, value: u32) {
-        self.u16(tag);
-        self.u16(typ);
-        self.u32(count);
-        if typ == 3 && count == 1 {
-            self.u16(value as u16);
-            self.u16(0);
-        } else {
-            self.u32(value);
-        }
-    }
-}
-
-const IFD0: usize = 8;
-const MAKE: usize = 62; // after IFD0's 4 entries: 8 + 2 + 48 + 4
-const GPS: usize = 68;
-const LATITUDE: usize = 110; // after the GPS IFD's 3 entries: 68 + 2 + 36 + 4
-const IFD1: usize = 134;
-const END: usize = 152;
-
-/// IFD0 (Make, Orientation, Software and the GPS pointer at `gps_at`), then Make's text, the
-/// GPS IFD (version, latitude ref, latitude) with its rationals, and IFD1 (one entry).
-fn sample(le: bool, gps_at: usize) -> Vec<u8> {
-    let mut w = W { le, b: Vec::new() };
-    w.b.extend(if le { b"II" } else { b"MM" });
-    w.u16(42);
-    w.u32(IFD0 as u32);
-    w.u16(4);
-    let mut entries: Vec<(u16, u16, u32, u32)> = vec![
-        (0x10F, 2, 6, MAKE as u32),
-        (0x112, 3, 1, 6),
-        (0x131, 2, 3, 0x6162_0000),
-    ];
-    entries.insert(gps_at, (0x8825, 4, 1, GPS as u32));
-    for (tag, typ, count, value) in entries {
-        if tag == 0x131 {
-            // "ab\0" inline, in file order whatever the byte order.
-            w.u16(tag);
-            w.u16(typ);
-            w.u32(count);
-            w.b.extend(b"ab\0\0");
-        } else {
-            w.entry(tag, typ, count, value);
-        }
-    }
-    w.u32(IFD1 as u32);
-    w.b.extend(b"Canon\0");
-    assert_eq!(w.b.len(), GPS);
-    w.u16(3);
-    w.entry(0, 1, 4, 0x0203_0000);
-    w.entry(1, 2, 2, 0x4E00_0000);
-    w.entry(2, 5, 3, LATITUDE as u32);
-    w.u32(0);
-    for v in [51, 1, 30, 1, 1234, 100] {
-        w.u32(v);
-    }
-    assert_eq!(w.b.len(), IFD1);
-    w.u16(1);
-    w.entry(0x100, 3, 1, 64);
-    w.u32(0);
-    assert_eq!(w.b.len(), END);
-    w.b
-}
 
 fn redact(bytes: &[u8], patches: Vec<Patch>) -> Vec<u8> {
     let mut out = bytes.to_vec();
@@ -259,39 +176,49 @@ fn a_tiff_imagemagick_and_exiftool_wrote_loses_its_gps_and_nothing_else() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    for (name, endian) in [("le.tif", "LSB"), ("be.tif", "MSB")] {
+    // A DNG-shaped TIFF too (IFD0 says DNGVersion: exiftool reads it as a DNG); no tool here
+    // writes a real camera DNG.
+    let dng = ["-DNGVersion=1 4 0 0", "-UniqueCameraModel=Wixup Test"];
+    for (name, endian, extra) in [
+        ("le.tif", "LSB", &[][..]),
+        ("be.tif", "MSB", &[][..]),
+        ("shaped.dng", "LSB", &dng[..]),
+    ] {
         let path = dir.path().join(name);
         let make = ["-size", "64x48", "gradient:red-blue", "-endian", endian];
-        run("convert", &[&make[..], &[s(&path)]].concat());
-        run(
-            "exiftool",
-            &[
-                "-overwrite_original",
-                "-GPSLatitude=51.5",
-                "-GPSLatitudeRef=N",
-                "-GPSLongitude=0.12",
-                "-GPSLongitudeRef=W",
-                "-GPSAltitude=35.2",
-                "-GPSDateStamp=2024:05:06",
-                "-Make=Wixup Camera",
-                "-Model=Test 1",
-                "-Orientation#=6",
-                "-DateTimeOriginal=2024:05:06 07:08:09",
-                s(&path),
-            ],
-        );
+        let out = format!("tiff:{}", s(&path));
+        run("convert", &[&make[..], &[&out]].concat());
+        let tagged = [
+            "-overwrite_original",
+            "-GPSLatitude=51.5",
+            "-GPSLatitudeRef=N",
+            "-GPSLongitude=0.12",
+            "-GPSLongitudeRef=W",
+            "-GPSAltitude=35.2",
+            "-GPSDateStamp=2024:05:06",
+            "-Make=Wixup Camera",
+            "-Model=Test 1",
+            "-Orientation#=6",
+            "-DateTimeOriginal=2024:05:06 07:08:09",
+            s(&path),
+        ];
+        run("exiftool", &[extra, &tagged[..]].concat());
         let before = tags(&path);
         assert_eq!(before["IFD0:Make"], "Wixup Camera");
+        let dng_said = before["File:FileType"] == "DNG";
+        assert_eq!(
+            dng_said,
+            !extra.is_empty(),
+            "{name}: {}",
+            before["File:FileType"]
+        );
         let (redacted, n) = redacted_copy(&path);
         assert!(
             n >= 2,
             "{name}: the pointer's IFD and the GPS IFD at least ({n})"
         );
         assert_only_location_gone(&before, &tags(&redacted));
-        assert_eq!(
-            run("convert", &[s(&path), "rgb:-"]),
-            run("convert", &[s(&redacted), "rgb:-"]),
-            "{name}: the same pixels"
-        );
+        let rgb = |p: &std::path::Path| run("convert", &[&format!("tiff:{}", s(p)), "rgb:-"]);
+        assert_eq!(rgb(&path), rgb(&redacted), "{name}: the same pixels");
     }
 }
