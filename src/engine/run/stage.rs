@@ -29,6 +29,29 @@ pub(super) struct Staged {
     pub from_copy: bool,
 }
 
+impl Staged {
+    /// Whether a location went, and the original's MD5.
+    pub(super) fn clone_flags(&self) -> (bool, Option<String>) {
+        (self.location_removed, self.source_md5.clone())
+    }
+}
+
+/// What a file already made (its id journaled, READY not seen yet, after a restart) was sent as:
+/// an older version's staged copy, or the file with the overwrites found again; `None`: the
+/// file as it is.
+pub(super) async fn sent_as(
+    data_dir: &Path,
+    id: JobId,
+    source: &FileSource,
+    remove_location: bool,
+) -> Option<Staged> {
+    match made_from_copy(data_dir, id, &source.path).await {
+        Some(s) => Some(s),
+        None if remove_location => made_redacted(source).await,
+        None => None,
+    }
+}
+
 /// Where an older version's copy of a job lives.
 fn staged_path(data_dir: &Path, id: JobId, ext: &str) -> PathBuf {
     data_dir.join("staged").join(format!("{id}.{ext}"))
@@ -84,7 +107,7 @@ pub(super) async fn stage(
 /// The overwrites a file made (its id known, READY not seen yet, after a restart) was sent
 /// with, found again, so its MD5 is compared with the bytes sent. `None` when there are none,
 /// or they cannot be found.
-pub(super) async fn made_redacted(original: &FileSource) -> Option<Staged> {
+async fn made_redacted(original: &FileSource) -> Option<Staged> {
     let path = original.path.clone();
     let found = tokio::task::spawn_blocking(move || {
         let (_, r) = metadata::location_redactions(&path).ok()?;
@@ -122,7 +145,7 @@ async fn staged_copy(data_dir: &Path, id: JobId) -> Option<PathBuf> {
 
 /// What a file sent from an older version's staged copy was sent as: the copy, and the
 /// original's MD5. `None` when it has no copy, or it cannot be read.
-pub(super) async fn made_from_copy(data_dir: &Path, id: JobId, original: &Path) -> Option<Staged> {
+async fn made_from_copy(data_dir: &Path, id: JobId, original: &Path) -> Option<Staged> {
     let copy = staged_copy(data_dir, id).await?;
     let original = original.to_path_buf();
     tokio::task::spawn_blocking(move || {

@@ -15,7 +15,7 @@ use super::phase::{self, AfterFinalize, FinalizeAnswer, OnSendError, Phase};
 use super::poll::{failed_on_site, poll_ready};
 use super::progress::JobProgress;
 use super::session::{ensure_session, persist_session};
-use super::stage::{made_from_copy, made_redacted, remove_staged, stage};
+use super::stage::{remove_staged, sent_as, stage};
 use crate::engine::describe::{failed, stop_for_tus_error, stop_for_wix_error};
 use crate::engine::job::{Job, JobId, JobResult, JobState, OriginKind, PlainSession, Session};
 use crate::engine::report::{self, Report, Reports, Stop};
@@ -44,9 +44,8 @@ struct Upload<'a> {
     shared: &'a Shared,
     reports: &'a Reports,
     cancel: &'a CancellationToken,
-    /// The job as queued; its size becomes the staged copy's when the location is removed.
+    /// The job as queued, and the bytes to send (the file, its location overwritten).
     job: Job,
-    /// The bytes to send: the file, or its staged copy.
     source: FileSource,
     progress: Arc<JobProgress>,
     location_removed: bool,
@@ -134,24 +133,15 @@ impl<'a> Upload<'a> {
     /// upload under way whose bytes were other than those to send now (begun by an older
     /// version that sent the location, or that found other overwrites) starts anew.
     async fn stage(&mut self) -> Result<Phase, Stop> {
-        let id = self.id();
+        let (id, dir) = (self.id(), &self.shared.data_dir);
         let resuming = self.job.session.is_some() || self.job.plain.is_some();
         let (mark, from_copy) = if self.job.options.remove_location {
             // The original must still be the file queued before its location is looked for.
             self.check_file().await?;
-            let s = stage(
-                &self.shared.data_dir,
-                id,
-                self.source.clone(),
-                resuming,
-                self.cancel,
-            )
-            .await?;
-            self.location_removed = s.location_removed;
-            self.source_md5 = s.source_md5;
+            let s = stage(dir, id, self.source.clone(), resuming, self.cancel).await?;
             self.job.size_bytes = s.source.len;
             let mark = s.source.redactions.mark();
-            self.source = s.source;
+            self.take(s.clone_flags(), s.source);
             (mark, s.from_copy)
         } else {
             (None, false)
@@ -166,20 +156,19 @@ impl<'a> Upload<'a> {
         Ok(Phase::Prepare)
     }
 
-    /// A file already made (its id journaled): what was sent is what the server's hash is
-    /// compared with, and the result says whether the location went: an older version's staged
-    /// copy, or the file with the overwrites found again.
+    /// A file already made (its id journaled): the bytes sent are what its hash is checked with.
     async fn made_from_copy(&mut self) {
-        let staged = match made_from_copy(&self.shared.data_dir, self.id(), &self.job.path).await {
-            Some(s) => Some(s),
-            None if self.job.options.remove_location => made_redacted(&self.source).await,
-            None => None,
-        };
-        if let Some(s) = staged {
-            self.location_removed = s.location_removed;
-            self.source_md5 = s.source_md5;
-            self.source = s.source;
+        let remove = self.job.options.remove_location;
+        if let Some(s) = sent_as(&self.shared.data_dir, self.id(), &self.source, remove).await {
+            self.take(s.clone_flags(), s.source);
         }
+    }
+
+    /// What staging found: the source to send, whether a location went, the original's MD5.
+    fn take(&mut self, (location_removed, source_md5): (bool, Option<String>), source: FileSource) {
+        self.location_removed = location_removed;
+        self.source_md5 = source_md5;
+        self.source = source;
     }
 
     /// Ahead of the slot: the upload URL (and for tus, the creation), journaled. A file that
@@ -401,13 +390,11 @@ impl<'a> Upload<'a> {
 
     /// The file must still be there, readable, with the size and time it was queued with.
     async fn check_file(&self) -> Result<(), Stop> {
-        self.source
-            .check_readable()
-            .await
-            .map_err(stop_for_tus_error)?;
-        self.source
-            .check_unchanged()
-            .await
-            .map_err(stop_for_tus_error)
+        let file = &self.source;
+        let checked = async {
+            file.check_readable().await?;
+            file.check_unchanged().await
+        };
+        checked.await.map_err(stop_for_tus_error)
     }
 }
