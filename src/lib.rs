@@ -108,6 +108,7 @@
 //!   png                chunks: eXIf, XMP, raw profiles, CRCs mended
 //!   webp               RIFF chunks: EXIF and XMP
 //!   bmff               ISO-BMFF boxes: HEIF items, MP4/MOV location boxes and keys
+//!   testing            (tests only) real files made and read back with convert and exiftool
 //! history/             finished uploads, kept after they leave the queue
 //!   entry              one finished upload (HistoryEntry) and the site it went to
 //!   file               history.jsonl: appended, read, never a torn line
