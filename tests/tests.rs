@@ -55,8 +55,10 @@ mod it {
     mod one_put_cli;
     mod sandbox;
     mod sandbox_hardening;
+    mod sandbox_ranges;
     mod sandbox_records;
     mod sandbox_state;
+    mod sandbox_types;
     mod staged;
     mod tus_client;
     mod wix_client;

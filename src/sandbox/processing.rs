@@ -90,6 +90,9 @@ fn open_and(
 /// declared as a document built on ZIP (Office, OpenDocument, EPUB, iWork) keeps that type.
 fn content_mime(head: &[u8], declared: &str) -> String {
     let kind = sniff(head);
+    if declared == "image/svg+xml" && looks_like_svg(head) {
+        return declared.to_string();
+    }
     if let Some(k) = kind.filter(|k| !k.is_video() && *k != Kind::M4a) {
         return k.mime().to_string();
     }
@@ -170,6 +173,9 @@ mod tests {
             ("image/svg+xml", false)
         );
         assert!(processed(b"\x00\x01binary", "image/svg+xml").failed);
+        let xml = processed(b"<?xml version=\"1.0\"?><svg/>", "image/svg+xml");
+        assert_eq!(xml.mime_type, "image/svg+xml");
+        assert!(!xml.failed);
     }
 
     #[test]
