@@ -108,9 +108,9 @@ fn primary_size(meta: &[u8]) -> Option<(u32, u32)> {
                 if item != primary || index == 0 {
                     continue;
                 }
-                match props.get(index - 1) {
-                    Some((k, b)) if k == b"ispe" => size = Some((be(b, 4, 4)?, be(b, 8, 4)?)),
-                    Some((k, b)) if k == b"irot" => turned = b.first()? & 1 == 1,
+                match props.get(index - 1).map(|(k, b)| (k, *b)) {
+                    Some((b"ispe", b)) => size = Some((be(b, 4, 4)?, be(b, 8, 4)?)),
+                    Some((b"irot", b)) => turned = b.first()? & 1 == 1,
                     _ => {}
                 }
             }
@@ -183,6 +183,9 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
+    type Put16 = fn(u16) -> [u8; 2];
+    type Put32 = fn(u32) -> [u8; 4];
+
     fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
         let mut b = ((body.len() + 8) as u32).to_be_bytes().to_vec();
         b.extend_from_slice(kind);
@@ -241,7 +244,7 @@ mod tests {
     fn tiff_size_is_ifd0s_width_and_length_turned_by_orientation() {
         for little in [true, false] {
             for (orientation, want) in [(1u16, (300, 200)), (6, (200, 300))] {
-                let (w16, w32): (fn(u16) -> [u8; 2], fn(u32) -> [u8; 4]) = if little {
+                let (w16, w32): (Put16, Put32) = if little {
                     (u16::to_le_bytes, u32::to_le_bytes)
                 } else {
                     (u16::to_be_bytes, u32::to_be_bytes)

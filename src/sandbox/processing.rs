@@ -76,10 +76,10 @@ pub(super) fn process(path: &Path, declared: &str) -> Processed {
     }
 }
 
-fn open_and(
-    path: &Path,
-    read: fn(&mut std::io::BufReader<std::fs::File>, u64) -> Option<(u32, u32)>,
-) -> Option<(u32, u32)> {
+/// Reads a size off an open file of the given length.
+type SizeReader = fn(&mut std::io::BufReader<std::fs::File>, u64) -> Option<(u32, u32)>;
+
+fn open_and(path: &Path, read: SizeReader) -> Option<(u32, u32)> {
     let file = std::fs::File::open(path).ok()?;
     let len = file.metadata().ok()?.len();
     read(&mut std::io::BufReader::new(file), len)

@@ -44,6 +44,15 @@ async fn upload(env: &Env, tus: bool, name: &str, bytes: &[u8]) -> Value {
     settled(&env.base(), a["file"]["id"].as_str().expect("id")).await
 }
 
+/// A file, its bytes, its mediaType, its size, and whether a rendition of it decodes.
+type Case = (
+    &'static str,
+    Vec<u8>,
+    &'static str,
+    Option<(u64, u64)>,
+    bool,
+);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_type_wix_accepts_is_ready_with_its_media_type_and_size() {
     if !tools(
@@ -73,8 +82,7 @@ async fn every_type_wix_accepts_is_ready_with_its_media_type_and_size() {
         "-i",
         "sine=frequency=440:duration=0.3",
     ];
-    // (file, its bytes, mediaType, size, a rendition decodes)
-    let mut cases: Vec<(&str, Vec<u8>, &str, Option<(u64, u64)>, bool)> = Vec::new();
+    let mut cases: Vec<Case> = Vec::new();
     for name in ["x.heic", "x.avif"] {
         cases.push((
             name,
