@@ -230,4 +230,82 @@ pub(crate) mod tests {
             Err(DecodeError::Io { .. })
         ));
     }
+
+    /// A TIFF written by ImageMagick (`convert`), the way a scanner or an editor writes one.
+    fn convert_tiff(dir: &Path, w: u32, h: u32) -> Option<PathBuf> {
+        let path = dir.join("scan.tif");
+        let ran = std::process::Command::new("convert")
+            .args(["-size", &format!("{w}x{h}"), "gradient:"])
+            .arg(&path)
+            .status();
+        match ran {
+            Ok(s) if s.success() => Some(path),
+            _ => {
+                assert!(
+                    std::env::var_os("WIXUP_REQUIRE_TOOLS").is_none(),
+                    "convert (imagemagick) is needed; WIXUP_REQUIRE_TOOLS is set"
+                );
+                eprintln!("note: convert (imagemagick) not installed; the TIFF part is skipped");
+                None
+            }
+        }
+    }
+
+    #[test]
+    fn tiff_and_bmp_decode_within_the_budget_and_a_tiff_bomb_is_refused_from_its_header() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, format) in [
+            ("a.tif", image::ImageFormat::Tiff),
+            ("a.bmp", image::ImageFormat::Bmp),
+        ] {
+            let path = dir.path().join(name);
+            image::RgbImage::from_fn(9, 5, |x, y| image::Rgb([x as u8, y as u8, 3]))
+                .save_with_format(&path, format)
+                .expect("write");
+            // Named as nothing: the bytes say what it is.
+            let unnamed = dir.path().join(format!("{name}.bin"));
+            std::fs::rename(&path, &unnamed).expect("rename");
+            let img = decode(&unnamed, Budget::PREVIEW).expect(name);
+            assert_eq!((img.width(), img.height()), (9, 5), "{name}");
+            assert_eq!(
+                img.to_rgb8().get_pixel(8, 4),
+                &image::Rgb([8, 4, 3]),
+                "{name}"
+            );
+        }
+        if let Some(tif) = convert_tiff(dir.path(), 64, 48) {
+            let img = decode(&tif, Budget::PREVIEW).expect("convert's TIFF decodes");
+            assert_eq!((img.width(), img.height()), (64, 48));
+        }
+        // A TIFF whose IFD0 declares 60,000² pixels: refused before anything is allocated.
+        let mut bomb = b"II*\0\x08\0\0\0".to_vec();
+        let entries: [(u16, u16, u32); 8] = [
+            (0x100, 4, 60_000), // ImageWidth
+            (0x101, 4, 60_000), // ImageLength
+            (0x102, 3, 8),      // BitsPerSample
+            (0x103, 3, 1),      // no compression
+            (0x106, 3, 1),      // BlackIsZero
+            (0x111, 4, 200),    // StripOffsets
+            (0x116, 4, 60_000), // RowsPerStrip
+            (0x117, 4, 16),     // StripByteCounts
+        ];
+        bomb.extend((entries.len() as u16).to_le_bytes());
+        for (tag, kind, value) in entries {
+            bomb.extend(tag.to_le_bytes());
+            bomb.extend(kind.to_le_bytes());
+            bomb.extend(1u32.to_le_bytes());
+            bomb.extend(value.to_le_bytes());
+        }
+        bomb.extend(0u32.to_le_bytes());
+        bomb.resize(216, 0);
+        let path = dir.path().join("bomb.tif");
+        std::fs::write(&path, &bomb).expect("write");
+        let started = std::time::Instant::now();
+        let e = decode(&path, Budget::PREVIEW).expect_err("refused");
+        assert!(
+            matches!(e, DecodeError::TooLarge { width: 60_000, .. }),
+            "{e}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
 }

@@ -131,14 +131,18 @@
 //!   tus_body           a PATCH body stored, checksummed
 //!   tus_reply          tus answers and headers
 //!   finalize           PUT {uploadUrl}/{token}: the file made from its upload
+//!   processing         what a stored file is, from its bytes: type, size, FAILED
+//!   image_size         HEIF/AVIF (`ispe`) and TIFF (IFD0) sizes from their structure
+//!   refusal            files refused by content (JPEG XL: 406), nothing of them kept
 //!   import             imports from links
 //!   import_fetch       fetching a link (bounded)
 //!   import_record      an import's record and its answer
 //!   media              static URLs and resized images
+//!   ranges             static URLs' Range, ETag and Last-Modified, streamed from disk
 //!   media_cache        resized images on disk, bounded
 //!   private_file       private files: refused at their public URL
 //!   descriptor         the FileDescriptor JSON, as Wix shapes it
-//!   file_facts         a stored file's MD5 and dimensions
+//!   file_facts         a stored file's MD5
 //!   store              records of uploads and files
 //!   persist            records on disk
 //!   disk               a failing data dir, told both sides

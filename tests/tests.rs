@@ -57,8 +57,10 @@ mod it {
     mod redacted;
     mod sandbox;
     mod sandbox_hardening;
+    mod sandbox_ranges;
     mod sandbox_records;
     mod sandbox_state;
+    mod sandbox_types;
     mod tus_client;
     mod wix_client;
     mod wix_hostile;

@@ -53,22 +53,76 @@ pub(super) fn descriptor(app: &AppState, f: &FileRec) -> Value {
     d
 }
 
+/// Wix's `mediaType` of a MIME type (the one processing read from the bytes).
 fn media_type(mime: &str) -> &'static str {
     let top = mime.split('/').next().unwrap_or("");
     match (top, mime) {
         (_, "image/svg+xml") => "VECTOR",
+        (_, "image/vnd.adobe.photoshop" | "application/x-photoshop") => "DOCUMENT",
         ("image", _) => "IMAGE",
         ("video", _) => "VIDEO",
         ("audio", _) => "AUDIO",
+        ("model", _) => "MODEL3D",
         (
             _,
             "application/zip"
+            | "application/x-zip-compressed"
             | "application/x-tar"
             | "application/gzip"
-            | "application/x-7z-compressed",
+            | "application/x-gzip"
+            | "application/x-bzip2"
+            | "application/x-xz"
+            | "application/x-7z-compressed"
+            | "application/vnd.rar"
+            | "application/x-rar-compressed",
         ) => "ARCHIVE",
-        ("text", _) | (_, "application/pdf") => "DOCUMENT",
-        _ if mime.contains("officedocument") || mime.contains("msword") => "DOCUMENT",
+        ("text", _)
+        | (
+            _,
+            "application/pdf"
+            | "application/rtf"
+            | "application/json"
+            | "application/epub+zip"
+            | "application/postscript"
+            | "application/illustrator"
+            | "application/gpx+xml"
+            | "application/vnd.google-earth.kml+xml",
+        ) => "DOCUMENT",
+        _ if mime.contains("officedocument")
+            || mime.contains("msword")
+            || mime.contains("ms-excel")
+            || mime.contains("ms-powerpoint")
+            || mime.contains("opendocument")
+            || mime.starts_with("application/vnd.apple.") =>
+        {
+            "DOCUMENT"
+        }
         _ => "OTHER",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn media_types_are_wixs() {
+        for (mime, want) in [
+            ("image/heic", "IMAGE"),
+            ("image/avif", "IMAGE"),
+            ("image/tiff", "IMAGE"),
+            ("image/bmp", "IMAGE"),
+            ("image/x-canon-cr2", "IMAGE"),
+            ("image/svg+xml", "VECTOR"),
+            ("video/quicktime", "VIDEO"),
+            ("audio/mpeg", "AUDIO"),
+            ("application/pdf", "DOCUMENT"),
+            ("text/csv", "DOCUMENT"),
+            ("application/vnd.oasis.opendocument.text", "DOCUMENT"),
+            ("application/vnd.rar", "ARCHIVE"),
+            ("application/x-7z-compressed", "ARCHIVE"),
+            ("model/gltf-binary", "MODEL3D"),
+            ("application/octet-stream", "OTHER"),
+        ] {
+            assert_eq!(super::media_type(mime), want, "{mime}");
+        }
     }
 }

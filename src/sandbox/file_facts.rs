@@ -1,5 +1,5 @@
-//! What finalize reads off a stored file for its record: the MD5 (Wix's `hash`) and, for an
-//! image, its displayed size.
+//! What finalize reads off a stored file for its record: the MD5 (Wix's `hash`). What the
+//! file is and its size come from `processing.rs`.
 
 use std::io::Read;
 use std::path::Path;
@@ -21,18 +21,12 @@ pub(super) fn md5_file(path: &Path) -> std::io::Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
-/// Width and height as displayed (orientations 5–8 swap them), read from the header only, so
-/// finalizing even a decompression bomb stays quick.
-pub(super) fn dimensions(path: &Path) -> Option<(u32, u32)> {
-    crate::imaging::header(path).ok().map(|h| h.upright())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn md5_and_dimensions_of_stored_files() {
+    fn md5_of_stored_files() {
         let dir = tempfile::tempdir().expect("tempdir");
         let text = dir.path().join("abc.txt");
         std::fs::write(&text, b"abc").expect("write");
@@ -41,10 +35,5 @@ mod tests {
             "900150983cd24fb0d6963f7d28e17f72"
         );
         assert!(md5_file(&dir.path().join("missing")).is_err());
-        assert_eq!(dimensions(&text), None, "not an image");
-
-        let png = dir.path().join("wide.png");
-        image::RgbImage::new(7, 3).save(&png).expect("png");
-        assert_eq!(dimensions(&png), Some((7, 3)));
     }
 }

@@ -20,7 +20,9 @@ use serde_json::json;
 use super::descriptor::descriptor;
 use super::disk::DiskError;
 use super::faults::Midway;
-use super::file_facts::{dimensions, md5_file};
+use super::file_facts::md5_file;
+use super::processing::process;
+use super::refusal::refuse_by_content;
 use super::reply::wix_error;
 use super::state::AppState;
 use super::stats::Stats;
@@ -143,6 +145,9 @@ async fn run(
                     up.offset, up.length
                 )));
             }
+            if moved.is_none() {
+                refuse_by_content(app, token, &upload_id).await?;
+            }
             let (display_name, mime_type) =
                 name_and_type(&up, &rec.mime_type, rec.file_name, filename);
             let file_id = moved
@@ -183,7 +188,6 @@ async fn run(
         // Recorded by an earlier finalize that stopped before linking the token.
         return link(app, token, &upload_id, &file_id).await;
     }
-    let is_image = mime_type.starts_with("image/");
     let src = app.inner.dirs.upload(&upload_id);
     let dst = app.inner.dirs.file(&file_id);
     let target = dst.clone();
@@ -206,13 +210,14 @@ async fn run(
         app.inner.stats.paused_midway.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(d).await;
     }
+    let declared = mime_type.clone();
+    let kept = dst.clone();
     let facts = tokio::task::spawn_blocking(move || {
         let md5 = md5_file(&dst)?;
-        let dims = if is_image { dimensions(&dst) } else { None };
-        Ok::<_, std::io::Error>((md5, dims))
+        Ok::<_, std::io::Error>((md5, process(&dst, &declared)))
     })
     .await;
-    let Ok(Ok((md5, dimensions))) = facts else {
+    let Ok(Ok((md5, processed))) = facts else {
         return Err(storage("could not read the stored file"));
     };
     let created = now_unix_ms();
@@ -224,15 +229,15 @@ async fn run(
             FileRec {
                 id: file_id.clone(),
                 display_name,
-                mime_type,
+                mime_type: processed.mime_type,
                 parent_folder_id: rec.parent_folder_id.clone(),
                 size: up.length,
                 md5,
                 private: rec.private,
                 created_unix_ms: created,
                 ready_unix_ms: created + processing_ms,
-                failed: is_image && dimensions.is_none(),
-                dimensions,
+                failed: processed.failed,
+                dimensions: processed.dimensions,
                 seq,
                 labels: rec.labels.clone(),
                 source_url: None,
@@ -243,7 +248,12 @@ async fn run(
         s.touch(Key::File(file_id.clone()));
     });
     app.inner.stats.files_created.fetch_add(1, Ordering::SeqCst);
-    link(app, token, &upload_id, &file_id).await
+    let linked = link(app, token, &upload_id, &file_id).await;
+    if processed.failed {
+        // A file that failed processing keeps no bytes: its record says FAILED, nothing more.
+        let _ = tokio::fs::remove_file(&kept).await;
+    }
+    linked
 }
 
 /// Wix's answer to a second finalize of a one-time token: its generic 429

@@ -8,8 +8,8 @@ use md5::Digest as _;
 use reqwest::Url;
 use tokio::io::AsyncWriteExt as _;
 
-use super::file_facts::dimensions;
 use super::import_record::{fail, partial_name, with_extension};
+use super::processing::{JPEG_XL_REFUSED, process, refused_file};
 use super::state::AppState;
 use super::store::{Key, now_unix_ms};
 
@@ -140,22 +140,23 @@ async fn fetch(
         let _ = tokio::fs::remove_file(&part).await;
         return Err(why);
     }
-    let dims = if mime.starts_with("image/") && mime != "image/svg+xml" {
-        let path = dst.clone();
-        let dims = tokio::task::spawn_blocking(move || dimensions(&path))
-            .await
-            .ok()
-            .flatten();
-        if dims.is_none() {
-            let _ = tokio::fs::remove_file(&dst).await;
-            return Err(format!(
-                "the image cannot be decoded: what the link serves is not a valid {mime}"
-            ));
-        }
-        dims
-    } else {
-        None
+    let (path, declared) = (dst.clone(), mime.clone());
+    let processed = tokio::task::spawn_blocking(move || {
+        (!refused_file(&path)).then(|| process(&path, &declared))
+    })
+    .await
+    .map_err(|_| "the sandbox stopped processing the file".to_string())?;
+    let Some(processed) = processed else {
+        let _ = tokio::fs::remove_file(&dst).await;
+        return Err(JPEG_XL_REFUSED.to_string());
     };
+    if processed.failed {
+        let _ = tokio::fs::remove_file(&dst).await;
+        return Err(format!(
+            "the image cannot be decoded: what the link serves is not a valid {mime}"
+        ));
+    }
+    let (mime, dims) = (processed.mime_type, processed.dimensions);
     Ok(Fetched {
         size,
         md5: hex::encode(md5.finalize()),

@@ -5,9 +5,8 @@
 use std::path::Path as FsPath;
 use std::sync::atomic::Ordering;
 
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use image::ImageFormat;
 
@@ -19,12 +18,21 @@ use super::reply::wix_error;
 use super::state::AppState;
 use super::store::FileRec;
 
+/// Images the sandbox keeps and sizes but has no bounded decoder for (HEVC and AV1 pictures).
+const NO_DECODER: [&str; 3] = ["image/heic", "image/heif", "image/avif"];
+
 fn file_for(app: &AppState, id: &str) -> Result<FileRec, Response> {
     match app.with(|s| s.files.get(id).cloned()) {
         None => Err(wix_error(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",
             "no such file",
+        )),
+        // Processing failed: Wix keeps nothing to serve.
+        Some(f) if f.failed || f.fetching => Err(wix_error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "the file failed processing; nothing is served",
         )),
         Some(f) if f.private => Err(wix_error(
             StatusCode::FORBIDDEN,
@@ -35,31 +43,25 @@ fn file_for(app: &AppState, id: &str) -> Result<FileRec, Response> {
     }
 }
 
-pub async fn original(State(app): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn original(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let f = match file_for(&app, &id) {
         Ok(f) => f,
         Err(r) => return r,
     };
-    let file = match tokio::fs::File::open(app.inner.dirs.file(&id)).await {
-        Ok(file) => file,
-        Err(_) => {
-            return wix_error(
-                StatusCode::NOT_FOUND,
-                "NOT_FOUND",
-                "the file's bytes are missing",
-            );
-        }
+    let path = app.inner.dirs.file(&id);
+    let Some(mut r) = super::ranges::serve(&path, &f.md5, f.created_unix_ms, &headers).await else {
+        return wix_error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "the file's bytes are missing",
+        );
     };
-    let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
-        file,
-        256 * 1024,
-    ));
-    let mut r = body.into_response();
     if let Ok(v) = HeaderValue::from_str(&f.mime_type) {
         r.headers_mut().insert(header::CONTENT_TYPE, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&f.size.to_string()) {
-        r.headers_mut().insert(header::CONTENT_LENGTH, v);
     }
     media_headers(r.headers_mut(), &f.mime_type);
     r
@@ -122,6 +124,17 @@ pub async fn transform(
             StatusCode::BAD_REQUEST,
             "NOT_AN_IMAGE",
             "transforms apply to images only",
+        );
+    }
+    if NO_DECODER.contains(&f.mime_type.as_str()) {
+        return wix_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "RENDITION_NOT_SUPPORTED",
+            &format!(
+                "the sandbox cannot resize {} images (no decoder for them here); the original \
+                 is served unchanged at /media/{id}",
+                f.mime_type
+            ),
         );
     }
     let format = match name

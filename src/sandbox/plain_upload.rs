@@ -22,7 +22,7 @@ use tokio::io::AsyncWriteExt as _;
 use super::descriptor::descriptor;
 use super::disk::{DiskError, drain};
 use super::faults::Midway;
-use super::file_facts::dimensions;
+use super::processing::{process, refused_file};
 use super::reply::wix_error;
 use super::state::AppState;
 use super::stats::Stats;
@@ -178,6 +178,18 @@ async fn receive_and_store(
         app.inner.stats.paused_midway.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(d).await;
     }
+    // Wix refuses some files by their content (406): nothing of them is kept.
+    let head_of = part.clone();
+    if tokio::task::spawn_blocking(move || refused_file(&head_of))
+        .await
+        .unwrap_or(false)
+    {
+        app.inner
+            .stats
+            .refused_by_content
+            .fetch_add(1, Ordering::SeqCst);
+        return cut(&part, super::refusal::not_acceptable());
+    }
     let name = filename
         .filter(|n| !n.is_empty())
         .or(rec.file_name.clone())
@@ -190,29 +202,23 @@ async fn receive_and_store(
     if let Err(e) = std::fs::rename(&part, &dst) {
         return cut(&part, disk(&dst, e));
     }
-    let is_image = rec.mime_type.starts_with("image/");
-    let dims = if is_image {
-        let d = dst.clone();
-        tokio::task::spawn_blocking(move || dimensions(&d))
-            .await
-            .ok()
-            .flatten()
-    } else {
-        None
+    let (d, declared) = (dst.clone(), rec.mime_type.clone());
+    let Ok(processed) = tokio::task::spawn_blocking(move || process(&d, &declared)).await else {
+        return Err(storage());
     };
     let created = now_unix_ms();
     let file = FileRec {
         id: id.clone(),
         display_name: name,
-        mime_type: rec.mime_type.clone(),
+        mime_type: processed.mime_type,
         parent_folder_id: rec.parent_folder_id.clone(),
         size,
         md5: hex::encode(md5.finalize()),
         private: rec.private,
         created_unix_ms: created,
         ready_unix_ms: created + cfg.processing_delay.as_millis() as u64,
-        failed: is_image && dims.is_none(),
-        dimensions: dims,
+        failed: processed.failed,
+        dimensions: processed.dimensions,
         seq: 0,
         labels: rec.labels.clone(),
         source_url: None,
@@ -229,7 +235,12 @@ async fn receive_and_store(
         }
     });
     app.inner.stats.files_created.fetch_add(1, Ordering::SeqCst);
-    if let Err(e) = app.save().await {
+    let saved = app.save().await;
+    if processed.failed {
+        // A file that failed processing keeps no bytes: its record says FAILED, nothing more.
+        let _ = tokio::fs::remove_file(&dst).await;
+    }
+    if let Err(e) = saved {
         return Err(DiskError::from(e).wix_reply(AGAIN));
     }
     app.with(|s| s.files.get(&id).cloned()).ok_or_else(storage)

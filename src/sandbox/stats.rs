@@ -51,6 +51,8 @@ pub struct Stats {
     pub requests_in_flight: AtomicU64,
     /// Requests that reached the pause of a `PauseMidway` fault (bytes in, file not recorded).
     pub paused_midway: AtomicU64,
+    /// Uploads refused by their content (JPEG XL: 406), their bytes removed.
+    pub refused_by_content: AtomicU64,
 }
 
 /// Counts one request (or the work it left running) in [`Stats::requests_in_flight`] until
@@ -116,6 +118,7 @@ impl Stats {
             "fetchesPeak": Self::get(&self.fetches_peak),
             "requestsInFlight": Self::get(&self.requests_in_flight),
             "pausedMidway": Self::get(&self.paused_midway),
+            "refusedByContent": Self::get(&self.refused_by_content),
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Shared test helpers: a sandbox on port 0, random files, engine configs with zero delays, a
 //! bounded event collector, and a TCP proxy that cuts connections. In submodules: bounded waits
 //! (`wait`), the window under egui_kittest (`gui`), the sandbox as a saved Wix site (`site`), exit-code assertions (`exit`), base64 and
-//! SHA-256 (`encode`), the shared testdata and the programs CI must have (`required`).
+//! SHA-256 (`encode`), raw uploads to the sandbox (`raw_upload`), the shared testdata and the programs CI must have (`required`).
 
 #![allow(dead_code)]
 
@@ -10,6 +10,7 @@ mod exit;
 #[cfg(feature = "gui")]
 pub mod gui;
 mod journal;
+mod raw_upload;
 pub mod real_files;
 mod required;
 mod site;
@@ -18,6 +19,7 @@ mod wait;
 pub use encode::{b64, sha256_file, sha256_hex};
 pub use exit::{exits_failing, exits_with};
 pub use journal::{append_record, journal_path, journal_table};
+pub use raw_upload::{put_upload, settled, tus_upload};
 pub use required::{shared_testdata, tools};
 pub use wait::{
     poll_until, poll_until_blocking, stays_still, stays_still_blocking, wait_until,
