@@ -76,7 +76,13 @@ pub fn hash_range<D: md5::Digest>(
 pub fn md5_hex(path: &Path) -> std::io::Result<String> {
     let len = std::fs::metadata(path)?.len();
     let mut h = <md5::Md5 as md5::Digest>::new();
-    hash_range(&mut h, path, &crate::file_stream::Redactions::none(), 0, len)?;
+    hash_range(
+        &mut h,
+        path,
+        &crate::file_stream::Redactions::none(),
+        0,
+        len,
+    )?;
     Ok(hex::encode(md5::Digest::finalize(h)))
 }
 

@@ -105,9 +105,7 @@ pub fn sniff(head: &[u8]) -> Option<Kind> {
         Some(Kind::Gif)
     } else if head.starts_with(b"BM") && head.len() >= 18 && at(6..10) == Some(&[0; 4]) {
         Some(Kind::Bmp)
-    } else if head.starts_with(&[0xFF, 0x0A])
-        || head.starts_with(b"\0\0\0\x0cJXL \r\n\x87\n")
-    {
+    } else if head.starts_with(&[0xFF, 0x0A]) || head.starts_with(b"\0\0\0\x0cJXL \r\n\x87\n") {
         Some(Kind::JpegXl)
     } else if tiff_magic(head) {
         Some(Kind::Tiff)
@@ -228,10 +226,7 @@ mod tests {
         assert!(sniff(&[0u8; 64]).is_none());
         assert!(read_head(&dir.path().join("missing.jpg")).is_err());
         // Unknown bytes: the name decides what little is left to it.
-        assert_eq!(
-            content_type(b"hello", Path::new("notes.txt")),
-            "text/plain"
-        );
+        assert_eq!(content_type(b"hello", Path::new("notes.txt")), "text/plain");
         assert_eq!(
             content_type(b"hello", Path::new("noext")),
             "application/octet-stream"
@@ -240,13 +235,25 @@ mod tests {
 
     #[test]
     fn brands_tell_phones_videos_and_heif_apart() {
-        assert_eq!(sniff(&ftyp_box(b"heic", &[b"mif1", b"heic"])), Some(Kind::Heic));
-        assert_eq!(sniff(&ftyp_box(b"mif1", &[b"mif1", b"heic"])), Some(Kind::Heic));
-        assert_eq!(sniff(&ftyp_box(b"avif", &[b"avif", b"mif1"])), Some(Kind::Avif));
+        assert_eq!(
+            sniff(&ftyp_box(b"heic", &[b"mif1", b"heic"])),
+            Some(Kind::Heic)
+        );
+        assert_eq!(
+            sniff(&ftyp_box(b"mif1", &[b"mif1", b"heic"])),
+            Some(Kind::Heic)
+        );
+        assert_eq!(
+            sniff(&ftyp_box(b"avif", &[b"avif", b"mif1"])),
+            Some(Kind::Avif)
+        );
         assert_eq!(sniff(&ftyp_box(b"mif1", &[b"avif"])), Some(Kind::Avif));
         assert_eq!(sniff(&ftyp_box(b"mif1", &[b"mif1"])), Some(Kind::Heif));
         assert_eq!(sniff(&ftyp_box(b"qt  ", &[b"qt  "])), Some(Kind::Mov));
-        assert_eq!(sniff(&ftyp_box(b"isom", &[b"isom", b"mp41"])), Some(Kind::Mp4));
+        assert_eq!(
+            sniff(&ftyp_box(b"isom", &[b"isom", b"mp41"])),
+            Some(Kind::Mp4)
+        );
         assert_eq!(sniff(&ftyp_box(b"mp42", &[b"isom"])), Some(Kind::Mp4));
         assert_eq!(sniff(&ftyp_box(b"M4V ", &[b"isom"])), Some(Kind::M4v));
         assert_eq!(sniff(&ftyp_box(b"3gp4", &[b"isom"])), Some(Kind::ThreeGp));

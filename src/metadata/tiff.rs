@@ -13,6 +13,10 @@ pub fn find<R: Read + Seek>(_r: &mut R, _len: u64) -> Result<Vec<Patch>, String>
 /// offset `base`, with `len` bytes available from there: the GPS pointer removed from the IFD
 /// that holds it (the entries after it moved up, the count lowered), the GPS IFD and its values
 /// zeroed. Empty when there is no GPS IFD.
-pub fn gps_patches<R: Read + Seek>(_r: &mut R, _base: u64, _len: u64) -> Result<Vec<Patch>, String> {
+pub fn gps_patches<R: Read + Seek>(
+    _r: &mut R,
+    _base: u64,
+    _len: u64,
+) -> Result<Vec<Patch>, String> {
     Err("PLACEHOLDER".into())
 }

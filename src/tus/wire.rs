@@ -162,8 +162,7 @@ impl Sender<Post> for Create<'_> {
                 .await;
         }
         file.check_unchanged().await?;
-        let (body, state) =
-            body::range_body(
+        let (body, state) = body::range_body(
             file.path.clone(),
             file.redactions.clone(),
             0,
@@ -227,7 +226,9 @@ impl Transfer<'_> {
         match self.checksum {
             Checksum::None => req = req.header("Content-Length", len),
             Checksum::Header(alg) => {
-                let digest = digest_range(file.path.clone(), file.redactions.clone(), offset, len, alg).await?;
+                let digest =
+                    digest_range(file.path.clone(), file.redactions.clone(), offset, len, alg)
+                        .await?;
                 req = req
                     .header("Content-Length", len)
                     .header("Upload-Checksum", protocol::checksum_header(alg, &digest));

@@ -202,14 +202,23 @@ mod tests {
 
     #[test]
     fn an_upload_restarts_only_when_its_bytes_would_differ() {
-        assert!(!restart_for_bytes(None, None, false), "the original, both times");
-        assert!(!restart_for_bytes(Some("a1"), Some("a1"), false), "the same overwrites");
+        assert!(
+            !restart_for_bytes(None, None, false),
+            "the original, both times"
+        );
+        assert!(
+            !restart_for_bytes(Some("a1"), Some("a1"), false),
+            "the same overwrites"
+        );
         assert!(
             restart_for_bytes(None, Some("a1"), false),
             "begun with the location (an older version), sent without it now"
         );
         assert!(restart_for_bytes(Some("a1"), None, false), "the other way");
-        assert!(restart_for_bytes(Some("a1"), Some("b2"), false), "other overwrites");
+        assert!(
+            restart_for_bytes(Some("a1"), Some("b2"), false),
+            "other overwrites"
+        );
         assert!(
             !restart_for_bytes(None, None, true) && !restart_for_bytes(None, Some("a1"), true),
             "begun from a staged copy: it goes on from it"

@@ -170,8 +170,7 @@ impl<'a> Upload<'a> {
     /// compared with, and the result says whether the location went: an older version's staged
     /// copy, or the file with the overwrites found again.
     async fn made_from_copy(&mut self) {
-        let staged = match made_from_copy(&self.shared.data_dir, self.id(), &self.job.path).await
-        {
+        let staged = match made_from_copy(&self.shared.data_dir, self.id(), &self.job.path).await {
             Some(s) => Some(s),
             None if self.job.options.remove_location => made_redacted(&self.source).await,
             None => None,
