@@ -10,9 +10,9 @@ use crate::file_stream::Redactions;
 
 /// Whether `tool` runs here; when it does not, a test fails with `WIXUP_REQUIRE_TOOLS` set and
 /// is told to go without it otherwise.
-fn have(tool: &str) -> bool {
+fn have(tool: &str, arg: &str) -> bool {
     let ok = Command::new(tool)
-        .arg("-version")
+        .arg(arg)
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
@@ -101,6 +101,7 @@ fn redact(path: &Path, keep_out: &[&str]) -> PathBuf {
         let skip = location_tags(&before).contains(k)
             || keep_out.iter().any(|o| k.contains(o))
             || [
+                "SourceFile",
                 "FileName",
                 "Directory",
                 "FileModifyDate",
@@ -129,7 +130,7 @@ fn decodes(path: &Path) {
 }
 
 fn tools() -> bool {
-    have("ffmpeg") && have("exiftool")
+    have("ffmpeg", "-version") && have("exiftool", "-ver")
 }
 
 #[test]
