@@ -26,6 +26,8 @@ pub mod bmff_movie;
 pub mod jpeg;
 pub mod png;
 pub mod sniff;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod tiff;
 pub mod webp;
 pub mod xmp;
