@@ -5,11 +5,12 @@ use std::io::Cursor;
 use super::find;
 use crate::file_stream::Redactions;
 
+mod heif;
 mod real;
 
 const XYZ: &[u8] = b"\xA9xyz";
 
-fn bx(kind: &[u8], body: &[u8]) -> Vec<u8> {
+pub(super) fn bx(kind: &[u8], body: &[u8]) -> Vec<u8> {
     let mut b = ((body.len() + 8) as u32).to_be_bytes().to_vec();
     b.extend(kind);
     b.extend(body);
@@ -21,7 +22,7 @@ fn cat(parts: &[&[u8]]) -> Vec<u8> {
 }
 
 /// The file's bytes with the patches `find` gives applied.
-fn redacted(file: &[u8]) -> Result<Vec<u8>, String> {
+pub(super) fn redacted(file: &[u8]) -> Result<Vec<u8>, String> {
     let len = file.len() as u64;
     let patches = find(&mut Cursor::new(file), len)?;
     let mut out = file.to_vec();
