@@ -193,17 +193,35 @@ fn a_mov_loses_its_xyz_and_its_apple_location_keys() {
 }
 
 #[test]
-fn exiftools_keys_and_user_data_locations_in_a_mov_go() {
+fn exiftools_keys_user_data_and_xmp_locations_in_a_mov_and_an_mp4_go() {
     if !tools() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let path = video(dir.path(), "e.mov", &["-metadata", "title=Hello"]);
-    run(Command::new("exiftool")
-        .args(["-q", "-overwrite_original"])
-        .arg("-Keys:GPSCoordinates=37.7749, -122.4194, 10")
-        .arg("-UserData:GPSCoordinates=37.7749, -122.4194, 10")
-        .arg("-ItemList:GPSCoordinates=37.7749, -122.4194, 10")
-        .arg(&path));
-    decodes(&redact(&path, &[]));
+    for name in ["e.mov", "e.mp4"] {
+        let path = video(dir.path(), name, &["-metadata", "title=Hello"]);
+        run(Command::new("exiftool")
+            .args(["-q", "-overwrite_original"])
+            .arg("-Keys:GPSCoordinates=37.7749, -122.4194, 10")
+            .arg("-UserData:GPSCoordinates=37.7749, -122.4194, 10")
+            .arg("-ItemList:GPSCoordinates=37.7749, -122.4194, 10")
+            .args([
+                "-XMP-exif:GPSLatitude=37.7749",
+                "-XMP-exif:GPSLongitude=-122.4194",
+            ])
+            .arg("-XMP-dc:Title=Kept")
+            .arg(&path));
+        let before = tags(&path);
+        for group in ["Keys:", "UserData:", "ItemList:", "XMP-exif:"] {
+            assert!(
+                before
+                    .keys()
+                    .any(|k| k.starts_with(group) && k.contains("GPS")),
+                "{name}: no {group} location written: {before:#?}"
+            );
+        }
+        let clean = redact(&path, &[]);
+        decodes(&clean);
+        assert_eq!(tags(&clean)["XMP-dc:Title"], "Kept");
+    }
 }
