@@ -41,7 +41,7 @@ pub fn head(b: &[u8], at: u64, end: u64) -> Result<Head, String> {
     if room < 8 || b.len() < 8 {
         return Err(broken(at, "is cut short"));
     }
-    let kind: [u8; 4] = b[4..8].try_into().expect("4 bytes");
+    let kind = [b[4], b[5], b[6], b[7]];
     let (size, header) = match be32(&b[0..4]) {
         0 => (room, 8),
         1 => {
@@ -95,16 +95,14 @@ pub fn broken(at: u64, what: &str) -> String {
     format!("its box structure is broken (the box at byte {at} {what})")
 }
 
-pub fn be16(b: &[u8]) -> u16 {
-    u16::from_be_bytes(b[..2].try_into().expect("2 bytes"))
-}
-
+/// The big-endian number in `b`'s first 4 bytes (`b` has at least 4).
 pub fn be32(b: &[u8]) -> u32 {
-    u32::from_be_bytes(b[..4].try_into().expect("4 bytes"))
+    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
 }
 
+/// The big-endian number in `b`'s first 8 bytes (`b` has at least 8).
 pub fn be64(b: &[u8]) -> u64 {
-    u64::from_be_bytes(b[..8].try_into().expect("8 bytes"))
+    b[..8].iter().fold(0, |v, &x| (v << 8) | u64::from(x))
 }
 
 /// A big-endian unsigned number of `n` bytes (0, 2, 4 or 8) at `*at` in `b`, the cursor moved

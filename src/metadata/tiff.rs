@@ -75,11 +75,11 @@ fn walk<R: Read + Seek>(
         }
         seen.push(next);
         let ifd = t.ifd(next)?;
-        if seen.len() == 1 {
-            if let Some(i) = ifd.entries.iter().position(|e| e.tag == XMP_PACKET) {
-                let n = ifd.entries[i].size().unwrap_or(0);
-                out.xmp = Some((base + t.data_at(&ifd, i, n)?, n));
-            }
+        if seen.len() == 1
+            && let Some(i) = ifd.entries.iter().position(|e| e.tag == XMP_PACKET)
+        {
+            let n = ifd.entries[i].size().unwrap_or(0);
+            out.xmp = Some((base + t.data_at(&ifd, i, n)?, n));
         }
         sub_ifds.extend(
             ifd.entries
@@ -163,7 +163,7 @@ impl<'a, R: Read + Seek> Tiff<'a, R> {
             43 => return Err("its BigTIFF structure is not supported".into()),
             _ => return Err(format!("{what} does not start with a TIFF header")),
         }
-        let first = u64::from(t.u32(&head[4..8]));
+        let first = t.u32(&head[4..8]);
         Ok((t, first))
     }
 
