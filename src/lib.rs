@@ -107,8 +107,11 @@
 //!   jpeg               segments, scans, the images after the first: EXIF and XMP
 //!   png                chunks: eXIf, XMP, raw profiles, CRCs mended
 //!   webp               RIFF chunks: EXIF and XMP
-//!   bmff               ISO-BMFF boxes: HEIF items, MP4/MOV location boxes and keys
-//!   testing            (tests only) real files made and read back with convert and exiftool
+//!   bmff               ISO-BMFF boxes: the top level walked by seeking, mdat stepped over
+//!   bmff_box           box headers, every size checked against the parent
+//!   bmff_movie         MP4/MOV: udta ©xyz and loci, Apple's location keys, XMP boxes
+//!   bmff_heif          HEIF/HEIC/AVIF items (Exif, XMP) through iinf and iloc
+//!   testing            for the finders' tests: files real tools make, what exiftool reads
 //! history/             finished uploads, kept after they leave the queue
 //!   entry              one finished upload (HistoryEntry) and the site it went to
 //!   file               history.jsonl: appended, read, never a torn line

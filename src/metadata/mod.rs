@@ -7,7 +7,10 @@
 //! jpeg         segments, scans and the images after the first (MPF): every EXIF and XMP block
 //! png          chunks to IEND: eXIf, XMP and ImageMagick's raw profiles, CRCs mended
 //! webp         RIFF chunks: EXIF and XMP
-//! bmff         ISO-BMFF boxes: HEIF/AVIF items (Exif, XMP), MP4/MOV location boxes and keys
+//! bmff         ISO-BMFF boxes: the top level walked by seeking, mdat stepped over
+//! bmff_box     box headers, every size checked against the parent
+//! bmff_movie   MP4/MOV: udta ©xyz and loci, Apple's location keys, iTunes ©xyz, XMP boxes
+//! bmff_heif    HEIF/HEIC/AVIF items (Exif, XMP) found through iinf and iloc
 //! ```
 //!
 //! A location is taken out by same-length overwrites ([`Redactions`]) applied to the bytes as
@@ -17,6 +20,9 @@
 //! out, or a structure it cannot walk that might hold one.
 
 pub mod bmff;
+pub mod bmff_box;
+pub mod bmff_heif;
+pub mod bmff_movie;
 pub mod jpeg;
 pub mod png;
 pub mod sniff;
