@@ -1,7 +1,7 @@
 //! A movie's location, in boxes read into memory (`moov`, a top-level `udta`, `meta` or XMP
 //! `uuid`): QuickTime's and Android's `udta/©xyz` and 3GPP's `udta/loci` become `free` boxes of
-//! zeros; Apple's `meta` keys (`com.apple.quicktime.location.*`) lose their values and their
-//! names (a same-length neutral name, so no tool labels what is left a location); iTunes-style
+//! zeros; Apple's `meta` keys (`com.apple.quicktime.location.*`) lose their `ilst` items (turned
+//! `free`) and their names (a same-length neutral name); iTunes-style
 //! `ilst/©xyz` items become `free`; XMP packets (`uuid` boxes, `udta/XMP_`) are blanked by
 //! [`super::xmp`]. The same in every `trak`. Nothing is moved: every box keeps its size.
 
@@ -147,17 +147,12 @@ fn ilst(buf: &[u8], base: u64, h: &Head, keys: &[Key], out: &mut Vec<Patch>) -> 
         }
         let index = be32(&item.kind) as usize;
         let is_location = index >= 1 && keys.get(index - 1).is_some_and(Key::is_location);
-        if !is_location {
-            continue;
-        }
-        for d in children(buf, base, body(base, &item))? {
-            if d.kind == *b"data" {
-                let skip = d.body_len().min(8);
-                out.push(Patch::zeros(
-                    d.body_at() + skip,
-                    (d.body_len() - skip) as usize,
-                ));
-            }
+        if is_location {
+            // The item goes whole: its value zeroed alone left an empty tag under the key's
+            // neutral name (exiftool listed `Keys:WixupRemoved…`), and an index of 0 makes
+            // ffmpeg warn; a `free` item is skipped by both.
+            children(buf, base, body(base, &item))?;
+            free(&item, out);
         }
     }
     Ok(())
