@@ -32,6 +32,8 @@ mod it {
     #[cfg(feature = "gui")]
     mod gui_events;
     #[cfg(feature = "gui")]
+    mod gui_formats;
+    #[cfg(feature = "gui")]
     mod gui_history;
     #[cfg(feature = "gui")]
     mod gui_import;

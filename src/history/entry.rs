@@ -38,11 +38,25 @@ pub struct HistoryEntry {
     /// GPS tags were removed from the bytes sent.
     #[serde(default)]
     pub location_removed: bool,
-    /// "Remove location from photos and videos" was on when it was sent: the copy on the site carries no
-    /// GPS (removed, or there was none). A photo sent with its location is sent again, without
-    /// it, once the setting is on, rather than found "already there".
+    /// "Remove location from photos and videos" was on when it was sent: the copy on the site
+    /// carries no location the finders of [`HistoryEntry::location_rules`] know (removed, or
+    /// there was none). A file sent with its location is sent again, without it, once the
+    /// setting is on, rather than found "already there".
     #[serde(default)]
     pub location_checked: bool,
+    /// Which finders looked for its location ([`LOCATION_RULES`] when it was sent): 0 for an
+    /// older version's, which knew JPEG, PNG and WebP only and sent a HEIC's or a video's
+    /// location. Only a check by today's finders answers for a file queued to lose it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub location_rules: u32,
+}
+
+/// The finders' generation: raise it when they learn to find a location they missed, so that
+/// files an earlier generation checked are sent again rather than found "already there".
+pub const LOCATION_RULES: u32 = 1;
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl HistoryEntry {
@@ -69,6 +83,7 @@ impl HistoryEntry {
             source_size: None,
             location_removed: false,
             location_checked: false,
+            location_rules: 0,
         }
     }
 }

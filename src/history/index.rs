@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::entry::{HistoryEntry, OriginKind};
+use super::entry::{HistoryEntry, LOCATION_RULES, OriginKind};
 
 /// One site's finished uploads with an MD5, by the original file's size, newest first.
 #[derive(Debug, Default)]
@@ -39,9 +39,10 @@ impl Index {
     }
 
     /// Earlier uploads with this size and name, newest first, that answer for a file queued
-    /// with `remove_location`: while locations are removed, an image sent with that setting
-    /// off does not count (the site's copy may carry GPS); while they are kept, one sent
-    /// without its location does not (the site's copy lacks what is asked for).
+    /// with `remove_location`: while locations are removed, only one whose location went, or
+    /// that today's finders checked, counts (one sent with the setting off, or checked by an
+    /// older version that missed HEIC and video locations, may carry one); while they are kept,
+    /// one sent without its location does not (the site's copy lacks what is asked for).
     pub fn candidates(&self, size: u64, name: &str, remove_location: bool) -> Vec<HistoryEntry> {
         self.by_size
             .get(&size)
@@ -58,7 +59,7 @@ impl Index {
 
 fn answers_for(e: &HistoryEntry, remove_location: bool) -> bool {
     if remove_location {
-        e.location_checked || !e.mime_type.starts_with("image/")
+        e.location_removed || (e.location_checked && e.location_rules >= LOCATION_RULES)
     } else {
         !e.location_removed
     }
@@ -77,6 +78,7 @@ mod tests {
             source_size: Some(size),
             location_removed: removed,
             location_checked: checked,
+            location_rules: LOCATION_RULES,
             ..HistoryEntry::example(name, 0)
         }
     }
@@ -104,5 +106,25 @@ mod tests {
             ["a.jpg-10-false-false"]
         );
         assert!(ix.candidates(11, "a.jpg", true).is_empty());
+    }
+
+    /// A video sent with its location, and a HEIC an older version "checked" (it knew JPEG,
+    /// PNG and WebP only, and sent the HEIC's location): neither answers for a file queued to
+    /// lose its location. Before, every video and every older check counted, and the file
+    /// ended "already on your site" with its location served there.
+    #[test]
+    fn a_video_sent_with_its_location_or_an_older_check_does_not_answer_for_removal() {
+        let mut mov = entry("s", "v.mov", 10, false, false);
+        mov.mime_type = "video/quicktime".into();
+        let mut old = entry("s", "p.heic", 10, false, true);
+        old.mime_type = "image/heic".into();
+        old.location_rules = 0;
+        let mut checked = entry("s", "p.heic", 10, false, true);
+        checked.file_id = "checked-now".into();
+        let ix = Index::new("s".into(), vec![mov, old, checked]);
+        let ids = |v: Vec<HistoryEntry>| v.into_iter().map(|e| e.file_id).collect::<Vec<_>>();
+        assert!(ix.candidates(10, "v.mov", true).is_empty());
+        assert_eq!(ids(ix.candidates(10, "p.heic", true)), ["checked-now"]);
+        assert_eq!(ids(ix.candidates(10, "v.mov", false)).len(), 1);
     }
 }

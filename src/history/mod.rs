@@ -8,6 +8,6 @@ mod entry;
 mod file;
 mod index;
 
-pub use entry::{HistoryEntry, OriginKind, Verification, site_key};
+pub use entry::{HistoryEntry, LOCATION_RULES, OriginKind, Verification, site_key};
 pub use file::{append, append_all, load, path};
 pub use index::Index;

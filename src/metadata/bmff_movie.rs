@@ -45,7 +45,10 @@ fn container(
     for h in children(buf, base, range)? {
         let inner = body(base, &h);
         match &h.kind {
-            b"moov" | b"trak" | b"udta" => container(buf, base, inner, h.kind, depth + 1, out)?,
+            b"moov" | b"trak" | b"udta" | b"mdia" | b"minf" | b"stbl" => {
+                container(buf, base, inner, h.kind, depth + 1, out)?
+            }
+            b"stsd" => timed_location(buf, base, inner)?,
             b"meta" => meta(buf, base, &h, out)?,
             b"uuid" if buf[inner.clone()].starts_with(&XMP_UUID) => {
                 xmp(buf, base, inner.start + 16..inner.end, out)?
@@ -57,6 +60,53 @@ fn container(
         }
     }
     Ok(())
+}
+
+/// Refuses a track whose samples carry a position per frame (GoPro's `gpmd`, DJI's `djmd`,
+/// Google's `camm`, Apple's timed metadata `mebx` with a location key): those bytes lie in `mdat`
+/// among the frames, where no same-length overwrite can find them all. `stsd` (a FullBox, then
+/// an entry count) lists the sample entries.
+fn timed_location(buf: &[u8], base: u64, stsd: Range<usize>) -> Result<(), String> {
+    let entries = stsd.start.saturating_add(8).min(stsd.end)..stsd.end;
+    for entry in children(buf, base, entries)? {
+        let kind = String::from_utf8_lossy(&entry.kind).into_owned();
+        let per_frame = match &entry.kind {
+            b"gpmd" | b"djmd" | b"camm" => true,
+            // After the sample entry's 8 bytes: a `keys` box whose entries hold `keyd` boxes
+            // (a namespace, then the key's name).
+            b"mebx" => {
+                let inner = body(base, &entry);
+                let boxes = inner.start.saturating_add(8).min(inner.end)..inner.end;
+                mebx_has_location(buf, base, boxes)?
+            }
+            _ => false,
+        };
+        if per_frame {
+            return Err(format!(
+                "its {kind} track records the position frame by frame, which Wixup cannot remove"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a `mebx` sample entry's key table names a location key.
+fn mebx_has_location(buf: &[u8], base: u64, range: Range<usize>) -> Result<bool, String> {
+    for table in children(buf, base, range)? {
+        if table.kind != *b"keys" {
+            continue;
+        }
+        for key in children(buf, base, body(base, &table))? {
+            for d in children(buf, base, body(base, &key))? {
+                let value = &buf[body(base, &d)];
+                if d.kind == *b"keyd" && value.get(4..).is_some_and(|v| v.starts_with(LOCATION_KEY))
+                {
+                    return Ok(true);
+                }
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// `h` turned into a `free` box of zeros, its size kept.

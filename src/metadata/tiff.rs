@@ -37,6 +37,9 @@ pub fn find<R: Read + Seek>(r: &mut R, len: u64) -> Result<Vec<Patch>, String> {
     Ok(patches)
 }
 
+/// The largest GPS value zeroed (a processing method or area name may be a few KiB).
+const MAX_GPS_VALUE: u64 = 64 * 1024;
+
 /// The patches that take the GPS IFD out of the TIFF structure (EXIF's) whose header is at file
 /// offset `base`, with `len` bytes available from there: the GPS pointer removed from the IFD
 /// that holds it (the entries after it moved up, the count lowered), the GPS IFD and its values
@@ -293,6 +296,11 @@ impl<'a, R: Read + Seek> Tiff<'a, R> {
                     self.what, e.typ
                 )
             })?;
+            // GPS values are a few rationals and short strings; one as large as the file is a
+            // trap (the zeros would be held for the whole upload), not a position.
+            if n > MAX_GPS_VALUE {
+                return Err(format!("{} has a GPS value of {n} bytes", self.what));
+            }
             if n > 4 {
                 let at = self.data_at(&ifd, i, n)?;
                 out.push(Patch::zeros(self.base + at, n as usize));

@@ -356,3 +356,37 @@ async fn an_upload_begun_with_the_location_by_an_older_version_starts_anew_witho
     assert_eq!(env.stat(|s| &s.uploads_created), 2, "started anew");
     handle.shutdown().await;
 }
+
+/// A photo an older version sent with its location, made on the site and still processing when
+/// the app quit; the new version's journal reads it as "remove location". The site holds the
+/// original: it is verified against it and not said to be without its location. Before, the
+/// result said "location removed" over a checksum mismatch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_an_older_version_made_with_its_location_is_not_said_to_be_without_it() {
+    let env = Env::start_with(|c| c.processing_delay = Duration::from_secs(3)).await;
+    let data = env.path("data");
+    let photo = big_gps_photo(env.dir.path(), "older-made.jpg");
+    let keep = JobOptions {
+        remove_location: false,
+        skip_duplicates: false,
+    };
+    let (handle, mut events, ids) = start_and_add_with(config(&env), vec![photo], keep).await;
+    events.wait_state(JobState::Processing).await;
+    handle.shutdown().await;
+    drop(events);
+    let (_, jobs) = super::support::journal_table(&data);
+    let mut job = jobs[0].clone();
+    assert!(job["file_id"].is_string(), "made: {job}");
+    job.as_object_mut().expect("job").remove("options");
+    append_record(&data, &serde_json::json!({ "job": job }));
+
+    let (handle, rx) = engine::start(config(&env), None).expect("restart");
+    let mut events = Events::new(rx);
+    let out = events.finish(&ids, 60).await;
+    let r = out[0].done();
+    assert_eq!(r.verified, Verification::Verified, "against the original");
+    assert!(!r.location_removed, "the site's copy has the location");
+    let (_, served) = get(r.url.as_deref().expect("url")).await;
+    assert!(gps(&served, FileExtension::JPEG) >= 4);
+    handle.shutdown().await;
+}

@@ -211,6 +211,7 @@ impl Job {
             source_size: Some(self.size_bytes),
             location_removed: result.location_removed,
             location_checked: false,
+            location_rules: 0,
         }
     }
 }

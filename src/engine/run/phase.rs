@@ -108,6 +108,24 @@ pub(super) fn needs_poll(made: Option<&FileDescriptor>) -> bool {
     !made.is_some_and(|d| d.is_ready() && d.hash.as_deref().is_some_and(|h| !h.is_empty()))
 }
 
+/// Whether the site holds the bytes sent without the location, and the MD5 to verify with. A
+/// file made before this run (an older version's upload finished after a restart, or a lost
+/// one-PUT answer's file found on the site) may hold the original instead: when the server's
+/// hash is the original's (`original`, known when the bytes sent differ from it), the location
+/// did not go, whatever the finders say now.
+pub(super) fn what_the_site_holds(
+    server: Option<&str>,
+    sent: Option<String>,
+    original: Option<String>,
+) -> (bool, Option<String>) {
+    let same = |a: Option<&str>, b: Option<&String>| matches!((a, b), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
+    if same(server, original.as_ref()) && !same(server, sent.as_ref()) {
+        (false, original)
+    } else {
+        (true, sent)
+    }
+}
+
 /// The server's hash against the MD5 of the bytes sent.
 pub(super) fn verification(server: Option<&str>, local: Option<&str>) -> Verification {
     match (server, local) {
@@ -198,6 +216,27 @@ mod tests {
         assert_eq!(verification(Some(""), Some("ab")), Verification::Unknown);
         assert_eq!(verification(None, Some("ab")), Verification::Unknown);
         assert_eq!(verification(Some("ab"), None), Verification::Unknown);
+    }
+
+    #[test]
+    fn a_site_holding_the_original_says_the_location_stayed() {
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(
+            what_the_site_holds(Some("aa"), s("aa"), s("bb")),
+            (true, s("aa")),
+            "the bytes sent"
+        );
+        assert_eq!(
+            what_the_site_holds(Some("BB"), s("aa"), s("bb")),
+            (false, s("bb")),
+            "the original (sent by an older version): verified against it, location kept"
+        );
+        assert_eq!(
+            what_the_site_holds(Some("cc"), s("aa"), s("bb")),
+            (true, s("aa")),
+            "neither: a mismatch against the bytes sent"
+        );
+        assert_eq!(what_the_site_holds(None, s("aa"), None), (true, s("aa")));
     }
 
     #[test]

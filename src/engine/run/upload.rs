@@ -325,14 +325,14 @@ impl<'a> Upload<'a> {
         let desc = self
             .ready
             .ok_or_else(|| failed("internal: no file to verify", ""))?;
-        let local_md5 = self.progress.finish_md5(&self.source).await.ok();
-        if self.location_removed {
-            remove_staged(&self.shared.data_dir, self.job.id);
-        }
+        let sent = self.progress.finish_md5(&self.source).await.ok();
+        remove_staged(&self.shared.data_dir, self.job.id); // an older version's copy, if any
         let mut result = JobResult::from_descriptor(&desc, OriginKind::Upload);
+        let (removed, local_md5) =
+            phase::what_the_site_holds(desc.hash.as_deref(), sent, self.source_md5.clone());
         result.verified = phase::verification(desc.hash.as_deref(), local_md5.as_deref());
         result.local_md5 = local_md5;
-        result.location_removed = self.location_removed;
+        result.location_removed = self.location_removed && removed;
         result.source_md5 = self.source_md5;
         Ok(result)
     }

@@ -192,6 +192,9 @@ impl Scheduler {
                             .table
                             .job(id)
                             .is_some_and(|j| j.options.remove_location);
+                        if entry.location_checked {
+                            entry.location_rules = crate::history::LOCATION_RULES;
+                        }
                         self.remember(&entry);
                         self.emit(Event::Recorded(Box::new(entry.clone())));
                         self.history.append(entry);

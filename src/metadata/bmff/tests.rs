@@ -161,6 +161,43 @@ fn an_itunes_xyz_item_becomes_free() {
     assert_eq!(out, with(&file, &[(at, &freed(&item))]));
 }
 
+/// A movie with one track whose `stsd` lists `entry` (a sample entry's whole box).
+fn movie_with_sample_entry(entry: &[u8]) -> Vec<u8> {
+    let stsd = bx(b"stsd", &cat(&[&[0, 0, 0, 0, 0, 0, 0, 1], entry]));
+    let trak = bx(b"trak", &bx(b"mdia", &bx(b"minf", &bx(b"stbl", &stsd))));
+    cat(&[
+        &bx(b"ftyp", b"isom"),
+        &bx(b"mdat", &[7; 16]),
+        &bx(b"moov", &trak),
+    ])
+}
+
+/// A `mebx` sample entry whose key table holds `key`.
+fn mebx(key: &[u8]) -> Vec<u8> {
+    let keyd = bx(b"keyd", &cat(&[b"mdta", key]));
+    let keys = bx(b"keys", &bx(&[0, 0, 0, 1], &keyd));
+    bx(b"mebx", &cat(&[&[0; 8], &keys]))
+}
+
+#[test]
+fn a_track_that_records_the_position_frame_by_frame_is_refused() {
+    for (entry, kind) in [
+        (bx(b"gpmd", &[0; 8]), "gpmd"),
+        (bx(b"camm", &[0; 8]), "camm"),
+        (mebx(b"com.apple.quicktime.location.ISO6709"), "mebx"),
+    ] {
+        let err = redacted(&movie_with_sample_entry(&entry)).unwrap_err();
+        assert!(err.contains(kind) && err.contains("cannot remove"), "{err}");
+    }
+    // Timed metadata without a location, and ordinary video, go as they are.
+    let orientation = mebx(b"com.apple.quicktime.video-orientation");
+    let avc = bx(b"avc1", &[0; 78]);
+    for entry in [orientation, avc] {
+        let file = movie_with_sample_entry(&entry);
+        assert_eq!(redacted(&file).unwrap(), file);
+    }
+}
+
 #[test]
 fn a_file_without_a_location_has_no_patch() {
     let moov = bx(b"moov", &bx(b"udta", &bx(b"\xA9swr", b"\0\x01\x15\xc7x")));

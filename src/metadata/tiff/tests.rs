@@ -222,3 +222,20 @@ fn a_tiff_imagemagick_and_exiftool_wrote_loses_its_gps_and_nothing_else() {
         assert_eq!(rgb(&path), rgb(&redacted), "{name}: the same pixels");
     }
 }
+
+/// A GPS value that declares a million doubles (8 MB of zeros held for the whole upload, as
+/// large as the file allows) is refused, not zeroed. Before, a 900 MB TIFF so made cost 800 MB.
+#[test]
+fn a_gps_value_far_larger_than_a_position_is_refused() {
+    let mut t = b"II*\0\x08\0\0\0".to_vec();
+    // IFD0: GPSInfo (LONG, 1) -> 26; no next IFD.
+    t.extend([1, 0, 0x25, 0x88, 4, 0, 1, 0, 0, 0, 26, 0, 0, 0, 0, 0, 0, 0]);
+    // GPS IFD at 26: GPSLatitude, DOUBLE × 1,000,000 at 44; no next IFD.
+    t.extend([
+        1, 0, 2, 0, 12, 0, 0x40, 0x42, 0x0F, 0, 44, 0, 0, 0, 0, 0, 0, 0,
+    ]);
+    t.resize(8_000_100, 0);
+    let len = t.len() as u64;
+    let err = gps_patches(&mut Cursor::new(&t), 0, len).unwrap_err();
+    assert!(err.contains("GPS value of 8000000 bytes"), "{err}");
+}
