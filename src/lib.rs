@@ -104,7 +104,8 @@
 //!   sniff              the kind a file's first bytes start, and its MIME type
 //!   tiff               EXIF's TIFF structure: the GPS IFD taken out
 //!   xmp                an XMP packet's location properties blanked in place
-//!   jpeg               segments, scans, the images after the first: EXIF and XMP
+//!   jpeg               segments, scans, the images after the first: EXIF, XMP, IPTC
+//!   iptc               APP13's IPTC place names (city, country…) blanked in place
 //!   png                chunks: eXIf, XMP, raw profiles, CRCs mended
 //!   webp               RIFF chunks: EXIF and XMP
 //!   bmff               ISO-BMFF boxes: the top level walked by seeking, mdat stepped over

@@ -1,6 +1,6 @@
 //! JPEG: segments from SOI to EOI, through every scan, and the images after the first (listed
 //! in an MPF segment, or simply following the first's EOI): every EXIF block's GPS IFD and every
-//! XMP packet's location, extended XMP included.
+//! XMP packet's location, extended XMP included, and APP13's IPTC place names.
 //!
 //! Entropy-coded data is skipped marker by marker (stuffed 0xFF00 and RST markers are data), so
 //! an APP segment after the first scan (progressive JPEGs, some editors) is found too. Bytes
@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 
-use super::{Patch, tiff, xmp};
+use super::{Patch, iptc, tiff, xmp};
 use crate::file_stream::map_patches;
 
 /// How many images one file may hold before the walk gives up.
@@ -179,6 +179,13 @@ fn segment<R: Read + Seek>(
             entry
                 .1
                 .push((offset, data + EXTENDED_HEAD, n - EXTENDED_HEAD));
+        }
+        0xED if head.starts_with(iptc::PHOTOSHOP_ID) => {
+            let at = data + iptc::PHOTOSHOP_ID.len() as u64;
+            let block = read_at(r, at, (n - iptc::PHOTOSHOP_ID.len() as u64) as usize)?;
+            for p in iptc::place_patches(&block)? {
+                out.push(Patch::new(at + p.at, p.bytes));
+            }
         }
         0xE2 if head.starts_with(b"MPF\0") && image.mpf.is_empty() => {
             let block = read_at(r, data + 4, (n - 4) as usize)?;

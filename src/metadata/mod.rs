@@ -4,7 +4,8 @@
 //! sniff        the kind a file's first bytes start (JPEG, HEIC, MOV…) and its MIME type
 //! tiff         EXIF's TIFF structure: the GPS IFD taken out of the IFD that points at it
 //! xmp          an XMP packet's location properties (exif:GPS…) blanked in place
-//! jpeg         segments, scans and the images after the first (MPF): every EXIF and XMP block
+//! jpeg         segments, scans and the images after the first (MPF): every EXIF, XMP and IPTC block
+//! iptc         APP13's IPTC place names (city, country…) blanked in place
 //! png          chunks to IEND: eXIf, XMP and ImageMagick's raw profiles, CRCs mended
 //! webp         RIFF chunks: EXIF and XMP
 //! bmff         ISO-BMFF boxes: the top level walked by seeking, mdat stepped over
@@ -23,6 +24,7 @@ pub mod bmff;
 pub mod bmff_box;
 pub mod bmff_heif;
 pub mod bmff_movie;
+pub mod iptc;
 pub mod jpeg;
 pub mod png;
 pub mod sniff;

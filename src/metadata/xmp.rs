@@ -1,6 +1,8 @@
-//! An XMP packet's location properties blanked in place: every `GPS…` property of the EXIF
-//! namespace (in whatever prefix the packet binds it to, attribute or element form, nested
-//! `rdf:Seq`/structures included) and IPTC's `LocationCreated`/`LocationShown` structures are
+//! An XMP packet's location properties blanked in place: every `GPS…` property (EXIF's, CIPA's,
+//! DJI's… in whatever prefix the packet binds it to, attribute or element form, nested
+//! `rdf:Seq`/structures included), latitudes and longitudes, the place names Lightroom fills in
+//! (Photoshop's city, state and country, IPTC's sublocation and country code) and IPTC's
+//! `LocationCreated`/`LocationShown` structures are
 //! overwritten with as many ASCII spaces, so the packet keeps its length, stays well-formed XML
 //! and keeps every other property. quick-xml tokenizes the packet and resolves its namespaces;
 //! the attributes of a tag are split here, since quick-xml gives no positions for them.
@@ -11,11 +13,15 @@ use quick_xml::reader::NsReader;
 
 use super::Patch;
 
-/// The namespaces whose `GPS…` properties are a location (`exif:` and CIPA's `exifEX:`).
-const GPS_NAMESPACES: [&str; 2] = ["http://ns.adobe.com/exif/1.0/", "http://cipa.jp/exif/1.0/"];
 /// IPTC's extension namespace, whose location structures carry GPS coordinates too.
 const IPTC_EXT: &str = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/";
 const IPTC_LOCATIONS: [&str; 2] = ["LocationCreated", "LocationShown"];
+/// Photoshop's place names (what Lightroom's address lookup writes from the GPS position).
+const PHOTOSHOP: &str = "http://ns.adobe.com/photoshop/1.0/";
+const PLACE_NAMES: [&str; 3] = ["City", "State", "Country"];
+/// IPTC Core's sublocation and country code.
+const IPTC_CORE: &str = "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/";
+const IPTC_CORE_PLACES: [&str; 2] = ["Location", "CountryCode"];
 
 const UNREADABLE: &str = "its XMP packet could not be read";
 
@@ -51,6 +57,11 @@ pub fn location_patches(packet: &[u8]) -> Result<Vec<Patch>, String> {
                         for (at, name_end, end) in attributes(tag)? {
                             let name =
                                 std::str::from_utf8(&tag[at..name_end]).map_err(|_| UNREADABLE)?;
+                            // A namespace declaration is no property (and blanking one
+                            // would leave its prefix unbound).
+                            if name == "xmlns" || name.starts_with("xmlns:") {
+                                continue;
+                            }
                             let name = QName(name);
                             let (ans, local) = reader.resolver().resolve_attribute(name);
                             if is_location_name(&ans, local.as_ref()) {
@@ -101,12 +112,23 @@ fn is_location(ns: &ResolveResult<'_>, event: &Event<'_>) -> bool {
     }
 }
 
+/// A location property: a `GPS…` one of any namespace (EXIF's, CIPA's, DJI's `drone-dji:GpsLatitude`
+/// and its kin), one named for a latitude or longitude, IPTC's location structures, and the
+/// place names Lightroom and Photoshop fill in from the position (city, state, country, the
+/// sublocation).
 fn is_location_name(ns: &ResolveResult<'_>, local: &str) -> bool {
     let ResolveResult::Bound(ns) = ns else {
         return false;
     };
-    (GPS_NAMESPACES.contains(&ns.as_ref()) && local.starts_with("GPS"))
-        || (ns.as_ref() == IPTC_EXT && IPTC_LOCATIONS.contains(&local))
+    let ns = ns.as_ref();
+    let lower = local.to_ascii_lowercase();
+    lower.starts_with("gps")
+        || lower.contains("latitude")
+        || lower.contains("longitude")
+        || lower.contains("longtitude") // DJI's spelling
+        || (ns == IPTC_EXT && IPTC_LOCATIONS.contains(&local))
+        || (ns == PHOTOSHOP && PLACE_NAMES.contains(&local))
+        || (ns == IPTC_CORE && IPTC_CORE_PLACES.contains(&local))
 }
 
 /// The spans (`name = "value"`: its start, the name's end and its end, offsets within `tag`) of

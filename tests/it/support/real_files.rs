@@ -73,7 +73,8 @@ fn video(path: &Path, extra: &[&str]) {
 }
 
 /// The nine files of issue 21: a phone's JPEG, a PNG, a JPEG saved without an extension, an
-/// Android MP4, an iPhone MOV, HEIC, AVIF, TIFF, and a JPEG whose location is only in XMP.
+/// Android MP4, an iPhone MOV, HEIC, AVIF, TIFF, and a Lightroom export whose location is only in
+/// XMP and IPTC (GPS and the place names filled in from it).
 pub fn nine(dir: &Path) -> Vec<Made> {
     let made = |name: &str, label, video| Made {
         path: dir.join(name),
@@ -89,7 +90,11 @@ pub fn nine(dir: &Path) -> Vec<Made> {
         made("IMG_0006.HEIC", "HEIC", false),
         made("photo.avif", "AVIF", false),
         made("scan.tif", "TIFF", false),
-        made("lightroom.jpg", "JPEG with its location in XMP only", false),
+        made(
+            "lightroom.jpg",
+            "JPEG with its location in XMP and IPTC (Lightroom)",
+            false,
+        ),
     ];
     for f in &files {
         match f.label {
@@ -117,13 +122,18 @@ pub fn nine(dir: &Path) -> Vec<Made> {
                 exiftool(&jpg, &EXIF_GPS);
                 std::fs::rename(&jpg, &f.path).expect("rename");
             }
-            "JPEG with its location in XMP only" => {
+            "JPEG with its location in XMP and IPTC (Lightroom)" => {
                 picture(&f.path);
                 exiftool(
                     &f.path,
                     &[
                         "-XMP-exif:GPSLatitude=48.8584 N",
                         "-XMP-exif:GPSLongitude=2.2945 E",
+                        "-XMP-photoshop:City=Paris",
+                        "-XMP-photoshop:Country=France",
+                        "-IPTC:City=Paris",
+                        "-IPTC:Country-PrimaryLocationName=France",
+                        "-IPTC:ObjectName=Tower",
                         "-XMP-dc:Title=Eiffel",
                         "-XMP-xmp:Rating=5",
                     ],
@@ -159,22 +169,45 @@ pub fn tags(path: &Path) -> Map<String, Value> {
     map
 }
 
-/// The tags that tell where a file was made.
+/// Place names Lightroom and Photoshop fill in from the position (IPTC and XMP).
+const PLACE_TAGS: [&str; 9] = [
+    "City",
+    "Country",
+    "Country-PrimaryLocationName",
+    "Country-PrimaryLocationCode",
+    "CountryCode",
+    "Province-State",
+    "State",
+    "Sub-location",
+    "Location",
+];
+
+/// The tags that tell where a file was made: a GPS tag, a location, a place name, with a value
+/// that says something (one blanked to spaces says nothing).
 pub fn location_tags(tags: &Map<String, Value>) -> Vec<String> {
-    tags.keys()
-        .filter(|k| {
-            let k = k.to_ascii_lowercase();
-            k.contains("gps") || k.contains("location")
+    tags.iter()
+        .filter(|(k, v)| {
+            let name = k.rsplit(':').next().unwrap_or(k);
+            let lower = k.to_ascii_lowercase();
+            let telling =
+                (lower.contains("gps") || lower.contains("location")) || PLACE_TAGS.contains(&name);
+            let blank = v.as_str().is_some_and(|s| s.trim().is_empty());
+            telling && !blank
         })
-        .cloned()
+        .map(|(k, _)| k.clone())
         .collect()
 }
 
-/// The tags but the location and those derived from others (Composite).
+/// The tags but the location (blanked or not) and those derived from others (Composite).
 pub fn other_tags(tags: &Map<String, Value>) -> Map<String, Value> {
-    let location = location_tags(tags);
     tags.iter()
-        .filter(|(k, _)| !location.contains(k) && !k.starts_with("Composite:"))
+        .filter(|(k, _)| {
+            let name = k.rsplit(':').next().unwrap_or(k);
+            let lower = k.to_ascii_lowercase();
+            let location =
+                lower.contains("gps") || lower.contains("location") || PLACE_TAGS.contains(&name);
+            !location && !k.starts_with("Composite:")
+        })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
