@@ -30,6 +30,7 @@ pub fn find<R: Read + Seek>(r: &mut R, len: u64) -> Result<Vec<Patch>, String> {
     let mut out = Vec::new();
     let mut todo = vec![0u64];
     let mut walked: Vec<u64> = Vec::new();
+    let mut last_end = 0u64;
     while let Some(start) = todo.pop() {
         if walked.contains(&start) {
             continue;
@@ -39,6 +40,7 @@ pub fn find<R: Read + Seek>(r: &mut R, len: u64) -> Result<Vec<Patch>, String> {
         }
         walked.push(start);
         let image = walk_image(r, start, len, &mut out)?;
+        last_end = last_end.max(image.end.unwrap_or(0));
         // Another JPEG right after this one's EOI (a preview, a depth map…), or where the
         // first image's MPF says; anything else there is left alone.
         let after = image.end.into_iter();
@@ -48,7 +50,46 @@ pub fn find<R: Read + Seek>(r: &mut R, len: u64) -> Result<Vec<Patch>, String> {
             }
         }
     }
+    if let Some((at, video_len)) = appended_video(r, last_end, len)? {
+        let mut window = super::Window::new(r, at, video_len);
+        let patches = super::bmff::find(&mut window, video_len)?;
+        out.extend(patches.into_iter().map(|p| Patch::new(at + p.at, p.bytes)));
+    }
     Ok(out)
+}
+
+/// A motion photo's video after the last image (`end`): Google's right there (an ISO-BMFF
+/// `ftyp` box), Samsung's after a `MotionPhoto_Data` marker and up to its `SEFH…SEFT` trailer.
+/// Its offset and length; `None` when what follows is no video.
+fn appended_video<R: Read + Seek>(
+    r: &mut R,
+    end: u64,
+    len: u64,
+) -> Result<Option<(u64, u64)>, String> {
+    const SAMSUNG: &[u8] = b"MotionPhoto_Data";
+    if end == 0 || end + 12 > len {
+        return Ok(None);
+    }
+    let head = read_at(r, end, (len - end).min(SAMSUNG.len() as u64 + 8) as usize)?;
+    if head.get(4..8) == Some(b"ftyp") {
+        return Ok(Some((end, len - end)));
+    }
+    if !head.starts_with(SAMSUNG) || head.get(SAMSUNG.len() + 4..) != Some(b"ftyp") {
+        return Ok(None);
+    }
+    let at = end + SAMSUNG.len() as u64;
+    // Samsung's trailer ends the file: its size (little-endian), then `SEFT`.
+    let mut video_end = len;
+    if len >= at + 8 {
+        let tail = read_at(r, len - 8, 8)?;
+        if &tail[4..] == b"SEFT" {
+            let size = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+            if let Some(start) = (len - 8).checked_sub(size).filter(|s| *s >= at) {
+                video_end = start;
+            }
+        }
+    }
+    Ok(Some((at, video_end - at)))
 }
 
 /// What walking one image found besides patches.

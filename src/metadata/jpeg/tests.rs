@@ -223,3 +223,47 @@ fn jpegs_imagemagick_and_exiftool_wrote_lose_their_gps_and_nothing_else() {
         assert_eq!(pixels(&path), pixels(&out), "{name}: the same pixels");
     }
 }
+
+/// A motion photo: a JPEG with its short video after it, as Google's camera appends it (right
+/// after the JPEG) and as Samsung's does (after `MotionPhoto_Data`, before its `SEFT` trailer).
+/// The video's location goes too; the photo's own bytes, the marker and the trailer stay.
+/// Before, the bytes after the last image were left alone and the video's location was sent.
+#[test]
+fn a_motion_photos_video_loses_its_location_too() {
+    if !tool("convert") || !tool("exiftool") || !tool("ffmpeg") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (jpg, mp4) = (dir.path().join("p.jpg"), dir.path().join("v.mp4"));
+    run("convert", &["-size", "64x48", "gradient:", s(&jpg)]);
+    let lavfi = "testsrc=size=64x48:rate=10";
+    let location = "location=+48.8584+002.2945/";
+    let args = ["-v", "error", "-f", "lavfi", "-i", lavfi, "-t", "1", "-metadata", location];
+    run("ffmpeg", &[&args[..], &[s(&mp4)]].concat());
+    let (photo, video) = (std::fs::read(&jpg).unwrap(), std::fs::read(&mp4).unwrap());
+    let mut seft = b"SEFH".to_vec();
+    seft.extend([0; 12]);
+    let size = (seft.len() as u32).to_le_bytes();
+    let google = [&photo[..], &video].concat();
+    let samsung = [&photo[..], b"MotionPhoto_Data", &video, &seft, &size, b"SEFT"].concat();
+    for (name, file, at) in [
+        ("google.jpg", google, photo.len()),
+        ("samsung.jpg", samsung, photo.len() + 16),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &file).unwrap();
+        let (redacted, patches) = redacted_copy(&path);
+        assert!(patches > 0, "{name}");
+        let out = std::fs::read(&redacted).unwrap();
+        assert_eq!(out[..at], file[..at], "{name}: the photo is untouched");
+        assert_eq!(out[at + video.len()..], file[at + video.len()..], "{name}: the trailer");
+        let clip = dir.path().join(format!("{name}.mp4"));
+        std::fs::write(&clip, &out[at..at + video.len()]).unwrap();
+        let left: Vec<String> = tags(&clip)
+            .into_iter()
+            .filter(|(k, _)| k.to_ascii_lowercase().contains("gps") || k.contains("Location"))
+            .map(|(k, _)| k)
+            .collect();
+        assert!(left.is_empty(), "{name}: {left:?}");
+    }
+}
