@@ -10,8 +10,9 @@ use super::Patch;
 use super::bmff_box::{Head, head};
 use super::{bmff_heif, bmff_movie};
 
-/// The largest `moov` (or top-level `udta`) read into memory.
-pub const MAX_MOVIE: u64 = 256 << 20;
+/// The largest `moov` (or top-level `udta`) read into memory: ten hours of 60 fps video index
+/// in a few MiB, so the client stays far under 100 MiB whatever a crafted file declares.
+pub const MAX_MOVIE: u64 = 64 << 20;
 /// The largest top-level `meta` or XMP `uuid` box read into memory.
 pub const MAX_META: u64 = 64 << 20;
 /// How many top-level boxes a file may have (a fragmented MP4 has two per fragment).

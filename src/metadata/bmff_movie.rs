@@ -54,6 +54,12 @@ fn container(
                 xmp(buf, base, inner.start + 16..inner.end, out)?
             }
             b"cmov" => return Err("its movie header is compressed".into()),
+            // A dashcam's index of GPS blocks kept among the frames.
+            b"gps " => {
+                return Err(
+                    "its GPS log lies among the frames, where Wixup cannot remove it".into(),
+                );
+            }
             b"XMP_" if parent == *b"udta" => xmp(buf, base, inner, out)?,
             k if parent == *b"udta" && (*k == XYZ || k == b"loci") => free(&h, out),
             _ => {}
@@ -63,7 +69,7 @@ fn container(
 }
 
 /// Refuses a track whose samples carry a position per frame (GoPro's `gpmd`, DJI's `djmd`,
-/// Google's `camm`, Apple's timed metadata `mebx` with a location key): those bytes lie in `mdat`
+/// Google's `camm`, Sony's `rtmd`, Apple's timed metadata `mebx` with a location key): those bytes lie in `mdat`
 /// among the frames, where no same-length overwrite can find them all. `stsd` (a FullBox, then
 /// an entry count) lists the sample entries.
 fn timed_location(buf: &[u8], base: u64, stsd: Range<usize>) -> Result<(), String> {
@@ -71,7 +77,7 @@ fn timed_location(buf: &[u8], base: u64, stsd: Range<usize>) -> Result<(), Strin
     for entry in children(buf, base, entries)? {
         let kind = String::from_utf8_lossy(&entry.kind).into_owned();
         let per_frame = match &entry.kind {
-            b"gpmd" | b"djmd" | b"camm" => true,
+            b"gpmd" | b"djmd" | b"camm" | b"rtmd" => true,
             // After the sample entry's 8 bytes: a `keys` box whose entries hold `keyd` boxes
             // (a namespace, then the key's name).
             b"mebx" => {

@@ -184,11 +184,15 @@ fn a_track_that_records_the_position_frame_by_frame_is_refused() {
     for (entry, kind) in [
         (bx(b"gpmd", &[0; 8]), "gpmd"),
         (bx(b"camm", &[0; 8]), "camm"),
+        (bx(b"rtmd", &[0; 8]), "rtmd"),
         (mebx(b"com.apple.quicktime.location.ISO6709"), "mebx"),
     ] {
         let err = redacted(&movie_with_sample_entry(&entry)).unwrap_err();
         assert!(err.contains(kind) && err.contains("cannot remove"), "{err}");
     }
+    // A dashcam's GPS log index in the movie box.
+    let dashcam = cat(&[&bx(b"ftyp", b"isom"), &bx(b"moov", &bx(b"gps ", &[0; 16]))]);
+    assert!(redacted(&dashcam).unwrap_err().contains("GPS log"));
     // Timed metadata without a location, and ordinary video, go as they are.
     let orientation = mebx(b"com.apple.quicktime.video-orientation");
     let avc = bx(b"avc1", &[0; 78]);

@@ -238,14 +238,33 @@ fn a_motion_photos_video_loses_its_location_too() {
     run("convert", &["-size", "64x48", "gradient:", s(&jpg)]);
     let lavfi = "testsrc=size=64x48:rate=10";
     let location = "location=+48.8584+002.2945/";
-    let args = ["-v", "error", "-f", "lavfi", "-i", lavfi, "-t", "1", "-metadata", location];
+    let args = [
+        "-v",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        lavfi,
+        "-t",
+        "1",
+        "-metadata",
+        location,
+    ];
     run("ffmpeg", &[&args[..], &[s(&mp4)]].concat());
     let (photo, video) = (std::fs::read(&jpg).unwrap(), std::fs::read(&mp4).unwrap());
     let mut seft = b"SEFH".to_vec();
     seft.extend([0; 12]);
     let size = (seft.len() as u32).to_le_bytes();
     let google = [&photo[..], &video].concat();
-    let samsung = [&photo[..], b"MotionPhoto_Data", &video, &seft, &size, b"SEFT"].concat();
+    let samsung = [
+        &photo[..],
+        b"MotionPhoto_Data",
+        &video,
+        &seft,
+        &size,
+        b"SEFT",
+    ]
+    .concat();
     for (name, file, at) in [
         ("google.jpg", google, photo.len()),
         ("samsung.jpg", samsung, photo.len() + 16),
@@ -256,7 +275,11 @@ fn a_motion_photos_video_loses_its_location_too() {
         assert!(patches > 0, "{name}");
         let out = std::fs::read(&redacted).unwrap();
         assert_eq!(out[..at], file[..at], "{name}: the photo is untouched");
-        assert_eq!(out[at + video.len()..], file[at + video.len()..], "{name}: the trailer");
+        assert_eq!(
+            out[at + video.len()..],
+            file[at + video.len()..],
+            "{name}: the trailer"
+        );
         let clip = dir.path().join(format!("{name}.mp4"));
         std::fs::write(&clip, &out[at..at + video.len()]).unwrap();
         let left: Vec<String> = tags(&clip)
