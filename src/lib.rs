@@ -112,6 +112,7 @@
 //!   bmff_box           box headers, every size checked against the parent
 //!   bmff_movie         MP4/MOV: udta ©xyz and loci, Apple's location keys, XMP boxes
 //!   bmff_heif          HEIF/HEIC/AVIF items (Exif, XMP) through iinf and iloc
+//!   window             a part of a file read as a whole one (a motion photo's video)
 //!   testing            for the finders' tests: files real tools make, what exiftool reads
 //! history/             finished uploads, kept after they leave the queue
 //!   entry              one finished upload (HistoryEntry) and the site it went to

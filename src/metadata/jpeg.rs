@@ -51,7 +51,7 @@ pub fn find<R: Read + Seek>(r: &mut R, len: u64) -> Result<Vec<Patch>, String> {
         }
     }
     if let Some((at, video_len)) = appended_video(r, last_end, len)? {
-        let mut window = super::Window::new(r, at, video_len);
+        let mut window = super::window::Window::new(r, at, video_len);
         let patches = super::bmff::find(&mut window, video_len)?;
         out.extend(patches.into_iter().map(|p| Patch::new(at + p.at, p.bytes)));
     }
