@@ -108,6 +108,7 @@
 //!   iptc               APP13's IPTC place names (city, country…) blanked in place
 //!   png                chunks: eXIf, XMP, raw profiles, CRCs mended
 //!   webp               RIFF chunks: EXIF and XMP
+//!   gif                blocks to the XMP application extension, blanked in place
 //!   bmff               ISO-BMFF boxes: the top level walked by seeking, mdat stepped over
 //!   bmff_box           box headers, every size checked against the parent
 //!   bmff_movie         MP4/MOV: udta ©xyz and loci, Apple's location keys, XMP boxes

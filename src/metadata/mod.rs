@@ -8,6 +8,7 @@
 //! iptc         APP13's IPTC place names (city, country…) blanked in place
 //! png          chunks to IEND: eXIf, XMP and ImageMagick's raw profiles, CRCs mended
 //! webp         RIFF chunks: EXIF and XMP
+//! gif          blocks to the XMP application extension
 //! bmff         ISO-BMFF boxes: the top level walked by seeking, mdat stepped over
 //! bmff_box     box headers, every size checked against the parent
 //! bmff_movie   MP4/MOV: udta ©xyz and loci, Apple's location keys, iTunes ©xyz, XMP boxes
@@ -25,6 +26,7 @@ pub mod bmff;
 pub mod bmff_box;
 pub mod bmff_heif;
 pub mod bmff_movie;
+pub mod gif;
 pub mod iptc;
 pub mod jpeg;
 pub mod png;
@@ -65,6 +67,7 @@ pub fn find<R: Read + Seek>(r: &mut R, len: u64, kind: Kind) -> Result<Vec<Patch
         Container::Jpeg => jpeg::find(r, len),
         Container::Png => png::find(r, len),
         Container::Webp => webp::find(r, len),
+        Container::Gif => gif::find(r, len),
         Container::Tiff => tiff::find(r, len),
         Container::Bmff => bmff::find(r, len),
         Container::Plain => Ok(Vec::new()),

@@ -39,10 +39,11 @@ pub enum Container {
     Jpeg,
     Png,
     Webp,
+    Gif,
     Tiff,
     /// ISO base media file format: HEIF/AVIF items, MP4/MOV boxes.
     Bmff,
-    /// A format that carries no location Wixup knows of (GIF, BMP, JPEG XL's codestream…).
+    /// A format that carries no location Wixup knows of (BMP, JPEG XL's codestream…).
     Plain,
 }
 
@@ -52,6 +53,7 @@ impl Kind {
             Kind::Jpeg => Container::Jpeg,
             Kind::Png => Container::Png,
             Kind::Webp => Container::Webp,
+            Kind::Gif => Container::Gif,
             Kind::Tiff => Container::Tiff,
             Kind::Heic
             | Kind::Heif
@@ -61,7 +63,7 @@ impl Kind {
             | Kind::M4v
             | Kind::ThreeGp
             | Kind::M4a => Container::Bmff,
-            Kind::Gif | Kind::Bmp | Kind::JpegXl => Container::Plain,
+            Kind::Bmp | Kind::JpegXl => Container::Plain,
         }
     }
 
