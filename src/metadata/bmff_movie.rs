@@ -18,6 +18,11 @@ pub const XMP_UUID: [u8; 16] = [
 /// `©xyz`: an ISO 6709 location string.
 const XYZ: [u8; 4] = [0xA9, b'x', b'y', b'z'];
 
+/// Canon's metadata box in a CR3's `moov`.
+const CANON_UUID: [u8; 16] = [
+    0x85, 0xc0, 0xb6, 0x87, 0x82, 0x0f, 0x11, 0xe0, 0x81, 0x11, 0xf4, 0xce, 0x46, 0x2b, 0x6a, 0x48,
+];
+
 /// What a location key's name starts with.
 const LOCATION_KEY: &[u8] = b"com.apple.quicktime.location";
 
@@ -52,6 +57,15 @@ fn container(
             b"meta" => meta(buf, base, &h, out)?,
             b"uuid" if buf[inner.clone()].starts_with(&XMP_UUID) => {
                 xmp(buf, base, inner.start + 16..inner.end, out)?
+            }
+            // Canon's CR3: its metadata box holds the GPS IFD as a TIFF structure of its own
+            // (`CMT4`), which goes whole.
+            b"uuid" if buf[inner.clone()].starts_with(&CANON_UUID) => {
+                for b in children(buf, base, inner.start + 16..inner.end)? {
+                    if b.kind == *b"CMT4" {
+                        free(&b, out);
+                    }
+                }
             }
             b"cmov" => return Err("its movie header is compressed".into()),
             // A dashcam's index of GPS blocks kept among the frames.

@@ -31,6 +31,8 @@ pub enum Kind {
     ThreeGp,
     /// ISO-BMFF audio (M4A).
     M4a,
+    /// Canon's raw photo, on ISO-BMFF.
+    Cr3,
 }
 
 /// How a kind's metadata is laid out: the structure a location is looked for in.
@@ -62,7 +64,8 @@ impl Kind {
             | Kind::Mov
             | Kind::M4v
             | Kind::ThreeGp
-            | Kind::M4a => Container::Bmff,
+            | Kind::M4a
+            | Kind::Cr3 => Container::Bmff,
             Kind::Bmp | Kind::JpegXl => Container::Plain,
         }
     }
@@ -85,6 +88,7 @@ impl Kind {
             Kind::M4v => "video/x-m4v",
             Kind::ThreeGp => "video/3gpp",
             Kind::M4a => "audio/mp4",
+            Kind::Cr3 => "image/x-canon-cr3",
         }
     }
 
@@ -151,6 +155,8 @@ fn ftyp(head: &[u8]) -> Kind {
             b"qt  " => Kind::Mov,
             b"M4V " | b"M4VH" | b"M4VP" => Kind::M4v,
             b"M4A " | b"M4B " | b"M4P " => Kind::M4a,
+            // Canon's CR3 raw photo.
+            b"crx " => Kind::Cr3,
             _ if brand.starts_with(b"3g") => Kind::ThreeGp,
             // Generic HEIF brands: a still image unless a more telling brand follows.
             b"mif1" | b"msf1" | b"mif2" => {
@@ -260,6 +266,7 @@ mod tests {
         assert_eq!(sniff(&ftyp_box(b"M4V ", &[b"isom"])), Some(Kind::M4v));
         assert_eq!(sniff(&ftyp_box(b"3gp4", &[b"isom"])), Some(Kind::ThreeGp));
         assert_eq!(sniff(&ftyp_box(b"M4A ", &[b"isom"])), Some(Kind::M4a));
+        assert_eq!(sniff(&ftyp_box(b"crx ", &[b"isom"])), Some(Kind::Cr3));
         assert_eq!(sniff(b"\0\0\0\x08wide\0\0\0\x10mdat"), Some(Kind::Mov));
         assert_eq!(sniff(b"II*\0\x08\0\0\0"), Some(Kind::Tiff));
         assert_eq!(sniff(b"MM\0*\0\0\0\x08"), Some(Kind::Tiff));

@@ -63,7 +63,7 @@ pub(super) fn process(path: &Path, declared: &str) -> Processed {
     // and images only `infer` knows (ICO, JPEG 2000, CR3…) keep no size Wix would read here.
     let must_have_size = match kind {
         Some(Kind::Tiff) => head.starts_with(b"II*\0") || head.starts_with(b"MM\0*"),
-        Some(k) => !k.is_video() && k != Kind::M4a,
+        Some(k) => !k.is_video() && !matches!(k, Kind::M4a | Kind::Cr3),
         None => infer::get(&head).is_none(),
     };
     if dimensions.is_none() && must_have_size {

@@ -202,6 +202,28 @@ fn a_track_that_records_the_position_frame_by_frame_is_refused() {
     }
 }
 
+/// A CR3's Canon box: its GPS IFD (`CMT4`, a TIFF of its own) goes whole, the camera's other
+/// tags (`CMT1`) stay.
+#[test]
+fn a_cr3s_gps_box_goes_whole() {
+    let canon: [u8; 16] = [
+        0x85, 0xc0, 0xb6, 0x87, 0x82, 0x0f, 0x11, 0xe0, 0x81, 0x11, 0xf4, 0xce, 0x46, 0x2b, 0x6a,
+        0x48,
+    ];
+    let cmt1 = bx(b"CMT1", b"II*\0\x08\0\0\0camera");
+    let cmt4 = bx(b"CMT4", b"II*\0\x08\0\0\0gps-ifd");
+    let uuid = bx(b"uuid", &cat(&[&canon, &cmt1, &cmt4]));
+    let file = cat(&[
+        &bx(b"ftyp", b"crx "),
+        &bx(b"moov", &uuid),
+        &bx(b"mdat", &[1; 8]),
+    ]);
+    let out = redacted(&file).unwrap();
+    let at = file.len() - 16 - cmt4.len();
+    assert_eq!(out[at..at + cmt4.len()], freed(&cmt4)[..]);
+    assert_eq!(out[..at], file[..at]);
+}
+
 #[test]
 fn a_file_without_a_location_has_no_patch() {
     let moov = bx(b"moov", &bx(b"udta", &bx(b"\xA9swr", b"\0\x01\x15\xc7x")));
