@@ -51,7 +51,8 @@ pub enum Command {
     Resume(ResumeArgs),
     /// Run the local Wix sandbox server.
     Serve(ServeArgs),
-    /// Upload one file to a bare tus endpoint (interop checks and benchmarks).
+    /// Upload one file to a bare tus endpoint (interop checks and benchmarks), as it is: its
+    /// location is not taken out.
     #[command(hide = true)]
     TusUpload(TusUploadArgs),
 }
