@@ -63,6 +63,7 @@ mod it {
     mod sandbox_records;
     mod sandbox_state;
     mod sandbox_types;
+    mod system_files;
     mod tus_client;
     mod wix_client;
     mod wix_hostile;

@@ -97,8 +97,12 @@ pub async fn run(
         }
         tokio::select! {
             ev = events.recv() => match ev {
-                Some(Event::FilesAdded { added, duplicates, rejected, .. }) => {
+                Some(Event::FilesAdded { added, duplicates, rejected, skipped, .. }) => {
                     added_all = true;
+                    // On stderr, as every note: `--json` lines stay the files' own.
+                    if let Some(sentence) = skipped.sentence() {
+                        r.note(&sentence);
+                    }
                     for (path, existing) in duplicates {
                         r.note(&format!("{}: already in the queue ({existing}); {} it once", crate::os_path::lossy(&path), if links { "importing" } else { "uploading" }));
                     }

@@ -48,6 +48,8 @@ pub enum Notice {
     Rejected(Vec<(PathBuf, String)>),
     /// Files already in the queue.
     Duplicates(usize),
+    /// System files and hidden folders left out of dropped folders, in a sentence.
+    Skipped(String),
     /// A failure that is about the connection, not the file (401/403).
     Credentials(String),
     JournalError(String),
@@ -120,8 +122,12 @@ impl Queue {
                 Event::FilesAdded {
                     duplicates,
                     rejected,
+                    skipped,
                     ..
                 } => {
+                    if let Some(sentence) = skipped.sentence() {
+                        notices.push(Notice::Skipped(sentence));
+                    }
                     if !rejected.is_empty() {
                         notices.push(Notice::Rejected(rejected));
                     }

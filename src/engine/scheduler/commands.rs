@@ -18,13 +18,14 @@ impl Scheduler {
             } => {
                 let tx = self.walks_tx.clone();
                 tokio::task::spawn_blocking(move || {
-                    let (files, rejected) = walk(&paths);
+                    let (files, rejected, skipped) = walk(&paths);
                     let _ = tx.send(Walked {
                         request,
                         destination,
                         options,
                         files,
                         rejected,
+                        skipped,
                     });
                 });
             }
@@ -232,6 +233,7 @@ impl Scheduler {
             added,
             duplicates,
             rejected: w.rejected,
+            skipped: w.skipped,
         });
     }
 }
