@@ -17,6 +17,7 @@ mod it {
     mod cli_import;
     mod crate_map;
     mod dedupe;
+    mod empty_file;
     mod engine;
     mod engine_auto;
     mod engine_races;

@@ -162,7 +162,8 @@ struct Reporter {
     results: HashMap<JobId, JobResult>,
     waiting: HashSet<JobId>,
     failures: usize,
-    /// Queued jobs that failed (not paths refused before queuing): `resume` retries them.
+    /// Queued jobs that failed (not paths refused before queuing, nor failures for good):
+    /// `resume` retries them.
     failed_jobs: usize,
     /// Finished uploads the history could not take, as the engine last said.
     history_unsaved: usize,
@@ -312,7 +313,8 @@ impl Reporter {
                 if self.waiting.remove(&id) {
                     self.overall.inc(1);
                 }
-                self.failed_jobs += 1;
+                // One that failed for good (an empty file) is not promised to `resume`.
+                self.failed_jobs += usize::from(!error.permanent);
                 self.fail(
                     &job.path,
                     job.origin.is_link(),

@@ -61,11 +61,11 @@ impl Scheduler {
             }
             Command::RetryFailed => {
                 for id in self.ids() {
-                    if self
-                        .table
-                        .job(id)
-                        .is_some_and(|j| j.state == JobState::Failed)
-                    {
+                    // A permanent failure (an empty file) would fail again at once.
+                    if self.table.job(id).is_some_and(|j| {
+                        j.state == JobState::Failed
+                            && !j.error.as_ref().is_some_and(|e| e.permanent)
+                    }) {
                         self.retry(id).await;
                     }
                 }
