@@ -17,6 +17,7 @@ mod it {
     mod cli_import;
     mod crate_map;
     mod dedupe;
+    mod empty_file;
     mod engine;
     mod engine_auto;
     mod engine_races;
@@ -63,6 +64,7 @@ mod it {
     mod sandbox_records;
     mod sandbox_state;
     mod sandbox_types;
+    mod system_files;
     mod tus_client;
     mod wix_client;
     mod wix_hostile;

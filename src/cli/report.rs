@@ -97,8 +97,12 @@ pub async fn run(
         }
         tokio::select! {
             ev = events.recv() => match ev {
-                Some(Event::FilesAdded { added, duplicates, rejected, .. }) => {
+                Some(Event::FilesAdded { added, duplicates, rejected, skipped, .. }) => {
                     added_all = true;
+                    // On stderr, as every note: `--json` lines stay the files' own.
+                    if let Some(sentence) = skipped.sentence() {
+                        r.note(&sentence);
+                    }
                     for (path, existing) in duplicates {
                         r.note(&format!("{}: already in the queue ({existing}); {} it once", crate::os_path::lossy(&path), if links { "importing" } else { "uploading" }));
                     }
@@ -158,7 +162,8 @@ struct Reporter {
     results: HashMap<JobId, JobResult>,
     waiting: HashSet<JobId>,
     failures: usize,
-    /// Queued jobs that failed (not paths refused before queuing): `resume` retries them.
+    /// Queued jobs that failed (not paths refused before queuing, nor failures for good):
+    /// `resume` retries them.
     failed_jobs: usize,
     /// Finished uploads the history could not take, as the engine last said.
     history_unsaved: usize,
@@ -308,7 +313,8 @@ impl Reporter {
                 if self.waiting.remove(&id) {
                     self.overall.inc(1);
                 }
-                self.failed_jobs += 1;
+                // One that failed for good (an empty file) is not promised to `resume`.
+                self.failed_jobs += usize::from(!error.permanent);
                 self.fail(
                     &job.path,
                     job.origin.is_link(),

@@ -11,8 +11,29 @@ pub(super) fn failed(message: &str, detail: &str) -> Stop {
         message: message.to_string(),
         detail: detail.to_string(),
         status: None,
+        permanent: false,
     })
 }
+
+/// An empty file fails before anything is created on the server, for good: there is nothing
+/// to upload (Wix would only fail to process it).
+pub(super) fn refuse_empty(name: &str, len: u64) -> Result<(), Stop> {
+    if len > 0 {
+        return Ok(());
+    }
+    Err(Stop::Failed(JobError {
+        message: format!(
+            "{} is empty (0 bytes); there is nothing to upload",
+            printable(name)
+        ),
+        detail: "the file has 0 bytes".into(),
+        status: None,
+        permanent: true,
+    }))
+}
+
+/// Wix refuses the file by its content (406: JPEG XL): sending it again cannot help.
+const REFUSED_BY_CONTENT: u16 = 406;
 
 /// A sentence a person understands for each tus failure.
 pub(super) fn stop_for_tus_error(e: tus::Error) -> Stop {
@@ -71,10 +92,14 @@ pub(super) fn stop_for_tus_error(e: tus::Error) -> Stop {
             "the upload server answered in a way Wixup does not understand; Retry".to_string()
         }
     };
+    // Larger than the limit the server stated, or refused by its content: for good.
+    let permanent = matches!(&e, E::TooLarge { size, max: Some(max), .. } if size > max)
+        || e.status() == Some(REFUSED_BY_CONTENT);
     Stop::Failed(JobError {
         message: printable(&message).into_owned(),
         detail: printable(&e.to_string()).into_owned(),
         status: e.status(),
+        permanent,
     })
 }
 
@@ -112,6 +137,7 @@ pub(super) fn stop_for_wix_error(
         message: printable(&message).into_owned(),
         detail: printable(&e.to_string()).into_owned(),
         status: e.status(),
+        permanent: e.status() == Some(REFUSED_BY_CONTENT),
     })
 }
 

@@ -21,6 +21,8 @@ pub enum Event {
         duplicates: Vec<(PathBuf, JobId)>,
         /// Paths that cannot be uploaded, with a sentence saying why and what to do.
         rejected: Vec<(PathBuf, String)>,
+        /// What walked folders held that is not uploaded (system files, hidden folders).
+        skipped: super::Skipped,
     },
     /// Bytes moved. `acknowledged_bytes` is what the server confirmed: it only grows while an
     /// upload runs, and goes back to 0 when the upload starts anew on the server (gone,

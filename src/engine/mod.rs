@@ -34,3 +34,4 @@ pub use job::{
 };
 pub use journal::JournalError;
 pub use run::import::parse_link;
+pub use walk::Skipped;

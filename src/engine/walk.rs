@@ -1,7 +1,9 @@
-//! Turning the paths a person dropped into files to upload: folders expand recursively, and each
-//! path that cannot be uploaded gets a sentence saying why.
+//! Turning the paths a person dropped into files to upload: folders expand recursively (leaving
+//! out the system files and hidden folders they bring along), and each path that cannot be
+//! uploaded gets a sentence saying why.
 
 use std::collections::HashSet;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -15,10 +17,82 @@ pub(super) struct Candidate {
     pub mime: String,
 }
 
+/// What a walked folder held that nobody means to upload: system files (`.DS_Store`,
+/// `Thumbs.db`, `desktop.ini`, AppleDouble `._*`), hidden files, and hidden folders (`.git`,
+/// `.Trashes`, `__MACOSX`), which are not looked into. A file named by itself is always sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Skipped {
+    pub files: Vec<PathBuf>,
+    pub folders: Vec<PathBuf>,
+}
+
+/// Names shown in [`Skipped::sentence`] before "…".
+const NAMES_SHOWN: usize = 3;
+
+impl Skipped {
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.folders.is_empty()
+    }
+
+    /// "2 system files skipped (.DS_Store, Thumbs.db); …", or `None` when nothing was.
+    pub fn sentence(&self) -> Option<String> {
+        if self.is_empty() {
+            return None;
+        }
+        let count =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let what = match (self.files.len(), self.folders.len()) {
+            (f, 0) => count(f, "system file", "system files"),
+            (0, d) => count(d, "hidden folder", "hidden folders"),
+            (f, d) => format!(
+                "{} and {}",
+                count(f, "system file", "system files"),
+                count(d, "hidden folder", "hidden folders")
+            ),
+        };
+        let mut names: Vec<String> = Vec::new();
+        let named = |p: &PathBuf| {
+            p.file_name()
+                .map(|n| crate::text::printable(&n.to_string_lossy()).into_owned())
+        };
+        for p in &self.files {
+            if let Some(n) = named(p)
+                && !names.contains(&n)
+            {
+                names.push(n);
+            }
+        }
+        for p in &self.folders {
+            if let Some(n) = named(p).map(|n| format!("{n}/"))
+                && !names.contains(&n)
+            {
+                names.push(n);
+            }
+        }
+        let more = if names.len() > NAMES_SHOWN { "…" } else { "" };
+        names.truncate(NAMES_SHOWN);
+        Some(format!(
+            "{what} skipped ({}{more}); add a file by itself to upload it anyway",
+            names.join(", ")
+        ))
+    }
+}
+
+/// A name a folder brings along that is not meant to be uploaded: hidden (`.DS_Store`, `._*`,
+/// `.git`), or Windows' and macOS's own (`Thumbs.db`, `desktop.ini`, `__MACOSX`).
+fn is_system_name(name: &OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name.starts_with('.')
+        || name.eq_ignore_ascii_case("thumbs.db")
+        || name.eq_ignore_ascii_case("desktop.ini")
+        || name == "__MACOSX"
+}
+
 /// Expands folders (recursively) and checks each file, off the async threads.
-pub(super) fn walk(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(PathBuf, String)>) {
+pub(super) fn walk(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(PathBuf, String)>, Skipped) {
     let mut files = Vec::new();
     let mut rejected = Vec::new();
+    let mut skipped = Skipped::default();
     let mut seen = HashSet::new();
     let mut push = |p: &Path,
                     meta: &std::fs::Metadata,
@@ -58,10 +132,24 @@ pub(super) fn walk(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(PathBuf, String)>
         match std::fs::metadata(p) {
             Ok(m) if m.is_file() => push(p, &m, &mut files, &mut rejected),
             Ok(m) if m.is_dir() => {
+                // The folder named itself is walked whatever its name; below it, system files
+                // and hidden folders are left out (a hidden folder is not looked into).
                 let mut entries: Vec<_> = walkdir::WalkDir::new(p)
                     .follow_links(true)
                     .sort_by_file_name()
                     .into_iter()
+                    .filter_entry(|e| {
+                        if e.depth() == 0 || !is_system_name(e.file_name()) {
+                            return true;
+                        }
+                        let list = if e.file_type().is_dir() {
+                            &mut skipped.folders
+                        } else {
+                            &mut skipped.files
+                        };
+                        list.push(e.path().to_path_buf());
+                        false
+                    })
                     .collect();
                 for entry in entries.drain(..) {
                     match entry {
@@ -89,7 +177,7 @@ pub(super) fn walk(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(PathBuf, String)>
             Err(e) => rejected.push((p.clone(), describe_io(&e))),
         }
     }
-    (files, rejected)
+    (files, rejected, skipped)
 }
 
 fn describe_io(e: &std::io::Error) -> String {

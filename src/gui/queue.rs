@@ -17,6 +17,8 @@ pub struct Totals {
     pub paused: usize,
     pub done: usize,
     pub failed: usize,
+    /// Failed rows a Retry can help (not those that failed for good, like an empty file).
+    pub retryable: usize,
     pub cancelled: usize,
     /// Uploading rows that are waiting out a transient failure.
     pub retrying: usize,
@@ -48,6 +50,8 @@ pub enum Notice {
     Rejected(Vec<(PathBuf, String)>),
     /// Files already in the queue.
     Duplicates(usize),
+    /// System files and hidden folders left out of dropped folders, in a sentence.
+    Skipped(String),
     /// A failure that is about the connection, not the file (401/403).
     Credentials(String),
     JournalError(String),
@@ -120,8 +124,12 @@ impl Queue {
                 Event::FilesAdded {
                     duplicates,
                     rejected,
+                    skipped,
                     ..
                 } => {
+                    if let Some(sentence) = skipped.sentence() {
+                        notices.push(Notice::Skipped(sentence));
+                    }
                     if !rejected.is_empty() {
                         notices.push(Notice::Rejected(rejected));
                     }
@@ -219,7 +227,10 @@ impl Queue {
                 }
                 JobState::Paused => t.paused += 1,
                 JobState::Done => t.done += 1,
-                JobState::Failed => t.failed += 1,
+                JobState::Failed => {
+                    t.failed += 1;
+                    t.retryable += usize::from(!r.error.as_ref().is_some_and(|e| e.permanent));
+                }
                 JobState::Cancelled => t.cancelled += 1,
             }
             if r.state != JobState::Cancelled {

@@ -123,7 +123,7 @@ pub fn status_bar_ui(ui: &mut egui::Ui, queue: &Queue, view: &QueueView) -> Vec<
             let finished = t.done + t.cancelled;
             let buttons = [
                 (finished > 0, "Clear finished", Command::ClearFinished),
-                (t.failed > 0, "Retry failed", Command::RetryFailed),
+                (t.retryable > 0, "Retry failed", Command::RetryFailed),
                 (t.paused > 0, "▶ Resume all", Command::ResumeAll),
                 (t.busy(), "⏸ Pause all", Command::PauseAll),
             ];

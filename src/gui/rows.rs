@@ -259,6 +259,10 @@ fn buttons(ui: &mut egui::Ui, row: &Row, copied: Option<&'static str>, out: &mut
                 Action::Resume(id),
             ),
         ],
+        // Failed for good (an empty file): a Retry would fail again at once.
+        JobState::Failed if row.error.as_ref().is_some_and(|e| e.permanent) => {
+            vec![(REMOVE, Action::Remove(id))]
+        }
         JobState::Failed => vec![
             (REMOVE, Action::Remove(id)),
             (

@@ -65,7 +65,7 @@ impl Messages {
                     open_settings: true,
                 })
             }
-            Notice::JournalError(m) | Notice::History(m) => self.notice(m),
+            Notice::JournalError(m) | Notice::History(m) | Notice::Skipped(m) => self.notice(m),
         }
     }
 

@@ -70,4 +70,8 @@ pub struct JobError {
     pub detail: String,
     /// The HTTP status, when a server answered.
     pub status: Option<u16>,
+    /// Trying again cannot help until the file changes (it is empty, or Wix refuses its type):
+    /// the window offers no Retry, and `resume` does not try it again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub permanent: bool,
 }

@@ -43,6 +43,7 @@ pub(super) async fn poll_ready(
         message: why,
         detail: "operationStatus FAILED".into(),
         status: None,
+        permanent: false,
     }))
 }
 

@@ -16,7 +16,7 @@ use super::poll::{failed_on_site, poll_ready};
 use super::progress::JobProgress;
 use super::session::{ensure_session, persist_session};
 use super::stage::{remove_staged, sent_as, stage};
-use crate::engine::describe::{failed, stop_for_tus_error, stop_for_wix_error};
+use crate::engine::describe::{failed, refuse_empty, stop_for_tus_error, stop_for_wix_error};
 use crate::engine::job::{Job, JobId, JobResult, JobState, OriginKind, PlainSession, Session};
 use crate::engine::report::{self, Report, Reports, Stop};
 use crate::engine::shared::Shared;
@@ -388,13 +388,12 @@ impl<'a> Upload<'a> {
         }
     }
 
-    /// The file must still be there, readable, with the size and time it was queued with.
+    /// The file must still be there, readable, with the size and time it was queued with, and
+    /// not empty.
     async fn check_file(&self) -> Result<(), Stop> {
         let file = &self.source;
-        let checked = async {
-            file.check_readable().await?;
-            file.check_unchanged().await
-        };
-        checked.await.map_err(stop_for_tus_error)
+        file.check_readable().await.map_err(stop_for_tus_error)?;
+        file.check_unchanged().await.map_err(stop_for_tus_error)?;
+        refuse_empty(&self.job.name, file.len)
     }
 }

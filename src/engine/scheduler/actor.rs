@@ -139,6 +139,7 @@ pub(super) struct Walked {
     pub(super) options: JobOptions,
     pub(super) files: Vec<Candidate>,
     pub(super) rejected: Vec<(PathBuf, String)>,
+    pub(super) skipped: crate::engine::walk::Skipped,
 }
 
 /// The actor's state: the job table and what runs it. Its methods are split by concern across

@@ -18,13 +18,14 @@ impl Scheduler {
             } => {
                 let tx = self.walks_tx.clone();
                 tokio::task::spawn_blocking(move || {
-                    let (files, rejected) = walk(&paths);
+                    let (files, rejected, skipped) = walk(&paths);
                     let _ = tx.send(Walked {
                         request,
                         destination,
                         options,
                         files,
                         rejected,
+                        skipped,
                     });
                 });
             }
@@ -60,11 +61,11 @@ impl Scheduler {
             }
             Command::RetryFailed => {
                 for id in self.ids() {
-                    if self
-                        .table
-                        .job(id)
-                        .is_some_and(|j| j.state == JobState::Failed)
-                    {
+                    // A permanent failure (an empty file) would fail again at once.
+                    if self.table.job(id).is_some_and(|j| {
+                        j.state == JobState::Failed
+                            && !j.error.as_ref().is_some_and(|e| e.permanent)
+                    }) {
                         self.retry(id).await;
                     }
                 }
@@ -232,6 +233,7 @@ impl Scheduler {
             added,
             duplicates,
             rejected: w.rejected,
+            skipped: w.skipped,
         });
     }
 }

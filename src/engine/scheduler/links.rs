@@ -82,6 +82,7 @@ impl Scheduler {
             added,
             duplicates,
             rejected,
+            skipped: Default::default(),
         });
     }
 

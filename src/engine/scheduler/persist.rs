@@ -4,7 +4,7 @@ use tokio::sync::oneshot;
 
 use crate::engine::config::StartMode;
 use crate::engine::event::Event;
-use crate::engine::job::{JobId, JobState};
+use crate::engine::job::JobState;
 use crate::engine::journal::{Change, Loaded};
 
 use super::actor::Scheduler;
@@ -49,15 +49,25 @@ impl Scheduler {
 
     /// `wixup resume`: every failed job goes again, as Retry sends it (a file edited since is
     /// sent as it is now; one Wix still processed is polled again). A file that is no longer
-    /// there stays failed, and the person reads how to go on.
+    /// there, or that failed for good (empty, refused by its type), stays failed, and the person
+    /// reads how to go on.
     pub(super) async fn retry_failed(&mut self) {
-        let failed: Vec<(JobId, std::path::PathBuf, bool)> = self
+        let failed: Vec<_> = self
             .table
             .jobs()
             .filter(|j| j.state == JobState::Failed)
-            .map(|j| (j.id, j.path.clone(), j.origin.is_link()))
+            .map(|j| (j.id, j.path.clone(), j.origin.is_link(), j.error.clone()))
             .collect();
-        for (id, path, link) in failed {
+        for (id, path, link, error) in failed {
+            if let Some(e) = error.filter(|e| e.permanent) {
+                let message = format!(
+                    "{}: {}; `wixup resume` does not try it again: fix the file, then upload it with `wixup upload`",
+                    crate::os_path::lossy(&path),
+                    e.message
+                );
+                self.emit(Event::Note { id, message });
+                continue;
+            }
             if !link && tokio::fs::symlink_metadata(&path).await.is_err() {
                 let message = format!(
                     "{} is no longer there, so its failed upload was not tried again; put it back and run `wixup resume` again, or upload it from where it is now with `wixup upload` (the window's queue can remove it)",
