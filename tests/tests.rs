@@ -56,6 +56,7 @@ mod it {
     mod location_formats;
     mod one_put;
     mod one_put_cli;
+    mod private_download;
     mod redacted;
     mod sandbox;
     mod sandbox_hardening;

@@ -10,6 +10,7 @@
 //! DATA_DIR/uploads/ID.bin             bytes of a tus upload (its length is the offset)
 //! DATA_DIR/files/FILE_ID              bytes of a finalized file
 //! DATA_DIR/cache/…                    resized images
+//! DATA_DIR/download.key               signs download URLs (download.rs)
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
