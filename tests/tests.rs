@@ -42,6 +42,8 @@ mod it {
     #[cfg(feature = "gui")]
     mod gui_polish;
     #[cfg(feature = "gui")]
+    mod gui_private;
+    #[cfg(feature = "gui")]
     mod gui_settings;
     mod hostile_cli;
     mod hostile_disk;

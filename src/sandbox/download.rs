@@ -3,9 +3,9 @@
 //! until the URL expires. They are the way to a private file, whose static URL answers 403.
 //!
 //! The token is signed, not stored: `base64url(JSON {file, expires, name, inline, redirect})`
-//! `.` its HMAC-SHA1 under a key kept in `DATA_DIR/download.key` (0600), so a URL handed out
-//! stays valid across a restart of the sandbox until it expires, and one whose payload or
-//! signature was changed is refused (403). Expiry follows the sandbox's clock.
+//! `.` its HMAC-SHA1 under a key kept in `DATA_DIR/download.key` (0600, `Dirs::download_key`),
+//! so a URL handed out stays valid across a restart of the sandbox until it expires, and one
+//! whose payload or signature was changed is refused (403). Expiry follows the sandbox's clock.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -20,7 +20,6 @@ use sha1::Digest as _;
 use super::guard::media_headers;
 use super::reply::{violation, wix_error};
 use super::state::AppState;
-use super::store::{Dirs, random_hex};
 
 /// What RFC 5987 escapes in `filename*`: everything but letters, digits and `.-_`.
 const FILENAME: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -32,19 +31,6 @@ const FILENAME: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERI
 const DEFAULT_MINUTES: u64 = 600;
 /// Wix's longest: a year.
 const MAX_MINUTES: u64 = 525_600;
-
-/// The signing key: read from the data dir, or made (32 random bytes, owner-only) on first use.
-pub(super) fn key(dirs: &Dirs) -> std::io::Result<Vec<u8>> {
-    let path = dirs.root.join("download.key");
-    match std::fs::read(&path) {
-        Ok(k) if k.len() == 64 => Ok(k),
-        Ok(_) | Err(_) => {
-            let k = random_hex(32).into_bytes();
-            super::private_file::write(&path, &k)?;
-            Ok(k)
-        }
-    }
-}
 
 /// What a download token grants.
 #[derive(Debug, Serialize, Deserialize)]

@@ -64,7 +64,7 @@ impl AppState {
         let dirs = store::Dirs::new(&config.data_dir)?;
         let state = persist::load(&dirs)?;
         let limiter = config.rate_limit.map(Limiter::new);
-        let download_key = super::download::key(&dirs)?;
+        let download_key = dirs.download_key()?;
         let fetcher = reqwest::Client::builder()
             .connect_timeout(config.import_connect_timeout)
             .read_timeout(config.import_idle_timeout)

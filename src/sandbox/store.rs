@@ -211,6 +211,20 @@ impl Dirs {
     pub fn cache(&self, key: &str) -> PathBuf {
         self.root.join("cache").join(key)
     }
+
+    /// The key that signs download URLs (`download.rs`): read, or made on first use (random,
+    /// owner-only), so the URLs handed out stay valid across a restart.
+    pub fn download_key(&self) -> std::io::Result<Vec<u8>> {
+        let path = self.root.join("download.key");
+        match std::fs::read(&path) {
+            Ok(k) if k.len() == 64 => Ok(k),
+            _ => {
+                let k = random_hex(32).into_bytes();
+                super::private_file::write(&path, &k)?;
+                Ok(k)
+            }
+        }
+    }
 }
 
 /// The SHA-1 of a token in hex: its record's file name (tokens are long and URL-ish).
