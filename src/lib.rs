@@ -92,6 +92,7 @@
 //!   folders            folders: listed, created, found
 //!   find               a file made by an upload whose answer was lost, looked for
 //!   import             imports from links (single and bulk)
+//!   download           a signed download URL (the way to a private file)
 //!   transport          auth headers, decoding, and the one retry loop
 //!   repeat             how each call may be repeated (a pure table)
 //!   paging             the one bounded walk over cursor pages
@@ -147,6 +148,7 @@
 //!   ranges             static URLs' Range, ETag and Last-Modified, streamed from disk
 //!   media_cache        resized images on disk, bounded
 //!   private_file       private files: refused at their public URL
+//!   download           download URLs: signed, short-lived, the way to a private file
 //!   descriptor         the FileDescriptor JSON, as Wix shapes it
 //!   file_facts         a stored file's MD5
 //!   store              records of uploads and files

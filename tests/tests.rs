@@ -43,6 +43,8 @@ mod it {
     #[cfg(feature = "gui")]
     mod gui_polish;
     #[cfg(feature = "gui")]
+    mod gui_private;
+    #[cfg(feature = "gui")]
     mod gui_settings;
     mod hostile_cli;
     mod hostile_disk;
@@ -57,6 +59,7 @@ mod it {
     mod location_formats;
     mod one_put;
     mod one_put_cli;
+    mod private_download;
     mod redacted;
     mod sandbox;
     mod sandbox_hardening;

@@ -24,6 +24,8 @@ pub(super) fn done_line(job: &Job, result: &JobResult) -> serde_json::Value {
         "locationRemoved": result.location_removed,
         // The same, under the name it had first, for the scripts written then.
         "location_removed": result.location_removed,
+        // A private file's `url` answers 403: it is reached through a download URL.
+        "private": job.destination.private,
     });
     if result.already.is_some() {
         line["already_uploaded"] = json!(true);

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::engine::Command;
 
 use super::copy_menu::BlockCopy;
+use super::download_link::Fetched;
 use super::quit::QuitStep;
 use super::rows;
 use super::settings_window::Outcome;
@@ -44,4 +45,6 @@ pub enum AppAction {
     Quit(QuitStep),
     /// A save of the Settings window landed (collected in `logic`).
     SettingsSaved(Outcome),
+    /// A private file's download link came back: copy it, and say how long it works.
+    DownloadLink(Fetched),
 }

@@ -13,6 +13,7 @@ use crate::settings::Settings;
 
 use super::action::AppAction;
 use super::backend::Target;
+use super::download_link::DownloadLinks;
 use super::history_tab::History;
 use super::link_dialog::LinkDialog;
 use super::notify::{self, BatchTracker};
@@ -65,6 +66,8 @@ pub(super) struct Flows {
     /// "Add link…", and links pasted before the engine was ready.
     pub(super) link_dialog: LinkDialog,
     pub(super) pending_links: Vec<String>,
+    /// Download links of private files being asked for.
+    pub(super) download_links: DownloadLinks,
 }
 
 impl App {
@@ -90,6 +93,7 @@ impl App {
             pending_paths: opts.initial_paths.clone(),
             link_dialog: LinkDialog::default(),
             pending_links: Vec::new(),
+            download_links: DownloadLinks::default(),
         };
         let view = ViewState {
             queue_view: QueueView::default(),
@@ -206,6 +210,7 @@ impl App {
                     events: c.events,
                     target: c.target,
                     sandbox: c.sandbox,
+                    media: c.media,
                 }));
                 let pending = std::mem::take(&mut self.flows.pending_paths);
                 self.add_paths(pending);
@@ -338,6 +343,12 @@ impl eframe::App for App {
     /// middle of it, and before the next stage: a click on the gear opens Settings this frame.
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
+        // Copied in a pass (`ui`), where the clipboard command is kept.
+        let links = self.flows.download_links.poll();
+        self.apply_all(
+            &ctx,
+            links.into_iter().map(AppAction::DownloadLink).collect(),
+        );
         let input = self.input(&ctx);
         self.apply_all(&ctx, input);
         let panels = self.panels_ui(ui);

@@ -54,6 +54,14 @@ impl App {
             AppAction::Quit(QuitStep::StopEngine) => self.stop_engine(),
             AppAction::Quit(QuitStep::KeepRunning) => self.flows.quit = Quit::Running,
             AppAction::SettingsSaved(outcome) => self.settings_saved(outcome),
+            AppAction::DownloadLink(fetched) => {
+                if let Ok(url) = &fetched.url {
+                    ctx.copy_text(url.clone());
+                    let now = Instant::now();
+                    self.view.queue_view.copied = Some((fetched.id, "download link", now));
+                }
+                self.view.messages.notice(fetched.notice());
+            }
         }
     }
 
@@ -74,11 +82,27 @@ impl App {
                 ctx.copy_text(text);
                 self.view.queue_view.copied = Some((id, what, Instant::now()));
             }
+            rows::Action::CopyDownloadLink(id) => self.copy_download_link(id),
             rows::Action::Open(url) if super::format::browsable(&url) => {
                 ctx.open_url(egui::OpenUrl::new_tab(url));
             }
             rows::Action::Open(_) => tracing::warn!("not opening a URL that is not http(s)"),
         }
+    }
+
+    /// Asks the site for a download link of a finished private row, off the UI thread.
+    fn copy_download_link(&mut self, id: crate::engine::JobId) {
+        let (Some(client), Some(row)) = (self.services.media().cloned(), self.queue.get(id)) else {
+            return;
+        };
+        let Some(result) = &row.result else {
+            return;
+        };
+        let what = (id, result.file_id.clone(), row.name.clone());
+        let s = &self.services;
+        self.flows
+            .download_links
+            .request(&s.opts.runtime, &s.ctx, client, what);
     }
 
     fn open_settings(&mut self) {

@@ -53,6 +53,8 @@ pub struct Connected {
     pub notice: Option<String>,
     /// Kept alive while connected; dropping it stops the embedded sandbox.
     pub sandbox: Option<SandboxHandle>,
+    /// The same site's Media API, for the window's own calls (a private file's download link).
+    pub media: WixMediaClient,
 }
 
 /// Why the window is not connected; the banner shows the message.
@@ -96,6 +98,12 @@ pub async fn connect(spec: ConnectSpec, notifier: Notifier) -> Result<Connected,
     if let Some(tune) = &spec.tune {
         tune(&mut cfg);
     }
+    let media = WixMediaClient::new(
+        cfg.api_base.clone(),
+        cfg.credentials.clone(),
+        cfg.api_retry.clone(),
+    )
+    .map_err(|e| engine::StartError::Http(e.to_string()))?;
     let (engine, events) = engine::start(cfg, Some(notifier))?;
     let jobs = engine.snapshot().await;
     Ok(Connected {
@@ -106,6 +114,7 @@ pub async fn connect(spec: ConnectSpec, notifier: Notifier) -> Result<Connected,
         settings: conn.settings,
         notice: conn.port_taken.map(|p| p.to_string()),
         sandbox: conn.sandbox,
+        media,
     })
 }
 

@@ -23,6 +23,7 @@
 //!                     the search and day filter, the selection (pure, unit-tested)
 //! history_rows.rs     one History entry (fixed height, virtualized)
 //! copy_menu.rs        the Copy controls of a file and of a block (text from crate::export)
+//! download_link.rs    a private file's download link, fetched off the UI thread, then copied
 //! notify.rs           one desktop notification when a batch ends in the background
 //! selection.rs        click, Ctrl/Shift+click and Ctrl+A selection, for the queue and History
 //! thumbs.rs           previews decoded off the UI thread (EXIF-aware), server thumbnails cached
@@ -38,6 +39,7 @@ mod app;
 mod apply;
 mod backend;
 mod copy_menu;
+mod download_link;
 mod format;
 mod frame;
 mod history_list;

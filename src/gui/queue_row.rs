@@ -105,6 +105,8 @@ pub struct Row {
     pub checking: bool,
     /// What the engine said about the job while it goes on (Wix still processing its file).
     pub note: Option<String>,
+    /// Sent as a private file: its static URL answers 403, a download link reaches it.
+    pub private: bool,
 }
 
 impl Row {
@@ -123,6 +125,7 @@ impl Row {
             acknowledged_bytes,
             result,
             error,
+            destination,
             ..
         } = job;
         let acknowledged = if state == JobState::Done {
@@ -150,6 +153,7 @@ impl Row {
             went_back: None,
             checking: false,
             note: None,
+            private: destination.private,
         }
     }
 
@@ -161,12 +165,23 @@ impl Row {
         self.link.is_some()
     }
 
-    /// What the Copy controls copy, for a finished row.
+    /// The size to show: what the site reports once finished; before that, the bytes to send,
+    /// unknown (`None`) for a link, which Wix fetches itself.
+    pub fn shown_size(&self) -> Option<u64> {
+        match self.result.as_deref().and_then(|r| r.size_bytes) {
+            Some(n) => Some(n),
+            None if self.is_link() && self.size_bytes == 0 => None,
+            None => Some(self.size_bytes),
+        }
+    }
+
+    /// What the Copy controls copy, for a finished row. A private file has no URL to copy (its
+    /// static URL answers 403): its row offers a download link instead.
     pub fn item(&self) -> Option<Item<'_>> {
         let r = self.result.as_deref()?;
         Some(Item {
             name: &self.name,
-            url: r.url.as_deref(),
+            url: r.url.as_deref().filter(|_| !self.private),
             file_id: &r.file_id,
             size: r.size_bytes.unwrap_or(self.size_bytes),
             image_size: r.image_size,

@@ -35,6 +35,8 @@ pub enum Action {
         text: String,
         what: &'static str,
     },
+    /// A private file: ask the site for a download link that expires, and copy it.
+    CopyDownloadLink(JobId),
     Open(String),
 }
 
@@ -106,7 +108,16 @@ pub fn row_ui(
                     .strong(),
                 )
                 .on_hover_text(crate::os_path::lossy(&row.path));
-                ui.label(RichText::new(format_bytes(row.size_bytes)).weak());
+                if let Some(size) = row.shown_size() {
+                    ui.label(RichText::new(format_bytes(size)).weak());
+                }
+                if row.private {
+                    ui.label(RichText::new("🔒 private").size(style::DETAIL_SIZE).weak())
+                        .on_hover_text(
+                            "A private file: its URL is refused; share it with a download \
+                             link, which expires",
+                        );
+                }
             });
             let (status, tone) = format::status(row, now);
             match (
@@ -114,6 +125,13 @@ pub fn row_ui(
                 row.result.as_ref().and_then(|r| r.url.as_ref()),
                 &row.link,
             ) {
+                (JobState::Done, Some(_), _) if row.private => {
+                    ui.label(
+                        RichText::new("Share it with a download link; each link expires")
+                            .size(style::DETAIL_SIZE)
+                            .weak(),
+                    );
+                }
                 (JobState::Done, Some(url), _) => {
                     ui.add(
                         egui::Label::new(RichText::new(url).monospace().size(style::DETAIL_SIZE))
@@ -307,6 +325,24 @@ fn done_buttons(ui: &mut egui::Ui, row: &Row, copied: Option<&'static str>, out:
         if r.clicked() {
             out.push(Action::UploadAgain(id));
         }
+    }
+    if row.private {
+        let text = match copied {
+            Some(what) => format!("✔ Copied {what}"),
+            None => "🔒 Copy download link".into(),
+        };
+        let r = ui.button(text).on_hover_text(
+            "Copy a link that downloads this private file for a day (its own URL is refused)",
+        );
+        a11y(
+            &r,
+            egui::Role::Button,
+            format!("Copy download link of {name}"),
+        );
+        if r.clicked() {
+            out.push(Action::CopyDownloadLink(id));
+        }
+        return;
     }
     let Some(url) = result.url.clone() else {
         return;

@@ -8,6 +8,7 @@ use poll_promise::Promise;
 
 use crate::engine::{Command, EngineHandle, Event};
 use crate::sandbox::SandboxHandle;
+use crate::wix_media::WixMediaClient;
 
 use std::path::PathBuf;
 
@@ -52,6 +53,8 @@ pub(super) struct EngineLink {
     pub events: tokio::sync::mpsc::UnboundedReceiver<Event>,
     pub target: Target,
     pub sandbox: Option<SandboxHandle>,
+    /// The site's Media API, for calls outside the engine (download links).
+    pub media: WixMediaClient,
 }
 
 pub(super) enum Conn {
@@ -126,6 +129,14 @@ impl Services {
     pub fn send(&self, c: Command) {
         if let Some(e) = self.engine() {
             e.send(c);
+        }
+    }
+
+    /// The site's Media API client, once connected.
+    pub fn media(&self) -> Option<&WixMediaClient> {
+        match &self.conn {
+            Conn::Ready(l) => Some(&l.media),
+            _ => None,
         }
     }
 

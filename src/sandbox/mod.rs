@@ -13,6 +13,7 @@ mod clock;
 mod config;
 mod descriptor;
 mod disk;
+mod download;
 mod faults;
 mod file_facts;
 mod finalize;
@@ -189,6 +190,10 @@ fn build(
         )
         .route("/site-media/v1/files/get-files", post(rest::get_files))
         .route("/site-media/v1/files/{id}", get(rest::get_file_by_path))
+        .route(
+            "/site-media/v1/files/{id}/generate-download-url",
+            post(download::generate),
+        )
         .route("/site-media/v1/files/import", post(import::import_file))
         .route(
             "/site-media/v1/bulk/files/import-v2",
@@ -220,6 +225,7 @@ fn build(
         )
         .route("/upload/{token}", axum::routing::put(plain_upload::put))
         .route("/media/{id}", get(media::original))
+        .route("/download/{token}", get(download::serve))
         .route(
             "/media/{id}/v1/{mode}/{params}/{name}",
             get(media::transform),

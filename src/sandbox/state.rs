@@ -49,6 +49,8 @@ pub(super) struct Inner {
     clock: Arc<Clock>,
     /// `--rate-limit` on the REST calls.
     pub(super) limiter: Option<Limiter>,
+    /// Signs download URLs (`download.rs`).
+    pub(super) download_key: Vec<u8>,
 }
 
 impl AppState {
@@ -62,6 +64,7 @@ impl AppState {
         let dirs = store::Dirs::new(&config.data_dir)?;
         let state = persist::load(&dirs)?;
         let limiter = config.rate_limit.map(Limiter::new);
+        let download_key = dirs.download_key()?;
         let fetcher = reqwest::Client::builder()
             .connect_timeout(config.import_connect_timeout)
             .read_timeout(config.import_idle_timeout)
@@ -72,6 +75,7 @@ impl AppState {
         Ok(Self {
             inner: Arc::new(Inner {
                 limiter,
+                download_key,
                 quirks: config.profile.quirks(),
                 config,
                 base,

@@ -10,6 +10,7 @@
 //! DATA_DIR/uploads/ID.bin             bytes of a tus upload (its length is the offset)
 //! DATA_DIR/files/FILE_ID              bytes of a finalized file
 //! DATA_DIR/cache/…                    resized images
+//! DATA_DIR/download.key               signs download URLs (download.rs)
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -209,6 +210,20 @@ impl Dirs {
 
     pub fn cache(&self, key: &str) -> PathBuf {
         self.root.join("cache").join(key)
+    }
+
+    /// The key that signs download URLs (`download.rs`): read, or made on first use (random,
+    /// owner-only), so the URLs handed out stay valid across a restart.
+    pub fn download_key(&self) -> std::io::Result<Vec<u8>> {
+        let path = self.root.join("download.key");
+        match std::fs::read(&path) {
+            Ok(k) if k.len() == 64 => Ok(k),
+            _ => {
+                let k = random_hex(32).into_bytes();
+                super::private_file::write(&path, &k)?;
+                Ok(k)
+            }
+        }
     }
 }
 

@@ -125,6 +125,7 @@ async fn upload_json_reports_each_file_and_bad_input_does_not_stop_the_rest() {
     assert_eq!(b["status"], "done");
     assert_eq!(b["verified"], true);
     assert_eq!(b["sizeInBytes"], 6 << 20);
+    assert_eq!(b["private"], false, "a public file: its URL works");
     let (_, served) = get(b["url"].as_str().expect("url")).await;
     assert!(
         served == std::fs::read(&big).expect("read"),
@@ -437,7 +438,15 @@ async fn path_private_and_non_regular_files() {
         403,
         "private files are not public"
     );
+    assert_eq!(ok["private"], true, "the line says so: {ok}");
     let wix = env.wix_client(Default::default());
+    let link = wix
+        .generate_download_url(ok["id"].as_str().expect("id"), Duration::from_secs(600))
+        .await
+        .expect("a download URL");
+    let (status, body) = get(link.url.as_str()).await;
+    assert_eq!(status, 200);
+    assert!(body == std::fs::read(&file).expect("file"), "its bytes");
     let root = wix.list_folders(None, None).await.expect("folders");
     let photos = root
         .items
