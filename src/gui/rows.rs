@@ -64,6 +64,7 @@ pub fn row_ui(
     copied: Option<&'static str>,
     thumbs: &mut Thumbs,
     now: Instant,
+    sandbox: bool,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     let id = row.id;
@@ -108,7 +109,7 @@ pub fn row_ui(
                 .on_hover_text(crate::os_path::lossy(&row.path));
                 ui.label(RichText::new(format_bytes(row.size_bytes)).weak());
             });
-            let (status, tone) = format::status(row, now);
+            let (status, tone) = format::status(row, now, sandbox);
             match (
                 &row.state,
                 row.result.as_ref().and_then(|r| r.url.as_ref()),

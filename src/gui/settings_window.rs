@@ -11,7 +11,10 @@ use crate::settings::{ConnectionKind, SecretStore, Settings};
 use crate::wix_media::{Credentials, Folder};
 
 use super::backend;
-use super::settings_form::{Form, FormAction, FormStatus, form_ui};
+use super::settings_form::{Form, FormAction, FormStatus, footer, form_ui};
+
+/// The room kept between the Settings window and the edges of the app.
+const EDGE: f32 = 12.0;
 
 /// What the window asks the app to do.
 pub enum Outcome {
@@ -39,6 +42,8 @@ pub struct SettingsWindow {
     error: Option<String>,
     /// The sandbox the app runs, for Test connection and folders when it is the backend.
     pub sandbox_url: Option<Url>,
+    /// The window's height beside its scrolling fields (title, footer, margins), as last drawn.
+    chrome: f32,
 }
 
 fn spawn<T: Send + 'static>(
@@ -80,6 +85,7 @@ impl SettingsWindow {
             save: None,
             error: None,
             sandbox_url: None,
+            chrome: 160.0,
         }
     }
 
@@ -97,6 +103,13 @@ impl SettingsWindow {
         self.test = None;
         self.folders = None;
         self.error = None;
+    }
+
+    /// "My Wix site" chosen in the open window (from the empty screen's "Connect your Wix site").
+    pub fn choose_site(&mut self) {
+        if self.open && self.save.is_none() {
+            self.form.draft.connection = ConnectionKind::WixSite;
+        }
     }
 
     /// Where to test or list folders. The saved key is read on the runtime, never here.
@@ -141,29 +154,59 @@ impl SettingsWindow {
             return;
         }
         let mut actions = Vec::new();
-        let mut open = self.open;
         // Escape closes the window, unless it is closing a drop-down of the window first.
         if !egui::Popup::is_any_open(ctx) && ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
             self.open = false;
             return;
         }
-        egui::Window::new("Settings")
-            .open(&mut open)
-            .default_pos(ctx.content_rect().center_top() + egui::vec2(-240.0, 56.0))
-            .collapsible(false)
-            .resizable(false)
-            .default_width(460.0)
-            .max_width(520.0)
+        // A modal: in front of everything, the rest dimmed and out of reach. Its fields scroll
+        // and the footer stays below them, so Save is in view at any window size from 800×500.
+        let screen = ctx.content_rect();
+        let frame_margins = egui::Frame::popup(&ctx.global_style())
+            .total_margin()
+            .sum()
+            .y;
+        let max_body = (screen.height() - 2.0 * EDGE - self.chrome).max(80.0);
+        let width = (screen.width() - 2.0 * EDGE - 24.0).clamp(280.0, 480.0);
+        let status = FormStatus {
+            test: self.test.as_ref().map(Promise::ready),
+            folders: self.folders.as_ref().map(Promise::ready),
+            saving: self.save.is_some(),
+            error: self.error.as_deref(),
+        };
+        // Hung from the top, so nothing moves when the form grows (Advanced, a hint, an error).
+        let id = egui::Id::unique("wixup-settings");
+        let area =
+            egui::Modal::default_area(id).anchor(egui::Align2::CENTER_TOP, egui::vec2(0.0, EDGE));
+        let chrome = egui::Modal::new(id)
+            .area(area)
             .show(ctx, |ui| {
-                let status = FormStatus {
-                    test: self.test.as_ref().map(Promise::ready),
-                    folders: self.folders.as_ref().map(Promise::ready),
-                    saving: self.save.is_some(),
-                    error: self.error.as_deref(),
-                };
-                actions = form_ui(ui, &mut self.form, &status);
-            });
-        self.open = open;
+                ui.set_width(width);
+                let title = ui.heading("Settings");
+                // An area's room grows frame by frame; a minimum gives the fields their height
+                // at once (less when they need less), so Save never drifts.
+                let body = egui::ScrollArea::vertical()
+                    .min_scrolled_height(max_body)
+                    .max_height(max_body)
+                    .auto_shrink([false, true])
+                    .show(ui, |ui| {
+                        ui.set_width(ui.available_width() - 12.0);
+                        form_ui(ui, &mut self.form, &status)
+                    });
+                actions = body.inner;
+                ui.separator();
+                let foot = ui.scope(|ui| footer(ui, &self.form, &status));
+                actions.extend(foot.inner);
+                // Everything but the fields' viewport, from rects that stay put while the
+                // fields scroll: what the fields must leave room for.
+                let (title, foot) = (title.rect, foot.response.rect);
+                foot.bottom() - title.top() - body.inner_rect.height() + frame_margins
+            })
+            .inner;
+        if (chrome - self.chrome).abs() > 0.5 {
+            self.chrome = chrome;
+            ctx.request_repaint();
+        }
         for a in actions {
             match a {
                 FormAction::Test => self.start_test(ctx),
