@@ -44,6 +44,8 @@ pub struct SettingsWindow {
     pub sandbox_url: Option<Url>,
     /// The window's height beside its scrolling fields (title, footer, margins), as last drawn.
     chrome: f32,
+    /// The app's size the window was last drawn at; `None` once it closes.
+    drawn_at: Option<egui::Vec2>,
 }
 
 fn spawn<T: Send + 'static>(
@@ -86,6 +88,7 @@ impl SettingsWindow {
             error: None,
             sandbox_url: None,
             chrome: 160.0,
+            drawn_at: None,
         }
     }
 
@@ -151,6 +154,7 @@ impl SettingsWindow {
     /// Draws the window when open; what the form asks for starts once it is drawn.
     pub fn ui(&mut self, ctx: &egui::Context) {
         if !self.open {
+            self.drawn_at = None;
             return;
         }
         let mut actions = Vec::new();
@@ -167,6 +171,7 @@ impl SettingsWindow {
             .sum()
             .y;
         let max_body = (screen.height() - 2.0 * EDGE - self.chrome).max(80.0);
+        let opening = self.drawn_at.is_none();
         let width = (screen.width() - 2.0 * EDGE - 24.0).clamp(280.0, 480.0);
         let status = FormStatus {
             test: self.test.as_ref().map(Promise::ready),
@@ -183,28 +188,36 @@ impl SettingsWindow {
             .show(ctx, |ui| {
                 ui.set_width(width);
                 let title = ui.heading("Settings");
+                let body_top = ui.cursor().top();
                 // An area's room grows frame by frame; a minimum gives the fields their height
                 // at once (less when they need less), so Save never drifts.
-                let body = egui::ScrollArea::vertical()
+                let mut fields = egui::ScrollArea::vertical()
                     .min_scrolled_height(max_body)
                     .max_height(max_body)
-                    .auto_shrink([false, true])
-                    .show(ui, |ui| {
-                        ui.set_width(ui.available_width() - 12.0);
-                        form_ui(ui, &mut self.form, &status)
-                    });
+                    .auto_shrink([false, true]);
+                if opening {
+                    // Each opening starts at the top (Connection), wherever the last one was.
+                    fields = fields.vertical_scroll_offset(0.0);
+                }
+                let body = fields.show(ui, |ui| {
+                    ui.set_width(ui.available_width() - 12.0);
+                    form_ui(ui, &mut self.form, &status)
+                });
                 actions = body.inner;
+                let body_height = ui.cursor().top() - body_top - ui.spacing().item_spacing.y;
                 ui.separator();
                 let foot = ui.scope(|ui| footer(ui, &self.form, &status));
                 actions.extend(foot.inner);
-                // Everything but the fields' viewport, from rects that stay put while the
-                // fields scroll: what the fields must leave room for.
-                let (title, foot) = (title.rect, foot.response.rect);
-                foot.bottom() - title.top() - body.inner_rect.height() + frame_margins
+                // Everything but the room the fields took (as laid out, scrolled or not): what
+                // they must leave room for.
+                foot.response.rect.bottom() - title.rect.top() - body_height + frame_margins
             })
             .inner;
-        if (chrome - self.chrome).abs() > 0.5 {
+        // A second frame at once when the window opens or the app changes size: the area's
+        // first frame places it by its last size, and the fields' room is measured as drawn.
+        if (chrome - self.chrome).abs() > 0.5 || self.drawn_at != Some(screen.size()) {
             self.chrome = chrome;
+            self.drawn_at = Some(screen.size());
             ctx.request_repaint();
         }
         for a in actions {
