@@ -46,6 +46,8 @@ mod it {
     mod gui_private;
     #[cfg(feature = "gui")]
     mod gui_settings;
+    #[cfg(feature = "gui")]
+    mod gui_settings_fit;
     mod hostile_cli;
     mod hostile_disk;
     mod hostile_engine;

@@ -69,7 +69,8 @@ pub(super) fn stop_for_tus_error(e: tus::Error) -> Stop {
             said(message)
         ),
         E::Network(_) | E::Stalled(_) => {
-            "could not reach the upload server; check the connection, then Retry".to_string()
+            "could not reach the upload server; check the internet connection, or a proxy, then Retry"
+                .to_string()
         }
         E::Status {
             status, message, ..
@@ -122,7 +123,9 @@ pub(super) fn stop_for_wix_error(
     let message = match e {
         E::Unauthorized { .. } | E::Forbidden { .. } => wix_sentence(e),
         E::Network(_) => {
-            format!("{context}: could not reach Wix; check the connection, then Retry")
+            format!(
+                "{context}: could not reach Wix; check the internet connection, or a proxy, then Retry"
+            )
         }
         E::Api {
             status, message, ..
@@ -155,6 +158,11 @@ fn wix_sentence(e: &wix_media::Error) -> String {
             "{e}. Check that the API key has the Manage Media Manager permission and that the site id (WIX_SITE_ID) is right."
         ),
         E::TooLarge { .. } | E::Redirects { .. } => format!("{e}; check the API address"),
+        // reqwest's own words ("error sending request") say nothing a person can act on.
+        E::Network(_) => {
+            "could not reach Wix; check the internet connection, or a proxy, and the API address"
+                .to_string()
+        }
         _ => e.to_string(),
     }
 }

@@ -39,6 +39,8 @@ pub enum AppAction {
     /// Arrow keys: the selection moves by this many rows.
     MoveSelection(isize),
     OpenSettings,
+    /// "Connect your Wix site": Settings, on "My Wix site".
+    ConnectSite,
     /// "Try again" after a failed connection.
     Reconnect,
     DismissNotice(usize),

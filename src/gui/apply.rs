@@ -49,6 +49,10 @@ impl App {
             AppAction::CopyBlock(b) => self.copy_block(ctx, b),
             AppAction::MoveSelection(by) => self.move_selection(by),
             AppAction::OpenSettings => self.open_settings(),
+            AppAction::ConnectSite => {
+                self.open_settings();
+                self.flows.settings_window.choose_site();
+            }
             AppAction::Reconnect => self.services.connect(),
             AppAction::DismissNotice(i) => self.view.messages.dismiss(i),
             AppAction::Quit(QuitStep::StopEngine) => self.stop_engine(),
@@ -126,7 +130,7 @@ impl App {
         } = outcome;
         let parallel = settings.parallelism();
         self.settings = settings;
-        self.view.messages.notice(note);
+        self.view.messages.success(note);
         if reconnect || self.services.engine().is_none() {
             self.services.connect();
         } else {

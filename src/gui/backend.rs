@@ -42,6 +42,16 @@ pub enum Target {
     },
 }
 
+impl Target {
+    /// A sandbox, not Wix: the built-in one, or a sandbox server named by its site id.
+    pub fn is_sandbox(&self) -> bool {
+        match self {
+            Target::Sandbox { .. } => true,
+            Target::Site { site_id, .. } => site_id == crate::sandbox::DEFAULT_SITE_ID,
+        }
+    }
+}
+
 /// A running engine and what it started with.
 pub struct Connected {
     pub engine: EngineHandle,

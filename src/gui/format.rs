@@ -34,8 +34,9 @@ pub fn fraction(done: u64, total: u64) -> f32 {
     }
 }
 
-/// The row's one line of status text, and its tone.
-pub fn status(row: &Row, now: Instant) -> (String, Tone) {
+/// The row's one line of status text, and its tone. On a sandbox (`sandbox`), nothing says Wix
+/// is doing what the sandbox does.
+pub fn status(row: &Row, now: Instant, sandbox: bool) -> (String, Tone) {
     let total = row.size_bytes;
     let acked = row.acknowledged.min(total);
     let pct = (fraction(acked, total) * 100.0).floor() as u32;
@@ -89,6 +90,7 @@ pub fn status(row: &Row, now: Instant) -> (String, Tone) {
         JobState::Finalizing => ("Finishing upload…".into(), Tone::Active),
         JobState::Processing => match &row.note {
             Some(note) => (note.clone(), Tone::Warning),
+            None if sandbox => ("Processing…".into(), Tone::Active),
             None => ("Processing on Wix…".into(), Tone::Active),
         },
         JobState::Done => {
@@ -165,6 +167,17 @@ pub fn local_date(unix: u64) -> String {
         .to_string()
 }
 
+/// "2026-12-07 14.03.22": a moment in local time, as a file name can hold it (no colons).
+pub fn local_stamp(t: jiff::Timestamp) -> String {
+    stamp_in(t, ZONE.get().cloned().unwrap_or(jiff::tz::TimeZone::UTC))
+}
+
+fn stamp_in(t: jiff::Timestamp, zone: jiff::tz::TimeZone) -> String {
+    t.to_zoned_datetime(zone)
+        .strftime("%Y-%m-%d %H.%M.%S")
+        .to_string()
+}
+
 /// Whether a URL the server handed out may be given to the browser: `http(s)` only, never
 /// `file:`, `javascript:` or a scheme some other program registered.
 pub fn browsable(url: &str) -> bool {
@@ -205,6 +218,14 @@ mod tests {
         let e = elide_middle("a-very-long-holiday-photo-name.jpg", 16);
         assert_eq!(e.chars().count(), 16);
         assert!(e.starts_with("a-very-") && e.ends_with("me.jpg"), "{e}");
+    }
+
+    #[test]
+    fn stamps_read_as_a_local_date_and_time_a_file_name_can_hold() {
+        let t = jiff::Timestamp::from_second(1_796_652_202).unwrap();
+        assert_eq!(stamp_in(t, jiff::tz::TimeZone::UTC), "2026-12-07 14.03.22");
+        let paris = jiff::tz::TimeZone::fixed(jiff::tz::offset(1));
+        assert_eq!(stamp_in(t, paris), "2026-12-07 15.03.22");
     }
 
     #[test]

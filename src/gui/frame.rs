@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use super::action::AppAction;
 use super::app::App;
+use super::backend::Target;
 use super::input::{InputContext, input_actions};
 use super::prefs::Tab;
 use super::queue_view::{queue_ui, status_bar_ui};
@@ -55,7 +56,8 @@ impl App {
                     .ui(ui, &self.prefs.history_search, &mut self.thumbs),
                 Tab::Queue if self.queue.is_empty() => {
                     let art = self.view.illustration.as_ref();
-                    actions.extend(drop_zone_ui(ui, art, &destination));
+                    let local = matches!(self.services.target(), Some(Target::Sandbox { .. }));
+                    actions.extend(drop_zone_ui(ui, art, &destination, local));
                 }
                 Tab::Queue => actions.extend(queue_ui(
                     ui,
@@ -63,6 +65,7 @@ impl App {
                     &self.queue,
                     &mut self.thumbs,
                     Instant::now(),
+                    self.services.target().is_some_and(Target::is_sandbox),
                 )),
             }
         });

@@ -153,8 +153,27 @@ fn file_uri_path(line: &str) -> Option<PathBuf> {
     url.to_file_path().ok()
 }
 
+/// Saves a pasted image in `dir` as "Pasted 2026-12-07 14.03.22.png" (local time), a name a
+/// person recognizes in the queue and on the site.
 pub fn save_png(dir: &std::path::Path, img: &egui::ColorImage) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    save_png_as(
+        dir,
+        img,
+        &super::format::local_stamp(jiff::Timestamp::now()),
+    )
+}
+
+/// Saves under "Pasted {stamp}.png", or "Pasted {stamp} (2).png" and on if that name is taken
+/// (two pastes in one second); the name is claimed atomically, never overwritten.
+fn save_png_as(
+    dir: &std::path::Path,
+    img: &egui::ColorImage,
+    stamp: &str,
+) -> Result<PathBuf, String> {
+    let cannot = |e: &dyn std::fmt::Display| {
+        format!("cannot save the pasted image in {}: {e}", dir.display())
+    };
+    std::fs::create_dir_all(dir).map_err(|e| cannot(&e))?;
     let [w, h] = img.size;
     let rgba: Vec<u8> = img
         .pixels
@@ -163,10 +182,28 @@ pub fn save_png(dir: &std::path::Path, img: &egui::ColorImage) -> Result<PathBuf
         .collect();
     let buf = image::RgbaImage::from_raw(w as u32, h as u32, rgba)
         .ok_or("the pasted image has an unexpected size")?;
-    let stamp = crate::clock::unix_now_ms();
-    let path = dir.join(format!("pasted-{stamp}.png"));
-    buf.save(&path).map_err(|e| e.to_string())?;
-    Ok(path)
+    for n in 1..=1000 {
+        let name = match n {
+            1 => format!("Pasted {stamp}.png"),
+            n => format!("Pasted {stamp} ({n}).png"),
+        };
+        let path = dir.join(name);
+        let mut file = match std::fs::File::create_new(&path) {
+            Ok(f) => std::io::BufWriter::new(f),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(cannot(&e)),
+        };
+        let written = buf
+            .write_to(&mut file, image::ImageFormat::Png)
+            .map_err(|e| cannot(&e))
+            .and_then(|()| file.into_inner().map_err(|e| cannot(&e.into_error())));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
+        return Ok(path);
+    }
+    Err(cannot(&"a thousand images were pasted in the same second"))
 }
 
 #[cfg(test)]
@@ -209,6 +246,30 @@ mod tests {
         assert_eq!(file_uri_path("https://example.com/d.png"), None);
         assert_eq!(file_uri_path("unix:/tmp/socket"), None);
         assert_eq!(file_uri_path("not a uri"), None);
+    }
+
+    #[test]
+    fn pasted_images_are_named_by_date_and_time_and_never_overwritten() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let img = egui::ColorImage::new([4, 3], vec![egui::Color32::RED; 12]);
+        let first = save_png_as(dir.path(), &img, "2026-12-07 14.03.22").expect("saved");
+        let second = save_png_as(dir.path(), &img, "2026-12-07 14.03.22").expect("saved");
+        assert_eq!(first, dir.path().join("Pasted 2026-12-07 14.03.22.png"));
+        assert_eq!(
+            second,
+            dir.path().join("Pasted 2026-12-07 14.03.22 (2).png")
+        );
+        for p in [first, second] {
+            let png = image::open(&p).expect("a PNG");
+            assert_eq!((png.width(), png.height()), (4, 3));
+        }
+        // The real clock's name has the same shape.
+        let now = save_png(dir.path(), &img).expect("saved");
+        let name = now.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("Pasted 20") && name.ends_with(".png"),
+            "{name}"
+        );
     }
 
     #[cfg(unix)]

@@ -286,7 +286,20 @@ mod tests {
     }
 
     fn status(q: &Queue) -> String {
-        format::status(&q.rows()[0], Instant::now()).0
+        format::status(&q.rows()[0], Instant::now(), false).0
+    }
+
+    /// On a sandbox, nothing claims that Wix is processing the file.
+    #[test]
+    fn processing_names_wix_only_on_a_wix_site() {
+        let now = Instant::now();
+        let id = JobId(1);
+        let mut q = Queue::default();
+        q.apply(vec![Event::JobAdded(Box::new(queued(1)))], now);
+        q.apply(vec![state(id, JobState::Processing)], now);
+        let row = &q.rows()[0];
+        assert_eq!(format::status(row, now, true).0, "Processing…");
+        assert_eq!(format::status(row, now, false).0, "Processing on Wix…");
     }
 
     /// The engine reports Done and the result as two events, which may land in two frames: the

@@ -61,6 +61,7 @@ pub fn queue_ui(
     queue: &Queue,
     thumbs: &mut Thumbs,
     now: Instant,
+    sandbox: bool,
 ) -> Vec<AppAction> {
     let copied = view
         .copied
@@ -81,7 +82,7 @@ pub fn queue_ui(
         for row in &queue.rows()[range] {
             let c = copied.filter(|(id, _, _)| *id == row.id).map(|(_, w, _)| w);
             let sel = view.selection.contains(&row.id);
-            actions.extend(rows::row_ui(ui, row, sel, c, thumbs, now));
+            actions.extend(rows::row_ui(ui, row, sel, c, thumbs, now, sandbox));
         }
     });
     view.list_offset = out.state.clamped_offset().y;

@@ -66,6 +66,7 @@ pub fn row_ui(
     copied: Option<&'static str>,
     thumbs: &mut Thumbs,
     now: Instant,
+    sandbox: bool,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     let id = row.id;
@@ -119,7 +120,7 @@ pub fn row_ui(
                         );
                 }
             });
-            let (status, tone) = format::status(row, now);
+            let (status, tone) = format::status(row, now, sandbox);
             match (
                 &row.state,
                 row.result.as_ref().and_then(|r| r.url.as_ref()),

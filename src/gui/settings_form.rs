@@ -1,6 +1,7 @@
-//! The Settings window's form: connection, site fields, destination folder, upload options and
-//! the Save/Cancel row. It edits the draft only; tests, folder loads and saves come back as
-//! [`FormAction`]s that the window starts after drawing.
+//! The Settings window's form: connection, site fields, destination folder, upload options, and
+//! the footer with Save and Cancel (drawn below the fields, which scroll). It edits the draft
+//! only; tests, folder loads and saves come back as [`FormAction`]s that the window starts after
+//! drawing.
 
 use egui::RichText;
 
@@ -58,6 +59,7 @@ pub enum FormAction {
     Cancel,
 }
 
+/// The form's fields (they scroll); [`footer`] is drawn below them, always in view.
 pub fn form_ui(ui: &mut egui::Ui, form: &mut Form, status: &FormStatus<'_>) -> Vec<FormAction> {
     let mut out = Vec::new();
     ui.spacing_mut().item_spacing.y = 8.0;
@@ -106,7 +108,7 @@ pub fn form_ui(ui: &mut egui::Ui, form: &mut Form, status: &FormStatus<'_>) -> V
         &mut form.draft.private,
         "Private uploads (cannot be made public later)",
     );
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label("Parallel uploads");
         ui.checkbox(&mut form.draft.parallel_auto, "Auto");
         if form.draft.parallel_auto {
@@ -121,7 +123,7 @@ pub fn form_ui(ui: &mut egui::Ui, form: &mut Form, status: &FormStatus<'_>) -> V
             a11y(&r, egui::Role::SpinButton, "Parallel uploads".into());
         }
     });
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.checkbox(&mut form.chunk_fixed, "Fixed chunk size");
         if form.chunk_fixed {
             let r = ui.add(
@@ -152,8 +154,6 @@ pub fn form_ui(ui: &mut egui::Ui, form: &mut Form, status: &FormStatus<'_>) -> V
         &mut form.draft.notify_when_done,
         "Notify when a batch finishes",
     );
-    ui.separator();
-    out.extend(footer(ui, form, status));
     out
 }
 
@@ -267,7 +267,8 @@ fn destination(
     out
 }
 
-fn footer(ui: &mut egui::Ui, form: &Form, status: &FormStatus<'_>) -> Vec<FormAction> {
+/// What keeps Save from working, and Save and Cancel.
+pub fn footer(ui: &mut egui::Ui, form: &Form, status: &FormStatus<'_>) -> Vec<FormAction> {
     let mut out = Vec::new();
     let has_key = form.has_saved_key || !form.key_input.trim().is_empty();
     let problems = form.draft.problems(has_key);

@@ -11,7 +11,10 @@ use crate::settings::{ConnectionKind, SecretStore, Settings};
 use crate::wix_media::{Credentials, Folder};
 
 use super::backend;
-use super::settings_form::{Form, FormAction, FormStatus, form_ui};
+use super::settings_form::{Form, FormAction, FormStatus, footer, form_ui};
+
+/// The room kept between the Settings window and the edges of the app.
+const EDGE: f32 = 12.0;
 
 /// What the window asks the app to do.
 pub enum Outcome {
@@ -39,6 +42,10 @@ pub struct SettingsWindow {
     error: Option<String>,
     /// The sandbox the app runs, for Test connection and folders when it is the backend.
     pub sandbox_url: Option<Url>,
+    /// The window's height beside its scrolling fields (title, footer, margins), as last drawn.
+    chrome: f32,
+    /// The app's size the window was last drawn at; `None` once it closes.
+    drawn_at: Option<egui::Vec2>,
 }
 
 fn spawn<T: Send + 'static>(
@@ -80,6 +87,8 @@ impl SettingsWindow {
             save: None,
             error: None,
             sandbox_url: None,
+            chrome: 160.0,
+            drawn_at: None,
         }
     }
 
@@ -97,6 +106,13 @@ impl SettingsWindow {
         self.test = None;
         self.folders = None;
         self.error = None;
+    }
+
+    /// "My Wix site" chosen in the open window (from the empty screen's "Connect your Wix site").
+    pub fn choose_site(&mut self) {
+        if self.open && self.save.is_none() {
+            self.form.draft.connection = ConnectionKind::WixSite;
+        }
     }
 
     /// Where to test or list folders. The saved key is read on the runtime, never here.
@@ -138,32 +154,72 @@ impl SettingsWindow {
     /// Draws the window when open; what the form asks for starts once it is drawn.
     pub fn ui(&mut self, ctx: &egui::Context) {
         if !self.open {
+            self.drawn_at = None;
             return;
         }
         let mut actions = Vec::new();
-        let mut open = self.open;
         // Escape closes the window, unless it is closing a drop-down of the window first.
         if !egui::Popup::is_any_open(ctx) && ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
             self.open = false;
             return;
         }
-        egui::Window::new("Settings")
-            .open(&mut open)
-            .default_pos(ctx.content_rect().center_top() + egui::vec2(-240.0, 56.0))
-            .collapsible(false)
-            .resizable(false)
-            .default_width(460.0)
-            .max_width(520.0)
+        // A modal: in front of everything, the rest dimmed and out of reach. Its fields scroll
+        // and the footer stays below them, so Save is in view at any window size from 800×500.
+        let screen = ctx.content_rect();
+        let frame_margins = egui::Frame::popup(&ctx.global_style())
+            .total_margin()
+            .sum()
+            .y;
+        let max_body = (screen.height() - 2.0 * EDGE - self.chrome).max(80.0);
+        let opening = self.drawn_at.is_none();
+        let width = (screen.width() - 2.0 * EDGE - 24.0).clamp(280.0, 480.0);
+        let status = FormStatus {
+            test: self.test.as_ref().map(Promise::ready),
+            folders: self.folders.as_ref().map(Promise::ready),
+            saving: self.save.is_some(),
+            error: self.error.as_deref(),
+        };
+        // Hung from the top, so nothing moves when the form grows (Advanced, a hint, an error).
+        let id = egui::Id::unique("wixup-settings");
+        let area =
+            egui::Modal::default_area(id).anchor(egui::Align2::CENTER_TOP, egui::vec2(0.0, EDGE));
+        let chrome = egui::Modal::new(id)
+            .area(area)
             .show(ctx, |ui| {
-                let status = FormStatus {
-                    test: self.test.as_ref().map(Promise::ready),
-                    folders: self.folders.as_ref().map(Promise::ready),
-                    saving: self.save.is_some(),
-                    error: self.error.as_deref(),
-                };
-                actions = form_ui(ui, &mut self.form, &status);
-            });
-        self.open = open;
+                ui.set_width(width);
+                let title = ui.heading("Settings");
+                let body_top = ui.cursor().top();
+                // An area's room grows frame by frame; a minimum gives the fields their height
+                // at once (less when they need less), so Save never drifts.
+                let mut fields = egui::ScrollArea::vertical()
+                    .min_scrolled_height(max_body)
+                    .max_height(max_body)
+                    .auto_shrink([false, true]);
+                if opening {
+                    // Each opening starts at the top (Connection), wherever the last one was.
+                    fields = fields.vertical_scroll_offset(0.0);
+                }
+                let body = fields.show(ui, |ui| {
+                    ui.set_width(ui.available_width() - 12.0);
+                    form_ui(ui, &mut self.form, &status)
+                });
+                actions = body.inner;
+                let body_height = ui.cursor().top() - body_top - ui.spacing().item_spacing.y;
+                ui.separator();
+                let foot = ui.scope(|ui| footer(ui, &self.form, &status));
+                actions.extend(foot.inner);
+                // Everything but the room the fields took (as laid out, scrolled or not): what
+                // they must leave room for.
+                foot.response.rect.bottom() - title.rect.top() - body_height + frame_margins
+            })
+            .inner;
+        // A second frame at once when the window opens or the app changes size: the area's
+        // first frame places it by its last size, and the fields' room is measured as drawn.
+        if (chrome - self.chrome).abs() > 0.5 || self.drawn_at != Some(screen.size()) {
+            self.chrome = chrome;
+            self.drawn_at = Some(screen.size());
+            ctx.request_repaint();
+        }
         for a in actions {
             match a {
                 FormAction::Test => self.start_test(ctx),

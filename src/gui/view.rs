@@ -8,8 +8,10 @@ use egui::{Align, Layout, RichText, vec2};
 
 use super::action::AppAction;
 use super::backend::Target;
+use super::format::Tone;
 use super::prefs::{Tab, UiPrefs};
 use super::queue::Notice;
+use super::rows::tone_color;
 use super::style::{self, a11y};
 
 /// The connection as the badge shows it.
@@ -34,12 +36,33 @@ const MAX_NOTICES: usize = 4;
 #[derive(Default)]
 pub struct Messages {
     pub banner: Option<Banner>,
-    notices: Vec<(String, Instant)>,
+    notices: Vec<Passing>,
+}
+
+/// A passing notice: a warning, or news that something worked ("Settings saved.").
+struct Passing {
+    text: String,
+    at: Instant,
+    good: bool,
 }
 
 impl Messages {
+    /// Something that went wrong or was left out, shown as a warning.
     pub fn notice(&mut self, text: String) {
-        self.notices.push((text, Instant::now()));
+        self.push(text, false);
+    }
+
+    /// Something that worked, shown in the success colour without a warning sign.
+    pub fn success(&mut self, text: String) {
+        self.push(text, true);
+    }
+
+    fn push(&mut self, text: String, good: bool) {
+        self.notices.push(Passing {
+            text,
+            at: Instant::now(),
+            good,
+        });
         if self.notices.len() > MAX_NOTICES {
             self.notices.remove(0);
         }
@@ -78,7 +101,7 @@ impl Messages {
     /// Drops expired notices; whether some are still shown (they need a repaint to expire).
     pub fn expire(&mut self, now: Instant) -> bool {
         self.notices
-            .retain(|(_, at)| now.duration_since(*at) < Duration::from_secs(NOTICE_SECS));
+            .retain(|n| now.duration_since(n.at) < Duration::from_secs(NOTICE_SECS));
         !self.notices.is_empty()
     }
 }
@@ -202,9 +225,14 @@ pub fn messages_ui(
                 );
             });
     }
-    for (i, (text, _)) in messages.notices.iter().enumerate() {
+    for (i, n) in messages.notices.iter().enumerate() {
         ui.horizontal(|ui| {
-            ui.label(RichText::new(format!("⚠ {text}")).color(ui.visuals().warn_fg_color));
+            let shown = if n.good {
+                RichText::new(format!("✔ {}", n.text)).color(tone_color(ui, Tone::Success))
+            } else {
+                RichText::new(format!("⚠ {}", n.text)).color(ui.visuals().warn_fg_color)
+            };
+            ui.label(shown);
             if ui.small_button("✖").on_hover_text("Dismiss").clicked() {
                 out.push(AppAction::DismissNotice(i));
             }
@@ -213,11 +241,14 @@ pub fn messages_ui(
     out
 }
 
-/// The empty queue: where to drop, and the buttons to choose instead.
+/// The empty queue: where to drop, where files go, and the buttons to choose instead. On the
+/// built-in sandbox (`local_sandbox`) it says that files stay on this computer, and offers to
+/// connect a Wix site.
 pub fn drop_zone_ui(
     ui: &mut egui::Ui,
     illustration: Option<&egui::TextureHandle>,
     destination: &str,
+    local_sandbox: bool,
 ) -> Vec<AppAction> {
     let mut out = Vec::new();
     let hovering = ui.ctx().input(|i| !i.raw.hovered_files.is_empty());
@@ -252,12 +283,24 @@ pub fn drop_zone_ui(
         "Drop photos and files here".to_string()
     };
     ui.label(RichText::new(title).size(22.0).strong());
-    ui.label(
-        RichText::new(format!(
-            "They upload to {destination}, and can be paused and resumed."
-        ))
-        .weak(),
-    );
+    if local_sandbox {
+        ui.label(
+            RichText::new(
+                "They go to a local sandbox on this computer, not to a Wix site: their links work only here.",
+            )
+            .color(ui.visuals().strong_text_color()),
+        );
+        if ui.button("Connect your Wix site").clicked() {
+            out.push(AppAction::ConnectSite);
+        }
+    } else {
+        ui.label(
+            RichText::new(format!(
+                "They upload to {destination}, and can be paused and resumed."
+            ))
+            .weak(),
+        );
+    }
     ui.add_space(10.0);
     ui.horizontal(|ui| {
         let w = 300.0;

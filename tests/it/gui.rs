@@ -352,7 +352,7 @@ fn pasting_paths_a_folder_and_an_image_queues_them() {
         .queue()
         .rows()
         .iter()
-        .find(|r| r.name.starts_with("pasted-"))
+        .find(|r| r.name.starts_with("Pasted 20"))
         .expect("the pasted image's row");
     let url = pasted.result.as_ref().unwrap().url.clone().unwrap();
     let served = image::load_from_memory(&rt.block_on(get(&url)).1).unwrap();

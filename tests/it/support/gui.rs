@@ -92,6 +92,13 @@ pub fn harness(opts: AppOptions) -> Window {
         .build_eframe(move |cc| App::new(cc, opts))
 }
 
+/// The window at a given size (the app's own window, in logical points), not yet connected.
+pub fn harness_sized(opts: AppOptions, width: f32, height: f32) -> Window {
+    Harness::builder()
+        .with_size(egui::vec2(width, height))
+        .build_eframe(move |cc| App::new(cc, opts))
+}
+
 /// The window, connected to its backend.
 pub fn window(opts: AppOptions) -> Window {
     let mut h = harness(opts);
