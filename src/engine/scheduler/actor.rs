@@ -331,7 +331,7 @@ impl Scheduler {
             return;
         }
         if let Some(m) = self.table.meter_mut(id) {
-            m.start(Instant::now());
+            m.start(job.acknowledged_bytes);
         }
         tokio::spawn(run::run(
             self.shared.clone(),

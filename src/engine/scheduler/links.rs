@@ -3,7 +3,6 @@
 //! Imports move no bytes from here, so they do not take upload slots.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use reqwest::Url;
 use tokio_util::sync::CancellationToken;
@@ -121,7 +120,7 @@ impl Scheduler {
                 continue;
             }
             if let Some(m) = self.table.meter_mut(id) {
-                m.start(Instant::now());
+                m.start(job.acknowledged_bytes);
             }
             batch.push((job, cancel));
         }

@@ -37,7 +37,7 @@ impl Scheduler {
                     job.acknowledged_bytes = offset;
                 }
                 if let Some(m) = self.table.meter_mut(id) {
-                    m.changed = true;
+                    m.acknowledged(offset, Instant::now());
                 }
             }
             Report::Retrying {
@@ -250,7 +250,7 @@ impl Scheduler {
         let Some(m) = self.table.meter_mut(id) else {
             return;
         };
-        let event = m.progress(id, done, size, Instant::now());
+        let event = m.progress(id, done, size);
         self.emit(event);
     }
 }
