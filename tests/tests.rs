@@ -39,15 +39,21 @@ mod it {
     #[cfg(feature = "gui")]
     mod gui_import;
     #[cfg(feature = "gui")]
+    mod gui_keyboard;
+    #[cfg(feature = "gui")]
     mod gui_notify;
     #[cfg(feature = "gui")]
     mod gui_polish;
     #[cfg(feature = "gui")]
     mod gui_private;
     #[cfg(feature = "gui")]
+    mod gui_row_bits;
+    #[cfg(feature = "gui")]
     mod gui_settings;
     #[cfg(feature = "gui")]
     mod gui_settings_fit;
+    #[cfg(feature = "gui")]
+    mod gui_status_bar;
     mod hostile_cli;
     mod hostile_disk;
     mod hostile_engine;

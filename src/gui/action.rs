@@ -36,8 +36,12 @@ pub enum AppAction {
     SelectAll,
     /// Copy all ▾ or Copy N selected ▾: a block of finished files, to the clipboard.
     CopyBlock(BlockCopy),
-    /// Arrow keys: the selection moves by this many rows.
-    MoveSelection(isize),
+    /// Arrow keys: the selection moves by this many rows (with Shift it extends from its
+    /// anchor).
+    MoveSelection {
+        by: isize,
+        extend: bool,
+    },
     OpenSettings,
     /// "Connect your Wix site": Settings, on "My Wix site".
     ConnectSite,

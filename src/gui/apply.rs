@@ -47,7 +47,7 @@ impl App {
                 self.view.queue_view.selection.select_all(&ids);
             }
             AppAction::CopyBlock(b) => self.copy_block(ctx, b),
-            AppAction::MoveSelection(by) => self.move_selection(by),
+            AppAction::MoveSelection { by, extend } => self.move_selection(by, extend),
             AppAction::OpenSettings => self.open_settings(),
             AppAction::ConnectSite => {
                 self.open_settings();
@@ -164,7 +164,7 @@ impl App {
         self.flows.dialogs.push(promise);
     }
 
-    fn move_selection(&mut self, by: isize) {
+    fn move_selection(&mut self, by: isize, extend: bool) {
         let n = self.queue.len();
         if n == 0 {
             return;
@@ -175,7 +175,13 @@ impl App {
             .focus()
             .and_then(|id| self.queue.position(id))
             .map_or(0, |i| (i as isize + by).clamp(0, n as isize - 1) as usize);
-        view.selection.only(self.queue.rows()[at].id);
+        let id = self.queue.rows()[at].id;
+        if extend {
+            let ids: Vec<_> = self.queue.rows().iter().map(|r| r.id).collect();
+            view.selection.click(id, egui::Modifiers::SHIFT, &ids);
+        } else {
+            view.selection.only(id);
+        }
         view.scroll_to = Some(at);
     }
 

@@ -25,8 +25,9 @@ pub struct BlockCopy {
     pub files: usize,
 }
 
-/// The "⏷" menu (Markdown, HTML, and the wix:image URI for an image of known size) and the
-/// "🗐 Copy" button (the URL) of one finished file. `copied` is what it copied a moment ago.
+/// The "🗐 Copy" button (the URL) and the "⏷" menu (Markdown, HTML, and the wix:image URI for
+/// an image of known size) of one finished file, in that order. `copied` is what it copied a
+/// moment ago.
 pub fn file_buttons(
     ui: &mut egui::Ui,
     item: &Item<'_>,
@@ -36,6 +37,19 @@ pub fn file_buttons(
     let url = item.web_url()?;
     let name = item.name;
     let mut out = None;
+    // Copy, then ⏷: the reading order, which Tab follows.
+    let text = match copied {
+        Some(what) => format!("✔ Copied {what}"),
+        None => copy_label.to_string(),
+    };
+    let r = ui.button(text).on_hover_text("Copy the URL (Ctrl+C)");
+    a11y(&r, egui::Role::Button, format!("Copy URL of {name}"));
+    if r.clicked() {
+        out = Some(Copy {
+            text: url.to_string(),
+            what: "URL",
+        });
+    }
     let menu = ui.menu_button("⏷", |ui| {
         let mut entry = |ui: &mut egui::Ui, label: &str, what: &'static str, text: String| {
             if ui.button(label).clicked() {
@@ -64,23 +78,14 @@ pub fn file_buttons(
             entry(ui, "Copy wix:image URI", "wix:image URI", uri);
         }
     });
+    let more = menu
+        .response
+        .on_hover_text("More copy formats: Markdown, HTML, wix:image URI");
     a11y(
-        &menu.response,
+        &more,
         egui::Role::Button,
         format!("More copy formats for {name}"),
     );
-    let text = match copied {
-        Some(what) => format!("✔ Copied {what}"),
-        None => copy_label.to_string(),
-    };
-    let r = ui.button(text).on_hover_text("Copy the URL (Ctrl+C)");
-    a11y(&r, egui::Role::Button, format!("Copy URL of {name}"));
-    if r.clicked() {
-        out = Some(Copy {
-            text: url.to_string(),
-            what: "URL",
-        });
-    }
     out
 }
 

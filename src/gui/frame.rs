@@ -10,6 +10,8 @@ use super::input::{InputContext, input_actions};
 use super::prefs::Tab;
 use super::queue_view::{queue_ui, status_bar_ui};
 use super::quit::quit_dialog_ui;
+use super::rows::ROW_HEIGHT;
+use super::style;
 use super::view::{Link, drop_zone_ui, hover_overlay, messages_ui, tabs_ui, top_bar_ui};
 
 impl App {
@@ -41,11 +43,6 @@ impl App {
             tabs_ui(ui, &mut self.prefs, self.queue.len(), history_len);
             ui.add_space(2.0);
         });
-        if !self.queue.is_empty() && self.prefs.tab == Tab::Queue {
-            egui::Panel::bottom("status").show(ui, |ui| {
-                actions.extend(status_bar_ui(ui, &self.queue, &self.view.queue_view))
-            });
-        }
         egui::CentralPanel::default_margins().show(ui, |ui| {
             let failed = matches!(self.services.link(), Link::Failed(_));
             let trouble = self.queue.totals().connection_trouble();
@@ -59,16 +56,37 @@ impl App {
                     let local = matches!(self.services.target(), Some(Target::Sandbox { .. }));
                     actions.extend(drop_zone_ui(ui, art, &destination, local));
                 }
-                Tab::Queue => actions.extend(queue_ui(
-                    ui,
-                    &mut self.view.queue_view,
-                    &self.queue,
-                    &mut self.thumbs,
-                    Instant::now(),
-                    self.services.target().is_some_and(Target::is_sandbox),
-                )),
+                Tab::Queue => actions.extend(self.list_and_status_bar(ui)),
             }
         });
+        actions
+    }
+
+    /// The rows, and the status bar under them at the bottom of the window. Both are in the
+    /// central panel, the list first, so Tab visits the rows before the bar's buttons (a bottom
+    /// panel is laid out, and visited, before the central one). The list gets what the bar,
+    /// measured first, leaves.
+    fn list_and_status_bar(&mut self, ui: &mut egui::Ui) -> Vec<AppAction> {
+        let column = egui::Layout::top_down(egui::Align::Min);
+        let bar_id = ui.scope_id().with("status_bar");
+        let bar_height = style::measure(ui, bar_id, column, |ui| {
+            status_bar(ui, &self.queue, &self.view.queue_view)
+        })
+        .y + ui.spacing().item_spacing.y;
+        let list_height = (ui.available_height() - bar_height).max(ROW_HEIGHT);
+        let size = egui::vec2(ui.available_width(), list_height);
+        let list = ui.allocate_ui_with_layout(size, column, |ui| {
+            queue_ui(
+                ui,
+                &mut self.view.queue_view,
+                &self.queue,
+                &mut self.thumbs,
+                Instant::now(),
+                self.services.target().is_some_and(Target::is_sandbox),
+            )
+        });
+        let mut actions = list.inner;
+        actions.extend(status_bar(ui, &self.queue, &self.view.queue_view));
         actions
     }
 
@@ -83,4 +101,14 @@ impl App {
         hover_overlay(ctx, &self.settings.destination_label(), zone_shown);
         actions
     }
+}
+
+/// The status bar under a line.
+fn status_bar(
+    ui: &mut egui::Ui,
+    queue: &super::queue::Queue,
+    view: &super::queue_view::QueueView,
+) -> Vec<AppAction> {
+    ui.separator();
+    status_bar_ui(ui, queue, view)
 }

@@ -9,6 +9,7 @@ use crate::history::HistoryEntry;
 use crate::units::format_bytes;
 
 use super::copy_menu::{self, Copy};
+use super::queue_row::Kind;
 use super::style::{self, a11y};
 use super::thumbs::{Key, Source, Thumbs};
 
@@ -50,6 +51,7 @@ pub fn entry_ui(
         ui.painter()
             .rect_filled(rect, 6.0, v.widgets.hovered.weak_bg_fill);
     }
+    style::focus_ring(ui, &resp);
     let mut child = ui.new_child(
         UiBuilder::new()
             .max_rect(rect.shrink2(vec2(8.0, 3.0)))
@@ -84,11 +86,9 @@ pub fn entry_ui(
             }
         },
     );
-    let copy = ui
-        .with_layout(Layout::right_to_left(Align::Center), |ui| {
-            copy_menu::file_buttons(ui, &Item::of_history(e), copied, "🗐 Copy URL")
-        })
-        .inner;
+    let copy = style::right_aligned(ui, resp.id.with("buttons"), |ui| {
+        copy_menu::file_buttons(ui, &Item::of_history(e), copied, "🗐 Copy URL")
+    });
     (clicked, copy)
 }
 
@@ -108,9 +108,6 @@ fn thumbnail(ui: &mut egui::Ui, e: &HistoryEntry, thumbs: &mut Thumbs) {
                 .corner_radius(4.0)
                 .paint_at(ui, Rect::from_center_size(rect.center(), size * scale));
         }
-        None => {
-            ui.painter()
-                .rect_filled(rect, 4.0, ui.visuals().faint_bg_color);
-        }
+        None => super::rows::placeholder(ui, rect, Kind::of_mime(&e.mime_type)),
     }
 }

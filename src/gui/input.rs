@@ -60,13 +60,14 @@ pub fn input_actions(ctx: &egui::Context, at: &InputContext<'_>) -> Vec<AppActio
     if typing {
         return out;
     }
-    let (events, space, delete, up, down) = ctx.input(|i| {
+    let (events, space, delete, up, down, shift) = ctx.input(|i| {
         (
             i.events.clone(),
             i.key_pressed(Key::Space),
             i.key_pressed(Key::Delete),
             i.key_pressed(Key::ArrowUp),
             i.key_pressed(Key::ArrowDown),
+            i.modifiers.shift,
         )
     });
     for e in events {
@@ -91,7 +92,11 @@ pub fn input_actions(ctx: &egui::Context, at: &InputContext<'_>) -> Vec<AppActio
         return out;
     }
     if up || down {
-        out.push(AppAction::MoveSelection(if up { -1 } else { 1 }));
+        // Shift extends the selection from its anchor, as in a file manager.
+        out.push(AppAction::MoveSelection {
+            by: if up { -1 } else { 1 },
+            extend: shift,
+        });
     }
     if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::A)) {
         out.push(AppAction::SelectAll);

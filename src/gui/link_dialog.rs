@@ -13,6 +13,14 @@ pub struct LinkDialog {
     error: Option<String>,
     /// Focus goes to the field once, when the window opens.
     focus: bool,
+    /// How many times it opened: each opening is a new window, placed anew under its button
+    /// (egui keeps a window where it last was).
+    openings: u64,
+}
+
+/// Where "Add link…" keeps the point under its right edge, from which the window hangs.
+pub fn anchor_id() -> egui::Id {
+    egui::Id::unique("wixup-add-link-anchor")
 }
 
 /// The http(s) links in `text`, one a line; `Err` names the first line that is not one.
@@ -40,6 +48,7 @@ impl LinkDialog {
         self.open = true;
         self.focus = true;
         self.error = None;
+        self.openings += 1;
     }
 
     /// Draws the window while open; the links to import once the person confirms.
@@ -50,7 +59,12 @@ impl LinkDialog {
         let mut open = true;
         let mut action = None;
         let mut close = false;
-        egui::Window::new("Add a link")
+        let mut window = egui::Window::new("Add a link")
+            .id(egui::Id::unique("wixup-add-link").with(self.openings));
+        if let Some(at) = ctx.data(|d| d.get_temp::<egui::Pos2>(anchor_id())) {
+            window = window.pivot(egui::Align2::RIGHT_TOP).default_pos(at);
+        }
+        window
             .open(&mut open)
             .collapsible(false)
             .resizable(false)

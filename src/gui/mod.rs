@@ -29,6 +29,7 @@
 //! thumbs.rs           previews decoded off the UI thread (EXIF-aware), server thumbnails cached
 //! queue.rs            the window's copy of the queue, updated from engine events
 //! queue_row.rs        one job as its row shows it, from `JobAdded` and kept current by events
+//! totals.rs           the status bar's counts, speed and time left over the rows
 //! backend.rs          the window's side of start-up (crate::startup), Test connection, folders
 //! format.rs           status lines, elided names, dates (pure, unit-tested)
 //! style.rs            colours, spacing, the icon and illustration from assets/
@@ -60,6 +61,7 @@ mod settings_form;
 mod settings_window;
 mod style;
 mod thumbs;
+mod totals;
 mod view;
 
 use std::path::PathBuf;

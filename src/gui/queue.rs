@@ -5,43 +5,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::engine::{Event, Job, JobId, JobState};
+use crate::engine::{Event, Job, JobId};
 
 use super::queue_row::Row;
-
-/// Counts for the status bar.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Totals {
-    pub queued: usize,
-    pub uploading: usize,
-    pub paused: usize,
-    pub done: usize,
-    pub failed: usize,
-    /// Failed rows a Retry can help (not those that failed for good, like an empty file).
-    pub retryable: usize,
-    pub cancelled: usize,
-    /// Uploading rows that are waiting out a transient failure.
-    pub retrying: usize,
-    pub bytes_total: u64,
-    pub bytes_acknowledged: u64,
-    pub bytes_per_sec: f64,
-}
-
-impl Totals {
-    pub fn all(&self) -> usize {
-        self.queued + self.uploading + self.paused + self.done + self.failed + self.cancelled
-    }
-
-    /// Every running upload is retrying: the connection, not a file, is the problem.
-    pub fn connection_trouble(&self) -> bool {
-        self.uploading > 0 && self.retrying == self.uploading
-    }
-
-    /// Something will still move without the person doing anything.
-    pub fn busy(&self) -> bool {
-        self.queued + self.uploading > 0
-    }
-}
+pub use super::totals::Totals;
 
 /// What happened that the person should read about outside a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,38 +183,16 @@ impl Queue {
     }
 
     fn recount(&mut self) {
-        let mut t = Totals::default();
-        for r in &self.rows {
-            match r.state {
-                JobState::Queued => t.queued += 1,
-                JobState::Uploading | JobState::Finalizing | JobState::Processing => {
-                    t.uploading += 1;
-                    t.retrying += usize::from(r.retry.is_some());
-                    t.bytes_per_sec += r.speed.unwrap_or(0.0);
-                }
-                JobState::Paused => t.paused += 1,
-                JobState::Done => t.done += 1,
-                JobState::Failed => {
-                    t.failed += 1;
-                    t.retryable += usize::from(!r.error.as_ref().is_some_and(|e| e.permanent));
-                }
-                JobState::Cancelled => t.cancelled += 1,
-            }
-            if r.state != JobState::Cancelled {
-                t.bytes_total += r.size_bytes;
-                t.bytes_acknowledged += r.acknowledged.min(r.size_bytes);
-            }
-        }
-        self.totals = t;
+        self.totals = Totals::of(&self.rows);
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::engine::{JobResult, Verification};
+    use crate::engine::{JobResult, JobState, Verification};
     use crate::gui::format;
 
     fn queued(id: u64) -> Job {
@@ -287,6 +232,65 @@ mod tests {
 
     fn status(q: &Queue) -> String {
         format::status(&q.rows()[0], Instant::now(), false).0
+    }
+
+    fn progress(id: u64, acknowledged: u64, speed: Option<f64>, eta: Option<u64>) -> Event {
+        Event::Progress {
+            id: JobId(id),
+            acknowledged_bytes: acknowledged,
+            sent_bytes: acknowledged,
+            total_bytes: 1000,
+            bytes_per_sec: speed,
+            eta: eta.map(Duration::from_secs),
+        }
+    }
+
+    /// Before, the total said "about 2 min" while a row said "about 6 min": the total came from
+    /// its own sum and ignored that one slow file holds the batch up.
+    #[test]
+    fn the_total_time_left_is_never_sooner_than_a_running_row() {
+        let now = Instant::now();
+        let mut q = Queue::default();
+        let jobs = (1..=3)
+            .map(|i| Event::JobAdded(Box::new(queued(i))))
+            .collect();
+        q.apply(jobs, now);
+        q.apply(
+            (1..=2)
+                .map(|i| state(JobId(i), JobState::Uploading))
+                .collect(),
+            now,
+        );
+        assert_eq!(q.totals().eta, None, "no speed yet, no time left");
+        // Row 1: 900 bytes left at 10 B/s (90 s); row 2: 500 left at 100 B/s (5 s); row 3
+        // waits. 2,400 bytes left at 110 B/s is about 22 s: row 1 holds the batch up longer.
+        q.apply(
+            vec![
+                progress(1, 100, Some(10.0), Some(90)),
+                progress(2, 500, Some(100.0), Some(5)),
+            ],
+            now,
+        );
+        let t = q.totals();
+        assert_eq!(t.bytes_per_sec, 110.0);
+        assert_eq!(t.eta, Some(Duration::from_secs(90)));
+        // Both fast: the batch's own figure (2,400 bytes, the waiting row's included, at
+        // 2,000 B/s) is the longer one.
+        q.apply(
+            vec![
+                progress(1, 100, Some(1000.0), Some(1)),
+                progress(2, 500, Some(1000.0), Some(1)),
+            ],
+            now,
+        );
+        let eta = q.totals().eta.unwrap().as_secs_f64();
+        assert!((eta - 1.2).abs() < 1e-6, "{eta}");
+        // A row still measuring its speed adds nothing to it.
+        q.apply(
+            vec![progress(1, 100, None, None), progress(2, 500, None, None)],
+            now,
+        );
+        assert_eq!((q.totals().bytes_per_sec, q.totals().eta), (0.0, None));
     }
 
     /// On a sandbox, nothing claims that Wix is processing the file.

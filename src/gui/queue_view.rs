@@ -1,9 +1,7 @@
 //! The queue tab: the list of rows (virtualized, kept in view for the keyboard) and the status
 //! bar with the totals and the buttons for all rows.
 
-use std::time::{Duration, Instant};
-
-use egui::{Align, Layout};
+use std::time::Instant;
 
 use crate::engine::{Command, JobId};
 use crate::export::Item;
@@ -90,9 +88,13 @@ pub fn queue_ui(
 }
 
 /// The bar under the list: overall progress, counts, speed and time left, and the buttons.
+///
+/// The figures come first and the buttons after them against the right edge, in reading order
+/// (the order Tab visits them). When the figures would not fit beside the buttons (measured
+/// first) they take a line of their own above them and wrap there: text and buttons never
+/// overlap, at any width.
 pub fn status_bar_ui(ui: &mut egui::Ui, queue: &Queue, view: &QueueView) -> Vec<AppAction> {
     let t = queue.totals();
-    let mut out = Vec::new();
     ui.add_space(6.0);
     let f = format::fraction(t.bytes_acknowledged, t.bytes_total);
     ui.add(
@@ -100,42 +102,77 @@ pub fn status_bar_ui(ui: &mut egui::Ui, queue: &Queue, view: &QueueView) -> Vec<
             .desired_height(6.0)
             .fill(style::ACCENT),
     );
-    ui.horizontal(|ui| {
-        ui.label(status_line(&t));
-        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-            // Rightmost, where a finished batch's next step is.
-            if let Some(b) =
-                copy_menu::block_menu(ui, "Copy all ▾", t.done, || finished_items(queue, None))
-            {
-                out.push(AppAction::CopyBlock(b));
+    let line = status_line(&t);
+    let buttons_id = ui.scope_id().with("status_buttons");
+    let row = egui::Layout::left_to_right(egui::Align::Center);
+    let buttons_width = style::measure(ui, buttons_id, row, |ui| {
+        status_buttons(ui, queue, view, &t)
+    })
+    .x;
+    let text_width = egui::WidgetText::from(line.as_str())
+        .into_galley(
+            ui,
+            Some(egui::TextWrapMode::Extend),
+            f32::INFINITY,
+            egui::TextStyle::Body,
+        )
+        .size()
+        .x;
+    let gap = 2.0 * ui.spacing().item_spacing.x;
+    let own_line = text_width + gap + buttons_width > ui.available_width();
+    if own_line {
+        ui.add(egui::Label::new(line.as_str()).wrap());
+    }
+    let out = ui
+        .horizontal(|ui| {
+            if !own_line {
+                ui.label(line.as_str());
             }
-            // Several rows selected: the same forms for them alone.
-            if view.selection.len() > 1 {
-                let sel = &view.selection;
-                // The finished ones among them are found only while the menu is open.
-                let label = format!("Copy {} selected ▾", sel.len());
-                if let Some(b) = copy_menu::block_menu(ui, &label, sel.len(), || {
-                    finished_items(queue, Some(sel))
-                }) {
-                    out.push(AppAction::CopyBlock(b));
-                }
-            }
-            copy_menu::block_feedback(ui, view.block_copied);
-            let finished = t.done + t.cancelled;
-            let buttons = [
-                (finished > 0, "Clear finished", Command::ClearFinished),
-                (t.retryable > 0, "Retry failed", Command::RetryFailed),
-                (t.paused > 0, "▶ Resume all", Command::ResumeAll),
-                (t.busy(), "⏸ Pause all", Command::PauseAll),
-            ];
-            for (enabled, text, command) in buttons {
-                if ui.add_enabled(enabled, egui::Button::new(text)).clicked() {
-                    out.push(AppAction::Send(command));
-                }
-            }
-        });
-    });
+            style::right_aligned(ui, buttons_id, |ui| status_buttons(ui, queue, view, &t))
+        })
+        .inner;
     ui.add_space(4.0);
+    out
+}
+
+/// The status bar's buttons, in reading order: Pause all, Resume all, Retry failed, Clear
+/// finished, then the Copy menus at the right edge, where a finished batch's next step is.
+fn status_buttons(
+    ui: &mut egui::Ui,
+    queue: &Queue,
+    view: &QueueView,
+    t: &Totals,
+) -> Vec<AppAction> {
+    let mut out = Vec::new();
+    let finished = t.done + t.cancelled;
+    let buttons = [
+        (t.busy(), "⏸ Pause all", Command::PauseAll),
+        (t.paused > 0, "▶ Resume all", Command::ResumeAll),
+        (t.retryable > 0, "Retry failed", Command::RetryFailed),
+        (finished > 0, "Clear finished", Command::ClearFinished),
+    ];
+    for (enabled, text, command) in buttons {
+        if ui.add_enabled(enabled, egui::Button::new(text)).clicked() {
+            out.push(AppAction::Send(command));
+        }
+    }
+    copy_menu::block_feedback(ui, view.block_copied);
+    // Several rows selected: the same forms for them alone.
+    if view.selection.len() > 1 {
+        let sel = &view.selection;
+        // The finished ones among them are found only while the menu is open.
+        let label = format!("Copy {} selected ▾", sel.len());
+        if let Some(b) =
+            copy_menu::block_menu(ui, &label, sel.len(), || finished_items(queue, Some(sel)))
+        {
+            out.push(AppAction::CopyBlock(b));
+        }
+    }
+    if let Some(b) =
+        copy_menu::block_menu(ui, "Copy all ▾", t.done, || finished_items(queue, None))
+    {
+        out.push(AppAction::CopyBlock(b));
+    }
     out
 }
 
@@ -154,12 +191,8 @@ fn status_line(t: &Totals) -> String {
     if t.failed > 0 {
         parts.push(format!("{} failed", t.failed));
     }
-    if t.bytes_per_sec > 0.0 {
+    if let Some(eta) = t.eta.filter(|_| t.bytes_per_sec > 0.0) {
         parts.push(format_speed(t.bytes_per_sec));
-        let left = t.bytes_total.saturating_sub(t.bytes_acknowledged) as f64;
-        // A crawl that would take longer than a Duration holds reads as the longest one.
-        let secs = left / t.bytes_per_sec;
-        let eta = Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX);
         parts.push(format::time_left(eta));
     }
     parts.push(format!(
@@ -172,6 +205,8 @@ fn status_line(t: &Totals) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     /// Before, a Copy kept the window repainting twice a second forever.
@@ -200,6 +235,7 @@ mod tests {
             bytes_total: 3 << 20,
             bytes_acknowledged: 1 << 20,
             bytes_per_sec: 1024.0 * 1024.0 / 60.0,
+            eta: Some(Duration::from_secs(120)),
             ..Totals::default()
         };
         assert_eq!(

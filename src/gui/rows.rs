@@ -84,6 +84,7 @@ pub fn row_ui(
         ui.painter()
             .rect_filled(rect, 6.0, visuals.widgets.hovered.weak_bg_fill);
     }
+    style::focus_ring(ui, &resp);
     let inner = rect.shrink2(vec2(8.0, 4.0));
     let mut ui = ui.new_child(
         UiBuilder::new()
@@ -166,7 +167,7 @@ pub fn row_ui(
             }
         },
     );
-    ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+    style::right_aligned(ui, resp.id.with("buttons"), |ui| {
         buttons(ui, row, copied, &mut actions);
     });
     actions
@@ -193,18 +194,22 @@ fn preview(ui: &mut egui::Ui, row: &Row, thumbs: &mut Thumbs) {
                 .corner_radius(4.0)
                 .paint_at(ui, shown);
         }
-        None => {
-            let v = ui.visuals();
-            ui.painter().rect_filled(rect, 4.0, v.faint_bg_color);
-            ui.painter().text(
-                rect.center(),
-                egui::Align2::CENTER_CENTER,
-                type_icon(row.kind),
-                egui::FontId::proportional(22.0),
-                v.weak_text_color(),
-            );
-        }
+        None => placeholder(ui, rect, row.kind),
     }
+}
+
+/// Where no preview is (yet): the file type's icon on a faint square, in the queue and in
+/// History alike.
+pub(super) fn placeholder(ui: &egui::Ui, rect: Rect, kind: Kind) {
+    let v = ui.visuals();
+    ui.painter().rect_filled(rect, 4.0, v.faint_bg_color);
+    ui.painter().text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        type_icon(kind),
+        egui::FontId::proportional(22.0),
+        v.weak_text_color(),
+    );
 }
 
 fn local(row: &Row, thumbs: &mut Thumbs) -> Option<egui::TextureHandle> {
@@ -253,7 +258,8 @@ fn buttons(ui: &mut egui::Ui, row: &Row, copied: Option<&'static str>, out: &mut
     let id = row.id;
     const CANCEL: (&str, &str, &str) = ("✖ Cancel", "Cancel", "Stop and discard this upload");
     const REMOVE: (&str, &str, &str) = ("✖ Remove", "Remove", "Take it off the list");
-    // Right to left: the first button is the rightmost.
+    // In reading order (the order Tab visits them): the main action first, Remove or Cancel
+    // last, at the right edge.
     let shown: Vec<((&str, &str, &str), Action)> = match row.state {
         JobState::Queued => vec![(REMOVE, Action::Remove(id))],
         JobState::Uploading => vec![
@@ -289,14 +295,24 @@ fn buttons(ui: &mut egui::Ui, row: &Row, copied: Option<&'static str>, out: &mut
                 Action::Retry(id),
             ),
         ],
-        JobState::Cancelled => vec![(REMOVE, Action::Remove(id))],
+        JobState::Cancelled => vec![
+            (REMOVE, Action::Remove(id)),
+            (
+                (
+                    "⟳ Upload again",
+                    "Upload again",
+                    "Send this file again, from the start",
+                ),
+                Action::Retry(id),
+            ),
+        ],
         JobState::Finalizing | JobState::Processing => {
             ui.spinner();
             Vec::new()
         }
         JobState::Done => return done_buttons(ui, row, copied, out),
     };
-    for ((text, verb, hint), action) in shown {
+    for ((text, verb, hint), action) in shown.into_iter().rev() {
         let r = ui.button(text).on_hover_text(hint);
         a11y(&r, egui::Role::Button, format!("{verb} {}", row.name));
         if r.clicked() {
@@ -311,22 +327,8 @@ fn done_buttons(ui: &mut egui::Ui, row: &Row, copied: Option<&'static str>, out:
     let (Some(result), Some(item)) = (&row.result, row.item()) else {
         return;
     };
-    let r = ui
-        .button("✖")
-        .on_hover_text("Remove from the list (the file stays on the site)");
-    a11y(&r, egui::Role::Button, format!("Remove {name}"));
-    if r.clicked() {
-        out.push(Action::Remove(id));
-    }
-    if result.already.is_some() {
-        let r = ui
-            .button("Upload again")
-            .on_hover_text("Send this file anyway, as a new file on the site");
-        a11y(&r, egui::Role::Button, format!("Upload again {name}"));
-        if r.clicked() {
-            out.push(Action::UploadAgain(id));
-        }
-    }
+    // In reading order, as Tab visits them: Copy and ⏷, Open, Upload again, and Remove at the
+    // right edge.
     if row.private {
         let text = match copied {
             Some(what) => format!("✔ Copied {what}"),
@@ -343,24 +345,37 @@ fn done_buttons(ui: &mut egui::Ui, row: &Row, copied: Option<&'static str>, out:
         if r.clicked() {
             out.push(Action::CopyDownloadLink(id));
         }
-        return;
-    }
-    let Some(url) = result.url.clone() else {
-        return;
-    };
-    // Only a web address goes to the browser; anything else the server sent is just text.
-    if format::browsable(&url) {
-        let r = ui.button("Open").on_hover_text("Open in the browser");
-        a11y(&r, egui::Role::Button, format!("Open {name}"));
-        if r.clicked() {
-            out.push(Action::Open(url.clone()));
+    } else if let Some(url) = result.url.clone() {
+        if let Some(c) = copy_menu::file_buttons(ui, &item, copied, "🗐 Copy") {
+            out.push(Action::Copy {
+                id,
+                text: c.text,
+                what: c.what,
+            });
+        }
+        // Only a web address goes to the browser; anything else the server sent is just text.
+        if format::browsable(&url) {
+            let r = ui.button("Open").on_hover_text("Open in the browser");
+            a11y(&r, egui::Role::Button, format!("Open {name}"));
+            if r.clicked() {
+                out.push(Action::Open(url.clone()));
+            }
         }
     }
-    if let Some(c) = copy_menu::file_buttons(ui, &item, copied, "🗐 Copy") {
-        out.push(Action::Copy {
-            id,
-            text: c.text,
-            what: c.what,
-        });
+    if result.already.is_some() {
+        let r = ui
+            .button("Upload again")
+            .on_hover_text("Send this file anyway, as a new file on the site");
+        a11y(&r, egui::Role::Button, format!("Upload again {name}"));
+        if r.clicked() {
+            out.push(Action::UploadAgain(id));
+        }
+    }
+    let r = ui
+        .button("✖")
+        .on_hover_text("Remove from the list (the file stays on the site)");
+    a11y(&r, egui::Role::Button, format!("Remove {name}"));
+    if r.clicked() {
+        out.push(Action::Remove(id));
     }
 }

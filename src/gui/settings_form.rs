@@ -7,6 +7,7 @@ use egui::RichText;
 
 use crate::engine::MAX_PARALLEL;
 use crate::settings::{ConnectionKind, Settings};
+use crate::size::parse_chunk_size;
 use crate::wix_media::Folder;
 
 use super::format::Tone;
@@ -14,7 +15,7 @@ use super::rows::tone_color;
 use super::style::a11y;
 
 /// The chunk size the form offers when "Fixed chunk size" is first ticked.
-const DEFAULT_CHUNK_MIB: u32 = 16;
+const DEFAULT_CHUNK_BYTES: u64 = 16 << 20;
 
 /// What the form edits.
 pub struct Form {
@@ -24,7 +25,10 @@ pub struct Form {
     /// A key is saved already: the field shows "saved" with Replace.
     has_saved_key: bool,
     chunk_fixed: bool,
-    chunk_mib: u32,
+    /// The chunk size as typed ("16 MiB", "512 KiB"), read as the CLI's `--chunk-size` is.
+    chunk_text: String,
+    /// Why `chunk_text` is no chunk size (Save waits until it is one).
+    chunk_error: Option<String>,
 }
 
 impl Form {
@@ -34,10 +38,19 @@ impl Form {
             key_input: String::new(),
             has_saved_key,
             chunk_fixed: settings.chunk_size_bytes.is_some(),
-            chunk_mib: settings
-                .chunk_size_bytes
-                .map_or(DEFAULT_CHUNK_MIB, |c| (c >> 20).max(1) as u32),
+            chunk_text: chunk_text(settings.chunk_size_bytes.unwrap_or(DEFAULT_CHUNK_BYTES)),
+            chunk_error: None,
         }
+    }
+}
+
+/// A chunk size as the field shows it: whole MiB, else whole KiB (chunks are multiples of
+/// 256 KiB).
+fn chunk_text(bytes: u64) -> String {
+    if bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{} KiB", bytes >> 10)
     }
 }
 
@@ -126,17 +139,27 @@ pub fn form_ui(ui: &mut egui::Ui, form: &mut Form, status: &FormStatus<'_>) -> V
     ui.horizontal_wrapped(|ui| {
         ui.checkbox(&mut form.chunk_fixed, "Fixed chunk size");
         if form.chunk_fixed {
+            // Typed like the CLI's --chunk-size: "100 KiB" is 100 KiB (a spin box in MiB read
+            // it as 100 MiB).
             let r = ui.add(
-                egui::DragValue::new(&mut form.chunk_mib)
-                    .range(1..=1024)
-                    .suffix(" MiB"),
+                egui::TextEdit::singleline(&mut form.chunk_text)
+                    .hint_text("16 MiB")
+                    .desired_width(90.0),
             );
-            a11y(&r, egui::Role::SpinButton, "Chunk size in MiB".into());
+            a11y(&r, egui::Role::TextInput, "Chunk size".into());
+            ui.label(RichText::new("e.g. 8 MiB or 512 KiB").weak());
         } else {
             ui.label(RichText::new("adapts to the connection (recommended)").weak());
         }
     });
-    form.draft.chunk_size_bytes = form.chunk_fixed.then(|| u64::from(form.chunk_mib) << 20);
+    form.chunk_error = None;
+    form.draft.chunk_size_bytes = None;
+    if form.chunk_fixed {
+        match parse_chunk_size(&form.chunk_text) {
+            Ok(c) => form.draft.chunk_size_bytes = Some(c.bytes),
+            Err(e) => form.chunk_error = Some(format!("Chunk size: {e}")),
+        }
+    }
     ui.checkbox(
         &mut form.draft.strip_location,
         "Remove location from photos and videos",
@@ -237,20 +260,38 @@ fn destination(
             egui::Role::ComboBox,
             "Destination folder".into(),
         );
-        match folders {
-            Some(None) => {
-                ui.spinner();
-            }
-            Some(Some(Err(e))) => {
-                ui.label(RichText::new("✖").color(ui.visuals().error_fg_color))
-                    .on_hover_text(e);
-            }
-            _ => {}
-        }
         if ui.button("Load folders").clicked() {
             out.push(FormAction::LoadFolders);
         }
     });
+    // What Load folders found, said (before, an empty site or a failure showed nothing, or a
+    // bare ✖ with the reason in a tooltip).
+    match folders {
+        Some(None) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Loading the site's folders…");
+            });
+        }
+        Some(Some(Err(e))) => {
+            let text = format!("✖ The folders could not be loaded: {e}");
+            ui.label(RichText::new(text).color(ui.visuals().error_fg_color));
+        }
+        Some(Some(Ok(list))) if list.is_empty() => {
+            ui.label(
+                RichText::new(
+                    "No folders on the site yet: files go to Site Files, or type a path.",
+                )
+                .weak(),
+            );
+        }
+        Some(Some(Ok(list))) => {
+            let n = list.len();
+            let folders = if n == 1 { "folder" } else { "folders" };
+            ui.label(RichText::new(format!("{n} {folders} loaded: pick one in the list.")).weak());
+        }
+        None => {}
+    }
     ui.horizontal(|ui| {
         ui.label("or path");
         let mut path = draft.folder_path.clone().unwrap_or_default();
@@ -271,7 +312,8 @@ fn destination(
 pub fn footer(ui: &mut egui::Ui, form: &Form, status: &FormStatus<'_>) -> Vec<FormAction> {
     let mut out = Vec::new();
     let has_key = form.has_saved_key || !form.key_input.trim().is_empty();
-    let problems = form.draft.problems(has_key);
+    let mut problems = form.draft.problems(has_key);
+    problems.extend(form.chunk_error.clone());
     for p in &problems {
         ui.label(RichText::new(format!("• {p}")).color(ui.visuals().warn_fg_color));
     }

@@ -52,3 +52,53 @@ pub fn illustration(ctx: &egui::Context) -> Option<egui::TextureHandle> {
 pub fn a11y(resp: &egui::Response, role: egui::Role, label: String) {
     resp.widget_info(|| egui::WidgetInfo::labeled(role, true, &label));
 }
+
+/// The size `add` takes when laid out in `layout` at the current position, measured in an
+/// invisible child: not painted, not focusable, not in the AccessKit tree, and clicks do not
+/// reach it. Text does not wrap there, so what is measured is the natural size.
+pub fn measure<R>(
+    ui: &mut egui::Ui,
+    id: egui::Id,
+    layout: egui::Layout,
+    add: impl FnOnce(&mut egui::Ui) -> R,
+) -> egui::Vec2 {
+    let mut child = ui.new_child(
+        egui::UiBuilder::new()
+            .id_salt(id)
+            .layout(layout)
+            .invisible(),
+    );
+    child.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+    add(&mut child);
+    child.min_rect().size()
+}
+
+/// Lays `add` out left to right against the right edge of a horizontal `ui`: the reading order,
+/// which is also the order Tab visits (a right-to-left layout made Tab run backwards). The group
+/// is measured first ([`measure`]), so it lands where it belongs in the frame it first appears
+/// or changes (a width kept from the last frame left it misplaced for a frame, where a click
+/// could miss it).
+pub fn right_aligned<R>(
+    ui: &mut egui::Ui,
+    id: egui::Id,
+    mut add: impl FnMut(&mut egui::Ui) -> R,
+) -> R {
+    let layout = egui::Layout::left_to_right(egui::Align::Center);
+    let width = measure(ui, id, layout, &mut add).x;
+    ui.add_space((ui.available_width() - width).max(0.0));
+    ui.scope(|ui| {
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+        add(ui)
+    })
+    .inner
+}
+
+/// Where a custom clickable area (a row, a History entry) has the keyboard focus: the same ring
+/// a focused button shows.
+pub fn focus_ring(ui: &egui::Ui, resp: &egui::Response) {
+    if resp.has_focus() {
+        let stroke = ui.visuals().widgets.active.fg_stroke;
+        ui.painter()
+            .rect_stroke(resp.rect, 6.0, stroke, egui::StrokeKind::Inside);
+    }
+}

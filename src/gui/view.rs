@@ -147,21 +147,25 @@ pub fn top_bar_ui(ui: &mut egui::Ui, link: Link<'_>, destination: &str) -> Vec<A
         if dest.on_hover_text("Change the folder in Settings").clicked() {
             out.push(AppAction::OpenSettings);
         }
-        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-            let s = ui.button("⚙").on_hover_text("Settings (Ctrl+,)");
-            a11y(&s, egui::Role::Button, "Settings".into());
-            if s.clicked() {
-                out.push(AppAction::OpenSettings);
-            }
-            if ui.button("➕ Add files…").on_hover_text("Ctrl+O").clicked() {
-                out.push(AppAction::ChooseFiles { folders: false });
-            }
+        // In reading order against the right edge, as Tab visits them.
+        style::right_aligned(ui, ui.scope_id().with("top_buttons"), |ui| {
             let link = ui
                 .button("🔗 Add link…")
                 .on_hover_text("Import a file from an http(s) link (or paste a link: Ctrl+V)");
             a11y(&link, egui::Role::Button, "Add link".into());
+            // The window opens under its button.
+            let at = link.rect.right_bottom() + egui::vec2(0.0, 4.0);
+            ui.data_mut(|d| d.insert_temp(super::link_dialog::anchor_id(), at));
             if link.clicked() {
                 out.push(AppAction::OpenLinkDialog);
+            }
+            if ui.button("➕ Add files…").on_hover_text("Ctrl+O").clicked() {
+                out.push(AppAction::ChooseFiles { folders: false });
+            }
+            let s = ui.button("⚙").on_hover_text("Settings (Ctrl+,)");
+            a11y(&s, egui::Role::Button, "Settings".into());
+            if s.clicked() {
+                out.push(AppAction::OpenSettings);
             }
         });
     });
@@ -175,14 +179,14 @@ pub fn tabs_ui(ui: &mut egui::Ui, prefs: &mut UiPrefs, queue_len: usize, history
         ui.selectable_value(&mut prefs.tab, Tab::Queue, q);
         ui.selectable_value(&mut prefs.tab, Tab::History, "History");
         if prefs.tab == Tab::History {
-            ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+            style::right_aligned(ui, ui.scope_id().with("history_search"), |ui| {
+                ui.label(RichText::new(format!("{history_len} finished")).weak());
                 let r = ui.add(
                     egui::TextEdit::singleline(&mut prefs.history_search)
                         .hint_text("🔍 Search by name")
                         .desired_width(220.0),
                 );
                 a11y(&r, egui::Role::SearchInput, "Search history".into());
-                ui.label(RichText::new(format!("{history_len} finished")).weak());
             });
         }
     });
@@ -321,11 +325,8 @@ pub fn drop_zone_ui(
         }
     });
     ui.add_space(6.0);
-    ui.label(
-        RichText::new("Ctrl+O to choose · Ctrl+V to paste an image or a link")
-            .small()
-            .weak(),
-    );
+    // Full size and the body's colour: small grey text was hard to read.
+    ui.label("Ctrl+O to choose · Ctrl+V to paste files, an image or a link");
     out
 }
 

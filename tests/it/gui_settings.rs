@@ -180,3 +180,40 @@ fn parallel_uploads_are_auto_by_default_and_can_be_fixed() {
         Some(egui::accesskit::Toggled::False)
     );
 }
+
+/// Before, the chunk size was a spin box in MiB: "100 KiB" typed into it read as 100 MiB.
+#[test]
+fn a_chunk_size_is_read_with_its_unit() {
+    let (rt, env) = runtime_and_sandbox();
+    let data = env.path("app");
+    let mut h = window(site_options(&rt, &env, &data, None));
+    open_settings(&mut h);
+    h.get_by_label("Fixed chunk size").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::Role::TextInput, "Chunk size")
+        .set_text_value_accesskit("100 KiB");
+    h.run_steps(2);
+    // Under the 256 KiB a chunk needs: said, and Save waits.
+    assert!(
+        h.query_by_label_contains("too small").is_some(),
+        "the footer says why"
+    );
+    assert!(
+        h.get_by_label("Save").accesskit_node().is_disabled(),
+        "Save waits"
+    );
+    h.get_by_role_and_label(egui::Role::TextInput, "Chunk size")
+        .set_text_value_accesskit("512 KiB");
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("too small").is_none());
+    h.get_by_label("Save").click();
+    until(&mut h, "the save", 10, |_| {
+        wixup::settings::Settings::load(&data).is_ok_and(|s| s.chunk_size_bytes.is_some())
+    });
+    let saved = wixup::settings::Settings::load(&data).unwrap();
+    assert_eq!(
+        saved.chunk_size_bytes,
+        Some(512 << 10),
+        "512 KiB, not 512 MiB"
+    );
+}
