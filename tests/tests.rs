@@ -31,6 +31,8 @@ mod it {
     #[cfg(feature = "gui")]
     mod gui_copy;
     #[cfg(feature = "gui")]
+    mod gui_delete;
+    #[cfg(feature = "gui")]
     mod gui_events;
     #[cfg(feature = "gui")]
     mod gui_formats;

@@ -5,11 +5,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::engine::Command;
+use crate::engine::{Command, JobId};
 
 use super::copy_menu::BlockCopy;
 use super::download_link::Fetched;
 use super::quit::QuitStep;
+use super::remove::Answer;
 use super::rows;
 use super::settings_window::Outcome;
 
@@ -18,6 +19,10 @@ pub enum AppAction {
     Row(rows::Action),
     /// An engine command from a button or a key that needs nothing else.
     Send(Command),
+    /// Delete on the selection, or a row's Remove: rows in progress are asked about first.
+    Remove(Vec<JobId>),
+    /// The answer to "Remove N uploads in progress?".
+    RemoveAnswered(Answer),
     /// Dropped or pasted files and folders, to queue.
     AddPaths(Vec<PathBuf>),
     /// Pasted or typed http(s) links, for Wix to import.

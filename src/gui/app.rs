@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use poll_promise::Promise;
 
-use crate::engine::{Command, Event};
+use crate::engine::{Command, Event, JobId};
 use crate::settings::Settings;
 
 use super::action::AppAction;
@@ -59,6 +59,8 @@ pub(super) struct Flows {
     pub(super) settings_window: SettingsWindow,
     /// Quitting: running, asking, stopping the engine, done.
     pub(super) quit: Quit,
+    /// Uploads in progress the person asked to remove, waiting for "Remove" or "Keep".
+    pub(super) removing: Vec<JobId>,
     /// Native file dialogs open, and pasted images being saved.
     pub(super) dialogs: Vec<Promise<Vec<PathBuf>>>,
     /// Paths dropped or given on the command line before the engine was ready.
@@ -89,6 +91,7 @@ impl App {
         let flows = Flows {
             settings_window,
             quit: Quit::Running,
+            removing: Vec::new(),
             dialogs: Vec::new(),
             pending_paths: opts.initial_paths.clone(),
             link_dialog: LinkDialog::default(),
@@ -272,8 +275,21 @@ impl App {
                 self.history.record(*entry);
             }
         }
+        // A drop, paste or Add into a full list: its first new row is brought into view.
+        let added: Vec<JobId> = batch
+            .iter()
+            .filter_map(|e| match e {
+                Event::FilesAdded { added, .. } => Some(added),
+                _ => None,
+            })
+            .flatten()
+            .copied()
+            .collect();
         for n in self.queue.apply(batch, Instant::now()) {
             self.view.messages.show(n);
+        }
+        if let Some(at) = added.iter().filter_map(|id| self.queue.position(*id)).min() {
+            self.view.queue_view.scroll_to = Some(at);
         }
         for (id, done) in ended {
             let image = self.queue.get(id).is_some_and(|r| r.is_image());

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use poll_promise::Promise;
 
-use crate::engine::Command;
+use crate::engine::{Command, JobId};
 
 use super::action::AppAction;
 use super::app::App;
@@ -17,6 +17,7 @@ use super::copy_menu;
 use super::input::save_png;
 use super::queue_view::finished_items;
 use super::quit::{Quit, QuitStep};
+use super::remove::{self, Answer};
 use super::rows;
 use super::settings_window::Outcome;
 
@@ -36,6 +37,13 @@ impl App {
         match action {
             AppAction::Row(a) => self.apply_row(ctx, a),
             AppAction::Send(c) => self.services.send(c),
+            AppAction::Remove(ids) => self.remove(ids),
+            AppAction::RemoveAnswered(Answer::Remove) => {
+                for id in std::mem::take(&mut self.flows.removing) {
+                    self.services.send(Command::Remove(id));
+                }
+            }
+            AppAction::RemoveAnswered(Answer::Keep) => self.flows.removing.clear(),
             AppAction::AddPaths(paths) => self.add_paths(paths),
             AppAction::AddLinks(urls) => self.add_links(urls),
             AppAction::OpenLinkDialog => self.flows.link_dialog.show(),
@@ -81,7 +89,7 @@ impl App {
             rows::Action::Cancel(id) => send(Command::Cancel(id)),
             rows::Action::Retry(id) => send(Command::Retry(id)),
             rows::Action::UploadAgain(id) => send(Command::UploadAgain(id)),
-            rows::Action::Remove(id) => send(Command::Remove(id)),
+            rows::Action::Remove(id) => self.remove(vec![id]),
             rows::Action::Copy { id, text, what } => {
                 ctx.copy_text(text);
                 self.view.queue_view.copied = Some((id, what, Instant::now()));
@@ -94,8 +102,17 @@ impl App {
         }
     }
 
+    /// Removes the rows that lose nothing at once; those in progress wait for the question.
+    fn remove(&mut self, ids: Vec<JobId>) {
+        let (now, ask) = remove::split(&self.queue, ids);
+        for id in now {
+            self.services.send(Command::Remove(id));
+        }
+        self.flows.removing.extend(ask);
+    }
+
     /// Asks the site for a download link of a finished private row, off the UI thread.
-    fn copy_download_link(&mut self, id: crate::engine::JobId) {
+    fn copy_download_link(&mut self, id: JobId) {
         let (Some(client), Some(row)) = (self.services.media().cloned(), self.queue.get(id)) else {
             return;
         };

@@ -10,6 +10,7 @@ use super::input::{InputContext, input_actions};
 use super::prefs::Tab;
 use super::queue_view::{queue_ui, status_bar_ui};
 use super::quit::quit_dialog_ui;
+use super::remove::remove_dialog_ui;
 use super::rows::ROW_HEIGHT;
 use super::style;
 use super::view::{Link, drop_zone_ui, hover_overlay, messages_ui, tabs_ui, top_bar_ui};
@@ -19,7 +20,8 @@ impl App {
     pub(super) fn input(&self, ctx: &egui::Context) -> Vec<AppAction> {
         let covered = self.flows.settings_window.open
             || self.flows.link_dialog.open
-            || !self.flows.quit.is_running();
+            || !self.flows.quit.is_running()
+            || !self.flows.removing.is_empty();
         input_actions(
             ctx,
             &InputContext {
@@ -90,11 +92,13 @@ impl App {
         actions
     }
 
-    /// What floats above the panels: the Settings window, "Add link…", the quit question, the
-    /// drop overlay.
+    /// What floats above the panels: the Settings window, "Add link…", the questions before
+    /// removing uploads in progress and before quitting, the drop overlay.
     pub(super) fn windows_ui(&mut self, ctx: &egui::Context) -> Vec<AppAction> {
         self.flows.settings_window.ui(ctx);
         let mut actions: Vec<AppAction> = self.flows.link_dialog.ui(ctx).into_iter().collect();
+        let answer = remove_dialog_ui(ctx, &self.flows.removing);
+        actions.extend(answer.map(AppAction::RemoveAnswered));
         actions.extend(quit_dialog_ui(ctx, &self.flows.quit).map(AppAction::Quit));
         // The empty state shows where a drop goes itself, on the Queue tab.
         let zone_shown = self.queue.is_empty() && self.prefs.tab == Tab::Queue;

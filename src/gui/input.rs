@@ -105,7 +105,8 @@ pub fn input_actions(ctx: &egui::Context, at: &InputContext<'_>) -> Vec<AppActio
         return out;
     }
     // Space and Delete act on every selected row, in queue order. Space pauses them all when
-    // any of them moves, and resumes them all otherwise (never some of each).
+    // any of them moves, and resumes them all otherwise (never some of each); Delete asks
+    // first about uploads in progress.
     let rows = at.queue.rows().iter().map(|r| r.id);
     let picked: Vec<(JobId, JobState)> = at
         .selection
@@ -114,15 +115,17 @@ pub fn input_actions(ctx: &egui::Context, at: &InputContext<'_>) -> Vec<AppActio
         .collect();
     let moving = |s: JobState| matches!(s, JobState::Uploading | JobState::Queued);
     let pause = picked.iter().any(|(_, s)| moving(*s));
-    for (id, state) in picked {
+    for &(id, state) in &picked {
         if space && pause && moving(state) {
             out.push(AppAction::Send(Command::Pause(id)));
         } else if space && !pause && state == JobState::Paused {
             out.push(AppAction::Send(Command::Resume(id)));
         }
-        if delete {
-            out.push(AppAction::Send(Command::Remove(id)));
-        }
+    }
+    if delete && !picked.is_empty() {
+        out.push(AppAction::Remove(
+            picked.iter().map(|(id, _)| *id).collect(),
+        ));
     }
     out
 }

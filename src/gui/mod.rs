@@ -16,6 +16,7 @@
 //! input.rs            drops, keyboard, paste (`file://` URIs, images, http(s) links)
 //! link_dialog.rs      "Add link…": a field for a link Wix imports
 //! quit.rs             confirm-on-quit while uploading, the engine stopped before closing
+//! remove.rs           confirm before removing uploads in progress; the rest go at once
 //! settings_window.rs  the Settings window's tasks: Test connection, folders, saving
 //! settings_form.rs    its form: connection, destination, upload options
 //! history_tab.rs      finished uploads from every run, searchable, selectable, copied as a block
@@ -54,6 +55,7 @@ mod queue;
 mod queue_row;
 mod queue_view;
 mod quit;
+mod remove;
 mod rows;
 mod selection;
 mod services;

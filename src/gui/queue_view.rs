@@ -21,7 +21,7 @@ use super::thumbs::Thumbs;
 pub struct QueueView {
     /// Selected rows; its focus is the row the keyboard acts on.
     pub selection: Selection<JobId>,
-    /// Row to bring into view (keyboard selection).
+    /// Row to bring into view (keyboard selection, the first of rows just added).
     pub scroll_to: Option<usize>,
     /// The list's scroll offset, to tell whether `scroll_to` is already visible.
     pub list_offset: f32,
