@@ -48,6 +48,8 @@ mod it {
     mod gui_settings;
     #[cfg(feature = "gui")]
     mod gui_settings_fit;
+    #[cfg(feature = "gui")]
+    mod gui_unreadable;
     mod hostile_cli;
     mod hostile_disk;
     mod hostile_engine;
