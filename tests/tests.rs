@@ -39,6 +39,8 @@ mod it {
     #[cfg(feature = "gui")]
     mod gui_import;
     #[cfg(feature = "gui")]
+    mod gui_no_dialog;
+    #[cfg(feature = "gui")]
     mod gui_notify;
     #[cfg(feature = "gui")]
     mod gui_polish;

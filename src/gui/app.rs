@@ -59,8 +59,9 @@ pub(super) struct Flows {
     pub(super) settings_window: SettingsWindow,
     /// Quitting: running, asking, stopping the engine, done.
     pub(super) quit: Quit,
-    /// Native file dialogs open, and pasted images being saved.
-    pub(super) dialogs: Vec<Promise<Vec<PathBuf>>>,
+    /// Native file dialogs open, and pasted images being saved: the paths to queue, or what
+    /// to tell the person instead (no dialog could open, the image could not be saved).
+    pub(super) dialogs: Vec<Promise<Result<Vec<PathBuf>, String>>>,
     /// Paths dropped or given on the command line before the engine was ready.
     pub(super) pending_paths: Vec<PathBuf>,
     /// "Add link…", and links pasted before the engine was ready.
@@ -283,13 +284,21 @@ impl App {
 
     fn poll_dialogs(&mut self) {
         let mut picked = Vec::new();
+        let mut said = Vec::new();
         self.flows.dialogs.retain_mut(|p| match p.ready() {
-            Some(paths) => {
+            Some(Ok(paths)) => {
                 picked.extend(paths.iter().cloned());
+                false
+            }
+            Some(Err(why)) => {
+                said.push(why.clone());
                 false
             }
             None => true,
         });
+        for why in said {
+            self.view.messages.notice(why);
+        }
         self.add_paths(picked);
     }
 

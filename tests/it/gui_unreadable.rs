@@ -16,55 +16,17 @@ use egui_kittest::kittest::Queryable as _;
 use wixup::engine::JobState;
 use wixup::gui::Kind;
 
+use super::support::child::where_permissions_bind;
 use super::support::gui::{
     done, drop_files, finishes_with_the_same_bytes, runtime_and_sandbox, state_of, text, until,
     until_shown, window,
 };
 use super::support::{oriented_jpeg, random_file};
 
-/// Set in the child that runs a test without root's power to read any file.
-const BOUND: &str = "WIXUP_TEST_PERMISSIONS_BIND";
-
-/// Whether this process can read files whatever their mode (root's `CAP_DAC_OVERRIDE` or
-/// `CAP_DAC_READ_SEARCH` in its effective set).
-fn reads_anything() -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapEff:"))
-        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
-        .is_some_and(|caps| caps & 0b110 != 0)
-}
-
-/// Runs `body` (the test named `name` in this module) where file permissions bind: here when
-/// they do, else again in a child of this binary without the capabilities that bypass them.
-fn where_permissions_bind(name: &str, body: impl FnOnce()) {
-    if std::env::var_os(BOUND).is_some() || !reads_anything() {
-        body();
-        return;
-    }
-    // The harness names a test by its path below the crate.
-    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
-    let drop = "-dac_override,-dac_read_search";
-    let out = std::process::Command::new("setpriv")
-        .args(["--bounding-set", drop, "--inh-caps", drop])
-        .arg(std::env::current_exe().expect("the test binary"))
-        .args(["--exact", &format!("{module}::{name}"), "--test-threads=1"])
-        .args(["--nocapture"])
-        .env(BOUND, "1")
-        .output()
-        .expect("setpriv (util-linux) runs the test without root's file-reading capabilities");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "the test without root's file-reading capabilities failed:\n{stdout}\n{stderr}"
-    );
-}
-
 #[test]
 fn an_unreadable_file_dropped_with_four_others_gets_a_failed_row_and_retry_uploads_it_once_fixed() {
     where_permissions_bind(
+        module_path!(),
         "an_unreadable_file_dropped_with_four_others_gets_a_failed_row_and_retry_uploads_it_once_fixed",
         unreadable_file_body,
     );
