@@ -43,6 +43,8 @@ mod it {
     #[cfg(feature = "gui")]
     mod gui_keyboard;
     #[cfg(feature = "gui")]
+    mod gui_no_dialog;
+    #[cfg(feature = "gui")]
     mod gui_notify;
     #[cfg(feature = "gui")]
     mod gui_polish;
@@ -56,6 +58,8 @@ mod it {
     mod gui_settings_fit;
     #[cfg(feature = "gui")]
     mod gui_status_bar;
+    #[cfg(feature = "gui")]
+    mod gui_unreadable;
     mod hostile_cli;
     mod hostile_disk;
     mod hostile_engine;

@@ -13,8 +13,12 @@ pub(super) struct Candidate {
     pub size: u64,
     pub mtime: Option<SystemTime>,
     pub identity: Option<crate::tus::FileIdentity>,
-    /// The MIME type its first bytes say (its name only when they say nothing).
+    /// The MIME type its first bytes say (its name only when they say nothing, or when they
+    /// could not be read).
     pub mime: String,
+    /// Why its bytes could not be read (permissions, an I/O error): it is queued as a failed
+    /// job with this reason, which Retry checks again, rather than refused.
+    pub unreadable: Option<crate::engine::job::JobError>,
 }
 
 /// What a walked folder held that nobody means to upload: system files (`.DS_Store`,
@@ -94,28 +98,13 @@ pub(super) fn walk(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(PathBuf, String)>
     let mut rejected = Vec::new();
     let mut skipped = Skipped::default();
     let mut seen = HashSet::new();
-    let mut push = |p: &Path,
-                    meta: &std::fs::Metadata,
-                    files: &mut Vec<Candidate>,
-                    rejected: &mut Vec<(PathBuf, String)>| {
+    let mut push = |p: &Path, meta: &std::fs::Metadata, files: &mut Vec<Candidate>| {
         // A file that cannot be opened fails here, at once, before anything is created on the
-        // server (not after a minute of retries that blame the connection).
-        let head = match std::fs::File::open(p) {
-            Ok(f) => {
-                use std::io::Read as _;
-                let mut head = Vec::new();
-                match f.take(crate::metadata::HEAD_BYTES).read_to_end(&mut head) {
-                    Ok(_) => head,
-                    Err(e) => {
-                        rejected.push((p.to_path_buf(), describe_io(&e)));
-                        return;
-                    }
-                }
-            }
-            Err(e) => {
-                rejected.push((p.to_path_buf(), describe_io(&e)));
-                return;
-            }
+        // server (not after a minute of retries that blame the connection): it is queued as a
+        // failed job saying why, which Retry tries again once the file can be read.
+        let (head, unreadable) = match read_head(p) {
+            Ok(head) => (head, None),
+            Err(e) => (Vec::new(), Some(unreadable(&e))),
         };
         let canonical = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
         if seen.insert(canonical.clone()) {
@@ -125,12 +114,13 @@ pub(super) fn walk(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(PathBuf, String)>
                 mtime: meta.modified().ok(),
                 identity: crate::tus::FileIdentity::of(meta),
                 mime: crate::metadata::content_type(&head, p),
+                unreadable,
             });
         }
     };
     for p in paths {
         match std::fs::metadata(p) {
-            Ok(m) if m.is_file() => push(p, &m, &mut files, &mut rejected),
+            Ok(m) if m.is_file() => push(p, &m, &mut files),
             Ok(m) if m.is_dir() => {
                 // The folder named itself is walked whatever its name; below it, system files
                 // and hidden folders are left out (a hidden folder is not looked into).
@@ -154,7 +144,7 @@ pub(super) fn walk(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(PathBuf, String)>
                 for entry in entries.drain(..) {
                     match entry {
                         Ok(e) if e.file_type().is_file() => match e.metadata() {
-                            Ok(m) => push(e.path(), &m, &mut files, &mut rejected),
+                            Ok(m) => push(e.path(), &m, &mut files),
                             Err(err) => {
                                 rejected.push((e.path().to_path_buf(), describe_io(&err.into())))
                             }
@@ -180,7 +170,29 @@ pub(super) fn walk(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(PathBuf, String)>
     (files, rejected, skipped)
 }
 
-fn describe_io(e: &std::io::Error) -> String {
+/// The first bytes of the file at `path`, which say its type. Blocking.
+pub(super) fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut head = Vec::new();
+    std::fs::File::open(path)?
+        .take(crate::metadata::HEAD_BYTES)
+        .read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// A file that exists but cannot be read (permissions, an I/O error): a failure Retry can fix
+/// once the file is readable, not a permanent one.
+pub(super) fn unreadable(e: &std::io::Error) -> crate::engine::job::JobError {
+    crate::engine::job::JobError {
+        message: describe_io(e),
+        detail: format!("could not read the file: {e}"),
+        status: None,
+        permanent: false,
+    }
+}
+
+/// Why a file could not be read, in a sentence saying what to do.
+pub(super) fn describe_io(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "file not found; check the path".into(),
         std::io::ErrorKind::PermissionDenied => {

@@ -61,8 +61,9 @@ pub(super) struct Flows {
     pub(super) quit: Quit,
     /// Uploads in progress the person asked to remove, waiting for "Remove" or "Keep".
     pub(super) removing: Vec<JobId>,
-    /// Native file dialogs open, and pasted images being saved.
-    pub(super) dialogs: Vec<Promise<Vec<PathBuf>>>,
+    /// Native file dialogs open, and pasted images being saved: the paths to queue, or what
+    /// to tell the person instead (no dialog could open, the image could not be saved).
+    pub(super) dialogs: Vec<Promise<Result<Vec<PathBuf>, String>>>,
     /// Paths dropped or given on the command line before the engine was ready.
     pub(super) pending_paths: Vec<PathBuf>,
     /// "Add link…", and links pasted before the engine was ready.
@@ -299,13 +300,21 @@ impl App {
 
     fn poll_dialogs(&mut self) {
         let mut picked = Vec::new();
+        let mut said = Vec::new();
         self.flows.dialogs.retain_mut(|p| match p.ready() {
-            Some(paths) => {
+            Some(Ok(paths)) => {
                 picked.extend(paths.iter().cloned());
+                false
+            }
+            Some(Err(why)) => {
+                said.push(why.clone());
                 false
             }
             None => true,
         });
+        for why in said {
+            self.view.messages.notice(why);
+        }
         self.add_paths(picked);
     }
 

@@ -170,12 +170,8 @@ impl App {
             } else {
                 dialog.pick_files().await
             };
-            let paths: Vec<PathBuf> = picked
-                .unwrap_or_default()
-                .iter()
-                .map(|h| h.path().to_path_buf())
-                .collect();
-            tx.send(paths);
+            let paths = picked.map(|files| files.iter().map(|h| h.path().to_path_buf()).collect());
+            tx.send(dialog_answer(paths));
             ctx.request_repaint();
         });
         self.flows.dialogs.push(promise);
@@ -235,12 +231,12 @@ impl App {
         self.services.opts.runtime.spawn(async move {
             let saved = tokio::task::spawn_blocking(move || save_png(&dir, &img)).await;
             let paths = match saved {
-                Ok(Ok(p)) => vec![p],
+                Ok(Ok(p)) => Ok(vec![p]),
                 Ok(Err(e)) => {
                     tracing::warn!(error = %e, "cannot save the pasted image");
-                    Vec::new()
+                    Err(e)
                 }
-                Err(_) => Vec::new(),
+                Err(_) => Ok(Vec::new()),
             };
             tx.send(paths);
             ctx.request_repaint();
@@ -261,5 +257,34 @@ impl App {
             ctx.request_repaint();
         });
         self.flows.quit = Quit::Stopping(promise);
+    }
+}
+
+/// What the window says when no file dialog opened: no desktop portal answered and zenity could
+/// not be run (rfd logs why, which nobody reads). Drops and pastes still work.
+pub(super) const NO_FILE_DIALOG: &str = "No file dialog could open on this desktop (no portal or zenity). Drop files onto the window, or copy them in your file manager and press Ctrl+V.";
+
+/// A file dialog's answer: the paths chosen (none when it was cancelled), or, when no dialog
+/// could open at all (rfd answers `None` then; a cancelled one answers an empty list), what to
+/// tell the person.
+pub(super) fn dialog_answer(picked: Option<Vec<PathBuf>>) -> Result<Vec<PathBuf>, String> {
+    picked.ok_or_else(|| NO_FILE_DIALOG.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dialog_that_could_not_open_is_said_in_the_window_and_a_cancel_is_not() {
+        let why = dialog_answer(None).expect_err("said");
+        assert!(why.contains("No file dialog could open"), "{why}");
+        assert!(
+            why.contains("Drop files") && why.contains("Ctrl+V"),
+            "{why}"
+        );
+        assert_eq!(dialog_answer(Some(Vec::new())), Ok(Vec::new()));
+        let chosen = vec![PathBuf::from("/tmp/a.jpg")];
+        assert_eq!(dialog_answer(Some(chosen.clone())), Ok(chosen));
     }
 }

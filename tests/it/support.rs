@@ -1,10 +1,11 @@
 //! Shared test helpers: a sandbox on port 0, random files, engine configs with zero delays, a
 //! bounded event collector, and a TCP proxy that cuts connections. In submodules: bounded waits
 //! (`wait`), the window under egui_kittest (`gui`), the sandbox as a saved Wix site (`site`), exit-code assertions (`exit`), base64 and
-//! SHA-256 (`encode`), raw uploads to the sandbox (`raw_upload`), the shared testdata and the programs CI must have (`required`).
+//! SHA-256 (`encode`), a test run again in a child process (`child`), raw uploads to the sandbox (`raw_upload`), the shared testdata and the programs CI must have (`required`).
 
 #![allow(dead_code)]
 
+pub mod child;
 mod encode;
 mod exit;
 #[cfg(feature = "gui")]

@@ -5,7 +5,7 @@ use crate::engine::command::Command;
 use crate::engine::event::Event;
 use crate::engine::job::{Job, JobId, JobOptions, JobState, Origin, Session};
 use crate::engine::run::stage::remove_staged;
-use crate::engine::walk::walk;
+use crate::engine::walk::{read_head, unreadable, walk};
 
 impl Scheduler {
     pub(super) async fn command(&mut self, c: Command) {
@@ -182,10 +182,63 @@ impl Scheduler {
         {
             return; // the same file is already queued again
         }
+        let Some(retyped) = self.recheck(id).await else {
+            return;
+        };
         if let Some(job) = self.table.job_mut(id) {
             job.error = None;
         }
         self.set_state(id, JobState::Queued);
+        if retyped && let Some(job) = self.table.job(id) {
+            // Its row shows the kind it is now (an icon, a preview).
+            self.emit(Event::JobAdded(Box::new(job.clone())));
+        }
+    }
+
+    /// Before a Retry: reads the first bytes of a local file again. One that still cannot be
+    /// read stays failed, with why as it is now (`None`); one that can has its type taken
+    /// from its bytes again when nothing of it was sent yet (it may have been unreadable when
+    /// queued, and typed by its name then): `Some(true)` when that changed it. A file that is
+    /// gone is left to the upload to say.
+    async fn recheck(&mut self, id: JobId) -> Option<bool> {
+        let job = self.table.job(id)?;
+        if job.origin.is_link() {
+            return Some(false);
+        }
+        let path = job.path.clone();
+        let unsent = job.session.is_none() && job.plain.is_none() && job.file_id.is_none();
+        let p = path.clone();
+        let head = tokio::task::spawn_blocking(move || {
+            let meta = std::fs::metadata(&p).ok()?;
+            Some(meta.is_file().then(|| read_head(&p)))
+        })
+        .await
+        .ok()
+        .flatten()
+        .flatten();
+        match head {
+            None => Some(false),
+            // A cancelled one goes again, and its upload says what stops it.
+            Some(Err(_)) if job_state(self, id) == Some(JobState::Cancelled) => Some(false),
+            Some(Err(e)) => {
+                let error = unreadable(&e);
+                if let Some(job) = self.table.job_mut(id) {
+                    job.error = Some(error.clone());
+                }
+                self.emit(Event::Failed { id, error });
+                None
+            }
+            Some(Ok(head)) => {
+                let mime = crate::metadata::content_type(&head, &path);
+                match self.table.job_mut(id) {
+                    Some(job) if unsent && job.mime_type != mime => {
+                        job.mime_type = mime;
+                        Some(true)
+                    }
+                    _ => Some(false),
+                }
+            }
+        }
     }
 
     pub(super) fn walked(&mut self, w: Walked) {
@@ -223,10 +276,20 @@ impl Scheduler {
             job.size_bytes = c.size;
             job.mtime_unix_nanos = c.mtime.and_then(crate::clock::unix_nanos);
             job.identity = c.identity;
+            added.push(id);
+            if let Some(error) = c.unreadable {
+                // A file that cannot be read gets its row all the same, failed with why (and
+                // counted, and journaled): Retry reads it again once it is fixed.
+                job.state = JobState::Failed;
+                job.error = Some(error.clone());
+                self.emit(Event::JobAdded(Box::new(job.clone())));
+                self.table.insert(job, false);
+                self.emit(Event::Failed { id, error });
+                continue;
+            }
             self.emit(Event::JobAdded(Box::new(job.clone())));
             self.table.insert(job, false);
             self.check_if_new(id);
-            added.push(id);
         }
         self.emit(Event::FilesAdded {
             request: w.request,
@@ -268,4 +331,8 @@ impl Scheduler {
         self.check_if_new(id);
         true
     }
+}
+
+fn job_state(s: &Scheduler, id: JobId) -> Option<JobState> {
+    s.table.job(id).map(|j| j.state)
 }

@@ -77,17 +77,23 @@ impl Scheduler {
                 continue;
             }
             self.retry(id).await;
-            if self
-                .table
-                .job(id)
-                .is_some_and(|j| j.state == JobState::Failed)
-            {
-                let message = format!(
+            let Some(job) = self.table.job(id).filter(|j| j.state == JobState::Failed) else {
+                continue;
+            };
+            let message = if self.table.unfinished_at(&path).is_some_and(|o| o != id) {
+                format!(
                     "{} is queued again as another upload, so this failed one was not tried again",
                     crate::os_path::lossy(&path)
-                );
-                self.emit(Event::Note { id, message });
-            }
+                )
+            } else {
+                // It still cannot be read.
+                format!(
+                    "{}: {}; fix it, then run `wixup resume` again",
+                    crate::os_path::lossy(&path),
+                    job.error.as_ref().map_or("cannot read it", |e| &e.message)
+                )
+            };
+            self.emit(Event::Note { id, message });
         }
     }
 
