@@ -21,7 +21,7 @@ use super::prefs::{Tab, UiPrefs};
 use super::queue::Queue;
 use super::queue_view::QueueView;
 use super::quit::Quit;
-use super::services::{AppOptions, Conn, EngineLink, Services};
+use super::services::{AppOptions, Conn, ConnectFailed, EngineLink, Services};
 use super::settings_window::SettingsWindow;
 use super::thumbs::Thumbs;
 use super::view::{Banner, Messages};
@@ -188,15 +188,22 @@ impl App {
         let Conn::Connecting(p) = &mut self.services.conn else {
             return;
         };
-        let taken = std::mem::replace(p.as_mut(), Promise::from_ready(Err(String::new())));
+        let placeholder = ConnectFailed {
+            message: String::new(),
+            settings: None,
+        };
+        let taken = std::mem::replace(p.as_mut(), Promise::from_ready(Err(placeholder)));
         match taken.try_take() {
             Err(p) => self.services.conn = Conn::Connecting(Box::new(p)),
-            Ok(Err(e)) => {
+            Ok(Err(failed)) => {
                 self.view.messages.banner = Some(Banner {
-                    text: format!("Not connected: {e}"),
+                    text: format!("Not connected: {}", failed.message),
                     open_settings: true,
                 });
-                self.services.conn = Conn::Failed(e);
+                if let Some(saved) = failed.settings {
+                    self.settings = *saved;
+                }
+                self.services.conn = Conn::Failed(failed.message);
             }
             Ok(Ok(c)) => {
                 self.view.messages.banner = None;

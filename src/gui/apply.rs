@@ -134,9 +134,10 @@ impl App {
                 ..
             })
         );
+        let ctx = self.services.ctx.clone();
         self.flows
             .settings_window
-            .show_with(&self.settings, has_key);
+            .show_with(&ctx, &self.settings, has_key);
     }
 
     fn settings_saved(&mut self, outcome: Outcome) {

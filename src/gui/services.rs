@@ -58,9 +58,17 @@ pub(super) struct EngineLink {
 }
 
 pub(super) enum Conn {
-    Connecting(Box<Promise<Result<Connected, String>>>),
+    Connecting(Box<Promise<Result<Connected, ConnectFailed>>>),
     Ready(Box<EngineLink>),
     Failed(String),
+}
+
+/// A connection that failed: why, and the saved settings as they are on disk, so Settings opens
+/// on them (before, it opened on the defaults, "Local sandbox" ticked, and a Save there dropped
+/// the site).
+pub(super) struct ConnectFailed {
+    pub message: String,
+    pub settings: Option<Box<crate::settings::Settings>>,
 }
 
 /// What the window works through and does not draw: the runtime, the data dir and the keychain
@@ -109,11 +117,23 @@ impl Services {
                 }
             }
             // The banner shows the message; the window keeps only the text.
-            tx.send(
-                backend::connect(spec, notifier)
-                    .await
-                    .map_err(|e| e.to_string()),
-            );
+            let data_dir = spec.data_dir.clone();
+            let answer = match backend::connect(spec, notifier).await {
+                Ok(c) => Ok(c),
+                Err(e) => {
+                    let read = move || {
+                        crate::settings::Settings::load(&data_dir)
+                            .ok()
+                            .map(Box::new)
+                    };
+                    let settings = tokio::task::spawn_blocking(read).await.ok().flatten();
+                    Err(ConnectFailed {
+                        message: e.to_string(),
+                        settings,
+                    })
+                }
+            };
+            tx.send(answer);
             ctx.request_repaint();
         });
         self.conn = Conn::Connecting(Box::new(promise));

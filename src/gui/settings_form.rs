@@ -24,6 +24,8 @@ pub struct Form {
     pub key_input: String,
     /// A key is saved already: the field shows "saved" with Replace.
     has_saved_key: bool,
+    /// Replace was clicked: a key found saved later does not hide the field again.
+    replacing: bool,
     chunk_fixed: bool,
     /// The chunk size as typed ("16 MiB", "512 KiB"), read as the CLI's `--chunk-size` is.
     chunk_text: String,
@@ -37,9 +39,20 @@ impl Form {
             draft: settings.clone(),
             key_input: String::new(),
             has_saved_key,
+            replacing: false,
             chunk_fixed: settings.chunk_size_bytes.is_some(),
             chunk_text: chunk_text(settings.chunk_size_bytes.unwrap_or(DEFAULT_CHUNK_BYTES)),
             chunk_error: None,
+        }
+    }
+}
+
+impl Form {
+    /// What the key store answered when the window opened: a saved key shows as saved (unless
+    /// the person chose to replace it meanwhile).
+    pub fn key_found(&mut self, saved: bool) {
+        if saved && !self.replacing {
+            self.has_saved_key = true;
         }
     }
 }
@@ -191,6 +204,7 @@ fn site_fields(ui: &mut egui::Ui, form: &mut Form) {
                     ui.label(RichText::new("••••••••••••  saved").monospace());
                     if ui.button("Replace").clicked() {
                         form.has_saved_key = false;
+                        form.replacing = true;
                     }
                 });
             } else {

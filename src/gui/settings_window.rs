@@ -46,6 +46,9 @@ pub struct SettingsWindow {
     chrome: f32,
     /// The app's size the window was last drawn at; `None` once it closes.
     drawn_at: Option<egui::Vec2>,
+    /// Whether a key is saved, read from the store off the UI thread when the window opens (the
+    /// connection alone may not say: it can be under way, or have failed, with a key saved).
+    key_check: Option<Promise<bool>>,
 }
 
 fn spawn<T: Send + 'static>(
@@ -89,11 +92,13 @@ impl SettingsWindow {
             sandbox_url: None,
             chrome: 160.0,
             drawn_at: None,
+            key_check: None,
         }
     }
 
-    /// Opens the window on the current settings. `has_saved_key` comes from the connection.
-    pub fn show_with(&mut self, settings: &Settings, has_saved_key: bool) {
+    /// Opens the window on the current settings. `has_saved_key` comes from the connection;
+    /// the store itself is asked too, off the UI thread.
+    pub fn show_with(&mut self, ctx: &egui::Context, settings: &Settings, has_saved_key: bool) {
         if self.save.is_some() {
             // A save is still under way: its outcome (collected by `poll`) is what counts, and
             // the window shows it when it lands.
@@ -102,6 +107,13 @@ impl SettingsWindow {
         }
         self.open = true;
         self.form = Form::new(settings, has_saved_key);
+        let secrets = self.secrets.clone();
+        let read = self
+            .runtime
+            .spawn_blocking(move || secrets.get().is_ok_and(|k| k.is_some()));
+        self.key_check = Some(spawn(&self.runtime, ctx, async move {
+            read.await.unwrap_or(false)
+        }));
         self.saved = settings.clone();
         self.test = None;
         self.folders = None;
@@ -156,6 +168,10 @@ impl SettingsWindow {
         if !self.open {
             self.drawn_at = None;
             return;
+        }
+        if let Some(saved) = self.key_check.as_ref().and_then(|p| p.ready().copied()) {
+            self.key_check = None;
+            self.form.key_found(saved);
         }
         let mut actions = Vec::new();
         // Escape closes the window, unless it is closing a drop-down of the window first.

@@ -217,3 +217,40 @@ fn a_chunk_size_is_read_with_its_unit() {
         "512 KiB, not 512 MiB"
     );
 }
+
+/// Before, with the connection failed, Settings opened on the defaults ("Local sandbox"), and on
+/// "My Wix site" asked for the API key again (also while a connection was under way after a
+/// save), though the key was saved all along: Save waited for a key already given.
+#[test]
+fn settings_open_on_the_saved_site_and_key_when_the_connection_failed() {
+    let (rt, env) = runtime_and_sandbox();
+    let data = env.path("app");
+    let secrets = env.save_site(&data);
+    // The data dir is in use (as by a second Wixup): the connection fails.
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(data.join("wixup.lock"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    let mut h = harness(super::support::gui::options(&rt, &data, secrets, None));
+    until_shown(&mut h, "the failed connection's banner", 10, |h| {
+        h.query_by_label_contains("Not connected").is_some()
+    });
+    open_settings(&mut h);
+    // On the site it was saved with (before, on the defaults: "Local sandbox" ticked, and a
+    // Save there dropped the site).
+    assert_eq!(
+        h.get_by_role_and_label(egui::Role::RadioButton, "My Wix site")
+            .accesskit_node()
+            .toggled(),
+        Some(egui::accesskit::Toggled::True)
+    );
+    until_shown(&mut h, "the saved key shown as saved", 10, |h| {
+        h.query_by_label_contains("•••").is_some()
+    });
+    assert!(h.query_by_label_contains("Enter the API key").is_none());
+    assert!(!h.get_by_label("Save").accesskit_node().is_disabled());
+}
