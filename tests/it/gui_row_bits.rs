@@ -24,7 +24,7 @@ fn a_cancelled_upload_can_be_uploaded_again() {
     let file = random_file(&env.path("clips"), "clip.mov", 3 << 20);
     drop_files(&mut h, std::slice::from_ref(&file));
     until(&mut h, "clip.mov to send", 20, |a| {
-        a.queue().rows()[0].acknowledged > 0
+        a.queue().rows().first().is_some_and(|r| r.acknowledged > 0)
     });
     h.get_by_label("Cancel clip.mov").click();
     until(&mut h, "the cancel", 20, |a| {
