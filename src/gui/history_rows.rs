@@ -43,15 +43,7 @@ pub fn entry_ui(
         ui.allocate_exact_size(vec2(ui.available_width(), ENTRY_HEIGHT), Sense::click());
     a11y(&resp, egui::Role::Row, format!("History entry {}", e.name));
     let clicked = resp.clicked().then(|| ui.input(|i| i.modifiers));
-    let v = ui.visuals().clone();
-    if selected {
-        ui.painter()
-            .rect_filled(rect, 6.0, v.selection.bg_fill.gamma_multiply(0.35));
-    } else if resp.hovered() {
-        ui.painter()
-            .rect_filled(rect, 6.0, v.widgets.hovered.weak_bg_fill);
-    }
-    style::focus_ring(ui, &resp);
+    style::row_background(ui, &resp, selected);
     let mut child = ui.new_child(
         UiBuilder::new()
             .max_rect(rect.shrink2(vec2(8.0, 3.0)))

@@ -69,30 +69,32 @@ pub fn quit_dialog_ui(ctx: &egui::Context, quit: &Quit) -> Option<QuitStep> {
     if !matches!(quit, Quit::Confirming | Quit::Stopping(_)) {
         return None;
     }
-    let stopping = matches!(quit, Quit::Stopping(_));
-    let mut choice = None;
-    egui::Modal::new(egui::Id::unique("wixup-quit")).show(ctx, |ui| {
-        ui.set_width(380.0);
-        if stopping {
+    if matches!(quit, Quit::Stopping(_)) {
+        egui::Modal::new(egui::Id::unique("wixup-quit")).show(ctx, |ui| {
+            ui.set_width(380.0);
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label("Saving the queue…");
             });
-            return;
-        }
-        ui.heading("Uploads are still running");
-        ui.label(
-            "If you quit now, they continue from where they stopped the next time you open Wixup.",
-        );
-        ui.add_space(8.0);
-        ui.horizontal(|ui| {
-            if ui.button("Quit").clicked() {
-                choice = Some(QuitStep::StopEngine);
-            }
-            if ui.button("Keep uploading").clicked() {
-                choice = Some(QuitStep::KeepRunning);
-            }
         });
-    });
-    choice
+        return None;
+    }
+    let answer = super::style::question(
+        ctx,
+        "wixup-quit",
+        [
+            "Uploads are still running",
+            "If you quit now, they continue from where they stopped the next time you open Wixup.",
+            "Quit",
+            "Keep uploading",
+        ],
+        None,
+    );
+    answer.map(|quit| {
+        if quit {
+            QuitStep::StopEngine
+        } else {
+            QuitStep::KeepRunning
+        }
+    })
 }

@@ -50,23 +50,7 @@ pub fn remove_dialog_ui(ctx: &egui::Context, asked: &[JobId]) -> Option<Answer> 
             "Their progress is lost: added again, they start from the beginning.",
         ),
     };
-    let mut choice = None;
-    let modal = egui::Modal::new(egui::Id::unique("wixup-remove")).show(ctx, |ui| {
-        ui.set_width(380.0);
-        ui.heading(heading);
-        ui.label(body);
-        ui.add_space(8.0);
-        ui.horizontal(|ui| {
-            if ui.button("Remove").clicked() {
-                choice = Some(Answer::Remove);
-            }
-            if ui.button("Keep").clicked() {
-                choice = Some(Answer::Keep);
-            }
-        });
-    });
-    if choice.is_none() && modal.should_close() {
-        choice = Some(Answer::Keep);
-    }
-    choice
+    let texts = [heading.as_str(), body, "Remove", "Keep"];
+    let answer = super::style::question(ctx, "wixup-remove", texts, Some(false));
+    answer.map(|remove| if remove { Answer::Remove } else { Answer::Keep })
 }

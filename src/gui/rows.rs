@@ -76,15 +76,7 @@ pub fn row_ui(
     if resp.clicked() {
         actions.push(Action::Select(id, ui.input(|i| i.modifiers)));
     }
-    let visuals = ui.visuals().clone();
-    if selected {
-        ui.painter()
-            .rect_filled(rect, 6.0, visuals.selection.bg_fill.gamma_multiply(0.35));
-    } else if resp.hovered() {
-        ui.painter()
-            .rect_filled(rect, 6.0, visuals.widgets.hovered.weak_bg_fill);
-    }
-    style::focus_ring(ui, &resp);
+    style::row_background(ui, &resp, selected);
     let inner = rect.shrink2(vec2(8.0, 4.0));
     let mut ui = ui.new_child(
         UiBuilder::new()

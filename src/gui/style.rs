@@ -93,12 +93,50 @@ pub fn right_aligned<R>(
     .inner
 }
 
-/// Where a custom clickable area (a row, a History entry) has the keyboard focus: the same ring
-/// a focused button shows.
-pub fn focus_ring(ui: &egui::Ui, resp: &egui::Response) {
+/// The background of a clickable row (a queue row, a History entry): filled when selected or
+/// hovered, and outlined with the ring a focused button shows when it has the keyboard focus.
+pub fn row_background(ui: &egui::Ui, resp: &egui::Response, selected: bool) {
+    let v = ui.visuals();
+    let fill = if selected {
+        Some(v.selection.bg_fill.gamma_multiply(0.35))
+    } else {
+        resp.hovered().then_some(v.widgets.hovered.weak_bg_fill)
+    };
+    if let Some(fill) = fill {
+        ui.painter().rect_filled(resp.rect, 6.0, fill);
+    }
     if resp.has_focus() {
-        let stroke = ui.visuals().widgets.active.fg_stroke;
+        let stroke = v.widgets.active.fg_stroke;
         ui.painter()
             .rect_stroke(resp.rect, 6.0, stroke, egui::StrokeKind::Inside);
     }
+}
+
+/// A question in a modal, with `yes` and `no` buttons: `Some(true)` for yes, `Some(false)` for
+/// no; Escape or a click outside answers `dismissed` (`None`: they do nothing).
+pub fn question(
+    ctx: &egui::Context,
+    id: &str,
+    [heading, body, yes, no]: [&str; 4],
+    dismissed: Option<bool>,
+) -> Option<bool> {
+    let mut choice = None;
+    let modal = egui::Modal::new(egui::Id::unique(id)).show(ctx, |ui| {
+        ui.set_width(380.0);
+        ui.heading(heading);
+        ui.label(body);
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            if ui.button(yes).clicked() {
+                choice = Some(true);
+            }
+            if ui.button(no).clicked() {
+                choice = Some(false);
+            }
+        });
+    });
+    if choice.is_none() && modal.should_close() {
+        choice = dismissed;
+    }
+    choice
 }
