@@ -29,6 +29,8 @@ mod it {
     mod gui_already;
     mod gui_choices;
     #[cfg(feature = "gui")]
+    mod gui_clipboard;
+    #[cfg(feature = "gui")]
     mod gui_copy;
     #[cfg(feature = "gui")]
     mod gui_delete;

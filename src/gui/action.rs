@@ -53,6 +53,8 @@ pub enum AppAction {
     /// "Try again" after a failed connection.
     Reconnect,
     DismissNotice(usize),
+    /// A passing notice to show (a paste that found no clipboard).
+    Tell(String),
     Quit(QuitStep),
     /// A save of the Settings window landed (collected in `logic`).
     SettingsSaved(Outcome),

@@ -13,6 +13,7 @@ use crate::settings::Settings;
 
 use super::action::AppAction;
 use super::backend::Target;
+use super::clipboard::Clipboard;
 use super::download_link::DownloadLinks;
 use super::history_tab::History;
 use super::link_dialog::LinkDialog;
@@ -71,6 +72,8 @@ pub(super) struct Flows {
     pub(super) pending_links: Vec<String>,
     /// Download links of private files being asked for.
     pub(super) download_links: DownloadLinks,
+    /// Ctrl+V's read of the clipboard.
+    pub(super) clipboard: Clipboard,
 }
 
 impl App {
@@ -98,6 +101,7 @@ impl App {
             link_dialog: LinkDialog::default(),
             pending_links: Vec::new(),
             download_links: DownloadLinks::default(),
+            clipboard: Clipboard::default(),
         };
         let view = ViewState {
             queue_view: QueueView::default(),
@@ -303,26 +307,6 @@ impl App {
             let image = self.queue.get(id).is_some_and(|r| r.is_image());
             self.batch.ended(id, image, done);
         }
-    }
-
-    fn poll_dialogs(&mut self) {
-        let mut picked = Vec::new();
-        let mut said = Vec::new();
-        self.flows.dialogs.retain_mut(|p| match p.ready() {
-            Some(Ok(paths)) => {
-                picked.extend(paths.iter().cloned());
-                false
-            }
-            Some(Err(why)) => {
-                said.push(why.clone());
-                false
-            }
-            None => true,
-        });
-        for why in said {
-            self.view.messages.notice(why);
-        }
-        self.add_paths(picked);
     }
 
     /// A batch that finished while the window was in the background: one notification.

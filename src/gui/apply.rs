@@ -63,6 +63,7 @@ impl App {
             }
             AppAction::Reconnect => self.services.connect(),
             AppAction::DismissNotice(i) => self.view.messages.dismiss(i),
+            AppAction::Tell(text) => self.view.messages.notice(text),
             AppAction::Quit(QuitStep::StopEngine) => self.stop_engine(),
             AppAction::Quit(QuitStep::KeepRunning) => self.flows.quit = Quit::Running,
             AppAction::SettingsSaved(outcome) => self.settings_saved(outcome),
@@ -222,6 +223,27 @@ impl App {
     fn copy_block(&mut self, ctx: &egui::Context, b: copy_menu::BlockCopy) {
         ctx.copy_text(b.text);
         self.view.queue_view.block_copied = Some((b.files, Instant::now()));
+    }
+
+    /// File dialogs closed and pasted images saved: their paths queued, or why not said.
+    pub(super) fn poll_dialogs(&mut self) {
+        let mut picked = Vec::new();
+        let mut said = Vec::new();
+        self.flows.dialogs.retain_mut(|p| match p.ready() {
+            Some(Ok(paths)) => {
+                picked.extend(paths.iter().cloned());
+                false
+            }
+            Some(Err(why)) => {
+                said.push(why.clone());
+                false
+            }
+            None => true,
+        });
+        for why in said {
+            self.view.messages.notice(why);
+        }
+        self.add_paths(picked);
     }
 
     /// Saves a pasted image as a PNG in the data dir (on the runtime), then queues it.

@@ -17,12 +17,18 @@ use super::view::{Link, drop_zone_ui, hover_overlay, messages_ui, tabs_ui, top_b
 
 impl App {
     /// The frame's drops, shortcuts and pastes.
-    pub(super) fn input(&self, ctx: &egui::Context) -> Vec<AppAction> {
+    pub(super) fn input(&mut self, ctx: &egui::Context) -> Vec<AppAction> {
+        // First: the clipboard keys become the events the widgets below read.
+        let opts = &self.services.opts;
+        let mut actions = self
+            .flows
+            .clipboard
+            .frame(ctx, &opts.runtime, &opts.clipboard);
         let covered = self.flows.settings_window.open
             || self.flows.link_dialog.open
             || !self.flows.quit.is_running()
             || !self.flows.removing.is_empty();
-        input_actions(
+        actions.extend(input_actions(
             ctx,
             &InputContext {
                 covered,
@@ -30,7 +36,8 @@ impl App {
                 selection: &self.view.queue_view.selection,
                 queue: &self.queue,
             },
-        )
+        ));
+        actions
     }
 
     /// The top bar and tabs, the status bar, and the tab's contents.

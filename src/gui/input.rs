@@ -153,7 +153,7 @@ pub fn links_in(text: &str) -> Vec<String> {
 
 /// The local path a `file:` URI names (percent-decoded to the exact bytes on Unix); `None` for
 /// another scheme or a file on another host.
-fn file_uri_path(line: &str) -> Option<PathBuf> {
+pub(super) fn file_uri_path(line: &str) -> Option<PathBuf> {
     let url = Url::parse(line).ok()?;
     if url.scheme() != "file" {
         return None;

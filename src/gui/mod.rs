@@ -14,6 +14,8 @@
 //! queue_view.rs       the queue list (selection, scrolling) and the status bar
 //! rows.rs             one queue row (fixed height, virtualized) and its actions
 //! input.rs            drops, keyboard, paste (`file://` URIs, images, http(s) links)
+//! clipboard.rs        cut, copy and paste keys; Ctrl+V reads files, text or an image off
+//!                     the UI thread
 //! link_dialog.rs      "Add link…": a field for a link Wix imports
 //! quit.rs             confirm-on-quit while uploading, the engine stopped before closing
 //! remove.rs           confirm before removing uploads in progress; the rest go at once
@@ -40,6 +42,7 @@ mod action;
 mod app;
 mod apply;
 mod backend;
+mod clipboard;
 mod copy_menu;
 mod download_link;
 mod format;
@@ -70,6 +73,7 @@ use std::path::PathBuf;
 
 pub use app::App;
 pub use backend::{Target, Tune};
+pub use clipboard::{ClipboardReader, files_in_uri_list};
 pub use notify::{DesktopNotifier, Freedesktop};
 pub use queue::{Queue, Totals};
 pub use queue_row::{Kind, RetryInfo, Row, RowResult};
@@ -99,6 +103,9 @@ pub fn run(paths: Vec<PathBuf>, runtime: tokio::runtime::Handle) -> anyhow::Resu
         // of their own in the data dir (never in the journal).
         persist_window: true,
         persistence_path: Some(opts.data_dir.join("window.ron")),
+        // Cut, copy and paste are the app's (`clipboard.rs`): egui-winit's paste reads only
+        // text and images, on the UI thread.
+        clipboard_shortcuts: false,
         ..Default::default()
     };
     eframe::run_native(

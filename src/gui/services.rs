@@ -30,6 +30,8 @@ pub struct AppOptions {
     pub tune: Option<Tune>,
     /// Where "N photos uploaded" goes when a batch finishes in the background.
     pub notifier: Arc<dyn super::notify::DesktopNotifier>,
+    /// What Ctrl+V reads (the desktop's clipboard; tests give their own).
+    pub clipboard: Arc<dyn super::clipboard::ClipboardReader>,
 }
 
 impl AppOptions {
@@ -43,6 +45,7 @@ impl AppOptions {
             sandbox_port,
             tune: None,
             notifier: Arc::new(super::notify::Freedesktop::default()),
+            clipboard: Arc::new(super::clipboard::SystemClipboard),
         }
     }
 }

@@ -323,44 +323,6 @@ fn history_lists_finished_uploads_and_searches_by_name() {
 }
 
 #[test]
-fn pasting_paths_a_folder_and_an_image_queues_them() {
-    let (rt, env) = runtime_and_sandbox();
-    let data = env.path("app");
-    let dir = env.path("album");
-    let a = random_file(&dir, "a.bin", 20_000);
-    let b = random_file(&dir.join("inner"), "b.bin", 30_000);
-    let mut h = window(site_options(&rt, &env, &data, None));
-    // What a file manager puts on the clipboard for a copied folder: a file:// URI.
-    h.event(egui::Event::Paste(format!(
-        "file://{}\nnot a path\n",
-        dir.display().to_string().replace(' ', "%20")
-    )));
-    // A screenshot on the clipboard.
-    let img = egui::ColorImage::new(
-        [40, 30],
-        vec![egui::Color32::from_rgb(200, 40, 40); 40 * 30],
-    );
-    h.event(egui::Event::PasteImage(Arc::new(img)));
-    until(&mut h, "three uploads", 20, |app| {
-        app.queue().totals().done == 3 && app.queue().rows().iter().all(|r| r.result.is_some())
-    });
-    for (name, path) in [("a.bin", &a), ("b.bin", &b)] {
-        finishes_with_the_same_bytes(&mut h, &rt, name, path, 5);
-    }
-    let pasted = h
-        .state()
-        .queue()
-        .rows()
-        .iter()
-        .find(|r| r.name.starts_with("Pasted 20"))
-        .expect("the pasted image's row");
-    let url = pasted.result.as_ref().unwrap().url.clone().unwrap();
-    let served = image::load_from_memory(&rt.block_on(get(&url)).1).unwrap();
-    assert_eq!((served.width(), served.height()), (40, 30));
-    assert!(pasted.path.starts_with(data.join("pasted")));
-}
-
-#[test]
 fn global_problems_show_a_banner_that_says_the_fix() {
     let (rt, env) = runtime_and_sandbox();
     // A rejected key: every file would fail the same way, so the banner says what to fix.

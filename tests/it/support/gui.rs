@@ -13,7 +13,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use tokio::runtime::Runtime;
 use wixup::engine::JobState;
-use wixup::gui::{App, AppOptions};
+use wixup::gui::{App, AppOptions, ClipboardReader};
 use wixup::history::HistoryEntry;
 use wixup::retry::RetryPolicy;
 use wixup::settings::SecretStore;
@@ -276,4 +276,34 @@ pub fn history_entry(name: &str, finished_unix: u64) -> HistoryEntry {
         image_size: Some((640, 480)),
         ..HistoryEntry::example(name, finished_unix)
     }
+}
+
+/// The desktop's clipboard as a test fills it (a headless test has no desktop): what a file
+/// manager, an editor or a screenshot tool left there, and how often Ctrl+V read it.
+#[derive(Default)]
+pub struct TestClipboard {
+    /// What a file manager offers for copied files (`x-special/gnome-copied-files` or
+    /// `text/uri-list`), as bytes.
+    pub uri_list: std::sync::Mutex<Vec<u8>>,
+    pub text: std::sync::Mutex<Option<String>>,
+    pub image: std::sync::Mutex<Option<egui::ColorImage>>,
+    pub reads: std::sync::atomic::AtomicUsize,
+}
+
+impl ClipboardReader for TestClipboard {
+    fn files(&self) -> Vec<PathBuf> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        wixup::gui::files_in_uri_list(&self.uri_list.lock().unwrap())
+    }
+    fn text(&self) -> Result<Option<String>, String> {
+        Ok(self.text.lock().unwrap().clone())
+    }
+    fn image(&self) -> Option<egui::ColorImage> {
+        self.image.lock().unwrap().clone()
+    }
+}
+
+/// Ctrl+V, as the windowing integration reports the keys.
+pub fn ctrl_v(h: &mut Harness<'_, App>) {
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::V);
 }
