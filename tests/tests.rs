@@ -37,6 +37,8 @@ mod it {
     #[cfg(feature = "gui")]
     mod gui_events;
     #[cfg(feature = "gui")]
+    mod gui_failed_restart;
+    #[cfg(feature = "gui")]
     mod gui_formats;
     #[cfg(feature = "gui")]
     mod gui_history;
@@ -48,6 +50,8 @@ mod it {
     mod gui_no_dialog;
     #[cfg(feature = "gui")]
     mod gui_notify;
+    #[cfg(feature = "gui")]
+    mod gui_open;
     #[cfg(feature = "gui")]
     mod gui_polish;
     #[cfg(feature = "gui")]

@@ -13,6 +13,7 @@ use crate::settings::Settings;
 
 use super::action::AppAction;
 use super::backend::Target;
+use super::browser::Opening;
 use super::clipboard::Clipboard;
 use super::download_link::DownloadLinks;
 use super::history_tab::History;
@@ -74,6 +75,8 @@ pub(super) struct Flows {
     pub(super) download_links: DownloadLinks,
     /// Ctrl+V's read of the clipboard.
     pub(super) clipboard: Clipboard,
+    /// "Open": URLs on their way to the browser.
+    pub(super) opening: Opening,
 }
 
 impl App {
@@ -102,6 +105,7 @@ impl App {
             pending_links: Vec::new(),
             download_links: DownloadLinks::default(),
             clipboard: Clipboard::default(),
+            opening: Opening::default(),
         };
         let view = ViewState {
             queue_view: QueueView::default(),
@@ -365,6 +369,10 @@ impl eframe::App for App {
             &ctx,
             links.into_iter().map(AppAction::DownloadLink).collect(),
         );
+        for (url, why) in self.flows.opening.failed() {
+            ctx.copy_text(url);
+            self.view.messages.notice(super::browser::not_opened(&why));
+        }
         let input = self.input(&ctx);
         self.apply_all(&ctx, input);
         let panels = self.panels_ui(ui);

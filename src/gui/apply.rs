@@ -97,7 +97,8 @@ impl App {
             }
             rows::Action::CopyDownloadLink(id) => self.copy_download_link(id),
             rows::Action::Open(url) if super::format::browsable(&url) => {
-                ctx.open_url(egui::OpenUrl::new_tab(url));
+                let opts = &self.services.opts;
+                (self.flows.opening).open(&opts.runtime, ctx, &opts.browser, url);
             }
             rows::Action::Open(_) => tracing::warn!("not opening a URL that is not http(s)"),
         }

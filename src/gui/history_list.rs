@@ -2,11 +2,13 @@
 //! fall on, the entries that pass the search and the day filter, and the selection. Pure (no
 //! egui drawing, no I/O), so it is unit-tested here.
 //!
-//! Entries are kept in the history file's order, oldest first, and shown newest first. The file
-//! is read once (when the window connects); each upload that finishes afterwards is pushed at
-//! the end from the engine's `Recorded` event. So an entry's index never changes until the next
-//! read, and the selection (indices) survives new entries; a new read carries it over by each
-//! entry's stable key, its file id and finish time.
+//! Entries are shown newest first, and those that finished in the same second by name, A to Z
+//! (a batch finishes in whatever order its parallel uploads end, and the history file, which
+//! two processes append to, keeps that order). The file is read once (when the window connects)
+//! and sorted off the UI thread; each upload that finishes afterwards is pushed at the end from
+//! the engine's `Recorded` event and takes its place in the shown order. So an entry's index
+//! never changes until the next read, and the selection (indices) survives new entries; a new
+//! read carries it over by each entry's stable key, its file id and finish time.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -37,7 +39,8 @@ pub struct Prepared {
 /// once, in `zone`: run it off the UI thread.
 pub fn prepare(mut entries: Vec<HistoryEntry>, zone: TimeZone) -> Prepared {
     entries.reverse();
-    let shown: Vec<Shown> = entries.into_iter().map(|e| shown(e, &zone)).collect();
+    let mut shown: Vec<Shown> = entries.into_iter().map(|e| shown(e, &zone)).collect();
+    shown.sort_by(|a, b| order(a).cmp(&order(b)));
     let days: BTreeSet<&String> = shown.iter().map(|s| &s.day).collect();
     let days = days.into_iter().rev().cloned().collect();
     Prepared { shown, days, zone }
@@ -64,6 +67,12 @@ pub fn when(unix: u64, zone: &TimeZone) -> String {
     ts.to_zoned_datetime(zone.clone())
         .strftime("%Y-%m-%d %H:%M %Z")
         .to_string()
+}
+
+/// Where an entry goes in the ascending list that is shown from its end: by finish time, then
+/// by name backwards (shown A to Z).
+fn order(s: &Shown) -> (u64, std::cmp::Reverse<&str>) {
+    (s.entry.finished_unix, std::cmp::Reverse(&s.lower))
 }
 
 /// An entry's identity across reads of the file.
@@ -141,12 +150,18 @@ impl HistoryList {
             self.days.insert(at, s.day.clone());
         }
         let i = self.entries.len();
-        if let Some(f) = &self.filtered_for
-            && passes(&s, &needle(&f.search), f.day.as_deref())
-        {
-            self.filtered.push(i);
-        }
+        let listed = self
+            .filtered_for
+            .as_ref()
+            .is_some_and(|f| passes(&s, &needle(&f.search), f.day.as_deref()));
         self.entries.push(s);
+        if listed {
+            let entries = &self.entries;
+            let at = self
+                .filtered
+                .partition_point(|&j| (order(&entries[j]), j) < (order(&entries[i]), i));
+            self.filtered.insert(at, i);
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -179,6 +194,11 @@ impl HistoryList {
             .filter(|(_, s)| passes(s, &needle, day))
             .map(|(i, _)| i)
             .collect();
+        // Sorted already but for entries recorded since the read (a sort of a sorted run is
+        // one pass).
+        let entries = &self.entries;
+        self.filtered
+            .sort_by(|&a, &b| (order(&entries[a]), a).cmp(&(order(&entries[b]), b)));
         let seen: BTreeSet<usize> = self.filtered.iter().copied().collect();
         self.selection.retain(|i| seen.contains(i));
         self.filtered_for = Some(f);
@@ -297,6 +317,38 @@ mod tests {
         assert_eq!(names(&l), ["beach-3.jpg"]);
         l.refilter("", None);
         assert_eq!(names(&l)[..2], ["late.jpg", "beach-3.jpg"]);
+    }
+
+    /// Uploads that finished in the same second are listed by name, whether read from the file
+    /// (in the order they ended) or recorded as they end, and the selection stays put.
+    #[test]
+    fn entries_of_the_same_second_are_listed_by_name() {
+        let mut l = HistoryList::default();
+        // Newest first, as the file gives them: c, a and b ended in the same second.
+        let loaded = vec![
+            entry("b.jpg", 7),
+            entry("A.jpg", 7),
+            entry("c.jpg", 7),
+            entry("z", 6),
+        ];
+        l.replace(prepare(loaded, TimeZone::UTC));
+        l.refilter("", None);
+        assert_eq!(names(&l), ["A.jpg", "b.jpg", "c.jpg", "z"]);
+        let (ib, _) = l.at(1).unwrap();
+        l.click(ib, egui::Modifiers::NONE);
+        for name in ["f.jpg", "d.jpg", "e.jpg"] {
+            l.record(entry(name, 9));
+        }
+        l.record(entry("B2.jpg", 7));
+        let want = [
+            "d.jpg", "e.jpg", "f.jpg", "A.jpg", "b.jpg", "B2.jpg", "c.jpg", "z",
+        ];
+        assert_eq!(names(&l), want);
+        l.refilter("jpg", None);
+        l.refilter("", None);
+        assert_eq!(names(&l), want, "the same after the filter is made anew");
+        let picked: Vec<&str> = l.block_items().iter().map(|i| i.name).collect();
+        assert_eq!(picked, ["b.jpg"]);
     }
 
     /// A new read of the file (another connection) keeps the selected entries selected, found

@@ -26,6 +26,7 @@
 //!                     the search and day filter, the selection (pure, unit-tested)
 //! history_rows.rs     one History entry (fixed height, virtualized)
 //! copy_menu.rs        the Copy controls of a file and of a block (text from crate::export)
+//! browser.rs          "Open" in the browser off the UI thread; the link copied when none starts
 //! download_link.rs    a private file's download link, fetched off the UI thread, then copied
 //! notify.rs           one desktop notification when a batch ends in the background
 //! selection.rs        click, Ctrl/Shift+click and Ctrl+A selection, for the queue and History
@@ -42,6 +43,7 @@ mod action;
 mod app;
 mod apply;
 mod backend;
+mod browser;
 mod clipboard;
 mod copy_menu;
 mod download_link;
@@ -73,6 +75,7 @@ use std::path::PathBuf;
 
 pub use app::App;
 pub use backend::{Target, Tune};
+pub use browser::Browser;
 pub use clipboard::{ClipboardReader, files_in_uri_list};
 pub use notify::{DesktopNotifier, Freedesktop};
 pub use queue::{Queue, Totals};

@@ -32,6 +32,8 @@ pub struct AppOptions {
     pub notifier: Arc<dyn super::notify::DesktopNotifier>,
     /// What Ctrl+V reads (the desktop's clipboard; tests give their own).
     pub clipboard: Arc<dyn super::clipboard::ClipboardReader>,
+    /// What "Open" starts (the desktop's browser; tests give their own).
+    pub browser: Arc<dyn super::browser::Browser>,
 }
 
 impl AppOptions {
@@ -46,6 +48,7 @@ impl AppOptions {
             tune: None,
             notifier: Arc::new(super::notify::Freedesktop::default()),
             clipboard: Arc::new(super::clipboard::SystemClipboard),
+            browser: Arc::new(super::browser::SystemBrowser),
         }
     }
 }

@@ -7,7 +7,7 @@ use wixup::engine::JobState;
 
 use super::location::with_gps;
 use super::support::gui::{
-    clear_finished, drop_files, runtime_and_sandbox, until, until_all_done, until_shown,
+    Window, clear_finished, drop_files, runtime_and_sandbox, until, until_all_done, until_shown,
     window_on_site,
 };
 use super::support::{oriented_jpeg, shared_testdata};
@@ -33,6 +33,38 @@ fn a_photo_dropped_again_shows_it_is_on_the_site_and_upload_again_sends_it() {
     assert_eq!(again.url, first.url, "the row shows the earlier URL");
     assert!(again.already.is_some());
     h.get_by_label(&first.url.clone().unwrap());
+
+    // Its buttons sit on one line with those of an ordinary finished row, Remove at the same
+    // right edge, none over another.
+    let other = env.path("menu.pdf");
+    std::fs::write(&other, b"%PDF-1.4 not much of a menu").unwrap();
+    drop_files(&mut h, std::slice::from_ref(&other));
+    until_all_done(&mut h, 2, 30);
+    h.run_steps(2);
+    let rect = |h: &Window, label: &str| h.get_by_label(label).rect();
+    let buttons = [
+        "Copy URL of beach.jpg",
+        "Open beach.jpg",
+        "Upload again beach.jpg",
+    ];
+    let remove = rect(&h, "Remove beach.jpg");
+    let plain_remove = rect(&h, "Remove menu.pdf");
+    assert_eq!(
+        remove.right(),
+        plain_remove.right(),
+        "Remove at the same right edge"
+    );
+    let mut last_right = f32::MIN;
+    for b in buttons {
+        let r = rect(&h, b);
+        assert!(
+            (r.center().y - remove.center().y).abs() < 1.0,
+            "{b} at {r:?}, Remove at {remove:?}"
+        );
+        assert!(r.left() >= last_right, "{b} overlaps the button before it");
+        last_right = r.right();
+    }
+    assert!(last_right <= remove.left(), "Upload again overlaps Remove");
 
     h.get_by_label("Upload again beach.jpg").click();
     until(&mut h, "a new upload of the same photo", 30, |a| {

@@ -31,6 +31,14 @@ fn a_cancelled_upload_can_be_uploaded_again() {
         state_of(a, "clip.mov") == Some(JobState::Cancelled)
     });
     h.run_steps(2);
+    // On one line with Remove, left of it.
+    let again = h.get_by_label("Upload again clip.mov").rect();
+    let remove = h.get_by_label("Remove clip.mov").rect();
+    assert!(
+        (again.center().y - remove.center().y).abs() < 1.0,
+        "{again:?} {remove:?}"
+    );
+    assert!(again.right() <= remove.left(), "{again:?} {remove:?}");
     h.get_by_label("Upload again clip.mov").click();
     finishes_with_the_same_bytes(&mut h, &rt, "clip.mov", &file, 60);
 }
