@@ -19,11 +19,12 @@ use crate::settings::{ConnectionKind, SecretError, Settings};
 use crate::wix_media::{Credentials, PRODUCTION_BASE};
 
 /// The environment variables start-up reads.
-const VARS: [&str; 4] = [
+const VARS: [&str; 5] = [
     "WIX_API_KEY",
     "WIX_SITE_ID",
     "WIXUP_API_BASE",
     "WIXUP_SANDBOX_PORT",
+    "WIXUP_PROXY_PASSWORD",
 ];
 
 /// What start-up reads from the environment, as data. Blank values count as unset.
@@ -50,7 +51,7 @@ impl Env {
             .collect()
     }
 
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.vars
             .get(name)
             .map(|v| v.trim())

@@ -99,6 +99,8 @@
 //!   types              the JSON shapes, tolerant
 //!   error              Wix's error bodies, decoded
 //! retry                the retry schedule, count and sleep both clients use
+//! net                  which proxy a request takes: loopback never, else automatic, none or
+//!                      manual, applied to every HTTP client
 //!
 //! below the engine, beside the clients ───────────────────────────────────────────────────────
 //! metadata/            what a file is and where its location hides, from its bytes
@@ -229,6 +231,7 @@ pub mod gui;
 pub mod history;
 pub mod imaging;
 pub mod metadata;
+pub mod net;
 pub mod os_path;
 pub mod paths;
 pub mod redact;

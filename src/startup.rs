@@ -9,6 +9,8 @@ use reqwest::Url;
 
 use crate::config::{self, Backend, ChosenBy, ConfigError, Env};
 use crate::engine::{EngineConfig, MAX_PARALLEL, Parallelism, StartMode};
+use crate::net::{Proxy, ProxyChoice};
+use crate::redact::ApiKey;
 use crate::sandbox::{self, SandboxConfig, SandboxHandle};
 use crate::settings::{SecretStore, Settings, SettingsError};
 use crate::tus::ChunkSize;
@@ -31,6 +33,8 @@ pub struct Spec {
     /// The embedded sandbox's port: [`Env::sandbox_port`] in the app and the CLI, 0 in tests.
     pub sandbox_port: u16,
     pub settings_use: SettingsUse,
+    /// `--proxy`: stands in for the saved choice for this run.
+    pub proxy: Option<ProxyChoice>,
 }
 
 /// Whether a settings file that cannot be read stops start-up even when the environment
@@ -54,6 +58,7 @@ impl Spec {
             env,
             data_dir,
             settings_use,
+            proxy: None,
         }
     }
 }
@@ -77,6 +82,8 @@ pub struct Connection {
     /// The embedded sandbox's usual port was taken, so it runs on another one.
     pub port_taken: Option<PortTaken>,
     pub sandbox: Option<SandboxHandle>,
+    /// The proxy every request but those to this computer takes.
+    pub proxy: Proxy,
 }
 
 /// The embedded sandbox's usual port was taken; the message says what that means.
@@ -100,6 +107,11 @@ pub enum StartupError {
     /// Binding or serving the embedded sandbox failed.
     #[error("cannot start the local sandbox ({error})")]
     Sandbox { error: std::io::Error },
+    /// The saved or given proxy is no proxy address.
+    #[error("the proxy setting is not usable: {0}")]
+    Proxy(String),
+    #[error(transparent)]
+    ProxyPassword(crate::settings::SecretError),
     /// The blocking read of the settings and the key did not finish (the runtime shut down).
     #[error("start-up was interrupted ({0})")]
     Interrupted(#[from] tokio::task::JoinError),
@@ -114,9 +126,10 @@ pub async fn connect(spec: Spec) -> Result<Connection, StartupError> {
         env,
         sandbox_port,
         settings_use,
+        proxy,
     } = spec;
     let dir = data_dir.clone();
-    let (settings, backend) = tokio::task::spawn_blocking(move || {
+    let (settings, backend, proxy) = tokio::task::spawn_blocking(move || {
         let settings = match Settings::load(&dir) {
             Ok(s) => s,
             Err(e) if settings_use == SettingsUse::BackendOnly && config::env_chooses(&env) => {
@@ -126,7 +139,9 @@ pub async fn connect(spec: Spec) -> Result<Connection, StartupError> {
             Err(e) => return Err(e.into()),
         };
         let backend = config::resolve(&settings, &env, || secrets.get())?;
-        Ok::<_, StartupError>((settings, backend))
+        let choice = proxy.unwrap_or_else(|| settings.proxy.clone());
+        let proxy = proxy_for(&choice, &env, &secrets)?;
+        Ok::<_, StartupError>((settings, backend, proxy))
     })
     .await??;
     match backend {
@@ -141,6 +156,7 @@ pub async fn connect(spec: Spec) -> Result<Connection, StartupError> {
             kind: BackendKind::Remote(chosen_by),
             port_taken: None,
             sandbox: None,
+            proxy,
         }),
         Backend::Embedded => {
             let (listener, port_taken) = bind_embedded(sandbox_port).await?;
@@ -156,9 +172,30 @@ pub async fn connect(spec: Spec) -> Result<Connection, StartupError> {
                 kind: BackendKind::Embedded,
                 port_taken,
                 sandbox: Some(sb),
+                proxy,
             })
         }
     }
+}
+
+/// The proxy `choice` names, with a manual proxy's password from `WIXUP_PROXY_PASSWORD` or the
+/// keychain (read here, off the async threads).
+fn proxy_for(
+    choice: &ProxyChoice,
+    env: &Env,
+    secrets: &SecretStore,
+) -> Result<Proxy, StartupError> {
+    let password = match choice {
+        ProxyChoice::Manual { user: Some(_), .. } => match env.get("WIXUP_PROXY_PASSWORD") {
+            Some(p) => Some(ApiKey::new(p)),
+            None => secrets
+                .proxy_password()
+                .get()
+                .map_err(StartupError::ProxyPassword)?,
+        },
+        _ => None,
+    };
+    Proxy::new(choice, password.as_ref()).map_err(StartupError::Proxy)
 }
 
 /// Binds the embedded sandbox's stable loopback port, or another one when it is taken.
@@ -225,6 +262,7 @@ impl Connection {
         };
         cfg.tus.chunk_size = options.chunk_size;
         cfg.start = options.start;
+        cfg.proxy = self.proxy.clone();
         cfg
     }
 }
@@ -248,6 +286,7 @@ mod tests {
             kind: BackendKind::Embedded,
             port_taken: None,
             sandbox: None,
+            proxy: Proxy::none(),
         };
         let options = EngineOptions::from_settings(&settings, StartMode::Continue);
         let cfg = conn.engine_config(Path::new("/data"), options);
@@ -285,6 +324,7 @@ mod tests {
                 .collect(),
             sandbox_port: 0,
             settings_use,
+            proxy: None,
         };
         let conn = connect(spec(SettingsUse::BackendOnly)).await.expect("env");
         assert_eq!(conn.kind, BackendKind::Remote(ChosenBy::Environment));

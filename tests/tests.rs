@@ -80,6 +80,7 @@ mod it {
     mod one_put;
     mod one_put_cli;
     mod private_download;
+    mod proxy;
     mod redacted;
     mod sandbox;
     mod sandbox_hardening;

@@ -57,12 +57,13 @@ impl From<DestinationArgs> for crate::engine::Destination {
 
 /// The backend through the one start-up path, saying on stderr what a person should know
 /// (the sandbox's port was taken; uploads go to the local sandbox).
-pub(super) async fn connect(data_dir: &std::path::Path) -> anyhow::Result<Connection> {
-    let conn = startup::connect(startup::Spec::new(
-        data_dir.to_path_buf(),
-        SettingsUse::BackendOnly,
-    ))
-    .await?;
+pub(super) async fn connect(
+    data_dir: &std::path::Path,
+    proxy: Option<crate::net::ProxyChoice>,
+) -> anyhow::Result<Connection> {
+    let mut spec = startup::Spec::new(data_dir.to_path_buf(), SettingsUse::BackendOnly);
+    spec.proxy = proxy;
+    let conn = startup::connect(spec).await?;
     if let Some(taken) = &conn.port_taken {
         eprintln!("{taken}");
     }

@@ -24,6 +24,9 @@ use crate::{paths, size};
 use connection::connect;
 pub use connection::{DestinationArgs, OutputArgs};
 pub use import::ImportArgs;
+
+use crate::net::{Proxy, ProxyChoice};
+use crate::redact::ApiKey;
 use signal::shutdown_signal;
 
 /// Upload photos, videos and documents to a Wix site's Media Manager, resumably.
@@ -34,6 +37,13 @@ pub struct Cli {
     pub command: Option<Command>,
     /// Files to queue in the desktop window (with no subcommand, `wixup` opens the window).
     pub paths: Vec<PathBuf>,
+    /// How requests reach Wix: a proxy such as http://proxy.corp:3128 (https:// and socks5://
+    /// too; a user goes in the URL, the password in WIXUP_PROXY_PASSWORD or Settings, never
+    /// here), `none` (direct), or `auto` (HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY, else the
+    /// system's settings). Default: what Settings says (auto). This computer (localhost,
+    /// 127.0.0.1) is always reached directly.
+    #[arg(long, global = true, value_name = "URL|none|auto", value_parser = ProxyChoice::parse_flag)]
+    pub proxy: Option<ProxyChoice>,
 }
 
 const AFTER_HELP: &str = "\
@@ -156,11 +166,11 @@ pub struct TusUploadArgs {
 /// Runs a parsed command line on the runtime.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Some(Command::Upload(a)) => upload(a).await,
-        Some(Command::Import(a)) => import::import(a).await,
-        Some(Command::Resume(a)) => resume(a).await,
+        Some(Command::Upload(a)) => upload(a, cli.proxy).await,
+        Some(Command::Import(a)) => import::import(a, cli.proxy).await,
+        Some(Command::Resume(a)) => resume(a, cli.proxy).await,
         Some(Command::Serve(a)) => serve(a).await,
-        Some(Command::TusUpload(a)) => tus_upload(a).await,
+        Some(Command::TusUpload(a)) => tus_upload(a, cli.proxy).await,
         None => {
             use clap::CommandFactory as _;
             if !cli.paths.is_empty() {
@@ -195,9 +205,9 @@ fn note_rounded(c: size::ChunkArg) {
     }
 }
 
-async fn upload(a: UploadArgs) -> anyhow::Result<ExitCode> {
+async fn upload(a: UploadArgs, proxy: Option<ProxyChoice>) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir();
-    let conn = connect(&data_dir).await?;
+    let conn = connect(&data_dir, proxy).await?;
     // The flags decide, never the saved settings: `--parallel` has its default, no
     // `--chunk-size` adapts to the link.
     let chunk_size = match a.chunk_size {
@@ -230,9 +240,9 @@ async fn upload(a: UploadArgs) -> anyhow::Result<ExitCode> {
     code
 }
 
-async fn resume(a: ResumeArgs) -> anyhow::Result<ExitCode> {
+async fn resume(a: ResumeArgs, proxy: Option<ProxyChoice>) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir();
-    let conn = connect(&data_dir).await?;
+    let conn = connect(&data_dir, proxy).await?;
     let options = EngineOptions {
         parallel: Parallelism::Auto,
         chunk_size: ChunkSize::Adaptive,
@@ -330,7 +340,7 @@ fn serve_api_key(
     Ok(Some(key))
 }
 
-async fn tus_upload(a: TusUploadArgs) -> anyhow::Result<ExitCode> {
+async fn tus_upload(a: TusUploadArgs, proxy: Option<ProxyChoice>) -> anyhow::Result<ExitCode> {
     let mut cfg = TusConfig {
         checksum: !a.no_checksum,
         ..TusConfig::default()
@@ -339,7 +349,10 @@ async fn tus_upload(a: TusUploadArgs) -> anyhow::Result<ExitCode> {
         note_rounded(c);
         cfg.chunk_size = ChunkSize::Fixed(c.bytes);
     }
-    let client = TusClient::new(cfg)?;
+    let password = std::env::var("WIXUP_PROXY_PASSWORD").ok().map(ApiKey::new);
+    let proxy = Proxy::new(&proxy.unwrap_or_default(), password.as_ref())
+        .map_err(|e| anyhow::anyhow!("--proxy: {e}"))?;
+    let client = TusClient::with_proxy(cfg, &proxy)?;
     let file = FileSource::open(&a.file)
         .with_context(|| format!("{}: cannot read the file", a.file.display()))?;
     let pairs: Vec<(String, String)> = a

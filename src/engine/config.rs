@@ -104,6 +104,8 @@ pub struct EngineConfig {
     /// Files hashed before sending, to look for them in the history, added up; clones of a
     /// config share it. Only files whose size and name match an entry are hashed.
     pub dedupe_hashed: Arc<AtomicU64>,
+    /// The proxy every request but those to loopback goes through.
+    pub proxy: crate::net::Proxy,
 }
 
 /// Wix's advice: the resumable flow above 10 MB.
@@ -130,6 +132,7 @@ impl EngineConfig {
             journal_write_delay: Duration::ZERO,
             one_put_below: DEFAULT_ONE_PUT_BELOW,
             dedupe_hashed: Arc::default(),
+            proxy: crate::net::Proxy::default(),
         }
     }
 }

@@ -72,6 +72,7 @@ pub(super) fn stop_for_tus_error(e: tus::Error) -> Stop {
             "could not reach the upload server; check the internet connection, or a proxy, then Retry"
                 .to_string()
         }
+        E::Status { status: 407, .. } => PROXY_REFUSED.to_string(),
         E::Status {
             status, message, ..
         } if *status >= 500 || *status == 429 => {
@@ -104,6 +105,10 @@ pub(super) fn stop_for_tus_error(e: tus::Error) -> Stop {
     })
 }
 
+/// A 407: the proxy, not Wix, wants credentials (or refused the ones it was given).
+const PROXY_REFUSED: &str = "the proxy refused the request (407 Proxy Authentication Required); \
+     check the proxy's user and password in Settings → Advanced → Proxy, or WIXUP_PROXY_PASSWORD";
+
 /// What the server said, after its status: `: text`, or nothing.
 fn said(message: &str) -> String {
     if message.is_empty() {
@@ -122,6 +127,7 @@ pub(super) fn stop_for_wix_error(
     let e = e.borrow();
     let message = match e {
         E::Unauthorized { .. } | E::Forbidden { .. } => wix_sentence(e),
+        E::Api { status: 407, .. } => format!("{context}: {PROXY_REFUSED}"),
         E::Network(_) => {
             format!(
                 "{context}: could not reach Wix; check the internet connection, or a proxy, then Retry"
@@ -158,6 +164,7 @@ fn wix_sentence(e: &wix_media::Error) -> String {
             "{e}. Check that the API key has the Manage Media Manager permission and that the site id (WIX_SITE_ID) is right."
         ),
         E::TooLarge { .. } | E::Redirects { .. } => format!("{e}; check the API address"),
+        E::Api { status: 407, .. } => PROXY_REFUSED.to_string(),
         // reqwest's own words ("error sending request") say nothing a person can act on.
         E::Network(_) => {
             "could not reach Wix; check the internet connection, or a proxy, and the API address"

@@ -223,6 +223,7 @@ impl App {
                     Target::Site { .. } => None,
                 };
                 self.settings = c.settings;
+                self.thumbs.set_proxy(&c.proxy);
                 self.queue = Queue::from_jobs(c.jobs);
                 self.services.conn = Conn::Ready(Box::new(EngineLink {
                     engine: c.engine,

@@ -65,6 +65,8 @@ pub struct Connected {
     pub sandbox: Option<SandboxHandle>,
     /// The same site's Media API, for the window's own calls (a private file's download link).
     pub media: WixMediaClient,
+    /// The proxy the engine uses, for the window's own requests (thumbnails).
+    pub proxy: crate::net::Proxy,
 }
 
 /// Why the window is not connected; the banner shows the message.
@@ -91,6 +93,7 @@ pub async fn connect(spec: ConnectSpec, notifier: Notifier) -> Result<Connected,
         env: crate::config::Env::from_process(),
         sandbox_port: spec.sandbox_port,
         settings_use: SettingsUse::Always,
+        proxy: None,
     })
     .await?;
     let target = match conn.kind {
@@ -108,12 +111,15 @@ pub async fn connect(spec: ConnectSpec, notifier: Notifier) -> Result<Connected,
     if let Some(tune) = &spec.tune {
         tune(&mut cfg);
     }
-    let media = WixMediaClient::new(
+    let media = WixMediaClient::with_options(
         cfg.api_base.clone(),
         cfg.credentials.clone(),
         cfg.api_retry.clone(),
+        crate::wix_media::DEFAULT_IDLE_TIMEOUT,
+        &cfg.proxy,
     )
     .map_err(|e| engine::StartError::Http(e.to_string()))?;
+    let proxy = cfg.proxy.clone();
     let (engine, events) = engine::start(cfg, Some(notifier))?;
     let jobs = engine.snapshot().await;
     Ok(Connected {
@@ -125,6 +131,7 @@ pub async fn connect(spec: ConnectSpec, notifier: Notifier) -> Result<Connected,
         notice: conn.port_taken.map(|p| p.to_string()),
         sandbox: conn.sandbox,
         media,
+        proxy,
     })
 }
 

@@ -62,10 +62,7 @@ impl Thumbs {
         let (tx, rx) = mpsc::unbounded_channel();
         Thumbs {
             runtime,
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(30))
-                .build()
-                .unwrap_or_default(),
+            http: client(&crate::net::Proxy::default()),
             cache_dir,
             slots: HashMap::new(),
             frame: 0,
@@ -74,6 +71,11 @@ impl Thumbs {
             permits: Arc::new(Semaphore::new(2)),
             ctx,
         }
+    }
+
+    /// Server thumbnails come through the proxy the connection uses (loopback never).
+    pub fn set_proxy(&mut self, proxy: &crate::net::Proxy) {
+        self.http = client(proxy);
     }
 
     /// The texture if it is ready; otherwise starts loading it (once) and returns `None`.
@@ -169,6 +171,14 @@ impl Thumbs {
 }
 
 /// Fetches `url` into the cache (once) and returns the cached file.
+fn client(proxy: &crate::net::Proxy) -> reqwest::Client {
+    proxy
+        .apply(reqwest::Client::builder())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap_or_default()
+}
+
 async fn fetch_cached(http: &reqwest::Client, dir: &Path, url: &str) -> Result<PathBuf, String> {
     use md5::Digest as _;
     let name = hex::encode(md5::Md5::digest(url.as_bytes()));

@@ -65,7 +65,9 @@ impl AppState {
         let state = persist::load(&dirs)?;
         let limiter = config.rate_limit.map(Limiter::new);
         let download_key = dirs.download_key()?;
+        // Wix's servers fetch a link themselves, never through this computer's proxy.
         let fetcher = reqwest::Client::builder()
+            .no_proxy()
             .connect_timeout(config.import_connect_timeout)
             .read_timeout(config.import_idle_timeout)
             .redirect(reqwest::redirect::Policy::limited(5))

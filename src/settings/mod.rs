@@ -64,6 +64,9 @@ pub struct Settings {
     /// "Remove location from photos and videos": GPS tags are removed before upload (on when absent).
     #[serde(default = "yes")]
     pub strip_location: bool,
+    /// How requests reach Wix: automatic (the environment, else the system), none, or one
+    /// proxy (its password is in the keychain, never here).
+    pub proxy: crate::net::ProxyChoice,
 }
 
 fn yes() -> bool {
@@ -105,6 +108,7 @@ impl Default for Settings {
             notify_when_done: true,
             dedupe: true,
             strip_location: true,
+            proxy: crate::net::ProxyChoice::Automatic,
         }
     }
 }

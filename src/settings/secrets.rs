@@ -8,6 +8,7 @@ use crate::fs::write_atomic;
 use crate::redact::ApiKey;
 
 const KEY_FILE: &str = "api-key";
+const PROXY_FILE: &str = "proxy-password";
 const KEYRING_SERVICE: &str = "wixup";
 
 /// Why the saved API key could not be read or stored. As for
@@ -69,10 +70,44 @@ impl SecretStore {
         }
     }
 
+    /// Where a manual proxy's password is kept: beside the key, under its own name in the
+    /// keychain (`proxy-password`), or in its own 0600 file.
+    pub fn proxy_password(&self) -> SecretStore {
+        let file = self.file().with_file_name(PROXY_FILE);
+        match self {
+            SecretStore::Keychain { .. } => SecretStore::Keychain { fallback: file },
+            SecretStore::File(_) => SecretStore::File(file),
+        }
+    }
+
+    /// Forgets the stored secret (keychain entry and file).
+    pub fn clear(&self) -> Result<(), SecretError> {
+        if let SecretStore::Keychain { .. } = self
+            && let Some(entry) = keychain_entry(self.account())
+        {
+            let _ = entry.delete_credential();
+        }
+        match std::fs::remove_file(self.file()) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(SecretError::Write {
+                path: self.file().to_path_buf(),
+                error: e,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The keychain account: the file's name (`api-key`, `proxy-password`).
+    fn account(&self) -> &str {
+        self.file()
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(KEY_FILE)
+    }
+
     /// The stored key, if any.
     pub fn get(&self) -> Result<Option<ApiKey>, SecretError> {
         if let SecretStore::Keychain { .. } = self
-            && let Some(entry) = keychain_entry()
+            && let Some(entry) = keychain_entry(self.account())
         {
             match entry.get_password() {
                 Ok(k) => return Ok(Some(ApiKey::new(k))),
@@ -97,7 +132,7 @@ impl SecretStore {
     /// Stores the key; says where it went.
     pub fn set(&self, key: &ApiKey) -> Result<KeyPlace, SecretError> {
         if let SecretStore::Keychain { .. } = self
-            && let Some(entry) = keychain_entry()
+            && let Some(entry) = keychain_entry(self.account())
         {
             match entry.set_password(key.expose()) {
                 Ok(()) => {
@@ -123,8 +158,8 @@ impl SecretStore {
     }
 }
 
-fn keychain_entry() -> Option<keyring::Entry> {
-    match keyring::Entry::new(KEYRING_SERVICE, "api-key") {
+fn keychain_entry(account: &str) -> Option<keyring::Entry> {
+    match keyring::Entry::new(KEYRING_SERVICE, account) {
         Ok(e) => Some(e),
         Err(e) => {
             tracing::debug!(error = %e, "no keychain");

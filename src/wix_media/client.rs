@@ -77,7 +77,20 @@ impl WixMediaClient {
         retry: RetryPolicy,
         idle_timeout: Duration,
     ) -> Result<Self, Error> {
-        let http = reqwest::Client::builder()
+        let proxy = crate::net::Proxy::default();
+        Self::with_options(base, credentials, retry, idle_timeout, &proxy)
+    }
+
+    /// Like [`WixMediaClient::with_idle_timeout`], through `proxy` (loopback always direct).
+    pub fn with_options(
+        base: Url,
+        credentials: Credentials,
+        retry: RetryPolicy,
+        idle_timeout: Duration,
+        proxy: &crate::net::Proxy,
+    ) -> Result<Self, Error> {
+        let http = proxy
+            .apply(reqwest::Client::builder())
             .connect_timeout(Duration::from_secs(15))
             .read_timeout(idle_timeout)
             .timeout(Duration::from_secs(120))
@@ -85,7 +98,8 @@ impl WixMediaClient {
             .user_agent(concat!("wixup/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Network(e.without_url()))?;
-        let upload_http = reqwest::Client::builder()
+        let upload_http = proxy
+            .apply(reqwest::Client::builder())
             .connect_timeout(Duration::from_secs(15))
             .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none())

@@ -26,7 +26,7 @@ mod repeat;
 mod transport;
 pub mod types;
 
-pub use client::{Credentials, UploadRequest, UploadTarget, WixMediaClient};
+pub use client::{Credentials, DEFAULT_IDLE_TIMEOUT, UploadRequest, UploadTarget, WixMediaClient};
 pub use download::{DownloadUrl, MAX_DOWNLOAD_LIFETIME};
 pub use error::Error;
 pub use find::{Place, Wanted};

@@ -11,6 +11,7 @@ mod exit;
 #[cfg(feature = "gui")]
 pub mod gui;
 mod journal;
+pub mod proxy;
 mod raw_upload;
 pub mod real_files;
 mod required;

@@ -43,11 +43,14 @@ pub(crate) fn spawn(
     notifier: Option<Notifier>,
 ) -> Result<(), StartError> {
     let (journal, loaded) = Journal::open(&config.data_dir)?;
-    let tus = TusClient::new(config.tus.clone()).map_err(|e| StartError::Http(e.to_string()))?;
-    let wix = WixMediaClient::new(
+    let tus = TusClient::with_proxy(config.tus.clone(), &config.proxy)
+        .map_err(|e| StartError::Http(e.to_string()))?;
+    let wix = WixMediaClient::with_options(
         config.api_base.clone(),
         config.credentials.clone(),
         config.api_retry.clone(),
+        crate::wix_media::DEFAULT_IDLE_TIMEOUT,
+        &config.proxy,
     )
     .map_err(|e| StartError::Http(e.to_string()))?;
     let poller = Poller::spawn(wix.clone(), config.poll_delays.clone());
