@@ -51,7 +51,7 @@ impl ProxyChoice {
         if url.password().is_some() {
             return Err(
                 "a proxy password does not go on the command line (every process on \
-                 the computer can read it): save it in Settings → Advanced → Proxy, or set \
+                 the computer can read it): save it in Settings (Advanced, Proxy), or set \
                  WIXUP_PROXY_PASSWORD"
                     .into(),
             );

@@ -57,6 +57,8 @@ mod it {
     #[cfg(feature = "gui")]
     mod gui_private;
     #[cfg(feature = "gui")]
+    mod gui_proxy;
+    #[cfg(feature = "gui")]
     mod gui_row_bits;
     #[cfg(feature = "gui")]
     mod gui_settings;

@@ -107,7 +107,7 @@ pub(super) fn stop_for_tus_error(e: tus::Error) -> Stop {
 
 /// A 407: the proxy, not Wix, wants credentials (or refused the ones it was given).
 const PROXY_REFUSED: &str = "the proxy refused the request (407 Proxy Authentication Required); \
-     check the proxy's user and password in Settings → Advanced → Proxy, or WIXUP_PROXY_PASSWORD";
+     check the proxy's user and password in Settings (Advanced, Proxy), or WIXUP_PROXY_PASSWORD";
 
 /// What the server said, after its status: `: text`, or nothing.
 fn said(message: &str) -> String {

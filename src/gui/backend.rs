@@ -10,6 +10,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::config::ChosenBy;
 use crate::engine::{self, EngineConfig, EngineHandle, Event, Job, Notifier, StartMode};
+use crate::net::Proxy;
 use crate::retry::RetryPolicy;
 use crate::sandbox::SandboxHandle;
 use crate::settings::{SecretStore, Settings};
@@ -78,13 +79,6 @@ pub enum ConnectError {
     Engine(#[from] engine::StartError),
 }
 
-/// Why Test connection or the folder list failed: the description layer's sentence.
-#[derive(Debug, thiserror::Error)]
-pub enum SiteError {
-    #[error("{}", engine::describe_wix_error(.0))]
-    Wix(#[from] crate::wix_media::Error),
-}
-
 /// Loads the settings and the key, starts the sandbox if that is the backend, then the engine.
 pub async fn connect(spec: ConnectSpec, notifier: Notifier) -> Result<Connected, ConnectError> {
     let conn = startup::connect(startup::Spec {
@@ -135,11 +129,46 @@ pub async fn connect(spec: ConnectSpec, notifier: Notifier) -> Result<Connected,
     })
 }
 
-/// Test connection: lists one page of folders with these credentials. Says what it found, or
-/// the precise error.
-pub async fn test_connection(base: Url, credentials: Credentials) -> Result<String, SiteError> {
-    let client = WixMediaClient::new(base, credentials, RetryPolicy::immediate(1))?;
-    let page = client.list_folders(None, None).await?;
+/// A client for the Settings window's own calls, through `proxy`.
+fn settings_client(
+    base: &Url,
+    credentials: Credentials,
+    proxy: &Proxy,
+) -> Result<WixMediaClient, String> {
+    WixMediaClient::with_options(
+        base.clone(),
+        credentials,
+        RetryPolicy::immediate(1),
+        crate::wix_media::DEFAULT_IDLE_TIMEOUT,
+        proxy,
+    )
+    .map_err(|e| site_error(&e, base, proxy))
+}
+
+/// The sentence for a failed call from Settings: one that never reached Wix through a proxy
+/// says the proxy is what to check.
+fn site_error(e: &crate::wix_media::Error, base: &Url, proxy: &Proxy) -> String {
+    match (e, proxy.describe_for(base)) {
+        (crate::wix_media::Error::Network(_), Some(p)) => format!(
+            "could not reach Wix through the proxy {p}; check the proxy in Advanced (its \
+             address, or choose Automatic or None)"
+        ),
+        _ => engine::describe_wix_error(e),
+    }
+}
+
+/// Test connection: lists one page of folders with these credentials, through `proxy`. Says
+/// what it found, or the precise error (the proxy's, when it is the problem).
+pub async fn test_connection(
+    base: Url,
+    credentials: Credentials,
+    proxy: &Proxy,
+) -> Result<String, String> {
+    let client = settings_client(&base, credentials, proxy)?;
+    let page = client
+        .list_folders(None, None)
+        .await
+        .map_err(|e| site_error(&e, &base, proxy))?;
     let n = page.items.len();
     Ok(match n {
         0 => "Connected. The site's Media Manager has no folders yet.".into(),
@@ -158,7 +187,11 @@ const PICKER_PAGES: usize = 50;
 pub async fn folders(
     base: Url,
     credentials: Credentials,
-) -> Result<Vec<crate::wix_media::Folder>, SiteError> {
-    let client = WixMediaClient::new(base, credentials, RetryPolicy::immediate(1))?;
-    Ok(client.folders_under(None, PICKER_PAGES).await?)
+    proxy: &Proxy,
+) -> Result<Vec<crate::wix_media::Folder>, String> {
+    let client = settings_client(&base, credentials, proxy)?;
+    client
+        .folders_under(None, PICKER_PAGES)
+        .await
+        .map_err(|e| site_error(&e, &base, proxy))
 }

@@ -11,6 +11,7 @@ use crate::size::parse_chunk_size;
 use crate::wix_media::Folder;
 
 use super::format::Tone;
+use super::proxy_form::ProxyForm;
 use super::rows::tone_color;
 use super::style::a11y;
 
@@ -31,6 +32,8 @@ pub struct Form {
     chunk_text: String,
     /// Why `chunk_text` is no chunk size (Save waits until it is one).
     chunk_error: Option<String>,
+    /// Advanced → Proxy.
+    pub proxy: ProxyForm,
 }
 
 impl Form {
@@ -43,6 +46,7 @@ impl Form {
             chunk_fixed: settings.chunk_size_bytes.is_some(),
             chunk_text: chunk_text(settings.chunk_size_bytes.unwrap_or(DEFAULT_CHUNK_BYTES)),
             chunk_error: None,
+            proxy: ProxyForm::new(&settings.proxy),
         }
     }
 }
@@ -232,6 +236,10 @@ fn site_fields(ui: &mut egui::Ui, form: &mut Form) {
             let r = ui.text_edit_singleline(&mut form.draft.api_base);
             a11y(&r, egui::Role::TextInput, "API address".into());
         });
+        form.proxy.ui(ui);
+        if let Ok(choice) = form.proxy.choice() {
+            form.draft.proxy = choice;
+        }
     });
 }
 
@@ -328,6 +336,9 @@ pub fn footer(ui: &mut egui::Ui, form: &Form, status: &FormStatus<'_>) -> Vec<Fo
     let has_key = form.has_saved_key || !form.key_input.trim().is_empty();
     let mut problems = form.draft.problems(has_key);
     problems.extend(form.chunk_error.clone());
+    if form.draft.connection == ConnectionKind::WixSite {
+        problems.extend(form.proxy.error.clone());
+    }
     for p in &problems {
         ui.label(RichText::new(format!("• {p}")).color(ui.visuals().warn_fg_color));
     }

@@ -6,6 +6,7 @@ use poll_promise::Promise;
 use reqwest::Url;
 
 use crate::config::sandbox_credentials;
+use crate::net::{Proxy, ProxyChoice};
 use crate::redact::ApiKey;
 use crate::settings::{ConnectionKind, SecretStore, Settings};
 use crate::wix_media::{Credentials, Folder};
@@ -64,6 +65,9 @@ fn spawn<T: Send + 'static>(
     });
     promise
 }
+
+/// How Test connection and the folder list reach the site: the key, and the proxy.
+type Reach = (Credentials, Proxy);
 
 /// What a save writes, decided when Save was clicked.
 struct PendingSave {
@@ -127,12 +131,13 @@ impl SettingsWindow {
         }
     }
 
-    /// Where to test or list folders. The saved key is read on the runtime, never here.
+    /// Where to test or list folders, and through which proxy. The saved key and proxy
+    /// password are read on the runtime, never here.
     fn target(
         &self,
     ) -> Option<(
         Url,
-        impl Future<Output = Result<Credentials, String>> + use<>,
+        impl Future<Output = Result<Reach, String>> + use<>,
     )> {
         let draft = &self.form.draft;
         let (base, site_id, typed) = match draft.connection {
@@ -149,16 +154,32 @@ impl SettingsWindow {
             ),
         };
         let secrets = self.secrets.clone();
+        let choice = draft.proxy.clone();
+        let typed_password = Some(self.form.proxy.password.clone())
+            .filter(|p| !p.is_empty())
+            .map(ApiKey::new);
         let creds = async move {
-            let api_key = match typed {
-                Some(k) => k,
-                None => tokio::task::spawn_blocking(move || secrets.get())
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .map_err(|e| e.to_string())?
-                    .ok_or("Enter the API key first.")?,
-            };
-            Ok(Credentials { api_key, site_id })
+            let (api_key, proxy) = tokio::task::spawn_blocking(move || {
+                let api_key = match typed {
+                    Some(k) => k,
+                    None => secrets
+                        .get()
+                        .map_err(|e| e.to_string())?
+                        .ok_or("Enter the API key first.")?,
+                };
+                let password = match (&choice, typed_password) {
+                    (_, Some(p)) => Some(p),
+                    (ProxyChoice::Manual { user: Some(_), .. }, None) => {
+                        secrets.proxy_password().get().map_err(|e| e.to_string())?
+                    }
+                    _ => None,
+                };
+                let proxy = Proxy::new(&choice, password.as_ref())?;
+                Ok::<_, String>((api_key, proxy))
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+            Ok((Credentials { api_key, site_id }, proxy))
         };
         Some((base, creds))
     }
@@ -254,9 +275,8 @@ impl SettingsWindow {
             return;
         };
         self.test = Some(spawn(&self.runtime, ctx, async move {
-            backend::test_connection(base, creds.await?)
-                .await
-                .map_err(|e| e.to_string())
+            let (creds, proxy) = creds.await?;
+            backend::test_connection(base, creds, &proxy).await
         }));
     }
 
@@ -268,9 +288,8 @@ impl SettingsWindow {
             return;
         };
         self.folders = Some(spawn(&self.runtime, ctx, async move {
-            backend::folders(base, creds.await?)
-                .await
-                .map_err(|e| e.to_string())
+            let (creds, proxy) = creds.await?;
+            backend::folders(base, creds, &proxy).await
         }));
     }
 
@@ -309,12 +328,18 @@ impl SettingsWindow {
             || d.site_id != s.site_id
             || d.api_base != s.api_base
             || d.chunk_size_bytes != s.chunk_size_bytes
-            || !self.form.key_input.trim().is_empty();
+            || d.proxy != s.proxy
+            || !self.form.key_input.trim().is_empty()
+            || !self.form.proxy.password.is_empty();
         let settings = d.clone();
         let saving = settings.clone();
         let key = Some(self.form.key_input.trim().to_string())
             .filter(|k| !k.is_empty())
             .map(ApiKey::new);
+        let proxy_password = Some(self.form.proxy.password.clone())
+            .filter(|p| !p.is_empty())
+            .map(ApiKey::new);
+        let proxy_user = matches!(&settings.proxy, ProxyChoice::Manual { user: Some(_), .. });
         let secrets = self.secrets.clone();
         let dir = self.data_dir.clone();
         let done = spawn(&self.runtime, ctx, async move {
@@ -323,6 +348,16 @@ impl SettingsWindow {
                 if let Some(k) = key {
                     let place = secrets.set(&k).map_err(|e| e.to_string())?;
                     note = format!("Settings saved; the API key is in {place}.");
+                }
+                // A proxy password is kept only while a proxy user needs it.
+                let store = secrets.proxy_password();
+                match proxy_password {
+                    Some(p) if proxy_user => {
+                        let place = store.set(&p).map_err(|e| e.to_string())?;
+                        note = format!("{note} The proxy password is in {place}.");
+                    }
+                    _ if !proxy_user => store.clear().map_err(|e| e.to_string())?,
+                    _ => {}
                 }
                 saving.save(&dir).map_err(|e| e.to_string())?;
                 Ok(note)

@@ -60,7 +60,7 @@ async fn loopback_never_goes_through_the_proxies_the_environment_names() {
 }
 
 /// A sandbox whose URLs name it `wix.test`, which only the forward proxy resolves.
-async fn site_behind_a_name() -> (Env, String) {
+pub(super) async fn site_behind_a_name() -> (Env, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();

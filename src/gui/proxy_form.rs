@@ -1,0 +1,119 @@
+//! Settings → Advanced → Proxy: Automatic (the environment, else the system's settings), None,
+//! or Manual with an address, a user, and a password that goes to the keychain (never to
+//! `settings.json`). The local sandbox is never proxied, so the choice is offered with the Wix
+//! site's fields.
+
+use egui::RichText;
+
+use crate::net::{ProxyChoice, proxy_url};
+
+use super::style::a11y;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Automatic,
+    None,
+    Manual,
+}
+
+/// What the proxy fields hold in one opening of Settings.
+pub struct ProxyForm {
+    mode: Mode,
+    url: String,
+    user: String,
+    /// Typed in this opening; empty keeps the saved one.
+    pub password: String,
+    /// Why the address is no proxy (Save waits until it is one).
+    pub error: Option<String>,
+}
+
+impl ProxyForm {
+    pub fn new(choice: &ProxyChoice) -> ProxyForm {
+        let (mode, url, user) = match choice {
+            ProxyChoice::Automatic => (Mode::Automatic, String::new(), String::new()),
+            ProxyChoice::None => (Mode::None, String::new(), String::new()),
+            ProxyChoice::Manual { url, user } => {
+                (Mode::Manual, url.clone(), user.clone().unwrap_or_default())
+            }
+        };
+        ProxyForm {
+            mode,
+            url,
+            user,
+            password: String::new(),
+            error: None,
+        }
+    }
+
+    /// The choice as the fields say it now.
+    pub fn choice(&self) -> Result<ProxyChoice, String> {
+        match self.mode {
+            Mode::Automatic => Ok(ProxyChoice::Automatic),
+            Mode::None => Ok(ProxyChoice::None),
+            Mode::Manual if self.url.trim().is_empty() => {
+                Err("Proxy: type its address, e.g. http://proxy.example.com:3128".into())
+            }
+            Mode::Manual => {
+                let url = proxy_url(&self.url).map_err(|e| format!("Proxy: {e}"))?;
+                if url.password().is_some() || !url.username().is_empty() {
+                    return Err("Proxy: put the user and password in their own fields".into());
+                }
+                let user = self.user.trim();
+                Ok(ProxyChoice::Manual {
+                    url: url.as_str().trim_end_matches('/').to_string(),
+                    user: (!user.is_empty()).then(|| user.to_string()),
+                })
+            }
+        }
+    }
+
+    /// The radio buttons and, for Manual, the address, user and password.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        ui.label("Proxy");
+        ui.horizontal_wrapped(|ui| {
+            ui.radio_value(&mut self.mode, Mode::Automatic, "Automatic")
+                .on_hover_text(
+                    "The proxy the environment names (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, \
+                     NO_PROXY), else the system's proxy settings",
+                );
+            ui.radio_value(&mut self.mode, Mode::None, "None");
+            ui.radio_value(&mut self.mode, Mode::Manual, "Manual");
+        });
+        if self.mode == Mode::Manual {
+            egui::Grid::new("proxy")
+                .num_columns(2)
+                .spacing([12.0, 6.0])
+                .show(ui, |ui| {
+                    ui.label("Address");
+                    let r = ui.add(
+                        egui::TextEdit::singleline(&mut self.url)
+                            .hint_text("http://proxy.example.com:3128")
+                            .desired_width(260.0),
+                    );
+                    a11y(&r, egui::Role::TextInput, "Proxy address".into());
+                    ui.end_row();
+                    ui.label("User");
+                    let r = ui.add(
+                        egui::TextEdit::singleline(&mut self.user)
+                            .hint_text("if the proxy asks for one")
+                            .desired_width(260.0),
+                    );
+                    a11y(&r, egui::Role::TextInput, "Proxy user".into());
+                    ui.end_row();
+                    ui.label("Password");
+                    let r = ui.add(
+                        egui::TextEdit::singleline(&mut self.password)
+                            .password(true)
+                            .hint_text("kept in the keychain; empty keeps the saved one")
+                            .desired_width(260.0),
+                    );
+                    a11y(&r, egui::Role::PasswordInput, "Proxy password".into());
+                    ui.end_row();
+                });
+        }
+        ui.label(
+            RichText::new("This computer (the local sandbox) is always reached directly.").weak(),
+        );
+        self.error = self.choice().err();
+    }
+}
