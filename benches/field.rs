@@ -45,7 +45,7 @@ struct Args {
     /// Rounds per work; the median is reported.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
-    /// Only these works (comma-separated): a, b, r, j, c, a250.
+    /// Only these works (comma-separated): a, b, r, j, l2, l8, c, a250.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// The `wixup` binary to measure (default: the one this `cargo bench` built).
@@ -67,6 +67,8 @@ pub struct Work {
     pub link: link::Spec,
     /// `wixup serve --rate-limit CALLS/SECSs`: REST calls let through per window.
     pub rate_limit: Option<(u64, u64)>,
+    /// `wixup --limit-rate`, bytes a second: the achieved rate is printed beside it.
+    pub limit_rate: Option<u64>,
     /// Who runs it: the three, or Wixup alone where the others have nothing to show (a rate
     /// limit the docs' script does not wait out; journal bytes only Wixup writes).
     pub contenders: &'static [Contender],
@@ -120,6 +122,7 @@ fn works(short: bool) -> Vec<Work> {
             photos: true,
             link: near,
             rate_limit: None,
+            limit_rate: None,
             contenders: all,
         },
         Work {
@@ -129,6 +132,7 @@ fn works(short: bool) -> Vec<Work> {
             photos: true,
             link: near,
             rate_limit: None,
+            limit_rate: None,
             contenders: all,
         },
         // Wix states 200 requests a minute for apps: a batch that needs more waits.
@@ -139,6 +143,7 @@ fn works(short: bool) -> Vec<Work> {
             photos: true,
             link: near,
             rate_limit: Some(if short { (60, 60) } else { (200, 60) }),
+            limit_rate: None,
             contenders: alone,
         },
         // Many small files: what the journal writes grows with the files, not their square.
@@ -149,9 +154,26 @@ fn works(short: bool) -> Vec<Work> {
             photos: false,
             link: near,
             rate_limit: None,
+            limit_rate: None,
             contenders: alone,
         },
     ];
+    // "Limit upload speed" on the 100 Mbit/s link (12.5 MB/s): 2 MB/s on a 100 MB batch, and
+    // 8 MB/s for 20 s (leaving a third of the link free; the 20 MB/s is more than the
+    // link carries). 8 s of bytes each in the short run.
+    for (name, rate, full_secs) in [("l2", 2_000_000, 50), ("l8", 8_000_000, 20)] {
+        let secs = if short { 8 } else { full_secs };
+        w.push(Work {
+            name,
+            files: (rate * secs / 2_500_000) as usize,
+            size: 2_500_000,
+            photos: true,
+            link: near,
+            rate_limit: None,
+            limit_rate: Some(rate),
+            contenders: alone,
+        });
+    }
     if !short {
         // The long one last.
         w.push(Work {
@@ -161,6 +183,7 @@ fn works(short: bool) -> Vec<Work> {
             photos: true,
             link: far,
             rate_limit: None,
+            limit_rate: None,
             contenders: all,
         });
         w.push(Work {
@@ -170,6 +193,7 @@ fn works(short: bool) -> Vec<Work> {
             photos: false,
             link: near,
             rate_limit: None,
+            limit_rate: None,
             contenders: all,
         });
     }
@@ -209,7 +233,7 @@ fn run(args: Args) -> R<()> {
             .find(|o| !chosen.iter().any(|w| w.name == *o))
         {
             return Err(format!(
-                "--only {bad}: no such work here (a, b, r, j, c, a250; --short has a, b, r, j)"
+                "--only {bad}: no such work here (a, b, r, j, l2, l8, c, a250; --short has a, b, r, j, l2, l8)"
             ));
         }
         chosen.retain(|w| args.only.iter().any(|o| o == w.name));
@@ -300,6 +324,7 @@ fn run_work(
                 dir: &files_dir,
                 whole: &whole,
                 timeout,
+                limit_rate: work.limit_rate,
             };
             let token = match c {
                 Contender::RawPatch => Some(rt.block_on(sandbox.token(work.bytes()))?),
@@ -350,6 +375,20 @@ fn run_work(
                 100.0 * work.link_secs() / s.secs,
                 s.cpu_secs
             );
+            if let Some(cap) = work.limit_rate {
+                // The whole command (start-up and the last file's finalize included) against
+                // the cap: the rate the person sees.
+                let achieved = work.bytes() as f64 / s.secs;
+                eprintln!(
+                    "  ({}) --limit-rate {:.1} MB/s: achieved {:.2} MB/s over {:.1} s, {:.3}x the cap (goal within 5 %), the link {:.0} % used",
+                    work.name,
+                    cap as f64 / 1e6,
+                    achieved / 1e6,
+                    s.secs,
+                    achieved / cap as f64,
+                    100.0 * achieved / work.link.up_rate
+                );
+            }
             list.push(s);
             // Frees the disk: the data dir and GNU time's files (the sandbox keeps its copy).
             let _ = std::fs::remove_dir_all(&scratch);

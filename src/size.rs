@@ -55,6 +55,29 @@ pub fn parse_size(text: &str) -> Result<u64, SizeError> {
     Ok(bytes.round() as u64)
 }
 
+/// Parses an upload speed such as `5MB/s`, `500KiB/s` or `2MB` (a size a second; `/s` may be
+/// left out), in bytes a second: at least [`crate::file_stream::MIN_RATE`].
+pub fn parse_rate(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let size = t
+        .strip_suffix("/s")
+        .or_else(|| t.strip_suffix("ps"))
+        .unwrap_or(t);
+    let rate = parse_size(size).map_err(|e| {
+        e.to_string().replace(
+            "write e.g. 8MiB, 512KiB or a byte count",
+            "write e.g. 5MB/s or 500KiB/s",
+        )
+    })?;
+    let min = crate::file_stream::MIN_RATE;
+    if rate < min {
+        return Err(format!(
+            "{text:?} is too slow to keep a connection alive; write at least 64KiB/s"
+        ));
+    }
+    Ok(rate)
+}
+
 /// Chunk sizes are multiples of this: a Google Cloud Storage resumable session (what Wix's
 /// upload service sits on) wants non-final chunks in multiples of 256 KiB.
 pub const CHUNK_UNIT_BYTES: u64 = 256 << 10;
@@ -108,6 +131,20 @@ mod tests {
         );
         assert!(matches!(parse_size("0"), Err(SizeError::Unusable { .. })));
         assert!(matches!(parse_size(""), Err(SizeError::NotANumber { .. })));
+    }
+
+    #[test]
+    fn rates_are_sizes_a_second() {
+        assert_eq!(parse_rate("5MB/s"), Ok(5_000_000));
+        assert_eq!(parse_rate("500KiB/s"), Ok(500 << 10));
+        assert_eq!(parse_rate(" 2MB "), Ok(2_000_000));
+        assert_eq!(parse_rate("1.5MiB/s"), Ok(3 << 19));
+        assert!(
+            parse_rate("10KB/s")
+                .unwrap_err()
+                .contains("at least 64KiB/s")
+        );
+        assert!(parse_rate("fast").unwrap_err().contains("5MB/s"));
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct Spec {
     pub settings_use: SettingsUse,
     /// `--proxy`: stands in for the saved choice for this run.
     pub proxy: Option<ProxyChoice>,
+    /// `--limit-rate`: stands in for the saved limit for this run.
+    pub limit_rate: Option<u64>,
 }
 
 /// Whether a settings file that cannot be read stops start-up even when the environment
@@ -59,6 +61,7 @@ impl Spec {
             data_dir,
             settings_use,
             proxy: None,
+            limit_rate: None,
         }
     }
 }
@@ -84,6 +87,8 @@ pub struct Connection {
     pub sandbox: Option<SandboxHandle>,
     /// The proxy every request but those to this computer takes.
     pub proxy: Proxy,
+    /// The upload speed limit every transfer shares (the saved one, or `--limit-rate`).
+    pub throttle: crate::file_stream::Throttle,
 }
 
 /// The embedded sandbox's usual port was taken; the message says what that means.
@@ -127,6 +132,7 @@ pub async fn connect(spec: Spec) -> Result<Connection, StartupError> {
         sandbox_port,
         settings_use,
         proxy,
+        limit_rate,
     } = spec;
     let dir = data_dir.clone();
     let (settings, backend, proxy) = tokio::task::spawn_blocking(move || {
@@ -144,6 +150,7 @@ pub async fn connect(spec: Spec) -> Result<Connection, StartupError> {
         Ok::<_, StartupError>((settings, backend, proxy))
     })
     .await??;
+    let throttle = crate::file_stream::Throttle::new(limit_rate.or(settings.limit_rate));
     match backend {
         Backend::Remote {
             base,
@@ -157,6 +164,7 @@ pub async fn connect(spec: Spec) -> Result<Connection, StartupError> {
             port_taken: None,
             sandbox: None,
             proxy,
+            throttle,
         }),
         Backend::Embedded => {
             let (listener, port_taken) = bind_embedded(sandbox_port).await?;
@@ -173,6 +181,7 @@ pub async fn connect(spec: Spec) -> Result<Connection, StartupError> {
                 port_taken,
                 sandbox: Some(sb),
                 proxy,
+                throttle,
             })
         }
     }
@@ -263,6 +272,7 @@ impl Connection {
         cfg.tus.chunk_size = options.chunk_size;
         cfg.start = options.start;
         cfg.proxy = self.proxy.clone();
+        cfg.tus.throttle = self.throttle.clone();
         cfg
     }
 }
@@ -287,6 +297,7 @@ mod tests {
             port_taken: None,
             sandbox: None,
             proxy: Proxy::none(),
+            throttle: Default::default(),
         };
         let options = EngineOptions::from_settings(&settings, StartMode::Continue);
         let cfg = conn.engine_config(Path::new("/data"), options);
@@ -325,6 +336,7 @@ mod tests {
             sandbox_port: 0,
             settings_use,
             proxy: None,
+            limit_rate: None,
         };
         let conn = connect(spec(SettingsUse::BackendOnly)).await.expect("env");
         assert_eq!(conn.kind, BackendKind::Remote(ChosenBy::Environment));

@@ -47,6 +47,8 @@ mod it {
     #[cfg(feature = "gui")]
     mod gui_keyboard;
     #[cfg(feature = "gui")]
+    mod gui_network;
+    #[cfg(feature = "gui")]
     mod gui_no_dialog;
     #[cfg(feature = "gui")]
     mod gui_notify;
@@ -56,8 +58,6 @@ mod it {
     mod gui_polish;
     #[cfg(feature = "gui")]
     mod gui_private;
-    #[cfg(feature = "gui")]
-    mod gui_proxy;
     #[cfg(feature = "gui")]
     mod gui_row_bits;
     #[cfg(feature = "gui")]
@@ -76,6 +76,7 @@ mod it {
     mod import_sandbox;
     mod interop;
     mod journal;
+    mod limit;
     pub mod links;
     mod location;
     mod location_formats;

@@ -63,6 +63,8 @@ pub struct Ctx<'a> {
     pub dir: &'a Path,
     pub whole: &'a Path,
     pub timeout: Duration,
+    /// `--limit-rate` for Wixup, bytes a second.
+    pub limit_rate: Option<u64>,
 }
 
 /// The command for a contender, and how many output lines (files) it must print.
@@ -71,6 +73,9 @@ pub fn command(c: Contender, ctx: &Ctx, token: Option<&str>) -> R<Command> {
     match c {
         Contender::Wixup => {
             cmd = Command::new(ctx.wixup);
+            if let Some(rate) = ctx.limit_rate {
+                cmd.args(["--limit-rate", &rate.to_string()]);
+            }
             cmd.args(["upload", "--json"])
                 .arg(ctx.dir)
                 .env("WIXUP_API_BASE", ctx.proxy)

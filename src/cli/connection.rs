@@ -59,10 +59,11 @@ impl From<DestinationArgs> for crate::engine::Destination {
 /// (the sandbox's port was taken; uploads go to the local sandbox).
 pub(super) async fn connect(
     data_dir: &std::path::Path,
-    proxy: Option<crate::net::ProxyChoice>,
+    net: super::NetworkArgs,
 ) -> anyhow::Result<Connection> {
     let mut spec = startup::Spec::new(data_dir.to_path_buf(), SettingsUse::BackendOnly);
-    spec.proxy = proxy;
+    spec.proxy = net.proxy;
+    spec.limit_rate = net.limit_rate;
     let conn = startup::connect(spec).await?;
     if let Some(taken) = &conn.port_taken {
         eprintln!("{taken}");

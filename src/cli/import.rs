@@ -24,12 +24,9 @@ pub struct ImportArgs {
     pub urls: Vec<String>,
 }
 
-pub(super) async fn import(
-    a: ImportArgs,
-    proxy: Option<crate::net::ProxyChoice>,
-) -> anyhow::Result<ExitCode> {
+pub(super) async fn import(a: ImportArgs, net: super::NetworkArgs) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir();
-    let conn = connect(&data_dir, proxy).await?;
+    let conn = connect(&data_dir, net).await?;
     let options = EngineOptions {
         parallel: crate::engine::Parallelism::Auto,
         chunk_size: ChunkSize::Adaptive,

@@ -44,6 +44,10 @@ pub struct Cli {
     /// 127.0.0.1) is always reached directly.
     #[arg(long, global = true, value_name = "URL|none|auto", value_parser = ProxyChoice::parse_flag)]
     pub proxy: Option<ProxyChoice>,
+    /// Limit the upload speed of every transfer together, e.g. 5MB/s or 500KiB/s (at least
+    /// 64KiB/s). Default: what Settings says (no limit).
+    #[arg(long, global = true, value_name = "RATE", value_parser = size::parse_rate)]
+    pub limit_rate: Option<u64>,
 }
 
 const AFTER_HELP: &str = "\
@@ -163,14 +167,31 @@ pub struct TusUploadArgs {
     pub file: PathBuf,
 }
 
+/// `--proxy` and `--limit-rate`: how this run reaches the network, where given.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkArgs {
+    pub proxy: Option<ProxyChoice>,
+    pub limit_rate: Option<u64>,
+}
+
+impl Cli {
+    fn network(&self) -> NetworkArgs {
+        NetworkArgs {
+            proxy: self.proxy.clone(),
+            limit_rate: self.limit_rate,
+        }
+    }
+}
+
 /// Runs a parsed command line on the runtime.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let net = cli.network();
     match cli.command {
-        Some(Command::Upload(a)) => upload(a, cli.proxy).await,
-        Some(Command::Import(a)) => import::import(a, cli.proxy).await,
-        Some(Command::Resume(a)) => resume(a, cli.proxy).await,
+        Some(Command::Upload(a)) => upload(a, net.clone()).await,
+        Some(Command::Import(a)) => import::import(a, net.clone()).await,
+        Some(Command::Resume(a)) => resume(a, net.clone()).await,
         Some(Command::Serve(a)) => serve(a).await,
-        Some(Command::TusUpload(a)) => tus_upload(a, cli.proxy).await,
+        Some(Command::TusUpload(a)) => tus_upload(a, net.clone()).await,
         None => {
             use clap::CommandFactory as _;
             if !cli.paths.is_empty() {
@@ -205,9 +226,9 @@ fn note_rounded(c: size::ChunkArg) {
     }
 }
 
-async fn upload(a: UploadArgs, proxy: Option<ProxyChoice>) -> anyhow::Result<ExitCode> {
+async fn upload(a: UploadArgs, net: NetworkArgs) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir();
-    let conn = connect(&data_dir, proxy).await?;
+    let conn = connect(&data_dir, net).await?;
     // The flags decide, never the saved settings: `--parallel` has its default, no
     // `--chunk-size` adapts to the link.
     let chunk_size = match a.chunk_size {
@@ -240,9 +261,9 @@ async fn upload(a: UploadArgs, proxy: Option<ProxyChoice>) -> anyhow::Result<Exi
     code
 }
 
-async fn resume(a: ResumeArgs, proxy: Option<ProxyChoice>) -> anyhow::Result<ExitCode> {
+async fn resume(a: ResumeArgs, net: NetworkArgs) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir();
-    let conn = connect(&data_dir, proxy).await?;
+    let conn = connect(&data_dir, net).await?;
     let options = EngineOptions {
         parallel: Parallelism::Auto,
         chunk_size: ChunkSize::Adaptive,
@@ -340,9 +361,10 @@ fn serve_api_key(
     Ok(Some(key))
 }
 
-async fn tus_upload(a: TusUploadArgs, proxy: Option<ProxyChoice>) -> anyhow::Result<ExitCode> {
+async fn tus_upload(a: TusUploadArgs, net: NetworkArgs) -> anyhow::Result<ExitCode> {
     let mut cfg = TusConfig {
         checksum: !a.no_checksum,
+        throttle: crate::file_stream::Throttle::new(net.limit_rate),
         ..TusConfig::default()
     };
     if let Some(c) = a.chunk_size {
@@ -350,7 +372,7 @@ async fn tus_upload(a: TusUploadArgs, proxy: Option<ProxyChoice>) -> anyhow::Res
         cfg.chunk_size = ChunkSize::Fixed(c.bytes);
     }
     let password = std::env::var("WIXUP_PROXY_PASSWORD").ok().map(ApiKey::new);
-    let proxy = Proxy::new(&proxy.unwrap_or_default(), password.as_ref())
+    let proxy = Proxy::new(&net.proxy.unwrap_or_default(), password.as_ref())
         .map_err(|e| anyhow::anyhow!("--proxy: {e}"))?;
     let client = TusClient::with_proxy(cfg, &proxy)?;
     let file = FileSource::open(&a.file)

@@ -23,4 +23,6 @@ pub(super) struct Shared {
     pub put_idle: Duration,
     /// Where staged copies live (`<data_dir>/staged/`).
     pub data_dir: std::path::PathBuf,
+    /// The upload speed limit every transfer shares.
+    pub throttle: crate::file_stream::Throttle,
 }

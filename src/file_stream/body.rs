@@ -91,6 +91,7 @@ pub fn range_body<O: Observer + ?Sized + 'static>(
     len: u64,
     trailer: Option<Box<dyn Trailer>>,
     progress: Arc<O>,
+    throttle: &super::Throttle,
 ) -> (reqwest::Body, Arc<StreamState>) {
     let state = StreamState::new(offset);
     let (tx, rx) = mpsc::channel(QUEUE);
@@ -106,6 +107,7 @@ pub fn range_body<O: Observer + ?Sized + 'static>(
         progress,
         finished: false,
     };
+    let body = super::throttle::Throttled::new(body, throttle.clone(), state.clone());
     (reqwest::Body::wrap(body), state)
 }
 

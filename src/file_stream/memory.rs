@@ -18,6 +18,7 @@ use super::observer::Observer;
 pub fn bytes_body<O: Observer + ?Sized + 'static>(
     data: Bytes,
     progress: Arc<O>,
+    throttle: &super::Throttle,
 ) -> (reqwest::Body, Arc<StreamState>) {
     let state = StreamState::new(0);
     let body = BytesBody {
@@ -26,6 +27,7 @@ pub fn bytes_body<O: Observer + ?Sized + 'static>(
         state: state.clone(),
         progress,
     };
+    let body = super::throttle::Throttled::new(body, throttle.clone(), state.clone());
     (reqwest::Body::wrap(body), state)
 }
 

@@ -8,10 +8,12 @@ mod body;
 mod memory;
 mod observer;
 mod redact;
+mod throttle;
 mod watchdog;
 
 pub use body::{StreamState, Trailer, fold_range, range_body};
 pub use memory::bytes_body;
 pub use observer::Observer;
 pub use redact::{Patch, Redactions, map_patches};
+pub use throttle::{MIN_RATE, Throttle};
 pub use watchdog::{Interrupted, watch};

@@ -118,6 +118,7 @@ impl App {
                 ctx,
                 conn: Conn::Failed(String::new()),
                 next_request: 1,
+                throttle: Default::default(),
             },
             settings: Settings::default(),
             queue: Queue::default(),

@@ -149,6 +149,8 @@ impl App {
             note,
         } = outcome;
         let parallel = settings.parallelism();
+        // The transfers under way slow down or speed up from their next frame.
+        self.services.throttle.set(settings.limit_rate);
         self.settings = settings;
         self.view.messages.success(note);
         if reconnect || self.services.engine().is_none() {

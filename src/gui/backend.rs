@@ -28,6 +28,9 @@ pub struct ConnectSpec {
     /// The embedded sandbox's port: its stable default in the app, 0 in tests.
     pub sandbox_port: u16,
     pub tune: Option<Tune>,
+    /// The window's upload speed limit: one for the app's life, so a saved limit applies to
+    /// the transfers under way (set here from the settings at each connection).
+    pub throttle: crate::file_stream::Throttle,
 }
 
 /// Which backend the window talks to, for the badge.
@@ -88,6 +91,7 @@ pub async fn connect(spec: ConnectSpec, notifier: Notifier) -> Result<Connected,
         sandbox_port: spec.sandbox_port,
         settings_use: SettingsUse::Always,
         proxy: None,
+        limit_rate: None,
     })
     .await?;
     let target = match conn.kind {
@@ -102,6 +106,8 @@ pub async fn connect(spec: ConnectSpec, notifier: Notifier) -> Result<Connected,
     };
     let options = EngineOptions::from_settings(&conn.settings, StartMode::Continue);
     let mut cfg = conn.engine_config(&spec.data_dir, options);
+    spec.throttle.set(conn.settings.limit_rate);
+    cfg.tus.throttle = spec.throttle.clone();
     if let Some(tune) = &spec.tune {
         tune(&mut cfg);
     }

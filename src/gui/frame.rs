@@ -76,6 +76,11 @@ impl App {
     /// panel is laid out, and visited, before the central one). The list gets what the bar,
     /// measured first, leaves.
     fn list_and_status_bar(&mut self, ui: &mut egui::Ui) -> Vec<AppAction> {
+        // An atomic read: the limit, while it held a transfer back in the last 2 s.
+        let throttle = &self.services.throttle;
+        self.view.queue_view.limited = throttle
+            .rate()
+            .filter(|_| throttle.holding(std::time::Duration::from_secs(2)));
         let column = egui::Layout::top_down(egui::Align::Min);
         let bar_id = ui.scope_id().with("status_bar");
         let bar_height = style::measure(ui, bar_id, column, |ui| {

@@ -21,7 +21,7 @@
 //! remove.rs           confirm before removing uploads in progress; the rest go at once
 //! settings_window.rs  the Settings window's tasks: Test connection, folders, saving
 //! settings_form.rs    its form: connection, destination, upload options
-//! proxy_form.rs       its Advanced → Proxy: automatic, none, or manual (password to the keychain)
+//! network_form.rs     its Advanced → Proxy (password to the keychain), and the speed limit
 //! history_tab.rs      finished uploads from every run, searchable, selectable, copied as a block
 //! history_list.rs     what History lists: entries from the file and from `Recorded` events,
 //!                     the search and day filter, the selection (pure, unit-tested)
@@ -55,9 +55,9 @@ mod history_rows;
 mod history_tab;
 mod input;
 mod link_dialog;
+mod network_form;
 mod notify;
 mod prefs;
-mod proxy_form;
 mod queue;
 mod queue_row;
 mod queue_view;

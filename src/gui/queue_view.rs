@@ -29,6 +29,8 @@ pub struct QueueView {
     pub copied: Option<(JobId, &'static str, Instant)>,
     /// A block copied (Copy all, a selection): how many files, and when.
     pub block_copied: Option<(usize, Instant)>,
+    /// The upload speed limit while it holds the speed down (bytes a second), for the bar.
+    pub limited: Option<u64>,
 }
 
 impl QueueView {
@@ -102,7 +104,7 @@ pub fn status_bar_ui(ui: &mut egui::Ui, queue: &Queue, view: &QueueView) -> Vec<
             .desired_height(6.0)
             .fill(style::ACCENT),
     );
-    let line = status_line(&t);
+    let line = status_line(&t, view.limited);
     let buttons_id = ui.scope_id().with("status_buttons");
     let row = egui::Layout::left_to_right(egui::Align::Center);
     let buttons_width = style::measure(ui, buttons_id, row, |ui| {
@@ -177,7 +179,7 @@ fn status_buttons(
 }
 
 /// "2 of 5 uploaded · 1 uploading · 2 waiting · 8.4 MiB/s · about 2 min left · 3.1 MiB of 9.0 MiB".
-fn status_line(t: &Totals) -> String {
+fn status_line(t: &Totals, limited: Option<u64>) -> String {
     let mut parts = vec![format!("{} of {} uploaded", t.done, t.all() - t.cancelled)];
     if t.uploading > 0 {
         parts.push(format!("{} uploading", t.uploading));
@@ -194,6 +196,9 @@ fn status_line(t: &Totals) -> String {
     if let Some(eta) = t.eta.filter(|_| t.bytes_per_sec > 0.0) {
         parts.push(format_speed(t.bytes_per_sec));
         parts.push(format::time_left(eta));
+    }
+    if let Some(rate) = limited.filter(|_| t.uploading > 0) {
+        parts.push(format!("limited to {}", format_speed(rate as f64)));
     }
     parts.push(format!(
         "{} of {}",
@@ -239,11 +244,15 @@ mod tests {
             ..Totals::default()
         };
         assert_eq!(
-            status_line(&t),
+            status_line(&t, None),
             "2 of 4 uploaded · 1 uploading · 1 waiting · 17.1 KiB/s · about 2 min left · 1.0 MiB of 3.0 MiB"
         );
         assert_eq!(
-            status_line(&Totals::default()),
+            status_line(&t, Some(2_000_000)),
+            "2 of 4 uploaded · 1 uploading · 1 waiting · 17.1 KiB/s · about 2 min left · limited to 1.9 MiB/s · 1.0 MiB of 3.0 MiB"
+        );
+        assert_eq!(
+            status_line(&Totals::default(), None),
             "0 of 0 uploaded · 0 B of 0 B"
         );
     }

@@ -85,6 +85,8 @@ pub(super) struct Services {
     pub conn: Conn,
     /// Numbers `AddFiles` requests.
     pub(super) next_request: u64,
+    /// "Limit upload speed", shared with the engine's transfers: a save applies at once.
+    pub throttle: crate::file_stream::Throttle,
 }
 
 impl Services {
@@ -95,6 +97,7 @@ impl Services {
             secrets: self.opts.secrets.clone(),
             sandbox_port: self.opts.sandbox_port,
             tune: self.opts.tune.clone(),
+            throttle: self.throttle.clone(),
         };
         let ctx = self.ctx.clone();
         let notifier: crate::engine::Notifier = Arc::new(move || ctx.request_repaint());

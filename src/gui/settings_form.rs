@@ -11,7 +11,7 @@ use crate::size::parse_chunk_size;
 use crate::wix_media::Folder;
 
 use super::format::Tone;
-use super::proxy_form::ProxyForm;
+use super::network_form::{LimitForm, ProxyForm};
 use super::rows::tone_color;
 use super::style::a11y;
 
@@ -34,6 +34,8 @@ pub struct Form {
     chunk_error: Option<String>,
     /// Advanced → Proxy.
     pub proxy: ProxyForm,
+    /// "Limit upload speed".
+    limit: LimitForm,
 }
 
 impl Form {
@@ -47,6 +49,7 @@ impl Form {
             chunk_text: chunk_text(settings.chunk_size_bytes.unwrap_or(DEFAULT_CHUNK_BYTES)),
             chunk_error: None,
             proxy: ProxyForm::new(&settings.proxy),
+            limit: LimitForm::new(settings.limit_rate),
         }
     }
 }
@@ -177,6 +180,7 @@ pub fn form_ui(ui: &mut egui::Ui, form: &mut Form, status: &FormStatus<'_>) -> V
             Err(e) => form.chunk_error = Some(format!("Chunk size: {e}")),
         }
     }
+    form.draft.limit_rate = form.limit.ui(ui);
     ui.checkbox(
         &mut form.draft.strip_location,
         "Remove location from photos and videos",
@@ -336,6 +340,7 @@ pub fn footer(ui: &mut egui::Ui, form: &Form, status: &FormStatus<'_>) -> Vec<Fo
     let has_key = form.has_saved_key || !form.key_input.trim().is_empty();
     let mut problems = form.draft.problems(has_key);
     problems.extend(form.chunk_error.clone());
+    problems.extend(form.limit.error.clone());
     if form.draft.connection == ConnectionKind::WixSite {
         problems.extend(form.proxy.error.clone());
     }

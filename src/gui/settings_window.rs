@@ -133,12 +133,7 @@ impl SettingsWindow {
 
     /// Where to test or list folders, and through which proxy. The saved key and proxy
     /// password are read on the runtime, never here.
-    fn target(
-        &self,
-    ) -> Option<(
-        Url,
-        impl Future<Output = Result<Reach, String>> + use<>,
-    )> {
+    fn target(&self) -> Option<(Url, impl Future<Output = Result<Reach, String>> + use<>)> {
         let draft = &self.form.draft;
         let (base, site_id, typed) = match draft.connection {
             ConnectionKind::Sandbox => {

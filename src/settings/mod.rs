@@ -67,6 +67,9 @@ pub struct Settings {
     /// How requests reach Wix: automatic (the environment, else the system), none, or one
     /// proxy (its password is in the keychain, never here).
     pub proxy: crate::net::ProxyChoice,
+    /// "Limit upload speed": every transfer together, in bytes a second; `None` (the default)
+    /// for no limit.
+    pub limit_rate: Option<u64>,
 }
 
 fn yes() -> bool {
@@ -109,6 +112,7 @@ impl Default for Settings {
             dedupe: true,
             strip_location: true,
             proxy: crate::net::ProxyChoice::Automatic,
+            limit_rate: None,
         }
     }
 }

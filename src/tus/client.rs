@@ -35,6 +35,8 @@ pub struct TusConfig {
     pub creation_with_upload_max_bytes: u64,
     /// Connection establishment limit.
     pub connect_timeout: Duration,
+    /// The upload speed limit, shared with every other transfer (and changed through it).
+    pub throttle: crate::file_stream::Throttle,
 }
 
 impl Default for TusConfig {
@@ -46,6 +48,7 @@ impl Default for TusConfig {
             checksum: true,
             creation_with_upload_max_bytes: 4 * 1024 * 1024,
             connect_timeout: Duration::from_secs(15),
+            throttle: crate::file_stream::Throttle::default(),
         }
     }
 }
@@ -79,6 +82,7 @@ impl TusClient {
             wire: Wire {
                 http,
                 idle_timeout: config.idle_timeout,
+                throttle: config.throttle.clone(),
             },
             config,
             capabilities: Mutex::new(HashMap::new()),

@@ -23,6 +23,8 @@ pub(super) struct Wire {
     pub http: reqwest::Client,
     /// A request that moves no bytes for this long is aborted.
     pub idle_timeout: Duration,
+    /// The upload speed limit every body shares.
+    pub throttle: crate::file_stream::Throttle,
 }
 
 /// Sends the requests of one operation (one implementation per machine's request type).
@@ -169,6 +171,7 @@ impl Sender<Post> for Create<'_> {
             file.len,
             None,
             self.progress.clone(),
+            &self.wire.throttle,
         );
         let req = req
             .header("Content-Type", OFFSET_CONTENT_TYPE)
@@ -246,6 +249,7 @@ impl Transfer<'_> {
             len,
             trailer,
             self.progress.clone(),
+            &self.wire.throttle,
         );
         self.wire
             .exchange_file(

@@ -113,10 +113,17 @@ impl WixMediaClient {
                 retry,
                 idle_timeout,
                 pushbacks: Default::default(),
+                throttle: Default::default(),
             },
             base,
             credentials,
         })
+    }
+
+    /// This client's one-PUTs share `throttle`, the upload speed limit.
+    pub fn with_throttle(mut self, throttle: crate::file_stream::Throttle) -> Self {
+        self.transport.throttle = throttle;
+        self
     }
 
     /// How many 429 and 503 answers this client (and its clones) met: the server asking for

@@ -73,7 +73,8 @@ impl WixMediaClient {
         url.query_pairs_mut().append_pair("filename", file.name);
         let host = url.host_str().unwrap_or("the upload server").to_string();
         let len = file.bytes.len();
-        let (body, state) = file_stream::bytes_body(file.bytes.clone(), progress);
+        let (body, state) =
+            file_stream::bytes_body(file.bytes.clone(), progress, &self.transport.throttle);
         let req = self
             .transport
             .upload_http

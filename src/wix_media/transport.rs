@@ -26,6 +26,8 @@ pub(super) struct Transport {
     pub idle_timeout: Duration,
     /// 429 and 503 answers so far, shared by every clone: the server asking for less.
     pub pushbacks: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The upload speed limit the one-PUT's body shares with every other transfer.
+    pub throttle: crate::file_stream::Throttle,
 }
 
 impl Transport {

@@ -52,6 +52,7 @@ pub(crate) fn spawn(
         crate::wix_media::DEFAULT_IDLE_TIMEOUT,
         &config.proxy,
     )
+    .map(|w| w.with_throttle(config.tus.throttle.clone()))
     .map_err(|e| StartError::Http(e.to_string()))?;
     let poller = Poller::spawn(wix.clone(), config.poll_delays.clone());
     let shared = Arc::new(Shared {
@@ -64,6 +65,7 @@ pub(crate) fn spawn(
         one_put_below: config.one_put_below,
         put_idle: config.tus.idle_timeout,
         data_dir: config.data_dir.clone(),
+        throttle: config.tus.throttle.clone(),
     });
     let journal = JournalWriter::spawn(
         journal,
@@ -204,7 +206,10 @@ impl Scheduler {
                 _ = tick.tick() => {
                     self.flush_progress();
                     let pushbacks = self.shared.wix.pushbacks();
-                    if let Some(n) = self.tuner.tick(Instant::now(), self.saturated, pushbacks) {
+                    // Held to the speed limit, more transfers cannot help: nothing to learn.
+                    let capped = self.shared.throttle.holding(Duration::from_secs(1));
+                    let saturated = self.saturated && !capped;
+                    if let Some(n) = self.tuner.tick(Instant::now(), saturated, pushbacks) {
                         tracing::info!(transfers = n, "parallelism adapted");
                     }
                     if self.table.has_dirty() {

@@ -1,7 +1,8 @@
-//! Settings → Advanced → Proxy: Automatic (the environment, else the system's settings), None,
-//! or Manual with an address, a user, and a password that goes to the keychain (never to
-//! `settings.json`). The local sandbox is never proxied, so the choice is offered with the Wix
-//! site's fields.
+//! How uploads use the network, in Settings. Advanced → Proxy: Automatic (the environment, else
+//! the system's settings), None, or Manual with an address, a user, and a password that goes to
+//! the keychain (never to `settings.json`); the local sandbox is never proxied, so the choice is
+//! offered with the Wix site's fields. And "Limit upload speed", a rate typed as `--limit-rate`
+//! is, for every transfer together.
 
 use egui::RichText;
 
@@ -115,5 +116,51 @@ impl ProxyForm {
             RichText::new("This computer (the local sandbox) is always reached directly.").weak(),
         );
         self.error = self.choice().err();
+    }
+}
+
+/// "Limit upload speed" and its rate as typed ("2 MB/s").
+pub struct LimitForm {
+    on: bool,
+    text: String,
+    /// Why the text is no rate (Save waits until it is one).
+    pub error: Option<String>,
+}
+
+impl LimitForm {
+    pub fn new(rate: Option<u64>) -> LimitForm {
+        LimitForm {
+            on: rate.is_some(),
+            text: rate.map_or_else(|| "2 MB/s".into(), |r| format!("{} KB/s", r.div_ceil(1000))),
+            error: None,
+        }
+    }
+
+    /// The checkbox and the rate; the limit the fields say.
+    pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<u64> {
+        ui.horizontal_wrapped(|ui| {
+            ui.checkbox(&mut self.on, "Limit upload speed")
+                .on_hover_text("Leaves the rest of the connection free, e.g. for a video call");
+            if self.on {
+                let r = ui.add(
+                    egui::TextEdit::singleline(&mut self.text)
+                        .hint_text("2 MB/s")
+                        .desired_width(90.0),
+                );
+                a11y(&r, egui::Role::TextInput, "Upload speed limit".into());
+                ui.label(RichText::new("all uploads together, e.g. 2 MB/s or 500 KiB/s").weak());
+            }
+        });
+        self.error = None;
+        if !self.on {
+            return None;
+        }
+        match crate::size::parse_rate(&self.text) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                self.error = Some(format!("Upload speed limit: {e}"));
+                None
+            }
+        }
     }
 }

@@ -1,6 +1,8 @@
-//! Settings → Advanced → Proxy in the window: a manual proxy with a user and password carries
-//! Test connection and then the uploads; a refusal by the proxy is said as the proxy's; the
-//! password goes to the key store, never to `settings.json`.
+//! How the window's uploads use the network. Settings → Advanced → Proxy: a manual proxy with a
+//! user and password carries Test connection and then the uploads; a refusal by the proxy is
+//! said as the proxy's; the password goes to the key store, never to `settings.json`. And
+//! "Limit upload speed": saved while a file sends, it holds that file back at once (the status
+//! bar says so), and lifting it lets the file finish.
 
 use egui_kittest::kittest::Queryable as _;
 use wixup::redact::ApiKey;
@@ -9,7 +11,8 @@ use wixup::settings::{ConnectionKind, SecretStore, Settings};
 
 use super::proxy::site_behind_a_name;
 use super::support::gui::{
-    done, drop_files, open_settings, options, runtime, until, until_saved, until_shown, window,
+    done, drop_files, open_settings, options, runtime, runtime_and_sandbox, site_options, state_of,
+    until, until_saved, until_shown, window,
 };
 use super::support::proxy::ForwardProxy;
 use super::support::random_file;
@@ -84,4 +87,46 @@ fn a_proxy_chosen_in_settings_carries_test_connection_and_uploads_with_its_passw
         .bytes_up
         .load(std::sync::atomic::Ordering::SeqCst);
     assert!(after - before >= 400_000, "{before} → {after}");
+}
+
+#[test]
+fn a_speed_limit_saved_while_a_file_sends_holds_it_back_and_lifting_it_lets_it_finish() {
+    let (rt, env) = runtime_and_sandbox();
+    let data = env.path("app");
+    let mut h = window(site_options(&rt, &env, &data, Some(256 << 10)));
+    // Slow enough to be sending when the limit is saved.
+    env.slow_patches(40);
+    let video = random_file(&env.path("in"), "clip.mov", 30 << 20);
+    drop_files(&mut h, std::slice::from_ref(&video));
+    until(&mut h, "clip.mov sending", 20, |a| {
+        a.queue().rows().first().is_some_and(|r| r.acknowledged > 0)
+    });
+
+    open_settings(&mut h);
+    h.get_by_label("Limit upload speed").click();
+    h.run_steps(2);
+    h.get_by_label("Upload speed limit")
+        .set_text_value_accesskit("100 KiB/s");
+    h.run_steps(2);
+    h.get_by_label("Save").click();
+    until_saved(&mut h, &data, "\"limit_rate\": 102400");
+    until_shown(&mut h, "the status bar saying the limit holds", 10, |h| {
+        h.query_by_label_contains("limited to 100.0 KiB/s")
+            .is_some()
+    });
+    assert_eq!(
+        state_of(h.state(), "clip.mov"),
+        Some(wixup::engine::JobState::Uploading)
+    );
+
+    // Lifted: the file goes on at the link's speed and finishes; the bar stops saying it.
+    open_settings(&mut h);
+    h.get_by_label("Limit upload speed").click();
+    h.run_steps(2);
+    h.get_by_label("Save").click();
+    until_saved(&mut h, &data, "\"limit_rate\": null");
+    env.sandbox.faults.clear();
+    until(&mut h, "clip.mov to finish", 60, |a| done(a, "clip.mov"));
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("limited to").is_none());
 }
