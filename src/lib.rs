@@ -45,6 +45,7 @@
 //!     persist          the journal's side: the jobs at start, saving what changed
 //!     meter            live figures: speed, ETA
 //!     tuner            parallelism that adapts to goodput and push-back
+//!     outage           jobs that could reach nothing wait for the network, a probe says when
 //!   run/               the run of one job (its own map in run/mod.rs)
 //!     phase            an upload's phases and the choices between them (pure)
 //!     upload           the loop over the phases; one Upload carries what goes across
@@ -172,6 +173,8 @@
 //!   observer           progress and MD5 taps
 //!   redact             same-length overwrites every read applies (a location taken out)
 //!   watchdog           the stall check
+//!   state              what a body and the watchdog share: how far, when bytes last moved
+//!   throttle           the upload speed limit every body shares
 //! imaging              bounded image decoding (sandbox transforms, window previews)
 //! units                sizes, speeds and times left as people read them
 //! size                 parsing `8MiB`

@@ -82,6 +82,7 @@ mod it {
     mod location_formats;
     mod one_put;
     mod one_put_cli;
+    mod outage;
     mod private_download;
     mod proxy;
     mod redacted;

@@ -55,11 +55,18 @@ impl From<DestinationArgs> for crate::engine::Destination {
     }
 }
 
+/// `--proxy` and `--limit-rate`: how this run reaches the network, where given.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkArgs {
+    pub proxy: Option<crate::net::ProxyChoice>,
+    pub limit_rate: Option<u64>,
+}
+
 /// The backend through the one start-up path, saying on stderr what a person should know
 /// (the sandbox's port was taken; uploads go to the local sandbox).
 pub(super) async fn connect(
     data_dir: &std::path::Path,
-    net: super::NetworkArgs,
+    net: NetworkArgs,
 ) -> anyhow::Result<Connection> {
     let mut spec = startup::Spec::new(data_dir.to_path_buf(), SettingsUse::BackendOnly);
     spec.proxy = net.proxy;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::connection::{DestinationArgs, OutputArgs, connect};
+use super::connection::{DestinationArgs, NetworkArgs, OutputArgs, connect};
 use super::report::{self, Adding};
 use crate::engine::{Destination, StartMode};
 use crate::paths;
@@ -24,7 +24,7 @@ pub struct ImportArgs {
     pub urls: Vec<String>,
 }
 
-pub(super) async fn import(a: ImportArgs, net: super::NetworkArgs) -> anyhow::Result<ExitCode> {
+pub(super) async fn import(a: ImportArgs, net: NetworkArgs) -> anyhow::Result<ExitCode> {
     let data_dir = paths::data_dir();
     let conn = connect(&data_dir, net).await?;
     let options = EngineOptions {

@@ -22,7 +22,7 @@ use crate::tus::{ChunkSize, FileSource, TusClient, TusConfig};
 use crate::{paths, size};
 
 use connection::connect;
-pub use connection::{DestinationArgs, OutputArgs};
+pub use connection::{DestinationArgs, NetworkArgs, OutputArgs};
 pub use import::ImportArgs;
 
 use crate::net::{Proxy, ProxyChoice};
@@ -167,31 +167,18 @@ pub struct TusUploadArgs {
     pub file: PathBuf,
 }
 
-/// `--proxy` and `--limit-rate`: how this run reaches the network, where given.
-#[derive(Debug, Clone, Default)]
-pub struct NetworkArgs {
-    pub proxy: Option<ProxyChoice>,
-    pub limit_rate: Option<u64>,
-}
-
-impl Cli {
-    fn network(&self) -> NetworkArgs {
-        NetworkArgs {
-            proxy: self.proxy.clone(),
-            limit_rate: self.limit_rate,
-        }
-    }
-}
-
 /// Runs a parsed command line on the runtime.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let net = cli.network();
+    let net = NetworkArgs {
+        proxy: cli.proxy.clone(),
+        limit_rate: cli.limit_rate,
+    };
     match cli.command {
-        Some(Command::Upload(a)) => upload(a, net.clone()).await,
-        Some(Command::Import(a)) => import::import(a, net.clone()).await,
-        Some(Command::Resume(a)) => resume(a, net.clone()).await,
+        Some(Command::Upload(a)) => upload(a, net).await,
+        Some(Command::Import(a)) => import::import(a, net).await,
+        Some(Command::Resume(a)) => resume(a, net).await,
         Some(Command::Serve(a)) => serve(a).await,
-        Some(Command::TusUpload(a)) => tus_upload(a, net.clone()).await,
+        Some(Command::TusUpload(a)) => tus_upload(a, net).await,
         None => {
             use clap::CommandFactory as _;
             if !cli.paths.is_empty() {

@@ -12,6 +12,7 @@ pub(super) fn failed(message: &str, detail: &str) -> Stop {
         detail: detail.to_string(),
         status: None,
         permanent: false,
+        offline: false,
     })
 }
 
@@ -29,6 +30,7 @@ pub(super) fn refuse_empty(name: &str, len: u64) -> Result<(), Stop> {
         detail: "the file has 0 bytes".into(),
         status: None,
         permanent: true,
+        offline: false,
     }))
 }
 
@@ -102,6 +104,7 @@ pub(super) fn stop_for_tus_error(e: tus::Error) -> Stop {
         detail: printable(&e.to_string()).into_owned(),
         status: e.status(),
         permanent,
+        offline: matches!(e, E::Network(_) | E::Stalled(_)),
     })
 }
 
@@ -147,6 +150,7 @@ pub(super) fn stop_for_wix_error(
         detail: printable(&e.to_string()).into_owned(),
         status: e.status(),
         permanent: e.status() == Some(REFUSED_BY_CONTENT),
+        offline: matches!(e, E::Network(_) | E::Stalled { .. }),
     })
 }
 

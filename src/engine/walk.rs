@@ -188,6 +188,7 @@ pub(super) fn unreadable(e: &std::io::Error) -> crate::engine::job::JobError {
         detail: format!("could not read the file: {e}"),
         status: None,
         permanent: false,
+        offline: false,
     }
 }
 

@@ -9,9 +9,8 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body::Frame;
@@ -20,6 +19,7 @@ use tokio::sync::mpsc;
 
 use super::observer::Observer;
 use super::redact::Redactions;
+use super::state::StreamState;
 
 /// Bytes per read and per body frame. Small enough that a buffer is still in the CPU's L2
 /// cache (512 KiB per core here) when the socket copies it: with 1 MiB buffers the copy came from
@@ -31,40 +31,6 @@ const QUEUE: usize = 8;
 /// Buffers kept for reuse: the read-ahead queue, the ones the connection and an [`Observer::data`]
 /// observer (the engine's MD5 thread) still hold, and one being filled.
 const POOLED: usize = 2 * QUEUE + 4;
-
-/// Shared between a streamed body and the request's watchdog.
-pub struct StreamState {
-    /// Nanoseconds after `base` of the last frame handed to the connection.
-    last_nanos: AtomicU64,
-    base: Instant,
-    /// Absolute offset up to which bytes were handed over.
-    pub sent: AtomicU64,
-    /// The file ended before the range did.
-    pub short: AtomicBool,
-}
-
-impl StreamState {
-    /// A body's state before its first byte, at `offset`.
-    pub(super) fn new(offset: u64) -> Arc<Self> {
-        Arc::new(StreamState {
-            last_nanos: AtomicU64::new(0),
-            base: Instant::now(),
-            sent: AtomicU64::new(offset),
-            short: AtomicBool::new(false),
-        })
-    }
-
-    pub(super) fn touch(&self) {
-        self.last_nanos
-            .store(self.base.elapsed().as_nanos() as u64, Ordering::Relaxed);
-    }
-
-    /// When bytes last moved (never earlier than the request's start).
-    pub fn last_activity(&self, request_start: Instant) -> Instant {
-        let last = self.base + Duration::from_nanos(self.last_nanos.load(Ordering::Relaxed));
-        last.max(request_start)
-    }
-}
 
 /// What follows the data of a body: HTTP trailers computed from the bytes as they are read
 /// (the tus checksum). Runs on the reader thread.

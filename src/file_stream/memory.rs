@@ -10,8 +10,9 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http_body::Frame;
 
-use super::body::{BUF, StreamState};
+use super::body::BUF;
 use super::observer::Observer;
+use super::state::StreamState;
 
 /// A body sending `data` (with an exact `Content-Length`), telling `progress` as it goes. The
 /// bytes are shared, never copied: a retry sends the same ones.

@@ -8,12 +8,14 @@ mod body;
 mod memory;
 mod observer;
 mod redact;
+mod state;
 mod throttle;
 mod watchdog;
 
-pub use body::{StreamState, Trailer, fold_range, range_body};
+pub use body::{Trailer, fold_range, range_body};
 pub use memory::bytes_body;
 pub use observer::Observer;
 pub use redact::{Patch, Redactions, map_patches};
+pub use state::StreamState;
 pub use throttle::{MIN_RATE, Throttle};
 pub use watchdog::{Interrupted, watch};

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body::Frame;
 
-use super::body::StreamState;
+use super::state::StreamState;
 
 /// The least limit: below it a frame would wait long enough for the stall watchdog.
 pub const MIN_RATE: u64 = 64 * 1024;

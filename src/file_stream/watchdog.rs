@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use super::body::StreamState;
+use super::state::StreamState;
 
 /// Why [`watch`] ended a request before it finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -51,7 +51,12 @@ pub fn status(row: &Row, now: Instant, sandbox: bool) -> (String, Tone) {
         JobState::Paused if link => ("Paused".into(), Tone::Muted),
         // Only while the engine says so: a file waiting for a slot just waits.
         JobState::Queued if row.checking => ("Checking file…".into(), Tone::Muted),
-        JobState::Queued => ("Waiting".into(), Tone::Muted),
+        // Waiting for the network (the engine's note), with what is on the server already.
+        JobState::Queued => match &row.note {
+            Some(note) if acked > 0 => (format!("{note} · {pct}% sent"), Tone::Warning),
+            Some(note) => (note.clone(), Tone::Warning),
+            None => ("Waiting".into(), Tone::Muted),
+        },
         JobState::Uploading => {
             if let Some(r) = &row.retry {
                 let left = r.until.saturating_duration_since(now).as_secs();

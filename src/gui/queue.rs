@@ -293,6 +293,34 @@ mod tests {
         assert_eq!((q.totals().bytes_per_sec, q.totals().eta), (0.0, None));
     }
 
+    /// A job waiting for the network says so on its row, with what is sent already, until it
+    /// sends again.
+    #[test]
+    fn a_row_waiting_for_the_network_says_so_until_it_sends_again() {
+        let now = Instant::now();
+        let id = JobId(1);
+        let mut q = Queue::default();
+        q.apply(vec![Event::JobAdded(Box::new(queued(1)))], now);
+        q.apply(
+            vec![state(id, JobState::Uploading), progress(1, 400, None, None)],
+            now,
+        );
+        let waiting = "Waiting for the network… the upload goes on by itself";
+        q.apply(
+            vec![
+                state(id, JobState::Queued),
+                Event::Note {
+                    id,
+                    message: waiting.into(),
+                },
+            ],
+            now,
+        );
+        assert_eq!(status(&q), format!("{waiting} · 40% sent"));
+        q.apply(vec![state(id, JobState::Uploading)], now);
+        assert!(status(&q).starts_with("40% · "), "{}", status(&q));
+    }
+
     /// On a sandbox, nothing claims that Wix is processing the file.
     #[test]
     fn processing_names_wix_only_on_a_wix_site() {

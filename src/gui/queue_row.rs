@@ -253,6 +253,7 @@ impl Row {
         self.error = Some(error);
         self.state = JobState::Failed;
         self.retry = None;
+        self.went_back = None;
         self.speed = None;
         self.eta = None;
         self.checking = false;

@@ -14,6 +14,7 @@ mod journal;
 pub mod proxy;
 mod raw_upload;
 pub mod real_files;
+pub mod relay;
 mod required;
 mod site;
 mod wait;

@@ -74,4 +74,8 @@ pub struct JobError {
     /// the window offers no Retry, and `resume` does not try it again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub permanent: bool,
+    /// Nothing could be reached (no connection, or a transfer that stalled): the engine waits
+    /// for the network rather than failing, for a while (`scheduler/outage.rs`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub offline: bool,
 }

@@ -44,6 +44,7 @@ pub(super) async fn poll_ready(
         detail: "operationStatus FAILED".into(),
         status: None,
         permanent: false,
+        offline: false,
     }))
 }
 

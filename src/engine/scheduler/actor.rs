@@ -106,6 +106,13 @@ pub(crate) fn spawn(
         site: site.clone(),
         dedupe: Dedupe::new(Default::default(), config.dedupe_hashed.clone()),
         checks_tx,
+        // The probe reaches for the site's API host, or the proxy in front of it.
+        outage: super::outage::Outage::new(
+            &config
+                .proxy
+                .for_url(&config.api_base)
+                .unwrap_or(config.api_base.clone()),
+        ),
     };
     s.load(loaded, config.start);
     let retry_failed = config.start == StartMode::ContinueAll;
@@ -182,6 +189,8 @@ pub(super) struct Scheduler {
     pub(super) dedupe: Dedupe,
     /// Where a check for an earlier upload of a file sends its answer.
     pub(super) checks_tx: mpsc::UnboundedSender<Checked>,
+    /// Jobs waiting for the network, and the probe that tells when it is back.
+    pub(super) outage: super::outage::Outage,
 }
 
 impl Scheduler {
@@ -194,8 +203,11 @@ impl Scheduler {
     ) {
         let mut tick = tokio::time::interval(PROGRESS_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let (probed_tx, mut probed) = mpsc::unbounded_channel();
+        self.outage.probed_tx = Some(probed_tx);
         loop {
             tokio::select! {
+                Some(found) = probed.recv() => self.probed(found),
                 c = commands.recv(), if self.shutdown.is_none() => match c {
                     Some(c) => self.command(c).await,
                     None => self.begin_shutdown(None),

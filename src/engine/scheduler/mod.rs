@@ -11,6 +11,7 @@ mod already;
 mod commands;
 mod links;
 mod meter;
+mod outage;
 mod persist;
 mod reports;
 mod runtime;

@@ -3,11 +3,12 @@
 use std::time::Instant;
 
 use crate::engine::event::Event;
-use crate::engine::job::{JobId, JobResult, JobState};
+use crate::engine::job::{JobError, JobId, JobResult, JobState};
 use crate::engine::report::{Report, Stop};
 use crate::engine::run::stage::remove_staged;
 
 use super::actor::Scheduler;
+use super::outage::{Probed, WAITING};
 use super::runtime::{Ended, Kind};
 
 impl Scheduler {
@@ -178,6 +179,7 @@ impl Scheduler {
         }
         match outcome {
             Ok(result) => {
+                self.outage.forget(id);
                 if let Some(job) = self.table.job_mut(id) {
                     job.result = Some(result.clone());
                     job.error = None;
@@ -208,21 +210,90 @@ impl Scheduler {
                 }
             }
             Err(Stop::Failed(error)) => {
-                if let Some(job) = self.table.job_mut(id) {
-                    job.error = Some(error.clone());
+                // Nothing could be reached: the job waits for the network (a while) rather
+                // than failing, unless the network turns out to be there.
+                if self.shutdown.is_none() && self.park_if_offline(id, &error) {
+                    return;
                 }
-                // A job that keeps its session keeps its copy: a Retry continues the upload from
-                // the same bytes, even once "Remove location from photos and videos" is off.
-                let sent = self
-                    .table
-                    .job(id)
-                    .is_some_and(|j| j.session.is_some() || j.plain.is_some());
-                if !sent {
-                    remove_staged(&self.data_dir, id);
+                self.outage.forget(id);
+                self.fail(id, error);
+            }
+        }
+    }
+
+    fn fail(&mut self, id: JobId, error: JobError) {
+        if let Some(job) = self.table.job_mut(id) {
+            job.error = Some(error.clone());
+        }
+        // A job that keeps its session keeps its copy: a Retry continues the upload from the
+        // same bytes, even once "Remove location from photos and videos" is off.
+        let sent = self
+            .table
+            .job(id)
+            .is_some_and(|j| j.session.is_some() || j.plain.is_some());
+        if !sent {
+            remove_staged(&self.data_dir, id);
+        }
+        // The row shows what the server keeps (nothing, once Wix failed the file), not the
+        // last progress of an upload that is gone: the same as after a restart.
+        self.flush_one(id);
+        if self.set_state(id, JobState::Failed) {
+            self.emit(Event::Failed { id, error });
+        }
+    }
+
+    /// Parks `id` (queued, held, its row saying so) when its failure was the network's and it
+    /// may still wait; `true` when parked.
+    fn park_if_offline(&mut self, id: JobId, error: &JobError) -> bool {
+        if !self.outage.park(id, error) {
+            return false;
+        }
+        // A job that failed while preparing ahead of a slot is queued already.
+        let queued = self
+            .table
+            .job(id)
+            .is_some_and(|j| j.state == JobState::Queued);
+        if !queued && !self.set_state(id, JobState::Queued) {
+            self.outage.forget(id);
+            return false;
+        }
+        self.table.hold(id);
+        tracing::info!(%id, error = %error.detail, "nothing could be reached; waiting for the network");
+        // Said once the probe found the network gone (a job parked meanwhile, at once).
+        if self.outage.gone {
+            self.say_waiting(id);
+        }
+        true
+    }
+
+    fn say_waiting(&self, id: JobId) {
+        self.emit(Event::Note {
+            id,
+            message: WAITING.to_string(),
+        });
+    }
+
+    /// What the probe found: the network back (the parked jobs go on, the scheduling that
+    /// follows starts them), or never gone (the server failed them: they fail as before).
+    pub(super) fn probed(&mut self, found: Probed) {
+        if found == Probed::Gone {
+            self.outage.gone = true;
+            for id in self.outage.waiting() {
+                self.say_waiting(id);
+            }
+            return;
+        }
+        for (id, fail) in self.outage.let_go(found) {
+            // Not held any more: a command (pause, cancel, remove) touched it meanwhile.
+            if !self.table.release(id) {
+                continue;
+            }
+            match fail {
+                Some(error) => {
+                    self.outage.forget(id);
+                    self.fail(id, error);
                 }
-                if self.set_state(id, JobState::Failed) {
-                    self.emit(Event::Failed { id, error });
-                }
+                None => tracing::info!(%id, ?found, "the network is there; the upload goes on"),
             }
         }
     }

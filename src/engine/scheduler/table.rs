@@ -249,6 +249,11 @@ impl JobTable {
         }
     }
 
+    /// An idle job is held (waiting for the network); `false` when it was not idle.
+    pub(super) fn hold(&mut self, id: JobId) -> bool {
+        self.kind(id) == Some(Kind::Idle) && self.move_runtime(id, Runtime::Held).is_some()
+    }
+
     /// A held job is let go (added again, or a command touched it); `false` when it was not held.
     pub(super) fn release(&mut self, id: JobId) -> bool {
         self.kind(id) == Some(Kind::Held) && self.move_runtime(id, Runtime::Idle).is_some()
