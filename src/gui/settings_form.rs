@@ -180,7 +180,6 @@ pub fn form_ui(ui: &mut egui::Ui, form: &mut Form, status: &FormStatus<'_>) -> V
             Err(e) => form.chunk_error = Some(format!("Chunk size: {e}")),
         }
     }
-    form.draft.limit_rate = form.limit.ui(ui);
     ui.checkbox(
         &mut form.draft.strip_location,
         "Remove location from photos and videos",
@@ -198,6 +197,7 @@ pub fn form_ui(ui: &mut egui::Ui, form: &mut Form, status: &FormStatus<'_>) -> V
         &mut form.draft.notify_when_done,
         "Notify when a batch finishes",
     );
+    form.draft.limit_rate = form.limit.ui(ui);
     out
 }
 
