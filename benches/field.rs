@@ -9,7 +9,7 @@
 //! nothing about speed: a run fails only when an upload fails.
 //!
 //! ```text
-//! cargo bench --bench field -- [--short] [--rounds 3] [--only a,b,c,a250] [--wixup PATH]
+//! cargo bench --bench field -- [--short] [--tls] [--rounds 3] [--only a,b,c,a250] [--wixup PATH]
 //! ```
 //! Needs `npm ci` in tests/interop, curl and GNU time. Files, the sandbox's storage and Wixup's
 //! data dir live in the temp dir (a disk, so Wixup's file-system writes can be counted) unless
@@ -48,6 +48,10 @@ struct Args {
     /// Only these works (comma-separated): a, b, r, j, l2, l8, c, a250.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Over HTTPS (`wixup serve --tls`, HTTP/2 offered by ALPN): Wixup's default beside
+    /// `--http 1.1` and `--http 2`, alternated, for the works chosen.
+    #[arg(long)]
+    tls: bool,
     /// The `wixup` binary to measure (default: the one this `cargo bench` built).
     #[arg(long)]
     wixup: Option<PathBuf>,
@@ -238,6 +242,11 @@ fn run(args: Args) -> R<()> {
         }
         chosen.retain(|w| args.only.iter().any(|o| o == w.name));
     }
+    if args.tls {
+        for w in &mut chosen {
+            w.contenders = &Contender::TLS;
+        }
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -249,7 +258,7 @@ fn run(args: Args) -> R<()> {
     );
     let mut results = Vec::new();
     for work in &chosen {
-        let samples = run_work(&rt, work, rounds, &wixup, &interop, &base)?;
+        let samples = run_work(&rt, work, rounds, &wixup, &interop, &base, args.tls)?;
         report::work(work, &samples);
         results.push((work.clone(), samples));
     }
@@ -267,6 +276,7 @@ fn run_work(
     wixup: &Path,
     interop: &Path,
     base: &Path,
+    tls: bool,
 ) -> R<Samples> {
     let dir = tempfile::tempdir_in(base).map_err(|e| e.to_string())?;
     let files_dir = dir.path().join("files");
@@ -285,10 +295,17 @@ fn run_work(
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .map_err(|e| e.to_string())?;
     let proxy = format!(
-        "http://{}",
+        "{}://{}",
+        if tls { "https" } else { "http" },
         listener.local_addr().map_err(|e| e.to_string())?
     );
-    let sandbox = Sandbox::start(wixup, &dir.path().join("sandbox"), &proxy, work.rate_limit)?;
+    let sandbox = Sandbox::start(
+        wixup,
+        &dir.path().join("sandbox"),
+        &proxy,
+        work.rate_limit,
+        tls,
+    )?;
     let counters = Arc::new(link::Counters::default());
     let link_task = rt.spawn(link::serve(
         listener,
@@ -305,7 +322,7 @@ fn run_work(
         work.link.up_rate / MBIT,
         work.link_secs()
     );
-    let (first, next) = rt.block_on(link_check(&proxy))?;
+    let (first, next) = rt.block_on(link_check(&sandbox.http, &proxy))?;
     eprintln!(
         "  link check over the proxy: a first request {first:.0} ms (handshake + round trip), the next on its connection {next:.0} ms"
     );
@@ -325,6 +342,7 @@ fn run_work(
                 whole: &whole,
                 timeout,
                 limit_rate: work.limit_rate,
+                ca_file: sandbox.ca_file.as_deref(),
             };
             let token = match c {
                 Contender::RawPatch => Some(rt.block_on(sandbox.token(work.bytes()))?),
@@ -456,8 +474,7 @@ fn steady_rate(samples: &[(std::time::Instant, u64)], payload: u64) -> f64 {
 
 /// Times two small requests over the link on one connection: the first pays the handshake's
 /// round trip and its own, the next only its own.
-async fn link_check(proxy: &str) -> R<(f64, f64)> {
-    let http = reqwest::Client::new();
+async fn link_check(http: &reqwest::Client, proxy: &str) -> R<(f64, f64)> {
     let url = format!("{proxy}/_sandbox/stats");
     let mut ms = [0.0; 2];
     for m in &mut ms {

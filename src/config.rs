@@ -19,12 +19,13 @@ use crate::settings::{ConnectionKind, SecretError, Settings};
 use crate::wix_media::{Credentials, PRODUCTION_BASE};
 
 /// The environment variables start-up reads.
-const VARS: [&str; 5] = [
+const VARS: [&str; 6] = [
     "WIX_API_KEY",
     "WIX_SITE_ID",
     "WIXUP_API_BASE",
     "WIXUP_SANDBOX_PORT",
     "WIXUP_PROXY_PASSWORD",
+    "WIXUP_CA_FILE",
 ];
 
 /// What start-up reads from the environment, as data. Blank values count as unset.

@@ -102,6 +102,8 @@
 //! retry                the retry schedule, count and sleep both clients use
 //! net                  which proxy a request takes: loopback never, else automatic, none or
 //!                      manual, applied to every HTTP client
+//! trust                the certificates trusted beside the system's (a CA file), and which
+//!                      HTTP each client speaks over HTTPS
 //!
 //! below the engine, beside the clients ───────────────────────────────────────────────────────
 //! metadata/            what a file is and where its location hides, from its bytes
@@ -127,6 +129,7 @@
 //! the sandbox (shares no protocol code with the clients; they meet over HTTP only) ──────────
 //! sandbox/             a Wix-compatible server
 //!   server             the listener, the connections, graceful stop
+//!   tls                --tls: the certificate (made from a local CA, or given), ALPN h2
 //!   config             credentials, limits, lifetimes, timeouts
 //!   profile            wix (as Wix is known to be) or tus-full
 //!   quirks             where the profiles differ, by name
@@ -244,6 +247,7 @@ pub mod settings;
 pub mod size;
 pub mod startup;
 pub mod text;
+pub mod trust;
 pub mod tus;
 pub mod units;
 pub mod wix_media;

@@ -1,6 +1,7 @@
-//! How requests reach the network: through which proxy, if any. Every HTTP client of the app
-//! is built with [`Proxy::apply`], so the choice holds for the REST calls, the uploads and the
-//! thumbnails alike.
+//! How requests reach the network: through which proxy, if any, trusting which certificates,
+//! speaking which HTTP ([`crate::trust`]). Every HTTP client of the app is built with
+//! [`Network::apply`], so the choice holds for the REST calls, the uploads and the thumbnails
+//! alike.
 //!
 //! - Loopback (`localhost`, `127.0.0.0/8`, `::1`) is never proxied, whatever the environment
 //!   says: the embedded sandbox and `wixup serve` on this computer are reached directly (before,
@@ -19,6 +20,7 @@ use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
 use crate::redact::ApiKey;
+use crate::trust::{HttpVersion, Trust, Uses};
 
 /// The proxy as Settings and `--proxy` name it (no secret in it).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,8 +111,10 @@ fn decoded(s: &str) -> String {
 /// A proxy choice made ready for the clients: the manual proxy with its password, or the
 /// environment and system settings read once.
 #[derive(Clone)]
-pub struct Proxy {
+pub struct Network {
     route: Route,
+    trust: Trust,
+    http: HttpVersion,
 }
 
 #[derive(Clone)]
@@ -120,11 +124,13 @@ enum Route {
     Manual(Url),
 }
 
-impl Default for Proxy {
+impl Default for Network {
     /// Automatic, read now.
     fn default() -> Self {
-        Proxy {
+        Network {
             route: Route::Automatic(Arc::new(Automatic::read())),
+            trust: Trust::default(),
+            http: HttpVersion::default(),
         }
     }
 }
@@ -136,22 +142,22 @@ struct Automatic {
     nothing: bool,
 }
 
-impl std::fmt::Debug for Proxy {
+impl std::fmt::Debug for Network {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let what = match &self.route {
             Route::Automatic(_) => "automatic".to_string(),
             Route::None => "none".to_string(),
             Route::Manual(u) => without_secret(u),
         };
-        write!(f, "Proxy({what})")
+        write!(f, "Network({what}, {:?}, {:?})", self.trust, self.http)
     }
 }
 
-impl Proxy {
+impl Network {
     /// The proxy `choice` names; `password` for a manual proxy's user (from the keychain).
-    pub fn new(choice: &ProxyChoice, password: Option<&ApiKey>) -> Result<Proxy, String> {
+    pub fn new(choice: &ProxyChoice, password: Option<&ApiKey>) -> Result<Network, String> {
         let route = match choice {
-            ProxyChoice::Automatic => return Ok(Proxy::default()),
+            ProxyChoice::Automatic => return Ok(Network::default()),
             ProxyChoice::None => Route::None,
             ProxyChoice::Manual { url, user } => {
                 let mut url = proxy_url(url)?;
@@ -162,12 +168,36 @@ impl Proxy {
                 Route::Manual(url)
             }
         };
-        Ok(Proxy { route })
+        Ok(Network {
+            route,
+            ..Network::none()
+        })
     }
 
     /// Direct connections only.
-    pub fn none() -> Proxy {
-        Proxy { route: Route::None }
+    pub fn none() -> Network {
+        Network {
+            route: Route::None,
+            trust: Trust::default(),
+            http: HttpVersion::default(),
+        }
+    }
+
+    /// This, trusting `trust` beside the system's store.
+    pub fn with_trust(mut self, trust: Trust) -> Network {
+        self.trust = trust;
+        self
+    }
+
+    /// This, speaking `http` over HTTPS.
+    pub fn with_http(mut self, http: HttpVersion) -> Network {
+        self.http = http;
+        self
+    }
+
+    /// The certificates trusted beyond the system's.
+    pub fn trust(&self) -> &Trust {
+        &self.trust
     }
 
     /// The proxy a request to `url` goes through (with its credentials), or `None` to go
@@ -188,13 +218,15 @@ impl Proxy {
         self.for_url(url).map(|p| without_secret(&p))
     }
 
-    /// `builder` with this proxy, and with reqwest's own reading of the environment turned off
-    /// (it would proxy loopback).
-    pub fn apply(&self, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    /// `builder` for a client that carries `uses`: with this proxy (and reqwest's own reading
+    /// of the environment turned off: it would proxy loopback), these certificates trusted, and
+    /// this HTTP.
+    pub fn apply(&self, uses: Uses, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
         let me = self.clone();
-        builder
+        let builder = builder
             .no_proxy()
-            .proxy(reqwest::Proxy::custom(move |url| me.for_url(url)))
+            .proxy(reqwest::Proxy::custom(move |url| me.for_url(url)));
+        self.http.apply(uses, self.trust.apply(builder))
     }
 }
 
@@ -272,7 +304,7 @@ mod tests {
 
     #[test]
     fn loopback_in_every_spelling_goes_direct() {
-        let manual = Proxy::new(
+        let manual = Network::new(
             &ProxyChoice::Manual {
                 url: "http://proxy.corp:3128".into(),
                 user: None,
@@ -297,7 +329,7 @@ mod tests {
             Some(url("http://proxy.corp:3128"))
         );
         assert_eq!(
-            Proxy::none().for_url(&url("https://www.wixapis.com/")),
+            Network::none().for_url(&url("https://www.wixapis.com/")),
             None
         );
     }
@@ -312,7 +344,7 @@ mod tests {
                 user: Some("ana@corp".into())
             }
         );
-        let p = Proxy::new(&choice, Some(&ApiKey::new("s3cret:pw"))).unwrap();
+        let p = Network::new(&choice, Some(&ApiKey::new("s3cret:pw"))).unwrap();
         let used = p.for_url(&url("https://www.wixapis.com/")).unwrap();
         assert_eq!(used.username(), "ana%40corp");
         assert_eq!(decoded(used.password().unwrap()), "s3cret:pw");

@@ -9,10 +9,11 @@ use reqwest::Url;
 
 use crate::config::{self, Backend, ChosenBy, ConfigError, Env};
 use crate::engine::{EngineConfig, MAX_PARALLEL, Parallelism, StartMode};
-use crate::net::{Proxy, ProxyChoice};
+use crate::net::{Network, ProxyChoice};
 use crate::redact::ApiKey;
 use crate::sandbox::{self, SandboxConfig, SandboxHandle};
 use crate::settings::{SecretStore, Settings, SettingsError};
+use crate::trust::{HttpVersion, Trust};
 use crate::tus::ChunkSize;
 use crate::wix_media::Credentials;
 
@@ -37,6 +38,8 @@ pub struct Spec {
     pub proxy: Option<ProxyChoice>,
     /// `--limit-rate`: stands in for the saved limit for this run.
     pub limit_rate: Option<u64>,
+    /// `--http`: which HTTP to speak over HTTPS (the default otherwise).
+    pub http: Option<HttpVersion>,
 }
 
 /// Whether a settings file that cannot be read stops start-up even when the environment
@@ -62,6 +65,7 @@ impl Spec {
             settings_use,
             proxy: None,
             limit_rate: None,
+            http: None,
         }
     }
 }
@@ -86,7 +90,7 @@ pub struct Connection {
     pub port_taken: Option<PortTaken>,
     pub sandbox: Option<SandboxHandle>,
     /// The proxy every request but those to this computer takes.
-    pub proxy: Proxy,
+    pub proxy: Network,
     /// The upload speed limit every transfer shares (the saved one, or `--limit-rate`).
     pub throttle: crate::file_stream::Throttle,
 }
@@ -117,6 +121,9 @@ pub enum StartupError {
     Proxy(String),
     #[error(transparent)]
     ProxyPassword(crate::settings::SecretError),
+    /// The CA file (`WIXUP_CA_FILE`, or Settings) cannot be read or holds no certificate.
+    #[error("{0}")]
+    Trust(String),
     /// The blocking read of the settings and the key did not finish (the runtime shut down).
     #[error("start-up was interrupted ({0})")]
     Interrupted(#[from] tokio::task::JoinError),
@@ -133,6 +140,7 @@ pub async fn connect(spec: Spec) -> Result<Connection, StartupError> {
         settings_use,
         proxy,
         limit_rate,
+        http,
     } = spec;
     let dir = data_dir.clone();
     let (settings, backend, proxy) = tokio::task::spawn_blocking(move || {
@@ -146,7 +154,10 @@ pub async fn connect(spec: Spec) -> Result<Connection, StartupError> {
         };
         let backend = config::resolve(&settings, &env, || secrets.get())?;
         let choice = proxy.unwrap_or_else(|| settings.proxy.clone());
-        let proxy = proxy_for(&choice, &env, &secrets)?;
+        let trust = trust_for(&settings, &env)?;
+        let proxy = proxy_for(&choice, &env, &secrets)?
+            .with_trust(trust)
+            .with_http(http.unwrap_or_default());
         Ok::<_, StartupError>((settings, backend, proxy))
     })
     .await??;
@@ -193,7 +204,7 @@ fn proxy_for(
     choice: &ProxyChoice,
     env: &Env,
     secrets: &SecretStore,
-) -> Result<Proxy, StartupError> {
+) -> Result<Network, StartupError> {
     let password = match choice {
         ProxyChoice::Manual { user: Some(_), .. } => match env.get("WIXUP_PROXY_PASSWORD") {
             Some(p) => Some(ApiKey::new(p)),
@@ -204,7 +215,14 @@ fn proxy_for(
         },
         _ => None,
     };
-    Proxy::new(choice, password.as_ref()).map_err(StartupError::Proxy)
+    Network::new(choice, password.as_ref()).map_err(StartupError::Proxy)
+}
+
+/// The system's certificates, plus `WIXUP_CA_FILE`'s (else the saved CA file's).
+fn trust_for(settings: &Settings, env: &Env) -> Result<Trust, StartupError> {
+    let from_env = env.get("WIXUP_CA_FILE").map(PathBuf::from);
+    let file = from_env.as_deref().or(settings.ca_file.as_deref());
+    Trust::from_setting(file).map_err(StartupError::Trust)
 }
 
 /// Binds the embedded sandbox's stable loopback port, or another one when it is taken.
@@ -296,7 +314,7 @@ mod tests {
             kind: BackendKind::Embedded,
             port_taken: None,
             sandbox: None,
-            proxy: Proxy::none(),
+            proxy: Network::none(),
             throttle: Default::default(),
         };
         let options = EngineOptions::from_settings(&settings, StartMode::Continue);
@@ -337,6 +355,7 @@ mod tests {
             settings_use,
             proxy: None,
             limit_rate: None,
+            http: None,
         };
         let conn = connect(spec(SettingsUse::BackendOnly)).await.expect("env");
         assert_eq!(conn.kind, BackendKind::Remote(ChosenBy::Environment));

@@ -93,6 +93,7 @@ mod it {
     mod sandbox_state;
     mod sandbox_types;
     mod system_files;
+    mod tls;
     mod tus_client;
     mod wix_client;
     mod wix_hostile;

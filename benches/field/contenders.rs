@@ -16,16 +16,24 @@ pub enum Contender {
     TusJs,
     /// One tus creation, then one PATCH with every byte (curl).
     RawPatch,
+    /// `wixup --http 1.1 upload --json DIR` (`--tls`: HTTP/1.1 for everything).
+    WixupH1,
+    /// `wixup --http 2 upload --json DIR` (`--tls`: HTTP/2 for everything).
+    WixupH2,
 }
 
 impl Contender {
     pub const ALL: [Contender; 3] = [Contender::Wixup, Contender::TusJs, Contender::RawPatch];
+    /// Over TLS (`--tls`): Wixup's default beside HTTP/1.1 and HTTP/2 for everything.
+    pub const TLS: [Contender; 3] = [Contender::Wixup, Contender::WixupH1, Contender::WixupH2];
 
     pub fn label(self) -> &'static str {
         match self {
             Contender::Wixup => "wixup upload (defaults)",
             Contender::TusJs => "Wix docs' flow, tus-js-client, 3 at a time",
             Contender::RawPatch => "raw single PATCH (curl)",
+            Contender::WixupH1 => "wixup upload --http 1.1",
+            Contender::WixupH2 => "wixup upload --http 2",
         }
     }
 }
@@ -65,17 +73,28 @@ pub struct Ctx<'a> {
     pub timeout: Duration,
     /// `--limit-rate` for Wixup, bytes a second.
     pub limit_rate: Option<u64>,
+    /// Under `--tls`: the sandbox's CA, given to Wixup as `WIXUP_CA_FILE`.
+    pub ca_file: Option<&'a Path>,
 }
 
 /// The command for a contender, and how many output lines (files) it must print.
 pub fn command(c: Contender, ctx: &Ctx, token: Option<&str>) -> R<Command> {
     let mut cmd;
     match c {
-        Contender::Wixup => {
+        Contender::Wixup | Contender::WixupH1 | Contender::WixupH2 => {
             cmd = Command::new(ctx.wixup);
             if let Some(rate) = ctx.limit_rate {
                 cmd.args(["--limit-rate", &rate.to_string()]);
             }
+            match c {
+                Contender::WixupH1 => cmd.args(["--http", "1.1"]),
+                Contender::WixupH2 => cmd.args(["--http", "2"]),
+                _ => cmd.env_remove("WIXUP_HTTP"),
+            };
+            match ctx.ca_file {
+                Some(ca) => cmd.env("WIXUP_CA_FILE", ca),
+                None => cmd.env_remove("WIXUP_CA_FILE"),
+            };
             cmd.args(["upload", "--json"])
                 .arg(ctx.dir)
                 .env("WIXUP_API_BASE", ctx.proxy)

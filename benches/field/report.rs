@@ -90,7 +90,21 @@ pub fn work(w: &Work, samples: &Samples) {
         written,
         written / n
     );
-    if samples.len() < Contender::ALL.len() {
+    if !of(samples, Contender::WixupH1).is_empty() {
+        let (h1, h2) = (wall(Contender::WixupH1), wall(Contender::WixupH2));
+        println!(
+            "over TLS: wixup (auto: HTTP/2 for the API, HTTP/1.1 for the bytes) / link = {:.2}x; --http 1.1 / link = {:.2}x; --http 2 / link = {:.2}x; HTTP/2 / HTTP/1.1 = {:.2}x (per round {:.2}x); auto / HTTP/1.1 = {:.2}x (per round {:.2}x)",
+            wx / link,
+            h1 / link,
+            h2 / link,
+            h2 / h1,
+            paired(samples, Contender::WixupH2, Contender::WixupH1),
+            wx / h1,
+            paired(samples, Contender::Wixup, Contender::WixupH1),
+        );
+        return;
+    }
+    if of(samples, Contender::TusJs).is_empty() {
         println!("wixup / link = {:.2}x", wx / link);
         return;
     }
@@ -115,6 +129,12 @@ pub fn work(w: &Work, samples: &Samples) {
 
 /// One table over every work, as the note wants it.
 pub fn summary(results: &[(Work, Samples)]) {
+    if results
+        .iter()
+        .any(|(_, s)| !of(s, Contender::WixupH1).is_empty())
+    {
+        return tls_summary(results);
+    }
     println!();
     println!(
         "| work | link | link's own time s | raw PATCH s | wixup s | tus-js-client flow s | wixup / link | wixup / tus-js | wixup / raw | wixup journal bytes/file |"
@@ -139,6 +159,36 @@ pub fn summary(results: &[(Work, Samples)]) {
             wx / js,
             wx / raw,
             med(of(samples, Contender::Wixup), |x| x.fs_written as f64) / w.files as f64,
+        );
+    }
+}
+
+/// Over TLS: Wixup's default beside HTTP/1.1 and HTTP/2 for everything, per work.
+fn tls_summary(results: &[(Work, Samples)]) {
+    println!();
+    println!(
+        "| work over TLS | link | link's own time s | auto s | HTTP/1.1 s | HTTP/2 s | auto / link | HTTP/1.1 / link | HTTP/2 / link | HTTP/2 / HTTP/1.1 |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (w, samples) in results {
+        let wall = |c| med(of(samples, c), |x| x.secs);
+        let (auto, h1, h2) = (
+            wall(Contender::Wixup),
+            wall(Contender::WixupH1),
+            wall(Contender::WixupH2),
+        );
+        let link = w.link_secs();
+        println!(
+            "| ({}) {} × {} B | {} ms / {:.0} Mbit/s | {link:.2} | {auto:.2} | {h1:.2} | {h2:.2} | {:.2}x | {:.2}x | {:.2}x | {:.2}x |",
+            w.name,
+            w.files,
+            w.size,
+            w.link.rtt().as_millis(),
+            w.link.up_rate * 8.0 / 1e6,
+            auto / link,
+            h1 / link,
+            h2 / link,
+            paired(samples, Contender::WixupH2, Contender::WixupH1),
         );
     }
 }

@@ -12,7 +12,12 @@ use super::R;
 pub struct Sandbox {
     child: Child,
     pub addr: std::net::SocketAddr,
-    http: reqwest::Client,
+    /// `http`, or `https` under `--tls`.
+    scheme: &'static str,
+    /// Under `--tls`: the CA the sandbox made, which clients trust.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Trusts `ca_file`.
+    pub http: reqwest::Client,
 }
 
 impl Sandbox {
@@ -22,6 +27,7 @@ impl Sandbox {
         data: &Path,
         public: &str,
         rate_limit: Option<(u64, u64)>,
+        tls: bool,
     ) -> R<Self> {
         let mut cmd = Command::new(wixup);
         cmd.args([
@@ -33,6 +39,9 @@ impl Sandbox {
             "--public-url",
             public,
         ]);
+        if tls {
+            cmd.arg("--tls");
+        }
         if let Some((n, secs)) = rate_limit {
             cmd.arg("--rate-limit")
                 .arg(format!("{}/min", n * 60 / secs.max(1)));
@@ -48,23 +57,34 @@ impl Sandbox {
         let mut line = String::new();
         let read =
             std::io::BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut line);
+        let scheme = if tls { "https" } else { "http" };
         let addr = read.ok().and_then(|_| {
             line.trim()
-                .strip_prefix("listening on http://")?
+                .strip_prefix(&format!("listening on {scheme}://"))?
                 .parse()
                 .ok()
         });
+        let ca_file = tls.then(|| wixup::sandbox::ca_file(data));
+        let mut http = reqwest::Client::builder().no_proxy();
+        if let Some(ca) = &ca_file {
+            let pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| e.to_string())?;
+            http = http.tls_certs_merge(certs);
+        }
+        let http = http.build().map_err(|e| e.to_string())?;
         match addr {
             Some(addr) => Ok(Self {
                 child,
                 addr,
-                http: reqwest::Client::new(),
+                scheme,
+                ca_file,
+                http,
             }),
             None => {
                 let _ = child.kill();
                 let _ = child.wait();
                 Err(format!(
-                    "the sandbox said {line:?}, not `listening on http://ADDR`"
+                    "the sandbox said {line:?}, not `listening on {scheme}://ADDR`"
                 ))
             }
         }
@@ -72,7 +92,7 @@ impl Sandbox {
 
     /// `GET /_sandbox/stats`, straight to the sandbox (not over the link).
     pub async fn stats(&self) -> R<serde_json::Value> {
-        let url = format!("http://{}/_sandbox/stats", self.addr);
+        let url = format!("{}://{}/_sandbox/stats", self.scheme, self.addr);
         let r = self
             .http
             .get(url)
@@ -89,8 +109,8 @@ impl Sandbox {
     /// An upload token for the raw PATCH (asked straight from the sandbox, untimed).
     pub async fn token(&self, size: u64) -> R<String> {
         let url = format!(
-            "http://{}/site-media/v1/files/generate-resumable-upload-url",
-            self.addr
+            "{}://{}/site-media/v1/files/generate-resumable-upload-url",
+            self.scheme, self.addr
         );
         let body = serde_json::json!({
             "mimeType": "application/octet-stream",

@@ -55,11 +55,12 @@ impl From<DestinationArgs> for crate::engine::Destination {
     }
 }
 
-/// `--proxy` and `--limit-rate`: how this run reaches the network, where given.
+/// `--proxy`, `--limit-rate` and `--http`: how this run reaches the network, where given.
 #[derive(Debug, Clone, Default)]
 pub struct NetworkArgs {
     pub proxy: Option<crate::net::ProxyChoice>,
     pub limit_rate: Option<u64>,
+    pub http: Option<crate::trust::HttpVersion>,
 }
 
 /// The backend through the one start-up path, saying on stderr what a person should know
@@ -71,6 +72,7 @@ pub(super) async fn connect(
     let mut spec = startup::Spec::new(data_dir.to_path_buf(), SettingsUse::BackendOnly);
     spec.proxy = net.proxy;
     spec.limit_rate = net.limit_rate;
+    spec.http = net.http;
     let conn = startup::connect(spec).await?;
     if let Some(taken) = &conn.port_taken {
         eprintln!("{taken}");

@@ -4,19 +4,17 @@ mod connection;
 mod import;
 mod output;
 mod report;
+mod serve;
 mod signal;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use reqwest::Url;
 
 use crate::engine::{Destination, JobOptions, Parallelism, StartMode};
-use crate::sandbox::{self, SandboxConfig};
 use crate::startup::EngineOptions;
 use crate::tus::{ChunkSize, FileSource, TusClient, TusConfig};
 use crate::{paths, size};
@@ -24,10 +22,11 @@ use crate::{paths, size};
 use connection::connect;
 pub use connection::{DestinationArgs, NetworkArgs, OutputArgs};
 pub use import::ImportArgs;
+pub use serve::ServeArgs;
 
-use crate::net::{Proxy, ProxyChoice};
+use crate::net::{Network, ProxyChoice};
 use crate::redact::ApiKey;
-use signal::shutdown_signal;
+use crate::trust::{HttpVersion, Trust};
 
 /// Upload photos, videos and documents to a Wix site's Media Manager, resumably.
 #[derive(Debug, Parser)]
@@ -48,12 +47,17 @@ pub struct Cli {
     /// 64KiB/s). Default: what Settings says (no limit).
     #[arg(long, global = true, value_name = "RATE", value_parser = size::parse_rate)]
     pub limit_rate: Option<u64>,
+    /// Which HTTP to speak over HTTPS: `auto` (HTTP/2 for the API calls where the server offers
+    /// it, HTTP/1.1 connections for the file bytes), `1.1`, or `2`.
+    #[arg(long, global = true, env = "WIXUP_HTTP", value_name = "auto|1.1|2", value_parser = HttpVersion::parse)]
+    pub http: Option<HttpVersion>,
 }
 
 const AFTER_HELP: &str = "\
 Backend: WIX_API_KEY + WIX_SITE_ID upload to your Wix site; WIXUP_API_BASE points at another
 server (e.g. `wixup serve`); with neither, a local sandbox starts in-process.
-Data (journal, sandbox storage) lives in WIXUP_DATA_DIR, or the platform's data directory.";
+Data (journal, sandbox storage) lives in WIXUP_DATA_DIR, or the platform's data directory.
+HTTPS trusts the system's certificates, plus those in WIXUP_CA_FILE (or Settings, Advanced).";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -105,53 +109,6 @@ pub struct ResumeArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long)]
-    pub addr: Option<SocketAddr>,
-    /// Where uploads and files are stored.
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-    /// Base of every URL handed out (when a proxy sits in front).
-    #[arg(long)]
-    pub public_url: Option<Url>,
-    /// API key the sandbox accepts (other local users see it in `ps`: prefer
-    /// WIXUP_SANDBOX_API_KEY or --api-key-file). Without one, the public default key.
-    #[arg(long, env = "WIXUP_SANDBOX_API_KEY", hide_env_values = true)]
-    pub api_key: Option<String>,
-    /// Read the API key the sandbox accepts from this file (its first line).
-    #[arg(long, value_name = "PATH", conflicts_with = "api_key")]
-    pub api_key_file: Option<PathBuf>,
-    /// Site id the sandbox accepts.
-    #[arg(long)]
-    pub site_id: Option<String>,
-    /// How long finalized files stay PENDING, in milliseconds.
-    #[arg(long, hide = true)]
-    pub processing_delay_ms: Option<u64>,
-    /// Delay every PATCH by this many milliseconds (a slow link, for demos and CI).
-    #[arg(long, hide = true)]
-    pub patch_delay_ms: Option<u64>,
-    /// Which server to play: `wix` (Wix as far as it is known: tus creation only, one-time
-    /// tokens, real token sizes) or `tus-full` (every tus extension the sandbox has).
-    #[arg(long, default_value = "wix", value_parser = sandbox::Profile::parse)]
-    pub profile: sandbox::Profile,
-    /// Limit REST calls, e.g. `200/min`; more get 429 RESOURCE_EXHAUSTED.
-    #[arg(long, value_name = "N/min", value_parser = sandbox::RateLimit::parse)]
-    pub rate_limit: Option<sandbox::RateLimit>,
-    /// Per-type size limits, e.g. `image=25MB,gif=15MB,video=4GB` (kinds: image, gif, svg,
-    /// video, audio, document, other).
-    #[arg(long, value_name = "KIND=SIZE,...", value_parser = sandbox::TypeLimits::parse)]
-    pub limit: Option<sandbox::TypeLimits>,
-    /// Refuse a wrong API key with an HTML page, as a proxy in front of an API does.
-    #[arg(long)]
-    pub html_errors: bool,
-    /// Refuse non-final PATCH bodies that are not multiples of 256 KiB (as a Google Cloud
-    /// Storage resumable session does).
-    #[arg(long)]
-    pub strict_chunks: bool,
-}
-
-#[derive(Debug, Args)]
 pub struct TusUploadArgs {
     /// The tus creation endpoint.
     #[arg(long)]
@@ -172,12 +129,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let net = NetworkArgs {
         proxy: cli.proxy.clone(),
         limit_rate: cli.limit_rate,
+        http: cli.http,
     };
     match cli.command {
         Some(Command::Upload(a)) => upload(a, net).await,
         Some(Command::Import(a)) => import::import(a, net).await,
         Some(Command::Resume(a)) => resume(a, net).await,
-        Some(Command::Serve(a)) => serve(a).await,
+        Some(Command::Serve(a)) => serve::serve(a).await,
         Some(Command::TusUpload(a)) => tus_upload(a, net).await,
         None => {
             use clap::CommandFactory as _;
@@ -262,92 +220,6 @@ async fn resume(a: ResumeArgs, net: NetworkArgs) -> anyhow::Result<ExitCode> {
     code
 }
 
-async fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
-    let addr = a
-        .addr
-        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], sandbox::DEFAULT_PORT)));
-    let api_key = serve_api_key(a.api_key, a.api_key_file.as_deref())?;
-    if api_key.is_none() && !addr.ip().is_loopback() {
-        anyhow::bail!(
-            "refusing to serve on {addr} with the public default API key: anyone who can reach \
-             that address could upload and read files. Give a key of your own with \
-             --api-key-file PATH or the WIXUP_SANDBOX_API_KEY environment variable, or listen \
-             on 127.0.0.1"
-        );
-    }
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
-    let bound = listener.local_addr()?;
-    let data_dir = a
-        .data_dir
-        .unwrap_or_else(|| paths::sandbox_dir(&paths::data_dir()));
-    let mut cfg = SandboxConfig::new(data_dir.clone());
-    cfg.public_url = a.public_url;
-    cfg.profile = a.profile;
-    cfg.rate_limit = a.rate_limit;
-    cfg.type_limits = a.limit.unwrap_or_default();
-    cfg.html_errors = a.html_errors;
-    cfg.strict_chunks = a.strict_chunks;
-    if let Some(k) = api_key {
-        cfg.api_key = k;
-    }
-    if let Some(s) = a.site_id {
-        cfg.site_id = s;
-    }
-    if let Some(ms) = a.processing_delay_ms {
-        cfg.processing_delay = Duration::from_millis(ms);
-    }
-    let sb = sandbox::start(listener, cfg).await?;
-    if let Some(ms) = a.patch_delay_ms {
-        // Every PATCH waits this long: a slow link, for demos and the window's CI run.
-        sb.faults.add(
-            sandbox::Rule::nth(
-                Some(http::Method::PATCH),
-                "",
-                1,
-                sandbox::FaultKind::Latency(Duration::from_millis(ms)),
-            )
-            .times(u64::MAX / 2),
-        );
-    }
-    println!("listening on http://{bound}");
-    eprintln!(
-        "profile {}; storing files in {}; stop with Ctrl+C",
-        a.profile.name(),
-        data_dir.display()
-    );
-    shutdown_signal().await;
-    sb.stop().await;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The key `serve` was given: `--api-key` / WIXUP_SANDBOX_API_KEY, or the first line of
-/// `--api-key-file`. `None` means the public default key.
-fn serve_api_key(
-    given: Option<String>,
-    file: Option<&std::path::Path>,
-) -> anyhow::Result<Option<String>> {
-    let key = match file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the API key file {}", path.display()))?;
-            text.lines().next().unwrap_or("").trim().to_string()
-        }
-        None => match given {
-            Some(k) => k.trim().to_string(),
-            None => return Ok(None),
-        },
-    };
-    if key.is_empty() {
-        anyhow::bail!(
-            "the API key given to serve is empty; put the key on the first line of the \
-             --api-key-file, or set WIXUP_SANDBOX_API_KEY to it"
-        );
-    }
-    Ok(Some(key))
-}
-
 async fn tus_upload(a: TusUploadArgs, net: NetworkArgs) -> anyhow::Result<ExitCode> {
     let mut cfg = TusConfig {
         checksum: !a.no_checksum,
@@ -359,8 +231,13 @@ async fn tus_upload(a: TusUploadArgs, net: NetworkArgs) -> anyhow::Result<ExitCo
         cfg.chunk_size = ChunkSize::Fixed(c.bytes);
     }
     let password = std::env::var("WIXUP_PROXY_PASSWORD").ok().map(ApiKey::new);
-    let proxy = Proxy::new(&net.proxy.unwrap_or_default(), password.as_ref())
-        .map_err(|e| anyhow::anyhow!("--proxy: {e}"))?;
+    let ca_file = std::env::var_os("WIXUP_CA_FILE").filter(|v| !v.is_empty());
+    let trust = Trust::from_setting(ca_file.as_deref().map(std::path::Path::new))
+        .map_err(|e| anyhow::anyhow!("WIXUP_CA_FILE: {e}"))?;
+    let proxy = Network::new(&net.proxy.unwrap_or_default(), password.as_ref())
+        .map_err(|e| anyhow::anyhow!("--proxy: {e}"))?
+        .with_trust(trust)
+        .with_http(net.http.unwrap_or_default());
     let client = TusClient::with_proxy(cfg, &proxy)?;
     let file = FileSource::open(&a.file)
         .with_context(|| format!("{}: cannot read the file", a.file.display()))?;

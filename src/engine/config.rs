@@ -105,7 +105,7 @@ pub struct EngineConfig {
     /// config share it. Only files whose size and name match an entry are hashed.
     pub dedupe_hashed: Arc<AtomicU64>,
     /// The proxy every request but those to loopback goes through.
-    pub proxy: crate::net::Proxy,
+    pub proxy: crate::net::Network,
 }
 
 /// Wix's advice: the resumable flow above 10 MB.
@@ -132,7 +132,7 @@ impl EngineConfig {
             journal_write_delay: Duration::ZERO,
             one_put_below: DEFAULT_ONE_PUT_BELOW,
             dedupe_hashed: Arc::default(),
-            proxy: crate::net::Proxy::default(),
+            proxy: crate::net::Network::default(),
         }
     }
 }

@@ -75,6 +75,7 @@ pub(super) fn stop_for_tus_error(e: tus::Error) -> Stop {
                 .to_string()
         }
         E::Status { status: 407, .. } => PROXY_REFUSED.to_string(),
+        E::Untrusted { .. } => format!("{e}; {}", crate::trust::CERTIFICATE_ADVICE),
         E::Status {
             status, message, ..
         } if *status >= 500 || *status == 429 => {
@@ -169,6 +170,7 @@ fn wix_sentence(e: &wix_media::Error) -> String {
         ),
         E::TooLarge { .. } | E::Redirects { .. } => format!("{e}; check the API address"),
         E::Api { status: 407, .. } => PROXY_REFUSED.to_string(),
+        E::Untrusted { .. } => format!("{e}; {}", crate::trust::CERTIFICATE_ADVICE),
         // reqwest's own words ("error sending request") say nothing a person can act on.
         E::Network(_) => {
             "could not reach Wix; check the internet connection, or a proxy, and the API address"

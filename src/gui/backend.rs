@@ -10,7 +10,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::config::ChosenBy;
 use crate::engine::{self, EngineConfig, EngineHandle, Event, Job, Notifier, StartMode};
-use crate::net::Proxy;
+use crate::net::Network;
 use crate::retry::RetryPolicy;
 use crate::sandbox::SandboxHandle;
 use crate::settings::{SecretStore, Settings};
@@ -70,7 +70,7 @@ pub struct Connected {
     /// The same site's Media API, for the window's own calls (a private file's download link).
     pub media: WixMediaClient,
     /// The proxy the engine uses, for the window's own requests (thumbnails).
-    pub proxy: crate::net::Proxy,
+    pub proxy: crate::net::Network,
 }
 
 /// Why the window is not connected; the banner shows the message.
@@ -92,6 +92,7 @@ pub async fn connect(spec: ConnectSpec, notifier: Notifier) -> Result<Connected,
         settings_use: SettingsUse::Always,
         proxy: None,
         limit_rate: None,
+        http: None,
     })
     .await?;
     let target = match conn.kind {
@@ -139,7 +140,7 @@ pub async fn connect(spec: ConnectSpec, notifier: Notifier) -> Result<Connected,
 fn settings_client(
     base: &Url,
     credentials: Credentials,
-    proxy: &Proxy,
+    proxy: &Network,
 ) -> Result<WixMediaClient, String> {
     WixMediaClient::with_options(
         base.clone(),
@@ -153,7 +154,7 @@ fn settings_client(
 
 /// The sentence for a failed call from Settings: one that never reached Wix through a proxy
 /// says the proxy is what to check.
-fn site_error(e: &crate::wix_media::Error, base: &Url, proxy: &Proxy) -> String {
+fn site_error(e: &crate::wix_media::Error, base: &Url, proxy: &Network) -> String {
     match (e, proxy.describe_for(base)) {
         (crate::wix_media::Error::Network(_), Some(p)) => format!(
             "could not reach Wix through the proxy {p}; check the proxy in Advanced (its \
@@ -168,7 +169,7 @@ fn site_error(e: &crate::wix_media::Error, base: &Url, proxy: &Proxy) -> String 
 pub async fn test_connection(
     base: Url,
     credentials: Credentials,
-    proxy: &Proxy,
+    proxy: &Network,
 ) -> Result<String, String> {
     let client = settings_client(&base, credentials, proxy)?;
     let page = client
@@ -193,7 +194,7 @@ const PICKER_PAGES: usize = 50;
 pub async fn folders(
     base: Url,
     credentials: Credentials,
-    proxy: &Proxy,
+    proxy: &Network,
 ) -> Result<Vec<crate::wix_media::Folder>, String> {
     let client = settings_client(&base, credentials, proxy)?;
     client

@@ -1,8 +1,10 @@
 //! How uploads use the network, in Settings. Advanced → Proxy: Automatic (the environment, else
 //! the system's settings), None, or Manual with an address, a user, and a password that goes to
 //! the keychain (never to `settings.json`); the local sandbox is never proxied, so the choice is
-//! offered with the Wix site's fields. And "Limit upload speed", a rate typed as `--limit-rate`
-//! is, for every transfer together.
+//! offered with the Wix site's fields. Advanced → "Trusted CA file": a certificate authority
+//! trusted beside the system's (an office's TLS inspection), as `WIXUP_CA_FILE` names one; it is
+//! read when Test connection or Save runs, never here. And "Limit upload speed", a rate typed as
+//! `--limit-rate` is, for every transfer together.
 
 use egui::RichText;
 
@@ -116,6 +118,39 @@ impl ProxyForm {
             RichText::new("This computer (the local sandbox) is always reached directly.").weak(),
         );
         self.error = self.choice().err();
+    }
+}
+
+/// Advanced → "Trusted CA file": a path as typed (empty: the system's certificates alone).
+pub struct CaForm {
+    text: String,
+}
+
+impl CaForm {
+    pub fn new(file: Option<&std::path::Path>) -> CaForm {
+        CaForm {
+            text: file.map(|p| p.display().to_string()).unwrap_or_default(),
+        }
+    }
+
+    /// The field; the file it names (not read here: Save and Test connection read it).
+    pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<std::path::PathBuf> {
+        ui.horizontal_wrapped(|ui| {
+            ui.label("CA certificate");
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.text)
+                        .hint_text("none: the system's certificates")
+                        .desired_width(260.0),
+                )
+                .on_hover_text(
+                    "A certificate authority (PEM) trusted beside the system's, e.g. the one an \
+                     office's HTTPS inspection uses; WIXUP_CA_FILE stands in for it",
+                );
+            a11y(&r, egui::Role::TextInput, "Trusted CA file".into());
+        });
+        let t = self.text.trim();
+        (!t.is_empty()).then(|| std::path::PathBuf::from(t))
     }
 }
 

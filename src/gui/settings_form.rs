@@ -11,7 +11,7 @@ use crate::size::parse_chunk_size;
 use crate::wix_media::Folder;
 
 use super::format::Tone;
-use super::network_form::{LimitForm, ProxyForm};
+use super::network_form::{CaForm, LimitForm, ProxyForm};
 use super::rows::tone_color;
 use super::style::a11y;
 
@@ -34,6 +34,8 @@ pub struct Form {
     chunk_error: Option<String>,
     /// Advanced → Proxy.
     pub proxy: ProxyForm,
+    /// Advanced → Trusted CA file.
+    ca: CaForm,
     /// "Limit upload speed".
     limit: LimitForm,
 }
@@ -49,6 +51,7 @@ impl Form {
             chunk_text: chunk_text(settings.chunk_size_bytes.unwrap_or(DEFAULT_CHUNK_BYTES)),
             chunk_error: None,
             proxy: ProxyForm::new(&settings.proxy),
+            ca: CaForm::new(settings.ca_file.as_deref()),
             limit: LimitForm::new(settings.limit_rate),
         }
     }
@@ -244,6 +247,7 @@ fn site_fields(ui: &mut egui::Ui, form: &mut Form) {
         if let Ok(choice) = form.proxy.choice() {
             form.draft.proxy = choice;
         }
+        form.draft.ca_file = form.ca.ui(ui);
     });
 }
 

@@ -6,9 +6,10 @@ use poll_promise::Promise;
 use reqwest::Url;
 
 use crate::config::sandbox_credentials;
-use crate::net::{Proxy, ProxyChoice};
+use crate::net::{Network, ProxyChoice};
 use crate::redact::ApiKey;
 use crate::settings::{ConnectionKind, SecretStore, Settings};
+use crate::trust::Trust;
 use crate::wix_media::{Credentials, Folder};
 
 use super::backend;
@@ -67,7 +68,7 @@ fn spawn<T: Send + 'static>(
 }
 
 /// How Test connection and the folder list reach the site: the key, and the proxy.
-type Reach = (Credentials, Proxy);
+type Reach = (Credentials, Network);
 
 /// What a save writes, decided when Save was clicked.
 struct PendingSave {
@@ -150,6 +151,7 @@ impl SettingsWindow {
         };
         let secrets = self.secrets.clone();
         let choice = draft.proxy.clone();
+        let ca_file = draft.ca_file.clone();
         let typed_password = Some(self.form.proxy.password.clone())
             .filter(|p| !p.is_empty())
             .map(ApiKey::new);
@@ -169,7 +171,8 @@ impl SettingsWindow {
                     }
                     _ => None,
                 };
-                let proxy = Proxy::new(&choice, password.as_ref())?;
+                let trust = Trust::from_setting(ca_file.as_deref())?;
+                let proxy = Network::new(&choice, password.as_ref())?.with_trust(trust);
                 Ok::<_, String>((api_key, proxy))
             })
             .await
@@ -324,6 +327,7 @@ impl SettingsWindow {
             || d.api_base != s.api_base
             || d.chunk_size_bytes != s.chunk_size_bytes
             || d.proxy != s.proxy
+            || d.ca_file != s.ca_file
             || !self.form.key_input.trim().is_empty()
             || !self.form.proxy.password.is_empty();
         let settings = d.clone();
@@ -339,6 +343,8 @@ impl SettingsWindow {
         let dir = self.data_dir.clone();
         let done = spawn(&self.runtime, ctx, async move {
             tokio::task::spawn_blocking(move || {
+                // A CA file that cannot be used is said now, naming it, not at the next upload.
+                Trust::from_setting(saving.ca_file.as_deref())?;
                 let mut note = String::from("Settings saved.");
                 if let Some(k) = key {
                     let place = secrets.set(&k).map_err(|e| e.to_string())?;

@@ -62,7 +62,7 @@ impl Thumbs {
         let (tx, rx) = mpsc::unbounded_channel();
         Thumbs {
             runtime,
-            http: client(&crate::net::Proxy::default()),
+            http: client(&crate::net::Network::default()),
             cache_dir,
             slots: HashMap::new(),
             frame: 0,
@@ -74,7 +74,7 @@ impl Thumbs {
     }
 
     /// Server thumbnails come through the proxy the connection uses (loopback never).
-    pub fn set_proxy(&mut self, proxy: &crate::net::Proxy) {
+    pub fn set_proxy(&mut self, proxy: &crate::net::Network) {
         self.http = client(proxy);
     }
 
@@ -171,9 +171,9 @@ impl Thumbs {
 }
 
 /// Fetches `url` into the cache (once) and returns the cached file.
-fn client(proxy: &crate::net::Proxy) -> reqwest::Client {
+fn client(proxy: &crate::net::Network) -> reqwest::Client {
     proxy
-        .apply(reqwest::Client::builder())
+        .apply(crate::trust::Uses::Rest, reqwest::Client::builder())
         .timeout(std::time::Duration::from_secs(30))
         .build()
         .unwrap_or_default()

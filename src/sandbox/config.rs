@@ -70,6 +70,8 @@ pub struct SandboxConfig {
     pub import_connect_timeout: Duration,
     /// Import from a link: a server that sends nothing for this long has stalled (FAILED).
     pub import_idle_timeout: Duration,
+    /// Serve HTTPS, HTTP/2 offered by ALPN (`--tls`), with this certificate.
+    pub tls: Option<super::tls::TlsSource>,
 }
 
 impl SandboxConfig {
@@ -98,6 +100,7 @@ impl SandboxConfig {
             import_max_bytes: 4 * 1024 * 1024 * 1024,
             import_connect_timeout: Duration::from_secs(15),
             import_idle_timeout: Duration::from_secs(30),
+            tls: None,
         }
     }
 }

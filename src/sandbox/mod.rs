@@ -43,6 +43,7 @@ mod server;
 mod state;
 mod stats;
 mod store;
+mod tls;
 mod tus_body;
 mod tus_reply;
 mod tus_server;
@@ -64,6 +65,7 @@ pub use faults::{FaultKind, Faults, Rule};
 pub use profile::{Profile, RateLimit, TypeLimits};
 pub use quirks::Quirks;
 pub use stats::Stats;
+pub use tls::{TlsSource, ca_file};
 
 use state::AppState;
 
@@ -77,14 +79,18 @@ pub struct SandboxHandle {
     pub stats: Arc<Stats>,
     /// The clock lifetimes run on: a test advances it to expire tokens and uploads at once.
     pub clock: Arc<Clock>,
+    /// Under `--tls` with a certificate it made: the CA file a client trusts for it.
+    pub ca_file: Option<std::path::PathBuf>,
+    tls: bool,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl SandboxHandle {
-    /// `http://ADDR:PORT`, the address actually bound.
+    /// `http://ADDR:PORT` (`https://` under TLS), the address actually bound.
     pub fn local_url(&self) -> Url {
-        Url::parse(&format!("http://{}", self.addr)).unwrap_or_else(|_| self.base_url.clone())
+        let scheme = if self.tls { "https" } else { "http" };
+        Url::parse(&format!("{scheme}://{}", self.addr)).unwrap_or_else(|_| self.base_url.clone())
     }
 
     /// Stops accepting, lets open requests finish (for at most `shutdown_grace`), and waits.
@@ -114,14 +120,19 @@ pub async fn start(listener: TcpListener, config: SandboxConfig) -> std::io::Res
     let clock = Arc::new(Clock::default());
     let addr = listener.local_addr()?;
     let timeouts = timeouts(&config);
-    let (router, base) = build(
+    let (router, base, tls) = build(
         &listener,
         config,
         faults.clone(),
         stats.clone(),
         clock.clone(),
     )?;
-    let task = tokio::spawn(server::run(listener, router, timeouts, async {
+    let (acceptor, ca_file) = match tls {
+        Some(t) => (Some(t.acceptor), t.ca_file),
+        None => (None, None),
+    };
+    let tls = acceptor.is_some();
+    let task = tokio::spawn(server::run(listener, router, timeouts, acceptor, async {
         let _ = rx.await;
     }));
     Ok(SandboxHandle {
@@ -130,6 +141,8 @@ pub async fn start(listener: TcpListener, config: SandboxConfig) -> std::io::Res
         faults,
         stats,
         clock,
+        ca_file,
+        tls,
         shutdown: Some(tx),
         task: Some(task),
     })
@@ -142,14 +155,21 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let timeouts = timeouts(&config);
-    let (router, _) = build(
+    let (router, _, tls) = build(
         &listener,
         config,
         Arc::new(Faults::default()),
         Arc::new(Stats::default()),
         Arc::new(Clock::default()),
     )?;
-    server::run(listener, router, timeouts, shutdown).await
+    server::run(
+        listener,
+        router,
+        timeouts,
+        tls.map(|t| t.acceptor),
+        shutdown,
+    )
+    .await
 }
 
 fn timeouts(config: &SandboxConfig) -> server::Timeouts {
@@ -159,19 +179,33 @@ fn timeouts(config: &SandboxConfig) -> server::Timeouts {
     }
 }
 
-/// The router of every sandbox route over freshly opened storage, and the base of the URLs it
-/// hands out.
+/// The router of every sandbox route over freshly opened storage, the base of the URLs it
+/// hands out, and its TLS under `--tls`.
 fn build(
     listener: &TcpListener,
     config: SandboxConfig,
     faults: Arc<Faults>,
     stats: Arc<Stats>,
     clock: Arc<Clock>,
-) -> std::io::Result<(Router, Url)> {
+) -> std::io::Result<(Router, Url, Option<tls::ServerTls>)> {
     let addr = listener.local_addr()?;
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let base = match &config.public_url {
         Some(u) => u.clone(),
-        None => Url::parse(&format!("http://{addr}")).map_err(std::io::Error::other)?,
+        None => Url::parse(&format!("{scheme}://{addr}")).map_err(std::io::Error::other)?,
+    };
+    let tls = match &config.tls {
+        Some(source) => Some(tls::server_tls(
+            source,
+            &config.data_dir,
+            addr,
+            config.public_url.as_ref().and_then(Url::host_str),
+        )?),
+        None => None,
     };
     let allowed_hosts = Arc::new(guard::AllowedHosts::new(addr, config.public_url.as_ref()));
     let app = AppState::open(config, base.clone(), stats.clone(), clock.clone())?;
@@ -244,7 +278,7 @@ fn build(
             stats::count_in_flight,
         ))
         .with_state(app);
-    Ok((router, base))
+    Ok((router, base, tls))
 }
 
 async fn stats_handler(State(app): State<AppState>) -> axum::Json<serde_json::Value> {

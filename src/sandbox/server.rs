@@ -1,8 +1,11 @@
-//! The sandbox's HTTP/1.1 server loop: each accepted connection runs in its own task under
-//! hyper with a header-read timeout (which also closes keep-alive connections left idle), and
-//! shutdown is graceful but bounded: stop accepting, let requests in flight finish for a while,
-//! then drop whatever is left, so a client that never finishes its headers cannot hold the
-//! process open.
+//! The sandbox's server loop: each accepted connection runs in its own task under hyper with a
+//! header-read timeout (which also closes keep-alive connections left idle), and shutdown is
+//! graceful but bounded: stop accepting, let requests in flight finish for a while, then drop
+//! whatever is left, so a client that never finishes its headers cannot hold the process open.
+//!
+//! Plain connections speak HTTP/1.1. Under `--tls` the handshake (bounded by the header
+//! timeout) settles the protocol by ALPN: HTTP/2 when the client offers it, as Wix's servers
+//! do, else HTTP/1.1.
 
 use std::future::Future;
 use std::time::Duration;
@@ -11,7 +14,7 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::serve::Listener as _;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -32,6 +35,7 @@ pub(super) async fn run(
     listener: TcpListener,
     router: Router,
     timeouts: Timeouts,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut listener = KillableListener(listener);
@@ -39,6 +43,8 @@ pub(super) async fn run(
     http.timer(TokioTimer::new())
         .header_read_timeout(timeouts.header)
         .keep_alive(true);
+    let mut h2 = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+    h2.timer(TokioTimer::new());
     let graceful = GracefulShutdown::new();
     let mut conns = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
@@ -53,12 +59,42 @@ pub(super) async fn run(
                     req.extensions_mut().insert(ConnectInfo(conn.clone()));
                     hyper::service::Service::call(&tower, req)
                 });
-                let serving = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-                conns.spawn(async move {
-                    if let Err(e) = serving.await {
-                        tracing::debug!(error = %e, "sandbox: connection ended with an error");
+                match &tls {
+                    None => {
+                        let serving =
+                            graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                        conns.spawn(async move {
+                            if let Err(e) = serving.await {
+                                tracing::debug!(error = %e, "sandbox: connection ended with an error");
+                            }
+                        });
                     }
-                });
+                    Some(acceptor) => {
+                        let handshake = acceptor.accept(stream);
+                        let (http, h2, watcher) = (http.clone(), h2.clone(), graceful.watcher());
+                        let limit = timeouts.header;
+                        conns.spawn(async move {
+                            let stream = match tokio::time::timeout(limit, handshake).await {
+                                Ok(Ok(s)) => s,
+                                Ok(Err(e)) => {
+                                    tracing::debug!(error = %e, "sandbox: TLS handshake failed");
+                                    return;
+                                }
+                                Err(_) => return,
+                            };
+                            let alpn_h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                            let io = TokioIo::new(stream);
+                            let ended = if alpn_h2 {
+                                watcher.watch(h2.serve_connection(io, service)).await
+                            } else {
+                                watcher.watch(http.serve_connection(io, service)).await
+                            };
+                            if let Err(e) = ended {
+                                tracing::debug!(error = %e, "sandbox: connection ended with an error");
+                            }
+                        });
+                    }
+                }
             }
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
         }

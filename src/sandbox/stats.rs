@@ -53,6 +53,10 @@ pub struct Stats {
     pub paused_midway: AtomicU64,
     /// Uploads refused by their content (JPEG XL: 406), their bytes removed.
     pub refused_by_content: AtomicU64,
+    /// Requests that came over HTTP/2 (`--tls`, ALPN h2), and of them the transfers of file
+    /// bytes (tus PATCHes and one-PUTs).
+    pub http2_requests: AtomicU64,
+    pub http2_transfers: AtomicU64,
 }
 
 /// Counts one request (or the work it left running) in [`Stats::requests_in_flight`] until
@@ -72,6 +76,17 @@ pub(super) async fn count_in_flight(
     next: Next,
 ) -> Response {
     let _in_flight = Stats::in_flight(&stats);
+    if req.version() == axum::http::Version::HTTP_2 {
+        stats.http2_requests.fetch_add(1, Ordering::SeqCst);
+        let path = req.uri().path();
+        let transfer = req.method() == axum::http::Method::PATCH
+            || (req.method() == axum::http::Method::PUT
+                && path.starts_with("/upload/")
+                && !path.starts_with("/upload/tus"));
+        if transfer {
+            stats.http2_transfers.fetch_add(1, Ordering::SeqCst);
+        }
+    }
     next.run(req).await
 }
 
@@ -97,6 +112,8 @@ impl Stats {
 
     pub(super) fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
+            "http2Requests": Self::get(&self.http2_requests),
+            "http2Transfers": Self::get(&self.http2_transfers),
             "bytesReceived": Self::get(&self.bytes_received),
             "patchRequests": Self::get(&self.patch_requests),
             "finalizeRequests": Self::get(&self.finalize_requests),

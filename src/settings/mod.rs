@@ -70,6 +70,9 @@ pub struct Settings {
     /// "Limit upload speed": every transfer together, in bytes a second; `None` (the default)
     /// for no limit.
     pub limit_rate: Option<u64>,
+    /// A CA file trusted beside the system's certificates (PEM), as for an office's TLS
+    /// inspection; `WIXUP_CA_FILE` stands in for it.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 fn yes() -> bool {
@@ -113,6 +116,7 @@ impl Default for Settings {
             strip_location: true,
             proxy: crate::net::ProxyChoice::Automatic,
             limit_rate: None,
+            ca_file: None,
         }
     }
 }

@@ -66,13 +66,13 @@ pub struct TusClient {
 
 impl TusClient {
     pub fn new(config: TusConfig) -> Result<Self, Error> {
-        Self::with_proxy(config, &crate::net::Proxy::default())
+        Self::with_proxy(config, &crate::net::Network::default())
     }
 
     /// Like [`TusClient::new`], through `proxy` (loopback always direct).
-    pub fn with_proxy(config: TusConfig, proxy: &crate::net::Proxy) -> Result<Self, Error> {
+    pub fn with_proxy(config: TusConfig, proxy: &crate::net::Network) -> Result<Self, Error> {
         let http = proxy
-            .apply(reqwest::Client::builder())
+            .apply(crate::trust::Uses::Bytes, reqwest::Client::builder())
             .connect_timeout(config.connect_timeout)
             .tcp_nodelay(true)
             .user_agent(concat!("wixup/", env!("CARGO_PKG_VERSION")))

@@ -13,6 +13,11 @@ pub enum Error {
     #[error("network error: {0}")]
     Network(#[source] reqwest::Error),
 
+    /// The upload server's HTTPS certificate was refused (not trusted, expired, another name).
+    /// Not retried.
+    #[error("the upload server's HTTPS certificate is {reason}")]
+    Untrusted { reason: String },
+
     /// A request moved no bytes for the idle timeout; it was aborted. Retried.
     #[error("the connection stalled (no data moved for {} s)", .0.as_secs())]
     Stalled(Duration),
@@ -124,6 +129,9 @@ impl Error {
     /// file became unreadable or vanished mid-upload): that is no connection trouble, and
     /// retrying it would only blame the network.
     pub(crate) fn network(e: reqwest::Error) -> Self {
+        if let Some(reason) = crate::trust::certificate_problem(&e) {
+            return Error::Untrusted { reason };
+        }
         // Not a connect error: a firewall refusing the connection is EPERM/EACCES too.
         if (e.is_body() || e.is_request()) && !e.is_connect() {
             let mut source = std::error::Error::source(&e);

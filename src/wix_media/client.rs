@@ -77,7 +77,7 @@ impl WixMediaClient {
         retry: RetryPolicy,
         idle_timeout: Duration,
     ) -> Result<Self, Error> {
-        let proxy = crate::net::Proxy::default();
+        let proxy = crate::net::Network::default();
         Self::with_options(base, credentials, retry, idle_timeout, &proxy)
     }
 
@@ -87,10 +87,10 @@ impl WixMediaClient {
         credentials: Credentials,
         retry: RetryPolicy,
         idle_timeout: Duration,
-        proxy: &crate::net::Proxy,
+        proxy: &crate::net::Network,
     ) -> Result<Self, Error> {
         let http = proxy
-            .apply(reqwest::Client::builder())
+            .apply(crate::trust::Uses::Rest, reqwest::Client::builder())
             .connect_timeout(Duration::from_secs(15))
             .read_timeout(idle_timeout)
             .timeout(Duration::from_secs(120))
@@ -99,7 +99,7 @@ impl WixMediaClient {
             .build()
             .map_err(|e| Error::Network(e.without_url()))?;
         let upload_http = proxy
-            .apply(reqwest::Client::builder())
+            .apply(crate::trust::Uses::Bytes, reqwest::Client::builder())
             .connect_timeout(Duration::from_secs(15))
             .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none())

@@ -50,6 +50,11 @@ pub enum Error {
     )]
     Undecided { files: u32 },
 
+    /// The server's HTTPS certificate was refused (not trusted, expired, another name): not
+    /// retried, since sending again cannot help.
+    #[error("the HTTPS certificate of {host} is {reason}")]
+    Untrusted { host: String, reason: String },
+
     /// Redirects went round in circles or too far.
     #[error("the server at {host} keeps redirecting (too many redirects)")]
     Redirects { host: String },

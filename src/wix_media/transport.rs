@@ -101,7 +101,12 @@ impl Transport {
             .and_then(|r| r.url().host_str().map(str::to_string))
             .unwrap_or_else(|| "this address".into());
         let classify = |e: reqwest::Error| {
-            if e.is_connect() {
+            if let Some(reason) = crate::trust::certificate_problem(&e) {
+                Error::Untrusted {
+                    host: host.clone(),
+                    reason,
+                }
+            } else if e.is_connect() {
                 Error::Network(e.without_url())
             } else if e.is_timeout() {
                 Error::Stalled {

@@ -2,7 +2,9 @@
 //! user and password carries Test connection and then the uploads; a refusal by the proxy is
 //! said as the proxy's; the password goes to the key store, never to `settings.json`. And
 //! "Limit upload speed": saved while a file sends, it holds that file back at once (the status
-//! bar says so), and lifting it lets the file finish.
+//! bar says so), and lifting it lets the file finish. And Advanced → "Trusted CA file": a site
+//! whose certificate only that CA vouches for is refused (said as such) until it is given, then
+//! Test connection and uploads go through; a file that holds no certificate is refused at Save.
 
 use egui_kittest::kittest::Queryable as _;
 use wixup::redact::ApiKey;
@@ -129,4 +131,75 @@ fn a_speed_limit_saved_while_a_file_sends_holds_it_back_and_lifting_it_lets_it_f
     until(&mut h, "clip.mov to finish", 60, |a| done(a, "clip.mov"));
     h.run_steps(2);
     assert!(h.query_by_label_contains("limited to").is_none());
+}
+
+#[test]
+fn a_trusted_ca_file_in_settings_lets_the_window_reach_a_site_only_it_vouches_for() {
+    let rt = runtime();
+    let env = rt.block_on(super::support::Env::start_with(|c| {
+        c.tls = Some(sandbox::TlsSource::Generated)
+    }));
+    let ca = env
+        .sandbox
+        .ca_file
+        .clone()
+        .expect("the sandbox made its CA");
+    let data = env.path("app");
+    Settings {
+        connection: ConnectionKind::WixSite,
+        site_id: sandbox::DEFAULT_SITE_ID.into(),
+        api_base: env.base().to_string(),
+        ..Settings::default()
+    }
+    .save(&data)
+    .unwrap();
+    let secrets = SecretStore::File(data.join("api-key"));
+    secrets.set(&ApiKey::new(sandbox::DEFAULT_API_KEY)).unwrap();
+    let mut h = window(options(&rt, &data, secrets, None));
+
+    open_settings(&mut h);
+    h.get_by_label("Advanced").click();
+    h.run_steps(2);
+    h.get_by_label("Test connection").click();
+    until_shown(&mut h, "the certificate refused", 10, |h| {
+        h.query_by_label_contains("does not trust").is_some()
+    });
+    // A file that is no certificate: Save says so by name and keeps the settings as they were.
+    let bogus = env.path("bogus.pem");
+    std::fs::write(&bogus, "not a certificate").unwrap();
+    h.get_by_label("Trusted CA file")
+        .set_text_value_accesskit(&bogus.display().to_string());
+    h.run_steps(2);
+    h.get_by_label("Save").click();
+    until_shown(&mut h, "the CA file refused", 10, |h| {
+        h.query_by_label_contains("bogus.pem holds no certificate")
+            .is_some()
+    });
+    let saved = std::fs::read_to_string(data.join("settings.json")).unwrap();
+    assert!(!saved.contains("bogus"), "{saved}");
+
+    h.get_by_label("Trusted CA file")
+        .set_text_value_accesskit(&ca.display().to_string());
+    h.run_steps(2);
+    h.get_by_label("Test connection").click();
+    until_shown(&mut h, "Connected", 10, |h| {
+        h.query_by_label_contains("✔ Connected.").is_some()
+    });
+    h.get_by_label("Save").click();
+    until_saved(&mut h, &data, "ca.pem");
+
+    // The window reconnected trusting the CA: a drop reaches the site over HTTPS.
+    let photo = random_file(&env.path("in"), "photo.bin", 400_000);
+    until(&mut h, "the reconnection", 10, |a| a.target().is_some());
+    drop_files(&mut h, std::slice::from_ref(&photo));
+    until(&mut h, "the upload over HTTPS", 30, |a| {
+        done(a, "photo.bin")
+    });
+    assert!(
+        env.sandbox
+            .stats
+            .http2_requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > 0
+    );
 }
