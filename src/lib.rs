@@ -14,6 +14,7 @@
 //!   report             a run's progress bars and events, until every file finished
 //!   output             a finished or failed file's --json line and the line a person reads
 //!   signal             Ctrl+C, SIGTERM and SIGHUP: stop, say what finished
+//!   serve              `wixup serve`: the sandbox as a server, HTTP or --tls
 //! startup              the one start-up path of both: settings + environment → backend → the
 //!                      embedded sandbox when that is the backend → EngineConfig
 //! config               pure: which backend (production, WIXUP_API_BASE, saved site, sandbox)
@@ -102,6 +103,7 @@
 //! retry                the retry schedule, count and sleep both clients use
 //! net                  which proxy a request takes: loopback never, else automatic, none or
 //!                      manual, applied to every HTTP client
+//! awake                the sleep inhibitor (logind) held while files send
 //! trust                the certificates trusted beside the system's (a CA file), and which
 //!                      HTTP each client speaks over HTTPS
 //!
@@ -225,6 +227,7 @@
 //! URL, files), `sandbox/tus_server.rs` (tus), `sandbox/finalize.rs`, `sandbox/media.rs` (the
 //! static URL and thumbnails).
 
+pub mod awake;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use reqwest::Url;
 
+use crate::awake::{Bus, KeepAwake};
 use crate::config::{self, Backend, ChosenBy, ConfigError, Env};
 use crate::engine::{EngineConfig, MAX_PARALLEL, Parallelism, StartMode};
 use crate::net::{Network, ProxyChoice};
@@ -93,6 +94,8 @@ pub struct Connection {
     pub proxy: Network,
     /// The upload speed limit every transfer shares (the saved one, or `--limit-rate`).
     pub throttle: crate::file_stream::Throttle,
+    /// The sleep inhibitor while files send, as the saved setting says.
+    pub keep_awake: crate::awake::KeepAwake,
 }
 
 /// The embedded sandbox's usual port was taken; the message says what that means.
@@ -162,6 +165,7 @@ pub async fn connect(spec: Spec) -> Result<Connection, StartupError> {
     })
     .await??;
     let throttle = crate::file_stream::Throttle::new(limit_rate.or(settings.limit_rate));
+    let keep_awake = KeepAwake::start(Bus::System, settings.keep_awake);
     match backend {
         Backend::Remote {
             base,
@@ -176,6 +180,7 @@ pub async fn connect(spec: Spec) -> Result<Connection, StartupError> {
             sandbox: None,
             proxy,
             throttle,
+            keep_awake,
         }),
         Backend::Embedded => {
             let (listener, port_taken) = bind_embedded(sandbox_port).await?;
@@ -193,6 +198,7 @@ pub async fn connect(spec: Spec) -> Result<Connection, StartupError> {
                 sandbox: Some(sb),
                 proxy,
                 throttle,
+                keep_awake,
             })
         }
     }
@@ -291,6 +297,7 @@ impl Connection {
         cfg.start = options.start;
         cfg.proxy = self.proxy.clone();
         cfg.tus.throttle = self.throttle.clone();
+        cfg.keep_awake = self.keep_awake.clone();
         cfg
     }
 }
@@ -316,6 +323,7 @@ mod tests {
             sandbox: None,
             proxy: Network::none(),
             throttle: Default::default(),
+            keep_awake: Default::default(),
         };
         let options = EngineOptions::from_settings(&settings, StartMode::Continue);
         let cfg = conn.engine_config(Path::new("/data"), options);

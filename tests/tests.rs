@@ -7,6 +7,7 @@ mod it {
     pub mod support;
 
     mod architecture;
+    mod awake;
     mod chaos;
     mod cli;
     mod cli_choices;

@@ -106,6 +106,8 @@ pub struct EngineConfig {
     pub dedupe_hashed: Arc<AtomicU64>,
     /// The proxy every request but those to loopback goes through.
     pub proxy: crate::net::Network,
+    /// Told whether anything sends, so the computer stays awake meanwhile (off by default).
+    pub keep_awake: crate::awake::KeepAwake,
 }
 
 /// Wix's advice: the resumable flow above 10 MB.
@@ -133,6 +135,7 @@ impl EngineConfig {
             one_put_below: DEFAULT_ONE_PUT_BELOW,
             dedupe_hashed: Arc::default(),
             proxy: crate::net::Network::default(),
+            keep_awake: crate::awake::KeepAwake::default(),
         }
     }
 }

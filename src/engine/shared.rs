@@ -25,4 +25,6 @@ pub(super) struct Shared {
     pub data_dir: std::path::PathBuf,
     /// The upload speed limit every transfer shares.
     pub throttle: crate::file_stream::Throttle,
+    /// Told whether anything sends (the sleep inhibitor).
+    pub keep_awake: crate::awake::KeepAwake,
 }

@@ -112,6 +112,10 @@ impl App {
             messages: Messages::default(),
             illustration: super::style::illustration(&ctx),
         };
+        let keep_awake = {
+            let _runtime = opts.runtime.enter();
+            crate::awake::KeepAwake::start(opts.login_bus.clone(), false)
+        };
         let mut app = App {
             services: Services {
                 opts,
@@ -119,6 +123,7 @@ impl App {
                 conn: Conn::Failed(String::new()),
                 next_request: 1,
                 throttle: Default::default(),
+                keep_awake,
             },
             settings: Settings::default(),
             queue: Queue::default(),

@@ -151,6 +151,7 @@ impl App {
         let parallel = settings.parallelism();
         // The transfers under way slow down or speed up from their next frame.
         self.services.throttle.set(settings.limit_rate);
+        self.services.keep_awake.set_enabled(settings.keep_awake);
         self.settings = settings;
         self.view.messages.success(note);
         if reconnect || self.services.engine().is_none() {

@@ -31,6 +31,8 @@ pub struct ConnectSpec {
     /// The window's upload speed limit: one for the app's life, so a saved limit applies to
     /// the transfers under way (set here from the settings at each connection).
     pub throttle: crate::file_stream::Throttle,
+    /// The window's sleep inhibitor, one for the app's life (enabled from the settings here).
+    pub keep_awake: crate::awake::KeepAwake,
 }
 
 /// Which backend the window talks to, for the badge.
@@ -109,6 +111,8 @@ pub async fn connect(spec: ConnectSpec, notifier: Notifier) -> Result<Connected,
     let mut cfg = conn.engine_config(&spec.data_dir, options);
     spec.throttle.set(conn.settings.limit_rate);
     cfg.tus.throttle = spec.throttle.clone();
+    spec.keep_awake.set_enabled(conn.settings.keep_awake);
+    cfg.keep_awake = spec.keep_awake.clone();
     if let Some(tune) = &spec.tune {
         tune(&mut cfg);
     }

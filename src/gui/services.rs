@@ -34,6 +34,8 @@ pub struct AppOptions {
     pub clipboard: Arc<dyn super::clipboard::ClipboardReader>,
     /// What "Open" starts (the desktop's browser; tests give their own).
     pub browser: Arc<dyn super::browser::Browser>,
+    /// Where logind is, for "Keep the computer awake while uploading" (tests: a stand-in).
+    pub login_bus: crate::awake::Bus,
 }
 
 impl AppOptions {
@@ -49,6 +51,7 @@ impl AppOptions {
             notifier: Arc::new(super::notify::Freedesktop::default()),
             clipboard: Arc::new(super::clipboard::SystemClipboard),
             browser: Arc::new(super::browser::SystemBrowser),
+            login_bus: crate::awake::Bus::System,
         }
     }
 }
@@ -87,6 +90,8 @@ pub(super) struct Services {
     pub(super) next_request: u64,
     /// "Limit upload speed", shared with the engine's transfers: a save applies at once.
     pub throttle: crate::file_stream::Throttle,
+    /// "Keep the computer awake while uploading", shared with the engine: a save applies at once.
+    pub keep_awake: crate::awake::KeepAwake,
 }
 
 impl Services {
@@ -98,6 +103,7 @@ impl Services {
             sandbox_port: self.opts.sandbox_port,
             tune: self.opts.tune.clone(),
             throttle: self.throttle.clone(),
+            keep_awake: self.keep_awake.clone(),
         };
         let ctx = self.ctx.clone();
         let notifier: crate::engine::Notifier = Arc::new(move || ctx.request_repaint());

@@ -200,6 +200,11 @@ pub fn form_ui(ui: &mut egui::Ui, form: &mut Form, status: &FormStatus<'_>) -> V
         &mut form.draft.notify_when_done,
         "Notify when a batch finishes",
     );
+    ui.checkbox(
+        &mut form.draft.keep_awake,
+        "Keep the computer awake while uploading",
+    )
+    .on_hover_text("Asks the system not to sleep while files send, and lets go when they are done");
     form.draft.limit_rate = form.limit.ui(ui);
     out
 }

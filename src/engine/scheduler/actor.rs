@@ -66,6 +66,7 @@ pub(crate) fn spawn(
         put_idle: config.tus.idle_timeout,
         data_dir: config.data_dir.clone(),
         throttle: config.tus.throttle.clone(),
+        keep_awake: config.keep_awake.clone(),
     });
     let journal = JournalWriter::spawn(
         journal,
@@ -229,6 +230,10 @@ impl Scheduler {
                     }
                 }
             }
+            // While anything sends, the computer stays awake (where the setting is on).
+            self.shared
+                .keep_awake
+                .sending(self.table.running().next().is_some());
             if self.shutdown.is_some() {
                 if self.table.running().next().is_none() {
                     self.save(None);
