@@ -105,6 +105,9 @@ fn a_speed_limit_saved_while_a_file_sends_holds_it_back_and_lifting_it_lets_it_f
     });
 
     open_settings(&mut h);
+    // At the end of Uploads: scrolled to, as a person does.
+    h.get_by_label("Limit upload speed").scroll_to_me();
+    h.run_steps(30);
     h.get_by_label("Limit upload speed").click();
     h.run_steps(2);
     h.get_by_label("Upload speed limit")
@@ -123,6 +126,9 @@ fn a_speed_limit_saved_while_a_file_sends_holds_it_back_and_lifting_it_lets_it_f
 
     // Lifted: the file goes on at the link's speed and finishes; the bar stops saying it.
     open_settings(&mut h);
+    // At the end of Uploads: scrolled to, as a person does.
+    h.get_by_label("Limit upload speed").scroll_to_me();
+    h.run_steps(30);
     h.get_by_label("Limit upload speed").click();
     h.run_steps(2);
     h.get_by_label("Save").click();
