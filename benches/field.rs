@@ -21,6 +21,8 @@ mod contenders;
 mod files;
 #[path = "field/link.rs"]
 mod link;
+#[path = "field/outage.rs"]
+mod outage;
 #[path = "field/report.rs"]
 mod report;
 #[path = "field/sandbox.rs"]
@@ -45,7 +47,7 @@ struct Args {
     /// Rounds per work; the median is reported.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
-    /// Only these works (comma-separated): a, b, r, j, l2, l8, c, a250.
+    /// Only these works (comma-separated): a, b, r, j, l2, l8, os, or, c, a250.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Over HTTPS (`wixup serve --tls`, HTTP/2 offered by ALPN): Wixup's default beside
@@ -73,6 +75,8 @@ pub struct Work {
     pub rate_limit: Option<(u64, u64)>,
     /// `wixup --limit-rate`, bytes a second: the achieved rate is printed beside it.
     pub limit_rate: Option<u64>,
+    /// The link goes away this way for this long once 30 % of the bytes crossed it (work o).
+    pub outage: Option<(link::Mode, Duration)>,
     /// Who runs it: the three, or Wixup alone where the others have nothing to show (a rate
     /// limit the docs' script does not wait out; journal bytes only Wixup writes).
     pub contenders: &'static [Contender],
@@ -127,6 +131,7 @@ fn works(short: bool) -> Vec<Work> {
             link: near,
             rate_limit: None,
             limit_rate: None,
+            outage: None,
             contenders: all,
         },
         Work {
@@ -137,6 +142,7 @@ fn works(short: bool) -> Vec<Work> {
             link: near,
             rate_limit: None,
             limit_rate: None,
+            outage: None,
             contenders: all,
         },
         // Wix states 200 requests a minute for apps: a batch that needs more waits.
@@ -148,6 +154,7 @@ fn works(short: bool) -> Vec<Work> {
             link: near,
             rate_limit: Some(if short { (60, 60) } else { (200, 60) }),
             limit_rate: None,
+            outage: None,
             contenders: alone,
         },
         // Many small files: what the journal writes grows with the files, not their square.
@@ -159,6 +166,7 @@ fn works(short: bool) -> Vec<Work> {
             link: near,
             rate_limit: None,
             limit_rate: None,
+            outage: None,
             contenders: alone,
         },
     ];
@@ -175,6 +183,23 @@ fn works(short: bool) -> Vec<Work> {
             link: near,
             rate_limit: None,
             limit_rate: Some(rate),
+            outage: None,
+            contenders: alone,
+        });
+    }
+    // (o) A closed lid: the link gone for 120 s (15 s in the short run) at 30 % of the batch,
+    // silent (os) and refusing connections (or). Every file must finish verified.
+    let gone = Duration::from_secs(if short { 15 } else { 120 });
+    for (name, mode) in [("os", link::Mode::Silent), ("or", link::Mode::Refusing)] {
+        w.push(Work {
+            name,
+            files: a,
+            size: 2_500_000,
+            photos: true,
+            link: near,
+            rate_limit: None,
+            limit_rate: None,
+            outage: Some((mode, gone)),
             contenders: alone,
         });
     }
@@ -188,6 +213,7 @@ fn works(short: bool) -> Vec<Work> {
             link: far,
             rate_limit: None,
             limit_rate: None,
+            outage: None,
             contenders: all,
         });
         w.push(Work {
@@ -198,6 +224,7 @@ fn works(short: bool) -> Vec<Work> {
             link: near,
             rate_limit: None,
             limit_rate: None,
+            outage: None,
             contenders: all,
         });
     }
@@ -237,7 +264,7 @@ fn run(args: Args) -> R<()> {
             .find(|o| !chosen.iter().any(|w| w.name == *o))
         {
             return Err(format!(
-                "--only {bad}: no such work here (a, b, r, j, l2, l8, c, a250; --short has a, b, r, j, l2, l8)"
+                "--only {bad}: no such work here (a, b, r, j, l2, l8, os, or, c, a250; --short has all but c and a250)"
             ));
         }
         chosen.retain(|w| args.only.iter().any(|o| o == w.name));
@@ -307,11 +334,13 @@ fn run_work(
         tls,
     )?;
     let counters = Arc::new(link::Counters::default());
+    let state = Arc::new(link::LinkState::default());
     let link_task = rt.spawn(link::serve(
         listener,
         sandbox.addr,
         work.link,
         counters.clone(),
+        state.clone(),
     ));
     eprintln!(
         "({}) {} × {} bytes, RTT {:?}, {:.0} Mbit/s up: link time {:.2} s",
@@ -327,7 +356,9 @@ fn run_work(
         "  link check over the proxy: a first request {first:.0} ms (handshake + round trip), the next on its connection {next:.0} ms"
     );
     // Slow links and many files take longer; a stuck client still ends.
-    let timeout = Duration::from_secs_f64(60.0 + 10.0 * work.link_secs() + 0.5 * work.files as f64);
+    let gone = work.outage.map_or(0.0, |(_, d)| d.as_secs_f64());
+    let timeout =
+        Duration::from_secs_f64(60.0 + gone + 10.0 * work.link_secs() + 0.5 * work.files as f64);
     let mut samples: Samples = work.contenders.iter().map(|c| (*c, Vec::new())).collect();
     for round in 0..rounds {
         for (c, list) in samples.iter_mut() {
@@ -354,8 +385,49 @@ fn run_work(
             let cpu_before = cpu_time::ProcessTime::now();
             // Under a speed limit, the link's uplink bytes are sampled while the command runs.
             let sampler = work.limit_rate.map(|_| Sampler::start(counters.clone()));
-            let (mut s, stdout) = contenders::timed(cmd, &scratch, ctx.timeout)?;
+            let (timed, resumed) = std::thread::scope(|scope| {
+                // The outage, on a thread of its own while the command runs.
+                let outage = work.outage.map(|(mode, gone)| {
+                    let (rt, sandbox, counters, state) = (rt.handle(), &sandbox, &counters, &state);
+                    let payload = work.bytes();
+                    scope.spawn(move || {
+                        outage::run(rt, sandbox, counters, state, mode, gone, payload)
+                    })
+                });
+                let timed = contenders::timed(cmd, &scratch, ctx.timeout);
+                let resumed = outage.map(|o| {
+                    o.join()
+                        .unwrap_or_else(|_| Err("outage thread panicked".into()))
+                });
+                (timed, resumed)
+            });
+            let (mut s, stdout) = timed?;
             let samples = sampler.map(Sampler::stop);
+            if let (Some((mode, gone)), Some(resumed)) = (work.outage, resumed) {
+                let resumed = resumed?;
+                let verified = stdout
+                    .lines()
+                    .filter(|l| l.contains("\"verified\":true"))
+                    .count();
+                eprintln!(
+                    "  ({}) the link {} for {:.0} s at 30 % of the bytes: {verified} of {} files verified, none failed; the first byte acknowledged {resumed:.2} s after the link returned (goal at most 5 s); the whole command {:.1} s",
+                    work.name,
+                    if mode == link::Mode::Silent {
+                        "silent"
+                    } else {
+                        "refusing connections"
+                    },
+                    gone.as_secs_f64(),
+                    work.files,
+                    s.secs,
+                );
+                if verified != work.files {
+                    return Err(format!(
+                        "({}) {verified} of {} files verified after the outage",
+                        work.name, work.files
+                    ));
+                }
+            }
             s.link_cpu = cpu_before.elapsed().as_secs_f64();
             let after = rt.block_on(sandbox.stats())?;
             let link_after = counters.snapshot();

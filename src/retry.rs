@@ -140,6 +140,76 @@ pub async fn wait(delay: Duration, cancel: &CancellationToken) -> bool {
     }
 }
 
+/// Where a retry after a failure to reach anything looks for the network: a TCP connection to
+/// the server, or to the proxy in front of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Beacon {
+    host: String,
+    port: u16,
+}
+
+/// A beacon's connection attempt gives up after this (a silent network drops the SYN).
+const BEACON_TIMEOUT: Duration = Duration::from_secs(2);
+/// Between two looks for the network while it is gone.
+const BEACON_EVERY: Duration = Duration::from_secs(1);
+
+impl Beacon {
+    /// The host requests to `url` connect to through `network`: its proxy's, else `url`'s.
+    pub fn for_url(url: &reqwest::Url, network: &crate::net::Network) -> Option<Beacon> {
+        let to = network.for_url(url).unwrap_or_else(|| url.clone());
+        Some(Beacon {
+            host: to
+                .host_str()?
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string(),
+            port: to.port_or_known_default()?,
+        })
+    }
+
+    /// Whether a connection to it opens now.
+    pub async fn reachable(&self) -> bool {
+        let connect = tokio::net::TcpStream::connect((self.host.as_str(), self.port));
+        matches!(
+            tokio::time::timeout(BEACON_TIMEOUT, connect).await,
+            Ok(Ok(_))
+        )
+    }
+}
+
+/// Sleeps `delay` before retrying a failure to reach anything (no connection, a stall). Where
+/// the network is gone (a first connection to the beacon fails), the wait ends as soon as one
+/// opens, so a transfer goes on within a few seconds of the link's return rather than after the
+/// rest of a long backoff; where the beacon answers at once, the server is what failed and the
+/// whole delay is waited. False when `cancel` fired first.
+pub async fn wait_offline(
+    delay: Duration,
+    beacon: Option<&Beacon>,
+    cancel: &CancellationToken,
+) -> bool {
+    let Some(beacon) = beacon.filter(|_| delay > BEACON_EVERY) else {
+        return wait(delay, cancel).await;
+    };
+    let deadline = tokio::time::Instant::now() + delay;
+    let back = async {
+        if beacon.reachable().await {
+            return std::future::pending::<()>().await;
+        }
+        loop {
+            tokio::time::sleep(BEACON_EVERY).await;
+            if beacon.reachable().await {
+                tracing::debug!("the network is back: retrying now");
+                return;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::time::sleep_until(deadline) => true,
+        () = back => true,
+        _ = cancel.cancelled() => false,
+    }
+}
+
 /// Parses a `Retry-After` header value given in seconds (the HTTP-date form is also accepted).
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();

@@ -10,7 +10,12 @@
 //! router queue), then waits, so connections take turns chunk by chunk and TCP back-pressure
 //! reaches the client. A new connection sends nothing for one round trip (the TCP handshake a
 //! real path costs); after that, client TCP sees loopback: slow start, loss and receive windows
-//! over the long path are not emulated (nor TLS).
+//! over the long path are not emulated (TLS is end to end, through it).
+//!
+//! The link can go away ([`LinkState`]): silent (nothing crosses, in either direction, and new
+//! connections go unanswered, as with Wi-Fi gone) or refusing (the port closes; the
+//! connections open are cut). What was in flight is dropped, and when the link returns every
+//! connection from before is cut, as a router that restarted would.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -66,6 +71,78 @@ impl Counters {
     }
 }
 
+/// Whether the link is there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Up,
+    /// Nothing crosses, and new connections go unanswered.
+    Silent,
+    /// The port is closed and open connections are cut.
+    Refusing,
+}
+
+/// The link's state, shared by its connections: the mode, and how many times it came back
+/// (a connection from an earlier one is cut).
+pub struct LinkState {
+    mode: tokio::sync::watch::Sender<(Mode, u64)>,
+}
+
+impl Default for LinkState {
+    fn default() -> Self {
+        LinkState {
+            mode: tokio::sync::watch::Sender::new((Mode::Up, 0)),
+        }
+    }
+}
+
+impl LinkState {
+    /// The link goes away, or comes back (the connections from before it went are cut).
+    pub fn set(&self, mode: Mode) {
+        self.mode.send_modify(|(m, epoch)| {
+            if mode == Mode::Up && *m != Mode::Up {
+                *epoch += 1;
+            }
+            *m = mode;
+        });
+    }
+
+    fn epoch(&self) -> u64 {
+        self.mode.borrow().1
+    }
+
+    /// Returns once a connection opened in `epoch` is to be cut: the link refuses, or it went
+    /// away and came back since.
+    async fn cut(&self, epoch: u64) {
+        let mut rx = self.mode.subscribe();
+        loop {
+            let (mode, now) = *rx.borrow_and_update();
+            if mode == Mode::Refusing || now != epoch {
+                return;
+            }
+            if rx.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
+    }
+
+    /// Waits while the link is gone; false when the connection opened in `epoch` must be cut
+    /// (the link went away since, or is refusing).
+    async fn pass(&self, epoch: u64) -> bool {
+        let mut rx = self.mode.subscribe();
+        loop {
+            let (mode, now) = *rx.borrow_and_update();
+            match mode {
+                Mode::Up => return now == epoch,
+                Mode::Refusing => return false,
+                Mode::Silent => {}
+            }
+            if rx.changed().await.is_err() {
+                return false;
+            }
+        }
+    }
+}
+
 /// The shared uplink bottleneck as a virtual clock.
 struct Bottleneck {
     rate: f64,
@@ -86,21 +163,56 @@ impl Bottleneck {
 /// Accepts connections on `listener` and forwards each to `upstream` through the link, until the
 /// runtime stops.
 pub async fn serve(
-    listener: TcpListener,
+    mut listener: TcpListener,
     upstream: SocketAddr,
     spec: Spec,
     counters: Arc<Counters>,
+    state: Arc<LinkState>,
 ) {
     let bottleneck = Arc::new(Bottleneck {
         rate: spec.up_rate,
         free_at: Mutex::new(Instant::now()),
     });
+    let Ok(addr) = listener.local_addr() else {
+        return;
+    };
+    let mut changes = state.mode.subscribe();
     loop {
-        let Ok((client, _)) = listener.accept().await else {
+        let accepted = tokio::select! {
+            a = listener.accept() => a.ok(),
+            _ = changes.changed() => None,
+        };
+        let mode = changes.borrow_and_update().0;
+        if mode != Mode::Up {
+            // Gone: the port closes (refusing), or a listener that never accepts takes its place
+            // (silent: once its one-entry queue is full, the kernel drops new SYNs unanswered, so
+            // connecting times out as on a dead network). Back: a fresh listener, where it was.
+            drop(listener);
+            let mut silent = None;
+            while changes.borrow_and_update().0 != Mode::Up {
+                if changes.borrow().0 == Mode::Silent && silent.is_none() {
+                    silent = unanswering(addr);
+                }
+                if changes.changed().await.is_err() {
+                    return;
+                }
+            }
+            drop(silent);
+            listener = loop {
+                match TcpListener::bind(addr).await {
+                    Ok(l) => break l,
+                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                }
+            };
+            continue;
+        }
+        let Some((client, _)) = accepted else {
             continue;
         };
         counters.connections.fetch_add(1, Ordering::Relaxed);
         let (bottleneck, counters) = (bottleneck.clone(), counters.clone());
+        let epoch = state.epoch();
+        let state = state.clone();
         tokio::spawn(async move {
             let open = Instant::now() + spec.rtt();
             let Ok(server) = TcpStream::connect(upstream).await else {
@@ -118,6 +230,8 @@ pub async fn serve(
                 chunk: spec.up_chunk(),
                 bottleneck: Some(bottleneck),
                 counter: counters.clone(),
+                state: state.clone(),
+                epoch,
             };
             let down = Pump {
                 open,
@@ -125,13 +239,35 @@ pub async fn serve(
                 chunk: 64 << 10,
                 bottleneck: None,
                 counter: counters,
+                state: state.clone(),
+                epoch,
             };
-            tokio::spawn(deliver(server_w, up_rx));
-            tokio::spawn(deliver(client_w, down_rx));
-            tokio::spawn(down.read(server_r, down_tx));
-            up.read(client_r, up_tx).await;
+            let a = tokio::spawn(deliver(server_w, up_rx, state.clone(), epoch));
+            let b = tokio::spawn(deliver(client_w, down_rx, state.clone(), epoch));
+            let c = tokio::spawn(down.read(server_r, down_tx));
+            let aborts = [a.abort_handle(), b.abort_handle(), c.abort_handle()];
+            tokio::select! {
+                _ = async {
+                    up.read(client_r, up_tx).await;
+                    let _ = tokio::join!(a, b, c);
+                } => {}
+                // The link went away and came back, or refuses: both sockets close.
+                () = state.cut(epoch) => {
+                    for h in aborts {
+                        h.abort();
+                    }
+                }
+            }
         });
     }
+}
+
+/// A listener on `addr` with a queue of one that nobody accepts from.
+fn unanswering(addr: SocketAddr) -> Option<TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4().ok()?;
+    socket.set_reuseaddr(true).ok()?;
+    socket.bind(addr).ok()?;
+    socket.listen(1).ok()
 }
 
 /// One direction's reading side.
@@ -143,6 +279,9 @@ struct Pump {
     /// The shared cap (uplink only).
     bottleneck: Option<Arc<Bottleneck>>,
     counter: Arc<Counters>,
+    state: Arc<LinkState>,
+    /// How many times the link had come back when this connection opened.
+    epoch: u64,
 }
 
 impl Pump {
@@ -154,6 +293,10 @@ impl Pump {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
+            // Gone: what was read is lost, and the connection with it once the link is back.
+            if !self.state.pass(self.epoch).await {
+                break;
+            }
             let crossed = match &self.bottleneck {
                 Some(b) => {
                     self.counter.up_bytes.fetch_add(n as u64, Ordering::Relaxed);
@@ -181,9 +324,18 @@ impl Pump {
 }
 
 /// One direction's writing side: releases each chunk at its time, then passes the end on.
-async fn deliver(mut to: OwnedWriteHalf, mut from: mpsc::Receiver<(Instant, Bytes)>) {
+async fn deliver(
+    mut to: OwnedWriteHalf,
+    mut from: mpsc::Receiver<(Instant, Bytes)>,
+    state: Arc<LinkState>,
+    epoch: u64,
+) {
     while let Some((at, chunk)) = from.recv().await {
         tokio::time::sleep_until(at).await;
+        // In flight when the link went: dropped, and the connection cut.
+        if !state.pass(epoch).await {
+            return;
+        }
         if to.write_all(&chunk).await.is_err() {
             return;
         }

@@ -57,6 +57,8 @@ impl Default for TusConfig {
 pub struct TusClient {
     wire: Wire,
     config: TusConfig,
+    /// How requests reach the network: a retry after an outage looks for it where they go.
+    network: crate::net::Network,
     /// `OPTIONS` answers by endpoint.
     capabilities: Mutex<HashMap<String, Arc<Capabilities>>>,
     /// The last speed measured per endpoint (bytes per second), to size the next upload's
@@ -85,6 +87,7 @@ impl TusClient {
                 throttle: config.throttle.clone(),
             },
             config,
+            network: proxy.clone(),
             capabilities: Mutex::new(HashMap::new()),
             speeds: Mutex::new(HashMap::new()),
         })
@@ -211,6 +214,7 @@ impl TusClient {
         progress: &dyn Progress,
         cancel: &CancellationToken,
     ) -> Result<M::Output, Error> {
+        let beacon = retry::Beacon::for_url(endpoint, &self.network);
         loop {
             // Checked at every step, as before the machines: a cancel that lands while the last
             // PATCH is answered still ends the upload as cancelled, not done.
@@ -235,7 +239,12 @@ impl TusClient {
                 } => {
                     tracing::debug!(attempt, ?delay, error = %error, "tus: retrying");
                     progress.retrying(&error, attempt, delay);
-                    if !retry::wait(delay, cancel).await {
+                    let waited = if error.is_offline() {
+                        retry::wait_offline(delay, beacon.as_ref(), cancel).await
+                    } else {
+                        retry::wait(delay, cancel).await
+                    };
+                    if !waited {
                         return Err(Error::Cancelled);
                     }
                 }

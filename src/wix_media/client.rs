@@ -114,6 +114,7 @@ impl WixMediaClient {
                 idle_timeout,
                 pushbacks: Default::default(),
                 throttle: Default::default(),
+                beacon: crate::retry::Beacon::for_url(&base, proxy),
             },
             base,
             credentials,
@@ -132,6 +133,11 @@ impl WixMediaClient {
         self.transport
             .pushbacks
             .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Where a retry after an outage looks for the network: the API host, or its proxy.
+    pub fn beacon(&self) -> Option<&crate::retry::Beacon> {
+        self.transport.beacon.as_ref()
     }
 
     pub fn base(&self) -> &Url {

@@ -73,6 +73,12 @@ fn fmt_message(m: &str) -> String {
 }
 
 impl Error {
+    /// Nothing could be reached (no connection, or a call that stalled): the network may be
+    /// gone, rather than the server failing.
+    pub fn is_offline(&self) -> bool {
+        matches!(self, Error::Network(_) | Error::Stalled { .. })
+    }
+
     /// Network errors, timeouts, 5xx and 429 are worth retrying.
     pub fn is_retryable(&self) -> bool {
         match self {

@@ -28,6 +28,8 @@ pub(super) struct Transport {
     pub pushbacks: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// The upload speed limit the one-PUT's body shares with every other transfer.
     pub throttle: crate::file_stream::Throttle,
+    /// Where a retry after an outage looks for the network (the API host, or its proxy).
+    pub beacon: Option<crate::retry::Beacon>,
 }
 
 impl Transport {
@@ -77,8 +79,13 @@ impl Transport {
         };
         let attempt = backoff.attempt();
         tracing::debug!(what, attempt, ?delay, error = %err, "wix: retrying");
-        // A Wix call has no owner to cancel it: it waits the whole delay.
-        retry::wait(delay, &CancellationToken::new()).await;
+        // A Wix call has no owner to cancel it: it waits the whole delay, or until the network
+        // is back after an outage.
+        if err.is_offline() {
+            retry::wait_offline(delay, self.beacon.as_ref(), &CancellationToken::new()).await;
+        } else {
+            retry::wait(delay, &CancellationToken::new()).await;
+        }
         Ok(())
     }
 

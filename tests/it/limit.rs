@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use wixup::engine::{Command, Verification};
+use wixup::engine::Verification;
 use wixup::file_stream::Throttle;
 
-use super::support::{Env, Events, random_file, wait_until};
+use super::support::{Env, random_file, start_and_add, wait_until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_limit_holds_each_kind_of_transfer_back_and_lifts_while_they_send() {
@@ -21,15 +21,7 @@ async fn the_limit_holds_each_kind_of_transfer_back_and_lifts_while_they_send() 
         let mut cfg = env.engine_config("data");
         cfg.tus.throttle = throttle.clone();
         cfg.tus.chunk_size = wixup::tus::ChunkSize::Fixed(1 << 20);
-        let (handle, rx) = wixup::engine::start(cfg, None).expect("engine");
-        let mut events = Events::new(rx);
-        handle.send(Command::AddFiles {
-            request: 1,
-            paths: vec![file],
-            destination: Default::default(),
-            options: Default::default(),
-        });
-        let (ids, _, _) = events.added().await;
+        let (handle, mut events, ids) = start_and_add(cfg, vec![file]).await;
         wait_until(
             &format!("the limit to hold {name} back"),
             Duration::from_secs(10),

@@ -4,15 +4,15 @@
 
 use std::time::Duration;
 
-use wixup::engine::{Command, Event, Verification};
+use wixup::engine::{Event, Verification};
 use wixup::sandbox::SandboxConfig;
 
 use super::support::relay::Relay;
-use super::support::{Env, Events, random_file, wait_until};
+use super::support::{Env, random_file, start_and_add, wait_until};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_network_gone_for_a_while_fails_no_file_and_they_go_on_when_it_is_back() {
-    // The sandbox is reached only through the relay (its URLs name it too).
+/// A sandbox reached only through a relay (its URLs name the relay too), slow enough that an
+/// upload is under way when the relay goes down; an engine config for it, 256 KiB chunks.
+async fn relayed() -> (Env, Relay, wixup::engine::EngineConfig) {
     let dir = tempfile::tempdir().expect("tempdir");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let relay = Relay::start(listener.local_addr().unwrap()).await;
@@ -22,23 +22,21 @@ async fn a_network_gone_for_a_while_fails_no_file_and_they_go_on_when_it_is_back
     let sandbox = wixup::sandbox::start(listener, sandbox_cfg).await.unwrap();
     let env = Env { dir, sandbox };
     env.slow_patches(30);
+    let mut cfg = env.engine_config("data");
+    cfg.api_base = relay.url().parse().unwrap();
+    cfg.tus.chunk_size = wixup::tus::ChunkSize::Fixed(256 << 10);
+    (env, relay, cfg)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_network_gone_for_a_while_fails_no_file_and_they_go_on_when_it_is_back() {
+    let (env, relay, mut cfg) = relayed().await;
     let files: Vec<_> = (0..4)
         .map(|i| random_file(env.dir.path(), &format!("photo{i}.bin"), 2_000_000))
         .chain([random_file(env.dir.path(), "small.bin", 300_000)])
         .collect();
-    let mut cfg = env.engine_config("data");
-    cfg.api_base = relay.url().parse().unwrap();
-    cfg.tus.chunk_size = wixup::tus::ChunkSize::Fixed(256 << 10);
     cfg.one_put_below = 1_000_000;
-    let (handle, rx) = wixup::engine::start(cfg, None).expect("engine");
-    let mut events = Events::new(rx);
-    handle.send(Command::AddFiles {
-        request: 1,
-        paths: files.clone(),
-        destination: Default::default(),
-        options: Default::default(),
-    });
-    let (ids, _, _) = events.added().await;
+    let (handle, mut events, ids) = start_and_add(cfg, files).await;
     events.wait_acknowledged(512 << 10).await;
 
     // Gone: refused connections, every transfer cut. Each job still under way waits, said.
@@ -63,5 +61,36 @@ async fn a_network_gone_for_a_while_fails_no_file_and_they_go_on_when_it_is_back
         env.stat(|s| &s.files_created) == 5
     })
     .await;
+    handle.shutdown().await;
+}
+
+/// A transfer that met the outage while its retries wait long (here ten minutes) goes on once
+/// the link is back, without waiting the rest of that delay: its wait looks for the network
+/// every second and ends when a connection opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_in_a_long_retry_wait_goes_on_when_the_link_is_back() {
+    let (env, relay, mut cfg) = relayed().await;
+    let file = random_file(env.dir.path(), "video.bin", 3_000_000);
+    cfg.one_put_below = 0;
+    let long = Duration::from_secs(600);
+    cfg.tus.retry = wixup::retry::RetryPolicy {
+        delays: vec![Duration::ZERO, long, long],
+        jitter: 0.0,
+    };
+    let (handle, mut events, ids) = start_and_add(cfg, vec![file]).await;
+    events.wait_acknowledged(512 << 10).await;
+
+    relay.down().await;
+    events
+        .wait_for(
+            30,
+            |e| matches!(e, Event::Retrying { delay, .. } if *delay >= long),
+        )
+        .await;
+    relay.up().await;
+    // Well within the ten minutes: the wait ends once the link is back.
+    for o in events.finish(&ids, 30).await {
+        assert_eq!(o.done().verified, Verification::Verified);
+    }
     handle.shutdown().await;
 }

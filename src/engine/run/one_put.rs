@@ -106,7 +106,7 @@ pub(super) async fn run(
                         e,
                     ));
                 };
-                wait(reports, job, &backoff, delay, &e, cancel).await?;
+                wait(reports, job, &backoff, delay, &e, ctx.wix.beacon(), cancel).await?;
                 continue;
             }
             Err(e) if e.status().is_some_and(|s| (400..500).contains(&s)) => {
@@ -133,7 +133,16 @@ pub(super) async fn run(
         let Some(delay) = backoff.next_delay(true, err.retry_after()) else {
             return Err(stop_for_wix_error("Wix did not take the file", err));
         };
-        wait(reports, job, &backoff, delay, &err, cancel).await?;
+        wait(
+            reports,
+            job,
+            &backoff,
+            delay,
+            &err,
+            ctx.wix.beacon(),
+            cancel,
+        )
+        .await?;
     }
 }
 
@@ -152,6 +161,7 @@ async fn wait(
     backoff: &Backoff,
     delay: Duration,
     err: &wix_media::Error,
+    beacon: Option<&retry::Beacon>,
     cancel: &CancellationToken,
 ) -> Result<(), Stop> {
     let _ = reports.send(Report::Retrying {
@@ -160,7 +170,12 @@ async fn wait(
         delay,
         reason: err.to_string(),
     });
-    if retry::wait(delay, cancel).await {
+    let waited = if err.is_offline() {
+        retry::wait_offline(delay, beacon, cancel).await
+    } else {
+        retry::wait(delay, cancel).await
+    };
+    if waited {
         Ok(())
     } else {
         Err(Stop::Interrupted)

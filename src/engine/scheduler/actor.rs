@@ -108,12 +108,10 @@ pub(crate) fn spawn(
         dedupe: Dedupe::new(Default::default(), config.dedupe_hashed.clone()),
         checks_tx,
         // The probe reaches for the site's API host, or the proxy in front of it.
-        outage: super::outage::Outage::new(
-            &config
-                .proxy
-                .for_url(&config.api_base)
-                .unwrap_or(config.api_base.clone()),
-        ),
+        outage: super::outage::Outage::new(crate::retry::Beacon::for_url(
+            &config.api_base,
+            &config.proxy,
+        )),
     };
     s.load(loaded, config.start);
     let retry_failed = config.start == StartMode::ContinueAll;

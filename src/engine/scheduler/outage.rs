@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::engine::job::{JobError, JobId};
+use crate::retry::Beacon;
 
 /// How long a job waits for the network before it fails.
 const OUTAGE_BUDGET: Duration = Duration::from_secs(15 * 60);
@@ -27,8 +28,6 @@ const PROBE_EVERY: Duration = Duration::from_secs(1);
 /// After the network came back, failures for want of a connection are not blamed on the
 /// server for this long.
 const AFTER_OUTAGE: Duration = Duration::from_secs(60);
-/// A probe's connection attempt gives up after this (a silent network drops the SYN).
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What the row says while a job waits.
 pub const WAITING: &str =
@@ -72,18 +71,15 @@ pub(super) struct Outage {
     last_back: Option<Instant>,
     /// Where the probe says what it found.
     pub(super) probed_tx: Option<mpsc::UnboundedSender<Probed>>,
-    /// `host:port` the probe connects to: the site's API host, or the proxy in front of it.
-    target: Option<(String, u16)>,
+    /// What the probe connects to: the site's API host, or the proxy in front of it.
+    target: Option<Beacon>,
 }
 
 impl Outage {
-    /// An outage watch whose probe connects to `url`'s host.
-    pub(super) fn new(url: &reqwest::Url) -> Outage {
+    /// An outage watch whose probe connects to `target`.
+    pub(super) fn new(target: Option<Beacon>) -> Outage {
         Outage {
-            target: url
-                .host_str()
-                .zip(url.port_or_known_default())
-                .map(|(h, p)| (h.to_string(), p)),
+            target,
             ..Outage::default()
         }
     }
@@ -116,14 +112,13 @@ impl Outage {
         if self.probing.as_ref().is_some_and(|p| !p.is_finished()) {
             return;
         }
-        let (Some((host, port)), Some(tx)) = (self.target.clone(), self.probed_tx.clone()) else {
+        let (Some(target), Some(tx)) = (self.target.clone(), self.probed_tx.clone()) else {
             return;
         };
         self.probing = Some(tokio::spawn(async move {
             let mut gone = false;
             loop {
-                let connect = tokio::net::TcpStream::connect((host.as_str(), port));
-                if let Ok(Ok(_)) = tokio::time::timeout(PROBE_TIMEOUT, connect).await {
+                if target.reachable().await {
                     let _ = tx.send(if gone {
                         Probed::Back
                     } else {
