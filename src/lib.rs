@@ -104,6 +104,7 @@
 //! net                  which proxy a request takes: loopback never, else automatic, none or
 //!                      manual, applied to every HTTP client
 //! awake                the sleep inhibitor (logind) held while files send
+//! net_hints            the system's word on the network (woke up, connected): waits look now
 //! trust                the certificates trusted beside the system's (a CA file), and which
 //!                      HTTP each client speaks over HTTPS
 //!
@@ -241,6 +242,7 @@ pub mod history;
 pub mod imaging;
 pub mod metadata;
 pub mod net;
+pub mod net_hints;
 pub mod os_path;
 pub mod paths;
 pub mod redact;

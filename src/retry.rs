@@ -148,6 +148,24 @@ pub struct Beacon {
     port: u16,
 }
 
+/// The system said the network may be back (woke from sleep, connected): every wait for the
+/// network looks again at once. Process-wide, as the system's network is.
+static NETWORK_HINT: tokio::sync::Notify = tokio::sync::Notify::const_new();
+/// Hints received, for the log and tests.
+static HINTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The system says the network may be back: waits for it look now rather than at their next
+/// second (see `crate::net_hints`).
+pub fn network_hint() {
+    HINTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    NETWORK_HINT.notify_waiters();
+}
+
+/// How many hints the system gave so far.
+pub fn network_hints() -> u64 {
+    HINTS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A beacon's connection attempt gives up after this (a silent network drops the SYN).
 const BEACON_TIMEOUT: Duration = Duration::from_secs(2);
 /// Between two looks for the network while it is gone.
@@ -165,6 +183,15 @@ impl Beacon {
                 .to_string(),
             port: to.port_or_known_default()?,
         })
+    }
+
+    /// Waits until the next look for the network: a second, or less when the system says it
+    /// may be back.
+    pub async fn next_look() {
+        tokio::select! {
+            _ = tokio::time::sleep(BEACON_EVERY) => {}
+            _ = NETWORK_HINT.notified() => {}
+        }
     }
 
     /// Whether a connection to it opens now.
@@ -196,7 +223,7 @@ pub async fn wait_offline(
             return std::future::pending::<()>().await;
         }
         loop {
-            tokio::time::sleep(BEACON_EVERY).await;
+            Beacon::next_look().await;
             if beacon.reachable().await {
                 tracing::debug!("the network is back: retrying now");
                 return;

@@ -166,6 +166,8 @@ pub async fn connect(spec: Spec) -> Result<Connection, StartupError> {
     .await??;
     let throttle = crate::file_stream::Throttle::new(limit_rate.or(settings.limit_rate));
     let keep_awake = KeepAwake::start(Bus::System, settings.keep_awake);
+    // Woken from sleep, or connected again: every wait for the network looks at once.
+    crate::net_hints::watch(Bus::System);
     match backend {
         Backend::Remote {
             base,

@@ -1,7 +1,8 @@
 //! "Keep the computer awake while uploading", against a stand-in `org.freedesktop.login1` on a
 //! private bus (a real dbus-daemon): while a file sends, the engine holds one "sleep" inhibitor
 //! in block mode; once nothing sends it lets go (the descriptor logind gave is closed); with
-//! the setting off it asks for none, and turning it off while a file sends lets go at once.
+//! the setting off it asks for none, and turning it off while a file sends lets go at once. And
+//! the system's word on the network (woke up, connected) reaches the app as a hint.
 
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::os::unix::net::UnixStream;
@@ -198,4 +199,82 @@ fn the_windows_setting_saved_while_a_file_sends_lets_go_of_the_inhibitor() {
     env.sandbox.faults.clear();
     until(&mut h, "clip.mov to finish", 60, |a| done(a, "clip.mov"));
     assert_eq!(calls(), 1, "none asked for with the setting off");
+}
+
+/// The system's word on the network: logind's PrepareForSleep(false) (woke up) and
+/// NetworkManager's StateChanged to connected reach the app as hints (every wait for the
+/// network looks again at once); going to sleep and disconnecting are no hint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waking_up_and_connecting_are_hints_that_the_network_may_be_back() {
+    if !tools(&["dbus-daemon"], "dbus") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bus = PrivateBus::start(dir.path());
+    let system = zbus::connection::Builder::address(bus.address.as_str())
+        .expect("address")
+        .build()
+        .await
+        .expect("a stand-in system on the bus");
+    let (login1, nm) = (
+        (
+            "/org/freedesktop/login1",
+            "org.freedesktop.login1.Manager",
+            "PrepareForSleep",
+        ),
+        (
+            "/org/freedesktop/NetworkManager",
+            "org.freedesktop.NetworkManager",
+            "StateChanged",
+        ),
+    );
+    let emit = async |(path, iface, name): (&str, &str, &str), body: Body| {
+        let sent = match body {
+            Body::Bool(b) => {
+                system
+                    .emit_signal(None::<zbus::names::BusName<'_>>, path, iface, name, &(b,))
+                    .await
+            }
+            Body::U32(u) => {
+                system
+                    .emit_signal(None::<zbus::names::BusName<'_>>, path, iface, name, &(u,))
+                    .await
+            }
+        };
+        sent.expect("signal sent");
+    };
+    wixup::net_hints::watch(Bus::Address(bus.address.clone()));
+    // Once the watch has subscribed, a wake-up is a hint (sent until one is seen).
+    let start = wixup::retry::network_hints();
+    'sent: for _ in 0..20 {
+        emit(login1, Body::Bool(false)).await;
+        // Delivered in milliseconds once subscribed: a second without it means it came before.
+        for _ in 0..100 {
+            if wixup::retry::network_hints() > start {
+                break 'sent;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    let woke = wixup::retry::network_hints();
+    assert!(woke > start, "waking up gave no hint");
+    // Going to sleep and disconnecting (20) are none; connected (70) is one, and the last.
+    emit(login1, Body::Bool(true)).await;
+    emit(nm, Body::U32(20)).await;
+    emit(nm, Body::U32(70)).await;
+    wait_until("the connected hint", Duration::from_secs(10), || {
+        wixup::retry::network_hints() > woke
+    })
+    .await;
+    assert_eq!(
+        wixup::retry::network_hints(),
+        woke + 1,
+        "only the connected state was a hint"
+    );
+}
+
+/// What a stand-in signal carries.
+enum Body {
+    Bool(bool),
+    U32(u32),
 }

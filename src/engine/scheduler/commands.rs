@@ -43,6 +43,8 @@ impl Scheduler {
                 // Whatever it was doing (finalizing, processing), its worker stops; reports it
                 // still sends find no job and change nothing.
                 self.stop_worker(id);
+                // A removed job waits for the network no more.
+                self.outage.forget(id);
                 if self.table.remove(id).is_some() {
                     remove_staged(&self.data_dir, id);
                     self.emit(Event::Removed(id));

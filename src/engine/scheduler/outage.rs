@@ -23,8 +23,6 @@ use crate::retry::Beacon;
 
 /// How long a job waits for the network before it fails.
 const OUTAGE_BUDGET: Duration = Duration::from_secs(15 * 60);
-/// Between two probes once the network is found gone.
-const PROBE_EVERY: Duration = Duration::from_secs(1);
 /// After the network came back, failures for want of a connection are not blamed on the
 /// server for this long.
 const AFTER_OUTAGE: Duration = Duration::from_secs(60);
@@ -130,7 +128,7 @@ impl Outage {
                     let _ = tx.send(Probed::Gone);
                 }
                 gone = true;
-                tokio::time::sleep(PROBE_EVERY).await;
+                Beacon::next_look().await;
             }
         }));
     }
