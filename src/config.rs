@@ -19,13 +19,14 @@ use crate::settings::{ConnectionKind, SecretError, Settings};
 use crate::wix_media::{Credentials, PRODUCTION_BASE};
 
 /// The environment variables start-up reads.
-const VARS: [&str; 6] = [
+const VARS: [&str; 7] = [
     "WIX_API_KEY",
     "WIX_SITE_ID",
     "WIXUP_API_BASE",
     "WIXUP_SANDBOX_PORT",
     "WIXUP_PROXY_PASSWORD",
     "WIXUP_CA_FILE",
+    "WIXUP_HTTP",
 ];
 
 /// What start-up reads from the environment, as data. Blank values count as unset.

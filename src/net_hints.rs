@@ -42,16 +42,30 @@ async fn listen(bus: Bus) {
             return;
         }
     };
-    let rule = |interface: &'static str, member: &'static str| {
+    // Only from the services themselves (their bus names and objects): any local process may
+    // send a signal on the system bus.
+    let rule = |sender: &'static str, path: &'static str, interface: &'static str, member| {
         zbus::MatchRule::builder()
             .msg_type(zbus::message::Type::Signal)
-            .interface(interface)
+            .sender(sender)
+            .and_then(|b| b.path(path))
+            .and_then(|b| b.interface(interface))
             .and_then(|b| b.member(member))
             .map(|b| b.build())
     };
     let (Ok(sleep), Ok(nm)) = (
-        rule("org.freedesktop.login1.Manager", "PrepareForSleep"),
-        rule("org.freedesktop.NetworkManager", "StateChanged"),
+        rule(
+            "org.freedesktop.login1",
+            "/org/freedesktop/login1",
+            "org.freedesktop.login1.Manager",
+            "PrepareForSleep",
+        ),
+        rule(
+            "org.freedesktop.NetworkManager",
+            "/org/freedesktop/NetworkManager",
+            "org.freedesktop.NetworkManager",
+            "StateChanged",
+        ),
     ) else {
         return;
     };

@@ -170,6 +170,8 @@ pub fn network_hints() -> u64 {
 const BEACON_TIMEOUT: Duration = Duration::from_secs(2);
 /// Between two looks for the network while it is gone.
 const BEACON_EVERY: Duration = Duration::from_secs(1);
+/// Between two looks at the least, when the system says the network may be back.
+const HINTED_LOOK: Duration = Duration::from_millis(250);
 
 impl Beacon {
     /// The host requests to `url` connect to through `network`: its proxy's, else `url`'s.
@@ -181,15 +183,20 @@ impl Beacon {
                 .trim_start_matches('[')
                 .trim_end_matches(']')
                 .to_string(),
-            port: to.port_or_known_default()?,
+            // A SOCKS proxy named without a port is on 1080, as reqwest takes it.
+            port: to
+                .port_or_known_default()
+                .or_else(|| to.scheme().starts_with("socks").then_some(1080))?,
         })
     }
 
     /// Waits until the next look for the network: a second, or less when the system says it
     /// may be back.
     pub async fn next_look() {
+        // Never sooner than this, however many hints come (any local process may send them).
+        tokio::time::sleep(HINTED_LOOK).await;
         tokio::select! {
-            _ = tokio::time::sleep(BEACON_EVERY) => {}
+            _ = tokio::time::sleep(BEACON_EVERY - HINTED_LOOK) => {}
             _ = NETWORK_HINT.notified() => {}
         }
     }

@@ -160,7 +160,7 @@ pub async fn connect(spec: Spec) -> Result<Connection, StartupError> {
         let trust = trust_for(&settings, &env)?;
         let proxy = proxy_for(&choice, &env, &secrets)?
             .with_trust(trust)
-            .with_http(http.unwrap_or_default());
+            .with_http(http.or_else(|| http_from(&env)).unwrap_or_default());
         Ok::<_, StartupError>((settings, backend, proxy))
     })
     .await??;
@@ -224,6 +224,15 @@ fn proxy_for(
         _ => None,
     };
     Network::new(choice, password.as_ref()).map_err(StartupError::Proxy)
+}
+
+/// `WIXUP_HTTP`, for the window (the command line reads it as `--http`); ignored, said in the
+/// log, when it is no version.
+fn http_from(env: &Env) -> Option<HttpVersion> {
+    let v = env.get("WIXUP_HTTP")?;
+    HttpVersion::parse(v)
+        .inspect_err(|e| tracing::warn!("WIXUP_HTTP ignored: {e}"))
+        .ok()
 }
 
 /// The system's certificates, plus `WIXUP_CA_FILE`'s (else the saved CA file's).

@@ -14,6 +14,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+/// The largest CA file read (a bundle of every public CA is about 250 KiB).
+const MAX_CA_FILE: u64 = 1 << 20;
+
 /// The certificates trusted beyond the system's store.
 #[derive(Clone, Default)]
 pub struct Trust {
@@ -34,6 +37,21 @@ impl Trust {
     /// The system's store and the certificates in `path` (PEM, one or more), read now. The
     /// message names the file and what to do.
     pub fn with_file(path: &Path) -> Result<Trust, String> {
+        // A FIFO or a device would hang the read, a huge file fill memory: a CA file is a
+        // regular file of a few KiB.
+        if let Some(what) = crate::fs::not_regular(path) {
+            return Err(format!(
+                "the CA file {} is {what}, not a certificate file; fix the path in Settings \
+                 (Advanced) or WIXUP_CA_FILE",
+                path.display()
+            ));
+        }
+        if std::fs::metadata(path).is_ok_and(|m| m.len() > MAX_CA_FILE) {
+            return Err(format!(
+                "the CA file {} is larger than a certificate bundle (over 1 MiB)",
+                path.display()
+            ));
+        }
         let bytes = std::fs::read(path).map_err(|e| {
             format!(
                 "cannot read the CA file {} ({e}); fix the path in Settings (Advanced) or \

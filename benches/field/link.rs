@@ -262,12 +262,23 @@ pub async fn serve(
     }
 }
 
-/// A listener on `addr` with a queue of one that nobody accepts from.
-fn unanswering(addr: SocketAddr) -> Option<TcpListener> {
-    let socket = tokio::net::TcpSocket::new_v4().ok()?;
+/// A listener on `addr` with a queue of one that nobody accepts from, its queue filled by
+/// connections of its own, so that the kernel leaves every client's SYN unanswered.
+fn unanswering(addr: SocketAddr) -> Option<(TcpListener, Vec<std::net::TcpStream>)> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    }
+    .ok()?;
     socket.set_reuseaddr(true).ok()?;
     socket.bind(addr).ok()?;
-    socket.listen(1).ok()
+    let listener = socket.listen(1).ok()?;
+    // The queue holds backlog + 1 handshakes: these take them, later ones time out.
+    let fillers = (0..3)
+        .filter_map(|_| std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(50)).ok())
+        .collect();
+    Some((listener, fillers))
 }
 
 /// One direction's reading side.

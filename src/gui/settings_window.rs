@@ -171,6 +171,9 @@ impl SettingsWindow {
                     }
                     _ => None,
                 };
+                // As the connection will: WIXUP_CA_FILE stands in for the saved file.
+                let from_env = std::env::var_os("WIXUP_CA_FILE").filter(|v| !v.is_empty());
+                let ca_file = from_env.map(std::path::PathBuf::from).or(ca_file);
                 let trust = Trust::from_setting(ca_file.as_deref())?;
                 let proxy = Network::new(&choice, password.as_ref())?.with_trust(trust);
                 Ok::<_, String>((api_key, proxy))

@@ -1,5 +1,6 @@
 //! The sandbox's server loop: each accepted connection runs in its own task under hyper with a
-//! header-read timeout (which also closes keep-alive connections left idle), and shutdown is
+//! header-read timeout (which also closes HTTP/1.1 keep-alive connections left idle; an HTTP/2
+//! one is pinged, and closed when its client stops answering), and shutdown is
 //! graceful but bounded: stop accepting, let requests in flight finish for a while, then drop
 //! whatever is left, so a client that never finishes its headers cannot hold the process open.
 //!
@@ -43,8 +44,12 @@ pub(super) async fn run(
     http.timer(TokioTimer::new())
         .header_read_timeout(timeouts.header)
         .keep_alive(true);
+    // HTTP/2 has no idle timeout in hyper: a connection stays until its client closes it, and
+    // one whose client went away is found by unanswered pings.
     let mut h2 = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
-    h2.timer(TokioTimer::new());
+    h2.timer(TokioTimer::new())
+        .keep_alive_interval(Some(timeouts.header))
+        .keep_alive_timeout(timeouts.header);
     let graceful = GracefulShutdown::new();
     let mut conns = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);

@@ -117,11 +117,12 @@ fn generate(
     };
     let mut names = vec!["localhost".to_string(), addr.ip().to_string()];
     if addr.ip().is_unspecified() {
-        names.push("127.0.0.1".into());
+        names.push(if addr.is_ipv6() { "::1" } else { "127.0.0.1" }.into());
     }
     if let Some(h) = public_host {
         names.push(h.trim_start_matches('[').trim_end_matches(']').to_string());
     }
+    names.sort();
     names.dedup();
     let key = rcgen::KeyPair::generate().map_err(other)?;
     let mut params = rcgen::CertificateParams::new(names).map_err(other)?;

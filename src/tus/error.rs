@@ -98,14 +98,14 @@ fn fmt_message(m: &str) -> String {
 }
 
 impl Error {
-    /// Transient failures worth retrying after a delay: network errors, timeouts, stalls, 5xx,
-    /// 409 (re-HEAD), 423 (locked), 429 (rate limited) and 460 (checksum mismatch).
     /// Nothing could be reached (no connection, or a transfer that stalled): the network may be
     /// gone, rather than the server failing.
     pub fn is_offline(&self) -> bool {
         matches!(self, Error::Network(_) | Error::Stalled(_))
     }
 
+    /// Transient failures worth retrying after a delay: network errors, timeouts, stalls, 5xx,
+    /// 409 (re-HEAD), 423 (locked), 429 (rate limited) and 460 (checksum mismatch).
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Network(_) | Error::Stalled(_) => true,

@@ -13,7 +13,7 @@ use std::time::Duration;
 use egui_kittest::kittest::Queryable as _;
 use wixup::awake::{Bus, KeepAwake};
 
-use super::support::{Env, random_file, start_and_add, tools, wait_until};
+use super::support::{Env, random_file, start_and_add, stays_still, tools, wait_until};
 
 /// What the stand-in was asked, and its end of each descriptor it handed out.
 #[derive(Default)]
@@ -211,8 +211,13 @@ async fn waking_up_and_connecting_are_hints_that_the_network_may_be_back() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let bus = PrivateBus::start(dir.path());
+    // Signals count only from the services' own names.
     let system = zbus::connection::Builder::address(bus.address.as_str())
         .expect("address")
+        .name("org.freedesktop.login1")
+        .expect("name")
+        .name("org.freedesktop.NetworkManager")
+        .expect("name")
         .build()
         .await
         .expect("a stand-in system on the bus");
@@ -258,18 +263,26 @@ async fn waking_up_and_connecting_are_hints_that_the_network_may_be_back() {
     }
     let woke = wixup::retry::network_hints();
     assert!(woke > start, "waking up gave no hint");
-    // Going to sleep and disconnecting (20) are none; connected (70) is one, and the last.
+    // Going to sleep and disconnecting (20) are none; connected (70) is one, and a wake-up after
+    // it another. Signals from one sender arrive in order, so once both markers counted,
+    // anything wrongly counted before them has too, or is about to (a local bus delivers in
+    // milliseconds: half a second of quiet is ample).
     emit(login1, Body::Bool(true)).await;
     emit(nm, Body::U32(20)).await;
     emit(nm, Body::U32(70)).await;
-    wait_until("the connected hint", Duration::from_secs(10), || {
-        wixup::retry::network_hints() > woke
+    emit(login1, Body::Bool(false)).await;
+    wait_until("the two hints", Duration::from_secs(10), || {
+        wixup::retry::network_hints() >= woke + 2
+    })
+    .await;
+    stays_still("the hint count", Duration::from_millis(500), || {
+        wixup::retry::network_hints()
     })
     .await;
     assert_eq!(
         wixup::retry::network_hints(),
-        woke + 1,
-        "only the connected state was a hint"
+        woke + 2,
+        "only connecting and waking up are hints"
     );
 }
 

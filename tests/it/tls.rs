@@ -263,3 +263,64 @@ fn curl_version(url: &str, ca: &std::path::Path) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// A certificate good for the API's address but not for the upload host's name: the one-PUT's
+/// refusal fails the file at once too (before, the PUT was sent again for the whole retry
+/// schedule, as if lost on the way).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_host_the_certificate_does_not_name_fails_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (cert, key) = (dir.path().join("ip.pem"), dir.path().join("ip.key"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs (.ci/run installs it)");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let mut cfg = wixup::sandbox::SandboxConfig::new(dir.path().join("sandbox"));
+    cfg.tls = Some(TlsSource::Files {
+        cert: cert.clone(),
+        key,
+    });
+    // The URLs it hands out name `localhost`, which the certificate does not.
+    cfg.public_url = Some(format!("https://localhost:{port}").parse().expect("url"));
+    let sandbox = wixup::sandbox::start(listener, cfg).await.expect("sandbox");
+    let env = Env { dir, sandbox };
+    let file = random_file(&env.path("in"), "photo.bin", 200_000);
+    let mut c = wixup(&env, "data");
+    c.env("WIXUP_API_BASE", format!("https://127.0.0.1:{port}"))
+        .env("WIXUP_CA_FILE", &cert)
+        .env_remove("WIXUP_RETRY_DELAYS_MS")
+        .args(["upload"])
+        .arg(&file);
+    let out = tokio::time::timeout(Duration::from_secs(20), run(c))
+        .await
+        .expect("no retrying for a certificate (the retries take 44 s)");
+    exits_with(&out, 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("photo.bin") && err.contains("another name"),
+        "{err}"
+    );
+}

@@ -121,6 +121,10 @@ pub(super) async fn run(
                 .await;
                 return Ok(OnePut::Refused(e));
             }
+            // A certificate this computer does not trust: sending again cannot help.
+            Err(e @ wix_media::Error::Untrusted { .. }) => {
+                return Err(stop_for_wix_error("Wix did not take the file", e));
+            }
             // Lost on the way (a cut, a stall, a 5xx, an unreadable answer): maybe made, so
             // the same URL goes again.
             Err(e) => {
