@@ -141,29 +141,7 @@ async fn serve_tls_makes_or_takes_a_certificate_that_curl_trusts_over_http2() {
     drop(serve);
     // A certificate openssl made, given by --tls-cert and --tls-key.
     let (cert, key) = (dir.path().join("own.pem"), dir.path().join("own.key"));
-    let made = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-        ])
-        .args(["-days", "2", "-subj", "/CN=localhost"])
-        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl runs (.ci/run installs it)");
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    openssl_cert(&cert, &key, "/CN=localhost", "DNS:localhost,IP:127.0.0.1");
     let args = [
         "--tls".to_string(),
         "--tls-cert".into(),
@@ -271,29 +249,7 @@ fn curl_version(url: &str, ca: &std::path::Path) -> String {
 async fn an_upload_host_the_certificate_does_not_name_fails_at_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (cert, key) = (dir.path().join("ip.pem"), dir.path().join("ip.key"));
-    let made = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-        ])
-        .args(["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl runs (.ci/run installs it)");
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    openssl_cert(&cert, &key, "/CN=127.0.0.1", "IP:127.0.0.1");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -322,5 +278,32 @@ async fn an_upload_host_the_certificate_does_not_name_fails_at_once() {
     assert!(
         err.contains("photo.bin") && err.contains("another name"),
         "{err}"
+    );
+}
+
+/// A self-signed certificate for `names` (an end entity, not a CA) and its key, made by openssl.
+fn openssl_cert(cert: &std::path::Path, key: &std::path::Path, subject: &str, names: &str) {
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", subject])
+        .args(["-addext", &format!("subjectAltName={names}")])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(key)
+        .arg("-out")
+        .arg(cert)
+        .output()
+        .expect("openssl runs (.ci/run installs it)");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
     );
 }
