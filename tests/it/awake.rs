@@ -13,7 +13,7 @@ use std::time::Duration;
 use egui_kittest::kittest::Queryable as _;
 use wixup::awake::{Bus, KeepAwake};
 
-use super::support::{Env, random_file, start_and_add, stays_still, tools, wait_until};
+use super::support::{Env, poll_until, random_file, start_and_add, stays_still, tools, wait_until};
 
 /// What the stand-in was asked, and its end of each descriptor it handed out.
 #[derive(Default)]
@@ -76,6 +76,19 @@ impl Drop for PrivateBus {
     }
 }
 
+/// The stand-in logind on `bus`, recording into `recorded`; it serves while kept.
+async fn stand_in_logind(bus: &PrivateBus, recorded: &Arc<Mutex<Recorded>>) -> zbus::Connection {
+    zbus::connection::Builder::address(bus.address.as_str())
+        .expect("address")
+        .name("org.freedesktop.login1")
+        .expect("name")
+        .serve_at("/org/freedesktop/login1", Login1(recorded.clone()))
+        .expect("serve")
+        .build()
+        .await
+        .expect("the stand-in logind is on the bus")
+}
+
 /// Whether the inhibitor behind `end` is still held: its other end is open (nothing to read
 /// yet) rather than closed (end of file).
 fn held(end: &UnixStream) -> bool {
@@ -95,15 +108,7 @@ async fn a_sleep_inhibitor_is_held_while_files_send_and_released_after() {
     let env = Env::start().await;
     let bus = PrivateBus::start(env.dir.path());
     let recorded = Arc::new(Mutex::new(Recorded::default()));
-    let _login1 = zbus::connection::Builder::address(bus.address.as_str())
-        .expect("address")
-        .name("org.freedesktop.login1")
-        .expect("name")
-        .serve_at("/org/freedesktop/login1", Login1(recorded.clone()))
-        .expect("serve")
-        .build()
-        .await
-        .expect("the stand-in logind is on the bus");
+    let _login1 = stand_in_logind(&bus, &recorded).await;
     let calls = || recorded.lock().expect("lock").calls.len();
     let is_held = |i: usize| held(&recorded.lock().expect("lock").ends[i]);
 
@@ -165,17 +170,7 @@ fn the_windows_setting_saved_while_a_file_sends_lets_go_of_the_inhibitor() {
     let (rt, env) = runtime_and_sandbox();
     let bus = PrivateBus::start(env.dir.path());
     let recorded = Arc::new(Mutex::new(Recorded::default()));
-    let _login1 = rt.block_on(async {
-        zbus::connection::Builder::address(bus.address.as_str())
-            .expect("address")
-            .name("org.freedesktop.login1")
-            .expect("name")
-            .serve_at("/org/freedesktop/login1", Login1(recorded.clone()))
-            .expect("serve")
-            .build()
-            .await
-            .expect("the stand-in logind is on the bus")
-    });
+    let _login1 = rt.block_on(stand_in_logind(&bus, &recorded));
     let data = env.path("app");
     let mut opts = site_options(&rt, &env, &data, Some(256 << 10));
     opts.login_bus = Bus::Address(bus.address.clone());
@@ -254,11 +249,13 @@ async fn waking_up_and_connecting_are_hints_that_the_network_may_be_back() {
     'sent: for _ in 0..20 {
         emit(login1, Body::Bool(false)).await;
         // Delivered in milliseconds once subscribed: a second without it means it came before.
-        for _ in 0..100 {
-            if wixup::retry::network_hints() > start {
-                break 'sent;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
+        if poll_until(Duration::from_secs(1), || {
+            wixup::retry::network_hints() > start
+        })
+        .await
+        .is_some()
+        {
+            break 'sent;
         }
     }
     let woke = wixup::retry::network_hints();

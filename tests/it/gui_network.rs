@@ -26,16 +26,7 @@ fn a_proxy_chosen_in_settings_carries_test_connection_and_uploads_with_its_passw
     let proxy = rt.block_on(ForwardProxy::start(Some(("ana", "s3cret pw"))));
     let data = env.path("app");
     // A saved site whose API address only the proxy can reach.
-    Settings {
-        connection: ConnectionKind::WixSite,
-        site_id: sandbox::DEFAULT_SITE_ID.into(),
-        api_base: base,
-        ..Settings::default()
-    }
-    .save(&data)
-    .unwrap();
-    let secrets = SecretStore::File(data.join("api-key"));
-    secrets.set(&ApiKey::new(sandbox::DEFAULT_API_KEY)).unwrap();
+    let secrets = saved_site(&data, base);
     let mut h = window(options(&rt, &data, secrets, None));
 
     open_settings(&mut h);
@@ -151,16 +142,7 @@ fn a_trusted_ca_file_in_settings_lets_the_window_reach_a_site_only_it_vouches_fo
         .clone()
         .expect("the sandbox made its CA");
     let data = env.path("app");
-    Settings {
-        connection: ConnectionKind::WixSite,
-        site_id: sandbox::DEFAULT_SITE_ID.into(),
-        api_base: env.base().to_string(),
-        ..Settings::default()
-    }
-    .save(&data)
-    .unwrap();
-    let secrets = SecretStore::File(data.join("api-key"));
-    secrets.set(&ApiKey::new(sandbox::DEFAULT_API_KEY)).unwrap();
+    let secrets = saved_site(&data, env.base().to_string());
     let mut h = window(options(&rt, &data, secrets, None));
 
     open_settings(&mut h);
@@ -208,4 +190,19 @@ fn a_trusted_ca_file_in_settings_lets_the_window_reach_a_site_only_it_vouches_fo
             .load(std::sync::atomic::Ordering::SeqCst)
             > 0
     );
+}
+
+/// Settings in `data` naming a Wix site at `api_base` (the sandbox's id), its key in a file.
+fn saved_site(data: &std::path::Path, api_base: String) -> SecretStore {
+    Settings {
+        connection: ConnectionKind::WixSite,
+        site_id: sandbox::DEFAULT_SITE_ID.into(),
+        api_base,
+        ..Settings::default()
+    }
+    .save(data)
+    .unwrap();
+    let secrets = SecretStore::File(data.join("api-key"));
+    secrets.set(&ApiKey::new(sandbox::DEFAULT_API_KEY)).unwrap();
+    secrets
 }
