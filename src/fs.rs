@@ -1,7 +1,6 @@
 //! Small file-system helpers that the journal, the settings, the sandbox's records and the
 //! window's caches all need, so none of them imports another's internals to get them.
 
-use std::io::Write as _;
 use std::path::Path;
 
 /// Writes `bytes` to `path` so that a reader sees either the old file or the whole new one, even
@@ -9,6 +8,15 @@ use std::path::Path;
 /// (0600 on Unix), fsynced, renamed over `path`, then the folder fsynced so the rename is durable.
 /// Two writers of the same path never share a temporary file; the last rename wins.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_atomic`] of what `fill` writes, as it writes it: a file of any size is never whole
+/// in memory.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -24,7 +32,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .prefix(&prefix)
         .suffix(".tmp")
         .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+    fill(tmp.as_file_mut())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     if let Ok(d) = std::fs::File::open(dir) {

@@ -24,6 +24,7 @@ mod it {
     mod engine_races;
     mod engine_runtime;
     mod engine_slots;
+    mod forget;
     #[cfg(feature = "gui")]
     mod gui;
     #[cfg(feature = "gui")]

@@ -94,6 +94,9 @@ pub(super) fn engine_config(
     options: EngineOptions,
 ) -> anyhow::Result<EngineConfig> {
     let mut cfg = conn.engine_config(data_dir, options);
+    // What the CLI finished is in its output and the history: the journal keeps only what is
+    // left to do, so a run costs what it uploads, not what was ever uploaded.
+    cfg.keep_finished = false;
     let var = std::env::var("WIXUP_RETRY_DELAYS_MS").ok();
     if let Some(policy) = retry_delays(var.as_deref())? {
         cfg.api_retry = policy.clone();

@@ -86,3 +86,10 @@ pub(super) fn line(v: serde_json::Value) {
 pub(super) fn say(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
+
+/// Text on stdout as it is (a `--format` block), never panicking.
+pub(super) fn text(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}

@@ -2,7 +2,6 @@
 //! the exit code.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -36,7 +35,7 @@ pub async fn run(
     // Registered before anything starts, and kept: a Ctrl+C during a busy moment is not lost.
     let mut shutdown = super::signal::ShutdownSignal::new();
     let (handle, mut events) = engine::start(config, None)?;
-    let mut r = Reporter::new(output.json);
+    let mut r = Reporter::new(output.json, output.format.is_some());
     let adding = files.is_some();
     let links = matches!(files, Some(Adding::Links(..)));
     // Journal entries that could not be read count as files not uploaded.
@@ -59,11 +58,11 @@ pub async fn run(
         });
     } else {
         for job in handle.snapshot().await {
-            if !job.state.is_finished() {
-                r.track(&job);
-            }
             // Failed jobs the engine could not try again (it said why).
             stuck += usize::from(job.state == JobState::Failed);
+            if !job.state.is_finished() {
+                r.track(Box::new(job));
+            }
         }
         // What the journal could not hold is said before anything else (the engine queues it
         // while it loads, before the snapshot's answer).
@@ -152,11 +151,14 @@ pub async fn run(
 
 struct Reporter {
     json: bool,
+    /// `--format`: finished files are kept for the block printed at the end; without it, a
+    /// file is forgotten once its line is out (a batch of 100,000 holds only what moves).
+    block: bool,
     multi: MultiProgress,
     /// How many of the batch's files are done, above the bars of those that move.
     overall: ProgressBar,
     bars: HashMap<JobId, ProgressBar>,
-    jobs: HashMap<JobId, Job>,
+    jobs: HashMap<JobId, Box<Job>>,
     /// Jobs in the order they were queued, and what each finished with, for `--format`.
     order: Vec<JobId>,
     results: HashMap<JobId, JobResult>,
@@ -170,7 +172,7 @@ struct Reporter {
 }
 
 impl Reporter {
-    fn new(json: bool) -> Self {
+    fn new(json: bool, block: bool) -> Self {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let overall = multi.add(
             ProgressBar::new(0).with_style(
@@ -180,6 +182,7 @@ impl Reporter {
         );
         Self {
             json,
+            block,
             multi,
             overall,
             bars: HashMap::new(),
@@ -195,15 +198,16 @@ impl Reporter {
 
     /// A job to report on: its bar appears when it starts (a batch of thousands shows the few
     /// that move, not thousands of waiting bars redrawn at every step).
-    fn track(&mut self, job: &Job) {
-        if self.waiting.insert(job.id) {
+    fn track(&mut self, job: Box<Job>) {
+        let (id, active) = (job.id, job.state.is_active());
+        if self.waiting.insert(id) {
             self.overall.inc_length(1);
         }
-        if self.jobs.insert(job.id, job.clone()).is_none() {
-            self.order.push(job.id);
+        if self.jobs.insert(id, job).is_none() {
+            self.order.push(id);
         }
-        if job.state.is_active() {
-            self.bar(job.id);
+        if active {
+            self.bar(id);
         }
     }
 
@@ -237,7 +241,7 @@ impl Reporter {
 
     fn event(&mut self, ev: Event) {
         match ev {
-            Event::JobAdded(job) => self.track(&job),
+            Event::JobAdded(job) => self.track(job),
             Event::Progress {
                 id,
                 acknowledged_bytes,
@@ -301,10 +305,18 @@ impl Reporter {
                 if result.verified.as_option() == Some(false) {
                     self.failures += 1;
                 }
-                self.results.insert(id, result);
+                if self.block {
+                    self.results.insert(id, result);
+                } else {
+                    self.jobs.remove(&id);
+                }
             }
             Event::Failed { id, error } => {
-                let Some(job) = self.jobs.get(&id).cloned() else {
+                let Some(job) = (if self.block {
+                    self.jobs.get(&id).cloned()
+                } else {
+                    self.jobs.remove(&id)
+                }) else {
                     return;
                 };
                 if let Some(bar) = self.bars.remove(&id) {
@@ -383,8 +395,6 @@ impl Reporter {
             .filter(|(_, r)| r.verified.as_option() != Some(false))
             .map(|(job, result)| Item::of_job(job, result))
             .collect();
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(export::block(format, &items).as_bytes());
-        let _ = out.flush();
+        output::text(&export::block(format, &items));
     }
 }

@@ -108,6 +108,11 @@ pub struct EngineConfig {
     pub proxy: crate::net::Network,
     /// Told whether anything sends, so the computer stays awake meanwhile (off by default).
     pub keep_awake: crate::awake::KeepAwake,
+    /// Finished uploads stay in the table (and the journal) until the front end clears them,
+    /// as the window's rows do (`true`, the default). `false` (the CLI): a finished upload
+    /// leaves the table and the journal as soon as the history holds it, so the journal keeps
+    /// only unfinished work and its cost never grows with what was ever uploaded.
+    pub keep_finished: bool,
 }
 
 /// Wix's advice: the resumable flow above 10 MB.
@@ -136,6 +141,7 @@ impl EngineConfig {
             dedupe_hashed: Arc::default(),
             proxy: crate::net::Network::default(),
             keep_awake: crate::awake::KeepAwake::default(),
+            keep_finished: true,
         }
     }
 }

@@ -64,6 +64,9 @@ impl Checker {
         candidates: Vec<HistoryEntry>,
         wix: &WixMediaClient,
     ) -> Option<JobResult> {
+        if candidates.is_empty() {
+            return None; // none confirmed when their lines were read: nothing to hash for
+        }
         let md5 = {
             let _permit = self.hashing.acquire_owned().await.ok()?;
             self.hashed.fetch_add(1, Ordering::Relaxed);

@@ -4,7 +4,12 @@
 //! when the engine stops. The person is told ([`Event::History`]) when entries wait, once they
 //! are written after all, and at the end when some never were: a file missing from the history
 //! is not recognized as already on the site, so a later upload sends it again.
+//!
+//! An entry may name its job: once the entry is in the file, the writer says so on `recorded`,
+//! so an engine that forgets finished jobs (the CLI's) drops them from the journal only when
+//! the history holds them; a crash in between costs a journal line, never the record.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
@@ -12,13 +17,16 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::event::{Event, Notifier};
+use super::job::JobId;
 use crate::history::{self, HistoryEntry};
 
 /// How soon entries that could not be written are tried again when nothing else comes.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 enum Msg {
-    Append(Box<HistoryEntry>),
+    Append(Box<HistoryEntry>, Option<JobId>),
+    /// Try what waits now, then answer.
+    Flush(oneshot::Sender<()>),
     /// The last try; then `done`, once `after` is answered too.
     Close {
         after: oneshot::Receiver<()>,
@@ -36,13 +44,15 @@ impl HistoryWriter {
         data_dir: PathBuf,
         events: tokio::sync::mpsc::UnboundedSender<Event>,
         notifier: Option<Notifier>,
+        recorded: Option<tokio::sync::mpsc::UnboundedSender<JobId>>,
     ) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel();
         let thread = Thread {
             data_dir,
             events,
             notifier,
-            pending: Vec::new(),
+            recorded,
+            pending: VecDeque::new(),
             told: false,
         };
         std::thread::Builder::new()
@@ -51,10 +61,20 @@ impl HistoryWriter {
         Ok(HistoryWriter { tx })
     }
 
-    /// Queues a finished upload for the history. Never blocks.
-    pub(crate) fn append(&self, entry: HistoryEntry) {
-        if self.tx.send(Msg::Append(Box::new(entry))).is_err() {
+    /// Queues a finished upload for the history; `job`'s id goes to `recorded` once it is
+    /// written. Never blocks.
+    pub(crate) fn append(&self, entry: HistoryEntry, job: Option<JobId>) {
+        if self.tx.send(Msg::Append(Box::new(entry), job)).is_err() {
             tracing::warn!("the history writer has stopped; a finished upload is not in it");
+        }
+    }
+
+    /// Answers once what was queued before was tried (written, or kept for later); its ids
+    /// are on `recorded` by then.
+    pub(crate) async fn flush(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Msg::Flush(tx)).is_ok() {
+            let _ = rx.await;
         }
     }
 
@@ -79,8 +99,10 @@ struct Thread {
     data_dir: PathBuf,
     events: tokio::sync::mpsc::UnboundedSender<Event>,
     notifier: Option<Notifier>,
-    /// Entries not yet written, oldest first.
-    pending: Vec<HistoryEntry>,
+    /// Where the ids of written entries go, when someone asked.
+    recorded: Option<tokio::sync::mpsc::UnboundedSender<JobId>>,
+    /// Entries not yet written, oldest first, with their job's id.
+    pending: VecDeque<(HistoryEntry, Option<JobId>)>,
     /// The person was told entries wait; they hear again once all are written.
     told: bool,
 }
@@ -94,8 +116,9 @@ impl Thread {
                 rx.recv_timeout(RETRY_AFTER)
             };
             let mut close = None;
+            let mut flushed = Vec::new();
             match first {
-                Ok(msg) => self.take(msg, &mut close),
+                Ok(msg) => self.take(msg, &mut close, &mut flushed),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => {
                     self.write(true);
@@ -103,9 +126,12 @@ impl Thread {
                 }
             }
             while let Ok(msg) = rx.try_recv() {
-                self.take(msg, &mut close);
+                self.take(msg, &mut close, &mut flushed);
             }
             self.write(close.is_some());
+            for f in flushed {
+                let _ = f.send(());
+            }
             if let Some((after, done)) = close {
                 let _ = after.blocking_recv();
                 let _ = done.send(());
@@ -114,9 +140,15 @@ impl Thread {
         }
     }
 
-    fn take(&mut self, msg: Msg, close: &mut Option<(oneshot::Receiver<()>, oneshot::Sender<()>)>) {
+    fn take(
+        &mut self,
+        msg: Msg,
+        close: &mut Option<(oneshot::Receiver<()>, oneshot::Sender<()>)>,
+        flushed: &mut Vec<oneshot::Sender<()>>,
+    ) {
         match msg {
-            Msg::Append(entry) => self.pending.push(*entry),
+            Msg::Append(entry, job) => self.pending.push_back((*entry, job)),
+            Msg::Flush(tx) => flushed.push(tx),
             Msg::Close { after, done } => *close = Some((after, done)),
         }
     }
@@ -126,10 +158,13 @@ impl Thread {
     fn write(&mut self, last: bool) {
         let waited = self.pending.len();
         let mut failed = None;
-        while let Some(entry) = self.pending.first() {
+        while let Some((entry, job)) = self.pending.front() {
             match history::append(&self.data_dir, entry) {
                 Ok(()) => {
-                    self.pending.remove(0);
+                    if let (Some(id), Some(tx)) = (job, &self.recorded) {
+                        let _ = tx.send(*id);
+                    }
+                    self.pending.pop_front();
                 }
                 Err(e) => {
                     failed = Some(e);
@@ -224,14 +259,17 @@ mod tests {
         let blocker = history::path(dir.path());
         std::fs::create_dir(&blocker).unwrap();
         let (events, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let w = HistoryWriter::spawn(dir.path().to_path_buf(), events, None).unwrap();
-        w.append(entry("a.jpg"));
+        let (recorded, mut written) = tokio::sync::mpsc::unbounded_channel();
+        let w =
+            HistoryWriter::spawn(dir.path().to_path_buf(), events, None, Some(recorded)).unwrap();
+        w.append(entry("a.jpg"), Some(JobId(1)));
         let Some(Event::History { unsaved, message }) = rx.blocking_recv() else {
             panic!("told")
         };
         assert_eq!(unsaved, 1);
         assert!(message.contains("history.jsonl is a folder"), "{message}");
-        w.append(entry("b.jpg"));
+        assert!(written.try_recv().is_err(), "not written: not told so");
+        w.append(entry("b.jpg"), Some(JobId(2)));
         std::fs::remove_dir(&blocker).unwrap();
         let Some(Event::History { unsaved, message }) = rx.blocking_recv() else {
             panic!("told again")
@@ -244,6 +282,8 @@ mod tests {
             .map(|e| e.name)
             .collect();
         assert_eq!(names, ["b.jpg", "a.jpg"]);
+        assert_eq!(written.try_recv().ok(), Some(JobId(1)), "told once written");
+        assert_eq!(written.try_recv().ok(), Some(JobId(2)));
         let (done_tx, done) = oneshot::channel();
         let after = w.close_then(done_tx);
         drop(after);

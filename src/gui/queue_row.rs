@@ -145,8 +145,8 @@ impl Row {
             // A finished job restored from the journal carries its result; nothing else does.
             result: result
                 .filter(|_| state == JobState::Done)
-                .map(|r| Box::new(r.into())),
-            error,
+                .map(|r| Box::new((*r).into())),
+            error: error.map(|e| *e),
             speed: None,
             eta: None,
             retry: None,

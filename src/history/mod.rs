@@ -10,4 +10,4 @@ mod index;
 
 pub use entry::{HistoryEntry, LOCATION_RULES, OriginKind, Verification, site_key};
 pub use file::{append, append_all, load, path};
-pub use index::Index;
+pub use index::{Candidates, Index};

@@ -48,14 +48,11 @@ async fn a_name_that_is_not_utf8_uploads_and_round_trips_through_journal_and_his
         history[0].path.as_os_str().as_bytes(),
         odd.as_os_str().as_bytes()
     );
-    // And so does the journal.
+    // The journal keeps what is left to do: a finished file lives in the history alone (the
+    // journal's round trip of such a path is the next test's, through a kill -9 and resume).
     let (_j, loaded) = wixup::engine::journal::Journal::open(&env.path("data")).expect("journal");
     assert!(loaded.set_aside.is_none());
-    assert_eq!(loaded.jobs.len(), 1);
-    assert_eq!(
-        loaded.jobs[0].path.as_os_str().as_bytes(),
-        odd.as_os_str().as_bytes()
-    );
+    assert!(loaded.jobs.is_empty(), "{:?}", loaded.jobs);
 }
 
 #[cfg(unix)]

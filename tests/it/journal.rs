@@ -73,15 +73,17 @@ fn job(id: u64, state: JobState) -> Job {
         destination: Destination::default(),
         options: Default::default(),
         state,
-        session: sending.then(|| Session {
-            endpoint: "https://upload.wixmp.com/upload/tus".parse().expect("url"),
-            upload_token: "t".repeat(3200),
-            upload_url: format!("https://upload.wixmp.com/upload/tus/{id:032x}")
-                .parse()
-                .expect("url"),
-            expires_unix: Some(1_796_772_641),
-            created_unix: Some(1_796_167_841),
-            redacted: None,
+        session: sending.then(|| {
+            Box::new(Session {
+                endpoint: "https://upload.wixmp.com/upload/tus".parse().expect("url"),
+                upload_token: "t".repeat(3200),
+                upload_url: format!("https://upload.wixmp.com/upload/tus/{id:032x}")
+                    .parse()
+                    .expect("url"),
+                expires_unix: Some(1_796_772_641),
+                created_unix: Some(1_796_167_841),
+                redacted: None,
+            })
         }),
         plain: None,
         file_id: (state == JobState::Done).then(|| format!("abc_{id:032x}~mv2.jpg")),
@@ -90,23 +92,25 @@ fn job(id: u64, state: JobState) -> Job {
         } else {
             0
         },
-        result: (state == JobState::Done).then(|| JobResult {
-            file_id: format!("abc_{id:032x}~mv2.jpg"),
-            url: Some(format!(
-                "https://static.wixstatic.com/media/abc_{id:032x}~mv2.jpg"
-            )),
-            thumbnail_url: None,
-            display_name: Some(format!("IMG_{id:05}.jpg")),
-            size_bytes: Some(2_500_000),
-            hash: Some("0123456789abcdef0123456789abcdef".into()),
-            local_md5: Some("0123456789abcdef0123456789abcdef".into()),
-            verified: Verification::Verified,
-            media_type: Some("IMAGE".into()),
-            image_size: Some((4000, 3000)),
-            origin: Default::default(),
-            source_md5: None,
-            already: None,
-            location_removed: false,
+        result: (state == JobState::Done).then(|| {
+            Box::new(JobResult {
+                file_id: format!("abc_{id:032x}~mv2.jpg"),
+                url: Some(format!(
+                    "https://static.wixstatic.com/media/abc_{id:032x}~mv2.jpg"
+                )),
+                thumbnail_url: None,
+                display_name: Some(format!("IMG_{id:05}.jpg")),
+                size_bytes: Some(2_500_000),
+                hash: Some("0123456789abcdef0123456789abcdef".into()),
+                local_md5: Some("0123456789abcdef0123456789abcdef".into()),
+                verified: Verification::Verified,
+                media_type: Some("IMAGE".into()),
+                image_size: Some((4000, 3000)),
+                origin: Default::default(),
+                source_md5: None,
+                already: None,
+                location_removed: false,
+            })
         }),
         error: None,
         added_unix: 1_796_167_841,

@@ -68,14 +68,16 @@ async fn a_small_file_takes_one_put_and_a_big_one_tus(profile) {
     assert_eq!(env.stat(|s| &s.files_created), 2);
     handle.shutdown().await;
 
-    // The journal says which path each job took.
+    // Finished, the jobs keep what their rows show, not the URLs and tokens they were sent
+    // with (about 3 KB each on Wix, and of no use once the file is made).
     let j = journal(&env, "data");
     let jobs = j["jobs"].as_array().expect("jobs");
-    let small_job = jobs.iter().find(|j| j["name"] == "small.jpg.bin").expect("small");
-    let big_job = jobs.iter().find(|j| j["name"] == "big.bin").expect("big");
-    assert!(small_job["plain"]["upload_url"].as_str().is_some_and(|u| u.contains("/upload/")), "{small_job}");
-    assert!(small_job["plain"]["created_unix"].as_u64().is_some());
-    assert!(big_job["plain"].is_null(), "{big_job}");
+    assert_eq!(jobs.len(), 2, "{j}");
+    for job in jobs {
+        assert_eq!(job["state"], "done", "{job}");
+        assert!(job["plain"].is_null() && job["session"].is_null(), "{job}");
+        assert!(job["result"]["url"].as_str().is_some(), "{job}");
+    }
 }
 }
 

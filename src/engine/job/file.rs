@@ -109,17 +109,19 @@ pub struct Job {
     #[serde(default)]
     pub options: JobOptions,
     pub state: JobState,
-    pub session: Option<Session>,
+    /// Boxed, as are the other parts most queued jobs lack: a job waiting in a queue of
+    /// thousands costs its path, name and choices, not the room of URLs it has not got.
+    pub session: Option<Box<Session>>,
     /// The one-PUT upload's URL, when the job took that path (absent in journals of older
     /// versions: none).
     #[serde(default)]
-    pub plain: Option<PlainSession>,
+    pub plain: Option<Box<PlainSession>>,
     /// The finalized file's id, once known (so a restart polls instead of uploading again).
     pub file_id: Option<String>,
     /// Bytes the server acknowledged, as last seen.
     pub acknowledged_bytes: u64,
-    pub result: Option<JobResult>,
-    pub error: Option<JobError>,
+    pub result: Option<Box<JobResult>>,
+    pub error: Option<Box<JobError>>,
     /// Seconds since the Unix epoch.
     pub added_unix: u64,
 }

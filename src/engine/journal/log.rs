@@ -94,8 +94,10 @@ impl Journal {
                         }
                     }
                 }
-                let lines = encoded.iter().map(|(id, l)| (*id, l.as_slice()));
-                let fresh = write_fresh(&path, next_id, lines).map_err(io)?;
+                let fresh = write_fresh(&path, next_id, |sink| {
+                    encoded.iter().try_for_each(|(id, l)| sink.record(*id, l))
+                })
+                .map_err(io)?;
                 let len = fresh.len;
                 (fresh, len)
             }
@@ -207,19 +209,45 @@ impl Journal {
         }
     }
 
-    /// Rewrites the log with only each live job's latest record, atomically.
-    fn compact(&mut self) -> std::io::Result<()> {
-        let bytes = std::fs::read(&self.path)?;
-        let mut lines = Vec::with_capacity(self.at.len());
-        for (id, &(offset, len)) in &self.at {
-            let line = usize::try_from(offset)
-                .ok()
-                .zip(usize::try_from(offset + len).ok())
-                .and_then(|(from, to)| bytes.get(from..to))
-                .ok_or_else(|| std::io::Error::other("the journal is shorter than its records"))?;
-            lines.push((*id, line));
+    /// Compacts before the journal is let go, whatever its size, when it is more than twice
+    /// its live records: a run that finished (and forgot) thousands of files leaves a journal
+    /// of what is left to do, not a log of everything it did.
+    pub fn compact_before_closing(&mut self) {
+        let live = self.header_len + self.live;
+        if self.len > COMPACT_RATIO * live
+            && let Err(e) = self.compact()
+        {
+            tracing::warn!(error = %e, journal = %self.path.display(), "cannot compact the journal; it is compacted at a later start");
         }
-        let fresh = write_fresh(&self.path, self.next_id, lines.into_iter())?;
+    }
+
+    /// Rewrites the log with only each live job's latest record, atomically. The records are
+    /// read one at a time (in the order they lie in the file) and streamed to the new log: a
+    /// log of thousands of records is never whole in memory.
+    fn compact(&mut self) -> std::io::Result<()> {
+        use std::io::{Read as _, Seek as _, SeekFrom};
+        let mut old = File::open(&self.path)?;
+        let mut by_offset: Vec<(JobId, u64, u64)> = self
+            .at
+            .iter()
+            .map(|(id, &(offset, len))| (*id, offset, len))
+            .collect();
+        by_offset.sort_unstable_by_key(|&(_, offset, _)| offset);
+        let mut line = Vec::new();
+        let fresh = write_fresh(&self.path, self.next_id, |sink| {
+            for (id, offset, len) in by_offset {
+                line.resize(usize::try_from(len).map_err(std::io::Error::other)?, 0);
+                old.seek(SeekFrom::Start(offset))?;
+                old.read_exact(&mut line).map_err(|e| match e.kind() {
+                    std::io::ErrorKind::UnexpectedEof => {
+                        std::io::Error::other("the journal is shorter than its records")
+                    }
+                    _ => e,
+                })?;
+                sink.record(id, &line)?;
+            }
+            Ok(())
+        })?;
         self.written += fresh.len;
         self.file = fresh.file;
         self.len = fresh.len;
@@ -231,27 +259,53 @@ impl Journal {
     }
 }
 
-/// Writes a whole log (header, then these lines) atomically: temporary file, fsync, rename,
-/// owner-only; and opens it for appending.
-fn write_fresh<'a>(
+/// Where the records of a log being written go, and where each lands.
+struct Sink<'w> {
+    out: &'w mut dyn std::io::Write,
+    len: u64,
+    at: BTreeMap<JobId, (u64, u64)>,
+    live: u64,
+}
+
+impl Sink<'_> {
+    fn record(&mut self, id: JobId, line: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(line)?;
+        let len = line.len() as u64;
+        self.at.insert(id, (self.len, len));
+        self.len += len;
+        self.live += len;
+        Ok(())
+    }
+}
+
+/// Writes a whole log (header, then the records `fill` gives) atomically: temporary file,
+/// fsync, rename, owner-only; and opens it for appending.
+fn write_fresh(
     path: &Path,
     next_id: u64,
-    lines: impl Iterator<Item = (JobId, &'a [u8])>,
+    fill: impl FnOnce(&mut Sink<'_>) -> std::io::Result<()>,
 ) -> std::io::Result<Fresh> {
-    let mut buf = header_line(next_id);
-    let header_len = buf.len() as u64;
-    let mut at = BTreeMap::new();
-    let mut live = 0;
-    for (id, line) in lines {
-        at.insert(id, (buf.len() as u64, line.len() as u64));
-        live += line.len() as u64;
-        buf.extend_from_slice(line);
-    }
-    crate::fs::write_atomic(path, &buf)?;
+    let header = header_line(next_id);
+    let mut written = None;
+    crate::fs::write_atomic_with(path, |file| {
+        let mut out = std::io::BufWriter::new(file);
+        out.write_all(&header)?;
+        let mut sink = Sink {
+            out: &mut out,
+            len: header.len() as u64,
+            at: BTreeMap::new(),
+            live: 0,
+        };
+        fill(&mut sink)?;
+        written = Some((sink.len, sink.at, sink.live));
+        out.flush()
+    })?;
+    let (len, at, live) =
+        written.ok_or_else(|| std::io::Error::other("the log was not written"))?;
     Ok(Fresh {
         file: append_to(path)?,
-        len: buf.len() as u64,
-        header_len,
+        len,
+        header_len: header.len() as u64,
         at,
         live,
     })

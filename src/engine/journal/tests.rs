@@ -65,8 +65,8 @@ fn a_schema_1_journal_json_becomes_the_log_in_the_tus_names() {
     assert_eq!(job.state, JobState::Uploading);
     assert_eq!(job.acknowledged_bytes, 524_288);
     assert_eq!(
-        job.session,
-        Some(Session {
+        job.session.as_deref(),
+        Some(&Session {
             endpoint: "http://127.0.0.1:45273/upload/tus".parse().unwrap(),
             upload_token: "eyJhbGciOiJub25lIn0.e30.85e9c5be".into(),
             upload_url: "http://127.0.0.1:45273/upload/tus/21b30ff65a3db64d367515931effcbd9"

@@ -133,6 +133,12 @@ impl Thread {
             ending |= !self.closed.is_empty();
         }
         let closed = std::mem::take(&mut self.closed);
+        if self.pending.is_empty() {
+            let before = self.journal.bytes_written();
+            self.journal.compact_before_closing();
+            let written = self.journal.bytes_written() - before;
+            self.options.written.fetch_add(written, Ordering::Relaxed);
+        }
         drop(self); // the journal, and with it the data dir's lock
         for done in closed {
             let _ = done.send(());

@@ -68,7 +68,7 @@ pub(super) async fn run(
     let mut used = prepared.is_none() && job.plain.is_some();
     // Look before sending: the last PUT to this URL may have made the file.
     let mut look = used;
-    let mut plain = prepared.or_else(|| job.plain.clone());
+    let mut plain = prepared.or_else(|| job.plain.as_deref().cloned());
     // Read once, before the first PUT; every PUT of this run sends these bytes.
     let mut body: Option<Snapshot> = None;
     loop {

@@ -88,7 +88,7 @@ impl<'a> Upload<'a> {
             progress: Arc::new(JobProgress::new(job.id, reports.clone())),
             location_removed: false,
             source_md5: None,
-            session: job.session.clone(),
+            session: job.session.as_deref().cloned(),
             prepared: None,
             known_offset: None,
             one_put: false,

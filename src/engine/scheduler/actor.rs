@@ -81,8 +81,16 @@ pub(crate) fn spawn(
         dir: config.data_dir.clone(),
         source,
     })?;
-    let history = HistoryWriter::spawn(config.data_dir.clone(), events.clone(), notifier.clone())
-        .map_err(|source| crate::engine::journal::JournalError::Io {
+    // Finished jobs leave the table once the history holds them, where they are not kept.
+    let (recorded_tx, recorded_rx) = mpsc::unbounded_channel();
+    let recorded_tx = (!config.keep_finished).then_some(recorded_tx);
+    let history = HistoryWriter::spawn(
+        config.data_dir.clone(),
+        events.clone(),
+        notifier.clone(),
+        recorded_tx,
+    )
+    .map_err(|source| crate::engine::journal::JournalError::Io {
         dir: config.data_dir.clone(),
         source,
     })?;
@@ -105,6 +113,7 @@ pub(crate) fn spawn(
         walks_tx,
         shutdown: None,
         site: site.clone(),
+        keep_finished: config.keep_finished,
         dedupe: Dedupe::new(Default::default(), config.dedupe_hashed.clone()),
         checks_tx,
         // The probe reaches for the site's API host, or the proxy in front of it.
@@ -120,25 +129,11 @@ pub(crate) fn spawn(
         if retry_failed {
             s.retry_failed().await;
         }
-        // Read once, off the actor's thread, before the first command is applied.
-        let read = tokio::task::spawn_blocking(move || history::load(&dir)).await;
-        let entries = match read {
-            Ok(Ok(entries)) => entries,
-            Ok(Err(e)) => {
-                s.emit(Event::History {
-                    unsaved: 0,
-                    message: format!(
-                        "cannot read the upload history ({e}); until it can be read, files already on your site are sent again"
-                    ),
-                });
-                Vec::new()
-            }
-            Err(_) => Vec::new(),
-        };
-        s.dedupe.index = crate::history::Index::new(site, entries);
+        s.load_history(dir, site).await;
         // Before the first scheduling: restored queued files are checked like new ones.
         s.check_restored();
-        s.run(commands, reports_rx, walks_rx, checks_rx).await
+        s.run(commands, reports_rx, walks_rx, checks_rx, recorded_rx)
+            .await
     });
     Ok(())
 }
@@ -184,6 +179,8 @@ pub(super) struct Scheduler {
     pub(super) shutdown: Option<oneshot::Sender<()>>,
     /// This site's key in the history.
     pub(super) site: String,
+    /// Finished jobs stay until cleared (the window), or leave once in the history (the CLI).
+    pub(super) keep_finished: bool,
     /// Earlier uploads to this site (read at start), for files queued to skip duplicates.
     pub(super) dedupe: Dedupe,
     /// Where a check for an earlier upload of a file sends its answer.
@@ -199,6 +196,7 @@ impl Scheduler {
         mut reports: mpsc::UnboundedReceiver<Report>,
         mut walks: mpsc::UnboundedReceiver<Walked>,
         mut checks: mpsc::UnboundedReceiver<Checked>,
+        mut recorded: mpsc::UnboundedReceiver<JobId>,
     ) {
         let mut tick = tokio::time::interval(PROGRESS_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -214,6 +212,7 @@ impl Scheduler {
                 Some(r) = reports.recv() => self.report(r).await,
                 Some(w) = walks.recv() => self.walked(w),
                 Some(c) = checks.recv() => self.checked(c),
+                Some(id) = recorded.recv() => self.forget_finished(id),
                 _ = tick.tick() => {
                     self.flush_progress();
                     let pushbacks = self.shared.wix.pushbacks();
@@ -234,6 +233,14 @@ impl Scheduler {
                 .sending(self.table.running().next().is_some());
             if self.shutdown.is_some() {
                 if self.table.running().next().is_none() {
+                    if !self.keep_finished {
+                        // What finished last is in the history before the journal closes,
+                        // so it leaves the journal too.
+                        self.history.flush().await;
+                        while let Ok(id) = recorded.try_recv() {
+                            self.forget_finished(id);
+                        }
+                    }
                     self.save(None);
                     // The writer answers once all is on disk and it let go of the journal and
                     // its lock, so the caller can start another engine on the same data dir.

@@ -60,6 +60,7 @@ impl Scheduler {
             return;
         };
         let path = job.path.clone();
+        // Their lines are read in the check's task, off the actor.
         let candidates =
             self.dedupe
                 .index
@@ -72,6 +73,9 @@ impl Scheduler {
         let tx = self.checks_tx.clone();
         let shared = self.shared.clone();
         tokio::spawn(async move {
+            let candidates = tokio::task::spawn_blocking(move || candidates.read())
+                .await
+                .unwrap_or_default();
             let found = checker.find(path, candidates, &shared.wix).await;
             let _ = tx.send(Checked { id, seq, found });
         });
@@ -90,11 +94,13 @@ impl Scheduler {
             return; // scheduled as usual
         };
         if let Some(job) = self.table.job_mut(c.id) {
-            job.result = Some(result.clone());
+            job.result = Some(Box::new(result.clone()));
             job.file_id = Some(result.file_id.clone());
         }
         if self.set_state(c.id, JobState::Done) {
             self.emit(Event::Finished { id: c.id, result });
+            // Its upload is in the history already.
+            self.forget_finished(c.id);
         }
     }
 
@@ -115,6 +121,28 @@ impl Scheduler {
         self.emit(Event::Removed(id));
         self.emit(Event::JobAdded(Box::new(job.clone())));
         self.table.insert(job, false);
+    }
+
+    /// Reads the history's duplicate index, off the actor's thread (before the first command
+    /// is applied): a few dozen bytes per earlier upload, whatever the history's size.
+    pub(super) async fn load_history(&mut self, dir: std::path::PathBuf, site: String) {
+        let index_site = site.clone();
+        let read =
+            tokio::task::spawn_blocking(move || crate::history::Index::load(&dir, index_site))
+                .await;
+        self.dedupe.index = match read {
+            Ok(Ok(index)) => index,
+            Ok(Err(e)) => {
+                self.emit(Event::History {
+                    unsaved: 0,
+                    message: format!(
+                        "cannot read the upload history ({e}); until it can be read, files already on your site are sent again"
+                    ),
+                });
+                crate::history::Index::new(site)
+            }
+            Err(_) => crate::history::Index::new(site),
+        };
     }
 
     /// A file just finished: later files with its bytes find it.

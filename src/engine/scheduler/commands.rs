@@ -135,7 +135,7 @@ impl Scheduler {
         // Its worker may still be staging: it is deleted again when that worker ends.
         remove_staged(&self.data_dir, id);
         if let Some(s) = session {
-            self.terminate(s);
+            self.terminate(*s);
         }
     }
 
@@ -225,7 +225,7 @@ impl Scheduler {
             Some(Err(e)) => {
                 let error = unreadable(&e);
                 if let Some(job) = self.table.job_mut(id) {
-                    job.error = Some(error.clone());
+                    job.error = Some(Box::new(error.clone()));
                 }
                 self.emit(Event::Failed { id, error });
                 None
@@ -283,7 +283,7 @@ impl Scheduler {
                 // A file that cannot be read gets its row all the same, failed with why (and
                 // counted, and journaled): Retry reads it again once it is fixed.
                 job.state = JobState::Failed;
-                job.error = Some(error.clone());
+                job.error = Some(Box::new(error.clone()));
                 self.emit(Event::JobAdded(Box::new(job.clone())));
                 self.table.insert(job, false);
                 self.emit(Event::Failed { id, error });

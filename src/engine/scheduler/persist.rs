@@ -4,7 +4,7 @@ use tokio::sync::oneshot;
 
 use crate::engine::config::StartMode;
 use crate::engine::event::Event;
-use crate::engine::job::JobState;
+use crate::engine::job::{JobId, JobState};
 use crate::engine::journal::{Change, Loaded};
 
 use super::actor::Scheduler;
@@ -95,6 +95,16 @@ impl Scheduler {
             };
             self.emit(Event::Note { id, message });
         }
+    }
+
+    /// A finished upload the history now holds leaves the table and the journal, where
+    /// finished jobs are not kept (the CLI: what it printed, and the history, say the rest).
+    pub(super) fn forget_finished(&mut self, id: JobId) {
+        if self.keep_finished || self.table.job(id).is_none_or(|j| j.state != JobState::Done) {
+            return;
+        }
+        self.table.remove(id);
+        self.emit(Event::Removed(id));
     }
 
     /// Hands the changed jobs to the journal writer and goes on at once: the actor never waits

@@ -83,14 +83,14 @@ impl Scheduler {
                     if session.is_none() {
                         job.acknowledged_bytes = 0;
                     }
-                    job.session = session;
+                    job.session = session.map(Box::new);
                 }
                 self.save(Some(saved));
             }
             Report::Plain { id, plain, saved } => {
                 self.table.fresh_plain(id, plain.is_some());
                 if let Some(job) = self.table.job_mut(id) {
-                    job.plain = plain;
+                    job.plain = plain.map(Box::new);
                 }
                 self.save(Some(saved));
             }
@@ -181,9 +181,12 @@ impl Scheduler {
             Ok(result) => {
                 self.outage.forget(id);
                 if let Some(job) = self.table.job_mut(id) {
-                    job.result = Some(result.clone());
+                    job.result = Some(Box::new(result.clone()));
                     job.error = None;
-                    job.session = None; // single-use; nothing left to resume
+                    // Single-use, and nothing is left to resume: a finished job keeps what
+                    // its row shows, not its upload URLs and tokens (3 KB each on Wix).
+                    job.session = None;
+                    job.plain = None;
                 }
                 self.flush_one(id);
                 if self.set_state(id, JobState::Done) {
@@ -199,7 +202,7 @@ impl Scheduler {
                         }
                         self.remember(&entry);
                         self.emit(Event::Recorded(Box::new(entry.clone())));
-                        self.history.append(entry);
+                        self.history.append(entry, Some(id));
                     }
                     self.emit(Event::Finished { id, result });
                 }
@@ -223,7 +226,7 @@ impl Scheduler {
 
     fn fail(&mut self, id: JobId, error: JobError) {
         if let Some(job) = self.table.job_mut(id) {
-            job.error = Some(error.clone());
+            job.error = Some(Box::new(error.clone()));
         }
         // A job that keeps its session keeps its copy: a Retry continues the upload from the
         // same bytes, even once "Remove location from photos and videos" is off.
