@@ -39,11 +39,13 @@
 //!     table            one entry per job: the job, its runtime, its figures; the rules
 //!     runtime          what the actor does with a job now: idle, held, checking, preparing,
 //!                      running, stopping (one enum)
-//!     commands         add, pause, resume, cancel, retry, remove
+//!     adding           files walked off the actor, queued a batch at a time
+//!     commands         pause, resume, cancel, retry, remove
 //!     already          the duplicate check: files that may be on the site already
 //!     links            imports from links, in batches
 //!     reports          worker reports turned into job changes and events
-//!     persist          the journal's side: the jobs at start, saving what changed
+//!     persist          the journal's side: the jobs at start, saving what changed,
+//!                      forgetting what finished where finished jobs are not kept
 //!     meter            live figures: speed, ETA
 //!     tuner            parallelism that adapts to goodput and push-back
 //!     outage           jobs that could reach nothing wait for the network, a probe says when
@@ -127,7 +129,8 @@
 //! history/             finished uploads, kept after they leave the queue
 //!   entry              one finished upload (HistoryEntry) and the site it went to
 //!   file               history.jsonl: appended, read, never a torn line
-//!   index              the duplicate index: this site's uploads by size
+//!   index              the duplicate index: this site's uploads by size and name hash, with
+//!                      where each line is (read when a file matches)
 //!
 //! the sandbox (shares no protocol code with the clients; they meet over HTTP only) ──────────
 //! sandbox/             a Wix-compatible server
@@ -201,7 +204,7 @@
 //!    applies it, and `App::add_paths` (`gui/app.rs`) sends [`engine::Command::AddFiles`]
 //!    through the [`engine::EngineHandle`] (never blocking), with the saved settings' choices
 //!    ([`engine::JobOptions`]): they stay with the file through resume, restart and Retry.
-//! 2. The actor (`engine/scheduler/commands.rs`) walks folders (`engine/walk.rs`), makes a
+//! 2. The actor (`engine/scheduler/adding.rs`) walks folders (`engine/walk.rs`), makes a
 //!    [`engine::Job`] per file in its table (`engine/scheduler/table.rs`), checks a file that
 //!    may be on the site already (`engine/scheduler/already.rs`, `engine/dedupe.rs`), hands the
 //!    change to the journal's writer (`engine/scheduler/persist.rs`) and, within the parallel

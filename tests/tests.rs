@@ -8,6 +8,7 @@ mod it {
 
     mod architecture;
     mod awake;
+    mod big_batch;
     mod chaos;
     mod cli;
     mod cli_choices;

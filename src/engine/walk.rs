@@ -7,6 +7,26 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+/// What a walk found since its last batch (the last one also says what it refused and
+/// skipped), for the actor.
+pub(super) struct Walked {
+    pub(super) request: u64,
+    pub(super) destination: crate::engine::job::Destination,
+    pub(super) options: crate::engine::job::JobOptions,
+    pub(super) files: Vec<Candidate>,
+    /// The walk is over: the request is answered.
+    pub(super) last: bool,
+    pub(super) rejected: Vec<(PathBuf, String)>,
+    pub(super) skipped: Skipped,
+}
+
+/// What one `AddFiles` queued so far, kept by the actor until its walk is over.
+#[derive(Default)]
+pub(super) struct Adding {
+    pub(super) added: Vec<crate::engine::job::JobId>,
+    pub(super) duplicates: Vec<(PathBuf, crate::engine::job::JobId)>,
+}
+
 /// A file found by [`walk`], with its fingerprint.
 pub(super) struct Candidate {
     pub path: PathBuf,
@@ -92,13 +112,24 @@ fn is_system_name(name: &OsStr) -> bool {
         || name == "__MACOSX"
 }
 
-/// Expands folders (recursively) and checks each file, off the async threads.
-pub(super) fn walk(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(PathBuf, String)>, Skipped) {
+/// Files a walk hands over at a time: the first ones can start while it goes on.
+const BATCH: usize = 256;
+
+/// Expands folders (recursively) and checks each file, off the async threads. Files found are
+/// handed to `batch` [`BATCH`] at a time, in order; the rest are returned, with the paths
+/// refused and what was skipped.
+pub(super) fn walk(
+    paths: &[PathBuf],
+    mut batch: impl FnMut(Vec<Candidate>),
+) -> (Vec<Candidate>, Vec<(PathBuf, String)>, Skipped) {
     let mut files = Vec::new();
     let mut rejected = Vec::new();
     let mut skipped = Skipped::default();
     let mut seen = HashSet::new();
     let mut push = |p: &Path, meta: &std::fs::Metadata, files: &mut Vec<Candidate>| {
+        if files.len() >= BATCH {
+            batch(std::mem::take(files));
+        }
         // A file that cannot be opened fails here, at once, before anything is created on the
         // server (not after a minute of retries that blame the connection): it is queued as a
         // failed job saying why, which Retry tries again once the file can be read.

@@ -16,13 +16,13 @@ use crate::engine::config::{EngineConfig, StartError, StartMode};
 use crate::engine::dedupe::{Checked, Dedupe};
 use crate::engine::event::{Event, Notifier};
 use crate::engine::history_writer::HistoryWriter;
-use crate::engine::job::{Destination, JobId, JobOptions, JobState};
+use crate::engine::job::{JobId, JobState};
 use crate::engine::journal::{Journal, JournalWriter, WriterOptions};
 use crate::engine::poller::Poller;
 use crate::engine::report::Report;
 use crate::engine::run::{self, Gate};
 use crate::engine::shared::Shared;
-use crate::engine::walk::Candidate;
+use crate::engine::walk::Walked;
 use crate::history;
 use crate::tus::TusClient;
 use crate::wix_media::WixMediaClient;
@@ -111,6 +111,7 @@ pub(crate) fn spawn(
         notifier,
         reports_tx,
         walks_tx,
+        adding: Default::default(),
         shutdown: None,
         site: site.clone(),
         keep_finished: config.keep_finished,
@@ -138,16 +139,6 @@ pub(crate) fn spawn(
     Ok(())
 }
 
-/// The result of walking the paths of one `AddFiles`, done off the actor.
-pub(super) struct Walked {
-    pub(super) request: u64,
-    pub(super) destination: Destination,
-    pub(super) options: JobOptions,
-    pub(super) files: Vec<Candidate>,
-    pub(super) rejected: Vec<(PathBuf, String)>,
-    pub(super) skipped: crate::engine::walk::Skipped,
-}
-
 /// The actor's state: the job table and what runs it. Its methods are split by concern across
 /// this folder: commands, worker reports, the journal.
 pub(super) struct Scheduler {
@@ -173,8 +164,10 @@ pub(super) struct Scheduler {
     pub(super) notifier: Option<Notifier>,
     /// Handed to each worker, to report back to this actor.
     pub(super) reports_tx: mpsc::UnboundedSender<Report>,
-    /// Where the blocking walk of an `AddFiles` sends its result.
+    /// Where the blocking walk of an `AddFiles` sends what it finds, a batch at a time.
     pub(super) walks_tx: mpsc::UnboundedSender<Walked>,
+    /// What each `AddFiles` under way queued so far, answered once its walk is over.
+    pub(super) adding: std::collections::HashMap<u64, crate::engine::walk::Adding>,
     /// Set once shutting down: answered when the last worker stopped and the journal is saved.
     pub(super) shutdown: Option<oneshot::Sender<()>>,
     /// This site's key in the history.

@@ -1,11 +1,11 @@
 //! The commands that change jobs: adding files (once walked), pause, resume, cancel, retry.
 
-use super::actor::{Scheduler, Walked};
+use super::actor::Scheduler;
 use crate::engine::command::Command;
 use crate::engine::event::Event;
-use crate::engine::job::{Job, JobId, JobOptions, JobState, Origin, Session};
+use crate::engine::job::{JobId, JobOptions, JobState, Session};
 use crate::engine::run::stage::remove_staged;
-use crate::engine::walk::{read_head, unreadable, walk};
+use crate::engine::walk::{read_head, unreadable};
 
 impl Scheduler {
     pub(super) async fn command(&mut self, c: Command) {
@@ -15,20 +15,7 @@ impl Scheduler {
                 paths,
                 destination,
                 options,
-            } => {
-                let tx = self.walks_tx.clone();
-                tokio::task::spawn_blocking(move || {
-                    let (files, rejected, skipped) = walk(&paths);
-                    let _ = tx.send(Walked {
-                        request,
-                        destination,
-                        options,
-                        files,
-                        rejected,
-                        skipped,
-                    });
-                });
-            }
+            } => self.add_files(request, paths, destination, options),
             Command::AddLinks {
                 request,
                 urls,
@@ -241,65 +228,6 @@ impl Scheduler {
                 }
             }
         }
-    }
-
-    pub(super) fn walked(&mut self, w: Walked) {
-        let mut added = Vec::new();
-        let mut duplicates = Vec::new();
-        for c in w.files {
-            if let Some(existing) = self.table.unfinished_at(&c.path) {
-                // A held job (an interrupted `wixup upload` of the same file) is picked up
-                // again and continues from the server's offset, instead of being skipped; any
-                // other (queued, being checked, sending) is the same file added twice.
-                if self.pick_up_held(existing, Some(w.options)) {
-                    added.push(existing);
-                } else {
-                    duplicates.push((c.path, existing));
-                }
-                continue;
-            }
-            let id = JobId(self.next_id);
-            self.next_id += 1;
-            let name = c
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "file".into());
-            let mime = c.mime;
-            let mut job = Job::queued(
-                id,
-                Origin::File,
-                c.path,
-                name,
-                mime,
-                w.destination.clone(),
-                w.options,
-            );
-            job.size_bytes = c.size;
-            job.mtime_unix_nanos = c.mtime.and_then(crate::clock::unix_nanos);
-            job.identity = c.identity;
-            added.push(id);
-            if let Some(error) = c.unreadable {
-                // A file that cannot be read gets its row all the same, failed with why (and
-                // counted, and journaled): Retry reads it again once it is fixed.
-                job.state = JobState::Failed;
-                job.error = Some(Box::new(error.clone()));
-                self.emit(Event::JobAdded(Box::new(job.clone())));
-                self.table.insert(job, false);
-                self.emit(Event::Failed { id, error });
-                continue;
-            }
-            self.emit(Event::JobAdded(Box::new(job.clone())));
-            self.table.insert(job, false);
-            self.check_if_new(id);
-        }
-        self.emit(Event::FilesAdded {
-            request: w.request,
-            added,
-            duplicates,
-            rejected: w.rejected,
-            skipped: w.skipped,
-        });
     }
 }
 
