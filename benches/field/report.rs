@@ -45,16 +45,21 @@ pub fn work(w: &Work, samples: &Samples) {
         of(samples, Contender::Wixup).len()
     );
     println!(
-        "| contender | median wall s | link utilization | REST/file | PATCH/file | finalize/file | tus creations/file | one-PUTs/file | 429s | connections | uplink bytes/payload | client CPU-s | peak RSS MiB | link CPU-s |"
+        "| contender | median wall s | link utilization | uplink idle s | requests/file | REST/file | PATCH/file | finalize/file | tus creations/file | one-PUTs/file | 429s | connections | uplink bytes/payload | client CPU-s | peak RSS MiB | link CPU-s |"
     );
     println!(
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     );
     for (c, s) in samples {
         let wall = med(s, |x| x.secs);
         let per = |i: usize| med(s, |x| x.requests[i] as f64) / n;
+        // While the command ran, the time no byte of it crossed the uplink: the wall time less
+        // the time its bytes (payload, headers, handshakes) took at the link's rate.
+        let idle = med(s, |x| x.secs - x.link[1] as f64 / w.link.up_rate);
+        // Every request the server saw: REST, PATCH, finalize, tus creation, one-PUT.
+        let requests = (0..5).map(per).sum::<f64>();
         println!(
-            "| {} | {wall:.2} | {:.0} % | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {:.4} | {:.2} | {:.1} | {:.2} |",
+            "| {} | {wall:.2} | {:.0} % | {idle:.2} | {requests:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {:.4} | {:.2} | {:.1} | {:.2} |",
             c.label(),
             100.0 * link / wall,
             per(0),

@@ -128,7 +128,7 @@ impl EngineConfig {
             parallel: Parallelism::Auto,
             tus: TusConfig::default(),
             api_retry: RetryPolicy::default(),
-            poll_delays: [500, 1000, 2000, 5000, 10_000]
+            poll_delays: [300, 700, 1500, 3000, 5000, 10_000]
                 .into_iter()
                 .map(Duration::from_millis)
                 .collect(),

@@ -15,7 +15,9 @@ use crate::wix_media::{self, FileDescriptor, OperationStatus, WixMediaClient};
 /// The most ids one `get-files` call names (Wix's cap is about 100).
 pub const GET_FILES_MAX: usize = 100;
 
-/// A file due this soon is asked about with the ones due now: one call instead of two.
+/// Rounds are at least this far apart: the files that fall due meanwhile are asked about
+/// together at the next round, one call for all (at most four a second), and never before
+/// they are due (a file asked about early is still processing, and waits its next delay).
 const COALESCE: Duration = Duration::from_millis(250);
 
 /// How a wait ends: the file READY or FAILED, or the error that stopped asking about it.
@@ -80,16 +82,23 @@ enum Heard {
 }
 
 async fn run(wix: WixMediaClient, delays: Vec<Duration>, mut rx: mpsc::UnboundedReceiver<Watch>) {
+    // The wait before poll `polls + 1`: the first after the first delay (the caller has
+    // just been told the file is processing), the last delay repeating.
     let delay_after = |polls: usize| {
         delays
-            .get(polls.saturating_sub(1))
+            .get(polls)
             .or(delays.last())
             .copied()
             .unwrap_or(Duration::from_secs(1))
     };
     let mut pending: HashMap<String, Pending> = HashMap::new();
+    let mut next_round = Instant::now();
     loop {
-        let next_due = pending.values().map(|p| p.due).min();
+        let next_due = pending
+            .values()
+            .map(|p| p.due)
+            .min()
+            .map(|due| due.max(next_round));
         let watch = match next_due {
             Some(due) => tokio::select! {
                 w = rx.recv() => w,
@@ -101,8 +110,8 @@ async fn run(wix: WixMediaClient, delays: Vec<Duration>, mut rx: mpsc::Unbounded
             },
         };
         if let Some(w) = watch {
-            // The first poll comes at once (with whatever else is due), then on its delays.
-            let due = Instant::now();
+            // The first poll comes after the first delay, then on the next ones.
+            let due = Instant::now() + delay_after(0);
             pending
                 .entry(w.file_id)
                 .or_insert_with(|| Pending {
@@ -120,12 +129,16 @@ async fn run(wix: WixMediaClient, delays: Vec<Duration>, mut rx: mpsc::Unbounded
             p.waiters.retain(|w| !w.is_closed());
             !p.waiters.is_empty()
         });
-        let horizon = Instant::now() + COALESCE;
+        let now = Instant::now();
         let mut due: Vec<String> = pending
             .iter()
-            .filter(|(_, p)| p.due <= horizon)
+            .filter(|(_, p)| p.due <= now)
             .map(|(id, _)| id.clone())
             .collect();
+        if due.is_empty() {
+            continue;
+        }
+        next_round = now + COALESCE;
         due.sort_by_key(|id| pending.get(id).map(|p| p.due));
         for ids in due.chunks(GET_FILES_MAX) {
             let answers = ask(&wix, ids).await;

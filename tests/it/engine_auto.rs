@@ -9,10 +9,16 @@ use wixup::sandbox::{FaultKind, Rule};
 
 use super::support::{Env, Events, random_file};
 
-/// Adds `n` small files, and samples how many send at once until all are done.
-async fn most_at_once(env: &Env, parallel: Parallelism, n: usize) -> usize {
+/// A file that takes a whole slot under auto (1 MiB or more), sent in one PUT all the same.
+const WHOLE: usize = 1_100_000;
+
+/// A small file: four share a slot under auto.
+const SMALL: usize = 20_000;
+
+/// Adds `n` files of `size` bytes, and samples how many send at once until all are done.
+async fn most_at_once(env: &Env, parallel: Parallelism, n: usize, size: usize) -> usize {
     let paths: Vec<_> = (0..n)
-        .map(|i| random_file(env.dir.path(), &format!("a{i}.bin"), 20_000))
+        .map(|i| random_file(env.dir.path(), &format!("a{i}.bin"), size))
         .collect();
     let mut cfg = env.engine_config("data");
     cfg.parallel = parallel;
@@ -74,7 +80,7 @@ fn slow_patches(env: &Env) {
 async fn auto_adds_transfers_while_they_pay() {
     let env = Env::start().await;
     slow_patches(&env);
-    let most = most_at_once(&env, Parallelism::Auto, 80).await;
+    let most = most_at_once(&env, Parallelism::Auto, 80, WHOLE).await;
     assert!(
         most >= 6,
         "auto stayed at {most} transfers while more paid off"
@@ -85,16 +91,12 @@ async fn auto_adds_transfers_while_they_pay() {
 async fn a_fixed_number_stays_fixed() {
     let env = Env::start().await;
     slow_patches(&env);
-    let most = most_at_once(&env, Parallelism::Fixed(3), 30).await;
+    let most = most_at_once(&env, Parallelism::Fixed(3), 30, SMALL).await;
     assert!(most <= 3, "{most} at once with --parallel 3");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn auto_takes_transfers_back_when_the_server_pushes_back() {
-    // The same latency-bound batch, but every upload URL request is refused once in two with
-    // 429 (with Retry-After 0): auto must not climb as it does without push-back.
-    let env = Env::start().await;
-    slow_patches(&env);
+/// Every upload URL request refused once in two with 429 (with Retry-After 0).
+fn push_back(env: &Env) {
     for k in 0..200 {
         env.sandbox.faults.add(Rule::nth(
             Some(Method::POST),
@@ -106,8 +108,31 @@ async fn auto_takes_transfers_back_when_the_server_pushes_back() {
             },
         ));
     }
-    let most = most_at_once(&env, Parallelism::Auto, 60).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_takes_transfers_back_when_the_server_pushes_back() {
+    // The same latency-bound batch, under push-back: auto must not climb as it does without.
+    let env = Env::start().await;
+    slow_patches(&env);
+    push_back(&env);
+    let most = most_at_once(&env, Parallelism::Auto, 60, WHOLE).await;
     assert!(most <= 4, "auto climbed to {most} while Wix answered 429");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_files_go_four_to_a_slot_under_auto() {
+    // Under the same push-back auto keeps to a few slots, but a small file is mostly round
+    // trips: four of them share a slot, so more than four send at once, and never more than
+    // four slots' worth.
+    let env = Env::start().await;
+    slow_patches(&env);
+    push_back(&env);
+    let most = most_at_once(&env, Parallelism::Auto, 60, SMALL).await;
+    assert!(
+        (5..=16).contains(&most),
+        "{most} small files at once under auto held to a few slots"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

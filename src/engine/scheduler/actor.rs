@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::runtime::Kind;
 use super::table::JobTable;
-use super::tuner::Tuner;
+use super::tuner::{QUARTERS, Tuner};
 use crate::engine::command::Command;
 use crate::engine::config::{EngineConfig, StartError, StartMode};
 use crate::engine::dedupe::{Checked, Dedupe};
@@ -27,9 +27,9 @@ use crate::history;
 use crate::tus::TusClient;
 use crate::wix_media::WixMediaClient;
 
-/// The most files prepared ahead of a free slot (their upload URLs live for days; a handful
-/// ahead is enough to hide the REST calls between files).
-const MAX_LOOKAHEAD: usize = 8;
+/// The most prepared ahead of a free slot, in quarters of a slot: 8 big files or 32 small
+/// ones (their upload URLs live for days; this many ahead hides the REST calls between files).
+const MAX_LOOKAHEAD: usize = 8 * QUARTERS;
 
 /// How often progress events go out at most, per job.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
@@ -281,13 +281,16 @@ impl Scheduler {
                     && e.kind() == Kind::Running
                     && e.job.state == JobState::Uploading
             })
-            .count();
+            .map(|e| self.tuner.quarters(&e.job))
+            .sum::<usize>();
         let mut preparing = self
             .table
             .running()
             .filter(|e| e.kind() == Kind::Preparing)
-            .count();
-        let parallel = self.tuner.limit();
+            .map(|e| self.tuner.quarters(&e.job))
+            .sum::<usize>();
+        // In quarters of a slot, as `uploading` and `preparing` are.
+        let parallel = self.tuner.limit() * QUARTERS;
         let lookahead = parallel.min(MAX_LOOKAHEAD);
         let mut to_open = Vec::new();
         let mut to_start = Vec::new();
@@ -306,7 +309,7 @@ impl Scheduler {
                     Kind::Preparing => to_open.push(e.job.id),
                     _ => to_start.push(e.job.id),
                 }
-                uploading += 1;
+                uploading += self.tuner.quarters(&e.job);
             }
             if uploading >= parallel {
                 for e in candidates {
@@ -316,7 +319,7 @@ impl Scheduler {
                     }
                     if e.kind() == Kind::Idle {
                         to_prepare.push(e.job.id);
-                        preparing += 1;
+                        preparing += self.tuner.quarters(&e.job);
                     }
                 }
             }
