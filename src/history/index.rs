@@ -23,6 +23,7 @@ pub struct Index {
     /// The history the lines' offsets point into.
     file: Option<PathBuf>,
     names: RandomState,
+    /// Per size, the uploads of that size, oldest first.
     by_size: HashMap<u64, Vec<Slot>>,
 }
 
@@ -173,9 +174,10 @@ impl Index {
         Ok(index)
     }
 
-    /// Newest first: each upload goes in front of the older ones of its size.
+    /// Oldest first: each upload goes after the older ones of its size (at the end, so that a
+    /// hundred thousand files of one size load in one pass, not in a quadratic one).
     fn put(&mut self, size: u64, slot: Slot) {
-        self.by_size.entry(size).or_default().insert(0, slot);
+        self.by_size.entry(size).or_default().push(slot);
     }
 
     /// A finished upload (ignored unless it is this site's, uploaded, with an MD5).
@@ -204,6 +206,7 @@ impl Index {
             .get(&size)
             .map(|v| {
                 v.iter()
+                    .rev()
                     .filter(|s| s.name == hash)
                     .filter(|s| {
                         if remove_location {

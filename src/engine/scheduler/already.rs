@@ -123,13 +123,13 @@ impl Scheduler {
         self.table.insert(job, false);
     }
 
-    /// Reads the history's duplicate index, off the actor's thread (before the first command
-    /// is applied): a few dozen bytes per earlier upload, whatever the history's size.
-    pub(super) async fn load_history(&mut self, dir: std::path::PathBuf, site: String) {
-        let index_site = site.clone();
-        let read =
-            tokio::task::spawn_blocking(move || crate::history::Index::load(&dir, index_site))
-                .await;
+    /// Takes the history's duplicate index, read off the actor's thread (before the first
+    /// command is applied): a few dozen bytes per earlier upload, whatever the history's size.
+    pub(super) fn load_history(
+        &mut self,
+        read: Result<std::io::Result<crate::history::Index>, tokio::task::JoinError>,
+    ) {
+        let site = self.site.clone();
         self.dedupe.index = match read {
             Ok(Ok(index)) => index,
             Ok(Err(e)) => {
