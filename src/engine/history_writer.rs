@@ -158,18 +158,29 @@ impl Thread {
     fn write(&mut self, last: bool) {
         let waited = self.pending.len();
         let mut failed = None;
+        let mut written = Vec::new();
         while let Some((entry, job)) = self.pending.front() {
             match history::append(&self.data_dir, entry) {
                 Ok(()) => {
-                    if let (Some(id), Some(tx)) = (job, &self.recorded) {
-                        let _ = tx.send(*id);
-                    }
+                    written.extend(*job);
                     self.pending.pop_front();
                 }
                 Err(e) => {
                     failed = Some(e);
                     break;
                 }
+            }
+        }
+        // A job named here leaves the journal: its line must be on the disk first, not only in
+        // the page cache, or a power cut in between would leave the upload recorded nowhere.
+        if let Some(tx) = self.recorded.as_ref().filter(|_| !written.is_empty()) {
+            match history::sync(&self.data_dir) {
+                Ok(()) => {
+                    for id in written {
+                        let _ = tx.send(id);
+                    }
+                }
+                Err(e) => tracing::info!(error = %e, "cannot sync the upload history"),
             }
         }
         let path = crate::os_path::lossy(&history::path(&self.data_dir));

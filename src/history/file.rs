@@ -42,6 +42,13 @@ pub fn append_all(data_dir: &Path, entries: &[HistoryEntry]) -> std::io::Result<
     f.write_all(&lines)
 }
 
+/// Makes what was appended durable (the file's data on the disk, not only in the page cache).
+pub fn sync(data_dir: &Path) -> std::io::Result<()> {
+    let path = path(data_dir);
+    crate::fs::regular_or_absent(&path)?;
+    std::fs::File::open(path)?.sync_data()
+}
+
 /// Whether the file's last byte is not a line's end (an earlier write was cut short).
 fn ends_mid_line(f: &mut std::fs::File) -> std::io::Result<bool> {
     use std::io::{Read as _, Seek as _, SeekFrom};

@@ -9,5 +9,5 @@ mod file;
 mod index;
 
 pub use entry::{HistoryEntry, LOCATION_RULES, OriginKind, Verification, site_key};
-pub use file::{append, append_all, load, path};
+pub use file::{append, append_all, load, path, sync};
 pub use index::{Candidates, Index};
