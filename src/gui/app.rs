@@ -150,6 +150,7 @@ impl App {
             return;
         }
         let request = self.services.next_request();
+        self.queue.walking(request);
         // The saved settings as they are now: a file queued after Save gets them at once.
         self.services.send(Command::AddFiles {
             request,
@@ -353,7 +354,7 @@ impl eframe::App for App {
             self.apply(ctx, AppAction::SettingsSaved(outcome));
         }
         let connected = self.services.engine().is_some();
-        let busy = self.queue.totals().busy();
+        let busy = self.queue.busy();
         self.notify_batch(ctx, busy);
         if let Some(step) = self.flows.quit.on_close(ctx, connected, busy) {
             self.apply(ctx, AppAction::Quit(step));
