@@ -361,6 +361,12 @@ fn run_work(
         Duration::from_secs_f64(60.0 + gone + 10.0 * work.link_secs() + 0.5 * work.files as f64);
     let mut samples: Samples = work.contenders.iter().map(|c| (*c, Vec::new())).collect();
     for round in 0..rounds {
+        // Under a rate limit the sandbox's window still holds the last round's calls: it is let
+        // empty first, so that every round starts as a fresh run would.
+        if let Some((_, per)) = work.rate_limit.filter(|_| round > 0) {
+            eprintln!("  waiting {per} s for the rate limit's window to empty");
+            std::thread::sleep(Duration::from_secs(per));
+        }
         for (c, list) in samples.iter_mut() {
             let scratch = dir.path().join(format!("run-{round}-{c:?}"));
             std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
