@@ -130,7 +130,7 @@ pub async fn run(
         r.print_block(format);
     }
     if interrupted {
-        say("Stopped. Unfinished uploads continue with `wixup resume`.");
+        say(super::signal::stopped(added_all));
         return Ok(ExitCode::from(130));
     }
     if r.failed_jobs > 0 {

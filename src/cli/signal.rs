@@ -65,3 +65,13 @@ impl Default for ShutdownSignal {
 pub async fn shutdown_signal() {
     ShutdownSignal::new().recv().await
 }
+
+/// What a stopped `upload` says. `queued_all`: the engine had queued every file asked for (a
+/// folder is queued a batch at a time while it is read, and `resume` knows only those).
+pub(super) fn stopped(queued_all: bool) -> &'static str {
+    if queued_all {
+        "Stopped. Unfinished uploads continue with `wixup resume`."
+    } else {
+        "Stopped before every file was queued: `wixup resume` continues only those that were. Run the same `wixup upload` again to queue the rest (what is already on your site is not sent again)."
+    }
+}

@@ -21,7 +21,7 @@ use crate::retry::{self, RetryPolicy};
 /// How the client behaves. `Default` is what users get.
 #[derive(Debug, Clone)]
 pub struct TusConfig {
-    /// PATCH size: adaptive (about 3 s of data each) unless fixed by `--chunk-size`.
+    /// PATCH size: adaptive (about 10 s of data each) unless fixed by `--chunk-size`.
     pub chunk_size: ChunkSize,
     /// A request that moves no bytes for this long is aborted and resumed.
     pub idle_timeout: Duration,
