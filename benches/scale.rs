@@ -17,10 +17,15 @@
 //! Loopback only. Files and data dirs live in `/dev/shm` unless `WIXUP_BENCH_DIR` names another
 //! place.
 
+#[path = "common.rs"]
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
+
+use common::Spawned;
 
 type R<T> = Result<T, String>;
 
@@ -65,16 +70,7 @@ fn run(args: &Args) -> R<()> {
         .wixup
         .clone()
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_wixup")));
-    let base = std::env::var_os("WIXUP_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let shm = PathBuf::from("/dev/shm");
-            if shm.is_dir() {
-                shm
-            } else {
-                std::env::temp_dir()
-            }
-        });
+    let base = common::bench_dir();
     let dir = tempfile::Builder::new()
         .prefix("wixup-scale-")
         .tempdir_in(&base)
@@ -89,7 +85,13 @@ fn run(args: &Args) -> R<()> {
         made.elapsed().as_secs_f64(),
         base.display()
     );
-    let mut serve = Serve::start(&wixup, &dir.path().join("sandbox"))?;
+    let mut serve = Spawned::start(
+        Command::new(&wixup)
+            .args(["serve", "--profile", "wix", "--addr", "127.0.0.1:0"])
+            .arg("--data-dir")
+            .arg(dir.path().join("sandbox"))
+            .stdin(Stdio::null()),
+    )?;
     let one = |name: &str, data: &str| -> R<Run> {
         let file = dir.path().join(name);
         std::fs::write(&file, format!("{name}: one more small file\n"))
@@ -281,50 +283,4 @@ fn kill_group(child: &mut Child) {
         .arg(format!("-{}", child.id()))
         .status();
     let _ = child.wait();
-}
-
-/// `wixup serve --profile wix` on 127.0.0.1:0; killed on drop.
-struct Serve {
-    child: Child,
-    url: String,
-}
-
-impl Serve {
-    fn start(wixup: &Path, data: &Path) -> R<Self> {
-        let mut child = Command::new(wixup)
-            .args(["serve", "--profile", "wix", "--addr", "127.0.0.1:0"])
-            .arg("--data-dir")
-            .arg(data)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start wixup serve: {e}"))?;
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().ok_or("no stdout")?)
-            .read_line(&mut line)
-            .map_err(|e| e.to_string())?;
-        match line.trim().strip_prefix("listening on ") {
-            Some(url) => Ok(Serve {
-                url: url.to_string(),
-                child,
-            }),
-            None => {
-                let _ = child.kill();
-                let _ = child.wait();
-                Err(format!("wixup serve said {line:?}"))
-            }
-        }
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }

@@ -15,10 +15,15 @@
 //! live in `/dev/shm` (tmpfs) unless `WIXUP_BENCH_DIR` names another place; that needs about
 //! 2 GiB plus the sparse file's size.
 
+#[path = "common.rs"]
+mod common;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode, Stdio};
+
+use common::Spawned;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Server {
@@ -101,18 +106,7 @@ fn run(args: Args) -> R<()> {
     if !interop.join("node_modules").is_dir() {
         return Err(format!("run `npm ci` in {} first", interop.display()));
     }
-    // tmpfs by default: the servers' disk writeback would otherwise stall later runs at random
-    // and the numbers would measure the page cache, not the upload path.
-    let base = std::env::var_os("WIXUP_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let shm = PathBuf::from("/dev/shm");
-            if shm.is_dir() {
-                shm
-            } else {
-                std::env::temp_dir()
-            }
-        });
+    let base = common::bench_dir();
     let dir = tempfile::tempdir_in(&base).map_err(|e| e.to_string())?;
     let size = args.size_mib << 20;
     let data = dir.path().join("bench.bin");
@@ -574,41 +568,4 @@ fn write_random(path: &Path, size: u64) -> R<()> {
         left -= n as u64;
     }
     f.flush().map_err(|e| e.to_string())
-}
-
-/// A server process whose first stdout line is `listening on URL`; killed on drop.
-struct Spawned {
-    child: Child,
-    url: String,
-}
-
-impl Spawned {
-    fn start(cmd: &mut Command) -> R<Self> {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().ok_or("no stdout")?)
-            .read_line(&mut line)
-            .map_err(|e| e.to_string())?;
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .ok_or_else(|| format!("unexpected first line {line:?}"))?
-            .to_string();
-        Ok(Self { child, url })
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Spawned {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
