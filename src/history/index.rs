@@ -161,8 +161,11 @@ impl Index {
             {
                 let slot = Slot {
                     name: index.names.hash_one(&*e.name),
-                    removing: e.location_removed
-                        || (e.location_checked && e.location_rules >= LOCATION_RULES),
+                    removing: location_gone(
+                        e.location_removed,
+                        e.location_checked,
+                        e.location_rules,
+                    ),
                     keeping: !e.location_removed,
                     at: At::Line(offset),
                 };
@@ -185,13 +188,14 @@ impl Index {
         if !counts(&e, &self.site) {
             return;
         }
+        let size = e.source_size.unwrap_or(e.size_bytes);
         let slot = Slot {
             name: self.names.hash_one(e.name.as_str()),
             removing: answers_for(&e, true),
             keeping: answers_for(&e, false),
-            at: At::Entry(Arc::new(e.clone())),
+            at: At::Entry(Arc::new(e)),
         };
-        self.put(e.source_size.unwrap_or(e.size_bytes), slot);
+        self.put(size, slot);
     }
 
     /// Earlier uploads with this size and name, newest first, that answer for a file queued
@@ -236,10 +240,15 @@ fn counts(e: &HistoryEntry, site: &str) -> bool {
 
 fn answers_for(e: &HistoryEntry, remove_location: bool) -> bool {
     if remove_location {
-        e.location_removed || (e.location_checked && e.location_rules >= LOCATION_RULES)
+        location_gone(e.location_removed, e.location_checked, e.location_rules)
     } else {
         !e.location_removed
     }
+}
+
+/// The upload carries no location: removed, or checked by today's finders and found none.
+fn location_gone(removed: bool, checked: bool, rules: u32) -> bool {
+    removed || (checked && rules >= LOCATION_RULES)
 }
 
 #[cfg(test)]

@@ -129,7 +129,6 @@ impl Scheduler {
         &mut self,
         read: Result<std::io::Result<crate::history::Index>, tokio::task::JoinError>,
     ) {
-        let site = self.site.clone();
         self.dedupe.index = match read {
             Ok(Ok(index)) => index,
             Ok(Err(e)) => {
@@ -139,9 +138,9 @@ impl Scheduler {
                         "cannot read the upload history ({e}); until it can be read, files already on your site are sent again"
                     ),
                 });
-                crate::history::Index::new(site)
+                crate::history::Index::new(self.site.clone())
             }
-            Err(_) => crate::history::Index::new(site),
+            Err(_) => crate::history::Index::new(self.site.clone()),
         };
     }
 
